@@ -1,0 +1,68 @@
+"""Rasa component: rules that must win over the statistical intent classifier.
+
+* Safety: a message naming a hazard (gas smell, fire, people trapped in a lift…)
+  is an emergency whatever DIET thinks, unless the owner is declining or asking
+  about an existing ticket.
+* Elderly-friendly menus: a bare 1-5 / 0 picks the numbered menu entry that the
+  greeting and SMS replies offer (回复1报修 2投诉 3缴费 4访客 5查进度 0人工).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.training_data.message import Message
+
+MENU = {
+    "1": "report_repair",
+    "2": "file_complaint",
+    "3": "ask_fee",
+    "4": "request_visitor_pass",
+    "5": "check_status",
+    "0": "request_human",
+}
+EMERGENCY_INTENT = "report_emergency"
+# Intents a hazard word must not override: 没事了, 取消, 上次着火那单怎么样了.
+KEEP_WITH_HAZARD = {"deny", "cancel", "thank", "goodbye", "check_status", "affirm"}
+
+
+def _entity(message: Message, name: str) -> dict | None:
+    return next((e for e in message.get(ENTITIES, []) if e.get("entity") == name), None)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class IntentOverride(GraphComponent):
+    """Sets the intent for hazards and menu digits, keeping DIET's ranking below it."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> IntentOverride:
+        return cls()
+
+    @staticmethod
+    def _force(message: Message, intent: str) -> None:
+        ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != intent]
+        chosen = {"name": intent, "confidence": 1.0}
+        message.set(INTENT, chosen, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            number = _entity(message, "number")
+            if number and number["value"] in MENU:
+                self._force(message, MENU[number["value"]])
+                continue
+            current = (message.get(INTENT) or {}).get("name")
+            if _entity(message, "hazard") and current not in KEEP_WITH_HAZARD:
+                self._force(message, EMERGENCY_INTENT)
+        return messages

@@ -1,0 +1,231 @@
+"""Rule-based entities on normalised text: address, phone, plate, ticket, time, hazard, fee topic.
+
+These have exact formats (3号楼2单元501, 13812345678, 京A88668, BX000123) or safety
+stakes (gas, fire, trapped in a lift), so rules beat a statistical tagger trained on
+our own examples. Values are normalised; offsets index the text passed in (the
+Rasa component maps them back to the owner's original text).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.text.names import extract_person_names
+from bot.text.timeparse import find_times
+
+
+@dataclass(frozen=True)
+class Entity:
+    entity: str
+    value: str
+    start: int
+    end: int
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+_SEP = r"[-－—_/、]"
+# 3-2-501 / 3栋-2-501: the usual 楼-单元-室 shorthand.
+_TRIPLE = re.compile(
+    rf"(?<![\d.])(\d{{1,3}})\s*(?:号楼|栋|幢|#)?\s*{_SEP}\s*(\d{{1,2}})\s*(?:单元)?\s*{_SEP}\s*(\d{{3,4}})(?!\d)"
+)
+_BUILDING = re.compile(r"(?<![\d.A-Za-z])(\d{1,3}|[A-Za-z])\s*(?:号楼|号院|栋|幢|座|#)")
+_UNIT = re.compile(r"(?<![\d.])(\d{1,2})\s*(?:单元|门洞)")
+# A room follows a building/unit marker, carries its own marker, or follows 房号/我家.
+_ROOM_AFTER_MARKER = re.compile(r"(?:单元|号楼|栋|幢|座|#)\s*(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元))")
+_ROOM_MARKED = re.compile(r"(?<![\d.])(\d{3,4})\s*(?:室|号房|房)(?!间)")
+_ROOM_CUE = re.compile(
+    r"(?:房号|房间号?|门牌号?|我家|家住|住在?|业主)\s*(?:是|为|:|：)?\s*(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元))"
+)
+
+_CELL = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?(\d{7,8})(?!\d)")
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PLATE = re.compile(rf"([{_PROVINCES}])\s*([A-Za-z])\s*[·•.\-\s]?\s*([A-Za-z0-9]{{5,6}})(?![A-Za-z0-9])")
+# ASR reads numbers in groups (BX 000 456): allow single spaces between digit groups.
+_TICKET = re.compile(r"(?<![A-Za-z])([Bb]\s*[Xx]|[Tt]\s*[Ss])\s*-?\s*(\d{1,8}(?:\s\d{1,4}){0,2})(?!\d)")
+_TICKET_CUE = re.compile(r"(?:工单号?|单号|编号)\s*(?:是|为|:|：)?\s*(\d{1,8})(?!\d)")
+_BARE_NUMBER = re.compile(r"^\s*(\d{1,4})\s*[.。!！]?\s*$")
+
+PUBLIC_AREAS = {
+    "电梯": "电梯", "电梯间": "电梯", "电梯厅": "电梯", "楼道": "楼道", "走廊": "楼道", "过道": "楼道",
+    "楼梯": "楼梯", "楼梯间": "楼梯", "地下车库": "地下车库", "车库": "地下车库", "停车场": "停车场",
+    "地下室": "地下室", "大门": "小区大门", "小区门口": "小区大门", "东门": "东门", "西门": "西门",
+    "南门": "南门", "北门": "北门", "大堂": "大堂", "单元门": "单元门", "门禁": "门禁",
+    "花园": "花园", "绿化带": "绿化带", "草坪": "草坪", "广场": "广场", "健身器材": "健身区",
+    "健身区": "健身区", "儿童乐园": "儿童乐园", "游乐场": "儿童乐园", "路灯": "路灯",
+    "垃圾站": "垃圾站", "垃圾房": "垃圾站", "垃圾桶": "垃圾桶", "天台": "楼顶", "楼顶": "楼顶",
+    "屋顶": "楼顶", "外墙": "外墙", "消防通道": "消防通道", "消防栓": "消防栓", "水泵房": "水泵房",
+    "配电房": "配电房", "信报箱": "信报箱", "快递柜": "快递柜", "充电桩": "充电桩", "泳池": "泳池",
+    "会所": "会所", "篮球场": "篮球场", "公共区域": "公共区域",
+}  # fmt: skip
+# Public areas that belong to one building, so a report needs the building too.
+IN_A_BUILDING = frozenset(
+    {"电梯", "楼道", "楼梯", "大堂", "单元门", "门禁", "楼顶", "外墙", "地下室", "信报箱", "消防栓"}
+)
+_PUBLIC_AREA = re.compile("|".join(sorted(PUBLIC_AREAS, key=len, reverse=True)))
+
+_NEGATION = re.compile(r"(没有|没|不是|不|无|别|未)\s*$")
+# Each hazard: phrases (regex alternatives) that name it. Keep them specific: 煤气费 is
+# a fee question, 煤气味 an emergency.
+HAZARDS = {
+    "gas_leak": [
+        "煤气味", "燃气味", "天然气味", "液化气味", "瓦斯味", "瓦斯外泄", "瓦斯漏", "煤气泄漏", "燃气泄漏",
+        "天然气泄漏", "漏气", "煤气漏", "燃气漏", "闻到(?:一股)?(?:煤气|燃气|天然气)",
+    ],
+    "fire": ["着火", "起火", "失火", "火灾", "冒烟", "冒火", "火花", "烧起来", "烧焦味", "焦糊味", "电线烧", "插座烧"],
+    "lift_entrapment": [
+        "困在电梯", "被困电梯", "电梯困人", "电梯里(?:有人)?(?:被)?困", "困电梯", "电梯关人", "关在电梯",
+        "卡在电梯", "电梯(?:里)?出不来", "困在里面",
+    ],
+    "flooding": [
+        "爆管", "(?:水|暖气|热水|下水)?管(?:子|道)?(?:爆|破裂|裂开)", "爆裂", "水漫", "淹了", "被淹", "水淹",
+        "涌水", "喷水", "水一直往外冒", "到处是水", "满屋(?:都是|全是)?热?水",
+    ],
+    "power_outage": [
+        "(?:整栋|整幢|全楼|整个楼|整个小区|全小区|大面积|整单元|整个单元)(?:都|全)?(?:停电|没电|断电)",
+        "(?:栋|幢|号楼)(?:全部|都|全)?(?:停电|断电)",
+    ],
+    "life_threat": [
+        "救命", "晕倒", "昏倒", "昏迷", "跌倒", "摔倒", "触电", "被电打", "被电到", "电到人", "漏电", "坠落",
+        "砸到人", "砸伤", "高空坠物", "有人受伤", "流血", "没有呼吸", "不省人事",
+    ],
+}  # fmt: skip
+_HAZARD = re.compile("|".join(f"(?P<{name}>{'|'.join(phrases)})" for name, phrases in HAZARDS.items()))
+
+# Checked in this order: personal ledger questions first (我家还欠多少 is not about the standard).
+FEE_TOPICS = {
+    "owed": [
+        "欠[了费多]?", "还差", "要交多少", "该交多少", "应交多少", "应缴", "未缴", "没交", "待缴", "交了没", "交没交",
+        "缴清", "结清",
+    ],
+    "paid_until": ["交到", "缴到", "到期", "交到什么时候", "到几月", "交到哪"],
+    "bills": ["账单", "明细", "缴费记录", "交费记录", "缴费情况", "交费情况", "历史记录", "扣费"],
+    "invoice": ["发票", "收据", "开票"],
+    "late_fee": ["滞纳金", "违约金", "逾期", "晚交", "迟交", "罚款", "罚金"],
+    "standard": [
+        "收费标准", "多少钱一平", "一平米?多少", "每平米?", "单价", "怎么收费", "怎么算的?", "收费依据", "标准是",
+        "按什么收", "为什么这么贵", "涨价",
+    ],
+    "public_income": ["公共收益", "收益", "公示", "收支", "公开", "广告费", "停车费收入", "账目"],
+    "how_to_pay": [
+        "怎么交", "怎么缴", "如何交", "如何缴", "在哪交", "在哪里交", "哪里交", "去哪交", "到哪交", "怎么付",
+        "怎么支付", "缴费方式", "交费方式", "支付方式", "微信交", "支付宝", "网上交", "线上交", "手机上交",
+        "交费渠道", "缴费渠道", "能不能代扣", "自动扣",
+    ],
+}  # fmt: skip
+_FEE_TOPIC = [(topic, re.compile("|".join(phrases))) for topic, phrases in FEE_TOPICS.items()]
+
+
+def _strip_zeros(number: str) -> str:
+    return number.lstrip("0") or "0"
+
+
+def extract_address(text: str) -> list[Entity]:
+    found: list[Entity] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(name: str, value: str, start: int, end: int) -> None:
+        if any(s < end and start < e for s, e in taken):
+            return
+        found.append(Entity(name, value, start, end))
+        taken.append((start, end))
+
+    for m in _TRIPLE.finditer(text):
+        add("building", _strip_zeros(m.group(1)), *m.span(1))
+        add("unit", _strip_zeros(m.group(2)), *m.span(2))
+        add("room", m.group(3), *m.span(3))
+    for m in _BUILDING.finditer(text):
+        add("building", _strip_zeros(m.group(1)).upper(), *m.span(1))
+    for m in _UNIT.finditer(text):
+        add("unit", _strip_zeros(m.group(1)), *m.span(1))
+    for pattern in (_ROOM_AFTER_MARKER, _ROOM_MARKED, _ROOM_CUE):
+        for m in pattern.finditer(text):
+            add("room", m.group(1), *m.span(1))
+    for m in _PUBLIC_AREA.finditer(text):
+        add("public_area", PUBLIC_AREAS[m.group()], *m.span())
+    return found
+
+
+def extract_phones(text: str) -> list[Entity]:
+    phones = [Entity("phone", "".join(m.groups()), *m.span()) for m in _CELL.finditer(text)]
+    phones += [
+        Entity("phone", "".join(m.groups()), *m.span())
+        for m in _LANDLINE.finditer(text)
+        if not any(p.start < m.end() and m.start() < p.end for p in phones)
+    ]
+    return phones
+
+
+def extract_plates(text: str) -> list[Entity]:
+    return [Entity("plate", (m.group(1) + m.group(2) + m.group(3)).upper(), *m.span()) for m in _PLATE.finditer(text)]
+
+
+def extract_tickets(text: str) -> list[Entity]:
+    tickets = []
+    for m in _TICKET.finditer(text):
+        digits = re.sub(r"\s", "", m.group(2))
+        if len(digits) <= 8:
+            tickets.append(Entity("ticket_id", re.sub(r"\s", "", m.group(1)).upper() + digits.zfill(6), *m.span()))
+    tickets += [
+        Entity("ticket_id", _strip_zeros(m.group(1)), *m.span(1))
+        for m in _TICKET_CUE.finditer(text)
+        if not any(t.start <= m.start(1) < t.end for t in tickets)
+    ]
+    return tickets
+
+
+def extract_hazards(text: str) -> list[Entity]:
+    """Emergencies, unless negated (没有煤气味) — a false alarm is cheaper than a miss."""
+    hazards = []
+    for m in _HAZARD.finditer(text):
+        if _NEGATION.search(text[max(0, m.start() - 3) : m.start()]):
+            continue
+        hazards.append(Entity("hazard", m.lastgroup or "life_threat", *m.span()))
+    return hazards
+
+
+def extract_fee_topic(text: str) -> list[Entity]:
+    for topic, pattern in _FEE_TOPIC:
+        m = pattern.search(text)
+        if m:
+            return [Entity("fee_topic", topic, *m.span())]
+    return []
+
+
+def _overlaps(a: Entity, others: list[Entity]) -> bool:
+    return any(o.start < a.end and a.start < o.end for o in others)
+
+
+def extract_times(text: str, now: datetime, avoid: list[Entity]) -> list[Entity]:
+    times = []
+    for t in find_times(text, now):
+        if any(o.start < t.end and t.start < o.end for o in avoid):
+            continue  # 3号楼 is an address, not the 3rd of the month
+        extra = {
+            "start": t.begins.isoformat(),
+            "end": (t.ends + timedelta(seconds=1) if t.ends.second == 59 else t.ends).isoformat(),
+            "kind": t.kind,
+        }
+        times.append(Entity("visit_time", t.begins.isoformat(), t.start, t.end, extra))
+    return times
+
+
+def extract_all(text: str, now: datetime) -> list[Entity]:
+    """Every rule-based entity in ``text``; ``now`` (tz-aware) resolves relative times."""
+    bare = _BARE_NUMBER.match(text)
+    if bare:  # 501 / 2 alone: only the dialogue knows which question it answers
+        return [Entity("number", bare.group(1), *bare.span(1))]
+    exact = extract_phones(text) + extract_plates(text) + extract_tickets(text)
+    address = [e for e in extract_address(text) if not _overlaps(e, exact)]
+    found = exact + address
+    found += [
+        name
+        for name in (Entity("person_name", text[s:e], s, e) for s, e in extract_person_names(text))
+        if not _overlaps(name, found)
+    ]
+    found += extract_times(text, now, avoid=found)
+    found += extract_hazards(text)
+    found += extract_fee_topic(text)
+    return sorted(found, key=lambda e: (e.start, e.end))

@@ -1,0 +1,108 @@
+"""Visitor names (张伟, 欧阳娜娜, 王先生) in Chinese text, without a trained tagger.
+
+jieba glues a given name to the next word (张伟明/天, 李/明后天), so token-level
+taggers learn misaligned spans. A Chinese name is a surname plus one or two
+characters, so we try both lengths and keep the one followed by a boundary (a time
+word, a visit verb, punctuation, the end). To stay clear of 马桶 or 高空坠物 a name
+must follow a cue (朋友, 叫, 访客…), precede a visit verb, or be the whole message.
+"""
+
+from __future__ import annotations
+
+import re
+
+COMPOUND_SURNAMES = (
+    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙",
+    "慕容", "令狐", "司徒", "夏侯", "长孙", "宇文", "澹台", "端木",
+)  # fmt: skip
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+    "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施"
+    "文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕季裴霍涂成苗谷盛"
+    "曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席"
+    "卫米柏宗瞿桂佟臧闵苟邬边卞姬仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥班储栗"
+    "燕楚鄢劳谌奚皮粟冼蔺闻厉伊仝郜阚朴盖练廉祖漆丰卿狄索宣晋容敬扈晁芮阙浦鹿薄邸雍辜羊裘亓邰赫杭况逯隆茹慕亢"
+    "嵇湛宾戎勾茅呼揭尉冶斯束檀阴昝智幸奉植衡富尧闭"
+)
+# Left out on purpose: surnames that are everyday words here (来, 楼, 单, 门, 明, 元, 修, 师…).
+HONORIFICS = "先生|女士|小姐|太太|阿姨|叔叔|伯伯|大爷|大妈|奶奶|爷爷|师傅|老师|经理|主管|管家|主任|医生|护士|同学"
+_CUE = re.compile(
+    r"(朋友|亲戚|同事|同学|家人|客人|访客|来访人|来访者|业主|住户|表哥|表姐|表弟|表妹|堂哥|堂姐|哥哥|姐姐|弟弟|妹妹|"
+    r"儿子|女儿|女婿|儿媳|孙子|孙女|父亲|母亲|爸爸|妈妈|岳父|岳母|公公|婆婆|舅舅|姑姑|阿姨|叔叔|老公|老婆|"
+    r"保姆|钟点工|快递员|师傅|姓名|名字|名叫|叫做|叫|是|让|帮|给|登记|姓[\u4e00-\u9fff])\s*[:：,，、]?\s*$"
+)
+_TIME_WORDS = (
+    r"大后天|明天|今天|后天|今晚|明晚|昨天|下午|上午|中午|晚上|早上|傍晚|等会儿?|等下|一会儿?|待会儿?|马上|"
+    r"下周.?|这周.?|本周.?|周.|星期.|礼拜.|\d+点半?|\d+:\d+"
+)
+# What may follow a given name. A word starting *inside* a two-character given name
+# (李娜|过来 read as 李娜过|来) is caught by trying the one-character name as well.
+_BOUNDARY = re.compile(
+    rf"^(\s|$|[,，.。!！?？、;；)）~～]|{_TIME_WORDS}|月|号|\d|来|过来|会来|要来|到|进来|进|去|上门|拜访|来访|"
+    r"到访|探望|看|送|取|的|和|跟|与|开车|车牌|坐|带|一起|他|她|是|先生|女士|大概|可能|预计|约|手机|电话|"
+    r"吧|啊|呀|哈|登记|办|通行|进出|一下|需要|能|可以)"
+)
+# A visit verb right after the name, past any time words (李明后天过来), marks a visitor.
+_VISIT_VERB = re.compile(
+    rf"^(?:\s|[,，]|{_TIME_WORDS})*(?:要|会|将|大概|可能|预计)?(?:来|过来|到访|来访|拜访|上门|进来|到了?[\s,，。!！]|到$)"
+)
+# ...but only when the name opens a clause (not 我家马桶明天来人修吗).
+_CLAUSE_END = re.compile(rf"(^|[\s,，.。!！?？、;；:：]|{_TIME_WORDS}|[点分半])\s*$")
+# Everyday words that look like surname + given name.
+_NOT_NAMES = re.compile(
+    r"^(钟点工|马桶|马上|高空|高层|方便|方向|金额|金属|石头|白天|白色|黄色|江边|安全|安装|安排|齐全|易燃|"
+    r"谢谢|谢了|辛苦|程序|温度|温水|常常|常用|付款|付费|严重|毛病|章程|路灯|路面|车位|车库|车牌|项目|"
+    r"曲线|苗木|华为|贾|成本|成功|成都|关门|关闭|包裹|包装|宁可|尚未|封闭|管道|管理|管家|费用|向下|叶子|"
+    r"田地|范围|蒋|司机|司法|古老|宫|时候|武汉|孔|顾客|雷电|冷水|冷气|房东|房间|房子|房产|左边|左右|邱)"
+)
+_NEXT_WORD = re.compile(
+    rf"{_TIME_WORDS}|过来|会来|要来|进来|上门|登记|等|来(?=[\s,，。.!！]|$|看|找|玩|送|取|修|装|拜访|接)"
+)
+_HAN = r"[\u4e00-\u9fff]"
+_WHOLE_NAME = re.compile(rf"(?:{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}])(?:{HONORIFICS}|{_HAN}{{1,2}})")
+_SURNAME_AT = re.compile(rf"{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}]")
+_TITLE = re.compile(f"^(?:{HONORIFICS})")
+
+
+def _name_at(text: str, start: int) -> tuple[int, bool] | None:
+    """(end, titled) of the best name starting at ``start``: surname + honorific or given name."""
+    m = _SURNAME_AT.match(text, start)
+    if not m:
+        return None
+    after = m.end()
+    title = _TITLE.match(text[after:])
+    if title:
+        return after + title.end(), True
+    for size in (2, 1):
+        given = text[after : after + size]
+        if len(given) != size or not re.fullmatch(f"{_HAN}+", given):
+            continue
+        if size == 2 and _NEXT_WORD.match(text, after + 1):
+            continue  # 李娜过来: the second character starts the next word
+        if _BOUNDARY.match(text[after + size :]):
+            return after + size, False
+    return None
+
+
+def extract_person_names(text: str) -> list[tuple[int, int]]:
+    """Spans of person names in ``text`` (normalised, simplified)."""
+    stripped = text.strip(" ,，.。!！")
+    head = len(text) - len(text.lstrip(" ,，.。!！"))
+    if _WHOLE_NAME.fullmatch(stripped) and not _NOT_NAMES.match(stripped):
+        return [(head, head + len(stripped))]  # the answer to 访客怎么称呼: 王福来
+    spans: list[tuple[int, int]] = []
+    for start in range(len(text)):
+        if spans and start < spans[-1][1]:
+            continue
+        found = _name_at(text, start)
+        if found is None:
+            continue
+        end, titled = found
+        if _NOT_NAMES.match(text[start:end]):
+            continue
+        whole_message = text[start:end] == stripped
+        cued = bool(_CUE.search(text[max(0, start - 6) : start]))
+        visiting = bool(_VISIT_VERB.match(text[end:]) and _CLAUSE_END.search(text[:start]))
+        if whole_message or cued or visiting or titled:
+            spans.append((start, end))
+    return spans

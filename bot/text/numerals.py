@@ -1,0 +1,74 @@
+"""Chinese numerals → Arabic digits, but only where a number is an address, phone or code.
+
+cn2an on a whole message turns 一直 into 1直 and 看一下 into 看1下, so we convert a
+numeral run only when its neighbours say it is part of an address (三号楼, 二单元,
+五零一室), a phone number (幺三八…), a plate, a ticket number, or when it is a long
+digit-by-digit run that can only be a number (五零一, 一三八一二三四五六七八).
+"""
+
+from __future__ import annotations
+
+import re
+
+import cn2an
+
+DIGIT_OF = {
+    "零": "0", "〇": "0", "○": "0", "洞": "0",
+    "一": "1", "幺": "1", "壹": "1",
+    "二": "2", "两": "2", "贰": "2",
+    "三": "3", "叁": "3",
+    "四": "4", "肆": "4",
+    "五": "5", "伍": "5",
+    "六": "6", "陆": "6",
+    "七": "7", "柒": "7",
+    "八": "8", "捌": "8",
+    "九": "9", "玖": "9",
+}  # fmt: skip
+POSITIONAL = "十拾百佰千仟"
+_RUN = re.compile(f"[0-9{''.join(DIGIT_OF)}{POSITIONAL}]+")
+
+# A numeral directly followed by one of these is an address part (三号楼, 二单元, 十八层).
+_AFTER = re.compile(r"\s*(号楼|号院|号门|栋|幢|座|单元|室|层|楼|期|区|号房|房|户|#)")
+# A numeral directly preceded by one of these is a room, phone, plate or ticket number.
+_BEFORE = re.compile(
+    r"(单元|号楼|栋|幢|座|室|房号|房间|门牌号?|电话|手机|号码|尾号|工单号?|单号|编号|"
+    r"车牌号?|[A-Za-z#-])\s*(是|为|:|：)?\s*$"
+)
+# 号 alone is an address marker (五零一号) unless it is a date (十一月三号) or 号码.
+_HAO = re.compile(r"\s*号(?!码)")
+
+
+def to_digits(run: str) -> str | None:
+    """Convert one numeral run; ``None`` when it is not a well-formed number."""
+    if not any(ch in POSITIONAL for ch in run):
+        return "".join(DIGIT_OF.get(ch, ch) for ch in run)
+    if any(ch.isdigit() for ch in run):
+        return None
+    try:
+        return str(cn2an.cn2an(run.replace("幺", "一").replace("洞", "零"), "smart"))
+    except (ValueError, KeyError, IndexError):
+        return None
+
+
+def numeral_edits(text: str) -> list[tuple[int, int, str]]:
+    """Return ``(start, end, digits)`` edits for the numeral runs that are numbers."""
+    edits = []
+    for match in _RUN.finditer(text):
+        run = match.group()
+        if run.isdigit():  # already Arabic (str.isdigit is False for Chinese numerals)
+            continue
+        start, end = match.span()
+        before, after = text[:start], text[end:]
+        digit_by_digit = not any(ch in POSITIONAL for ch in run)
+        in_context = bool(
+            _AFTER.match(after)
+            or _BEFORE.search(before[-8:])
+            or (_HAO.match(after) and not before.endswith("月"))
+            or (digit_by_digit and len(run) >= 3)
+        )
+        if not in_context:
+            continue
+        digits = to_digits(run)
+        if digits is not None and digits != run:
+            edits.append((start, end, digits))
+    return edits
