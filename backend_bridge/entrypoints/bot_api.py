@@ -1,0 +1,212 @@
+"""The backend interface the chat actions call (internal port, bearer $WUYE_INTERNAL_TOKEN).
+
+Each route is one thing an action needs: open a ticket, report an emergency, bind
+an owner, read their ledger, issue a pass, list their tickets, hand off. Every
+request names the ``sender`` it acts for, and answers only concern that sender.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from aiohttp import web
+
+from backend_bridge.adapters.content import FEE_TOPICS
+from backend_bridge.domain import commands, model
+from backend_bridge.entrypoints.http import BadRequest, json_error, read_json, require_bearer, text_field
+from backend_bridge.entrypoints.keys import BACKEND, INTERNAL_TOKEN, TIMEZONE
+from backend_bridge.service_layer import handlers, views
+
+routes = web.RouteTableDef()
+internal = require_bearer(INTERNAL_TOKEN, "bot")
+_SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{3,160}$")
+_ADDRESS_PART = re.compile(r"^[A-Za-z0-9]{1,8}$")
+
+
+def _sender(value: str | None) -> str:
+    if not value or not _SENDER.match(value):
+        raise BadRequest("'sender' is missing or malformed")
+    return value
+
+
+def _address(body: dict, name: str) -> str | None:
+    value = text_field(body, name, required=False, max_len=8)
+    if value is not None and not _ADDRESS_PART.match(value):
+        raise BadRequest(f"'{name}' must be letters or digits")
+    return value
+
+
+def _when(body: dict, name: str, required: bool = True) -> datetime | None:
+    value = text_field(body, name, required=required, max_len=40)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"'{name}' must be an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise BadRequest(f"'{name}' needs a UTC offset")
+    return parsed
+
+
+@routes.post("/bot/v1/tickets")
+@internal
+async def open_ticket(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    kind = text_field(body, "kind", max_len=16)
+    if kind not in {k.value for k in model.TicketKind}:
+        raise BadRequest("'kind' must be repair or complaint")
+    command = commands.OpenTicket(
+        sender=_sender(body.get("sender")),
+        kind=kind,
+        description=text_field(body, "description", max_len=2000),
+        building=_address(body, "building"),
+        unit=_address(body, "unit"),
+        room=_address(body, "room"),
+        public_area=text_field(body, "public_area", required=False, max_len=32),
+        anonymous=bool(body.get("anonymous", False)),
+    )
+    result = await request.app[BACKEND].bus.handle(command)
+    return web.json_response({"id": result["number"], "promise": result["promise"]}, status=201)
+
+
+@routes.post("/bot/v1/emergencies")
+@internal
+async def report_emergency(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    command = commands.ReportEmergency(
+        sender=_sender(body.get("sender")),
+        hazard=text_field(body, "hazard", max_len=32),
+        description=text_field(body, "description", max_len=2000),
+        building=_address(body, "building"),
+        unit=_address(body, "unit"),
+        room=_address(body, "room"),
+        public_area=text_field(body, "public_area", required=False, max_len=32),
+    )
+    result = await request.app[BACKEND].bus.handle(command)
+    return web.json_response({"id": result.pop("number"), **result}, status=201)
+
+
+@routes.get("/bot/v1/tickets")
+@internal
+async def list_tickets(request: web.Request) -> web.Response:
+    sender = _sender(request.query.get("sender"))
+    open_only = request.query.get("open", "1") != "0"
+    return web.json_response(
+        await views.tickets_for_sender(request.app[BACKEND].new_uow(), sender, open_only=open_only)
+    )
+
+
+@routes.get("/bot/v1/tickets/{number}")
+@internal
+async def get_ticket(request: web.Request) -> web.Response:
+    sender = _sender(request.query.get("sender"))
+    found = await views.ticket_for_sender(request.app[BACKEND].new_uow(), sender, request.match_info["number"])
+    if found is None:
+        return json_error(404, "not_found", "no such ticket for this sender")
+    return web.json_response(found)
+
+
+@routes.get("/bot/v1/rooms")
+@internal
+async def room_exists(request: web.Request) -> web.Response:
+    q = request.query
+    if not all(_ADDRESS_PART.match(q.get(k, "")) for k in ("building", "unit", "room")):
+        raise BadRequest("building, unit and room are required")
+    exists = await views.room_exists(request.app[BACKEND].new_uow(), q["building"], q["unit"], q["room"])
+    return web.json_response({"exists": exists})
+
+
+@routes.post("/bot/v1/bindings")
+@internal
+async def bind(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    command = commands.BindSender(
+        sender=_sender(body.get("sender")),
+        building=_address(body, "building") or "",
+        unit=_address(body, "unit") or "",
+        room=_address(body, "room") or "",
+        phone=text_field(body, "phone", max_len=20),
+    )
+    return web.json_response(await request.app[BACKEND].bus.handle(command))
+
+
+@routes.get("/bot/v1/bindings")
+@internal
+async def binding(request: web.Request) -> web.Response:
+    found = await views.binding_for_sender(request.app[BACKEND].new_uow(), _sender(request.query.get("sender")))
+    return web.json_response({"bound": found is not None, **(found or {})})
+
+
+@routes.get("/bot/v1/ledger")
+@internal
+async def ledger(request: web.Request) -> web.Response:
+    found = await views.ledger_for_sender(request.app[BACKEND].new_uow(), _sender(request.query.get("sender")))
+    if found is None:
+        return json_error(403, "not_bound", "the sender is not bound to a flat")
+    return web.json_response(found)
+
+
+@routes.get("/bot/v1/content")
+@internal
+async def community(request: web.Request) -> web.Response:
+    content = request.app[BACKEND].content.get()
+    return web.json_response(
+        {
+            "name": content.name,
+            "service_hotline": content.service_hotline,
+            "duty_hotline": content.duty_hotline,
+            "office_hours": content.office_hours,
+        }
+    )
+
+
+@routes.get("/bot/v1/content/fees/{topic}")
+@internal
+async def fee_answer(request: web.Request) -> web.Response:
+    topic = request.match_info["topic"]
+    if topic not in FEE_TOPICS:
+        raise BadRequest(f"topic must be one of {list(FEE_TOPICS)}")
+    return web.json_response({"text": request.app[BACKEND].content.get().fee_answer(topic)})
+
+
+@routes.post("/bot/v1/passes")
+@internal
+async def issue_pass(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    kind = text_field(body, "time_kind", max_len=8)
+    if kind not in {"point", "period", "span", "day"}:
+        raise BadRequest("'time_kind' must be point, period, span or day")
+    command = commands.IssuePass(
+        sender=_sender(body.get("sender")),
+        visitor_name=text_field(body, "visitor_name", max_len=64),
+        start=_when(body, "start"),
+        end=_when(body, "end", required=False),
+        time_kind=kind,
+        plate=text_field(body, "plate", required=False, max_len=16),
+    )
+    try:
+        result = await request.app[BACKEND].bus.handle(command)
+    except handlers.NotBound:
+        return json_error(403, "not_bound", "the sender is not bound to a flat")
+    except model.PassRefused as exc:
+        return json_error(422, exc.reason, f"no pass for that time ({exc.reason})")
+    window = views.local_window(result["valid_from"], result["valid_until"], request.app[TIMEZONE])
+    return web.json_response(
+        {
+            "code": result["code"],
+            "window": window,
+            "valid_from": result["valid_from"].isoformat(),
+            "valid_until": result["valid_until"].isoformat(),
+        },
+        status=201,
+    )
+
+
+@routes.post("/bot/v1/handoffs")
+@internal
+async def hand_off(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    command = commands.HandOff(_sender(body.get("sender")), text_field(body, "reason", max_len=64))
+    return web.json_response(await request.app[BACKEND].bus.handle(command), status=201)

@@ -1,0 +1,91 @@
+"""HTTP plumbing shared by every aiohttp entrypoint: JSON errors, bearer auth, body parsing.
+
+Bad input gets a 4xx with a JSON body saying what was wrong, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def json_error(status: int, code: str, message: str, **headers: str) -> web.Response:
+    return web.json_response({"error": code, "message": message}, status=status, headers=headers or None)
+
+
+def require_bearer(token_key: web.AppKey[str], realm: str) -> Callable[[Handler], Handler]:
+    """Decorator: 401 with no data unless ``Authorization: Bearer <token>`` matches the app's token."""
+
+    def decorate(handler: Handler) -> Handler:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            given = request.headers.get("Authorization", "")
+            scheme, _, token = given.partition(" ")
+            expected = request.app[token_key]
+            if scheme.lower() != "bearer" or not expected or not hmac.compare_digest(token.strip(), expected):
+                return json_error(
+                    401,
+                    "unauthorized",
+                    "a valid bearer token is required",
+                    **{"WWW-Authenticate": f'Bearer realm="{realm}"'},
+                )
+            return await handler(request)
+
+        guarded.__name__ = handler.__name__
+        return guarded
+
+    return decorate
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object; BadRequest for anything else (binary junk included)."""
+    if request.content_length == 0:
+        raise BadRequest("empty body; send a JSON object")
+    raw = await request.read()
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadRequest("the body is not valid UTF-8 JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    return body
+
+
+def text_field(body: dict[str, Any], name: str, *, required: bool = True, max_len: int = 2000) -> str | None:
+    value = body.get(name)
+    if value is None or value == "":
+        if required:
+            raise BadRequest(f"'{name}' is required")
+        return None
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise BadRequest(f"'{name}' must be a string")
+    value = str(value)
+    if len(value) > max_len:
+        raise BadRequest(f"'{name}' is longer than {max_len} characters")
+    return value
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn BadRequest and aiohttp's own HTTP errors (404, 405, 413) into JSON answers."""
+    try:
+        return await handler(request)
+    except BadRequest as exc:
+        return json_error(400, "bad_request", exc.message)
+    except web.HTTPRequestEntityTooLarge:
+        return json_error(413, "too_large", "the request body is too large")
+    except web.HTTPException as exc:
+        if exc.status >= 400 and exc.content_type != "application/json":
+            return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
+        raise

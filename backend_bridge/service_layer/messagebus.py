@@ -1,0 +1,49 @@
+"""The message bus: routes commands to their handler and the resulting events to theirs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from backend_bridge.domain.commands import Command
+from backend_bridge.domain.events import Event
+from backend_bridge.service_layer.handlers import Deps
+from backend_bridge.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[..., Awaitable[object]]
+
+
+class MessageBus:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        deps: Deps,
+        command_handlers: dict[type[Command], Handler],
+        event_handlers: dict[type[Event], list[Handler]],
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.deps = deps
+        self.command_handlers = command_handlers
+        self.event_handlers = event_handlers
+
+    async def handle(self, command: Command) -> object:
+        """Run ``command``; then every event it raised (and theirs). Returns the command's result.
+
+        A failing command raises to the caller; a failing event handler is logged and
+        the rest still run, because the command's transaction has already committed.
+        """
+        uow = self.uow_factory()
+        result = await self.command_handlers[type(command)](command, uow, self.deps)
+        queue = list(uow.collect_new_events())
+        while queue:
+            event = queue.pop(0)
+            for handler in self.event_handlers.get(type(event), []):
+                handler_uow = self.uow_factory()
+                try:
+                    await handler(event, handler_uow, self.deps)
+                except Exception:
+                    log.exception("event handler %s failed for %s", handler.__name__, type(event).__name__)
+                queue.extend(handler_uow.collect_new_events() if hasattr(handler_uow, "session") else [])
+        return result

@@ -1,0 +1,44 @@
+"""Unit of work: one transaction, the repositories inside it, and the events it produced."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend_bridge.adapters import repository
+from backend_bridge.domain.events import Event
+
+
+class UnitOfWork:
+    """``async with uow: ...; await uow.commit()`` — anything not committed is rolled back."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._session_factory()
+        self.tickets = repository.TicketRepository(self.session)
+        self.rooms = repository.RoomRepository(self.session)
+        self.bindings = repository.BindingRepository(self.session)
+        self.passes = repository.PassRepository(self.session)
+        self.conversations = repository.ConversationRepository(self.session)
+        self.messages = repository.MessageRepository(self.session)
+        self._repositories = [
+            self.tickets, self.rooms, self.bindings, self.passes, self.conversations, self.messages,
+        ]  # fmt: skip
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.session.rollback()
+        await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    def collect_new_events(self) -> Iterator[Event]:
+        for repo in self._repositories:
+            for aggregate in repo.seen:
+                pending = getattr(aggregate, "events", None)
+                while pending:
+                    yield pending.pop(0)

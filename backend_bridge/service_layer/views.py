@@ -1,0 +1,216 @@
+"""Read models: what the APIs show. Queries go straight to the session (no bus, no events).
+
+Every view that takes a ``sender`` only ever returns that sender's data: an owner
+can see their own tickets and, once bound, their own flat's ledger, never another's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from backend_bridge.domain import model
+from backend_bridge.service_layer.unit_of_work import UnitOfWork
+
+
+def ticket_view(ticket: model.Ticket, *, for_staff: bool) -> dict:
+    loc = ticket.location
+    view = {
+        "id": ticket.number,
+        "kind": ticket.kind.value,
+        "status": ticket.status.value,
+        "status_label": model.STATUS_LABELS[ticket.status],
+        "priority": ticket.priority.value,
+        "category": ticket.category,
+        "building": loc.building,
+        "unit": loc.unit,
+        "room": loc.room,
+        "public_area": loc.public_area,
+        "location": loc.describe(),
+        "description": ticket.description,
+        "hazard": ticket.hazard,
+        "created_at": ticket.created_at.isoformat(),
+        "updated_at": (ticket.updated_at or ticket.created_at).isoformat(),
+        "respond_by": ticket.respond_by.isoformat(),
+        "resolve_by": ticket.resolve_by.isoformat(),
+    }
+    if for_staff:
+        # An anonymous complainant stays anonymous to the team handling the complaint.
+        view["sender"] = None if ticket.anonymous else ticket.sender
+        view["channel"] = ticket.sender.split(":", 1)[0]
+        view["anonymous"] = ticket.anonymous
+        view["history"] = [
+            {"at": c.at.isoformat(), "status": c.status.value, "actor": c.actor, "note": c.note} for c in ticket.history
+        ]
+    return view
+
+
+async def tickets_for_staff(
+    uow: UnitOfWork,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    priority: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict], int]:
+    conditions = []
+    if status:
+        conditions.append(model.Ticket.status == model.TicketStatus(status))
+    if kind:
+        conditions.append(model.Ticket.kind == model.TicketKind(kind))
+    if priority:
+        conditions.append(model.Ticket.priority == model.Priority(priority))
+    async with uow:
+        total = await uow.session.scalar(select(func.count()).select_from(model.Ticket).where(*conditions))
+        stmt = select(model.Ticket).where(*conditions).order_by(model.Ticket.id.desc()).limit(limit).offset(offset)
+        found = (await uow.session.scalars(stmt)).all()
+        return [ticket_view(t, for_staff=True) for t in found], int(total or 0)
+
+
+async def ticket_for_staff(uow: UnitOfWork, number: str) -> dict | None:
+    async with uow:
+        ticket = await uow.tickets.by_number(number)
+        return ticket_view(ticket, for_staff=True) if ticket else None
+
+
+async def tickets_for_sender(uow: UnitOfWork, sender: str, *, open_only: bool = True) -> list[dict]:
+    async with uow:
+        stmt = select(model.Ticket).where(model.Ticket.sender == sender).order_by(model.Ticket.id.desc())
+        if open_only:
+            stmt = stmt.where(model.Ticket.status.in_(list(model.OPEN_STATUSES | {model.TicketStatus.RESOLVED})))
+        return [ticket_view(t, for_staff=False) for t in (await uow.session.scalars(stmt.limit(20))).all()]
+
+
+async def ticket_for_sender(uow: UnitOfWork, sender: str, number: str) -> dict | None:
+    async with uow:
+        ticket = await uow.tickets.by_number(number)
+        if ticket is None or ticket.sender != sender:
+            return None
+        return ticket_view(ticket, for_staff=False)
+
+
+async def room_exists(uow: UnitOfWork, building: str, unit: str, room: str) -> bool:
+    async with uow:
+        return await uow.rooms.find(building, unit, room) is not None
+
+
+async def binding_for_sender(uow: UnitOfWork, sender: str) -> dict | None:
+    async with uow:
+        binding = await uow.bindings.get(sender)
+        if binding is None:
+            return None
+        room = await uow.rooms.get(binding.room_id)
+        return {"building": room.building, "unit": room.unit, "room": room.room}
+
+
+async def ledger_for_sender(uow: UnitOfWork, sender: str) -> dict | None:
+    """The bound flat's ledger, or ``None`` when the sender is not bound to any flat."""
+    async with uow:
+        binding = await uow.bindings.get(sender)
+        if binding is None:
+            return None
+        room = await uow.rooms.get(binding.room_id)
+        summary = room.ledger()
+        return {
+            "building": room.building,
+            "unit": room.unit,
+            "room": room.room,
+            "location": room.location.describe(),
+            "owed_cents": summary.owed_cents,
+            "paid_until": summary.paid_until,
+            "unpaid": [
+                {
+                    "period": b.period,
+                    "item": b.item,
+                    "amount_cents": b.amount_cents,
+                    "due_date": b.due_date.date().isoformat(),
+                }
+                for b in summary.unpaid
+            ],
+        }
+
+
+def pass_view(visitor_pass: model.VisitorPass, room: model.Room, now: datetime) -> dict:
+    state = visitor_pass.state(now)
+    return {
+        "code": visitor_pass.code,
+        "valid": state is model.PassState.VALID,
+        "state": state.value,
+        "visitor_name": visitor_pass.visitor_name,
+        "plate": visitor_pass.plate,
+        "valid_from": visitor_pass.valid_from.isoformat(),
+        "valid_until": visitor_pass.valid_until.isoformat(),
+        "building": room.building,
+        "unit": room.unit,
+        "room": room.room,
+    }
+
+
+async def check_pass(uow: UnitOfWork, code: str, now: datetime) -> dict | None:
+    async with uow:
+        visitor_pass = await uow.passes.live_with_code(code, now)
+        if visitor_pass is None:
+            return None
+        return pass_view(visitor_pass, await uow.rooms.get(visitor_pass.room_id), now)
+
+
+async def conversations(uow: UnitOfWork, state: str | None = None) -> list[dict]:
+    async with uow:
+        stmt = select(model.Conversation).order_by(model.Conversation.last_inbound_at.desc())
+        if state:
+            stmt = stmt.where(model.Conversation.state == model.ConversationState(state))
+        return [
+            {
+                "sender": c.sender,
+                "channel": c.channel,
+                "state": c.state.value,
+                "handoff_reason": c.handoff_reason,
+                "handed_off_at": c.handed_off_at.isoformat() if c.handed_off_at else None,
+                "last_inbound_at": c.last_inbound_at.isoformat() if c.last_inbound_at else None,
+            }
+            for c in (await uow.session.scalars(stmt.limit(200))).all()
+        ]
+
+
+async def conversation_state(uow: UnitOfWork, sender: str) -> tuple[str, str | None]:
+    """(state, script) of a conversation; a new sender talks to the bot in no known script."""
+    async with uow:
+        conversation = await uow.conversations.get(sender)
+        if conversation is None:
+            return model.ConversationState.BOT.value, None
+        return conversation.state.value, conversation.script
+
+
+async def updates_for(uow: UnitOfWork, sender: str, after: int, now: datetime) -> list[dict]:
+    """Messages pushed to ``sender`` later than outbox id ``after``; marks them delivered."""
+    async with uow:
+        stmt = (
+            select(model.OutboundMessage)
+            .where(model.OutboundMessage.sender == sender, model.OutboundMessage.id > after)
+            .order_by(model.OutboundMessage.id)
+            .limit(100)
+        )
+        found = (await uow.session.scalars(stmt)).all()
+        for message in found:
+            if message.delivered_at is None:
+                message.delivered_at = now
+        await uow.commit()
+        return [{"id": m.id, "text": m.text, "kind": m.kind, "created_at": m.created_at.isoformat()} for m in found]
+
+
+async def unanswered(uow: UnitOfWork, sender: str | None = None) -> list[dict]:
+    """Owner messages still waiting for the dialogue engine (it was down), oldest first."""
+    async with uow:
+        return [{"id": m.id, "sender": m.sender, "text": m.text} for m in await uow.messages.unanswered(sender=sender)]
+
+
+def local_window(start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    """11月22日 14:00 - 19:00 (or across days: 11月22日 14:00 - 11月23日 09:00), local time."""
+    a, b = start.astimezone(tz), end.astimezone(tz)
+    head = f"{a.month}月{a.day}日 {a:%H:%M}"
+    if a.date() == b.date():
+        return f"{head} - {b:%H:%M}"
+    return f"{head} - {b.month}月{b.day}日 {b:%H:%M}"
