@@ -1,0 +1,102 @@
+"""The backend interface the actions call (backend_bridge's internal bot API over HTTP).
+
+Actions stay thin: they read the conversation, call one of these methods, and
+choose a reply. Everything that is stored or checked lives behind this client.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import aiohttp
+
+log = logging.getLogger(__name__)
+
+
+class BackendUnavailable(Exception):
+    """The backend did not answer in time or failed; the action apologises and keeps the data."""
+
+
+class BackendClient:
+    def __init__(self, base_url: str, token: str, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(headers={"Authorization": f"Bearer {self.token}"})
+        return self._session
+
+    async def _call(
+        self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201), **kwargs: Any
+    ) -> tuple[int, Any]:
+        try:
+            async with self._http().request(method, self.base_url + path, timeout=self.timeout, **kwargs) as resp:
+                body = await resp.json(content_type=None)
+                if resp.status not in ok:
+                    raise BackendUnavailable(f"{method} {path} answered {resp.status}")
+                return resp.status, body
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise BackendUnavailable(f"{method} {path}: {exc or type(exc).__name__}") from exc
+
+    async def open_ticket(self, sender: str, kind: str, description: str, **location: Any) -> dict:
+        payload = {"sender": sender, "kind": kind, "description": description, **location}
+        return (await self._call("POST", "/bot/v1/tickets", json=payload))[1]
+
+    async def report_emergency(self, sender: str, hazard: str, description: str, **location: Any) -> dict:
+        payload = {"sender": sender, "hazard": hazard, "description": description, **location}
+        return (await self._call("POST", "/bot/v1/emergencies", json=payload))[1]
+
+    async def open_tickets(self, sender: str) -> list[dict]:
+        return (await self._call("GET", "/bot/v1/tickets", params={"sender": sender}))[1]
+
+    async def ticket(self, sender: str, number: str) -> dict | None:
+        status, body = await self._call("GET", f"/bot/v1/tickets/{number}", params={"sender": sender}, ok=(200, 404))
+        return body if status == 200 else None
+
+    async def address_known(self, building: str, unit: str, room: str) -> bool:
+        params = {"building": building, "unit": unit, "room": room}
+        return (await self._call("GET", "/bot/v1/rooms", params=params))[1]["exists"]
+
+    async def bind(self, sender: str, building: str, unit: str, room: str, phone: str) -> str:
+        payload = {"sender": sender, "building": building, "unit": unit, "room": room, "phone": phone}
+        return (await self._call("POST", "/bot/v1/bindings", json=payload))[1]["status"]
+
+    async def binding(self, sender: str) -> dict | None:
+        body = (await self._call("GET", "/bot/v1/bindings", params={"sender": sender}))[1]
+        return body if body.get("bound") else None
+
+    async def ledger(self, sender: str) -> dict | None:
+        status, body = await self._call("GET", "/bot/v1/ledger", params={"sender": sender}, ok=(200, 403))
+        return body if status == 200 else None
+
+    async def fee_answer(self, topic: str) -> str:
+        return (await self._call("GET", f"/bot/v1/content/fees/{topic}"))[1]["text"]
+
+    async def community(self) -> dict:
+        return (await self._call("GET", "/bot/v1/content"))[1]
+
+    async def issue_pass(self, sender: str, **visit: Any) -> tuple[int, dict]:
+        """(201, pass) or (403, not bound) or (422, refused: past or too far ahead)."""
+        return await self._call("POST", "/bot/v1/passes", json={"sender": sender, **visit}, ok=(201, 403, 422))
+
+    async def hand_off(self, sender: str, reason: str) -> None:
+        await self._call("POST", "/bot/v1/handoffs", json={"sender": sender, "reason": reason})
+
+
+_client: BackendClient | None = None
+
+
+def backend() -> BackendClient:
+    """The process-wide client, configured by WUYE_BACKEND_URL and WUYE_INTERNAL_TOKEN."""
+    global _client
+    if _client is None:
+        _client = BackendClient(
+            os.environ.get("WUYE_BACKEND_URL", "http://127.0.0.1:8081"),
+            os.environ.get("WUYE_INTERNAL_TOKEN", ""),
+        )
+    return _client

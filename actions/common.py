@@ -1,0 +1,96 @@
+"""What several actions need: reading the latest message, form slots, location helpers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+
+from actions.backend import BackendUnavailable, backend
+from backend_bridge.domain.model import Location
+
+# Slots every flow fills; a new flow starts from a clean slate so nothing leaks between requests.
+FLOW_SLOTS = (
+    "building", "unit", "room", "public_area", "phone", "problem", "complaint_details", "anonymous",
+    "visitor_name", "visit_start", "visit_end", "visit_kind", "visitor_plate", "summary", "confirmed",
+)  # fmt: skip
+ADDRESS_SLOTS = ("building", "unit", "room", "public_area")
+# While one of these is the owner's intent, their words are a question or a command,
+# not the free-text answer a form is waiting for.
+NOT_AN_ANSWER = {
+    "ask_fee", "check_status", "request_human", "cancel", "request_visitor_pass", "report_emergency",
+    "greet", "goodbye", "thank", "affirm", "deny",
+}  # fmt: skip
+
+
+def clear_flow() -> list[dict[str, Any]]:
+    return [SlotSet(name, None) for name in (*FLOW_SLOTS, "requested_slot")]
+
+
+def intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def text(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("text") or "").strip()
+
+
+def entities(tracker: Tracker, name: str) -> list[dict]:
+    return [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == name]
+
+
+def entity(tracker: Tracker, name: str) -> str | None:
+    found = entities(tracker, name)
+    return str(found[0]["value"]) if found else None
+
+
+def without_address(message: dict) -> str:
+    """The owner's words minus a leading or trailing flat address: 3号楼2单元501 厨房漏水 → 厨房漏水.
+
+    Keeps the staff-facing description about the problem; the address is stored apart.
+    """
+    said = (message.get("text") or "").strip()
+    spans = [
+        (e["start"], e["end"]) for e in message.get("entities") or [] if e.get("entity") in ("building", "unit", "room")
+    ]
+    if not spans:
+        return said
+    start, end = min(s for s, _ in spans), max(e for _, e in spans)
+    end += len(re.match(r"\s*(号楼|栋|幢|座|单元|室|号|房)?", said[end:]).group())
+    rest = (said[:start] + " " + said[end:]).strip(" ,，.。:：;；、")
+    return rest if len(rest) >= 2 and end - start <= 16 else said
+
+
+def location_in_message(message: dict) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for e in message.get("entities") or []:
+        if e.get("entity") in ADDRESS_SLOTS and e["entity"] not in found:
+            found[e["entity"]] = str(e["value"])
+    return found
+
+
+def recent_location(tracker: Tracker) -> dict[str, str]:
+    """Address in this message, or in the owner's previous message (3号楼2单元501 / 报修)."""
+    found = location_in_message(tracker.latest_message)
+    if found:
+        return found
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) >= 2 and (users[-2].get("parse_data", {}).get("intent") or {}).get("name") == "inform":
+        return location_in_message(users[-2].get("parse_data") or {})
+    return {}
+
+
+async def own_flat(sender: str) -> dict[str, str]:
+    """The flat this sender is bound to (own unit), or {} when unknown or unreachable."""
+    try:
+        found = await backend().binding(sender)
+    except BackendUnavailable:
+        return {}
+    return {k: found[k] for k in ("building", "unit", "room")} if found else {}
+
+
+def describe(location: dict[str, Any]) -> str:
+    """3号楼2单元501 / 5号楼 电梯: worded exactly as the backend words it on the ticket."""
+    return Location(**{k: location.get(k) for k in ADDRESS_SLOTS}).describe()

@@ -1,0 +1,38 @@
+"""Emergencies (急修): no form. Open an urgent ticket at once, give safety advice and the
+duty hotline, and hand the conversation to staff."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, ConversationPaused
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendUnavailable, backend
+from actions.common import clear_flow, entity, location_in_message, own_flat, text
+
+
+class ActionReportEmergency(Action):
+    def name(self) -> str:
+        return "action_report_emergency"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        hazard = entity(tracker, "hazard") or "unspecified"
+        location = location_in_message(tracker.latest_message) or await own_flat(tracker.sender_id)
+        events = clear_flow()
+        if tracker.active_loop.get("name"):
+            events.insert(0, ActiveLoop(None))
+        try:
+            ticket = await backend().report_emergency(tracker.sender_id, hazard, text(tracker), **location)
+        except BackendUnavailable:
+            # Safety advice must never depend on our own systems being up.
+            dispatcher.utter_message(response="utter_emergency_fallback")
+            return events
+        dispatcher.utter_message(
+            response="utter_emergency",
+            advice=ticket["advice"],
+            ticket_id=ticket["id"],
+            promise=ticket["promise"],
+            duty_hotline=ticket["duty_hotline"],
+        )
+        return [*events, ConversationPaused()]  # staff take over; the assistant stays silent

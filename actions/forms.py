@@ -1,0 +1,148 @@
+"""Shared behaviour of the forms: bare-number answers, address checks, confirm-before-submit.
+
+Every form that opens something ends with a ``confirmed`` slot: the owner sees a
+short summary and answers 是/不是. "不是" together with a correction (不对，是502)
+updates that part and asks again; "不是" alone starts the form over.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import abstractmethod
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendUnavailable, backend
+from actions.common import ADDRESS_SLOTS, entities, entity, intent, location_in_message
+
+Slots = dict[str, Any]
+
+
+def _bare_number(tracker: Tracker, slot: str) -> Slots:
+    """A message that is only a number answers the question just asked (几单元？→ 2)."""
+    number = entity(tracker, "number")
+    if number and tracker.get_slot("requested_slot") == slot:
+        return {slot: number}
+    return {}
+
+
+class ConfirmingForm(FormValidationAction):
+    """Base for forms: subclasses name their ``restartable`` slots and write ``summary``."""
+
+    restartable: tuple[str, ...] = ()
+
+    @abstractmethod
+    def name(self) -> str:
+        """Abstract here, so rasa-sdk registers only the concrete forms."""
+
+    @abstractmethod
+    def summary(self, tracker: Tracker) -> str | None:
+        """The text shown before confirmation, or None while something is still missing."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        events = await super().run(dispatcher, tracker, domain)
+        tracker.add_slots([e for e in events if e.get("event") == "slot"])
+        summary = self.summary(tracker) if tracker.get_slot("confirmed") is None else tracker.get_slot("summary")
+        if summary != tracker.get_slot("summary"):
+            events.append(SlotSet("summary", summary))  # only on change, so digressions are still rejected
+        return events
+
+    async def extract_confirmed(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+        if tracker.get_slot("requested_slot") != "confirmed":
+            return {}
+        said = intent(tracker)
+        if said == "affirm":
+            return {"confirmed": True}
+        if said in ("deny", "inform") and (said == "deny" or self.corrected(tracker)):
+            return {"confirmed": False}
+        return {}
+
+    def corrected(self, tracker: Tracker) -> bool:
+        """Whether the owner's "不是" message already carries the right value (不对，是502)."""
+        return bool(location_in_message(tracker.latest_message)) or bool(entities(tracker, "person_name"))
+
+    def corrections(self, tracker: Tracker) -> Slots:
+        """Slot values a correction implies beyond what the slot mappings already applied."""
+        return {}
+
+    async def validate_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        if value is None:  # cleared in this turn (rasa-sdk validates cleared slots too)
+            return {"confirmed": None}
+        if value is True:
+            return {"confirmed": True}
+        if self.corrected(tracker):
+            # The correction is applied; show the new summary and ask again.
+            return {"confirmed": None, "summary": None, **self.corrections(tracker)}
+        dispatcher.utter_message(response="utter_restart_form")
+        return {name: None for name in (*self.restartable, "confirmed", "summary")}
+
+
+_LONE_ROOM = re.compile(r"(?<![\d.])(\d{3,4})(?![\d.])")
+
+
+class AddressForm(ConfirmingForm):
+    """Forms that ask for a flat: bare numbers fill the asked part; unknown flats are refused."""
+
+    def corrected(self, tracker: Tracker) -> bool:
+        return super().corrected(tracker) or bool(self.corrections(tracker))
+
+    def corrections(self, tracker: Tracker) -> Slots:
+        """不对，是301: a lone three- or four-digit number in a correction is the room."""
+        if location_in_message(tracker.latest_message) or not tracker.get_slot("room"):
+            return {}
+        numbers = _LONE_ROOM.findall(tracker.latest_message.get("text") or "")
+        return {"room": numbers[0]} if len(numbers) == 1 else {}
+
+    async def extract_building(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+        return _bare_number(tracker, "building")
+
+    async def extract_unit(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+        return _bare_number(tracker, "unit")
+
+    async def extract_room(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+        return _bare_number(tracker, "room")
+
+    async def validate_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        result = await super().validate_confirmed(value, dispatcher, tracker, domain)
+        if result.get("room"):  # a corrected room must exist like any other
+            result.update(await self._checked("room", result["room"], dispatcher, tracker))
+        return result
+
+    async def _checked(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Slots:
+        flat = {name: tracker.get_slot(name) for name in ("building", "unit", "room")} | {slot: value}
+        if all(flat.values()):
+            try:
+                known = await backend().address_known(flat["building"], flat["unit"], flat["room"])
+            except BackendUnavailable:
+                known = True  # checked again by staff; never block an owner on our outage
+            if not known:
+                dispatcher.utter_message(response="utter_unknown_address")
+                return {"building": None, "unit": None, "room": None}
+        return {slot: value}
+
+    async def validate_building(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return await self._checked("building", value, dispatcher, tracker)
+
+    async def validate_unit(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return await self._checked("unit", value, dispatcher, tracker)
+
+    async def validate_room(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return await self._checked("room", value, dispatcher, tracker)
+
+
+__all__ = ["ADDRESS_SLOTS", "AddressForm", "ConfirmingForm", "Slots"]
