@@ -1,0 +1,65 @@
+# 物业助手 — see README.md. `make run` starts the assistant, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON310 ?= python3.10
+PYTHON311 ?= python3.11
+APP := .venv
+RASA := .venv-rasa
+MODEL := models/current.tar.gz
+# Everything the trained model depends on: retrain when any of it changes.
+MODEL_INPUTS := config.yml domain.yml requirements/rasa.lock \
+	$(shell find data bot -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
+
+.PHONY: help run test train parse bench lint envs test-bot test-app clean
+
+help:
+	@echo "make run    start the assistant (web chat on http://127.0.0.1:8080/)"
+	@echo "make test   lint, component tests, then the whole stack end to end"
+	@echo "make train  retrain the Rasa model if data, config or bot/ changed"
+	@echo "make parse  classify messages: one per line on stdin, one JSON object per line out"
+	@echo "make bench  held-out NLU evaluation and latency benchmark -> bench/RESULTS.md"
+
+$(APP)/.installed: requirements/app.lock ops/make_venv.sh
+	@ops/make_venv.sh $(APP) $(PYTHON311) requirements/app.lock
+
+$(RASA)/.installed: requirements/rasa.lock ops/make_venv.sh
+	@ops/make_venv.sh $(RASA) $(PYTHON310) requirements/rasa.lock
+
+envs: $(APP)/.installed $(RASA)/.installed
+
+$(MODEL): $(RASA)/.installed $(MODEL_INPUTS)
+	@echo "Training the Rasa model (about a minute)..."
+	@SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2 $(RASA)/bin/rasa train \
+		--fixed-model-name current --out models --quiet > models.train.log 2>&1 \
+		|| { tail -40 models.train.log; exit 1; }
+	@touch $(MODEL)
+
+train: $(MODEL)
+
+run: envs $(MODEL)
+	@$(APP)/bin/python -m ops.stack
+
+parse: $(MODEL)
+	@$(RASA)/bin/python -m bot.parse_cli --model $(MODEL)
+
+lint: $(APP)/.installed
+	$(APP)/bin/ruff check .
+	$(APP)/bin/ruff format --check .
+
+# Rasa-side tests (components, text rules, make parse, Rasa test stories) need Python 3.10.
+test-bot: $(RASA)/.installed $(MODEL)
+	$(RASA)/bin/python -m pytest -c tests/bot/pytest.ini tests/bot
+
+test-app: $(APP)/.installed $(MODEL)
+	$(APP)/bin/python -m pytest tests --ignore=tests/bot
+
+test: lint test-bot test-app
+
+bench: envs $(MODEL)
+	$(RASA)/bin/python -m bench.nlu_eval --model $(MODEL)
+	$(APP)/bin/python -m bench.latency
+	$(APP)/bin/python -m bench.report
+
+clean:
+	rm -rf models var .pytest_cache

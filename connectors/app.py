@@ -1,0 +1,104 @@
+"""Composition root of the gateway process: backend, Rasa client, channels, APIs.
+
+Two applications: the public one (web chat, channel callbacks, staff API, /healthz)
+and the internal one, bound to loopback, that the chat actions call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import text
+
+from backend_bridge.bootstrap import Backend, bootstrap
+from backend_bridge.demo import load_demo
+from backend_bridge.entrypoints import bot_api, staff_api
+from backend_bridge.entrypoints.http import errors_as_json
+from backend_bridge.entrypoints.keys import ADMIN_TOKEN, BACKEND, INTERNAL_TOKEN, TIMEZONE
+from backend_bridge.service_layer.ports import NullNotifier
+from connectors.gateway import Gateway
+from connectors.keys import GATEWAY, RASA
+from connectors.rasa import RasaClient
+from connectors.settings import Settings
+from connectors.webchat.channel import WebChat
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024  # a chat message is at most a few KB; anything bigger is refused with 413
+ACTIONS_URL = web.AppKey("actions_url", str)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+
+
+async def _database_ok(backend: Backend) -> bool:
+    try:
+        async with backend.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return False
+
+
+async def _actions_ok(session: aiohttp.ClientSession, url: str) -> bool:
+    try:
+        async with session.get(f"{url}/health", timeout=aiohttp.ClientTimeout(total=3)) as resp:
+            return resp.status == 200
+    except (aiohttp.ClientError, TimeoutError):
+        return False
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 once the database, the action server and Rasa (with its model) all answer."""
+    app = request.app
+    checks = {
+        "database": await _database_ok(app[BACKEND]),
+        "actions": await _actions_ok(app[HTTP], app[ACTIONS_URL]),
+        "rasa": await app[RASA].ready(),
+    }
+    ready = all(checks.values())
+    return web.json_response({"status": "ok" if ready else "starting", "checks": checks}, status=200 if ready else 503)
+
+
+async def build(settings: Settings) -> tuple[web.Application, web.Application]:
+    session = aiohttp.ClientSession()
+    rasa = RasaClient(settings.rasa_url, settings.rasa_token, session)
+    # Web chat is the only channel so far and it pulls its updates from the outbox;
+    # push channels (WeChat, SMS) will deliver through a notifier of their own.
+    backend = await bootstrap(settings.database_url, settings.content_path, rasa, NullNotifier())
+    if settings.demo_data:
+        added = await load_demo(backend, settings.demo_data, settings.timezone)
+        if added:
+            log.info("loaded the demo community (%d flats)", added)
+    gateway = Gateway(backend, rasa)
+
+    public = web.Application(client_max_size=MAX_BODY, middlewares=[errors_as_json])
+    public[BACKEND] = backend
+    public[ADMIN_TOKEN] = settings.admin_token
+    public[GATEWAY] = gateway
+    public[RASA] = rasa
+    public[HTTP] = session
+    public[ACTIONS_URL] = settings.actions_url
+    public.router.add_get("/healthz", healthz)
+    public.add_routes(WebChat().routes())
+    public.add_routes(staff_api.routes)
+
+    internal = web.Application(client_max_size=MAX_BODY, middlewares=[errors_as_json])
+    internal[BACKEND] = backend
+    internal[INTERNAL_TOKEN] = settings.internal_token
+    internal[TIMEZONE] = settings.timezone
+    internal.add_routes(bot_api.routes)
+
+    async def background(app: web.Application):
+        task = asyncio.create_task(gateway.retry_forever())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await session.close()
+        await backend.close()
+
+    public.cleanup_ctx.append(background)
+    return public, internal

@@ -1,0 +1,110 @@
+"""The gateway core: every owner message, from any channel, goes through ``Gateway.handle``.
+
+Order of work, so nothing is lost: clean the text, write it down (with its script
+and the client's message id), then ask Rasa. A retried client message gets the
+replies recorded the first time. When Rasa is down the owner is told politely,
+and the message is answered later through the outbox. While staff have the
+conversation the assistant stays silent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import unicodedata
+
+from backend_bridge.bootstrap import Backend
+from backend_bridge.domain import commands
+from backend_bridge.domain.model import ConversationState
+from backend_bridge.service_layer import views
+from bot.text.rasa_input import as_plain_text
+from bot.text.script import detect_script, render
+from connectors.channel import Inbound
+from connectors.rasa import DialogueUnavailable, RasaClient
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 2000
+EMPTY_REPLY = "您好，请问有什么可以帮您？可以直接说要办的事，比如“报修”“查物业费”。"
+TOO_LONG_REPLY = "您的消息比较长，我已经完整记下来了。请用一两句话告诉我要办什么事，比如“投诉楼上噪音”，我来帮您登记。"
+BUSY_REPLY = "抱歉，系统有点忙。您的消息已经记下了，稍后在这里回复您；着急的话请拨打物业服务电话。"
+
+
+def clean(text: str) -> str:
+    """Drop control and format characters (binary junk, NUL), keep line breaks; trim."""
+    kept = [
+        " " if ch == "\t" else ch
+        for ch in text
+        if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")
+    ]
+    return "".join(kept).strip()
+
+
+class Gateway:
+    def __init__(self, backend: Backend, dialogue: RasaClient) -> None:
+        self.backend = backend
+        self.dialogue = dialogue
+        self._retry_lock = asyncio.Lock()
+
+    async def handle(self, inbound: Inbound) -> list[str]:
+        text = clean(inbound.text)
+        if not text:
+            return [EMPTY_REPLY]
+        script = detect_script(text)
+        record = await self.backend.bus.handle(
+            commands.RecordInbound(inbound.sender, text, inbound.message_id, script.value if script else None)
+        )
+        reply_script = record["script"]
+        if record["duplicate"]:
+            return [render(r, reply_script) for r in record["replies"]]
+        if len(text) > MAX_TEXT:
+            await self.backend.bus.handle(commands.RecordReplies(record["id"], (TOO_LONG_REPLY,), answered=True))
+            return [render(TOO_LONG_REPLY, reply_script)]
+        with_staff = record["state"] == ConversationState.HANDED_OFF.value
+        try:
+            await self.answer_backlog(inbound.sender)
+            replies = await self.dialogue.send(
+                inbound.sender, as_plain_text(text), {"channel": inbound.channel, "script": reply_script}
+            )
+        except DialogueUnavailable as exc:
+            log.warning("dialogue engine unavailable (%s); message %s kept for later", exc, record["id"])
+            await self.backend.bus.handle(commands.RecordReplies(record["id"], (), answered=False))
+            return [] if with_staff else [render(BUSY_REPLY, reply_script)]
+        if with_staff:
+            replies = []  # staff are answering; the assistant never talks over them
+        await self.backend.bus.handle(commands.RecordReplies(record["id"], tuple(replies), answered=True))
+        return [render(r, reply_script) for r in replies]
+
+    async def answer_backlog(self, sender: str | None = None) -> int:
+        """Send messages Rasa missed while it was down, oldest first; replies go to the outbox.
+
+        Raises DialogueUnavailable if Rasa is still down, so a newer message never
+        overtakes an older one.
+        """
+        async with self._retry_lock:
+            waiting = await views.unanswered(self.backend.new_uow(), sender)
+            for message in waiting:
+                try:
+                    replies = await self.dialogue.send(message["sender"], as_plain_text(message["text"]))
+                except DialogueUnavailable:
+                    await self.backend.bus.handle(commands.RecordReplies(message["id"], (), answered=False))
+                    raise
+                state, _ = await views.conversation_state(self.backend.new_uow(), message["sender"])
+                if state == ConversationState.HANDED_OFF.value:
+                    replies = []
+                await self.backend.bus.handle(
+                    commands.RecordReplies(message["id"], tuple(replies), answered=True, push=True)
+                )
+            return len(waiting)
+
+    async def retry_forever(self, interval: float = 15.0) -> None:
+        """Background task: keep trying the backlog while Rasa is back."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if await self.dialogue.ready():
+                    await self.answer_backlog()
+            except DialogueUnavailable:
+                continue
+            except Exception:
+                log.exception("backlog retry failed")

@@ -1,0 +1,65 @@
+"""Client for the Rasa server: the REST channel for messages, the events API for handoff."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+import aiohttp
+
+log = logging.getLogger(__name__)
+
+
+class DialogueUnavailable(Exception):
+    """Rasa did not answer (down, loading, timed out, or an error status)."""
+
+
+class RasaClient:
+    def __init__(self, base_url: str, token: str, session: aiohttp.ClientSession, timeout: float = 20.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.session = session
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def send(self, sender: str, text: str, metadata: dict | None = None) -> list[str]:
+        """Hand one owner message to Rasa; returns the text replies in order."""
+        url = f"{self.base_url}/webhooks/rest/webhook"
+        payload = {"sender": sender, "message": text, "metadata": metadata or {}}
+        try:
+            async with self.session.post(url, json=payload, timeout=self.timeout) as resp:
+                if resp.status != 200:
+                    raise DialogueUnavailable(f"rasa answered {resp.status}")
+                body = await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DialogueUnavailable(str(exc) or type(exc).__name__) from exc
+        return [item["text"] for item in body or [] if isinstance(item, dict) and item.get("text")]
+
+    async def _events(self, sender: str, events: list[dict]) -> None:
+        url = f"{self.base_url}/conversations/{quote(sender, safe='')}/tracker/events"
+        try:
+            async with self.session.post(url, params={"token": self.token}, json=events, timeout=self.timeout) as resp:
+                if resp.status != 200:
+                    raise DialogueUnavailable(f"rasa events API answered {resp.status}")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DialogueUnavailable(str(exc) or type(exc).__name__) from exc
+
+    async def resume(self, sender: str) -> None:
+        # A bare resume replays a message logged during the pause (RASA_NOTES.md);
+        # appending action_listen makes Rasa wait for the owner's next message instead.
+        await self._events(sender, [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
+
+    async def log_staff_message(self, sender: str, text: str, actor: str) -> None:
+        await self._events(sender, [{"event": "agent", "text": text, "data": {"actor": actor}}])
+
+    async def ready(self) -> bool:
+        """True once the server is up with a model loaded."""
+        try:
+            async with self.session.get(
+                f"{self.base_url}/status", params={"token": self.token}, timeout=aiohttp.ClientTimeout(total=3)
+            ) as resp:
+                if resp.status != 200:
+                    return False
+                body = await resp.json(content_type=None)
+                return bool(body.get("model_id") or body.get("model_file"))
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return False

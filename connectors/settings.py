@@ -1,0 +1,53 @@
+"""Every WUYE_* setting of the gateway process, read from the environment in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str
+    port: int
+    internal_port: int
+    database_url: str
+    redis_url: str | None
+    admin_token: str
+    internal_token: str
+    rasa_url: str
+    rasa_token: str
+    actions_url: str
+    content_path: Path
+    demo_data: Path | None
+    timezone: ZoneInfo
+    var_dir: Path
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        var_dir = Path(env.get("WUYE_VAR_DIR", ROOT / "var"))
+        missing = [k for k in ("WUYE_ADMIN_TOKEN", "WUYE_INTERNAL_TOKEN", "WUYE_RASA_TOKEN") if not env.get(k)]
+        if missing:
+            raise SystemExit(f"missing settings: {', '.join(missing)} (`make run` generates them in var/secrets.env)")
+        demo = env.get("WUYE_DEMO_DATA", "")
+        return cls(
+            host=env.get("WUYE_HOST", "127.0.0.1"),
+            port=int(env.get("WUYE_PORT", "8080")),
+            internal_port=int(env.get("WUYE_INTERNAL_PORT", "8081")),
+            database_url=env.get("WUYE_DATABASE_URL") or f"sqlite:///{var_dir / 'wuye.db'}",
+            redis_url=env.get("WUYE_REDIS_URL") or None,
+            admin_token=env["WUYE_ADMIN_TOKEN"],
+            internal_token=env["WUYE_INTERNAL_TOKEN"],
+            rasa_url=env.get("WUYE_RASA_URL", "http://127.0.0.1:5005"),
+            rasa_token=env["WUYE_RASA_TOKEN"],
+            actions_url=env.get("WUYE_ACTIONS_URL", "http://127.0.0.1:5055"),
+            content_path=Path(env.get("WUYE_CONTENT", ROOT / "content" / "community.yml")),
+            demo_data=Path(demo) if demo else None,
+            timezone=ZoneInfo(env.get("WUYE_TIMEZONE", "Asia/Shanghai")),
+            var_dir=var_dir,
+        )

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Create a virtual environment from a lock file: ops/make_venv.sh <dir> <python> <lock>
+# Rasa 3.6 runs only on Python 3.10; everything else runs on a current Python (3.11+).
+set -euo pipefail
+venv=$1 python=$2 lock=$3
+
+if ! "$python" -c 'import sys, venv' >/dev/null 2>&1; then
+  cat >&2 <<MSG
+
+  $python was not found (or does not run), and ${venv} needs it.
+  Rasa Open Source 3.6 only supports Python 3.10; the rest of the project uses 3.11.
+  Install it with one of:
+    pyenv install 3.10.13 && pyenv global system 3.11 3.10.13     # pyenv
+    sudo apt install python3.10 python3.10-venv                   # Debian/Ubuntu (deadsnakes PPA on older Ubuntu)
+    uv python install 3.10                                        # uv
+  or point make at an interpreter: make run PYTHON310=/path/to/python3.10 PYTHON311=/path/to/python3.11
+
+MSG
+  exit 1
+fi
+
+echo "Creating $venv with $("$python" --version) from $lock (Rasa's environment takes a few minutes)..."
+rm -rf "$venv"
+"$python" -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip==24.2
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$lock"
+touch "$venv/.installed"

@@ -1,0 +1,245 @@
+"""Start and stop the whole assistant: Rasa, the action server and the gateway.
+
+``make run`` uses :func:`main`; the end-to-end tests start the same :class:`Stack`
+on free ports, so what the tests exercise is exactly what operators run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_PYTHON = ROOT / ".venv" / "bin" / "python"
+RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+MODEL = ROOT / "models" / "current.tar.gz"
+SECRET_NAMES = ("WUYE_ADMIN_TOKEN", "WUYE_INTERNAL_TOKEN", "WUYE_RASA_TOKEN")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_secrets(var_dir: Path, env: dict[str, str]) -> tuple[dict[str, str], bool]:
+    """Tokens from the environment, else from var/secrets.env, else new ones (saved, mode 600).
+
+    Returns the tokens and whether any was generated just now (first start).
+    """
+    path = var_dir / "secrets.env"
+    stored: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key in SECRET_NAMES and value:
+                stored[key] = value
+    generated = False
+    tokens = {}
+    for name in SECRET_NAMES:
+        tokens[name] = env.get(name) or stored.get(name) or ""
+        if not tokens[name]:
+            tokens[name] = secrets.token_urlsafe(32)
+            generated = True
+    if generated:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{k}={v}\n" for k, v in tokens.items() if not env.get(k)))
+        path.chmod(0o600)
+    return tokens, generated
+
+
+def rasa_endpoints(actions_url: str, redis_url: str | None, database_url: str | None) -> dict:
+    """endpoints.yml for this run: Redis tracker and lock stores when Redis is configured,
+    else a SQL tracker store on PostgreSQL, else Rasa's in-process stores."""
+    doc: dict = {"action_endpoint": {"url": f"{actions_url}/webhook"}}
+    if redis_url:
+        r = urlparse(redis_url)
+        common = {
+            "url": r.hostname or "127.0.0.1",
+            "port": r.port or 6379,
+            "db": int((r.path or "/0").lstrip("/") or 0),
+            "key_prefix": "wuye",
+            "use_ssl": r.scheme == "rediss",
+        }
+        if r.password:
+            common["password"] = r.password
+        doc["tracker_store"] = {"type": "redis", **common}
+        doc["lock_store"] = {"type": "redis", **common}
+    elif database_url and database_url.startswith(("postgresql", "postgres:")):
+        p = urlparse(database_url)
+        doc["tracker_store"] = {
+            "type": "SQL",
+            "dialect": "postgresql",
+            "url": p.hostname or "127.0.0.1",
+            "port": p.port or 5432,
+            "db": (p.path or "/").lstrip("/"),
+            "username": p.username or "postgres",
+            "password": p.password or "",
+        }
+    return doc
+
+
+@dataclass
+class Stack:
+    """The three processes, their ports and logs."""
+
+    var_dir: Path = ROOT / "var"
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    port: int = 8080
+    internal_port: int = 8081
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    model: Path = MODEL
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    first_start: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(self.env)
+        env.update(self.tokens)
+        env.update(
+            WUYE_PORT=str(self.port),
+            WUYE_INTERNAL_PORT=str(self.internal_port),
+            WUYE_RASA_URL=f"http://127.0.0.1:{self.rasa_port}",
+            WUYE_ACTIONS_URL=f"http://127.0.0.1:{self.actions_port}",
+            WUYE_BACKEND_URL=f"http://127.0.0.1:{self.internal_port}",
+            WUYE_VAR_DIR=str(self.var_dir),
+            PYTHONPATH=str(ROOT),
+            PYTHONUNBUFFERED="1",
+            SANIC_HOST="127.0.0.1",  # the action server listens on loopback only
+            TF_CPP_MIN_LOG_LEVEL="2",
+            SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        )
+        return env
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        log_dir = self.var_dir / "log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child for its lifetime
+        self.processes[name] = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def start(self) -> None:
+        if not self.model.exists():
+            raise SystemExit(f"no trained model at {self.model}; run `make train`")
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.tokens, self.first_start = ensure_secrets(self.var_dir, self.env)
+        env = self._environment()
+        endpoints = self.var_dir / "endpoints.yml"
+        endpoints.write_text(
+            yaml.safe_dump(
+                rasa_endpoints(env["WUYE_ACTIONS_URL"], env.get("WUYE_REDIS_URL"), env.get("WUYE_DATABASE_URL")),
+                sort_keys=False,
+            )
+        )
+        self._spawn(
+            "actions",
+            [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)],
+            env,
+        )
+        self._spawn(
+            "rasa",
+            [
+                str(RASA_BIN), "run", "--model", str(self.model), "--enable-api",
+                "--auth-token", self.tokens["WUYE_RASA_TOKEN"], "--interface", "127.0.0.1",
+                "--port", str(self.rasa_port), "--endpoints", str(endpoints),
+                "--credentials", str(ROOT / "credentials.yml"),
+            ],
+            env,
+        )  # fmt: skip
+        self._spawn("gateway", [str(APP_PYTHON), "-m", "connectors"], env)
+
+    def wait_ready(self, timeout: float = 240.0) -> None:
+        """Block until /healthz answers 200; raise with the logs' tails if a process dies."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, proc in self.processes.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.log_tail(name)}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=3) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(1)
+        raise TimeoutError(
+            "the assistant did not become ready:\n" + "\n".join(self.log_tail(n) for n in self.processes)
+        )
+
+    def log_tail(self, name: str, lines: int = 30) -> str:
+        path = self.var_dir / "log" / f"{name}.log"
+        if not path.exists():
+            return f"[{name}: no log]"
+        return f"--- {name} ---\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop_process(self, name: str) -> None:
+        proc = self.processes.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def stop(self) -> None:
+        for name in ("gateway", "rasa", "actions"):
+            self.stop_process(name)
+
+
+def main() -> None:
+    env = dict(os.environ)
+    env.setdefault("WUYE_DEMO_DATA", str(ROOT / "content" / "demo_community.yml"))
+    stack = Stack(env=env, port=int(env.get("WUYE_PORT", "8080")))
+    print("Starting the assistant (Rasa takes a minute to load its model)…", flush=True)
+    stack.start()
+    stopping = False
+
+    def stop(*_args) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        stack.wait_ready()
+    except (RuntimeError, TimeoutError) as exc:
+        stack.stop()
+        print(exc, file=sys.stderr)
+        raise SystemExit(1) from None
+    print(f"\n物业小助手 is ready. Open the web chat at {stack.url}/", flush=True)
+    if stack.first_start and not os.environ.get("WUYE_ADMIN_TOKEN"):
+        kept = stack.var_dir / "secrets.env"
+        print(f"Staff API token (generated, kept in {kept}):\n  {stack.tokens['WUYE_ADMIN_TOKEN']}")
+    print(f"Staff API: curl -H 'Authorization: Bearer $WUYE_ADMIN_TOKEN' {stack.url}/api/tickets")
+    print(f"Logs: {stack.var_dir / 'log'}/  — press Ctrl+C to stop.", flush=True)
+    while not stopping:
+        for name, proc in list(stack.processes.items()):
+            if proc.poll() is not None:
+                print(f"{name} stopped unexpectedly:\n{stack.log_tail(name)}", file=sys.stderr)
+                stopping = True
+        time.sleep(1)
+    stack.stop()
+
+
+if __name__ == "__main__":
+    main()
