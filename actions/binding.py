@@ -12,6 +12,8 @@ from actions.common import clear_flow
 from actions.fees import answer as answer_fee
 from actions.forms import AddressForm, Slots
 
+IDENTITY_SLOTS = ("building", "unit", "room", "phone", "requested_slot")
+
 
 class ValidateBindingForm(AddressForm):
     def name(self) -> str:
@@ -47,7 +49,8 @@ class ActionBindOwner(Action):
             dispatcher.utter_message(response="utter_bind_locked" if status == "locked" else "utter_bind_failed")
             return [*clear_flow(), SlotSet("pending_request", None)]
         dispatcher.utter_message(response="utter_bound")
-        events = [*clear_flow(), SlotSet("pending_request", None)]
+        # Only the identity slots go: what the owner said about the visit (张伟, 明天三点) stays.
+        events = [SlotSet(name, None) for name in IDENTITY_SLOTS] + [SlotSet("pending_request", None)]
         if pending == "visitor_pass":
             return [*events, FollowupAction("visitor_form")]
         if pending and pending.startswith("fee:"):

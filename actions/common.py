@@ -10,6 +10,8 @@ from rasa_sdk.events import SlotSet
 
 from actions.backend import BackendUnavailable, backend
 from backend_bridge.domain.model import Location
+from bot.text.description import says_what
+from bot.text.normalize import without_mentions
 
 # Slots every flow fills; a new flow starts from a clean slate so nothing leaks between requests.
 FLOW_SLOTS = (
@@ -46,21 +48,20 @@ def entity(tracker: Tracker, name: str) -> str | None:
     return str(found[0]["value"]) if found else None
 
 
-def without_address(message: dict) -> str:
-    """The owner's words minus a leading or trailing flat address: 3号楼2单元501 厨房漏水 → 厨房漏水.
-
-    Keeps the staff-facing description about the problem; the address is stored apart.
-    """
+def description(message: dict) -> str:
+    """The owner's words about the problem, minus @-mentions and the flat address:
+    @物业小助手 3号楼2单元501 厨房漏水 → 厨房漏水 (the address is stored apart)."""
     said = (message.get("text") or "").strip()
-    spans = [
-        (e["start"], e["end"]) for e in message.get("entities") or [] if e.get("entity") in ("building", "unit", "room")
-    ]
-    if not spans:
-        return said
-    start, end = min(s for s, _ in spans), max(e for _, e in spans)
-    end += len(re.match(r"\s*(号楼|栋|幢|座|单元|室|号|房)?", said[end:]).group())
-    rest = (said[:start] + " " + said[end:]).strip(" ,，.。:：;；、")
-    return rest if len(rest) >= 2 and end - start <= 16 else said
+    flat = ("building", "unit", "room")
+    spans = [(e["start"], e["end"]) for e in message.get("entities") or [] if e.get("entity") in flat]
+    if spans:  # only an address that opens or closes the message; mid-sentence it is grammar
+        start, end = min(s for s, _ in spans), max(e for _, e in spans)
+        end += len(re.match(r"\s*(号楼|栋|幢|座|单元|室|号|房)?", said[end:]).group())
+        before = without_mentions(said[:start]).strip(" ,，.。:：;；、")
+        after = said[end:].strip(" ,，.。:：;；、")
+        if end - start <= 16 and (not before or not after) and len(before or after) >= 2:
+            said = before or after
+    return without_mentions(said)
 
 
 def location_in_message(message: dict) -> dict[str, str]:
@@ -71,15 +72,30 @@ def location_in_message(message: dict) -> dict[str, str]:
     return found
 
 
-def recent_location(tracker: Tracker) -> dict[str, str]:
-    """Address in this message, or in the owner's previous message (3号楼2单元501 / 报修)."""
-    found = location_in_message(tracker.latest_message)
-    if found:
-        return found
+def previous_inform(tracker: Tracker) -> dict:
+    """The owner's previous message when it only informed (3号楼2单元501 阳台门卡住了 → 报修).
+
+    Lets a flow that starts now use what was said just before; {} when there is none.
+    """
     users = [e for e in tracker.events if e.get("event") == "user"]
-    if len(users) >= 2 and (users[-2].get("parse_data", {}).get("intent") or {}).get("name") == "inform":
-        return location_in_message(users[-2].get("parse_data") or {})
+    if len(users) >= 2:
+        parsed = users[-2].get("parse_data") or {}
+        if (parsed.get("intent") or {}).get("name") == "inform":
+            return {**parsed, "text": users[-2].get("text") or parsed.get("text", "")}
     return {}
+
+
+def recent_location(tracker: Tracker) -> dict[str, str]:
+    """Address in this message, or in the owner's previous, informing message."""
+    return location_in_message(tracker.latest_message) or location_in_message(previous_inform(tracker))
+
+
+def recent_description(tracker: Tracker) -> str | None:
+    """What the owner says is wrong, in this message or the previous informing one."""
+    for message in (tracker.latest_message, previous_inform(tracker)):
+        if message and says_what(message.get("text") or ""):
+            return description(message)
+    return None
 
 
 async def own_flat(sender: str) -> dict[str, str]:

@@ -10,7 +10,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, backend
-from actions.common import NOT_AN_ANSWER, clear_flow, describe, intent, recent_location, text
+from actions.common import (
+    NOT_AN_ANSWER,
+    clear_flow,
+    describe,
+    description,
+    intent,
+    recent_description,
+    recent_location,
+    text,
+)
 from actions.forms import ConfirmingForm, Slots
 from bot.text.description import says_what
 from bot.text.script import to_simplified
@@ -26,10 +35,10 @@ class ActionPrepareComplaint(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         events = clear_flow()
         events += [SlotSet(k, v) for k, v in recent_location(tracker).items()]
-        said = text(tracker)
-        if says_what(said):
-            events.append(SlotSet("complaint_details", said))
-        if _NAMED.search(to_simplified(said)):  # 我想匿名投诉…
+        details = recent_description(tracker)
+        if details:
+            events.append(SlotSet("complaint_details", details))
+        if _NAMED.search(to_simplified(text(tracker))):  # 我想匿名投诉…
             events.append(SlotSet("anonymous", True))
         return events
 
@@ -52,7 +61,7 @@ class ValidateComplaintForm(ConfirmingForm):
             return {}
         asked = tracker.get_slot("requested_slot") == "complaint_details"
         if (asked or not tracker.get_slot("complaint_details")) and says_what(text(tracker)):
-            return {"complaint_details": text(tracker)}
+            return {"complaint_details": description(tracker.latest_message)}
         return {}
 
     async def extract_anonymous(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:

@@ -18,9 +18,12 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, backend
-from actions.common import ADDRESS_SLOTS, entities, entity, intent, location_in_message
+from actions.common import ADDRESS_SLOTS, entities, entity, intent, location_in_message, text
+from bot.text.script import to_simplified
 
 Slots = dict[str, Any]
+# A confirmation answered with these is a "no", whatever the classifier made of the rest.
+_NO = re.compile(r"\s*(不对|不是|错了|错啦|有错|不正确|否)")
 
 
 def _bare_number(tracker: Tracker, slot: str) -> Slots:
@@ -58,7 +61,8 @@ class ConfirmingForm(FormValidationAction):
         said = intent(tracker)
         if said == "affirm":
             return {"confirmed": True}
-        if said in ("deny", "inform") and (said == "deny" or self.corrected(tracker)):
+        negated = said == "deny" or _NO.match(to_simplified(text(tracker)))
+        if negated or (said in ("inform", "nlu_fallback") and self.corrected(tracker)):
             return {"confirmed": False}
         return {}
 

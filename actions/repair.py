@@ -10,7 +10,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, backend
-from actions.common import NOT_AN_ANSWER, clear_flow, describe, intent, own_flat, recent_location, text, without_address
+from actions.common import (
+    NOT_AN_ANSWER,
+    clear_flow,
+    describe,
+    description,
+    intent,
+    own_flat,
+    recent_description,
+    recent_location,
+    text,
+)
 from actions.forms import AddressForm, Slots
 from bot.text.description import says_what
 from bot.text.entities import IN_A_BUILDING
@@ -27,8 +37,9 @@ class ActionPrepareRepair(Action):
         events = clear_flow()
         location = recent_location(tracker) or await own_flat(tracker.sender_id)
         events += [SlotSet(k, v) for k, v in location.items()]
-        if says_what(text(tracker)):
-            events.append(SlotSet("problem", without_address(tracker.latest_message)))
+        problem = recent_description(tracker)
+        if problem:
+            events.append(SlotSet("problem", problem))
         return events
 
 
@@ -54,7 +65,7 @@ class ValidateRepairForm(AddressForm):
             return {}
         asked = tracker.get_slot("requested_slot") == "problem"
         if (asked or not tracker.get_slot("problem")) and says_what(text(tracker)):
-            return {"problem": without_address(tracker.latest_message)}
+            return {"problem": description(tracker.latest_message)}
         return {}
 
     def summary(self, tracker: Tracker) -> str | None:

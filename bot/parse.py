@@ -20,8 +20,11 @@ MAX_PARSE_CHARS = 2000
 
 
 def _quiet() -> None:
+    """stdout carries results only: every log goes to stderr, and only errors at that."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    # First basicConfig wins: Rasa's later one (to stdout) becomes a no-op.
+    logging.basicConfig(stream=sys.stderr, level=logging.ERROR)
     logging.getLogger().setLevel(logging.ERROR)
     for name in ("rasa", "tensorflow", "jieba", "absl"):
         logging.getLogger(name).setLevel(logging.ERROR)
@@ -33,10 +36,13 @@ class Parser:
     def __init__(self, model_path: Path) -> None:
         _quiet()
         from rasa.core.agent import Agent  # noqa: PLC0415 - heavy; only where a model is used
+        from rasa.utils.log_utils import configure_structlog  # noqa: PLC0415
 
+        configure_structlog(logging.WARNING)  # Rasa's debug events quote every message
         self._loop = asyncio.new_event_loop()
         with contextlib.redirect_stdout(sys.stderr):  # keep stdout for results only
             self._agent = Agent.load(str(model_path))
+        _quiet()  # loading reconfigured some loggers
 
     def parse(self, text: str) -> dict:
         if not text.strip():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
@@ -62,6 +63,43 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok" if ready else "starting", "checks": checks}, status=200 if ready else 503)
 
 
+def _application() -> web.Application:
+    return web.Application(client_max_size=MAX_BODY, middlewares=[errors_as_json])
+
+
+def internal_app(backend: Backend, *, token: str, timezone: ZoneInfo) -> web.Application:
+    """The bot API the actions call; bind it to loopback only."""
+    app = _application()
+    app[BACKEND] = backend
+    app[INTERNAL_TOKEN] = token
+    app[TIMEZONE] = timezone
+    app.add_routes(bot_api.routes)
+    return app
+
+
+def public_app(
+    backend: Backend,
+    gateway: Gateway,
+    *,
+    admin_token: str,
+    rasa: RasaClient,
+    http: aiohttp.ClientSession,
+    actions_url: str,
+) -> web.Application:
+    """Channels, the staff API and /healthz."""
+    app = _application()
+    app[BACKEND] = backend
+    app[ADMIN_TOKEN] = admin_token
+    app[GATEWAY] = gateway
+    app[RASA] = rasa
+    app[HTTP] = http
+    app[ACTIONS_URL] = actions_url
+    app.router.add_get("/healthz", healthz)
+    app.add_routes(WebChat().routes())
+    app.add_routes(staff_api.routes)
+    return app
+
+
 async def build(settings: Settings) -> tuple[web.Application, web.Application]:
     session = aiohttp.ClientSession()
     rasa = RasaClient(settings.rasa_url, settings.rasa_token, session)
@@ -73,26 +111,13 @@ async def build(settings: Settings) -> tuple[web.Application, web.Application]:
         if added:
             log.info("loaded the demo community (%d flats)", added)
     gateway = Gateway(backend, rasa)
-
-    public = web.Application(client_max_size=MAX_BODY, middlewares=[errors_as_json])
-    public[BACKEND] = backend
-    public[ADMIN_TOKEN] = settings.admin_token
-    public[GATEWAY] = gateway
-    public[RASA] = rasa
-    public[HTTP] = session
-    public[ACTIONS_URL] = settings.actions_url
-    public.router.add_get("/healthz", healthz)
-    public.add_routes(WebChat().routes())
-    public.add_routes(staff_api.routes)
-
-    internal = web.Application(client_max_size=MAX_BODY, middlewares=[errors_as_json])
-    internal[BACKEND] = backend
-    internal[INTERNAL_TOKEN] = settings.internal_token
-    internal[TIMEZONE] = settings.timezone
-    internal.add_routes(bot_api.routes)
+    public = public_app(
+        backend, gateway, admin_token=settings.admin_token, rasa=rasa, http=session, actions_url=settings.actions_url
+    )
+    internal = internal_app(backend, token=settings.internal_token, timezone=settings.timezone)
 
     async def background(app: web.Application):
-        task = asyncio.create_task(gateway.retry_forever())
+        task = asyncio.create_task(gateway.retry_forever(settings.retry_interval))
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -26,6 +26,7 @@ class Settings:
     demo_data: Path | None
     timezone: ZoneInfo
     var_dir: Path
+    retry_interval: float  # seconds between attempts to answer messages Rasa missed
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -50,4 +51,5 @@ class Settings:
             demo_data=Path(demo) if demo else None,
             timezone=ZoneInfo(env.get("WUYE_TIMEZONE", "Asia/Shanghai")),
             var_dir=var_dir,
+            retry_interval=float(env.get("WUYE_RETRY_INTERVAL", "15")),
         )

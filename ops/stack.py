@@ -103,6 +103,7 @@ class Stack:
     actions_port: int = 5055
     model: Path = MODEL
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    commands: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     first_start: bool = False
 
@@ -131,6 +132,7 @@ class Stack:
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         log_dir = self.var_dir / "log"
         log_dir.mkdir(parents=True, exist_ok=True)
+        self.commands[name] = (argv, env)
         log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child for its lifetime
         self.processes[name] = subprocess.Popen(
             argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -200,6 +202,12 @@ class Stack:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+    def restart(self, name: str) -> None:
+        """Start a stopped process again with its original command (tests: Rasa going down)."""
+        self.stop_process(name)
+        argv, env = self.commands[name]
+        self._spawn(name, argv, env)
 
     def stop(self) -> None:
         for name in ("gateway", "rasa", "actions"):

@@ -84,12 +84,27 @@ def parse_content(raw: object) -> CommunityContent:
             name: ServiceLevel(int(levels[name]["respond_minutes"]), int(levels[name]["resolve_hours"]))
             for name in SERVICE_LEVELS
         }
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise ContentError(f"service_levels: {exc}") from exc
-    texts = {f"fees.{k}": v for k, v in fees.items()} | {f"promises.{k}": v for k, v in promises.items()}
+    for name, level in service_levels.items():
+        if level.respond_minutes <= 0 or level.resolve_hours <= 0:
+            raise ContentError(f"service_levels.{name} must be positive")
+    texts = (
+        {f"fees.{k}": v for k, v in fees.items()}
+        | {f"promises.{k}": v for k, v in promises.items()}
+        | {f"emergency_advice.{k}": v for k, v in advice.items()}
+    )
     for key, value in texts.items():
         if not isinstance(value, str) or not value.strip():
             raise ContentError(f"'{key}' must be non-empty text")
+    for key, value in community.items():  # a hotline may be written as a bare number
+        if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
+            raise ContentError(f"'community.{key}' must be non-empty text")
+    for name in SERVICE_LEVELS:  # a placeholder typo must fail here, not in front of an owner
+        try:
+            promises[name].format(respond="", resolve="")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ContentError(f"'promises.{name}' has a bad placeholder ({exc!r}); use {{respond}} and {{resolve}}")
     return CommunityContent(
         name=str(community["name"]),
         service_hotline=str(community["service_hotline"]),
@@ -122,6 +137,6 @@ class ContentStore:
             try:
                 self._content = parse_content(yaml.safe_load(self.path.read_text(encoding="utf-8")))
                 log.info("reloaded community content from %s", self.path)
-            except (ContentError, yaml.YAMLError, OSError) as exc:
+            except (ContentError, yaml.YAMLError, OSError, ValueError) as exc:  # ValueError: not UTF-8
                 log.error("community content %s rejected (%s); keeping the last good version", self.path, exc)
         return self._content

@@ -181,6 +181,7 @@ class Ticket:
         return self.status in OPEN_STATUSES
 
     def move_to(self, status: TicketStatus, *, actor: str, now: datetime, note: str = "") -> None:
+        number = self.number  # an unstored ticket has no number and cannot move: fail before changing it
         if status not in TRANSITIONS[self.status]:
             raise InvalidTransition(f"cannot move a {self.status.value} ticket to {status.value}")
         previous = self.status
@@ -189,7 +190,7 @@ class Ticket:
         self.history.append(TicketChange(now, status, actor, note))
         self.events.append(
             events.TicketStatusChanged(
-                ticket_id=self.id or 0, number=self.number, sender=self.sender,
+                ticket_id=self.id, number=number, sender=self.sender,
                 previous=previous.value, status=status.value, note=note,
             )
         )  # fmt: skip
@@ -199,13 +200,20 @@ def format_number(kind: TicketKind, ticket_id: int) -> str:
     return f"{NUMBER_PREFIX[kind]}{ticket_id:06d}"
 
 
+def _plain_number(text: str) -> int | None:
+    # ASCII only (① and ² pass str.isdigit) and short (no 5,000-digit ids).
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
+
+
 def parse_number(text: str) -> tuple[TicketKind | None, int] | None:
     """BX000123 → (repair, 123); a bare 123 → (None, 123); anything else → None."""
     text = text.strip().upper()
     for kind, prefix in NUMBER_PREFIX.items():
-        if text.startswith(prefix) and text[len(prefix) :].isdigit():
-            return kind, int(text[len(prefix) :])
-    return (None, int(text)) if text.isdigit() else None
+        if text.startswith(prefix):
+            number = _plain_number(text[len(prefix) :])
+            return (kind, number) if number is not None else None
+    number = _plain_number(text)
+    return (None, number) if number is not None else None
 
 
 @dataclass(eq=False)
@@ -250,7 +258,9 @@ class Room:
         return Location(self.building, self.unit, self.room)
 
     def phone_matches(self, phone: str) -> Owner | None:
-        digits = "".join(ch for ch in phone if ch.isdigit())
+        digits = "".join(ch for ch in phone if ch.isascii() and ch.isdigit())
+        if len(digits) == 13 and digits.startswith("86"):  # +86 138…: the country code
+            digits = digits[2:]
         return next((o for o in self.owners if o.phone == digits and digits), None)
 
     def ledger(self, fee_item: str = "物业费") -> LedgerSummary:

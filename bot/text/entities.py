@@ -148,6 +148,33 @@ def extract_address(text: str) -> list[Entity]:
     return found
 
 
+_ADDRESS_GLUE = re.compile(r"^\s*(?:号楼|号院|栋|幢|座|#|单元|门洞|室|号房|房|[-－—_/、])?\s*$")
+
+
+_ADDRESS_TAIL = re.compile(r"\s*(?:号楼|号院|栋|幢|座|#|单元|门洞|室|号房|号|房)?")
+
+
+def placeholder_spans(text: str) -> list[tuple[int, int, str]]:
+    """Where an address, phone or plate stands in ``text``, as (start, end, kind).
+
+    For intent, *that* an owner gave a flat or a phone matters, not *which* one:
+    the tokenizer turns each span into one placeholder token.
+    """
+    flat = sorted((e.start, e.end) for e in extract_address(text) if e.entity != "public_area")
+    merged: list[list[int]] = []
+    for start, end in flat:  # 3号楼2单元501: three entities, one address
+        if merged and _ADDRESS_GLUE.match(text[merged[-1][1] : start]):
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for span in merged:  # ...and its closing marker: 5号楼 is one address, not 5 + 号楼
+        span[1] += len(_ADDRESS_TAIL.match(text, span[1]).group())
+    spans = [(s, e, "address") for s, e in merged]
+    spans += [(e.start, e.end, "phone") for e in extract_phones(text)]
+    spans += [(e.start, e.end, "plate") for e in extract_plates(text)]
+    return sorted(spans)
+
+
 def extract_phones(text: str) -> list[Entity]:
     phones = [Entity("phone", "".join(m.groups()), *m.span()) for m in _CELL.finditer(text)]
     phones += [

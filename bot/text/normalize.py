@@ -30,6 +30,11 @@ _FILLERS = re.compile(
 _SPACES = re.compile(r"\s+")
 
 
+def without_mentions(text: str) -> str:
+    """The message minus WeChat @-mentions (@物业小助手), e.g. for a ticket description."""
+    return " ".join(_MENTION.sub(" ", text).split())
+
+
 def _regex_edits(pattern: re.Pattern[str], text: str, repl: str = "") -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), repl) for m in pattern.finditer(text)]
 

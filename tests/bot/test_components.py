@@ -1,0 +1,107 @@
+"""The Rasa graph components, one by one, on Rasa Message objects."""
+
+from __future__ import annotations
+
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.components.entity_extractor import PropertyEntityExtractor
+from bot.components.intent_override import IntentOverride
+from bot.components.keys import TEXT_MAP
+from bot.components.normalizer import ChineseNormalizer
+from bot.components.original_text import OriginalTextRestorer
+from bot.components.tokenizer import SpacelessJiebaTokenizer
+
+
+def create(cls, config=None):
+    return cls.create({**cls.get_default_config(), **(config or {})}, None, None, None)
+
+
+def test_normalizer_rewrites_text_and_keeps_the_map():
+    message = Message(data={TEXT: "三號樓二單元五零一 漏水"})
+    create(ChineseNormalizer).process([message])
+    assert message.get(TEXT) == "3号楼2单元501 漏水"
+    assert message.get(TEXT_MAP).original == "三號樓二單元五零一 漏水"
+
+
+def test_normalizer_moves_training_annotations_onto_the_normalised_text():
+    example = Message(data={TEXT: "嗯 那个 我朋友張偉明天来", INTENT: "request_visitor_pass"})
+    example.set(ENTITIES, [{"entity": "person_name", "value": "張偉", "start": 8, "end": 10}])
+    data = create(ChineseNormalizer).process_training_data(TrainingData([example]))
+    [moved] = data.training_examples[0].get(ENTITIES)
+    text = data.training_examples[0].get(TEXT)
+    assert text[moved["start"] : moved["end"]] == "张伟"
+
+
+def test_tokenizer_drops_whitespace_tokens():
+    message = Message(data={TEXT: "我家 wifi 坏了"})
+    tokenizer = create(SpacelessJiebaTokenizer, {"dictionary_path": "data/jieba"})
+    tokenizer.process([message])
+    tokens = [t.text for t in message.get(TOKENS_NAMES[TEXT])]
+    assert " " not in tokens and "wifi" in tokens
+
+
+def test_tokenizer_uses_the_domain_dictionary_and_masks_numbers():
+    message = Message(data={TEXT: "3号楼2单元501物业费"})
+    create(SpacelessJiebaTokenizer, {"dictionary_path": "data/jieba"}).process([message])
+    tokens = message.get(TOKENS_NAMES[TEXT])
+    assert [t.text for t in tokens] == ["0", "号楼", "0", "单元", "000", "物业费"]
+    assert [message.get(TEXT)[t.start : t.end] for t in tokens] == ["3", "号楼", "2", "单元", "501", "物业费"]
+
+
+def test_extractor_adds_named_entities_with_its_name():
+    message = Message(data={TEXT: "3号楼2单元501 明天下午三点"})
+    create(PropertyEntityExtractor).process([message])
+    found = {e["entity"]: e for e in message.get(ENTITIES)}
+    assert found["room"]["value"] == "501"
+    assert found["room"]["extractor"] == "PropertyEntityExtractor"
+    assert found["visit_time"]["additional_info"]["kind"] == "point"
+
+
+def _classified(text: str, intent: str, confidence: float, entities: list[dict]) -> Message:
+    message = Message(data={TEXT: text})
+    message.set(INTENT, {"name": intent, "confidence": confidence})
+    message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": confidence}])
+    message.set(ENTITIES, entities)
+    return message
+
+
+def test_override_makes_hazards_emergencies_even_when_the_model_is_unsure():
+    message = _classified("怕漏电", "nlu_fallback", 0.45, [{"entity": "hazard", "value": "life_threat"}])
+    create(IntentOverride).process([message])
+    assert message.get(INTENT) == {"name": "report_emergency", "confidence": 1.0}
+    assert message.get(INTENT_RANKING_KEY)[0]["name"] == "report_emergency"
+
+
+def test_override_leaves_a_declining_owner_alone():
+    message = _classified("不用了 没有煤气味了", "deny", 0.9, [{"entity": "hazard", "value": "gas_leak"}])
+    create(IntentOverride).process([message])
+    assert message.get(INTENT)["name"] == "deny"
+
+
+def test_menu_digits_pick_menu_entries():
+    picks = {}
+    for digit in "123450":
+        message = _classified(digit, "inform", 0.6, [{"entity": "number", "value": digit}])
+        create(IntentOverride).process([message])
+        picks[digit] = message.get(INTENT)["name"]
+    assert picks == {
+        "1": "report_repair", "2": "file_complaint", "3": "ask_fee",
+        "4": "request_visitor_pass", "5": "check_status", "0": "request_human",
+    }  # fmt: skip
+
+
+def test_restorer_maps_offsets_back_and_restores_the_text():
+    message = Message(data={TEXT: "嗯 三號樓二單元五零一 我朋友張偉明天來"})
+    create(ChineseNormalizer).process([message])
+    create(PropertyEntityExtractor).process([message])
+    create(OriginalTextRestorer).process([message])
+    assert message.get(TEXT) == "嗯 三號樓二單元五零一 我朋友張偉明天來"
+    assert message.get(TEXT_MAP) is None
+    by_type = {e["entity"]: e for e in message.get(ENTITIES)}
+    original = message.get(TEXT)
+    assert original[by_type["room"]["start"] : by_type["room"]["end"]] == "五零一"
+    assert by_type["room"]["value"] == "501"
+    assert by_type["person_name"]["value"] == "張偉"  # names keep the owner's writing

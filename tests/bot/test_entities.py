@@ -1,0 +1,162 @@
+"""Rule-based entities: values normalised, offsets into the text given."""
+
+from datetime import timedelta
+
+import pytest
+
+from bot.text.entities import extract_all, extract_hazards
+from bot.text.normalize import normalize
+
+
+def entities(text, now):
+    mapped = normalize(text)
+    found = []
+    for e in extract_all(mapped.text, now):
+        start, end = mapped.to_original(e.start, e.end)
+        found.append((e.entity, e.value, text[start:end]))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("三号楼二单元五零一", [("building", "3", "三"), ("unit", "2", "二"), ("room", "501", "五零一")]),
+        ("3-2-501 马桶堵了", [("building", "3", "3"), ("unit", "2", "2"), ("room", "501", "501")]),
+        ("5栋1单元1202室", [("building", "5", "5"), ("unit", "1", "1"), ("room", "1202", "1202")]),
+        ("A座1502空调漏水", [("building", "A", "A"), ("room", "1502", "1502")]),
+        ("十二號樓三單元八零二", [("building", "12", "十二"), ("unit", "3", "三"), ("room", "802", "八零二")]),
+    ],
+)
+def test_addresses(text, expected, now):
+    assert [e for e in entities(text, now) if e[0] in ("building", "unit", "room")] == expected
+
+
+def test_public_areas_have_canonical_names(now):
+    assert ("public_area", "地下车库", "车库") in entities("车库的灯坏了", now)
+    assert ("public_area", "电梯", "电梯") in entities("5号楼电梯坏了", now)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "span"),
+    [
+        ("我电话13812345678", "13812345678", "13812345678"),
+        ("手机 138 1234 5678", "13812345678", "138 1234 5678"),
+        ("幺三八幺二三四五六七八", "13812345678", "幺三八幺二三四五六七八"),
+        ("座机010-12345678", "01012345678", "010-12345678"),
+    ],
+)
+def test_phones_are_digits_only(text, value, span, now):
+    assert ("phone", value, span) in entities(text, now)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("车牌京a·88668", "京A88668"), ("粤B D12345", "粤BD12345"), ("京N七七幺八九", "京N77189")],
+)
+def test_plates_are_uppercase_without_separators(text, value, now):
+    assert value in [v for name, v, _ in entities(text, now) if name == "plate"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("查一下工单BX000123", "BX000123"), ("bx 123进度", "BX000123"), ("B X 零零零 四五六", "BX000456"),
+     ("TS12", "TS000012"), ("工单号是125", "125")],
+)  # fmt: skip
+def test_ticket_numbers(text, value, now):
+    assert value in [v for name, v, _ in entities(text, now) if name == "ticket_id"]
+
+
+def test_visit_time_is_an_iso_instant_resolved_against_now(now):
+    [(_, value, span)] = [e for e in entities("我朋友明天下午三点来", now) if e[0] == "visit_time"]
+    assert (value, span) == ("2026-11-22T15:00:00+08:00", "明天下午三点")
+
+
+def test_visit_time_window_is_kept_for_the_pass(now):
+    [time] = [e for e in extract_all(normalize("晚上七点半到九点有客人").text, now) if e.entity == "visit_time"]
+    assert time.extra["start"].endswith("19:30:00+08:00")
+    assert time.extra["end"].endswith("21:00:00+08:00")  # 九点 after 七点半 is 21:00
+    assert time.extra["kind"] == "span"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "早上好",
+        "前天报的修还没人来",
+        "楼上天天晚上十一点还在蹦迪",
+        "今年物业费多少",
+        "中午也不停",
+        "现在怎么交",
+        "3号楼",
+    ],
+)
+def test_vague_past_and_non_times_are_not_visit_times(text, now):
+    assert not [e for e in entities(text, now) if e[0] == "visit_time"]
+
+
+def test_two_thirty_means_afternoon_for_a_visit(now):
+    [(_, value, _)] = [e for e in entities("两点半朋友来", now) if e[0] == "visit_time"]
+    assert value.startswith("2026-11-21T14:30")
+
+
+def test_a_clock_time_joins_the_day_said_just_before(now):
+    [(_, value, _)] = [e for e in entities("明天上午 上午十点吧", now) if e[0] == "visit_time"]
+    assert value.startswith((now + timedelta(days=1)).strftime("%Y-%m-%dT10:00"))
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("我朋友张伟明天下午来", "张伟"),
+        ("李明后天过来看我", "李明"),
+        ("明天下午3点我朋友李娜过来 帮忙登记一下", "李娜"),
+        ("请帮我登记访客，林志强，今天下午两点半到", "林志强"),
+        ("呃 我姓王 王建军", "王建军"),
+        ("让欧阳娜娜进来", "欧阳娜娜"),
+        ("王经理态度很差", "王经理"),
+        ("王福来", "王福来"),
+        ("我朋友張偉明天來", "張偉"),  # traditional stays as the owner wrote it
+    ],
+)
+def test_person_names(text, name, now):
+    assert [span for e, _, span in entities(text, now) if e == "person_name"] == [name]
+
+
+@pytest.mark.parametrize("text", ["马桶堵了", "谢谢啦", "辛苦了", "高空坠物砸到车了", "找管家", "钟点工来 登记一下"])
+def test_everyday_words_are_not_names(text, now):
+    assert not [e for e in entities(text, now) if e[0] == "person_name"]
+
+
+@pytest.mark.parametrize(
+    ("text", "hazard"),
+    [
+        ("楼道里闻到很重的煤气味", "gas_leak"),
+        ("家裡有很重的瓦斯味", "gas_leak"),
+        ("插座冒火花了", "fire"),
+        ("5号楼电梯里有人被困了", "lift_entrapment"),
+        ("暖气管爆了 满屋热水", "flooding"),
+        ("11栋停电 全楼都没电", "power_outage"),
+        ("我妈在浴室跌倒了", "life_threat"),
+    ],
+)
+def test_hazards(text, hazard):
+    assert hazard in [e.value for e in extract_hazards(normalize(text).text)]
+
+
+@pytest.mark.parametrize("text", ["没有煤气味了", "不是漏气", "燃气灶打不着火", "煤气费怎么交", "我家停电了吗"])
+def test_negated_or_harmless_mentions_are_not_hazards(text):
+    assert extract_hazards(normalize(text).text) == []
+
+
+def test_a_bare_number_is_only_a_number(now):
+    assert entities("501", now) == [("number", "501", "501")]
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [("我家还欠多少物业费", "owed"), ("物业费交到几月了", "paid_until"), ("能开发票吗", "invoice"),
+     ("滞纳金怎么算", "late_fee"), ("物业费多少钱一平", "standard"), ("公共收益在哪公示", "public_income"),
+     ("物业费怎么交", "how_to_pay")],
+)  # fmt: skip
+def test_fee_topics(text, topic, now):
+    assert ("fee_topic", topic) in [(e, v) for e, v, _ in entities(text, now)]

@@ -1,0 +1,63 @@
+"""The normaliser: one form for WeChat, SMS, ASR transcripts and traditional characters."""
+
+import pytest
+
+from bot.text.normalize import normalize
+
+
+@pytest.mark.parametrize(
+    ("written", "normal"),
+    [
+        ("三號樓二單元五零一，請儘快", "3号楼2单元501,请尽快"),  # traditional + numerals + full-width comma
+        ("ＡＢＣ１２３", "ABC123"),  # full-width letters and digits
+        ("嗯 那个 我家三号楼二单元五零一", "我家3号楼2单元501"),  # ASR fillers
+        ("二十三栋一百零一室", "23栋101室"),  # positional numerals
+        ("电话幺三八幺二三四五六七八", "电话13812345678"),  # 幺 for 1 in phone numbers
+        ("@物业小助手\u2005明早九点朋友来", "明天早上九点朋友来"),  # WeChat mention; 明早
+        ("我要投诉🙄", "我要投诉"),  # emoji carry mood, not intent
+        ("我想保修一下", "我想报修一下"),  # ASR homophone
+        ("无业费怎么交", "物业费怎么交"),
+    ],
+)
+def test_normal_forms(written, normal):
+    assert normalize(written).text == normal
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "一直漏水",  # cn2an on the whole text would write 1直
+        "看一下",
+        "十一月三号下午两点",  # a date is left for the time parser
+        "喂猫的人太多了",  # 喂 here is a verb (feeding cats), not a filler
+        "那个灯坏了",
+    ],
+)
+def test_words_that_only_look_like_numbers_or_fillers_survive(text):
+    normal = normalize(text).text
+    assert normal.replace(" ", "") in {text, text[2:]}  # at most a clause-initial 那个 goes
+    assert "1直" not in normal and "看1下" not in normal
+    if text.startswith("喂猫"):
+        assert normal == text
+
+
+def test_emoji_only_messages_are_kept():
+    assert normalize("👍").text == "👍"
+
+
+def test_offsets_lead_back_to_the_owner_text():
+    written = "嗯 三號樓二單元五零一 廚房漏水"
+    m = normalize(written)
+    start = m.text.index("501")
+    s, e = m.to_original(start, start + 3)
+    assert written[s:e] == "五零一"
+
+
+def test_control_characters_and_binary_junk_do_not_break_it():
+    m = normalize("\x00\x07报修\ufeff\u200b")
+    assert m.text == "报修"
+
+
+def test_homophones_that_are_real_words_are_not_touched():
+    assert normalize("房客明天搬走").text == "房客明天搬走"  # 房客 (tenant) is not 访客
+    assert normalize("克服困难").text == "克服困难"  # not 客服

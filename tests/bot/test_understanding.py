@@ -1,0 +1,61 @@
+"""Behaviour the trained model must keep, per kind of writing (regression guards, not the
+benchmark: bench/nlu_heldout.yml measures accuracy on text the model never saw)."""
+
+from __future__ import annotations
+
+import pytest
+
+CASES = {
+    "report_repair": [
+        "@物业小助手 卫生间地漏堵了，水下不去😭",  # WeChat
+        "3栋厕所漏水",  # SMS
+        "喂 那个 我家那个热水器 打不着火了 你们派个人来看看",  # ASR
+        "廚房的水龍頭一直在滴水",  # traditional
+    ],
+    "report_emergency": [
+        "救命 电梯卡住了 我在里面",
+        "煤气味很重",
+        "喂 喂 我们楼道里冒烟了 好像着火了",
+        "樓上水管爆了，水一直往下流",
+    ],
+    "file_complaint": [
+        "楼下天天半夜唱K，吵得睡不着，必须投诉！",
+        "投诉保安态度差",
+        "嗯 我要 投诉一下 那个 楼上装修 早上七点就开始砸墙",
+        "有人把電動車停在消防通道，我要投訴",
+    ],
+    "ask_fee": [
+        "物业费可以用微信交吗？",
+        "查物业费",
+        "喂 我想问一下 那个 无业费 我家欠了多少",
+        "管理費收費標準是多少",
+    ],
+    "request_visitor_pass": [
+        "周六上午我爸妈过来，帮我登记一下访客🙏",
+        "登记访客",
+        "嗯 那个 明天有个朋友要来 开车来的 帮我登记一下",
+        "明天有朋友來訪，請幫我登記",
+    ],
+    "check_status": [
+        "我前天报的修，现在到哪一步了？",
+        "查进度",
+        "喂 那个 工单 B X 零零零一二三 现在怎么样了",
+        "我報的維修處理好了嗎",
+    ],
+    "request_human": ["转人工", "人工", "嗯 你给我转个人工吧 我说不清楚", "我要找真人客服"],
+}
+
+
+@pytest.mark.parametrize(("intent", "text"), [(i, t) for i, texts in CASES.items() for t in texts])
+def test_intent(parser, intent, text):
+    assert parser.parse(text)["intent"] == intent
+
+
+@pytest.mark.parametrize("text", ["今天天气怎么样", "给我讲个笑话", "股票明天会涨吗"])
+def test_unrelated_questions_are_out_of_scope_or_not_understood(parser, text):
+    assert parser.parse(text)["intent"] in {"out_of_scope", "nlu_fallback"}
+
+
+def test_menu_digit_for_elderly_sms(parser):
+    assert parser.parse("1")["intent"] == "report_repair"
+    assert parser.parse("0")["intent"] == "request_human"

@@ -1,0 +1,167 @@
+"""Fixtures for the Python 3.11 side: databases, a controllable clock, backends on both stores.
+
+PostgreSQL and Redis are real servers. When one is unreachable the tests that need it
+are skipped with a loud reason, or fail when WUYE_REQUIRE_SERVICES=1 (CI sets it), so
+they never disappear silently.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT = ROOT / "content" / "community.yml"
+DEMO = ROOT / "content" / "demo_community.yml"
+REQUIRE_SERVICES = os.environ.get("WUYE_REQUIRE_SERVICES") == "1"
+
+
+def service_unavailable(name: str, exc: Exception) -> None:
+    message = f"{name} is unreachable ({exc})"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message}; it is required here (WUYE_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(f"{message}; run .ci/run or set WUYE_REQUIRE_SERVICES=1 to make this a failure")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    import psycopg
+
+    admin = os.environ.get("WUYE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"wuye_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        service_unavailable("PostgreSQL", exc)
+    yield admin.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A Redis database reserved for tests (db 15 by default), emptied first."""
+    import redis
+
+    url = os.environ.get("WUYE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=5)
+        client.flushdb()
+    except redis.RedisError as exc:
+        service_unavailable("Redis", exc)
+    return url
+
+
+class Clock:
+    """The backend's clock, moved by tests (passes expire, lockouts lapse)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 21, 2, 30, tzinfo=timezone.utc)  # 10:30 in Shanghai
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+class RecordingDialogue:
+    """Stand-in for the Rasa events API in backend-only tests (the stack tests use real Rasa)."""
+
+    def __init__(self) -> None:
+        self.resumed: list[str] = []
+        self.staff_messages: list[tuple[str, str]] = []
+        self.fail = False
+
+    async def resume(self, sender: str) -> None:
+        if self.fail:
+            from connectors.rasa import DialogueUnavailable
+
+            raise DialogueUnavailable("rasa is down")
+        self.resumed.append(sender)
+
+    async def log_staff_message(self, sender: str, text: str, actor: str) -> None:
+        self.staff_messages.append((sender, text))
+
+
+@pytest.fixture
+def dialogue() -> RecordingDialogue:
+    return RecordingDialogue()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path):
+    """Every store test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'wuye.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+async def backend(database_url, clock, dialogue):
+    """A backend on a clean store with the demo community loaded."""
+    from zoneinfo import ZoneInfo
+
+    from backend_bridge.adapters.orm import metadata
+    from backend_bridge.bootstrap import bootstrap
+    from backend_bridge.demo import load_demo
+    from backend_bridge.service_layer.ports import NullNotifier
+
+    built = await bootstrap(database_url, CONTENT, dialogue, NullNotifier(), clock=clock)
+    async with built.engine.begin() as conn:  # the PostgreSQL database is shared by the session
+        await conn.run_sync(metadata.drop_all)
+        await conn.run_sync(metadata.create_all)
+    await load_demo(built, DEMO, ZoneInfo("Asia/Shanghai"))
+    yield built
+    await built.close()
+
+
+ADMIN_TOKEN = "test-admin-token"
+INTERNAL_TOKEN = "test-internal-token"
+
+
+@pytest.fixture
+async def internal_client(aiohttp_client, backend):
+    """The bot API (what the actions call) over real HTTP on 127.0.0.1."""
+    from zoneinfo import ZoneInfo
+
+    from connectors.app import internal_app
+
+    return await aiohttp_client(internal_app(backend, token=INTERNAL_TOKEN, timezone=ZoneInfo("Asia/Shanghai")))
+
+
+@pytest.fixture
+async def public_client(aiohttp_client, backend, unused_tcp_port_factory):
+    """The public app with a Rasa address where nothing listens (the stack tests use real Rasa)."""
+    import aiohttp
+
+    from connectors.app import public_app
+    from connectors.gateway import Gateway
+    from connectors.rasa import RasaClient
+
+    async with aiohttp.ClientSession() as http:
+        rasa = RasaClient(f"http://127.0.0.1:{unused_tcp_port_factory()}", "rasa-token", http, timeout=2)
+        app = public_app(
+            backend,
+            Gateway(backend, rasa),
+            admin_token=ADMIN_TOKEN,
+            rasa=rasa,
+            http=http,
+            actions_url=f"http://127.0.0.1:{unused_tcp_port_factory()}",
+        )
+        yield await aiohttp_client(app)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
