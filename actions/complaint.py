@@ -24,8 +24,17 @@ from actions.forms import ConfirmingForm, Slots
 from bot.text.description import says_what
 from bot.text.script import to_simplified
 
-_NAMED = re.compile(r"(?<![不别无勿])(?:要|需要|想)?匿名")
-_OPEN = re.compile(r"实名|不用匿名|不要匿名|不匿名|无需匿名|不需要|不用|公开|无所谓|都行|都可以")
+_REFUSED = re.compile(
+    r"(不|别|无|勿|没|甭)(要|想|需要|需|用|必|必要)?匿名|实名|公开|无所谓|都行|都可以|^\s*(不用|不需要|不要)"
+)
+
+
+def wants_anonymity(said: str) -> bool | None:
+    """True for 匿名/我想匿名, False for 不要匿名/实名/不用, None when the text does not say."""
+    said = to_simplified(said)
+    if _REFUSED.search(said):
+        return False
+    return True if "匿名" in said else None
 
 
 class ActionPrepareComplaint(Action):
@@ -38,7 +47,7 @@ class ActionPrepareComplaint(Action):
         details = recent_description(tracker)
         if details:
             events.append(SlotSet("complaint_details", details))
-        if _NAMED.search(to_simplified(text(tracker))):  # 我想匿名投诉…
+        if wants_anonymity(text(tracker)):  # 我想匿名投诉…
             events.append(SlotSet("anonymous", True))
         return events
 
@@ -67,12 +76,10 @@ class ValidateComplaintForm(ConfirmingForm):
     async def extract_anonymous(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
         if tracker.get_slot("requested_slot") != "anonymous":
             return {}
-        said = to_simplified(text(tracker))
-        if _OPEN.search(said) or intent(tracker) == "deny":
-            return {"anonymous": False}
-        if _NAMED.search(said) or intent(tracker) == "affirm":
-            return {"anonymous": True}
-        return {}
+        wanted = wants_anonymity(text(tracker))
+        if wanted is None:
+            wanted = {"affirm": True, "deny": False}.get(intent(tracker))
+        return {} if wanted is None else {"anonymous": wanted}
 
     def summary(self, tracker: Tracker) -> str | None:
         details, anonymous = tracker.get_slot("complaint_details"), tracker.get_slot("anonymous")

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.handoff import hand_off
+from actions.repair import ask_which_building
 
 HANDOFF_AFTER = 2  # consecutive misunderstandings
 # Bookkeeping actions that run between the owner's messages and say nothing themselves.
@@ -35,13 +36,23 @@ class ActionDefaultFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         if misunderstood_in_a_row(tracker) >= HANDOFF_AFTER:
-            return await hand_off(dispatcher, tracker, "not_understood", "utter_fallback_handoff")
-        form, asked = tracker.active_loop.get("name"), tracker.get_slot("requested_slot")
-        if form and asked:
-            dispatcher.utter_message(response="utter_default_in_form")
-            ask = f"utter_ask_{form}_{asked}"
-            responses = domain.get("responses", {})
-            dispatcher.utter_message(response=ask if ask in responses else f"utter_ask_{asked}")
+            events = await hand_off(dispatcher, tracker, "not_understood", "utter_fallback_handoff")
+            if events:
+                return events
         else:
-            dispatcher.utter_message(response="utter_default")
+            form, asked = tracker.active_loop.get("name"), tracker.get_slot("requested_slot")
+            if form and asked:
+                dispatcher.utter_message(response="utter_default_in_form")
+                ask_again(dispatcher, tracker, domain, form, asked)
+            else:
+                dispatcher.utter_message(response="utter_default")
         return [UserUtteranceReverted()]  # the garbled message must not steer the dialogue
+
+
+def ask_again(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, form: str, slot: str) -> None:
+    """The question the form is waiting on, worded as the form itself would ask it."""
+    if form == "repair_form" and slot == "building":
+        ask_which_building(dispatcher, tracker)
+        return
+    ask = f"utter_ask_{form}_{slot}"
+    dispatcher.utter_message(response=ask if ask in domain.get("responses", {}) else f"utter_ask_{slot}")

@@ -47,9 +47,16 @@ class ConfirmingForm(FormValidationAction):
     def summary(self, tracker: Tracker) -> str | None:
         """The text shown before confirmation, or None while something is still missing."""
 
+    async def checked(self, dispatcher: CollectingDispatcher, tracker: Tracker, events: list[dict]) -> list[dict]:
+        """Checks that need all of this turn's slots at once; returns events to append."""
+        return []
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         events = await super().run(dispatcher, tracker, domain)
         tracker.add_slots([e for e in events if e.get("event") == "slot"])
+        extra = await self.checked(dispatcher, tracker, events)
+        tracker.add_slots(extra)
+        events += extra
         summary = self.summary(tracker) if tracker.get_slot("confirmed") is None else tracker.get_slot("summary")
         if summary != tracker.get_slot("summary"):
             events.append(SlotSet("summary", summary))  # only on change, so digressions are still rejected
@@ -113,40 +120,24 @@ class AddressForm(ConfirmingForm):
     async def extract_room(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
         return _bare_number(tracker, "room")
 
-    async def validate_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        result = await super().validate_confirmed(value, dispatcher, tracker, domain)
-        if result.get("room"):  # a corrected room must exist like any other
-            result.update(await self._checked("room", result["room"], dispatcher, tracker))
-        return result
+    async def checked(self, dispatcher: CollectingDispatcher, tracker: Tracker, events: list[dict]) -> list[dict]:
+        """An unknown flat is refused as a whole, once all three parts of this turn are in.
 
-    async def _checked(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Slots:
-        flat = {name: tracker.get_slot(name) for name in ("building", "unit", "room")} | {slot: value}
-        if all(flat.values()):
-            try:
-                known = await backend().address_known(flat["building"], flat["unit"], flat["room"])
-            except BackendUnavailable:
-                known = True  # checked again by staff; never block an owner on our outage
-            if not known:
-                dispatcher.utter_message(response="utter_unknown_address")
-                return {"building": None, "unit": None, "room": None}
-        return {slot: value}
-
-    async def validate_building(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return await self._checked("building", value, dispatcher, tracker)
-
-    async def validate_unit(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return await self._checked("unit", value, dispatcher, tracker)
-
-    async def validate_room(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return await self._checked("room", value, dispatcher, tracker)
+        (Per-slot validators would each see a partial flat: rasa-sdk validates slots one by one.)
+        """
+        touched = {e["name"] for e in events if e.get("event") == "slot" and e.get("value") is not None}
+        flat = {name: tracker.get_slot(name) for name in ("building", "unit", "room")}
+        if not touched & set(flat) or not all(flat.values()):
+            return []
+        try:
+            known = await backend().address_known(flat["building"], flat["unit"], flat["room"])
+        except BackendUnavailable:
+            known = True  # checked again by staff; never block an owner on our outage
+        if known:
+            return []
+        dispatcher.utter_message(response="utter_unknown_address")
+        cleared = [SlotSet(name, None) for name in flat]
+        return [*cleared, SlotSet("confirmed", None), SlotSet("requested_slot", "building")]
 
 
 __all__ = ["ADDRESS_SLOTS", "AddressForm", "ConfirmingForm", "Slots"]

@@ -20,7 +20,7 @@ async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: s
         await backend().hand_off(tracker.sender_id, reason)
     except BackendUnavailable:
         # Nobody would know the owner is waiting: stay with them rather than go silent.
-        dispatcher.utter_message(response="utter_backend_down")
+        dispatcher.utter_message(response="utter_handoff_failed")
         return []
     dispatcher.utter_message(response=response)
     events = clear_flow()

@@ -79,18 +79,21 @@ class ValidateRepairForm(AddressForm):
         return f"地点：{describe(location)}\n问题：{tracker.get_slot('problem')}"
 
 
-class ActionAskRepairFormBuilding(Action):
+def ask_which_building(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """Which building? — worded for a public area (几号楼的电梯) or for a flat."""
+    area = tracker.get_slot("public_area")
+    if area:
+        dispatcher.utter_message(response="utter_ask_building_of_area", public_area=area)
+    else:
+        dispatcher.utter_message(response="utter_ask_repair_form_building")
 
+
+class ActionAskRepairFormBuilding(Action):
     def name(self) -> str:
         return "action_ask_repair_form_building"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
-        area = tracker.get_slot("public_area")
-        if area:
-            dispatcher.utter_message(response="utter_ask_building_of_area", public_area=area)
-        else:
-            dispatcher.utter_message(response="utter_ask_repair_form_building")
+        ask_which_building(dispatcher, tracker)
         return []
 
 

@@ -85,6 +85,17 @@ class ValidateVisitorForm(ConfirmingForm):
             return {"visitor_name": candidate}  # 小王 / Tom / 装空调的师傅: whatever the gate should ask for
         return {}
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        events = await super().run(dispatcher, tracker, domain)
+        # rasa-sdk keeps only required slots from a validation; the window's end and kind
+        # travel with visit_start, so they are set again whenever it is.
+        start = next((e["value"] for e in events if e.get("event") == "slot" and e["name"] == "visit_start"), None)
+        if start:
+            visit = _visit(tracker)
+            if visit.get("visit_start") == start:
+                events += [SlotSet("visit_end", visit["visit_end"]), SlotSet("visit_kind", visit["visit_kind"])]
+        return events
+
     async def extract_visit_start(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:

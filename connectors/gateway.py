@@ -31,12 +31,10 @@ BUSY_REPLY = "抱歉，系统有点忙。您的消息已经记下了，稍后在
 
 
 def clean(text: str) -> str:
-    """Drop control and format characters (binary junk, NUL), keep line breaks; trim."""
-    kept = [
-        " " if ch == "\t" else ch
-        for ch in text
-        if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")
-    ]
+    """Tabs become spaces; control and invisible format characters (NUL, zero-width, BOM,
+    bidi overrides) and binary junk go; line breaks stay; the ends are trimmed."""
+    text = text.replace("\t", " ")
+    kept = [ch for ch in text if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")]
     return "".join(kept).strip()
 
 
@@ -68,8 +66,9 @@ class Gateway:
             )
         except DialogueUnavailable as exc:
             log.warning("dialogue engine unavailable (%s); message %s kept for later", exc, record["id"])
-            await self.backend.bus.handle(commands.RecordReplies(record["id"], (), answered=False))
-            return [] if with_staff else [render(BUSY_REPLY, reply_script)]
+            told = () if with_staff else (BUSY_REPLY,)  # recorded, so a retry gets the same answer
+            await self.backend.bus.handle(commands.RecordReplies(record["id"], told, answered=False))
+            return [render(r, reply_script) for r in told]
         if with_staff:
             replies = []  # staff are answering; the assistant never talks over them
         await self.backend.bus.handle(commands.RecordReplies(record["id"], tuple(replies), answered=True))

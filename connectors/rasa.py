@@ -7,11 +7,10 @@ from urllib.parse import quote
 
 import aiohttp
 
+from backend_bridge.service_layer.ports import DialogueUnavailable
+
 log = logging.getLogger(__name__)
-
-
-class DialogueUnavailable(Exception):
-    """Rasa did not answer (down, loading, timed out, or an error status)."""
+__all__ = ["DialogueUnavailable", "RasaClient"]
 
 
 class RasaClient:

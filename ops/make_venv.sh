@@ -22,6 +22,8 @@ fi
 echo "Creating $venv with $("$python" --version) from $lock (Rasa's environment takes a few minutes)..."
 rm -rf "$venv"
 "$python" -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip==24.2
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$lock"
+# (grep drops warnings about package mirrors a machine's pip.conf may list but not have)
+quiet_pip() { "$venv/bin/python" -m pip --disable-pip-version-check "$@" 2>&1 | { grep -v "is ignored: it is neither" || true; }; }
+quiet_pip install --quiet --upgrade pip==24.2
+quiet_pip install --quiet -r "$lock"
 touch "$venv/.installed"

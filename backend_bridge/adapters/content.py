@@ -104,7 +104,9 @@ def parse_content(raw: object) -> CommunityContent:
         try:
             promises[name].format(respond="", resolve="")
         except (KeyError, IndexError, ValueError) as exc:
-            raise ContentError(f"'promises.{name}' has a bad placeholder ({exc!r}); use {{respond}} and {{resolve}}")
+            raise ContentError(
+                f"'promises.{name}' has a bad placeholder ({exc!r}); use {{respond}} and {{resolve}}"
+            ) from exc
     return CommunityContent(
         name=str(community["name"]),
         service_hotline=str(community["service_hotline"]),

@@ -200,9 +200,15 @@ def format_number(kind: TicketKind, ticket_id: int) -> str:
     return f"{NUMBER_PREFIX[kind]}{ticket_id:06d}"
 
 
+MAX_TICKET_ID = 2**31 - 1  # the id column is a 32-bit integer on every database
+
+
 def _plain_number(text: str) -> int | None:
-    # ASCII only (① and ² pass str.isdigit) and short (no 5,000-digit ids).
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
+    # ASCII only (① and ² pass str.isdigit), and within the id column's range.
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    number = int(text)
+    return number if number <= MAX_TICKET_ID else None
 
 
 def parse_number(text: str) -> tuple[TicketKind | None, int] | None:

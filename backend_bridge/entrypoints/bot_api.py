@@ -14,25 +14,27 @@ from aiohttp import web
 
 from backend_bridge.adapters.content import FEE_TOPICS
 from backend_bridge.domain import commands, model
-from backend_bridge.entrypoints.http import BadRequest, json_error, read_json, require_bearer, text_field
+from backend_bridge.entrypoints.http import (
+    BadRequest,
+    bool_field,
+    conversation_id,
+    json_error,
+    read_json,
+    require_bearer,
+    text_field,
+)
 from backend_bridge.entrypoints.keys import BACKEND, INTERNAL_TOKEN, TIMEZONE
 from backend_bridge.service_layer import handlers, views
 
 routes = web.RouteTableDef()
 internal = require_bearer(INTERNAL_TOKEN, "bot")
-_SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{3,160}$")
-_ADDRESS_PART = re.compile(r"^[A-Za-z0-9]{1,8}$")
-
-
-def _sender(value: str | None) -> str:
-    if not value or not _SENDER.match(value):
-        raise BadRequest("'sender' is missing or malformed")
-    return value
+_ADDRESS_PART = re.compile(r"[A-Za-z0-9]{1,8}")
+_sender = conversation_id
 
 
 def _address(body: dict, name: str) -> str | None:
     value = text_field(body, name, required=False, max_len=8)
-    if value is not None and not _ADDRESS_PART.match(value):
+    if value is not None and not _ADDRESS_PART.fullmatch(value):
         raise BadRequest(f"'{name}' must be letters or digits")
     return value
 
@@ -65,7 +67,7 @@ async def open_ticket(request: web.Request) -> web.Response:
         unit=_address(body, "unit"),
         room=_address(body, "room"),
         public_area=text_field(body, "public_area", required=False, max_len=32),
-        anonymous=bool(body.get("anonymous", False)),
+        anonymous=bool_field(body, "anonymous"),
     )
     result = await request.app[BACKEND].bus.handle(command)
     return web.json_response({"id": result["number"], "promise": result["promise"]}, status=201)
@@ -112,7 +114,7 @@ async def get_ticket(request: web.Request) -> web.Response:
 @internal
 async def room_exists(request: web.Request) -> web.Response:
     q = request.query
-    if not all(_ADDRESS_PART.match(q.get(k, "")) for k in ("building", "unit", "room")):
+    if not all(_ADDRESS_PART.fullmatch(q.get(k, "")) for k in ("building", "unit", "room")):
         raise BadRequest("building, unit and room are required")
     exists = await views.room_exists(request.app[BACKEND].new_uow(), q["building"], q["unit"], q["room"])
     return web.json_response({"exists": exists})

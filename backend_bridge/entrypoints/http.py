@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def bool_field(body: dict[str, Any], name: str, default: bool = False) -> bool:
+    value = body.get(name, default)
+    if not isinstance(value, bool):
+        raise BadRequest(f"'{name}' must be true or false")
+    return value
 
 
 def json_error(status: int, code: str, message: str, **headers: str) -> web.Response:
@@ -62,9 +70,21 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
+# A conversation id is "<channel>:<the channel's own user id>", e.g. webchat:3f2a…
+_CONVERSATION_ID = re.compile(r"[a-z][a-z0-9_]{1,31}:[A-Za-z0-9_.:@-]{1,158}")
+MAX_CONVERSATION_ID = 160  # the column width
+
+
+def conversation_id(value: object) -> str:
+    """The validated conversation id, or BadRequest (fullmatch: no trailing newline slips through)."""
+    if not isinstance(value, str) or len(value) > MAX_CONVERSATION_ID or not _CONVERSATION_ID.fullmatch(value):
+        raise BadRequest("'sender' must look like '<channel>:<id>' (letters, digits, . _ : @ -)")
+    return value
+
+
 def text_field(body: dict[str, Any], name: str, *, required: bool = True, max_len: int = 2000) -> str | None:
     value = body.get(name)
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise BadRequest(f"'{name}' is required")
         return None

@@ -6,18 +6,23 @@ to staff. The staff console (a later issue) is a client of exactly these routes.
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 
 from backend_bridge.domain import commands, model
-from backend_bridge.entrypoints.http import BadRequest, json_error, read_json, require_bearer, text_field
+from backend_bridge.entrypoints.http import (
+    BadRequest,
+    conversation_id,
+    json_error,
+    read_json,
+    require_bearer,
+    text_field,
+)
 from backend_bridge.entrypoints.keys import ADMIN_TOKEN, BACKEND
 from backend_bridge.service_layer import views
+from backend_bridge.service_layer.ports import DialogueUnavailable
 
 routes = web.RouteTableDef()
 staff_only = require_bearer(ADMIN_TOKEN, "staff")
-_SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{3,160}$")
 
 
 def _choice(request: web.Request, name: str, allowed: type) -> str | None:
@@ -38,10 +43,7 @@ def _int(request: web.Request, name: str, default: int, low: int, high: int) -> 
 
 
 def _sender(request: web.Request) -> str:
-    sender = request.match_info["sender"]
-    if not _SENDER.match(sender):
-        raise BadRequest("malformed conversation id")
-    return sender
+    return conversation_id(request.match_info["sender"])
 
 
 @routes.get("/api/tickets")
@@ -118,6 +120,8 @@ async def hand_back(request: web.Request) -> web.Response:
         return json_error(404, "not_found", "no such conversation")
     except model.DomainError as exc:
         return json_error(409, "conflict", str(exc))
+    except DialogueUnavailable:  # nothing changed: the conversation stays with staff
+        return json_error(503, "dialogue_unavailable", "the assistant is not reachable; try again shortly")
     return web.json_response(result)
 
 

@@ -106,7 +106,7 @@ async def change_ticket_status(cmd: commands.ChangeTicketStatus, uow: UnitOfWork
         now = deps.clock()
         ticket.move_to(status, actor=cmd.actor, now=now, note=cmd.note)
         text = STATUS_MESSAGES[status].format(number=ticket.number)
-        if cmd.note and status is not model.TicketStatus.RESOLVED:
+        if cmd.note:
             text += f"\n备注：{cmd.note}"
         await uow.messages.queue(model.OutboundMessage(ticket.sender, text, "status_update", now))
         await uow.commit()
@@ -247,9 +247,9 @@ async def record_replies(cmd: commands.RecordReplies, uow: UnitOfWork, deps: Dep
         if message is None:
             raise LookupError(cmd.inbound_id)
         message.attempts += 1
+        message.replies = list(cmd.replies)  # what the owner was told, answered or not
         if cmd.answered:
             message.status = model.InboundStatus.ANSWERED
-            message.replies = list(cmd.replies)
             if cmd.push:
                 now = deps.clock()
                 for reply in cmd.replies:

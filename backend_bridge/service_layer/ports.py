@@ -6,6 +6,10 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 
+class DialogueUnavailable(Exception):
+    """The dialogue engine did not answer (down, loading, timed out, or an error status)."""
+
+
 class DialogueEngine(Protocol):
     """The conversation engine (Rasa): silence it while staff talk, let it resume after."""
 

@@ -20,11 +20,11 @@ from connectors.channel import Inbound
 from connectors.keys import GATEWAY
 
 STATIC = Path(__file__).parent / "static"
-_SENDER = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+_SENDER = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 
 
 def _sender(value: object) -> str:
-    if not isinstance(value, str) or not _SENDER.match(value):
+    if not isinstance(value, str) or not _SENDER.fullmatch(value):
         raise BadRequest("'sender' must be 1-64 characters of letters, digits, '.', '_', '-' or '@'")
     return value
 

@@ -43,12 +43,13 @@ def test_tokenizer_drops_whitespace_tokens():
     assert " " not in tokens and "wifi" in tokens
 
 
-def test_tokenizer_uses_the_domain_dictionary_and_masks_numbers():
-    message = Message(data={TEXT: "3号楼2单元501物业费"})
+def test_tokenizer_reduces_what_owners_name_to_what_it_is():
+    message = Message(data={TEXT: "3号楼2单元501物业费 电话13812345678 车牌京A88668 等了3天"})
     create(SpacelessJiebaTokenizer, {"dictionary_path": "data/jieba"}).process([message])
     tokens = message.get(TOKENS_NAMES[TEXT])
-    assert [t.text for t in tokens] == ["0", "号楼", "0", "单元", "000", "物业费"]
-    assert [message.get(TEXT)[t.start : t.end] for t in tokens] == ["3", "号楼", "2", "单元", "501", "物业费"]
+    assert [t.text for t in tokens] == ["address", "物业费", "电话", "phone", "车牌", "plate", "等", "了", "0", "天"]
+    spans = [message.get(TEXT)[t.start : t.end] for t in tokens]
+    assert spans[:6] == ["3号楼2单元501", "物业费", "电话", "13812345678", "车牌", "京A88668"]
 
 
 def test_extractor_adds_named_entities_with_its_name():

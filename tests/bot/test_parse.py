@@ -68,3 +68,24 @@ def test_the_command_line_entry_point(parser, monkeypatch, capsys):
 def test_a_missing_model_is_a_clear_error(capsys):
     assert main(["--model", "/nonexistent/model.tar.gz"]) == 2
     assert "make train" in capsys.readouterr().err
+
+
+def test_stdout_carries_json_lines_only():
+    """The real command, as `make parse` runs it (the one extra model load: logs once leaked into stdout)."""
+    import subprocess
+    import sys
+
+    from tests.bot.conftest import ROOT
+
+    lines = ["报修", "", "物业费怎么交"]
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.parse_cli", "--model", str(MODEL)],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=True,
+    )
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["text"] for r in results] == lines

@@ -1,0 +1,885 @@
+"""The backend's use cases through the message bus, stored on SQLite and on PostgreSQL.
+
+Protects what owners and staff rely on: ticket numbers and published service levels,
+emergencies handed to staff, status changes stored together with the owner's
+notification (or not at all), phone-checked binding with its lockout, visitor passes
+and their validity over time, handoff to staff and back, the inbound log with
+retries and late replies, and that every sender only ever sees their own data.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from backend_bridge.domain import commands, model
+from backend_bridge.service_layer import handlers, views
+from connectors.rasa import DialogueUnavailable
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+ALICE = "web:alice"
+BOB = "web:bob"
+REPAIR_PROMISE = "维修人员会在30分钟内联系您，24小时内处理好。"
+COMPLAINT_PROMISE = "我们会在24小时内回复您处理结果。"
+URGENT_PROMISE = "值班人员会在15分钟内赶到现场。"
+GAS_ADVICE = "闻到煤气味请马上：关闭燃气总阀，打开门窗通风；不要开关电灯电器、不要在屋里打电话；带家人离开到室外。"
+DEFAULT_ADVICE = "请注意安全，先远离危险区域。"
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+async def handle(backend, command):
+    return await backend.bus.handle(command)
+
+
+async def open_repair(backend, sender: str = ALICE, description: str = "厨房水龙头漏水", **where) -> str:
+    where = where or {"building": "3", "unit": "2", "room": "501"}
+    result = await handle(backend, commands.OpenTicket(sender=sender, kind="repair", description=description, **where))
+    return result["number"]
+
+
+async def open_complaint(backend, sender: str = ALICE, description: str = "楼上半夜很吵", **kwargs) -> str:
+    command = commands.OpenTicket(sender=sender, kind="complaint", description=description, **kwargs)
+    return (await handle(backend, command))["number"]
+
+
+TICKET_FIELDS = (
+    "number", "kind", "priority", "status", "location", "description", "category", "sender", "anonymous",
+    "hazard", "created_at", "updated_at", "respond_by", "resolve_by", "is_open",
+)  # fmt: skip
+OUTBOX_FIELDS = ("id", "sender", "text", "kind", "created_at", "delivered_at")
+
+
+def snapshot(obj, names) -> SimpleNamespace:
+    """What was stored, read while the session is open (leaving the unit of work expires it)."""
+    return SimpleNamespace(**{name: getattr(obj, name) for name in names})
+
+
+async def stored_ticket(backend, number: str) -> SimpleNamespace | None:
+    async with backend.new_uow() as uow:
+        ticket = await uow.tickets.by_number(number)
+        if ticket is None:
+            return None
+        stored = snapshot(ticket, TICKET_FIELDS)
+        stored.history = [snapshot(c, ("at", "status", "actor", "note")) for c in ticket.history]
+        return stored
+
+
+async def outbox_rows(backend, sender: str | None = None) -> list[SimpleNamespace]:
+    async with backend.new_uow() as uow:
+        stmt = select(model.OutboundMessage).order_by(model.OutboundMessage.id)
+        if sender is not None:
+            stmt = stmt.where(model.OutboundMessage.sender == sender)
+        return [snapshot(m, OUTBOX_FIELDS) for m in (await uow.session.scalars(stmt)).all()]
+
+
+async def count_rows(backend, cls, **equal) -> int:
+    async with backend.new_uow() as uow:
+        stmt = select(func.count()).select_from(cls)
+        for name, value in equal.items():
+            stmt = stmt.where(getattr(cls, name) == value)
+        return int(await uow.session.scalar(stmt))
+
+
+async def bind(backend, sender: str, building: str, unit: str, room: str, phone: str) -> dict:
+    return await handle(backend, commands.BindSender(sender, building, unit, room, phone))
+
+
+def ticket_id(number: str) -> int:
+    return int(number[2:])
+
+
+def is_utc(value: datetime) -> bool:
+    return value.tzinfo is not None and value.utcoffset() == timedelta(0)
+
+
+# -- OpenTicket --------------------------------------------------------------------------------
+
+
+async def test_open_repair_returns_bx_number_and_the_published_repair_promise(backend):
+    result = await handle(
+        backend, commands.OpenTicket(sender=ALICE, kind="repair", description="厨房水龙头漏水", building="3")
+    )
+
+    assert re.fullmatch(r"BX\d{6}", result["number"])
+    assert result["promise"] == REPAIR_PROMISE
+
+
+async def test_open_complaint_returns_ts_number_and_the_published_complaint_promise(backend):
+    result = await handle(backend, commands.OpenTicket(sender=ALICE, kind="complaint", description="楼上半夜很吵"))
+
+    assert re.fullmatch(r"TS\d{6}", result["number"])
+    assert result["promise"] == COMPLAINT_PROMISE
+
+
+async def test_stored_repair_round_trips_every_field_with_aware_utc_times(backend, clock):
+    clock.advance(minutes=7)
+    now = clock.now
+    number = await open_repair(
+        backend, description="  厨房水龙头漏水，地上全是水  ", building="3", unit="2", room="501"
+    )
+
+    ticket = await stored_ticket(backend, number)
+    assert ticket is not None and ticket.number == number
+    assert ticket.kind is model.TicketKind.REPAIR
+    assert ticket.priority is model.Priority.NORMAL
+    assert ticket.status is model.TicketStatus.NEW
+    assert ticket.location == model.Location("3", "2", "501", None)
+    assert ticket.location.is_flat
+    assert ticket.description == "厨房水龙头漏水，地上全是水"
+    assert ticket.category == "水暖"
+    assert ticket.sender == ALICE
+    assert ticket.anonymous is False
+    assert ticket.hazard is None
+    for value in (ticket.created_at, ticket.updated_at, ticket.respond_by, ticket.resolve_by):
+        assert is_utc(value)
+    assert ticket.created_at == now
+    assert ticket.updated_at == now
+    assert ticket.respond_by == now + timedelta(minutes=30)
+    assert ticket.resolve_by == now + timedelta(hours=24)
+    assert [(c.status, c.actor, c.at) for c in ticket.history] == [(model.TicketStatus.NEW, "owner", now)]
+
+
+async def test_stored_anonymous_complaint_in_a_public_area_round_trips(backend, clock):
+    number = await open_complaint(
+        backend, description="地下车库有人乱停车堵住消防通道", public_area="地下车库", building="2", anonymous=True
+    )
+
+    ticket = await stored_ticket(backend, number)
+    assert ticket.kind is model.TicketKind.COMPLAINT
+    assert ticket.location == model.Location("2", None, None, "地下车库")
+    assert not ticket.location.is_flat
+    assert ticket.category == "停车"
+    assert ticket.anonymous is True
+    assert ticket.created_at == clock.now
+    assert ticket.respond_by == clock.now + timedelta(minutes=1440)
+    assert ticket.resolve_by == clock.now + timedelta(hours=72)
+
+
+async def test_ticket_numbers_are_global_and_increasing_across_kinds(backend):
+    numbers = [
+        await open_repair(backend),
+        await open_complaint(backend),
+        await open_repair(backend, sender=BOB),
+        (await handle(backend, commands.ReportEmergency(BOB, "fire", "楼道着火了", building="1")))["number"],
+        await open_complaint(backend, sender=BOB),
+    ]
+
+    assert [n[:2] for n in numbers] == ["BX", "TS", "BX", "BX", "TS"]
+    ids = [ticket_id(n) for n in numbers]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    for number in numbers:
+        assert (await stored_ticket(backend, number)).number == number
+
+
+async def test_blank_description_is_refused_and_nothing_is_stored(backend):
+    with pytest.raises(model.DomainError):
+        await handle(backend, commands.OpenTicket(sender=ALICE, kind="repair", description="   \n "))
+
+    assert await count_rows(backend, model.Ticket) == 0
+
+
+# -- ReportEmergency -----------------------------------------------------------------------------
+
+
+async def test_emergency_opens_an_urgent_ticket_with_the_hazard_and_hands_off(backend, clock):
+    result = await handle(
+        backend,
+        commands.ReportEmergency(ALICE, "gas_leak", "厨房煤气味很重", building="3", unit="2", room="501"),
+    )
+
+    assert re.fullmatch(r"BX\d{6}", result["number"])
+    assert result["promise"] == URGENT_PROMISE
+    assert result["advice"] == GAS_ADVICE
+    assert result["duty_hotline"] == "0571-8888 7777"
+
+    ticket = await stored_ticket(backend, result["number"])
+    assert ticket.priority is model.Priority.URGENT
+    assert ticket.kind is model.TicketKind.REPAIR
+    assert ticket.hazard == "gas_leak"
+    assert ticket.location == model.Location("3", "2", "501", None)
+    assert ticket.respond_by == clock.now + timedelta(minutes=15)
+    assert ticket.resolve_by == clock.now + timedelta(hours=4)
+
+    assert await views.conversation_state(backend.new_uow(), ALICE) == ("handed_off", None)
+    handed = await views.conversations(backend.new_uow(), "handed_off")
+    assert [(c["sender"], c["channel"], c["handoff_reason"]) for c in handed] == [(ALICE, "web", "emergency:gas_leak")]
+    assert handed[0]["handed_off_at"] == clock.now.isoformat()
+
+
+async def test_emergency_with_an_unlisted_hazard_gets_the_default_advice(backend):
+    result = await handle(backend, commands.ReportEmergency(ALICE, "meteor", "有东西砸下来了", public_area="小区大门"))
+
+    assert result["advice"] == DEFAULT_ADVICE
+    assert (await stored_ticket(backend, result["number"])).hazard == "meteor"
+
+
+# -- ChangeTicketStatus --------------------------------------------------------------------------
+
+
+async def test_valid_transition_stores_history_and_queues_one_update_for_the_owner(backend, clock):
+    number = await open_repair(backend, sender=ALICE)
+    await open_repair(backend, sender=BOB, building="1", unit="1", room="101")
+    opened_at = clock.now
+    clock.advance(minutes=10)
+
+    result = await handle(
+        backend, commands.ChangeTicketStatus(number, "accepted", actor="维修部老陈", note="师傅下午两点上门")
+    )
+
+    assert result == {"number": number, "status": "accepted"}
+    ticket = await stored_ticket(backend, number)
+    assert ticket.status is model.TicketStatus.ACCEPTED
+    assert ticket.updated_at == clock.now
+    assert [(c.status, c.actor, c.note, c.at) for c in ticket.history] == [
+        (model.TicketStatus.NEW, "owner", "", opened_at),
+        (model.TicketStatus.ACCEPTED, "维修部老陈", "师傅下午两点上门", clock.now),
+    ]
+
+    rows = await outbox_rows(backend)
+    assert [(r.sender, r.kind, r.created_at, r.delivered_at) for r in rows] == [
+        (ALICE, "status_update", clock.now, None)
+    ]
+    updates = await views.updates_for(backend.new_uow(), ALICE, 0, clock.now)
+    assert [(u["id"], u["kind"], u["text"]) for u in updates] == [
+        (rows[0].id, "status_update", f"您的工单 {number} 已派单，师傅会尽快和您联系。\n备注：师傅下午两点上门")
+    ]
+    assert await views.updates_for(backend.new_uow(), BOB, 0, clock.now) == []
+
+
+async def test_full_life_cycle_including_a_reopen_queues_one_message_per_change(backend):
+    number = await open_repair(backend)
+    path = ["accepted", "in_progress", "resolved", "in_progress", "resolved", "closed"]
+    for status in path:
+        await handle(backend, commands.ChangeTicketStatus(number, status, actor="staff"))
+
+    ticket = await stored_ticket(backend, number)
+    assert ticket.status is model.TicketStatus.CLOSED
+    assert not ticket.is_open
+    assert [c.status.value for c in ticket.history] == ["new", *path]
+    texts = [r.text for r in await outbox_rows(backend, ALICE)]
+    assert len(texts) == len(path)
+    assert all(number in text for text in texts)
+    assert texts[-1] == f"您的工单 {number} 已办结，感谢您的支持。"
+
+
+@pytest.mark.parametrize(
+    ("earlier", "refused"),
+    [
+        ([], "closed"),  # new → closed skips resolution
+        (["cancelled"], "in_progress"),  # cancelled is final
+        (["resolved", "closed"], "resolved"),  # closed is final
+        ([], "new"),  # never back to new
+    ],
+)
+async def test_invalid_transition_raises_and_stores_nothing(backend, clock, earlier, refused):
+    number = await open_repair(backend)
+    for status in earlier:
+        await handle(backend, commands.ChangeTicketStatus(number, status, actor="staff"))
+    before = await stored_ticket(backend, number)
+    queued_before = [r.id for r in await outbox_rows(backend)]
+    clock.advance(hours=1)
+
+    with pytest.raises(model.DomainError):
+        await handle(backend, commands.ChangeTicketStatus(number, refused, actor="staff", note="不应保存"))
+
+    after = await stored_ticket(backend, number)
+    assert after.status is before.status
+    assert after.updated_at == before.updated_at
+    assert [(c.status, c.note) for c in after.history] == [(c.status, c.note) for c in before.history]
+    assert [r.id for r in await outbox_rows(backend)] == queued_before
+    assert len(queued_before) == len(earlier)
+
+
+async def test_unknown_status_is_a_domain_error_and_stores_nothing(backend):
+    number = await open_repair(backend)
+
+    with pytest.raises(model.DomainError):
+        await handle(backend, commands.ChangeTicketStatus(number, "done", actor="staff"))
+
+    assert (await stored_ticket(backend, number)).status is model.TicketStatus.NEW
+    assert await outbox_rows(backend) == []
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "BX999999",
+        "TS000000",
+        "999999",
+        "BX",
+        "",
+        "'; DROP TABLE tickets; --",
+        "BX-1",
+        "BX①",  # str.isdigit() accepts these, int() does not
+        "BX１",  # full-width digit
+        "²",
+        "BX2147483647",  # the largest id the column holds
+        "BX2147483648",  # one past it
+        "BX" + "9" * 12,
+        "BX" + "9" * 5000,  # absurdly long
+    ],
+)
+async def test_unknown_ticket_number_raises_lookup_error_and_finds_nothing(backend, number):
+    await open_repair(backend)
+
+    with pytest.raises(LookupError):
+        await handle(backend, commands.ChangeTicketStatus(number, "accepted", actor="staff"))
+
+    assert await views.ticket_for_staff(backend.new_uow(), number) is None
+    assert await views.ticket_for_sender(backend.new_uow(), ALICE, number) is None
+
+    assert await outbox_rows(backend) == []
+    assert await count_rows(backend, model.Ticket, status=model.TicketStatus.NEW) == 1
+
+
+async def test_complaint_number_does_not_find_a_repair_with_the_same_id(backend):
+    repair = await open_repair(backend)
+    as_complaint = f"TS{ticket_id(repair):06d}"
+
+    with pytest.raises(LookupError):
+        await handle(backend, commands.ChangeTicketStatus(as_complaint, "cancelled", actor="staff"))
+
+    assert (await stored_ticket(backend, repair)).status is model.TicketStatus.NEW
+    assert await stored_ticket(backend, as_complaint) is None
+    assert await views.ticket_for_staff(backend.new_uow(), as_complaint) is None
+    assert await views.ticket_for_sender(backend.new_uow(), ALICE, as_complaint) is None
+    assert (await views.ticket_for_staff(backend.new_uow(), repair))["id"] == repair
+    assert await outbox_rows(backend) == []
+
+
+# -- BindSender ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("phone", ["13800000501", "138-0000-0501", " 138 0000 0501 ", "+86 138 0000 0501"])
+async def test_binding_with_the_phone_on_file_binds_the_sender_to_that_flat(backend, phone):
+    assert await bind(backend, ALICE, "3", "2", "501", phone) == {"status": "bound"}
+
+    assert await views.binding_for_sender(backend.new_uow(), ALICE) == {"building": "3", "unit": "2", "room": "501"}
+    assert (await views.ledger_for_sender(backend.new_uow(), ALICE))["location"] == "3号楼2单元501"
+    assert await views.binding_for_sender(backend.new_uow(), BOB) is None
+
+
+@pytest.mark.parametrize(
+    ("building", "unit", "room", "phone"),
+    [
+        ("3", "2", "501", "13800000502"),  # wrong phone for a real flat
+        ("3", "2", "501", "13800000101"),  # another owner's real phone
+        ("3", "2", "502", "13800000501"),  # right phone, neighbour's flat
+        ("4", "1", "101", "13900401101"),  # there is no building 4
+        ("9", "9", "999", "13800000501"),  # nothing like it on file
+        ("3", "2", "501", ""),  # no phone at all
+    ],
+)
+async def test_wrong_phone_and_missing_flat_get_the_same_mismatch_answer(backend, building, unit, room, phone):
+    result = await bind(backend, ALICE, building, unit, room, phone)
+
+    assert result == {"status": "mismatch"}
+    assert await views.binding_for_sender(backend.new_uow(), ALICE) is None
+    assert await views.ledger_for_sender(backend.new_uow(), ALICE) is None
+    assert await count_rows(backend, model.Binding) == 0
+
+
+async def test_four_failures_do_not_lock_the_sender(backend):
+    for _ in range(4):
+        assert await bind(backend, ALICE, "3", "2", "501", "13800000000") == {"status": "mismatch"}
+
+    assert await bind(backend, ALICE, "3", "2", "501", "13800000501") == {"status": "bound"}
+
+
+async def test_five_failures_lock_the_sender_for_a_day(backend, clock):
+    for building in ("3", "3", "4", "9", "3"):  # wrong phones and missing flats both count
+        assert await bind(backend, ALICE, building, "2", "501", "13800000000") == {"status": "mismatch"}
+
+    assert await bind(backend, ALICE, "3", "2", "501", "13800000501") == {"status": "locked"}
+    assert await bind(backend, ALICE, "3", "2", "501", "13800000000") == {"status": "locked"}
+    assert await views.binding_for_sender(backend.new_uow(), ALICE) is None
+    # the lock is on the sender that guessed, not on the flat
+    assert await bind(backend, BOB, "3", "2", "501", "13800000501") == {"status": "bound"}
+
+    clock.advance(hours=23, minutes=59)
+    assert await bind(backend, ALICE, "3", "2", "501", "13800000501") == {"status": "locked"}
+    assert await views.binding_for_sender(backend.new_uow(), ALICE) is None
+
+    clock.advance(minutes=1)
+    assert await bind(backend, ALICE, "3", "2", "501", "13800000501") == {"status": "bound"}
+    assert await views.binding_for_sender(backend.new_uow(), ALICE) == {"building": "3", "unit": "2", "room": "501"}
+
+
+async def test_rebinding_moves_the_binding_to_the_new_flat(backend, clock):
+    assert await bind(backend, ALICE, "3", "2", "501", "13800000501") == {"status": "bound"}
+    clock.advance(hours=2)
+    assert await bind(backend, ALICE, "1", "1", "101", "13800000101") == {"status": "bound"}
+
+    assert await views.binding_for_sender(backend.new_uow(), ALICE) == {"building": "1", "unit": "1", "room": "101"}
+    ledger = await views.ledger_for_sender(backend.new_uow(), ALICE)
+    assert (ledger["building"], ledger["unit"], ledger["room"]) == ("1", "1", "101")
+    assert ledger["owed_cents"] == 0 and ledger["unpaid"] == []
+    assert await count_rows(backend, model.Binding, sender=ALICE) == 1
+    async with backend.new_uow() as uow:
+        binding = await uow.bindings.get(ALICE)
+        assert binding.bound_at == clock.now
+
+
+# -- ledger ---------------------------------------------------------------------------------------
+
+
+async def test_ledger_is_none_for_an_unbound_sender(backend):
+    assert await views.ledger_for_sender(backend.new_uow(), ALICE) is None
+    await bind(backend, BOB, "3", "2", "501", "13800000501")
+    assert await views.ledger_for_sender(backend.new_uow(), ALICE) is None
+
+
+async def test_ledger_shows_only_the_bound_flat(backend):
+    await bind(backend, ALICE, "3", "2", "501", "13800000501")
+    await bind(backend, BOB, "5", "1", "302", "13800000302")
+
+    alice = await views.ledger_for_sender(backend.new_uow(), ALICE)
+    bob = await views.ledger_for_sender(backend.new_uow(), BOB)
+
+    monthly_501 = round(89.5 * 220)  # the area follows the room's last digit: x01 is 89.5 m²
+    assert (alice["building"], alice["unit"], alice["room"]) == ("3", "2", "501")
+    assert alice["owed_cents"] == 2 * monthly_501
+    assert alice["paid_until"] == "2026-09"
+    assert alice["unpaid"] == [
+        {"period": "2026-10", "item": "物业费", "amount_cents": monthly_501, "due_date": "2026-10-20"},
+        {"period": "2026-11", "item": "物业费", "amount_cents": monthly_501, "due_date": "2026-11-20"},
+    ]
+    assert (bob["building"], bob["unit"], bob["room"]) == ("5", "1", "302")
+    assert len(bob["unpaid"]) == 5
+    assert bob["owed_cents"] == 5 * round(126.3 * 220)
+    assert "302" not in str(alice) and "501" not in str(bob)
+
+
+# -- IssuePass ------------------------------------------------------------------------------------
+
+
+async def test_unbound_sender_gets_not_bound_and_no_pass_is_stored(backend, clock):
+    await bind(backend, ALICE, "3", "2", "501", "13800000000")  # a failed attempt does not bind
+
+    with pytest.raises(handlers.NotBound):
+        await handle(backend, commands.IssuePass(ALICE, "小王", clock.now + timedelta(hours=3), None, "point"))
+
+    assert await count_rows(backend, model.VisitorPass) == 0
+
+
+async def test_pass_window_follows_the_kind_of_time_given(backend, clock):
+    await bind(backend, ALICE, "3", "2", "501", "13800000501")
+    now = clock.now
+    tomorrow = datetime(2026, 11, 22, tzinfo=SHANGHAI)
+    cases = [
+        ("point", now + timedelta(hours=3), None, now + timedelta(hours=2), now + timedelta(hours=7)),
+        (
+            "period",
+            now + timedelta(hours=4),
+            now + timedelta(hours=8),
+            now + timedelta(hours=3, minutes=30),
+            now + timedelta(hours=8, minutes=30),
+        ),
+        (
+            "span",
+            now + timedelta(days=1),
+            now + timedelta(days=1, hours=2),
+            now + timedelta(days=1, minutes=-30),
+            now + timedelta(days=1, hours=2, minutes=30),
+        ),
+        ("day", tomorrow, tomorrow + timedelta(days=1), tomorrow, tomorrow + timedelta(days=1)),
+        ("day", tomorrow - timedelta(days=1), tomorrow, now - timedelta(minutes=5), tomorrow),  # today: from now on
+        ("period", now + timedelta(hours=5), None, now + timedelta(hours=4), now + timedelta(hours=9)),  # no end
+        ("point", now + timedelta(minutes=30), None, now - timedelta(minutes=5), now + timedelta(hours=4, minutes=30)),
+    ]
+    for kind, start, end, valid_from, valid_until in cases:
+        result = await handle(backend, commands.IssuePass(ALICE, " 小王 ", start, end, kind, plate="浙A12345"))
+
+        assert re.fullmatch(r"\d{6}", result["code"]), kind
+        assert (result["valid_from"], result["valid_until"]) == (valid_from, valid_until), kind
+        checked = await views.check_pass(backend.new_uow(), result["code"], now)
+        assert checked["visitor_name"] == "小王"
+        assert checked["plate"] == "浙A12345"
+        assert (checked["building"], checked["unit"], checked["room"]) == ("3", "2", "501")
+        assert datetime.fromisoformat(checked["valid_from"]) == valid_from
+        assert datetime.fromisoformat(checked["valid_until"]) == valid_until
+    assert await count_rows(backend, model.VisitorPass, issued_to=ALICE) == len(cases)
+
+
+async def test_pass_is_refused_for_the_past_and_too_far_ahead(backend, clock):
+    await bind(backend, ALICE, "3", "2", "501", "13800000501")
+    now = clock.now
+    refused = [
+        ("past", now - timedelta(hours=4), None, "point"),  # window ended exactly now
+        ("past", now - timedelta(days=1, hours=3), now - timedelta(hours=3), "day"),
+        ("past", now - timedelta(hours=3), now - timedelta(minutes=31), "period"),
+        ("too_far", now + timedelta(days=8), None, "point"),
+        ("too_far", now + timedelta(days=7, hours=1, minutes=1), None, "point"),
+    ]
+    for reason, start, end, kind in refused:
+        with pytest.raises(model.PassRefused) as caught:
+            await handle(backend, commands.IssuePass(ALICE, "小王", start, end, kind))
+        assert caught.value.reason == reason, (start, kind)
+    assert await count_rows(backend, model.VisitorPass) == 0
+
+    # the edges just inside are accepted
+    await handle(backend, commands.IssuePass(ALICE, "小王", now + timedelta(days=7, hours=1), None, "point"))
+    await handle(backend, commands.IssuePass(ALICE, "小王", now - timedelta(hours=3, minutes=59), None, "point"))
+    assert await count_rows(backend, model.VisitorPass) == 2
+
+
+async def test_check_pass_state_follows_the_clock(backend, clock):
+    await bind(backend, ALICE, "3", "2", "501", "13800000501")
+    result = await handle(backend, commands.IssuePass(ALICE, "小王", clock.now + timedelta(hours=3), None, "point"))
+    code = result["code"]
+
+    async def state() -> tuple[str, bool]:
+        found = await views.check_pass(backend.new_uow(), code, clock.now)
+        return found["state"], found["valid"]
+
+    assert await state() == ("not_yet_valid", False)
+    clock.advance(hours=1, minutes=59)
+    assert await state() == ("not_yet_valid", False)
+    clock.advance(minutes=1)  # one hour before the stated time
+    assert await state() == ("valid", True)
+    clock.advance(hours=5)  # four hours after the stated time: the last valid moment
+    assert await state() == ("valid", True)
+    clock.advance(seconds=1)
+    assert await state() == ("expired", False)
+
+    unused = next(c for c in (f"{n:06d}" for n in range(1000)) if c != code)
+    assert await views.check_pass(backend.new_uow(), unused, clock.now) is None
+
+
+async def test_live_pass_codes_are_never_duplicated(backend, clock):
+    await bind(backend, ALICE, "3", "2", "501", "13800000501")
+    await bind(backend, BOB, "1", "1", "101", "13800000101")
+    issued: dict[str, tuple[str, str]] = {}
+    codes = []
+    for i in range(120):
+        sender = ALICE if i % 2 else BOB
+        name = f"访客{i}"
+        start = clock.now + timedelta(hours=1 + i % 48)
+        result = await handle(backend, commands.IssuePass(sender, name, start, None, "point"))
+        codes.append(result["code"])
+        issued[result["code"]] = (name, "501" if sender == ALICE else "101")
+
+    assert len(set(codes)) == len(codes)
+    assert all(re.fullmatch(r"\d{6}", c) for c in codes)
+    for code, (name, room) in issued.items():
+        found = await views.check_pass(backend.new_uow(), code, clock.now)
+        assert (found["visitor_name"], found["room"]) == (name, room)
+
+
+# -- HandOff / HandBack ---------------------------------------------------------------------------
+
+
+async def test_hand_off_and_hand_back_change_the_state_and_resume_the_dialogue(backend, clock, dialogue):
+    assert await handle(backend, commands.HandOff(ALICE, "owner_asked")) == {"state": "handed_off"}
+    handed_at = clock.now
+    clock.advance(minutes=5)
+    assert await handle(backend, commands.HandOff(ALICE, "second_reason")) == {"state": "handed_off"}
+
+    assert await views.conversation_state(backend.new_uow(), ALICE) == ("handed_off", None)
+    [row] = await views.conversations(backend.new_uow(), "handed_off")
+    assert (row["sender"], row["handoff_reason"], row["handed_off_at"]) == (ALICE, "owner_asked", handed_at.isoformat())
+    assert dialogue.resumed == []
+
+    assert await handle(backend, commands.HandBack(ALICE, actor="staff")) == {"state": "bot"}
+
+    assert dialogue.resumed == [ALICE]
+    assert await views.conversation_state(backend.new_uow(), ALICE) == ("bot", None)
+    assert await views.conversations(backend.new_uow(), "handed_off") == []
+    [row] = await views.conversations(backend.new_uow(), "bot")
+    assert (row["sender"], row["handoff_reason"], row["handed_off_at"]) == (ALICE, None, None)
+
+
+async def test_hand_back_of_a_conversation_not_with_staff_is_refused(backend, dialogue):
+    await handle(backend, commands.RecordInbound(ALICE, "你好"))
+
+    with pytest.raises(model.DomainError):
+        await handle(backend, commands.HandBack(ALICE, actor="staff"))
+    with pytest.raises(LookupError):
+        await handle(backend, commands.HandBack("web:nobody", actor="staff"))
+
+    assert dialogue.resumed == []
+    assert await views.conversation_state(backend.new_uow(), ALICE) == ("bot", None)
+
+
+async def test_hand_back_leaves_the_conversation_with_staff_when_the_dialogue_is_down(backend, clock, dialogue):
+    await handle(backend, commands.HandOff(ALICE, "owner_asked"))
+    dialogue.fail = True
+
+    with pytest.raises(DialogueUnavailable):
+        await handle(backend, commands.HandBack(ALICE, actor="staff"))
+
+    assert await views.conversation_state(backend.new_uow(), ALICE) == ("handed_off", None)
+    [row] = await views.conversations(backend.new_uow(), "handed_off")
+    assert (row["handoff_reason"], row["handed_off_at"]) == ("owner_asked", clock.now.isoformat())
+
+    dialogue.fail = False
+    assert await handle(backend, commands.HandBack(ALICE, actor="staff")) == {"state": "bot"}
+    assert dialogue.resumed == [ALICE]
+
+
+# -- SendStaffMessage -----------------------------------------------------------------------------
+
+
+async def test_staff_message_is_queued_for_the_owner_and_copied_to_the_dialogue(backend, clock, dialogue):
+    await handle(backend, commands.HandOff(ALICE, "owner_asked"))
+
+    result = await handle(backend, commands.SendStaffMessage(ALICE, "您好，我是客服小刘，马上安排。", actor="客服小刘"))
+
+    assert result == {"queued": True}
+    [row] = await outbox_rows(backend)
+    assert (row.sender, row.kind, row.text, row.created_at) == (
+        ALICE,
+        "staff",
+        "您好，我是客服小刘，马上安排。",
+        clock.now,
+    )
+    assert dialogue.staff_messages == [(ALICE, "您好，我是客服小刘，马上安排。")]
+    updates = await views.updates_for(backend.new_uow(), ALICE, 0, clock.now)
+    assert [(u["kind"], u["text"]) for u in updates] == [("staff", "您好，我是客服小刘，马上安排。")]
+
+
+async def test_staff_message_to_an_unknown_conversation_is_a_lookup_error(backend, dialogue):
+    with pytest.raises(LookupError):
+        await handle(backend, commands.SendStaffMessage("web:nobody", "在吗", actor="staff"))
+
+    assert await outbox_rows(backend) == []
+    assert dialogue.staff_messages == []
+
+
+# -- RecordInbound / RecordReplies ----------------------------------------------------------------
+
+
+async def test_inbound_message_is_written_down_first(backend, clock):
+    result = await handle(backend, commands.RecordInbound(ALICE, "我家水管爆了", client_message_id="c-1"))
+
+    assert result["duplicate"] is False
+    assert (result["status"], result["state"], result["replies"]) == ("received", "bot", [])
+    async with backend.new_uow() as uow:
+        stored = await uow.messages.inbound(result["id"])
+        assert (stored.sender, stored.text, stored.client_message_id) == (ALICE, "我家水管爆了", "c-1")
+        assert stored.status is model.InboundStatus.RECEIVED
+        assert stored.received_at == clock.now and is_utc(stored.received_at)
+        assert stored.replies == []
+    [conversation] = await views.conversations(backend.new_uow())
+    assert (conversation["sender"], conversation["channel"]) == (ALICE, "web")
+    assert conversation["last_inbound_at"] == clock.now.isoformat()
+
+
+async def test_retried_client_message_returns_the_stored_replies_once(backend):
+    first = await handle(backend, commands.RecordInbound(ALICE, "物业费怎么交", client_message_id="m-1"))
+    await handle(backend, commands.RecordReplies(first["id"], ("可以在公众号缴费。", "还有别的吗？"), answered=True))
+
+    again = await handle(backend, commands.RecordInbound(ALICE, "物业费怎么交", client_message_id="m-1"))
+
+    assert again["duplicate"] is True
+    assert again["id"] == first["id"]
+    assert again["replies"] == ["可以在公众号缴费。", "还有别的吗？"]
+    assert again["status"] == "answered"
+    assert await count_rows(backend, model.InboundMessage, sender=ALICE) == 1
+
+    # another sender using the same client id is a different message and sees none of Alice's replies
+    other = await handle(backend, commands.RecordInbound(BOB, "你好", client_message_id="m-1"))
+    assert other["duplicate"] is False and other["replies"] == [] and other["id"] != first["id"]
+
+
+async def test_messages_without_client_id_are_never_treated_as_duplicates(backend):
+    first = await handle(backend, commands.RecordInbound(ALICE, "你好"))
+    second = await handle(backend, commands.RecordInbound(ALICE, "你好"))
+
+    assert second["duplicate"] is False and second["id"] != first["id"]
+    assert await count_rows(backend, model.InboundMessage, sender=ALICE) == 2
+
+
+async def test_script_is_remembered_until_the_owner_writes_in_another(backend):
+    result = await handle(backend, commands.RecordInbound(ALICE, "電梯壞了", script="traditional"))
+    assert result["script"] == "traditional"
+
+    result = await handle(backend, commands.RecordInbound(ALICE, "123", script=None))
+    assert result["script"] == "traditional"
+    assert await views.conversation_state(backend.new_uow(), ALICE) == ("bot", "traditional")
+
+    await handle(backend, commands.RecordInbound(ALICE, "电梯坏了", script="simplified"))
+    assert await views.conversation_state(backend.new_uow(), ALICE) == ("bot", "simplified")
+    assert await views.conversation_state(backend.new_uow(), BOB) == ("bot", None)
+
+
+async def test_late_replies_are_queued_in_the_outbox_when_pushed(backend, clock):
+    late = await handle(backend, commands.RecordInbound(ALICE, "我家还欠多少物业费"))
+    live = await handle(backend, commands.RecordInbound(ALICE, "谢谢"))
+
+    await handle(backend, commands.RecordReplies(live["id"], ("不客气",), answered=True))
+    assert await outbox_rows(backend) == []
+
+    clock.advance(minutes=3)
+    result = await handle(
+        backend, commands.RecordReplies(late["id"], ("您家欠费555.72元。", "请及时缴纳。"), True, push=True)
+    )
+
+    assert result == {"status": "answered"}
+    rows = await outbox_rows(backend)
+    assert [(r.sender, r.kind, r.text, r.created_at) for r in rows] == [
+        (ALICE, "late_reply", "您家欠费555.72元。", clock.now),
+        (ALICE, "late_reply", "请及时缴纳。", clock.now),
+    ]
+    updates = await views.updates_for(backend.new_uow(), ALICE, 0, clock.now)
+    assert [u["text"] for u in updates] == ["您家欠费555.72元。", "请及时缴纳。"]
+
+
+async def test_failed_messages_are_listed_as_unanswered_until_answered(backend):
+    failed = await handle(backend, commands.RecordInbound(ALICE, "电梯坏了"))
+    pending = await handle(backend, commands.RecordInbound(BOB, "你好"))
+
+    assert await handle(backend, commands.RecordReplies(failed["id"], (), answered=False)) == {"status": "failed"}
+
+    expected = [{"id": failed["id"], "sender": ALICE, "text": "电梯坏了"}]
+    assert await views.unanswered(backend.new_uow()) == expected
+    assert await views.unanswered(backend.new_uow(), ALICE) == expected
+    assert await views.unanswered(backend.new_uow(), BOB) == []
+
+    await handle(backend, commands.RecordReplies(failed["id"], (), answered=False))
+    assert await views.unanswered(backend.new_uow()) == expected  # still waiting after a second failure
+
+    await handle(backend, commands.RecordReplies(failed["id"], ("已为您报修。",), answered=True))
+    assert await views.unanswered(backend.new_uow()) == []
+    async with backend.new_uow() as uow:
+        stored = await uow.messages.inbound(failed["id"])
+        assert (stored.status, stored.replies, stored.attempts) == (model.InboundStatus.ANSWERED, ["已为您报修。"], 3)
+        assert (await uow.messages.inbound(pending["id"])).status is model.InboundStatus.RECEIVED
+
+
+async def test_replies_for_an_unknown_inbound_message_are_a_lookup_error(backend):
+    with pytest.raises(LookupError):
+        await handle(backend, commands.RecordReplies(424242, ("x",), answered=True, push=True))
+    assert await outbox_rows(backend) == []
+
+
+# -- views isolation -----------------------------------------------------------------------------
+
+
+async def test_sender_views_never_return_another_senders_ticket(backend):
+    alice_repair = await open_repair(backend, sender=ALICE)
+    alice_complaint = await open_complaint(backend, sender=ALICE)
+    bob_repair = await open_repair(backend, sender=BOB, building="1", unit="1", room="101")
+
+    alice = await views.tickets_for_sender(backend.new_uow(), ALICE)
+    assert [t["id"] for t in alice] == [alice_complaint, alice_repair]
+    assert all("sender" not in t for t in alice)
+    assert [t["id"] for t in await views.tickets_for_sender(backend.new_uow(), BOB)] == [bob_repair]
+    assert await views.tickets_for_sender(backend.new_uow(), "web:carol") == []
+
+    assert await views.ticket_for_sender(backend.new_uow(), ALICE, bob_repair) is None
+    assert await views.ticket_for_sender(backend.new_uow(), BOB, alice_repair) is None
+    assert await views.ticket_for_sender(backend.new_uow(), BOB, str(ticket_id(alice_repair))) is None
+    mine = await views.ticket_for_sender(backend.new_uow(), BOB, bob_repair)
+    assert (mine["id"], mine["room"]) == (bob_repair, "101")
+
+
+async def test_sender_ticket_list_shows_open_and_resolved_unless_all_are_asked_for(backend):
+    kept = {status: await open_repair(backend) for status in ("new", "accepted", "resolved", "closed", "cancelled")}
+    for status, number in kept.items():
+        if status == "closed":
+            await handle(backend, commands.ChangeTicketStatus(number, "resolved", actor="staff"))
+        if status != "new":
+            await handle(backend, commands.ChangeTicketStatus(number, status, actor="staff"))
+
+    open_view = await views.tickets_for_sender(backend.new_uow(), ALICE)
+    assert {t["id"] for t in open_view} == {kept["new"], kept["accepted"], kept["resolved"]}
+    every = await views.tickets_for_sender(backend.new_uow(), ALICE, open_only=False)
+    assert {t["id"] for t in every} == set(kept.values())
+
+
+async def test_staff_views_hide_the_sender_of_anonymous_complaints_only(backend):
+    anonymous = await open_complaint(backend, sender=ALICE, description="邻居装修太吵", anonymous=True)
+    named = await open_complaint(backend, sender=BOB, description="垃圾没人清")
+    repair = await open_repair(backend, sender=ALICE)
+
+    listed = {t["id"]: t for t in (await views.tickets_for_staff(backend.new_uow()))[0]}
+    assert (listed[anonymous]["sender"], listed[anonymous]["anonymous"]) == (None, True)
+    assert ALICE not in str(listed[anonymous])
+    assert (listed[named]["sender"], listed[named]["anonymous"]) == (BOB, False)
+    assert listed[repair]["sender"] == ALICE
+
+    single = await views.ticket_for_staff(backend.new_uow(), anonymous)
+    assert single["sender"] is None and ALICE not in str(single)
+    assert (await views.ticket_for_staff(backend.new_uow(), named))["sender"] == BOB
+    # the owner still sees their own anonymous complaint
+    assert (await views.ticket_for_sender(backend.new_uow(), ALICE, anonymous))["id"] == anonymous
+
+
+async def test_staff_ticket_list_filters_and_pages(backend):
+    repairs = [await open_repair(backend, sender=f"web:owner{i}") for i in range(3)]
+    complaints = [await open_complaint(backend, sender=f"web:owner{i}") for i in range(2)]
+    urgent = (await handle(backend, commands.ReportEmergency(ALICE, "flooding", "家里进水了", building="2")))["number"]
+    await handle(backend, commands.ChangeTicketStatus(repairs[0], "accepted", actor="staff"))
+    everything = [urgent, *reversed(complaints), *reversed(repairs)]  # newest first
+
+    async def ids(**filters) -> tuple[list[str], int]:
+        found, total = await views.tickets_for_staff(backend.new_uow(), **filters)
+        return [t["id"] for t in found], total
+
+    assert await ids() == (everything, 6)
+    assert await ids(kind="repair") == ([urgent, repairs[2], repairs[1], repairs[0]], 4)
+    assert await ids(kind="complaint") == ([complaints[1], complaints[0]], 2)
+    assert await ids(priority="urgent") == ([urgent], 1)
+    assert await ids(status="accepted") == ([repairs[0]], 1)
+    assert await ids(status="new", kind="repair", priority="normal") == ([repairs[2], repairs[1]], 2)
+    assert await ids(status="closed") == ([], 0)
+
+    pages = [await ids(limit=4, offset=0), await ids(limit=4, offset=4), await ids(limit=4, offset=8)]
+    assert pages == [(everything[:4], 6), (everything[4:], 6), ([], 6)]
+    assert await ids(kind="repair", limit=1, offset=1) == ([repairs[2]], 4)
+
+
+# -- updates_for ----------------------------------------------------------------------------------
+
+
+async def test_updates_for_follows_the_cursor_and_marks_delivery(backend, clock):
+    number = await open_repair(backend, sender=ALICE)
+    bobs = await open_repair(backend, sender=BOB, building="1", unit="1", room="101")
+    for status in ("accepted", "in_progress", "resolved"):
+        await handle(backend, commands.ChangeTicketStatus(number, status, actor="staff"))
+    await handle(backend, commands.ChangeTicketStatus(bobs, "accepted", actor="staff"))
+    clock.advance(minutes=2)
+    first_fetch = clock.now
+
+    updates = await views.updates_for(backend.new_uow(), ALICE, 0, first_fetch)
+
+    ids = [u["id"] for u in updates]
+    assert len(ids) == 3 and ids == sorted(ids)
+    assert all(number in u["text"] for u in updates)
+    assert [r.delivered_at for r in await outbox_rows(backend, ALICE)] == [first_fetch] * 3
+    assert [r.delivered_at for r in await outbox_rows(backend, BOB)] == [None]
+
+    assert [u["id"] for u in await views.updates_for(backend.new_uow(), ALICE, ids[0], clock.now)] == ids[1:]
+    assert await views.updates_for(backend.new_uow(), ALICE, ids[-1], clock.now) == []
+
+    clock.advance(minutes=5)
+    again = await views.updates_for(backend.new_uow(), ALICE, 0, clock.now)
+    assert [u["id"] for u in again] == ids
+    assert [r.delivered_at for r in await outbox_rows(backend, ALICE)] == [first_fetch] * 3  # first delivery kept
+
+    [bob_update] = await views.updates_for(backend.new_uow(), BOB, 0, clock.now)
+    assert bobs in bob_update["text"] and number not in bob_update["text"]
+    assert bob_update["id"] not in ids
+
+
+async def test_updates_for_pages_through_a_long_backlog_with_the_cursor(backend, clock):
+    await handle(backend, commands.HandOff(ALICE, "owner_asked"))
+    for i in range(105):
+        await handle(backend, commands.SendStaffMessage(ALICE, f"第{i}条", actor="staff"))
+
+    first = await views.updates_for(backend.new_uow(), ALICE, 0, clock.now)
+    assert [u["text"] for u in first] == [f"第{i}条" for i in range(100)]
+    delivered = [r.delivered_at for r in await outbox_rows(backend, ALICE)]
+    assert delivered == [clock.now] * 100 + [None] * 5  # only what was handed out is marked
+
+    rest = await views.updates_for(backend.new_uow(), ALICE, first[-1]["id"], clock.now)
+    assert [u["text"] for u in rest] == [f"第{i}条" for i in range(100, 105)]
+    assert await views.updates_for(backend.new_uow(), ALICE, rest[-1]["id"], clock.now) == []

@@ -1,0 +1,62 @@
+"""Operations: the Rasa endpoints each configuration gets, secrets on first start, settings."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from connectors.settings import Settings
+from ops.stack import ensure_secrets, rasa_endpoints
+
+
+def test_embedded_mode_uses_rasa_in_process_stores():
+    doc = rasa_endpoints("http://127.0.0.1:5055", None, None)
+    assert doc == {"action_endpoint": {"url": "http://127.0.0.1:5055/webhook"}}
+
+
+def test_redis_url_moves_tracker_and_lock_stores_to_redis():
+    doc = rasa_endpoints("http://a", "redis://:secret@cache.internal:6380/3", "postgresql://u:p@db/wuye")
+    for store in ("tracker_store", "lock_store"):
+        assert doc[store] | {"password": "secret"} == {
+            "type": "redis", "url": "cache.internal", "port": 6380, "db": 3,
+            "key_prefix": "wuye", "use_ssl": False, "password": "secret",
+        }  # fmt: skip
+
+
+def test_postgres_without_redis_keeps_the_tracker_in_postgres():
+    doc = rasa_endpoints("http://a", None, "postgresql://wuye:pw@db.internal:5433/wuye")
+    assert doc["tracker_store"] == {
+        "type": "SQL", "dialect": "postgresql", "url": "db.internal", "port": 5433,
+        "db": "wuye", "username": "wuye", "password": "pw",
+    }  # fmt: skip
+    assert "lock_store" not in doc
+
+
+def test_secrets_are_generated_once_kept_private_and_reused(tmp_path):
+    tokens, first = ensure_secrets(tmp_path, {})
+    assert first and all(len(t) >= 32 for t in tokens.values())
+    path = tmp_path / "secrets.env"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again, generated = ensure_secrets(tmp_path, {})
+    assert again == tokens and not generated
+
+
+def test_a_token_from_the_environment_wins_and_is_not_written(tmp_path):
+    tokens, _ = ensure_secrets(tmp_path, {"WUYE_ADMIN_TOKEN": "from-env"})
+    assert tokens["WUYE_ADMIN_TOKEN"] == "from-env"
+    assert "from-env" not in (tmp_path / "secrets.env").read_text()
+
+
+def test_settings_refuse_to_start_without_tokens():
+    with pytest.raises(SystemExit, match="WUYE_ADMIN_TOKEN"):
+        Settings.from_env({})
+
+
+def test_settings_defaults_are_embedded_and_loopback(tmp_path):
+    settings = Settings.from_env(
+        {"WUYE_ADMIN_TOKEN": "a", "WUYE_INTERNAL_TOKEN": "b", "WUYE_RASA_TOKEN": "c", "WUYE_VAR_DIR": str(tmp_path)}
+    )
+    assert settings.database_url == f"sqlite:///{tmp_path / 'wuye.db'}"
+    assert settings.host == "127.0.0.1" and settings.port == 8080
+    assert settings.redis_url is None and settings.demo_data is None
