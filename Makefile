@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON310 ?= python3.10
-PYTHON311 ?= python3.11
+# Empty: ops/make_venv.sh finds Python 3.10 / 3.11 itself (PATH, pyenv, usual places).
+PYTHON310 ?=
+PYTHON311 ?=
 APP := .venv
 RASA := .venv-rasa
 MODEL := models/current.tar.gz
@@ -21,10 +22,10 @@ help:
 	@echo "make bench  held-out NLU evaluation and latency benchmark -> bench/RESULTS.md"
 
 $(APP)/.installed: requirements/app.lock ops/make_venv.sh
-	@ops/make_venv.sh $(APP) $(PYTHON311) requirements/app.lock
+	@ops/make_venv.sh $(APP) 3.11 requirements/app.lock $(PYTHON311)
 
 $(RASA)/.installed: requirements/rasa.lock ops/make_venv.sh
-	@ops/make_venv.sh $(RASA) $(PYTHON310) requirements/rasa.lock
+	@ops/make_venv.sh $(RASA) 3.10 requirements/rasa.lock $(PYTHON310)
 
 envs: $(APP)/.installed $(RASA)/.installed
 

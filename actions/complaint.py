@@ -11,17 +11,14 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, backend
 from actions.common import (
-    NOT_AN_ANSWER,
     clear_flow,
     describe,
-    description,
     intent,
     recent_description,
     recent_location,
     text,
 )
-from actions.forms import ConfirmingForm, Slots
-from bot.text.description import says_what
+from actions.forms import ConfirmingForm, Slots, described
 from bot.text.script import to_simplified
 
 _REFUSED = re.compile(
@@ -66,12 +63,7 @@ class ValidateComplaintForm(ConfirmingForm):
     async def extract_complaint_details(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        if intent(tracker) in NOT_AN_ANSWER:
-            return {}
-        asked = tracker.get_slot("requested_slot") == "complaint_details"
-        if (asked or not tracker.get_slot("complaint_details")) and says_what(text(tracker)):
-            return {"complaint_details": description(tracker.latest_message)}
-        return {}
+        return described(tracker, "complaint_details")
 
     async def extract_anonymous(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
         if tracker.get_slot("requested_slot") != "anonymous":

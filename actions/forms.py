@@ -18,12 +18,33 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, backend
-from actions.common import ADDRESS_SLOTS, entities, entity, intent, location_in_message, text
+from actions.common import (
+    ADDRESS_SLOTS,
+    NOT_AN_ANSWER,
+    description,
+    entities,
+    entity,
+    intent,
+    location_in_message,
+    text,
+)
+from bot.text.description import says_what
 from bot.text.script import to_simplified
 
 Slots = dict[str, Any]
 # A confirmation answered with these is a "no", whatever the classifier made of the rest.
 _NO = re.compile(r"\s*(不对|不是|错了|错啦|有错|不正确|否)")
+
+
+def described(tracker: Tracker, slot: str) -> Slots:
+    """The owner's own words for a free-text slot whenever they describe something,
+    even before being asked (厨房漏水 while we asked for the address); never a command."""
+    if intent(tracker) in NOT_AN_ANSWER:
+        return {}
+    asked = tracker.get_slot("requested_slot") == slot
+    if (asked or not tracker.get_slot(slot)) and says_what(text(tracker)):
+        return {slot: description(tracker.latest_message)}
+    return {}
 
 
 def _bare_number(tracker: Tracker, slot: str) -> Slots:
@@ -140,4 +161,4 @@ class AddressForm(ConfirmingForm):
         return [*cleared, SlotSet("confirmed", None), SlotSet("requested_slot", "building")]
 
 
-__all__ = ["ADDRESS_SLOTS", "AddressForm", "ConfirmingForm", "Slots"]
+__all__ = ["ADDRESS_SLOTS", "AddressForm", "ConfirmingForm", "Slots", "described"]

@@ -11,18 +11,13 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, backend
 from actions.common import (
-    NOT_AN_ANSWER,
     clear_flow,
     describe,
-    description,
-    intent,
     own_flat,
     recent_description,
     recent_location,
-    text,
 )
-from actions.forms import AddressForm, Slots
-from bot.text.description import says_what
+from actions.forms import AddressForm, Slots, described
 from bot.text.entities import IN_A_BUILDING
 
 
@@ -60,13 +55,7 @@ class ValidateRepairForm(AddressForm):
         return [*where, "problem", "confirmed"]
 
     async def extract_problem(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
-        """The owner's own words, whenever they describe the problem (even before being asked)."""
-        if intent(tracker) in NOT_AN_ANSWER:
-            return {}
-        asked = tracker.get_slot("requested_slot") == "problem"
-        if (asked or not tracker.get_slot("problem")) and says_what(text(tracker)):
-            return {"problem": description(tracker.latest_message)}
-        return {}
+        return described(tracker, "problem")
 
     def summary(self, tracker: Tracker) -> str | None:
         location = {k: tracker.get_slot(k) for k in ("building", "unit", "room", "public_area")}

@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
-# Create a virtual environment from a lock file: ops/make_venv.sh <dir> <python> <lock>
+# Create a virtual environment from a lock file: ops/make_venv.sh <dir> <version> <lock> [interpreter]
 # Rasa 3.6 runs only on Python 3.10; everything else runs on a current Python (3.11+).
+# The interpreter is found on PATH, then among pyenv's installed versions (whose shims fail when
+# the version is not selected), then in the usual places; an explicit interpreter wins.
 set -euo pipefail
-venv=$1 python=$2 lock=$3
+venv=$1 version=$2 lock=$3 wanted=${4:-}
 
-if ! "$python" -c 'import sys, venv' >/dev/null 2>&1; then
+runs() { [ -n "$1" ] && "$1" -c "import sys, venv; sys.exit(sys.version_info[:2] != tuple(map(int, '$version'.split('.'))))" >/dev/null 2>&1; }
+
+python=""
+candidates=("$wanted" "python$version")
+if command -v pyenv >/dev/null 2>&1; then
+  for dir in "$(pyenv root)"/versions/"$version".*/bin; do candidates+=("$dir/python$version"); done
+fi
+candidates+=("$HOME/.pyenv/versions/$version"*/bin/"python$version" "/usr/local/bin/python$version" "/usr/bin/python$version")
+for candidate in "${candidates[@]}"; do
+  if runs "$candidate"; then python=$candidate; break; fi
+done
+
+if [ -z "$python" ]; then
   cat >&2 <<MSG
 
-  $python was not found (or does not run), and ${venv} needs it.
-  Rasa Open Source 3.6 only supports Python 3.10; the rest of the project uses 3.11.
+  Python $version was not found, and ${venv} needs it.
+  (Rasa Open Source 3.6 only supports Python 3.10; the rest of the project uses 3.11.)
   Install it with one of:
-    pyenv install 3.10.13 && pyenv global system 3.11 3.10.13     # pyenv
-    sudo apt install python3.10 python3.10-venv                   # Debian/Ubuntu (deadsnakes PPA on older Ubuntu)
-    uv python install 3.10                                        # uv
-  or point make at an interpreter: make run PYTHON310=/path/to/python3.10 PYTHON311=/path/to/python3.11
+    pyenv install $version                                   # pyenv (found automatically afterwards)
+    sudo apt install python$version python$version-venv      # Debian/Ubuntu (deadsnakes PPA on older Ubuntu)
+    uv python install $version                               # uv
+  or name an interpreter: make run PYTHON310=/path/to/python3.10 PYTHON311=/path/to/python3.11
 
 MSG
   exit 1

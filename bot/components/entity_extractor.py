@@ -7,14 +7,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.components.base import RuleComponent
 from bot.text.entities import extract_all
 
 # Parsing a 10,000-character paste for times and names costs more than it tells us.
@@ -22,7 +20,7 @@ MAX_ENTITY_TEXT = 2000
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class PropertyEntityExtractor(EntityExtractorMixin, GraphComponent):
+class PropertyEntityExtractor(EntityExtractorMixin, RuleComponent):
     """Adds building/unit/room/public_area, phone, plate, ticket_id, visit_time,
     person_name, hazard, fee_topic and number entities (normalised-text offsets)."""
 
@@ -31,17 +29,8 @@ class PropertyEntityExtractor(EntityExtractorMixin, GraphComponent):
         return {"timezone": os.environ.get("WUYE_TIMEZONE", "Asia/Shanghai")}
 
     def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
         self._tz = ZoneInfo(config["timezone"])
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> PropertyEntityExtractor:
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         now = datetime.now(self._tz)

@@ -9,14 +9,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.components.base import RuleComponent
 
 MENU = {
     "1": "report_repair",
@@ -36,18 +33,8 @@ def _entity(message: Message, name: str) -> dict | None:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class IntentOverride(GraphComponent):
+class IntentOverride(RuleComponent):
     """Sets the intent for hazards and menu digits, keeping DIET's ranking below it."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> IntentOverride:
-        return cls()
 
     @staticmethod
     def _force(message: Message, intent: str) -> None:

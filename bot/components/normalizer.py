@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.components.base import RuleComponent
 from bot.components.keys import TEXT_MAP
 from bot.text.normalize import normalize
 from bot.text.pii import install_log_masking
@@ -21,21 +19,14 @@ from bot.text.pii import install_log_masking
 # may rewrite training data, and the normaliser must rewrite it exactly as it
 # rewrites live messages. It is not a Tokenizer subclass, so the one-tokenizer rule holds.
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
-class ChineseNormalizer(GraphComponent):
+class ChineseNormalizer(RuleComponent):
     """Replaces TEXT with its normal form and keeps the map back to the original."""
 
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ChineseNormalizer:
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
         # The first component Rasa creates: the earliest point our code runs in the Rasa
         # process, so its logs (which quote owners' messages on errors) get masked too.
         install_log_masking()
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

@@ -6,15 +6,11 @@ the actions) must see entity offsets into what the owner actually wrote.
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.components.base import RuleComponent
 from bot.components.keys import TEXT_MAP
 
 # Values that are the owner's words rather than a normal form.
@@ -22,18 +18,8 @@ VERBATIM = {"person_name"}
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class OriginalTextRestorer(GraphComponent):
+class OriginalTextRestorer(RuleComponent):
     """Maps entity start/end back to the original text and restores TEXT."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> OriginalTextRestorer:
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
