@@ -21,11 +21,11 @@ from backend_bridge.entrypoints import bot_api, staff_api
 from backend_bridge.entrypoints.http import errors_as_json
 from backend_bridge.entrypoints.keys import ADMIN_TOKEN, BACKEND, INTERNAL_TOKEN, TIMEZONE
 from backend_bridge.service_layer.ports import NullNotifier
+from connectors.channel import installed_channels
 from connectors.gateway import Gateway
 from connectors.keys import GATEWAY, RASA
 from connectors.rasa import RasaClient
 from connectors.settings import Settings
-from connectors.webchat.channel import WebChat
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,8 @@ def public_app(
     app[HTTP] = http
     app[ACTIONS_URL] = actions_url
     app.router.add_get("/healthz", healthz)
-    app.add_routes(WebChat().routes())
+    for channel in installed_channels():
+        app.add_routes(channel.routes())
     app.add_routes(staff_api.routes)
     return app
 

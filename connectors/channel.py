@@ -1,12 +1,16 @@
-"""The one interface every channel adapter implements.
+"""The one interface every channel adapter implements, and how channels are found.
 
-A channel turns its wire format into :class:`Inbound` messages for the gateway and,
-for channels that can push (WeChat, SMS), delivers outbox messages to owners.
-Adding a channel means adding one folder under connectors/ with a class like this.
+A channel turns its wire format into :class:`Inbound` messages for the gateway and
+hands the replies back. Adding a channel means adding one folder under connectors/
+whose package exposes ``create_channel() -> Channel``; :func:`installed_channels`
+finds it, nothing else needs editing. (Push channels such as WeChat and SMS will add
+delivery of outbox messages to this interface when the first of them arrives.)
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -34,9 +38,15 @@ class Channel(Protocol):
         """HTTP endpoints the channel's platform (or page) calls on the public port."""
         ...
 
-    async def deliver(self, user: str, text: str) -> bool:
-        """Push one message to ``user``; False when it must be retried later.
 
-        Pull channels (the web chat polls its updates) return True at once.
-        """
-        ...
+def installed_channels() -> list[Channel]:
+    """One instance of every channel package under connectors/ (those with create_channel)."""
+    import connectors  # noqa: PLC0415 - the package this module belongs to
+
+    found = []
+    for info in sorted(pkgutil.iter_modules(connectors.__path__), key=lambda m: m.name):
+        if info.ispkg:
+            package = importlib.import_module(f"connectors.{info.name}")
+            if hasattr(package, "create_channel"):
+                found.append(package.create_channel())
+    return found

@@ -93,8 +93,10 @@ async def ticket_for_sender(uow: UnitOfWork, sender: str, number: str) -> dict |
 
 
 async def room_exists(uow: UnitOfWork, building: str, unit: str, room: str) -> bool:
+    """Whether the flat is in the community's register; with no register loaded yet every
+    address is accepted, so a company that has not imported its flats can still take repairs."""
     async with uow:
-        return await uow.rooms.find(building, unit, room) is not None
+        return await uow.rooms.find(building, unit, room) is not None or not await uow.rooms.any()
 
 
 async def binding_for_sender(uow: UnitOfWork, sender: str) -> dict | None:

@@ -39,9 +39,6 @@ class WebChat:
             web.get("/api/chat/{sender}/updates", self.updates),
         ]
 
-    async def deliver(self, user: str, text: str) -> bool:
-        return True  # the page pulls its updates
-
     async def page(self, request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 

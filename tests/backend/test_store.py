@@ -883,3 +883,12 @@ async def test_updates_for_pages_through_a_long_backlog_with_the_cursor(backend,
     rest = await views.updates_for(backend.new_uow(), ALICE, first[-1]["id"], clock.now)
     assert [u["text"] for u in rest] == [f"第{i}条" for i in range(100, 105)]
     assert await views.updates_for(backend.new_uow(), ALICE, rest[-1]["id"], clock.now) == []
+
+
+async def test_without_a_flat_register_every_address_is_accepted(backend):
+    """A company that has not imported its flats yet must still be able to take repairs."""
+    assert not await views.room_exists(backend.new_uow(), "99", "9", "999")  # the demo register is loaded
+    async with backend.engine.begin() as conn:
+        for table in ("bills", "owners", "rooms"):
+            await conn.exec_driver_sql(f"DELETE FROM {table}")
+    assert await views.room_exists(backend.new_uow(), "99", "9", "999")
