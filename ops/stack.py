@@ -51,7 +51,7 @@ def ensure_secrets(var_dir: Path, env: dict[str, str]) -> tuple[dict[str, str], 
     for name in SECRET_NAMES:
         tokens[name] = env.get(name) or stored.get(name) or ""
         if not tokens[name]:
-            tokens[name] = secrets.token_urlsafe(32)
+            tokens[name] = secrets.token_hex(24)  # hex: never starts with "-" (argparse) nor needs quoting
             generated = True
     if generated:
         var_dir.mkdir(parents=True, exist_ok=True)
@@ -156,17 +156,16 @@ class Stack:
             [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)],
             env,
         )
-        self._spawn(
-            "rasa",
-            [
-                str(RASA_BIN), "run", "--model", str(self.model), "--enable-api",
-                "--auth-token", self.tokens["WUYE_RASA_TOKEN"], "--interface", "127.0.0.1",
-                "--port", str(self.rasa_port), "--endpoints", str(endpoints),
-                "--credentials", str(ROOT / "credentials.yml"),
-            ],
-            env,
-        )  # fmt: skip
+        self._spawn("rasa", self.rasa_command(endpoints), env)
         self._spawn("gateway", [str(APP_PYTHON), "-m", "connectors"], env)
+
+    def rasa_command(self, endpoints: Path) -> list[str]:
+        return [
+            str(RASA_BIN), "run", "--model", str(self.model), "--enable-api",
+            f"--auth-token={self.tokens['WUYE_RASA_TOKEN']}",  # one word: a token may look like an option
+            "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+            "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
+        ]  # fmt: skip
 
     def wait_ready(self, timeout: float = 240.0) -> None:
         """Block until /healthz answers 200; raise with the logs' tails if a process dies."""

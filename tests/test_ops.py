@@ -60,3 +60,13 @@ def test_settings_defaults_are_embedded_and_loopback(tmp_path):
     assert settings.database_url == f"sqlite:///{tmp_path / 'wuye.db'}"
     assert settings.host == "127.0.0.1" and settings.port == 8080
     assert settings.redis_url is None and settings.demo_data is None
+
+
+def test_a_token_that_looks_like_an_option_still_reaches_rasa(tmp_path):
+    """argparse reads `--auth-token -abc` as a missing value; the stack must pass it as one word."""
+    from ops.stack import Stack
+
+    stack = Stack(var_dir=tmp_path, env={"WUYE_RASA_TOKEN": "-starts-with-a-dash"})
+    stack.tokens, _ = ensure_secrets(tmp_path, stack.env)
+    argv = stack.rasa_command(tmp_path / "endpoints.yml")
+    assert "--auth-token=-starts-with-a-dash" in argv
