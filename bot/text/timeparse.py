@@ -116,7 +116,7 @@ def _raw_mentions(text: str, base: datetime, tz) -> list[TimeMention]:
 
 
 def _specific_and_upcoming(text: str, m: TimeMention, now: datetime) -> bool:
-    """A time a visit can be planned for: anchored or on the clock, not past, not vague."""
+    """A time a visit can be planned for: anchored or on the clock, not on a past day, not vague."""
     said = text[m.start : m.end]
     if _NOT_A_TIME.fullmatch(said) or text[m.end : m.end + 1] == "好":  # 现在 / 早上好
         return False
@@ -124,8 +124,8 @@ def _specific_and_upcoming(text: str, m: TimeMention, now: datetime) -> bool:
         return False
     if not (_DAY_ANCHOR.search(said) or _HOUR.search(said)):  # 晚上, 中午, 夏天
         return False
-    if m.ends < now:  # 昨天, 前天, 去年
-        return False
+    if m.ends < now.replace(hour=0, minute=0, second=0, microsecond=0):  # 昨天, 前天, 去年
+        return False  # (earlier today stays: the dialogue, not the parser, says "that time has passed")
     # Long stretches only when said as a range (周六到下周一), never 今年 or 下周 alone.
     return m.ends - m.begins <= _MAX_VAGUE or bool(re.search(r"到|至|以后|之后|~|～|-", said))
 

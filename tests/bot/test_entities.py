@@ -160,3 +160,9 @@ def test_a_bare_number_is_only_a_number(now):
 )  # fmt: skip
 def test_fee_topics(text, topic, now):
     assert ("fee_topic", topic) in [(e, v) for e, v, _ in entities(text, now)]
+
+
+def test_earlier_today_is_still_a_time_the_dialogue_judges_it(now):
+    """At 10:30, 今天早上八点 is extracted; the visitor form, not the parser, says it has passed."""
+    [(_, value, _)] = [e for e in entities("今天早上八点朋友来过", now) if e[0] == "visit_time"]
+    assert value == "2026-11-21T08:00:00+08:00"
