@@ -30,7 +30,7 @@ $(RASA)/.installed: requirements/rasa.lock ops/make_venv.sh
 envs: $(APP)/.installed $(RASA)/.installed
 
 $(MODEL): $(RASA)/.installed $(MODEL_INPUTS)
-	@echo "Training the Rasa model (about a minute)..." >&2
+	@echo "Training the Rasa model (about three minutes)." >&2
 	@SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2 $(RASA)/bin/rasa train \
 		--fixed-model-name current --out models --quiet > models.train.log 2>&1 \
 		|| { tail -40 models.train.log; exit 1; }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -10,8 +9,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.backend import BackendUnavailable, backend
 from backend_bridge.domain.model import Location
-from bot.text.description import says_what
-from bot.text.normalize import without_mentions
+from bot.text.description import says_what, without_address
 
 # Slots every flow fills; a new flow starts from a clean slate so nothing leaks between requests.
 FLOW_SLOTS = (
@@ -49,19 +47,8 @@ def entity(tracker: Tracker, name: str) -> str | None:
 
 
 def description(message: dict) -> str:
-    """The owner's words about the problem, minus @-mentions and the flat address:
-    @物业小助手 3号楼2单元501 厨房漏水 → 厨房漏水 (the address is stored apart)."""
-    said = (message.get("text") or "").strip()
-    flat = ("building", "unit", "room")
-    spans = [(e["start"], e["end"]) for e in message.get("entities") or [] if e.get("entity") in flat]
-    if spans:  # only an address that opens or closes the message; mid-sentence it is grammar
-        start, end = min(s for s, _ in spans), max(e for _, e in spans)
-        end += len(re.match(r"\s*(号楼|栋|幢|座|单元|室|号|房)?", said[end:]).group())
-        before = without_mentions(said[:start]).strip(" ,，.。:：;；、")
-        after = said[end:].strip(" ,，.。:：;；、")
-        if end - start <= 16 and (not before or not after) and len(before or after) >= 2:
-            said = before or after
-    return without_mentions(said)
+    """What the owner wrote about the problem, without mentions or a leading/trailing address."""
+    return without_address(message.get("text") or "")
 
 
 def location_in_message(message: dict) -> dict[str, str]:

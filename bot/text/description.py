@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from bot.text.entities import extract_address, extract_phones
-from bot.text.normalize import normalize
+from bot.text.entities import extract_address, extract_phones, placeholder_spans
+from bot.text.normalize import normalize, without_mentions
 
 REQUEST_WORDS = (
     "|", "我要", "我想", "想要", "需要", "要", "想", "麻烦", "请问", "请", "帮忙", "帮我",
@@ -34,3 +34,21 @@ def says_what(text: str) -> bool:
             norm = norm[: e.start] + " " + norm[e.end :]
     rest = _NON_HAN.sub("", _REQUEST_WORDS.sub(" ", norm))
     return len(rest) >= 2
+
+
+_EDGE = " ,，.。:：;；、!！~～"
+
+
+def without_address(text: str) -> str:
+    """The owner's words with @-mentions dropped and an address that opens or closes the
+    message cut off (it is stored apart): @物业小助手 3号楼2单元501 厨房漏水 → 厨房漏水.
+    An address in mid-sentence (我是3号楼2单元501的…) is grammar and stays."""
+    mapped = normalize(text)
+    spans = [(s, e) for s, e, kind in placeholder_spans(mapped.text) if kind == "address"]
+    if spans:
+        start, end = mapped.to_original(spans[0][0], spans[-1][1])
+        before = without_mentions(text[:start]).strip(_EDGE)
+        after = text[end:].strip(_EDGE)
+        if (not before or not after) and len(before or after) >= 2:
+            text = before or after
+    return without_mentions(text)
