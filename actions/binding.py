@@ -22,6 +22,9 @@ class ValidateBindingForm(AddressForm):
     def summary(self, tracker: Tracker) -> str | None:
         return None  # nothing to confirm: the check itself is the confirmation
 
+    async def checked(self, dispatcher: CollectingDispatcher, tracker: Tracker, events: list[dict]) -> list[dict]:
+        return []  # no "unknown flat" here: it must look exactly like a wrong phone
+
     async def validate_phone(
         self, value: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:

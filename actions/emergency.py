@@ -3,13 +3,17 @@ duty hotline, and hand the conversation to staff."""
 
 from __future__ import annotations
 
+import logging
+
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, backend
-from actions.common import clear_flow, entity, location_in_message, own_flat, text
+from actions.common import entity, location_in_message, own_flat, text
+from actions.handoff import pause_for_staff, stop_flow
+
+log = logging.getLogger(__name__)
 
 
 class ActionReportEmergency(Action):
@@ -19,15 +23,14 @@ class ActionReportEmergency(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         hazard = entity(tracker, "hazard") or "unspecified"
         location = location_in_message(tracker.latest_message) or await own_flat(tracker.sender_id)
-        events = clear_flow()
-        if tracker.active_loop.get("name"):
-            events.insert(0, ActiveLoop(None))
         try:
             ticket = await backend().report_emergency(tracker.sender_id, hazard, text(tracker), **location)
         except BackendUnavailable:
-            # Safety advice must never depend on our own systems being up.
+            # Safety advice must never depend on our own systems being up. No ticket and no
+            # staff on it: say so, and raise the alarm where operators look.
+            log.error("EMERGENCY NOT RECORDED: backend unreachable (hazard %s)", hazard)
             dispatcher.utter_message(response="utter_emergency_fallback")
-            return events
+            return stop_flow(tracker)
         dispatcher.utter_message(
             response="utter_emergency",
             advice=ticket["advice"],
@@ -35,4 +38,4 @@ class ActionReportEmergency(Action):
             promise=ticket["promise"],
             duty_hotline=ticket["duty_hotline"],
         )
-        return [*events, ConversationPaused()]  # staff take over; the assistant stays silent
+        return pause_for_staff(tracker)

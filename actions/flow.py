@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import clear_flow
+from actions.handoff import stop_flow
 
 
 class ActionCancelFlow(Action):
@@ -19,4 +19,4 @@ class ActionCancelFlow(Action):
             dispatcher.utter_message(response="utter_nothing_to_cancel")
             return [SlotSet("pending_request", None)]
         dispatcher.utter_message(response="utter_cancelled")
-        return [ActiveLoop(None), *clear_flow(), SlotSet("pending_request", None)]
+        return [*stop_flow(tracker), SlotSet("pending_request", None)]

@@ -15,6 +15,16 @@ from actions.backend import BackendUnavailable, backend
 from actions.common import clear_flow
 
 
+def stop_flow(tracker: Tracker) -> list[dict]:
+    """End whatever form is running and forget its details."""
+    return ([ActiveLoop(None)] if tracker.active_loop.get("name") else []) + clear_flow()
+
+
+def pause_for_staff(tracker: Tracker) -> list[dict]:
+    """Staff take over: the form ends and the assistant stays silent until handed back."""
+    return [*stop_flow(tracker), ConversationPaused()]
+
+
 async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, response: str) -> list[dict]:
     try:
         await backend().hand_off(tracker.sender_id, reason)
@@ -23,10 +33,7 @@ async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: s
         dispatcher.utter_message(response="utter_handoff_failed")
         return []
     dispatcher.utter_message(response=response)
-    events = clear_flow()
-    if tracker.active_loop.get("name"):
-        events.insert(0, ActiveLoop(None))
-    return [*events, ConversationPaused()]
+    return pause_for_staff(tracker)
 
 
 class ActionHandoff(Action):

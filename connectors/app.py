@@ -54,11 +54,10 @@ async def _actions_ok(session: aiohttp.ClientSession, url: str) -> bool:
 async def healthz(request: web.Request) -> web.Response:
     """200 once the database, the action server and Rasa (with its model) all answer."""
     app = request.app
-    checks = {
-        "database": await _database_ok(app[BACKEND]),
-        "actions": await _actions_ok(app[HTTP], app[ACTIONS_URL]),
-        "rasa": await app[RASA].ready(),
-    }
+    database, actions, rasa = await asyncio.gather(
+        _database_ok(app[BACKEND]), _actions_ok(app[HTTP], app[ACTIONS_URL]), app[RASA].ready()
+    )
+    checks = {"database": database, "actions": actions, "rasa": rasa}
     ready = all(checks.values())
     return web.json_response({"status": "ok" if ready else "starting", "checks": checks}, status=200 if ready else 503)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from aiohttp import web
@@ -23,7 +23,6 @@ class Inbound:
     user: str  # the channel's own id for the owner (openid, phone, web chat id)
     text: str
     message_id: str | None = None  # the channel's or client's id, for de-duplication
-    metadata: dict = field(default_factory=dict)
 
     @property
     def sender(self) -> str:

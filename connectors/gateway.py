@@ -10,17 +10,18 @@ conversation the assistant stays silent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import unicodedata
 
 from backend_bridge.bootstrap import Backend
 from backend_bridge.domain import commands
-from backend_bridge.domain.model import ConversationState
+from backend_bridge.domain.model import MAX_ANSWER_ATTEMPTS, ConversationState
 from backend_bridge.service_layer import views
+from bot.text.normalize import without_invisible
 from bot.text.rasa_input import as_plain_text
 from bot.text.script import detect_script, render
 from connectors.channel import Inbound
-from connectors.rasa import DialogueUnavailable, RasaClient
+from connectors.rasa import DialogueRejected, DialogueUnavailable, RasaClient
 
 log = logging.getLogger(__name__)
 
@@ -31,70 +32,94 @@ BUSY_REPLY = "抱歉，系统有点忙。您的消息已经记下了，稍后在
 
 
 def clean(text: str) -> str:
-    """Tabs become spaces; control and invisible format characters (NUL, zero-width, BOM,
-    bidi overrides) and binary junk go; line breaks stay; the ends are trimmed."""
-    text = text.replace("\t", " ")
-    kept = [ch for ch in text if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")]
-    return "".join(kept).strip()
+    """Tabs become spaces; control and invisible characters (NUL, zero-width, BOM, bidi
+    overrides, binary junk) go; line breaks stay; the ends are trimmed."""
+    return without_invisible(text.replace("\t", " ")).strip()
 
 
 class Gateway:
     def __init__(self, backend: Backend, dialogue: RasaClient) -> None:
         self.backend = backend
         self.dialogue = dialogue
-        self._retry_lock = asyncio.Lock()
+        self._locks: dict[str, list] = {}  # sender → [lock, users]; dropped when nobody waits
+
+    @contextlib.asynccontextmanager
+    async def _one_at_a_time(self, sender: str):
+        """One message per owner at a time: a page's retry waits for the first attempt's
+        replies instead of racing it, and an owner's messages reach Rasa in order."""
+        entry = self._locks.setdefault(sender, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                self._locks.pop(sender, None)
 
     async def handle(self, inbound: Inbound) -> list[str]:
         text = clean(inbound.text)
         if not text:
             return [EMPTY_REPLY]
         script = detect_script(text)
-        record = await self.backend.bus.handle(
-            commands.RecordInbound(inbound.sender, text, inbound.message_id, script.value if script else None)
-        )
-        reply_script = record["script"]
-        if record["duplicate"]:
-            return [render(r, reply_script) for r in record["replies"]]
-        if len(text) > MAX_TEXT:
-            await self.backend.bus.handle(commands.RecordReplies(record["id"], (TOO_LONG_REPLY,), answered=True))
-            return [render(TOO_LONG_REPLY, reply_script)]
-        with_staff = record["state"] == ConversationState.HANDED_OFF.value
-        try:
-            await self.answer_backlog(inbound.sender)
-            replies = await self.dialogue.send(
-                inbound.sender, as_plain_text(text), {"channel": inbound.channel, "script": reply_script}
+        async with self._one_at_a_time(inbound.sender):
+            record = await self.backend.bus.handle(
+                commands.RecordInbound(inbound.sender, text, inbound.message_id, script.value if script else None)
             )
-        except DialogueUnavailable as exc:
-            log.warning("dialogue engine unavailable (%s); message %s kept for later", exc, record["id"])
-            told = () if with_staff else (BUSY_REPLY,)  # recorded, so a retry gets the same answer
-            await self.backend.bus.handle(commands.RecordReplies(record["id"], told, answered=False))
-            return [render(r, reply_script) for r in told]
-        if with_staff:
-            replies = []  # staff are answering; the assistant never talks over them
-        await self.backend.bus.handle(commands.RecordReplies(record["id"], tuple(replies), answered=True))
-        return [render(r, reply_script) for r in replies]
+            reply_script = record["script"]
+            if record["duplicate"]:
+                return [render(r, reply_script) for r in record["replies"]]
+            with_staff = record["state"] == ConversationState.HANDED_OFF.value
+            if len(text) > MAX_TEXT and not with_staff:
+                await self.backend.bus.handle(commands.RecordReplies(record["id"], (TOO_LONG_REPLY,), answered=True))
+                return [render(TOO_LONG_REPLY, reply_script)]
+            try:
+                if record["waiting"]:
+                    await self._answer_backlog_of(inbound.sender)  # older messages first
+                replies = await self.dialogue.send(inbound.sender, as_plain_text(text[:MAX_TEXT]))
+            except DialogueUnavailable as exc:
+                log.warning("dialogue engine unavailable (%s); message %s kept for later", exc, record["id"])
+                told = () if with_staff else (BUSY_REPLY,)  # recorded, so a retry gets the same answer
+                await self.backend.bus.handle(commands.RecordReplies(record["id"], told, answered=False))
+                return [render(r, reply_script) for r in told]
+            if with_staff:
+                replies = []  # staff are answering; the assistant never talks over them
+            await self.backend.bus.handle(commands.RecordReplies(record["id"], tuple(replies), answered=True))
+            return [render(r, reply_script) for r in replies]
 
-    async def answer_backlog(self, sender: str | None = None) -> int:
-        """Send messages Rasa missed while it was down, oldest first; replies go to the outbox.
+    async def _answer_backlog_of(self, sender: str) -> None:
+        """Send a sender's messages Rasa missed, oldest first (the sender's lock is held).
 
-        Raises DialogueUnavailable if Rasa is still down, so a newer message never
-        overtakes an older one.
+        Raises DialogueUnavailable while Rasa is unreachable, so nothing newer goes first.
         """
-        async with self._retry_lock:
-            waiting = await views.unanswered(self.backend.new_uow(), sender)
-            for message in waiting:
-                try:
-                    replies = await self.dialogue.send(message["sender"], as_plain_text(message["text"]))
-                except DialogueUnavailable:
-                    await self.backend.bus.handle(commands.RecordReplies(message["id"], (), answered=False))
-                    raise
-                state, _ = await views.conversation_state(self.backend.new_uow(), message["sender"])
-                if state == ConversationState.HANDED_OFF.value:
-                    replies = []
-                await self.backend.bus.handle(
-                    commands.RecordReplies(message["id"], tuple(replies), answered=True, push=True)
-                )
-            return len(waiting)
+        for message in await views.unanswered(self.backend.new_uow(), sender):
+            try:
+                replies = await self.dialogue.send(message["sender"], as_plain_text(message["text"][:MAX_TEXT]))
+            except DialogueRejected:  # Rasa fails on this message only: count it, go on
+                await self._failed(message)
+                continue
+            except DialogueUnavailable:
+                await self._failed(message)
+                raise
+            state, _ = await views.conversation_state(self.backend.new_uow(), message["sender"])
+            if state == ConversationState.HANDED_OFF.value:
+                replies = []
+            await self.backend.bus.handle(
+                commands.RecordReplies(message["id"], tuple(replies), answered=True, push=True)
+            )
+
+    async def _failed(self, message: dict) -> None:
+        await self.backend.bus.handle(commands.RecordReplies(message["id"], (), answered=False))
+        if message["attempts"] + 1 >= MAX_ANSWER_ATTEMPTS:  # nothing is dropped: a person sees the owner waiting
+            log.error("message %s still unanswered; conversation handed to staff", message["id"])
+            await self.backend.bus.handle(commands.HandOff(message["sender"], "assistant_unreachable"))
+
+    async def answer_backlog(self) -> None:
+        """Answer every sender's missed messages, each under that sender's lock."""
+        senders = dict.fromkeys(m["sender"] for m in await views.unanswered(self.backend.new_uow()))
+        for sender in senders:
+            async with self._one_at_a_time(sender):
+                await self._answer_backlog_of(sender)
 
     async def retry_forever(self, interval: float = 15.0) -> None:
         """Background task: keep trying the backlog while Rasa is back."""

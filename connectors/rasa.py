@@ -7,10 +7,10 @@ from urllib.parse import quote
 
 import aiohttp
 
-from backend_bridge.service_layer.ports import DialogueUnavailable
+from backend_bridge.service_layer.ports import DialogueRejected, DialogueUnavailable
 
 log = logging.getLogger(__name__)
-__all__ = ["DialogueUnavailable", "RasaClient"]
+__all__ = ["DialogueRejected", "DialogueUnavailable", "RasaClient"]
 
 
 class RasaClient:
@@ -20,14 +20,14 @@ class RasaClient:
         self.session = session
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
-    async def send(self, sender: str, text: str, metadata: dict | None = None) -> list[str]:
+    async def send(self, sender: str, text: str) -> list[str]:
         """Hand one owner message to Rasa; returns the text replies in order."""
         url = f"{self.base_url}/webhooks/rest/webhook"
-        payload = {"sender": sender, "message": text, "metadata": metadata or {}}
+        payload = {"sender": sender, "message": text}
         try:
             async with self.session.post(url, json=payload, timeout=self.timeout) as resp:
                 if resp.status != 200:
-                    raise DialogueUnavailable(f"rasa answered {resp.status}")
+                    raise DialogueRejected(f"rasa answered {resp.status}")
                 body = await resp.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DialogueUnavailable(str(exc) or type(exc).__name__) from exc
@@ -38,7 +38,7 @@ class RasaClient:
         try:
             async with self.session.post(url, params={"token": self.token}, json=events, timeout=self.timeout) as resp:
                 if resp.status != 200:
-                    raise DialogueUnavailable(f"rasa events API answered {resp.status}")
+                    raise DialogueRejected(f"rasa events API answered {resp.status}")
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DialogueUnavailable(str(exc) or type(exc).__name__) from exc
 

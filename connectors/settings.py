@@ -16,7 +16,6 @@ class Settings:
     port: int
     internal_port: int
     database_url: str
-    redis_url: str | None
     admin_token: str
     internal_token: str
     rasa_url: str
@@ -41,7 +40,6 @@ class Settings:
             port=int(env.get("WUYE_PORT", "8080")),
             internal_port=int(env.get("WUYE_INTERNAL_PORT", "8081")),
             database_url=env.get("WUYE_DATABASE_URL") or f"sqlite:///{var_dir / 'wuye.db'}",
-            redis_url=env.get("WUYE_REDIS_URL") or None,
             admin_token=env["WUYE_ADMIN_TOKEN"],
             internal_token=env["WUYE_INTERNAL_TOKEN"],
             rasa_url=env.get("WUYE_RASA_URL", "http://127.0.0.1:5005"),

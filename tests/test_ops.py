@@ -59,7 +59,7 @@ def test_settings_defaults_are_embedded_and_loopback(tmp_path):
     )
     assert settings.database_url == f"sqlite:///{tmp_path / 'wuye.db'}"
     assert settings.host == "127.0.0.1" and settings.port == 8080
-    assert settings.redis_url is None and settings.demo_data is None
+    assert settings.demo_data is None
 
 
 def test_a_token_that_looks_like_an_option_still_reaches_rasa(tmp_path):

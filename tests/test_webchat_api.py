@@ -351,7 +351,7 @@ async def test_updates_are_only_the_senders_own(public_client, backend):
     assert [u["text"] for u in (await get_updates(public_client))["updates"]] == ["给第一位业主的私密回复"]
     assert await get_updates(public_client, OTHER_USER) == {"updates": [], "next_after": 0}
     # Whatever the cursor, another sender's messages never show.
-    assert (await get_updates(public_client, OTHER_USER, after="-1"))["updates"] == []
+    assert (await get_updates(public_client, OTHER_USER, after="0"))["updates"] == []
 
 
 async def test_updates_come_in_the_owners_script(public_client, backend):
@@ -359,3 +359,8 @@ async def test_updates_come_in_the_owners_script(public_client, backend):
     await staff_says(backend, "您的工单已经派给维修师傅")
     [update] = (await get_updates(public_client))["updates"]
     assert update["text"] == "您的工單已經派給維修師傅"
+
+
+async def test_a_huge_cursor_is_a_clear_error_not_a_crash(public_client):
+    resp = await public_client.get("/api/chat/abcdef/updates?after=100000000000000000000")
+    assert resp.status == 400 and "after" in (await resp.json())["message"]

@@ -53,8 +53,6 @@ class CommunityContent:
 
 
 def _duration(minutes: int) -> str:
-    if minutes % 1440 == 0 and minutes >= 1440:
-        return f"{minutes // 1440 * 24}小时"
     if minutes % 60 == 0 and minutes >= 60:
         return f"{minutes // 60}小时"
     return f"{minutes}分钟"
@@ -124,9 +122,8 @@ class ContentStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._mtime: float | None = None
+        self._mtime = os.stat(path).st_mtime  # before reading: an edit in between is loaded next time
         self._content = parse_content(yaml.safe_load(path.read_text(encoding="utf-8")))
-        self._mtime = os.stat(path).st_mtime
 
     def get(self) -> CommunityContent:
         try:

@@ -133,6 +133,7 @@ binding_attempts = Table(
     Column("sender", String(160), nullable=False, index=True),
     Column("at", UTCDateTime, nullable=False),
     Column("ok", Boolean, nullable=False),
+    Column("flat", String(40), nullable=False, default="", index=True),
 )  # fmt: skip
 
 visitor_passes = Table(
@@ -181,7 +182,6 @@ outbox = Table(
     Column("kind", String(32), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime),
-    Column("attempts", Integer, nullable=False, default=0),
 )  # fmt: skip
 
 mapper_registry = registry(metadata=metadata)

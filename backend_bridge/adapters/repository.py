@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend_bridge.adapters import orm
 from backend_bridge.domain import model
 
 
@@ -73,10 +75,14 @@ class BindingRepository(_Tracking):
     async def record_attempt(self, attempt: model.BindingAttempt) -> None:
         self.session.add(attempt)
 
-    async def attempts_since(self, sender: str, since: datetime) -> list[model.BindingAttempt]:
-        stmt = select(model.BindingAttempt).where(
-            model.BindingAttempt.sender == sender, model.BindingAttempt.at >= since
-        )
+    async def attempts_since(
+        self, since: datetime, *, sender: str | None = None, flat: str | None = None
+    ) -> list[model.BindingAttempt]:
+        stmt = select(model.BindingAttempt).where(model.BindingAttempt.at >= since)
+        if sender is not None:
+            stmt = stmt.where(model.BindingAttempt.sender == sender)
+        if flat is not None:
+            stmt = stmt.where(model.BindingAttempt.flat == flat)
         return list((await self.session.scalars(stmt)).all())
 
 
@@ -101,11 +107,13 @@ class ConversationRepository(_Tracking):
         return self._track(await self.session.get(model.Conversation, sender))
 
     async def get_or_create(self, sender: str) -> model.Conversation:
+        """The conversation, created if new; two first messages at once create it once."""
         conversation = await self.get(sender)
         if conversation is None:
-            conversation = model.Conversation(sender=sender, channel=sender.split(":", 1)[0])
-            self.session.add(conversation)
-            self._track(conversation)
+            insert = postgresql.insert if self.session.bind.dialect.name == "postgresql" else sqlite.insert
+            row = {"sender": sender, "channel": sender.split(":", 1)[0], "state": model.ConversationState.BOT}
+            await self.session.execute(insert(orm.conversations).values(**row).on_conflict_do_nothing())
+            conversation = await self.get(sender)
         return conversation
 
 
@@ -126,13 +134,11 @@ class MessageRepository(_Tracking):
         )
         return (await self.session.scalars(stmt)).first()
 
-    async def unanswered(
-        self, *, sender: str | None = None, max_attempts: int = 10, limit: int = 50
-    ) -> list[model.InboundMessage]:
+    async def unanswered(self, *, sender: str | None = None, limit: int = 50) -> list[model.InboundMessage]:
         """Messages the dialogue engine has not answered yet, oldest first."""
         stmt = select(model.InboundMessage).where(
             model.InboundMessage.status == model.InboundStatus.FAILED,
-            model.InboundMessage.attempts < max_attempts,
+            model.InboundMessage.attempts < model.MAX_ANSWER_ATTEMPTS,
         )
         if sender is not None:
             stmt = stmt.where(model.InboundMessage.sender == sender)

@@ -295,16 +295,18 @@ class BindingAttempt:
     sender: str
     at: datetime
     ok: bool
+    flat: str = ""  # 3-2-501: guesses at one flat are counted whoever makes them
     id: int | None = None
 
 
-MAX_FAILED_BINDINGS_PER_DAY = 5
+MAX_FAILED_BINDINGS_PER_DAY = 5  # per sender
+MAX_FAILED_BINDINGS_PER_FLAT = 10  # per flat, across senders: a new web chat id costs nothing
 
 
-def binding_locked(attempts: list[BindingAttempt], now: datetime) -> bool:
+def binding_locked(attempts: list[BindingAttempt], now: datetime, limit: int = MAX_FAILED_BINDINGS_PER_DAY) -> bool:
     """Too many wrong unit/phone guesses in a day: stop answering, so phones can't be probed."""
     recent = [a for a in attempts if not a.ok and now - a.at < timedelta(days=1)]
-    return len(recent) >= MAX_FAILED_BINDINGS_PER_DAY
+    return len(recent) >= limit
 
 
 class PassState(str, Enum):
@@ -404,8 +406,11 @@ class OutboundMessage:
     kind: str
     created_at: datetime
     delivered_at: datetime | None = None
-    attempts: int = 0
     id: int | None = None
+
+
+# Tries to get an answer from the dialogue engine before a person takes the conversation.
+MAX_ANSWER_ATTEMPTS = 10
 
 
 class InboundStatus(str, Enum):

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -35,7 +38,8 @@ def require_bearer(token_key: web.AppKey[str], realm: str) -> Callable[[Handler]
             given = request.headers.get("Authorization", "")
             scheme, _, token = given.partition(" ")
             expected = request.app[token_key]
-            if scheme.lower() != "bearer" or not expected or not hmac.compare_digest(token.strip(), expected):
+            given_token = token.strip().encode("utf-8", "replace")  # bytes: any header text compares
+            if scheme.lower() != "bearer" or not expected or not hmac.compare_digest(given_token, expected.encode()):
                 return json_error(
                     401,
                     "unauthorized",
@@ -96,9 +100,21 @@ def text_field(body: dict[str, Any], name: str, *, required: bool = True, max_le
     return value
 
 
+def int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    """A bounded integer query parameter; BadRequest outside [low, high] or when not a number."""
+    try:
+        value = int(request.query.get(name, default))
+    except ValueError:
+        raise BadRequest(f"'{name}' must be an integer") from None
+    if not low <= value <= high:
+        raise BadRequest(f"'{name}' must be between {low} and {high}")
+    return value
+
+
 @web.middleware
 async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn BadRequest and aiohttp's own HTTP errors (404, 405, 413) into JSON answers."""
+    """Turn BadRequest, aiohttp's own HTTP errors (404, 405, 413) and anything unexpected
+    into JSON answers; the unexpected is logged (masked) and never shown to the caller."""
     try:
         return await handler(request)
     except BadRequest as exc:
@@ -109,3 +125,6 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         if exc.status >= 400 and exc.content_type != "application/json":
             return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
         raise
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return json_error(500, "internal", "something went wrong on our side; please try again")

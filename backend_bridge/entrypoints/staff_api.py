@@ -12,6 +12,7 @@ from backend_bridge.domain import commands, model
 from backend_bridge.entrypoints.http import (
     BadRequest,
     conversation_id,
+    int_param,
     json_error,
     read_json,
     require_bearer,
@@ -32,16 +33,6 @@ def _choice(request: web.Request, name: str, allowed: type) -> str | None:
     return value or None
 
 
-def _int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    try:
-        value = int(request.query.get(name, default))
-    except ValueError:
-        raise BadRequest(f"'{name}' must be an integer") from None
-    if not low <= value <= high:
-        raise BadRequest(f"'{name}' must be between {low} and {high}")
-    return value
-
-
 def _sender(request: web.Request) -> str:
     return conversation_id(request.match_info["sender"])
 
@@ -55,8 +46,8 @@ async def list_tickets(request: web.Request) -> web.Response:
         status=_choice(request, "status", model.TicketStatus),
         kind=_choice(request, "kind", model.TicketKind),
         priority=_choice(request, "priority", model.Priority),
-        limit=_int(request, "limit", 50, 1, 200),
-        offset=_int(request, "offset", 0, 0, 10**9),
+        limit=int_param(request, "limit", 50, 1, 200),
+        offset=int_param(request, "offset", 0, 0, 10**9),
     )
     return web.json_response(found, headers={"X-Total-Count": str(total)})
 

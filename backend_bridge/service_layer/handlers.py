@@ -32,50 +32,53 @@ class Deps:
 # -- tickets -------------------------------------------------------------------------------
 
 
+async def _open(
+    uow: UnitOfWork,
+    deps: Deps,
+    *,
+    kind: model.TicketKind,
+    level: str,
+    sender: str,
+    description: str,
+    location: model.Location,
+    priority: model.Priority = model.Priority.NORMAL,
+    **fields: object,
+) -> model.Ticket:
+    """Store a new ticket with the service level ``level`` (inside the caller's unit of work)."""
+    ticket = model.Ticket.open(
+        kind=kind, priority=priority, location=location, description=description, sender=sender,
+        now=deps.clock(), level=deps.content.get().service_levels[level],
+        category=categories.categorize(kind.value, description), **fields,
+    )  # fmt: skip
+    await uow.tickets.add(ticket)
+    ticket.events.append(events.TicketOpened(ticket.id, ticket.number, kind.value, priority.value, sender))
+    return ticket
+
+
 async def open_ticket(cmd: commands.OpenTicket, uow: UnitOfWork, deps: Deps) -> dict:
     kind = model.TicketKind(cmd.kind)
-    content = deps.content.get()
-    level_name = kind.value
+    location = model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area)
     async with uow:
-        ticket = model.Ticket.open(
-            kind=kind,
-            location=model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area),
-            description=cmd.description,
-            sender=cmd.sender,
-            now=deps.clock(),
-            level=content.service_levels[level_name],
-            category=categories.categorize(kind.value, cmd.description),
-            anonymous=cmd.anonymous,
-        )
-        await uow.tickets.add(ticket)
-        ticket.events.append(
-            events.TicketOpened(ticket.id, ticket.number, kind.value, ticket.priority.value, cmd.sender)
-        )
+        ticket = await _open(
+            uow, deps, kind=kind, level=kind.value, sender=cmd.sender, description=cmd.description,
+            location=location, anonymous=cmd.anonymous,
+        )  # fmt: skip
         await uow.commit()
-        return {"number": ticket.number, "promise": content.promise(level_name)}
+        return {"number": ticket.number, "promise": deps.content.get().promise(kind.value)}
 
 
 async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps: Deps) -> dict:
     """急修: open an urgent ticket at once and hand the conversation to the duty staff."""
-    content = deps.content.get()
-    now = deps.clock()
+    location = model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area)
     async with uow:
-        ticket = model.Ticket.open(
-            kind=model.TicketKind.REPAIR,
-            priority=model.Priority.URGENT,
-            location=model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area),
-            description=cmd.description,
-            sender=cmd.sender,
-            now=now,
-            level=content.service_levels["urgent"],
-            category=categories.categorize("repair", cmd.description),
-            hazard=cmd.hazard,
-        )
-        await uow.tickets.add(ticket)
-        ticket.events.append(events.TicketOpened(ticket.id, ticket.number, "repair", ticket.priority.value, cmd.sender))
+        ticket = await _open(
+            uow, deps, kind=model.TicketKind.REPAIR, level="urgent", sender=cmd.sender,
+            description=cmd.description, location=location, priority=model.Priority.URGENT, hazard=cmd.hazard,
+        )  # fmt: skip
         conversation = await uow.conversations.get_or_create(cmd.sender)
-        conversation.hand_off(f"emergency:{cmd.hazard}", now)
+        conversation.hand_off(f"emergency:{cmd.hazard}", deps.clock())
         await uow.commit()
+        content = deps.content.get()
         return {
             "number": ticket.number,
             "promise": content.promise("urgent"),
@@ -123,13 +126,18 @@ async def bind_sender(cmd: commands.BindSender, uow: UnitOfWork, deps: Deps) -> 
     so nobody learns which flats or phones are on file by guessing.
     """
     now = deps.clock()
+    flat = f"{cmd.building}-{cmd.unit}-{cmd.room}"
     async with uow:
-        attempts = await uow.bindings.attempts_since(cmd.sender, now - timedelta(days=1))
-        if model.binding_locked(attempts, now):
+        day_ago = now - timedelta(days=1)
+        by_sender = await uow.bindings.attempts_since(day_ago, sender=cmd.sender)
+        by_flat = await uow.bindings.attempts_since(day_ago, flat=flat)
+        if model.binding_locked(by_sender, now) or model.binding_locked(
+            by_flat, now, model.MAX_FAILED_BINDINGS_PER_FLAT
+        ):
             return {"status": "locked"}
         room = await uow.rooms.find(cmd.building, cmd.unit, cmd.room)
         owner = room.phone_matches(cmd.phone) if room else None
-        await uow.bindings.record_attempt(model.BindingAttempt(cmd.sender, now, owner is not None))
+        await uow.bindings.record_attempt(model.BindingAttempt(cmd.sender, now, owner is not None, flat))
         if room is None or owner is None:
             await uow.commit()
             return {"status": "mismatch"}
@@ -227,8 +235,9 @@ async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Dep
                 return {
                     "id": earlier.id, "duplicate": True, "replies": list(earlier.replies),
                     "status": earlier.status.value, "state": conversation.state.value,
-                    "script": conversation.script,
+                    "script": conversation.script, "waiting": 0,
                 }  # fmt: skip
+        waiting = len(await uow.messages.unanswered(sender=cmd.sender))
         if cmd.script:
             conversation.script = cmd.script
         conversation.last_inbound_at = now
@@ -237,7 +246,7 @@ async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Dep
         await uow.commit()
         return {
             "id": message.id, "duplicate": False, "replies": [], "status": message.status.value,
-            "state": conversation.state.value, "script": conversation.script,
+            "state": conversation.state.value, "script": conversation.script, "waiting": waiting,
         }  # fmt: skip
 
 
@@ -247,7 +256,8 @@ async def record_replies(cmd: commands.RecordReplies, uow: UnitOfWork, deps: Dep
         if message is None:
             raise LookupError(cmd.inbound_id)
         message.attempts += 1
-        message.replies = list(cmd.replies)  # what the owner was told, answered or not
+        if cmd.answered or cmd.replies:  # a failed retry keeps what the owner was told before
+            message.replies = list(cmd.replies)
         if cmd.answered:
             message.status = model.InboundStatus.ANSWERED
             if cmd.push:
@@ -294,5 +304,4 @@ EVENT_HANDLERS = {
     events.TicketOpened: [log_ticket_opened],
     events.TicketStatusChanged: [wake_delivery],
     events.ConversationHandedOff: [log_handoff],
-    events.ConversationHandedBack: [],
 }

@@ -45,5 +45,5 @@ class MessageBus:
                     await handler(event, handler_uow, self.deps)
                 except Exception:
                     log.exception("event handler %s failed for %s", handler.__name__, type(event).__name__)
-                queue.extend(handler_uow.collect_new_events() if hasattr(handler_uow, "session") else [])
+                queue.extend(handler_uow.collect_new_events())
         return result

@@ -7,7 +7,11 @@ from typing import Protocol
 
 
 class DialogueUnavailable(Exception):
-    """The dialogue engine did not answer (down, loading, timed out, or an error status)."""
+    """The dialogue engine could not be reached (down, loading, timed out)."""
+
+
+class DialogueRejected(DialogueUnavailable):
+    """The dialogue engine answered with an error for this particular request."""
 
 
 class DialogueEngine(Protocol):

@@ -15,6 +15,7 @@ class UnitOfWork:
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
+        self._repositories: list = []  # filled on entry; a unit never entered has no events
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._session_factory()

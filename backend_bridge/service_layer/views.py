@@ -206,7 +206,8 @@ async def updates_for(uow: UnitOfWork, sender: str, after: int, now: datetime) -
 async def unanswered(uow: UnitOfWork, sender: str | None = None) -> list[dict]:
     """Owner messages still waiting for the dialogue engine (it was down), oldest first."""
     async with uow:
-        return [{"id": m.id, "sender": m.sender, "text": m.text} for m in await uow.messages.unanswered(sender=sender)]
+        waiting = await uow.messages.unanswered(sender=sender)
+        return [{"id": m.id, "sender": m.sender, "text": m.text, "attempts": m.attempts} for m in waiting]
 
 
 def local_window(start: datetime, end: datetime, tz: ZoneInfo) -> str:

@@ -13,7 +13,7 @@ from bot.text.entities import extract_address, extract_phones, placeholder_spans
 from bot.text.normalize import normalize, without_mentions
 
 REQUEST_WORDS = (
-    "|", "我要", "我想", "想要", "需要", "要", "想", "麻烦", "请问", "请", "帮忙", "帮我",
+    "我要", "我想", "想要", "需要", "要", "想", "麻烦", "请问", "请", "帮忙", "帮我",
     "给我", "帮", "一下", "你好", "您好", "在吗", "在不在", "喂", "哈喽", "物业", "物业公司",
     "管家", "客服", "报修", "报个修", "维修", "修理", "修一下", "来修", "修", "投诉", "反映",
     "举报", "意见", "建议", "登记", "提交", "我家", "我们家", "家里", "我", "的", "了",
@@ -22,7 +22,7 @@ REQUEST_WORDS = (
     "楼", "小区", "业主", "电话", "手机", "号码", "人工", "工作人员", "谢谢", "急", "快",
     "紧急",
 )  # fmt: skip
-_REQUEST_WORDS = re.compile("|".join(sorted(REQUEST_WORDS, key=len, reverse=True)))
+_REQUEST_WORDS = re.compile("|".join(map(re.escape, sorted(REQUEST_WORDS, key=len, reverse=True))))
 _NON_HAN = re.compile(r"[^\u4e00-\u9fff]")
 
 

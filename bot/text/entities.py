@@ -39,7 +39,8 @@ _ROOM_CUE = re.compile(
     r"(?:房号|房间号?|门牌号?|我家|家住|住在?|业主)\s*(?:是|为|:|：)?\s*(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元))"
 )
 
-_CELL = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
+# A mainland mobile, with or without the country code (+86 138…, 86-138…, 0086 138…).
+_CELL = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?(\d{7,8})(?!\d)")
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE = re.compile(rf"([{_PROVINCES}])\s*([A-Za-z])\s*[·•.\-\s]?\s*([A-Za-z0-9]{{5,6}})(?![A-Za-z0-9])")

@@ -49,7 +49,12 @@ def _char_edits(text: str, convert) -> list[tuple[int, int, str]]:
 
 
 def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") and ch not in "\n\t"
+    return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") and ch not in "\n\t"
+
+
+def without_invisible(text: str) -> str:
+    """The text minus control and format characters (NUL, zero-width, BOM, bidi overrides)."""
+    return "".join(ch for ch in text if not _is_control(ch))
 
 
 def _simplified_edits(text: str) -> list[tuple[int, int, str]]:

@@ -1,8 +1,8 @@
 """Keep owners' phone numbers, addresses and names out of log files.
 
-Logs are read by more people than the ticket store and kept longer, so every
-process installs :class:`PiiMaskingFilter` on its log handlers. Detection reuses the
-entity rules (and the normaliser, so 幺三八… in a transcript is caught too).
+Logs are read by more people than the ticket store and kept longer, so every process
+(gateway, action server, Rasa) calls :func:`install_log_masking` at start-up. Detection
+reuses the entity rules (and the normaliser, so 幺三八… in a transcript is caught too).
 """
 
 from __future__ import annotations
@@ -50,36 +50,37 @@ def mask_pii(text: str) -> str:
 MAX_LOGGED = 2000
 
 
-class PiiMaskingFilter(logging.Filter):
-    """Rewrites each record's message with :func:`mask_pii` before any handler sees it.
-
-    Records longer than MAX_LOGGED characters are cut: they are dumps (rasa-sdk
-    echoes a whole tracker when an action fails), useless to read and full of
-    owners' messages.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken format string must not lose the record
-            return True
-        if len(message) > MAX_LOGGED:
-            message = f"{message[:MAX_LOGGED]}… [{len(message) - MAX_LOGGED} characters not logged]"
-            record.msg, record.args = message, ()
-        masked = mask_pii(message)
-        if masked != message:
-            record.msg, record.args = masked, ()
-        if record.exc_info:  # an exception's text can quote the same data (rasa's 500 bodies)
-            trace = logging.Formatter().formatException(record.exc_info)
-            if len(trace) > MAX_LOGGED:
-                trace = f"{trace[:MAX_LOGGED]}… [{len(trace) - MAX_LOGGED} characters not logged]"
-            record.exc_text, record.exc_info = mask_pii(trace), None
-        return True
+def _cut(text: str) -> str:
+    if len(text) <= MAX_LOGGED:
+        return text
+    return f"{text[:MAX_LOGGED]}… [{len(text) - MAX_LOGGED} characters not logged]"
 
 
-def install_log_masking(logger: logging.Logger | None = None) -> None:
-    """Attach the filter to every handler of ``logger`` (root by default)."""
-    target = logger or logging.getLogger()
-    for handler in target.handlers:
-        if not any(isinstance(f, PiiMaskingFilter) for f in handler.filters):
-            handler.addFilter(PiiMaskingFilter())
+def mask_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Mask a record's message and its exception text; cut dumps (rasa-sdk echoes a whole
+    tracker when an action fails: useless to read and full of owners' messages)."""
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a broken format string must not lose the record
+        return record
+    masked = mask_pii(_cut(message))
+    if masked != message:
+        record.msg, record.args = masked, ()
+    if record.exc_info:  # an exception's text can quote the same data (rasa's 500 bodies)
+        record.exc_text = mask_pii(_cut(logging.Formatter().formatException(record.exc_info)))
+        record.exc_info = None
+    return record
+
+
+def install_log_masking() -> None:
+    """Mask every log record this process creates from now on, whatever logger or handler
+    writes it (sanic and Rasa attach handlers of their own, some after start-up)."""
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "masks_pii", False):
+        return
+
+    def masked(*args, **kwargs) -> logging.LogRecord:
+        return mask_record(make_record(*args, **kwargs))
+
+    masked.masks_pii = True
+    logging.setLogRecordFactory(masked)

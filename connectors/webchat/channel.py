@@ -1,7 +1,8 @@
 """The web chat channel: ``POST /api/chat`` and ``GET /api/chat/{sender}/updates``.
 
-The sender id is chosen by the page (a random 128-bit id kept in the browser), so it
-doubles as the conversation's secret: ids must be long enough not to be guessed.
+The sender id is chosen by the page (a random 128-bit id kept in the browser) and doubles
+as the conversation's secret; the API accepts any id of the allowed characters, so other
+clients must choose unguessable ids themselves.
 Status updates and late replies are pulled by the page from the outbox.
 """
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from backend_bridge.entrypoints.http import BadRequest, read_json, text_field
+from backend_bridge.entrypoints.http import BadRequest, int_param, read_json, text_field
 from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.service_layer import views
 from bot.text.script import render
@@ -54,10 +55,7 @@ class WebChat:
 
     async def updates(self, request: web.Request) -> web.Response:
         sender = _sender(request.match_info["sender"])
-        try:
-            after = int(request.query.get("after", "0"))
-        except ValueError:
-            raise BadRequest("'after' must be an integer") from None
+        after = int_param(request, "after", 0, 0, 2**63 - 1)
         backend = request.app[BACKEND]
         conversation = f"{self.name}:{sender}"
         found = await views.updates_for(backend.new_uow(), conversation, after, backend.clock())

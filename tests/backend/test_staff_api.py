@@ -525,3 +525,10 @@ async def test_a_malformed_staff_message_is_400_and_queues_nothing(public_client
     await assert_bad_request(resp)
     assert await updates(public_client, OWNER_ID) == []
     assert dialogue.staff_messages == []
+
+
+async def test_odd_authorization_headers_are_refused_not_crashed(public_client):
+    for header in ("Bearer tökén", "Bearer \xff\xfe", "Bearer ü" + "x" * 40):  # headers are Latin-1
+        resp = await public_client.get("/api/tickets", headers={"Authorization": header})
+        assert resp.status == 401
+        assert (await resp.json())["error"] == "unauthorized"

@@ -738,12 +738,13 @@ async def test_failed_messages_are_listed_as_unanswered_until_answered(backend):
 
     assert await handle(backend, commands.RecordReplies(failed["id"], (), answered=False)) == {"status": "failed"}
 
-    expected = [{"id": failed["id"], "sender": ALICE, "text": "电梯坏了"}]
+    expected = [{"id": failed["id"], "sender": ALICE, "text": "电梯坏了", "attempts": 1}]
     assert await views.unanswered(backend.new_uow()) == expected
     assert await views.unanswered(backend.new_uow(), ALICE) == expected
     assert await views.unanswered(backend.new_uow(), BOB) == []
 
     await handle(backend, commands.RecordReplies(failed["id"], (), answered=False))
+    expected[0]["attempts"] = 2
     assert await views.unanswered(backend.new_uow()) == expected  # still waiting after a second failure
 
     await handle(backend, commands.RecordReplies(failed["id"], ("已为您报修。",), answered=True))
@@ -892,3 +893,14 @@ async def test_without_a_flat_register_every_address_is_accepted(backend):
         for table in ("bills", "owners", "rooms"):
             await conn.exec_driver_sql(f"DELETE FROM {table}")
     assert await views.room_exists(backend.new_uow(), "99", "9", "999")
+
+
+async def test_guesses_at_one_flat_from_many_chat_ids_lock_that_flat(backend):
+    """A new web chat id costs nothing, so failures are also counted per flat."""
+    for i in range(model.MAX_FAILED_BINDINGS_PER_FLAT):
+        result = await backend.bus.handle(commands.BindSender(f"webchat:guesser{i}", "3", "2", "501", "1390000000{i}"))
+        assert result == {"status": "mismatch"}
+    fresh = await backend.bus.handle(commands.BindSender("webchat:another", "3", "2", "501", "13800000501"))
+    assert fresh == {"status": "locked"}
+    other_flat = await backend.bus.handle(commands.BindSender("webchat:another", "1", "1", "101", "13800000101"))
+    assert other_flat == {"status": "bound"}

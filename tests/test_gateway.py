@@ -1,0 +1,126 @@
+"""The gateway's guarantees under concurrency and failure: one message per owner at a time,
+retries answered once, nothing dropped, one bad message never blocks the rest.
+
+A loopback server speaking Rasa's REST channel stands in for Rasa here, so that Rasa can be
+made to fail on one particular message; the stack tests use the real Rasa.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from backend_bridge.domain import commands
+from backend_bridge.domain.model import MAX_ANSWER_ATTEMPTS
+from backend_bridge.service_layer import views
+from connectors.channel import Inbound
+from connectors.gateway import BUSY_REPLY, Gateway
+from connectors.rasa import RasaClient
+
+
+class RasaStandIn:
+    """Answers "收到：<text>" after a delay; 500 for texts containing 'boom'; down when told."""
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+        self.down = False
+        self.seen: list[tuple[str, str]] = []
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if self.down:
+            raise web.HTTPServiceUnavailable()
+        self.seen.append((body["sender"], body["message"]))
+        await asyncio.sleep(self.delay)
+        if "boom" in body["message"]:
+            raise web.HTTPInternalServerError()
+        return web.json_response([{"recipient_id": body["sender"], "text": f"收到：{body['message']}"}])
+
+
+@pytest.fixture
+async def rasa(aiohttp_server):
+    stand_in = RasaStandIn()
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", stand_in.webhook)
+    server = await aiohttp_server(app)
+    stand_in.url = str(server.make_url(""))
+    return stand_in
+
+
+@pytest.fixture
+async def gateway(backend, rasa):
+    async with aiohttp.ClientSession() as http:
+        yield Gateway(backend, RasaClient(rasa.url, "token", http, timeout=5))
+
+
+def message(text: str, message_id: str | None = None, user: str = "owner1") -> Inbound:
+    return Inbound("webchat", user, text, message_id)
+
+
+async def test_a_retry_during_the_first_attempt_gets_the_same_replies(gateway, rasa):
+    rasa.delay = 0.5
+    first, retry = await asyncio.gather(
+        gateway.handle(message("厨房漏水", "m1")), gateway.handle(message("厨房漏水", "m1"))
+    )
+    assert first == retry == ["收到：厨房漏水"]
+    assert rasa.seen == [("webchat:owner1", "厨房漏水")]  # Rasa saw it once
+
+
+async def test_an_owners_messages_reach_rasa_one_at_a_time_in_order(gateway, rasa, backend):
+    rasa.delay = 0.05
+    texts = [f"第{i}条" for i in range(8)]
+    await asyncio.gather(*(gateway.handle(message(t, user="new-owner")) for t in texts))
+    assert [text for _, text in rasa.seen] == texts
+    assert (await views.conversation_state(backend.new_uow(), "webchat:new-owner"))[0] == "bot"
+
+
+async def test_a_failed_retry_keeps_the_reply_the_owner_was_given(gateway, rasa):
+    rasa.down = True
+    assert await gateway.handle(message("报修", "m1")) == [BUSY_REPLY]
+    assert await gateway.handle(message("还在吗", "m2")) == [BUSY_REPLY]  # retried m1 first, failed again
+    assert await gateway.handle(message("报修", "m1")) == [BUSY_REPLY]  # the page's retry of m1
+
+
+async def test_missed_messages_are_answered_in_order_through_the_outbox(gateway, rasa, backend):
+    rasa.down = True
+    await gateway.handle(message("第一条"))
+    await gateway.handle(message("第二条"))
+    rasa.down = False
+    assert await gateway.handle(message("第三条")) == ["收到：第三条"]
+    assert [t for _, t in rasa.seen] == ["第一条", "第二条", "第三条"]
+    late = await views.updates_for(backend.new_uow(), "webchat:owner1", 0, backend.clock())
+    assert [u["text"] for u in late] == ["收到：第一条", "收到：第二条"]
+
+
+async def test_one_message_rasa_fails_on_does_not_block_the_others(gateway, rasa, backend):
+    rasa.down = True
+    await gateway.handle(message("boom 1", user="a"))
+    await gateway.handle(message("你好", user="b"))
+    rasa.down = False
+    await gateway.answer_backlog()
+    answered = await views.updates_for(backend.new_uow(), "webchat:b", 0, backend.clock())
+    assert [u["text"] for u in answered] == ["收到：你好"]
+    assert [m["text"] for m in await views.unanswered(backend.new_uow())] == ["boom 1"]  # kept, retried later
+
+
+async def test_a_message_that_never_gets_an_answer_goes_to_a_person(gateway, rasa, backend):
+    rasa.down = True
+    await gateway.handle(message("报修"))
+    for _ in range(MAX_ANSWER_ATTEMPTS):
+        await gateway.answer_backlog()
+    assert (await views.conversation_state(backend.new_uow(), "webchat:owner1"))[0] == "handed_off"
+    assert await views.unanswered(backend.new_uow()) == []  # with staff now, not forgotten
+    handed = await views.conversations(backend.new_uow(), "handed_off")
+    assert [c["handoff_reason"] for c in handed] == ["assistant_unreachable"]
+
+
+async def test_first_messages_of_a_new_owner_at_once_create_one_conversation(backend):
+    results = await asyncio.gather(
+        *(backend.bus.handle(commands.RecordInbound("webchat:burst", f"消息{i}")) for i in range(10)),
+        return_exceptions=True,
+    )
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert [c["sender"] for c in await views.conversations(backend.new_uow())].count("webchat:burst") == 1
