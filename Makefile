@@ -19,7 +19,7 @@ help:
 	@echo "make test   lint, component tests, then the whole stack end to end"
 	@echo "make train  retrain the Rasa model if data, config or bot/ changed"
 	@echo "make parse  classify messages: one per line on stdin, one JSON object per line out"
-	@echo "make bench  held-out NLU evaluation and latency benchmark -> bench/RESULTS.md"
+	@echo "make bench  held-out NLU evaluation, chat latency, tickets/s and delivery latency -> bench/RESULTS.md"
 
 $(APP)/.installed: requirements/app.lock ops/make_venv.sh
 	@ops/make_venv.sh $(APP) 3.11 requirements/app.lock $(PYTHON311)
@@ -60,6 +60,7 @@ test: lint test-bot test-app
 bench: envs $(MODEL)
 	$(RASA)/bin/python -m bench.nlu_eval --model $(MODEL)
 	$(APP)/bin/python -m bench.latency
+	$(APP)/bin/python -m bench.outbox
 	$(APP)/bin/python -m bench.report
 
 clean:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from backend_bridge.adapters.content import ContentStore
-from backend_bridge.adapters.orm import metadata, start_mappers
-from backend_bridge.service_layer import handlers
+from backend_bridge.adapters.orm import start_mappers
+from backend_bridge.service_layer import external_sync, handlers, imports
 from backend_bridge.service_layer.messagebus import MessageBus
-from backend_bridge.service_layer.ports import Clock, DialogueEngine, Notifier, utc_now
+from backend_bridge.service_layer.ports import Clock, DialogueEngine, Notifier, TicketSystem, utc_now
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
 
@@ -22,6 +27,11 @@ class Backend:
     bus: MessageBus
     content: ContentStore
     clock: Clock
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """The community's local time zone (months in statistics, times in messages)."""
+        return self.bus.deps.timezone
 
     def new_uow(self) -> UnitOfWork:
         return self.bus.uow_factory()
@@ -50,12 +60,57 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+DEFAULT_TIMEZONE = ZoneInfo("Asia/Shanghai")
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _alembic_config(connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection) -> None:
+    tables = set(inspect(connection).get_table_names())
+    if tables and "alembic_version" not in tables:
+        raise SystemExit(
+            "the database was made by a version without migrations; "
+            "move it away (var/wuye.db for the default SQLite store) and start again"
+        )
+    command.upgrade(_alembic_config(connection), "head")
+
+
+async def migrate(engine: AsyncEngine, url: str) -> None:
+    """Bring the schema to the newest migration, once even when several processes start together."""
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(724100)"))  # released at commit
+            await conn.run_sync(_upgrade)
+        return
+    lock_path = url.split(":///", 1)[1] + ".migrate.lock" if ":///" in url else None
+    if not lock_path or lock_path.startswith(":memory:"):
+        async with engine.begin() as conn:
+            await conn.run_sync(_upgrade)
+        return
+    with open(lock_path, "w") as lock:
+        await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(_upgrade)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 async def bootstrap(
     database_url: str,
     content_path: Path,
     dialogue: DialogueEngine,
     notifier: Notifier,
     clock: Clock = utc_now,
+    *,
+    timezone: ZoneInfo = DEFAULT_TIMEZONE,
+    external: TicketSystem | None = None,
 ) -> Backend:
     url = async_url(database_url)
     if url.startswith("sqlite") and ":///" in url:
@@ -66,15 +121,20 @@ async def bootstrap(
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     start_mappers()
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+    await migrate(engine, url)
     session_factory = async_sessionmaker(engine, expire_on_commit=False)
     content = ContentStore(content_path)
-    deps = handlers.Deps(clock=clock, content=content, dialogue=dialogue, notifier=notifier)
+    deps = handlers.Deps(
+        clock=clock, content=content, dialogue=dialogue, notifier=notifier, timezone=timezone, external=external
+    )
+    event_handlers: dict = {}
+    for module in (handlers, imports, external_sync):
+        for event_type, handler_list in module.EVENT_HANDLERS.items():
+            event_handlers.setdefault(event_type, []).extend(handler_list)
     bus = MessageBus(
         uow_factory=lambda: UnitOfWork(session_factory),
         deps=deps,
-        command_handlers=handlers.COMMAND_HANDLERS,
-        event_handlers=handlers.EVENT_HANDLERS,
+        command_handlers={**handlers.COMMAND_HANDLERS, **imports.COMMAND_HANDLERS, **external_sync.COMMAND_HANDLERS},
+        event_handlers=event_handlers,
     )
     return Backend(engine=engine, bus=bus, content=content, clock=clock)

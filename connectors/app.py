@@ -12,12 +12,15 @@ import logging
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import redis.asyncio as aioredis
 from aiohttp import web
 from sqlalchemy import text
 
+from backend_bridge.adapters.external import HttpTicketSystem
+from backend_bridge.adapters.redis_streams import RedisStreamNotifier
 from backend_bridge.bootstrap import Backend, bootstrap
 from backend_bridge.demo import load_demo
-from backend_bridge.entrypoints import bot_api, staff_api
+from backend_bridge.entrypoints import bot_api, external_api, import_api, staff_api, stats_api
 from backend_bridge.entrypoints.http import errors_as_json
 from backend_bridge.entrypoints.keys import ADMIN_TOKEN, BACKEND, INTERNAL_TOKEN, TIMEZONE
 from backend_bridge.service_layer.ports import NullNotifier
@@ -96,16 +99,31 @@ def public_app(
     app.router.add_get("/healthz", healthz)
     for channel in installed_channels():
         app.add_routes(channel.routes())
-    app.add_routes(staff_api.routes)
+    for module in (staff_api, import_api, stats_api, external_api):
+        app.add_routes(module.routes)
     return app
+
+
+def external_system(settings: Settings, session: aiohttp.ClientSession) -> HttpTicketSystem | None:
+    """The external property system, when configured. A short timeout: tickets are created
+    there while the owner waits for the chat's answer; what times out is retried by the
+    dispatcher's sync job."""
+    if settings.external is None:
+        return None
+    cfg = settings.external
+    return HttpTicketSystem(cfg.name, cfg.url, cfg.api_key, cfg.secret, session, timeout=2.0)
 
 
 async def build(settings: Settings) -> tuple[web.Application, web.Application]:
     session = aiohttp.ClientSession()
     rasa = RasaClient(settings.rasa_url, settings.rasa_token, session)
-    # Web chat is the only channel so far and it pulls its updates from the outbox;
-    # push channels (WeChat, SMS) will deliver through a notifier of their own.
-    backend = await bootstrap(settings.database_url, settings.content_path, rasa, NullNotifier())
+    notifier = NullNotifier()  # without Redis the dispatchers poll the database
+    if settings.redis_url:
+        notifier = RedisStreamNotifier(aioredis.Redis.from_url(settings.redis_url))
+    external = external_system(settings, session)
+    backend = await bootstrap(
+        settings.database_url, settings.content_path, rasa, notifier, timezone=settings.timezone, external=external
+    )
     if settings.demo_data:
         added = await load_demo(backend, settings.demo_data, settings.timezone)
         if added:

@@ -3,8 +3,9 @@
 A channel turns its wire format into :class:`Inbound` messages for the gateway and
 hands the replies back. Adding a channel means adding one folder under connectors/
 whose package exposes ``create_channel() -> Channel``; :func:`installed_channels`
-finds it, nothing else needs editing. (Push channels such as WeChat and SMS will add
-delivery of outbox messages to this interface when the first of them arrives.)
+finds it, nothing else needs editing. A channel that can reach owners later (status
+updates, staff replies) also offers ``delivery(backend)``: the dispatcher calls it for
+every notification whose recipient is on that channel.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from aiohttp import web
+
+from backend_bridge.bootstrap import Backend
+from backend_bridge.service_layer.delivery import Deliver
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,25 @@ class Channel(Protocol):
     def routes(self) -> list[web.RouteDef]:
         """HTTP endpoints the channel's platform (or page) calls on the public port."""
         ...
+
+
+class PushChannel(Channel, Protocol):
+    also_for: tuple[str, ...]  # other recipient prefixes it delivers for (optional)
+
+    def delivery(self, backend: Backend) -> Deliver:
+        """Send one notification; raise DeliveryFailed when it did not get through."""
+        ...
+
+
+def deliveries(backend: Backend, channels: list[Channel] | None = None) -> dict[str, Deliver]:
+    """Recipient channel name → delivery function, for every installed channel that delivers."""
+    found: dict[str, Deliver] = {}
+    for channel in installed_channels() if channels is None else channels:
+        if hasattr(channel, "delivery"):
+            deliver = channel.delivery(backend)
+            for name in (channel.name, *getattr(channel, "also_for", ())):
+                found[name] = deliver
+    return found
 
 
 def installed_channels() -> list[Channel]:

@@ -15,10 +15,11 @@ import logging
 
 from backend_bridge.bootstrap import Backend
 from backend_bridge.domain import commands
-from backend_bridge.domain.model import MAX_ANSWER_ATTEMPTS, ConversationState
+from backend_bridge.domain.model import MAX_ANSWER_ATTEMPTS, POOR_RATING, ConversationState
 from backend_bridge.service_layer import views
 from bot.text.normalize import without_invisible
 from bot.text.rasa_input import as_plain_text
+from bot.text.rating import parse_rating
 from bot.text.script import detect_script, render
 from connectors.channel import Inbound
 from connectors.rasa import DialogueRejected, DialogueUnavailable, RasaClient
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 2000
 EMPTY_REPLY = "您好，请问有什么可以帮您？可以直接说要办的事，比如“报修”“查物业费”。"
 TOO_LONG_REPLY = "您的消息比较长，我已经完整记下来了。请用一两句话告诉我要办什么事，比如“投诉楼上噪音”，我来帮您登记。"
+RATED_REPLY = "感谢您的评价！工单 {number} 已办结。还有什么需要，随时找我。"
+POOR_RATING_REPLY = "很抱歉没让您满意。工单 {number} 已重新打开，主管会跟进，尽快重新安排处理。"
 BUSY_REPLY = "抱歉，系统有点忙。您的消息已经记下了，稍后在这里回复您；着急的话请拨打物业服务电话。"
 
 
@@ -73,6 +76,9 @@ class Gateway:
             if len(text) > MAX_TEXT and not with_staff:
                 await self.backend.bus.handle(commands.RecordReplies(record["id"], (TOO_LONG_REPLY,), answered=True))
                 return [render(TOO_LONG_REPLY, reply_script)]
+            if not with_staff and (rated := await self._rating(inbound.sender, text)):
+                await self.backend.bus.handle(commands.RecordReplies(record["id"], (rated,), answered=True))
+                return [render(rated, reply_script)]
             try:
                 if record["waiting"]:
                     await self._answer_backlog_of(inbound.sender)  # older messages first
@@ -86,6 +92,22 @@ class Gateway:
                 replies = []  # staff are answering; the assistant never talks over them
             await self.backend.bus.handle(commands.RecordReplies(record["id"], tuple(replies), answered=True))
             return [render(r, reply_script) for r in replies]
+
+    async def _rating(self, sender: str, text: str) -> str | None:
+        """回访: a score or verdict right after a ticket was resolved rates that ticket.
+
+        The assistant's dialogue never sees these turns; with no ticket awaiting a rating
+        the message goes to the assistant like any other.
+        """
+        score = parse_rating(text)
+        if score is None:
+            return None
+        try:
+            result = await self.backend.bus.handle(commands.RateTicket(sender, score, comment=text[:500]))
+        except LookupError:
+            return None
+        template = POOR_RATING_REPLY if score <= POOR_RATING else RATED_REPLY
+        return template.format(number=result["number"])
 
     async def _answer_backlog_of(self, sender: str) -> None:
         """Send a sender's messages Rasa missed, oldest first (the sender's lock is held).

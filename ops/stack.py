@@ -158,6 +158,7 @@ class Stack:
         )
         self._spawn("rasa", self.rasa_command(endpoints), env)
         self._spawn("gateway", [str(APP_PYTHON), "-m", "connectors"], env)
+        self._spawn("dispatcher", [str(APP_PYTHON), "-m", "connectors.dispatcher"], env)
 
     def rasa_command(self, endpoints: Path) -> list[str]:
         return [

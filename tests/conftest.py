@@ -7,6 +7,8 @@ they never disappear silently.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -27,21 +29,32 @@ def service_unavailable(name: str, exc: Exception) -> None:
     pytest.skip(f"{message}; run .ci/run or set WUYE_REQUIRE_SERVICES=1 to make this a failure")
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+POSTGRES_ADMIN = os.environ.get("WUYE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextlib.contextmanager
+def new_postgres_database(prefix: str = "wuye_test"):
+    """An empty PostgreSQL database (its URL), dropped afterwards."""
     import psycopg
 
-    admin = os.environ.get("WUYE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"wuye_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error as exc:
         service_unavailable("PostgreSQL", exc)
-    yield admin.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    with new_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -165,3 +178,58 @@ async def public_client(aiohttp_client, backend, unused_tcp_port_factory):
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def deliver(backend) -> int:
+    """Run one dispatcher sweep, as the dispatcher process would: the outbox goes out through
+    the installed channels (the web chat's mailbox, the log for staff). Returns how many went."""
+    from backend_bridge.service_layer.delivery import Dispatcher
+    from connectors.channel import deliveries
+
+    return await Dispatcher(backend.new_uow, deliveries(backend), backend.clock).poll_once()
+
+
+class RasaStandIn:
+    """Answers "收到：<text>" after a delay; 500 for texts containing 'boom'; down when told."""
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+        self.down = False
+        self.seen: list[tuple[str, str]] = []
+
+    async def webhook(self, request):
+        from aiohttp import web
+
+        body = await request.json()
+        if self.down:
+            raise web.HTTPServiceUnavailable()
+        self.seen.append((body["sender"], body["message"]))
+        await asyncio.sleep(self.delay)
+        if "boom" in body["message"]:
+            raise web.HTTPInternalServerError()
+        return web.json_response([{"recipient_id": body["sender"], "text": f"收到：{body['message']}"}])
+
+
+@pytest.fixture
+async def rasa(aiohttp_server):
+    """A stand-in for Rasa's REST channel on 127.0.0.1 (the stack tests use the real Rasa)."""
+    from aiohttp import web
+
+    stand_in = RasaStandIn()
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", stand_in.webhook)
+    server = await aiohttp_server(app)
+    stand_in.url = str(server.make_url(""))
+    return stand_in
+
+
+@pytest.fixture
+async def gateway(backend, rasa):
+    """The gateway core talking to the stand-in over real HTTP."""
+    import aiohttp
+
+    from connectors.gateway import Gateway
+    from connectors.rasa import RasaClient
+
+    async with aiohttp.ClientSession() as http:
+        yield Gateway(backend, RasaClient(rasa.url, "token", http, timeout=5))

@@ -1,59 +1,21 @@
 """The gateway's guarantees under concurrency and failure: one message per owner at a time,
 retries answered once, nothing dropped, one bad message never blocks the rest.
 
-A loopback server speaking Rasa's REST channel stands in for Rasa here, so that Rasa can be
-made to fail on one particular message; the stack tests use the real Rasa.
+A loopback server speaking Rasa's REST channel (tests/conftest.py: RasaStandIn) stands in for
+Rasa here, so that Rasa can be made to fail on one particular message; the stack tests use the
+real Rasa.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-import aiohttp
-import pytest
-from aiohttp import web
-
 from backend_bridge.domain import commands
 from backend_bridge.domain.model import MAX_ANSWER_ATTEMPTS
 from backend_bridge.service_layer import views
 from connectors.channel import Inbound
-from connectors.gateway import BUSY_REPLY, Gateway
-from connectors.rasa import RasaClient
-
-
-class RasaStandIn:
-    """Answers "收到：<text>" after a delay; 500 for texts containing 'boom'; down when told."""
-
-    def __init__(self) -> None:
-        self.delay = 0.0
-        self.down = False
-        self.seen: list[tuple[str, str]] = []
-
-    async def webhook(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        if self.down:
-            raise web.HTTPServiceUnavailable()
-        self.seen.append((body["sender"], body["message"]))
-        await asyncio.sleep(self.delay)
-        if "boom" in body["message"]:
-            raise web.HTTPInternalServerError()
-        return web.json_response([{"recipient_id": body["sender"], "text": f"收到：{body['message']}"}])
-
-
-@pytest.fixture
-async def rasa(aiohttp_server):
-    stand_in = RasaStandIn()
-    app = web.Application()
-    app.router.add_post("/webhooks/rest/webhook", stand_in.webhook)
-    server = await aiohttp_server(app)
-    stand_in.url = str(server.make_url(""))
-    return stand_in
-
-
-@pytest.fixture
-async def gateway(backend, rasa):
-    async with aiohttp.ClientSession() as http:
-        yield Gateway(backend, RasaClient(rasa.url, "token", http, timeout=5))
+from connectors.gateway import BUSY_REPLY
+from tests.conftest import deliver
 
 
 def message(text: str, message_id: str | None = None, user: str = "owner1") -> Inbound:
@@ -91,7 +53,8 @@ async def test_missed_messages_are_answered_in_order_through_the_outbox(gateway,
     rasa.down = False
     assert await gateway.handle(message("第三条")) == ["收到：第三条"]
     assert [t for _, t in rasa.seen] == ["第一条", "第二条", "第三条"]
-    late = await views.updates_for(backend.new_uow(), "webchat:owner1", 0, backend.clock())
+    await deliver(backend)
+    late = await views.updates_for(backend.new_uow(), "webchat:owner1", 0)
     assert [u["text"] for u in late] == ["收到：第一条", "收到：第二条"]
 
 
@@ -101,7 +64,8 @@ async def test_one_message_rasa_fails_on_does_not_block_the_others(gateway, rasa
     await gateway.handle(message("你好", user="b"))
     rasa.down = False
     await gateway.answer_backlog()
-    answered = await views.updates_for(backend.new_uow(), "webchat:b", 0, backend.clock())
+    await deliver(backend)
+    answered = await views.updates_for(backend.new_uow(), "webchat:b", 0)
     assert [u["text"] for u in answered] == ["收到：你好"]
     assert [m["text"] for m in await views.unanswered(backend.new_uow())] == ["boom 1"]  # kept, retried later
 

@@ -4,7 +4,7 @@ Rasa is deliberately unreachable here (nothing listens on its port), so these te
 protect what the gateway does on its own: refuse malformed requests with a JSON 4xx,
 answer empty, over-long and odd messages politely, write every real message down
 before anything else (nothing is lost while Rasa is down; a retried message is kept
-once), answer in the owner's script, and serve the updates outbox with a cursor.
+once), answer in the owner's script, and serve the mailbox the dispatcher delivers to, with a cursor.
 The full stack with a real Rasa is tested elsewhere.
 """
 
@@ -14,8 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from backend_bridge.domain import commands, model
+from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.service_layer import views
 from connectors.gateway import BUSY_REPLY, EMPTY_REPLY, TOO_LONG_REPLY
+from tests.conftest import deliver
 
 USER = "a1B2c3D4e5F6a7B8c9D0e1F2a3B4c5D6"  # what the page makes: a random 128-bit id
 SENDER = f"webchat:{USER}"
@@ -291,6 +293,8 @@ async def staff_says(backend, text: str, sender: str = SENDER) -> None:
 
 
 async def get_updates(client, user: str = USER, **params: str):
+    """The page's poll, after a dispatcher sweep delivered what was queued."""
+    await deliver(client.app[BACKEND])
     resp = await client.get(f"/api/chat/{user}/updates", params=params)
     assert resp.status == 200, await resp.text()
     return await resp.json()

@@ -15,12 +15,17 @@ from pathlib import Path
 
 import yaml
 
-from backend_bridge.domain.model import ServiceLevel
+from backend_bridge.domain.model import Priority, ServiceLevel, TicketKind
 
 log = logging.getLogger(__name__)
 
 FEE_TOPICS = ("overview", "how_to_pay", "invoice", "late_fee", "standard", "public_income")
-SERVICE_LEVELS = ("repair", "urgent", "complaint")
+# Deadlines per kind and priority tier; a complaint has no emergency tier of its own.
+TIERS = {
+    "repair": ("emergency", "urgent", "normal", "low"),
+    "complaint": ("urgent", "normal", "low"),
+}
+PROMISES = ("repair", "emergency", "complaint")
 
 
 class ContentError(ValueError):
@@ -34,9 +39,11 @@ class CommunityContent:
     duty_hotline: str
     office_hours: str
     fees: dict[str, str]
-    service_levels: dict[str, ServiceLevel]
+    service_levels: dict[str, dict[str, ServiceLevel]]
     promises: dict[str, str]
     emergency_advice: dict[str, str]
+    warn_before_minutes: int = 30  # warn the accountable person this long before a deadline
+    follow_up_close_hours: int = 72  # an unanswered rating question closes the ticket after this
 
     def fee_answer(self, topic: str) -> str:
         return self.fees.get(topic) or self.fees["overview"]
@@ -44,10 +51,15 @@ class CommunityContent:
     def advice(self, hazard: str) -> str:
         return self.emergency_advice.get(hazard) or self.emergency_advice["default"]
 
-    def promise(self, level_name: str) -> str:
+    def level(self, kind: TicketKind | str, priority: Priority | str) -> ServiceLevel:
+        kind, priority = TicketKind(kind).value, Priority(priority).value
+        return self.service_levels[kind].get(priority) or self.service_levels["repair"][priority]
+
+    def promise(self, kind: TicketKind | str, priority: Priority | str) -> str:
         """The published promise for a ticket, e.g. 维修人员会在30分钟内联系您，24小时内处理好。"""
-        level = self.service_levels[level_name]
-        return self.promises[level_name].format(
+        level = self.level(kind, priority)
+        name = "emergency" if Priority(priority) is Priority.EMERGENCY else TicketKind(kind).value
+        return self.promises[name].format(
             respond=_duration(level.respond_minutes), resolve=_duration(level.resolve_hours * 60)
         )
 
@@ -74,19 +86,28 @@ def parse_content(raw: object) -> CommunityContent:
 
     community = section("community", ("name", "service_hotline", "duty_hotline", "office_hours"))
     fees = section("fees", FEE_TOPICS)
-    levels = section("service_levels", SERVICE_LEVELS)
-    promises = section("promises", SERVICE_LEVELS)
+    levels = section("service_levels", tuple(TIERS))
+    promises = section("promises", PROMISES)
     advice = section("emergency_advice", ("default",))
+    sla = raw.get("sla") or {}
+    service_levels: dict[str, dict[str, ServiceLevel]] = {}
     try:
-        service_levels = {
-            name: ServiceLevel(int(levels[name]["respond_minutes"]), int(levels[name]["resolve_hours"]))
-            for name in SERVICE_LEVELS
-        }
-    except (KeyError, TypeError, ValueError, OverflowError) as exc:
-        raise ContentError(f"service_levels: {exc}") from exc
-    for name, level in service_levels.items():
-        if level.respond_minutes <= 0 or level.resolve_hours <= 0:
-            raise ContentError(f"service_levels.{name} must be positive")
+        for kind, tiers in TIERS.items():
+            service_levels[kind] = {}
+            for tier in tiers:
+                entry = levels[kind][tier]
+                level = ServiceLevel(int(entry["respond_minutes"]), int(entry["resolve_hours"]))
+                if level.respond_minutes <= 0 or level.resolve_hours <= 0:
+                    raise ContentError(f"service_levels.{kind}.{tier} must be positive")
+                service_levels[kind][tier] = level
+        warn_before = int(sla.get("warn_before_minutes", 30))
+        close_after = int(sla.get("follow_up_close_hours", 72))
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
+        if isinstance(exc, ContentError):
+            raise
+        raise ContentError(f"service_levels/sla: missing or not a number: {exc}") from exc
+    if warn_before < 0 or close_after <= 0:
+        raise ContentError("sla values must be positive")
     texts = (
         {f"fees.{k}": v for k, v in fees.items()}
         | {f"promises.{k}": v for k, v in promises.items()}
@@ -98,7 +119,7 @@ def parse_content(raw: object) -> CommunityContent:
     for key, value in community.items():  # a hotline may be written as a bare number
         if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
             raise ContentError(f"'community.{key}' must be non-empty text")
-    for name in SERVICE_LEVELS:  # a placeholder typo must fail here, not in front of an owner
+    for name in PROMISES:  # a placeholder typo must fail here, not in front of an owner
         try:
             promises[name].format(respond="", resolve="")
         except (KeyError, IndexError, ValueError) as exc:
@@ -114,6 +135,8 @@ def parse_content(raw: object) -> CommunityContent:
         service_levels=service_levels,
         promises={k: v.strip() for k, v in promises.items()},
         emergency_advice={k: str(v).strip() for k, v in advice.items()},
+        warn_before_minutes=warn_before,
+        follow_up_close_hours=close_after,
     )
 
 

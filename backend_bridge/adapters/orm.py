@@ -16,6 +16,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -93,7 +94,7 @@ tickets = Table(
     Column("kind", _enum(model.TicketKind), nullable=False),
     Column("priority", _enum(model.Priority), nullable=False),
     Column("status", _enum(model.TicketStatus), nullable=False, index=True),
-    Column("category", String(32), nullable=False),
+    Column("category", String(32), nullable=False, index=True),
     Column("building", String(16)),
     Column("unit", String(8)),
     Column("room", String(8)),
@@ -102,20 +103,33 @@ tickets = Table(
     Column("hazard", String(32)),
     Column("sender", String(160), nullable=False, index=True),
     Column("anonymous", Boolean, nullable=False, default=False),
+    Column("intake", _enum(model.Intake), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("assignee", String(64), index=True),
     Column("created_at", UTCDateTime, nullable=False, index=True),
     Column("updated_at", UTCDateTime),
     Column("respond_by", UTCDateTime, nullable=False),
     Column("resolve_by", UTCDateTime, nullable=False),
+    Column("responded_at", UTCDateTime),
+    Column("resolved_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+    Column("survey_sent_at", UTCDateTime),
+    Column("rating", Integer),
+    Column("merged_into", ForeignKey("tickets.id"), index=True),
+    Column("external_id", String(64), unique=True),
 )  # fmt: skip
 
-ticket_changes = Table(
-    "ticket_changes", metadata,
+# Append-only: rows are inserted, never updated or deleted (the ticket's history).
+ticket_events = Table(
+    "ticket_events", metadata,
     Column("id", Integer, primary_key=True),
     Column("ticket_id", ForeignKey("tickets.id"), nullable=False, index=True),
     Column("at", UTCDateTime, nullable=False),
-    Column("status", _enum(model.TicketStatus), nullable=False),
+    Column("type", _enum(model.EventType), nullable=False),
     Column("actor", String(64), nullable=False),
+    Column("status", _enum(model.TicketStatus)),
     Column("note", Text, nullable=False, default=""),
+    Column("data", JSON, nullable=False, default=dict),
 )  # fmt: skip
 
 bindings = Table(
@@ -148,6 +162,8 @@ visitor_passes = Table(
     Column("issued_to", String(160), nullable=False),
     Column("issued_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    Column("used_at", UTCDateTime),
+    Column("used_by", String(64)),
 )  # fmt: skip
 
 conversations = Table(
@@ -159,6 +175,16 @@ conversations = Table(
     Column("handoff_reason", String(64)),
     Column("handed_off_at", UTCDateTime),
     Column("last_inbound_at", UTCDateTime),
+)  # fmt: skip
+
+handoffs = Table(
+    "handoffs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender", ForeignKey("conversations.sender"), nullable=False, index=True),
+    Column("reason", String(64), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Column("ended_by", String(64)),
 )  # fmt: skip
 
 inbound_messages = Table(
@@ -174,14 +200,64 @@ inbound_messages = Table(
     UniqueConstraint("sender", "client_message_id", name="uq_inbound_client_id"),
 )  # fmt: skip
 
-outbox = Table(
-    "outbox", metadata,
+notifications = Table(
+    "notifications", metadata,
     Column("id", Integer, primary_key=True),
-    Column("sender", String(160), nullable=False, index=True),
-    Column("text", Text, nullable=False),
+    Column("recipient", String(160), nullable=False),
+    Column("key", String(64), nullable=False, unique=True),
     Column("kind", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("ticket_id", ForeignKey("tickets.id")),
+    Column("status", _enum(model.NotificationStatus), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime),
+    Index("ix_notifications_due", "status", "next_attempt_at"),
+    Index("ix_notifications_recipient", "recipient", "status", "id"),
+)  # fmt: skip
+
+# What pull channels (the web chat) show: a notification lands here once, whatever retries.
+mailbox = Table(
+    "mailbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("recipient", String(160), nullable=False),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_mailbox_recipient", "recipient", "id"),
+)  # fmt: skip
+
+# Who may deliver to a recipient (or run a singleton job) right now: one dispatcher at a time,
+# so each owner's notifications go out in order; a crashed holder's lease simply runs out.
+leases = Table(
+    "leases", metadata,
+    Column("name", String(170), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("until", UTCDateTime, nullable=False),
+)  # fmt: skip
+
+staff = Table(
+    "staff", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("name", String(64), nullable=False),
+    Column("role", _enum(model.Role), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)  # fmt: skip
+
+# Webhook deliveries from an external property system already applied: a redelivery changes nothing.
+external_events = Table(
+    "external_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("system", String(32), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("system", "event_id", name="uq_external_event"),
 )  # fmt: skip
 
 mapper_registry = registry(metadata=metadata)
@@ -209,7 +285,7 @@ def start_mappers() -> None:
             "bills": relationship(model.Bill, lazy="selectin", cascade="all, delete-orphan"),
         },
     )
-    m(model.TicketChange, ticket_changes)
+    m(model.TicketEvent, ticket_events)
     m(
         model.Ticket,
         tickets,
@@ -218,15 +294,25 @@ def start_mappers() -> None:
                 model.Location, tickets.c.building, tickets.c.unit, tickets.c.room, tickets.c.public_area
             ),
             "history": relationship(
-                model.TicketChange, lazy="selectin", cascade="all, delete-orphan", order_by=ticket_changes.c.id
+                model.TicketEvent, lazy="selectin", cascade="all, delete-orphan", order_by=ticket_events.c.id
             ),
         },
     )
     m(model.Binding, bindings)
     m(model.BindingAttempt, binding_attempts)
     m(model.VisitorPass, visitor_passes)
-    m(model.Conversation, conversations)
+    m(model.Handoff, handoffs)
+    m(
+        model.Conversation,
+        conversations,
+        properties={
+            "handoffs": relationship(
+                model.Handoff, lazy="selectin", cascade="all, delete-orphan", order_by=handoffs.c.id
+            )
+        },
+    )
     m(model.InboundMessage, inbound_messages)
-    m(model.OutboundMessage, outbox)
+    m(model.Notification, notifications)
+    m(model.StaffMember, staff)
     event.listen(model.Ticket, "load", _with_event_list)
     event.listen(model.Conversation, "load", _with_event_list)

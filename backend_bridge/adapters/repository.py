@@ -6,9 +6,10 @@ collect their domain events after a commit.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,6 +47,35 @@ class TicketRepository(_Tracking):
             return None
         return ticket
 
+    async def by_external_id(self, external_id: str) -> model.Ticket | None:
+        stmt = select(model.Ticket).where(model.Ticket.external_id == external_id)
+        return self._track((await self.session.scalars(stmt)).first())
+
+    async def merged_into(self, ticket_id: int) -> list[model.Ticket]:
+        stmt = select(model.Ticket).where(model.Ticket.merged_into == ticket_id).order_by(model.Ticket.id)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def open_or_resolved(self, limit: int = 5000) -> list[model.Ticket]:
+        """What the scheduler looks at: tickets with a deadline running or a follow-up pending."""
+        statuses = [*model.OPEN_STATUSES, model.TicketStatus.RESOLVED]
+        stmt = select(model.Ticket).where(model.Ticket.status.in_(statuses)).order_by(model.Ticket.id).limit(limit)
+        return [self._track(t) for t in (await self.session.scalars(stmt)).all()]
+
+    async def awaiting_rating(self, sender: str) -> model.Ticket | None:
+        """The sender's most recently resolved ticket, which a rating now refers to."""
+        stmt = (
+            select(model.Ticket)
+            .where(model.Ticket.sender == sender, model.Ticket.status == model.TicketStatus.RESOLVED)
+            .order_by(model.Ticket.resolved_at.desc(), model.Ticket.id.desc())
+        )
+        return self._track((await self.session.scalars(stmt)).first())
+
+    async def unsynced(self, limit: int = 100, *, open_only: bool = False) -> list[model.Ticket]:
+        stmt = select(model.Ticket).where(model.Ticket.external_id.is_(None))
+        if open_only:  # finished tickets are not new work for the external system
+            stmt = stmt.where(model.Ticket.status.in_(model.OPEN_STATUSES))
+        return list((await self.session.scalars(stmt.order_by(model.Ticket.id).limit(limit))).all())
+
 
 class RoomRepository(_Tracking):
     async def find(self, building: str, unit: str, room: str) -> model.Room | None:
@@ -56,6 +86,22 @@ class RoomRepository(_Tracking):
 
     async def get(self, room_id: int) -> model.Room | None:
         return await self.session.get(model.Room, room_id)
+
+    async def find_many(self, addresses: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], model.Room]:
+        """The rooms at ``addresses`` that exist, by address: one query for a whole import, not one per flat.
+
+        Filters on each part's distinct values (a few buildings, units and room numbers,
+        so the IN lists stay short) and keeps the exact addresses asked for.
+        """
+        wanted = set(addresses)
+        if not wanted:
+            return {}
+        buildings, units, numbers = (sorted({address[i] for address in wanted}) for i in range(3))
+        stmt = select(model.Room).where(
+            model.Room.building.in_(buildings), model.Room.unit.in_(units), model.Room.room.in_(numbers)
+        )
+        found = {(r.building, r.unit, r.room): r for r in (await self.session.scalars(stmt)).all()}
+        return {address: room for address, room in found.items() if address in wanted}
 
     async def add(self, room: model.Room) -> None:
         self.session.add(room)
@@ -98,7 +144,7 @@ class PassRepository(_Tracking):
             .order_by(model.VisitorPass.valid_until.desc())
         )
         passes = list((await self.session.scalars(stmt)).all())
-        live = [p for p in passes if p.valid_until >= now and p.revoked_at is None]
+        live = [p for p in passes if p.valid_until >= now and p.revoked_at is None and p.used_at is None]
         return (live or passes or [None])[0]
 
 
@@ -110,7 +156,7 @@ class ConversationRepository(_Tracking):
         """The conversation, created if new; two first messages at once create it once."""
         conversation = await self.get(sender)
         if conversation is None:
-            insert = postgresql.insert if self.session.bind.dialect.name == "postgresql" else sqlite.insert
+            insert = _insert(self.session)
             row = {"sender": sender, "channel": sender.split(":", 1)[0], "state": model.ConversationState.BOT}
             await self.session.execute(insert(orm.conversations).values(**row).on_conflict_do_nothing())
             conversation = await self.get(sender)
@@ -118,7 +164,7 @@ class ConversationRepository(_Tracking):
 
 
 class MessageRepository(_Tracking):
-    """The inbound log and the outbound outbox."""
+    """The inbound log: every owner message, and what the assistant answered."""
 
     async def add_inbound(self, message: model.InboundMessage) -> None:
         self.session.add(message)
@@ -144,5 +190,132 @@ class MessageRepository(_Tracking):
             stmt = stmt.where(model.InboundMessage.sender == sender)
         return list((await self.session.scalars(stmt.order_by(model.InboundMessage.id).limit(limit))).all())
 
-    async def queue(self, message: model.OutboundMessage) -> None:
-        self.session.add(message)
+
+class NotificationRepository(_Tracking):
+    """The outbox, the pull channels' mailbox, and delivery leases."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.recipients: set[str] = set()  # who got something new in this unit of work
+
+    async def add(self, notification: model.Notification) -> None:
+        notification.next_attempt_at = notification.next_attempt_at or notification.created_at
+        self.session.add(notification)
+        self.recipients.add(notification.recipient)
+
+    async def get(self, notification_id: int) -> model.Notification | None:
+        return await self.session.get(model.Notification, notification_id)
+
+    async def due_recipients(self, now: datetime, limit: int = 100) -> list[str]:
+        """Recipients whose oldest pending notification may be tried now."""
+        stmt = (
+            select(model.Notification.recipient)
+            .where(
+                model.Notification.status == model.NotificationStatus.PENDING,
+                model.Notification.next_attempt_at <= now,
+            )
+            .group_by(model.Notification.recipient)
+            .order_by(func.min(model.Notification.id))
+            .limit(limit)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def head(self, recipient: str) -> model.Notification | None:
+        """The recipient's oldest pending notification: nothing newer goes out before it."""
+        stmt = (
+            select(model.Notification)
+            .where(
+                model.Notification.recipient == recipient,
+                model.Notification.status == model.NotificationStatus.PENDING,
+            )
+            .order_by(model.Notification.id)
+            .limit(1)
+        )
+        return (await self.session.scalars(stmt)).first()
+
+    async def dead(self, limit: int = 200) -> list[model.Notification]:
+        stmt = (
+            select(model.Notification)
+            .where(model.Notification.status == model.NotificationStatus.DEAD)
+            .order_by(model.Notification.id)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def put_in_mailbox(self, notification: model.Notification, now: datetime) -> bool:
+        """Make a notification visible to a pull channel; False when its key was already there."""
+        row = {
+            "recipient": notification.recipient, "key": notification.key, "kind": notification.kind,
+            "text": notification.text, "created_at": now,
+        }  # fmt: skip
+        stmt = _insert(self.session)(orm.mailbox).values(**row).on_conflict_do_nothing().returning(orm.mailbox.c.id)
+        return (await self.session.execute(stmt)).first() is not None  # rowcount is -1 on async PostgreSQL
+
+    async def mailbox(self, recipient: str, after: int, limit: int = 100) -> list[dict]:
+        stmt = (
+            select(orm.mailbox)
+            .where(orm.mailbox.c.recipient == recipient, orm.mailbox.c.id > after)
+            .order_by(orm.mailbox.c.id)
+            .limit(limit)
+        )
+        return [dict(row._mapping) for row in await self.session.execute(stmt)]
+
+    async def take_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Hold ``name`` until now + ttl unless someone else holds it unexpired (commit to publish)."""
+        leases = orm.leases
+        stmt = (
+            _insert(self.session)(leases)
+            .values(name=name, holder=holder, until=now + ttl)
+            .on_conflict_do_update(
+                index_elements=[leases.c.name],
+                set_={"holder": holder, "until": now + ttl},
+                where=(leases.c.until < now) | (leases.c.holder == holder),
+            )
+        )
+        await self.session.execute(stmt)
+        held_by = await self.session.scalar(select(leases.c.holder).where(leases.c.name == name))
+        return held_by == holder
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        await self.session.execute(delete(orm.leases).where(orm.leases.c.name == name, orm.leases.c.holder == holder))
+
+
+class StaffRepository(_Tracking):
+    async def by_token_hash(self, token_hash: str) -> model.StaffMember | None:
+        stmt = select(model.StaffMember).where(model.StaffMember.token_hash == token_hash)
+        return (await self.session.scalars(stmt)).first()
+
+    async def by_username(self, username: str) -> model.StaffMember | None:
+        stmt = select(model.StaffMember).where(model.StaffMember.username == username)
+        return (await self.session.scalars(stmt)).first()
+
+    async def with_role(self, role: model.Role) -> list[model.StaffMember]:
+        stmt = select(model.StaffMember).where(model.StaffMember.role == role, model.StaffMember.active.is_(True))
+        return list((await self.session.scalars(stmt.order_by(model.StaffMember.id))).all())
+
+    async def all(self) -> list[model.StaffMember]:
+        return list((await self.session.scalars(select(model.StaffMember).order_by(model.StaffMember.id))).all())
+
+    async def add(self, member: model.StaffMember) -> None:
+        self.session.add(member)
+        await self.session.flush()
+
+
+class ExternalEventRepository(_Tracking):
+    """Webhook event ids already applied, per external system."""
+
+    async def record(self, system: str, event_id: str, now: datetime) -> bool:
+        """Remember the event; False when it was already there (a redelivery).
+
+        An insert rather than a lookup: a concurrent delivery of the same event waits on the
+        unique key and then finds it taken, so it can never be applied twice.
+        """
+        row = {"system": system, "event_id": event_id, "received_at": now}
+        insert = _insert(self.session)(orm.external_events).values(**row).on_conflict_do_nothing()
+        # RETURNING, not rowcount: psycopg's async cursor reports -1 for this statement.
+        return await self.session.scalar(insert.returning(orm.external_events.c.id)) is not None
+
+
+def _insert(session: AsyncSession):
+    """The dialect's INSERT, for ON CONFLICT (SQLite and PostgreSQL spell it the same)."""
+    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert

@@ -34,11 +34,90 @@ class ReportEmergency(Command):
 
 
 @dataclass(frozen=True)
+class OpenTicketForOwner(Command):
+    """Staff open a ticket on an owner's behalf (walk-in, hotline)."""
+
+    actor: str
+    kind: str
+    description: str
+    intake: str  # staff / phone
+    priority: str | None = None
+    building: str | None = None
+    unit: str | None = None
+    room: str | None = None
+    public_area: str | None = None
+    contact: str | None = None  # the owner's conversation id when known, for status updates
+
+
+@dataclass(frozen=True)
 class ChangeTicketStatus(Command):
     number: str
     status: str
     actor: str
     note: str = ""
+
+
+@dataclass(frozen=True)
+class AssignTicket(Command):
+    number: str
+    assignee: str
+    actor: str
+    expected_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CommentOnTicket(Command):
+    number: str
+    note: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class MergeTickets(Command):
+    duplicate: str
+    primary: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class ChaseTicket(Command):
+    """催单 from the owner's chat: only the sender's own ticket."""
+
+    sender: str
+    number: str
+
+
+@dataclass(frozen=True)
+class RateTicket(Command):
+    sender: str
+    score: int
+    comment: str = ""
+    number: str | None = None  # None: the sender's most recently resolved ticket
+
+
+@dataclass(frozen=True)
+class CheckDeadlines(Command):
+    """The scheduler's tick: SLA warnings and escalations, unanswered follow-ups closed."""
+
+
+@dataclass(frozen=True)
+class UsePass(Command):
+    code: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class RetryNotification(Command):
+    notification_id: int
+    actor: str
+
+
+@dataclass(frozen=True)
+class AddStaff(Command):
+    username: str
+    name: str
+    role: str
+    actor: str
 
 
 @dataclass(frozen=True)

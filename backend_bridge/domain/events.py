@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 class Event:
@@ -26,6 +27,34 @@ class TicketStatusChanged(Event):
     previous: str
     status: str
     note: str = ""
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class TicketAssigned(Event):
+    ticket_id: int
+    number: str
+    sender: str
+    assignee: str
+    previous_status: str
+    expected_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TicketChased(Event):
+    ticket_id: int
+    number: str
+    assignee: str | None
+    times: int
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class PoorRating(Event):
+    ticket_id: int
+    number: str
+    score: int
+    comment: str = ""
 
 
 @dataclass(frozen=True)

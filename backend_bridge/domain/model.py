@@ -8,6 +8,7 @@ Aggregates record domain events in ``events``; the unit of work hands them to th
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -21,36 +22,57 @@ class TicketKind(str, Enum):
 
 
 class Priority(str, Enum):
-    URGENT = "urgent"  # 急修: on site within minutes, staff paged
+    """分级处理: the tier decides who is paged and the deadlines (content/community.yml)."""
+
+    EMERGENCY = "emergency"  # 急修: gas, fire, people trapped, flooding; on site within minutes
+    URGENT = "urgent"  # today: no water, a lift out of service
     NORMAL = "normal"
+    LOW = "low"  # suggestions, cosmetic defects
+
+
+class Intake(str, Enum):
+    """How the request reached us (HC小区 records the same)."""
+
+    ASSISTANT = "assistant"  # the owner, through the chat assistant
+    STAFF = "staff"  # staff on the owner's behalf (walk-in, WeChat group)
+    PHONE = "phone"  # the hotline
 
 
 class TicketStatus(str, Enum):
     NEW = "new"
-    ACCEPTED = "accepted"
+    ASSIGNED = "assigned"
     IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
+    ON_HOLD = "on_hold"  # waiting for parts, for the owner to be home, for a contractor
+    RESOLVED = "resolved"  # done; the owner is asked for a rating (回访)
+    REOPENED = "reopened"  # the owner was not satisfied
     CLOSED = "closed"
     CANCELLED = "cancelled"
 
 
 STATUS_LABELS = {
     TicketStatus.NEW: "已受理，等待派单",
-    TicketStatus.ACCEPTED: "已派单，师傅已接单",
+    TicketStatus.ASSIGNED: "已派单",
     TicketStatus.IN_PROGRESS: "处理中",
+    TicketStatus.ON_HOLD: "暂停处理",
     TicketStatus.RESOLVED: "已处理完，待您评价",
+    TicketStatus.REOPENED: "已重新打开，正在重新安排",
     TicketStatus.CLOSED: "已办结",
     TicketStatus.CANCELLED: "已取消",
 }
-OPEN_STATUSES = frozenset({TicketStatus.NEW, TicketStatus.ACCEPTED, TicketStatus.IN_PROGRESS})
-# HC小区's flow, simplified: 受理 → 派单/接单 → 处理 → 待评价 → 办结; a dissatisfied owner reopens.
+OPEN_STATUSES = frozenset(
+    {TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.ON_HOLD, TicketStatus.REOPENED}
+)
+# HC小区's flow: 受理 → 派单 → 处理 (暂停) → 待评价 (回访) → 办结; a dissatisfied owner reopens.
+# ASSIGNED is entered only through Ticket.assign, which names the one accountable person (首问负责制).
 TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
-    TicketStatus.NEW: frozenset(
-        {TicketStatus.ACCEPTED, TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED, TicketStatus.CANCELLED}
+    TicketStatus.NEW: frozenset({TicketStatus.ASSIGNED, TicketStatus.CANCELLED}),
+    TicketStatus.ASSIGNED: frozenset(
+        {TicketStatus.IN_PROGRESS, TicketStatus.ON_HOLD, TicketStatus.RESOLVED, TicketStatus.CANCELLED}
     ),
-    TicketStatus.ACCEPTED: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED, TicketStatus.CANCELLED}),
-    TicketStatus.IN_PROGRESS: frozenset({TicketStatus.RESOLVED, TicketStatus.CANCELLED}),
-    TicketStatus.RESOLVED: frozenset({TicketStatus.CLOSED, TicketStatus.IN_PROGRESS}),
+    TicketStatus.IN_PROGRESS: frozenset({TicketStatus.ON_HOLD, TicketStatus.RESOLVED, TicketStatus.CANCELLED}),
+    TicketStatus.ON_HOLD: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.CANCELLED}),
+    TicketStatus.RESOLVED: frozenset({TicketStatus.CLOSED, TicketStatus.REOPENED}),
+    TicketStatus.REOPENED: frozenset({TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.CANCELLED}),
     TicketStatus.CLOSED: frozenset(),
     TicketStatus.CANCELLED: frozenset(),
 }  # fmt: skip
@@ -102,18 +124,41 @@ class Location:
 
 @dataclass(frozen=True)
 class ServiceLevel:
-    """Published promise for one kind of ticket (minutes to respond, hours to resolve)."""
+    """Published promise for one priority tier (minutes to respond, hours to resolve)."""
 
     respond_minutes: int
     resolve_hours: int
 
 
+class EventType(str, Enum):
+    OPENED = "opened"
+    ASSIGNED = "assigned"
+    STATUS = "status"
+    NOTE = "note"  # internal comment; the owner does not see it
+    CHASE = "chase"  # 催单: the owner asked us to hurry
+    RATING = "rating"
+    MERGED = "merged"
+    SLA_WARNING = "sla_warning"
+    SLA_ESCALATION = "sla_escalation"
+    SYNCED = "synced"  # created in the external property system
+
+
 @dataclass
-class TicketChange:
+class TicketEvent:
+    """One line of a ticket's append-only history: what happened, who did it, when."""
+
     at: datetime
-    status: TicketStatus
+    type: EventType
     actor: str
+    status: TicketStatus | None = None  # the status after the event, when it changed
     note: str = ""
+    data: dict = field(default_factory=dict)
+    id: int | None = None
+
+
+MAX_EXTERNAL_ID = 64  # tickets.external_id's width
+GOOD_RATING = 4  # 4-5 count as satisfied in the statistics (the seeds' target: >= 90%)
+POOR_RATING = 2  # 1-2 reopen the ticket and alert a supervisor
 
 
 @dataclass(eq=False)
@@ -126,13 +171,23 @@ class Ticket:
     created_at: datetime
     respond_by: datetime
     resolve_by: datetime
-    category: str = "其他"
+    category: str = "other"
     hazard: str | None = None
     anonymous: bool = False
+    intake: Intake = Intake.ASSISTANT
+    channel: str = ""
     status: TicketStatus = TicketStatus.NEW
+    assignee: str | None = None  # the one accountable staff member (username)
     updated_at: datetime | None = None
+    responded_at: datetime | None = None  # first assigned: the response deadline is met
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    survey_sent_at: datetime | None = None
+    rating: int | None = None
+    merged_into: int | None = None
+    external_id: str | None = None
     id: int | None = None
-    history: list[TicketChange] = field(default_factory=list)
+    history: list[TicketEvent] = field(default_factory=list)
     events: list[events.Event] = field(default_factory=list, repr=False)
 
     @classmethod
@@ -146,9 +201,11 @@ class Ticket:
         now: datetime,
         level: ServiceLevel,
         priority: Priority = Priority.NORMAL,
-        category: str = "其他",
+        category: str = "other",
         hazard: str | None = None,
         anonymous: bool = False,
+        intake: Intake = Intake.ASSISTANT,
+        actor: str = "owner",
     ) -> Ticket:
         if not description.strip():
             raise DomainError("a ticket needs a description")
@@ -165,8 +222,10 @@ class Ticket:
             category=category,
             hazard=hazard,
             anonymous=anonymous,
+            intake=intake,
+            channel=sender.split(":", 1)[0],
         )
-        ticket.history.append(TicketChange(now, TicketStatus.NEW, "owner"))
+        ticket.history.append(TicketEvent(now, EventType.OPENED, actor, TicketStatus.NEW))
         return ticket
 
     @property
@@ -180,20 +239,158 @@ class Ticket:
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    def move_to(self, status: TicketStatus, *, actor: str, now: datetime, note: str = "") -> None:
-        number = self.number  # an unstored ticket has no number and cannot move: fail before changing it
-        if status not in TRANSITIONS[self.status]:
-            raise InvalidTransition(f"cannot move a {self.status.value} ticket to {status.value}")
-        previous = self.status
-        self.status = status
-        self.updated_at = now
-        self.history.append(TicketChange(now, status, actor, note))
+    def _record(self, now: datetime, type_: EventType, actor: str, note: str = "", **data: object) -> None:
+        if type_ not in _INTERNAL_EVENTS:  # owners see updated_at; a deadline alert is not news to them
+            self.updated_at = now
+        status = self.status if type_ in (EventType.STATUS, EventType.ASSIGNED, EventType.MERGED) else None
+        self.history.append(TicketEvent(now, type_, actor, status, note, {k: v for k, v in data.items() if v}))
+
+    def _changed(self, previous: TicketStatus, actor: str, note: str) -> None:
         self.events.append(
             events.TicketStatusChanged(
-                ticket_id=self.id, number=number, sender=self.sender,
-                previous=previous.value, status=status.value, note=note,
+                ticket_id=self.id, number=self.number, sender=self.sender,
+                previous=previous.value, status=self.status.value, note=note, actor=actor,
             )
         )  # fmt: skip
+
+    def assign(self, assignee: str, *, actor: str, now: datetime, expected_at: datetime | None = None) -> None:
+        """Name the accountable person: dispatches a new or reopened ticket, or hands it over."""
+        assignee = assignee.strip()
+        if not assignee:
+            raise DomainError("an assignment needs a staff member")
+        number = self.number
+        if self.status in (TicketStatus.NEW, TicketStatus.REOPENED):
+            previous_status, self.status = self.status, TicketStatus.ASSIGNED
+        elif self.status in (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.ON_HOLD):
+            previous_status = self.status
+        else:
+            raise InvalidTransition(f"cannot assign a {self.status.value} ticket")
+        previous, self.assignee = self.assignee, assignee
+        self.responded_at = self.responded_at or now
+        self._record(
+            now, EventType.ASSIGNED, actor, assignee=assignee, previous=previous,
+            expected_at=expected_at.isoformat() if expected_at else None,
+        )  # fmt: skip
+        self.events.append(
+            events.TicketAssigned(
+                ticket_id=self.id, number=number, sender=self.sender, assignee=assignee,
+                previous_status=previous_status.value, expected_at=expected_at,
+            )
+        )  # fmt: skip
+
+    def move_to(self, status: TicketStatus, *, actor: str, now: datetime, note: str = "") -> None:
+        _ = self.number  # an unstored ticket has no number and cannot move: fail before changing it
+        if status is TicketStatus.ASSIGNED:
+            raise InvalidTransition("assign the ticket to someone to dispatch it")
+        if status not in TRANSITIONS[self.status]:
+            raise InvalidTransition(f"cannot move a {self.status.value} ticket to {status.value}")
+        if status is TicketStatus.IN_PROGRESS and not self.assignee:
+            raise InvalidTransition("assign the ticket before work starts")
+        previous = self.status
+        self.status = status
+        if status is TicketStatus.RESOLVED:
+            self.resolved_at, self.survey_sent_at, self.rating = now, now, None
+        elif status is TicketStatus.REOPENED:
+            self.resolved_at = self.survey_sent_at = None
+        elif status in (TicketStatus.CLOSED, TicketStatus.CANCELLED):
+            self.closed_at = now
+        self._record(now, EventType.STATUS, actor, note)
+        self._changed(previous, actor, note)
+
+    def comment(self, note: str, *, actor: str, now: datetime) -> None:
+        if not note.strip():
+            raise DomainError("a comment needs text")
+        self._record(now, EventType.NOTE, actor, note.strip())
+
+    def chase(self, *, actor: str, now: datetime) -> int:
+        """催单: recorded, and staff are told; returns how often the owner has chased."""
+        if not self.is_open:
+            raise DomainError(f"a {self.status.value} ticket cannot be chased")
+        self._record(now, EventType.CHASE, actor)
+        times = sum(1 for e in self.history if e.type is EventType.CHASE)
+        self.events.append(
+            events.TicketChased(
+                ticket_id=self.id, number=self.number, assignee=self.assignee, times=times,
+                overdue=now > (self.resolve_by if self.responded_at else self.respond_by),
+            )
+        )  # fmt: skip
+        return times
+
+    def rate(self, score: int, *, actor: str, now: datetime, comment: str = "") -> None:
+        """回访: 4-5 close the ticket; 1-2 reopen it and alert a supervisor; 3 closes it."""
+        if self.status is not TicketStatus.RESOLVED:
+            raise DomainError(f"a {self.status.value} ticket cannot be rated")
+        if not 1 <= score <= 5:
+            raise DomainError("a rating is 1 to 5")
+        self.rating = score
+        self._record(now, EventType.RATING, actor, comment, score=score)
+        if score <= POOR_RATING:
+            self.move_to(TicketStatus.REOPENED, actor=actor, now=now, note=comment)
+            self.events.append(events.PoorRating(ticket_id=self.id, number=self.number, score=score, comment=comment))
+        else:
+            self.move_to(TicketStatus.CLOSED, actor=actor, now=now)
+
+    def merge_into(self, primary: Ticket, *, actor: str, now: datetime) -> None:
+        """A duplicate of ``primary``: cancelled here, handled there, its owner kept informed."""
+        if primary is self or primary.id == self.id:
+            raise DomainError("a ticket cannot be merged into itself")
+        if not self.is_open or not primary.is_open:
+            raise InvalidTransition("only open tickets can be merged")
+        if primary.merged_into is not None:
+            raise InvalidTransition(f"{primary.number} was itself merged")
+        previous = self.status
+        self.status, self.merged_into, self.closed_at = TicketStatus.CANCELLED, primary.id, now
+        note = f"与 {primary.number} 合并处理"
+        self._record(now, EventType.MERGED, actor, note, into=primary.number)
+        primary._record(now, EventType.MERGED, actor, f"合并了 {self.number}", duplicate=self.number)
+        self._changed(previous, actor, note)
+
+    def synced(self, system: str, external_id: str, *, now: datetime) -> None:
+        """Created in the company's property system too: its webhooks name the ticket by ``external_id``.
+
+        Idempotent for the same id (a retried sync); a second, different id is refused, since
+        updates for the first would no longer find the ticket. Not a change staff or the owner
+        made, so ``updated_at`` stays as it was.
+        """
+        external_id = external_id.strip()
+        if not external_id or len(external_id) > MAX_EXTERNAL_ID:
+            raise DomainError(f"an external ticket id is 1 to {MAX_EXTERNAL_ID} characters")
+        if self.external_id == external_id:
+            return
+        if self.external_id is not None:
+            raise DomainError(f"ticket {self.number} is already {self.external_id} in the external system")
+        self.external_id = external_id
+        self.history.append(
+            TicketEvent(now, EventType.SYNCED, "system", data={"system": system, "external_id": external_id})
+        )
+
+    def deadline_alerts(self, now: datetime, warn_before: timedelta) -> list[tuple[str, EventType]]:
+        """Which SLA alerts are due now and not yet given: ("respond"|"resolve", warning|escalation)."""
+        if not self.is_open:
+            return []
+        given = {(e.data.get("deadline"), e.type) for e in self.history if e.type in _SLA_TYPES}
+        due = []
+        for deadline, by, met in (("respond", self.respond_by, self.responded_at), ("resolve", self.resolve_by, None)):
+            if met is not None:
+                continue
+            if now >= by:
+                if (deadline, EventType.SLA_ESCALATION) not in given:
+                    due.append((deadline, EventType.SLA_ESCALATION))
+            elif now >= self._warn_at(by, warn_before) and (deadline, EventType.SLA_WARNING) not in given:
+                due.append((deadline, EventType.SLA_WARNING))
+        return due
+
+    def _warn_at(self, deadline: datetime, warn_before: timedelta) -> datetime:
+        """``warn_before`` ahead of the deadline, but never in the first half of a short window
+        (a 30-minute response time warned 30 minutes ahead would warn at once)."""
+        return max(deadline - warn_before, self.created_at + (deadline - self.created_at) / 2)
+
+    def record_alert(self, deadline: str, type_: EventType, *, now: datetime) -> None:
+        self._record(now, type_, "system", deadline=deadline)
+
+
+_SLA_TYPES = (EventType.SLA_WARNING, EventType.SLA_ESCALATION)
+_INTERNAL_EVENTS = frozenset({*_SLA_TYPES, EventType.SYNCED})
 
 
 def format_number(kind: TicketKind, ticket_id: int) -> str:
@@ -314,6 +511,7 @@ class PassState(str, Enum):
     NOT_YET_VALID = "not_yet_valid"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    USED = "used"  # the visitor came in; a code admits once
 
 
 @dataclass(eq=False)
@@ -327,16 +525,26 @@ class VisitorPass:
     issued_at: datetime
     plate: str | None = None
     revoked_at: datetime | None = None
+    used_at: datetime | None = None
+    used_by: str | None = None  # the guard or gate that let the visitor in
     id: int | None = None
 
     def state(self, now: datetime) -> PassState:
         if self.revoked_at is not None:
             return PassState.REVOKED
+        if self.used_at is not None:
+            return PassState.USED
         if now < self.valid_from:
             return PassState.NOT_YET_VALID
         if now > self.valid_until:
             return PassState.EXPIRED
         return PassState.VALID
+
+    def use(self, *, actor: str, now: datetime) -> None:
+        state = self.state(now)
+        if state is not PassState.VALID:
+            raise DomainError(f"the pass is {state.value}")
+        self.used_at, self.used_by = now, actor
 
 
 PASS_CODE_DIGITS = 6
@@ -368,6 +576,17 @@ class ConversationState(str, Enum):
 
 
 @dataclass(eq=False)
+class Handoff:
+    """One stretch of a conversation with staff: why, since when, and who gave it back."""
+
+    reason: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False)
 class Conversation:
     """One owner's thread on one channel (sender = "<channel>:<user>")."""
 
@@ -378,6 +597,7 @@ class Conversation:
     handoff_reason: str | None = None
     handed_off_at: datetime | None = None
     last_inbound_at: datetime | None = None
+    handoffs: list[Handoff] = field(default_factory=list)
     events: list[events.Event] = field(default_factory=list, repr=False)
 
     def hand_off(self, reason: str, now: datetime) -> None:
@@ -386,27 +606,121 @@ class Conversation:
         self.state = ConversationState.HANDED_OFF
         self.handoff_reason = reason
         self.handed_off_at = now
+        self.handoffs.append(Handoff(reason, now))
         self.events.append(events.ConversationHandedOff(sender=self.sender, reason=reason))
 
-    def hand_back(self, actor: str) -> None:
+    def hand_back(self, actor: str, now: datetime) -> None:
         if self.state is not ConversationState.HANDED_OFF:
             raise DomainError("conversation is not with staff")
         self.state = ConversationState.BOT
         self.handoff_reason = None
         self.handed_off_at = None
+        for handoff in self.handoffs:
+            if handoff.ended_at is None:
+                handoff.ended_at, handoff.ended_by = now, actor
         self.events.append(events.ConversationHandedBack(sender=self.sender, actor=actor))
 
 
-@dataclass(eq=False)
-class OutboundMessage:
-    """A message to push to an owner later (transactional outbox): status updates, staff replies."""
+class NotificationStatus(str, Enum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"  # gave up after MAX_DELIVERY_ATTEMPTS; staff see it and can retry
 
-    sender: str
+
+MAX_DELIVERY_ATTEMPTS = 8
+FIRST_RETRY = timedelta(seconds=2)
+LAST_RETRY = timedelta(minutes=10)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential back-off: 2 s, 4 s, 8 s, … at most 10 minutes."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LAST_RETRY)
+
+
+@dataclass(eq=False)
+class Notification:
+    """A message to deliver later (transactional outbox): written in the same transaction as
+    the change it reports, delivered by a dispatcher through the recipient's channel.
+
+    ``recipient`` is a conversation id ("webchat:…") or a staff member ("staff:<username>").
+    ``key`` travels with every delivery attempt so a channel can drop a repeat.
+    """
+
+    recipient: str
     text: str
     kind: str
     created_at: datetime
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    ticket_id: int | None = None
+    status: NotificationStatus = NotificationStatus.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
     delivered_at: datetime | None = None
     id: int | None = None
+
+    @property
+    def channel(self) -> str:
+        return self.recipient.split(":", 1)[0]
+
+    def delivered(self, now: datetime) -> None:
+        self.status, self.delivered_at, self.last_error = NotificationStatus.DELIVERED, now, None
+
+    def failed(self, error: str, now: datetime, *, permanent: bool = False) -> None:
+        self.attempts += 1
+        self.last_error = error[:500]
+        if permanent or self.attempts >= MAX_DELIVERY_ATTEMPTS:
+            self.status = NotificationStatus.DEAD
+        else:
+            self.next_attempt_at = now + retry_delay(self.attempts)
+
+    def retry(self, now: datetime) -> None:
+        """Staff send a dead letter again (after fixing what made it fail)."""
+        if self.status is not NotificationStatus.DEAD:
+            raise DomainError("only dead notifications can be retried")
+        self.status, self.attempts, self.next_attempt_at = NotificationStatus.PENDING, 0, now
+
+
+class Role(str, Enum):
+    AGENT = "agent"  # 客服/管家: takes requests, dispatches, talks to owners
+    TECHNICIAN = "technician"  # 维修师傅: works the tickets assigned to them
+    SUPERVISOR = "supervisor"  # 主管: escalations, merges, statistics, dead letters
+    ADMIN = "admin"  # imports, staff accounts
+
+
+_EVERYONE = frozenset(Role)
+_DESK = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+_LEADS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "tickets.read": _EVERYONE,
+    "tickets.work": _EVERYONE,  # status and comments; a technician only on their own tickets
+    "tickets.create": _DESK,
+    "tickets.assign": _DESK,
+    "tickets.merge": _LEADS,
+    "passes": _DESK,
+    "conversations": _DESK,
+    "stats": _LEADS,
+    "notifications": _LEADS,
+    "imports": frozenset({Role.ADMIN}),
+    "staff": frozenset({Role.ADMIN}),
+}
+
+
+@dataclass(eq=False)
+class StaffMember:
+    username: str
+    name: str
+    role: Role
+    token_hash: str  # sha256 of the bearer token; the token itself is shown once
+    created_at: datetime
+    active: bool = True
+    id: int | None = None
+
+    def may(self, permission: str) -> bool:
+        return self.active and self.role in PERMISSIONS[permission]
+
+    def may_work_on(self, ticket: Ticket) -> bool:
+        return self.may("tickets.work") and (self.role is not Role.TECHNICIAN or ticket.assignee == self.username)
 
 
 # Tries to get an answer from the dialogue engine before a person takes the conversation.

@@ -8,7 +8,6 @@ request names the ``sender`` it acts for, and answers only concern that sender.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from aiohttp import web
 
@@ -22,6 +21,7 @@ from backend_bridge.entrypoints.http import (
     read_json,
     require_bearer,
     text_field,
+    time_field,
 )
 from backend_bridge.entrypoints.keys import BACKEND, INTERNAL_TOKEN, TIMEZONE
 from backend_bridge.service_layer import handlers, views
@@ -37,19 +37,6 @@ def _address(body: dict, name: str) -> str | None:
     if value is not None and not _ADDRESS_PART.fullmatch(value):
         raise BadRequest(f"'{name}' must be letters or digits")
     return value
-
-
-def _when(body: dict, name: str, required: bool = True) -> datetime | None:
-    value = text_field(body, name, required=required, max_len=40)
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(f"'{name}' must be an ISO 8601 time") from None
-    if parsed.tzinfo is None:
-        raise BadRequest(f"'{name}' needs a UTC offset")
-    return parsed
 
 
 @routes.post("/bot/v1/tickets")
@@ -108,6 +95,28 @@ async def get_ticket(request: web.Request) -> web.Response:
     if found is None:
         return json_error(404, "not_found", "no such ticket for this sender")
     return web.json_response(found)
+
+
+@routes.post("/bot/v1/tickets/{number}/chase")
+@internal
+async def chase_ticket(request: web.Request) -> web.Response:
+    """催单: recorded on the sender's own open ticket; staff (and, when overdue, a supervisor) told."""
+    body = await read_json(request)
+    command = commands.ChaseTicket(_sender(body.get("sender")), request.match_info["number"])
+    try:
+        result = await request.app[BACKEND].bus.handle(command)
+    except LookupError:
+        return json_error(404, "not_found", "no such ticket for this sender")
+    except model.DomainError as exc:
+        return json_error(409, "not_open", str(exc))
+    return web.json_response(
+        {
+            "id": result["number"],
+            "status": result["status"],
+            "times": result["times"],
+            "assigned": bool(result["assignee"]),
+        }
+    )
 
 
 @routes.get("/bot/v1/rooms")
@@ -183,8 +192,8 @@ async def issue_pass(request: web.Request) -> web.Response:
     command = commands.IssuePass(
         sender=_sender(body.get("sender")),
         visitor_name=text_field(body, "visitor_name", max_len=64),
-        start=_when(body, "start"),
-        end=_when(body, "end", required=False),
+        start=time_field(body, "start", required=True),
+        end=time_field(body, "end"),
         time_kind=kind,
         plate=text_field(body, "plate", required=False, max_len=16),
     )

@@ -10,6 +10,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -64,7 +65,11 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object; BadRequest for anything else (binary junk included)."""
     if request.content_length == 0:
         raise BadRequest("empty body; send a JSON object")
-    raw = await request.read()
+    return json_object(await request.read())
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """Bytes that must be a UTF-8 JSON object (a signed webhook reads its raw body first)."""
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -98,6 +103,20 @@ def text_field(body: dict[str, Any], name: str, *, required: bool = True, max_le
     if len(value) > max_len:
         raise BadRequest(f"'{name}' is longer than {max_len} characters")
     return value
+
+
+def time_field(body: dict[str, Any], name: str, *, required: bool = False) -> datetime | None:
+    """An ISO 8601 time with a UTC offset (a naive time would be read in the server's zone)."""
+    value = text_field(body, name, required=required, max_len=40)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"'{name}' must be an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise BadRequest(f"'{name}' needs a UTC offset")
+    return parsed
 
 
 def int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:

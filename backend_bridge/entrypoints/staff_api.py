@@ -1,35 +1,38 @@
-"""Staff API (public port, ``Authorization: Bearer $WUYE_ADMIN_TOKEN`` on every call).
+"""Staff API (public port): tickets and their lifecycle, visitor passes at the gate,
+conversations handed to staff, dead-lettered notifications, staff accounts.
 
-Tickets and their status, the gate's visitor-pass check, and conversations handed
-to staff. The staff console (a later issue) is a client of exactly these routes.
+Every route names the permission it needs (domain.model.PERMISSIONS); the caller's
+bearer token decides the role (entrypoints/staff_auth.py). The staff console (a later
+issue) is a client of exactly these routes.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from backend_bridge.domain import commands, model
+from backend_bridge.domain import categories, commands, model
 from backend_bridge.entrypoints.http import (
     BadRequest,
     conversation_id,
     int_param,
     json_error,
     read_json,
-    require_bearer,
     text_field,
+    time_field,
 )
-from backend_bridge.entrypoints.keys import ADMIN_TOKEN, BACKEND
+from backend_bridge.entrypoints.keys import BACKEND
+from backend_bridge.entrypoints.staff_auth import STAFF, actor, staff_only
 from backend_bridge.service_layer import views
 from backend_bridge.service_layer.ports import DialogueUnavailable
 
 routes = web.RouteTableDef()
-staff_only = require_bearer(ADMIN_TOKEN, "staff")
 
 
-def _choice(request: web.Request, name: str, allowed: type) -> str | None:
+def _choice(request: web.Request, name: str, allowed: type | frozenset) -> str | None:
+    values = {m.value for m in allowed} if isinstance(allowed, type) else set(allowed)
     value = request.query.get(name)
-    if value and value not in {m.value for m in allowed}:
-        raise BadRequest(f"'{name}' must be one of {sorted(m.value for m in allowed)}")
+    if value and value not in values:
+        raise BadRequest(f"'{name}' must be one of {sorted(values)}")
     return value or None
 
 
@@ -37,23 +40,88 @@ def _sender(request: web.Request) -> str:
     return conversation_id(request.match_info["sender"])
 
 
+async def _run(request: web.Request, command: commands.Command) -> dict | web.Response:
+    """Run a ticket command, mapping the domain's refusals to 404 / 409 with its reason."""
+    try:
+        return await request.app[BACKEND].bus.handle(command)
+    except LookupError:
+        return json_error(404, "not_found", "no such ticket")
+    except model.DomainError as exc:
+        return json_error(409, "conflict", str(exc))
+
+
+async def _ticket_answer(request: web.Request, number: str, status: int = 200) -> web.Response:
+    return web.json_response(await views.ticket_for_staff(request.app[BACKEND].new_uow(), number), status=status)
+
+
+async def _own_ticket_only(request: web.Request, number: str) -> web.Response | None:
+    """A technician works only on tickets assigned to them (403 otherwise, 404 if none)."""
+    member: model.StaffMember = request[STAFF]
+    if member.role is not model.Role.TECHNICIAN:
+        return None
+    async with request.app[BACKEND].new_uow() as uow:
+        ticket = await uow.tickets.by_number(number)
+    if ticket is None:
+        return json_error(404, "not_found", "no such ticket")
+    if not member.may_work_on(ticket):
+        return json_error(403, "forbidden", "this ticket is assigned to someone else")
+    return None
+
+
 @routes.get("/api/tickets")
-@staff_only
+@staff_only("tickets.read")
 async def list_tickets(request: web.Request) -> web.Response:
     backend = request.app[BACKEND]
+    member: model.StaffMember = request[STAFF]
+    assignee = request.query.get("assignee") or None
+    if member.role is model.Role.TECHNICIAN:
+        assignee = member.username  # a technician's list is their own work
+    overdue = request.query.get("overdue")
+    if overdue not in (None, "", "0", "1", "true", "false"):
+        raise BadRequest("'overdue' must be 1 or 0")
     found, total = await views.tickets_for_staff(
         backend.new_uow(),
         status=_choice(request, "status", model.TicketStatus),
         kind=_choice(request, "kind", model.TicketKind),
         priority=_choice(request, "priority", model.Priority),
+        category=_choice(request, "category", categories.CODES),
+        building=text_field(dict(request.query), "building", required=False, max_len=16),
+        assignee=assignee,
+        overdue_at=backend.clock() if overdue in ("1", "true") else None,
         limit=int_param(request, "limit", 50, 1, 200),
         offset=int_param(request, "offset", 0, 0, 10**9),
     )
     return web.json_response(found, headers={"X-Total-Count": str(total)})
 
 
+@routes.post("/api/tickets")
+@staff_only("tickets.create")
+async def open_for_owner(request: web.Request) -> web.Response:
+    """Staff open a ticket on an owner's behalf (walk-in, hotline call)."""
+    body = await read_json(request)
+    contact = body.get("contact")
+    command = commands.OpenTicketForOwner(
+        actor=actor(request),
+        kind=text_field(body, "kind", max_len=16),
+        description=text_field(body, "description", max_len=2000),
+        intake=text_field(body, "intake", required=False, max_len=16) or model.Intake.STAFF.value,
+        priority=text_field(body, "priority", required=False, max_len=16),
+        building=text_field(body, "building", required=False, max_len=8),
+        unit=text_field(body, "unit", required=False, max_len=8),
+        room=text_field(body, "room", required=False, max_len=8),
+        public_area=text_field(body, "public_area", required=False, max_len=32),
+        contact=conversation_id(contact) if contact is not None else None,
+    )
+    if command.intake == model.Intake.ASSISTANT.value:
+        raise BadRequest("'intake' must be staff or phone")
+    result = await _run(request, command)
+    if isinstance(result, web.Response):
+        return result
+    return await _ticket_answer(request, result["number"], status=201)
+
+
 @routes.get("/api/tickets/{number}")
-@staff_only
+@staff_only("tickets.read")
 async def get_ticket(request: web.Request) -> web.Response:
     found = await views.ticket_for_staff(request.app[BACKEND].new_uow(), request.match_info["number"])
     if found is None:
@@ -61,52 +129,115 @@ async def get_ticket(request: web.Request) -> web.Response:
     return web.json_response(found)
 
 
+@routes.post("/api/tickets/{number}/assign")
+@staff_only("tickets.assign")
+async def assign(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    number = request.match_info["number"]
+    command = commands.AssignTicket(
+        number, text_field(body, "assignee", max_len=64), actor(request), time_field(body, "expected_at")
+    )
+    result = await _run(request, command)
+    return result if isinstance(result, web.Response) else await _ticket_answer(request, number)
+
+
 @routes.post("/api/tickets/{number}/status")
-@staff_only
+@staff_only("tickets.work")
 async def change_status(request: web.Request) -> web.Response:
     body = await read_json(request)
+    number = request.match_info["number"]
+    if refused := await _own_ticket_only(request, number):
+        return refused
     command = commands.ChangeTicketStatus(
-        number=request.match_info["number"],
+        number=number,
         status=text_field(body, "status", max_len=32),
-        actor=text_field(body, "actor", required=False, max_len=64) or "staff",
+        actor=actor(request),
         note=text_field(body, "note", required=False, max_len=500) or "",
     )
-    backend = request.app[BACKEND]
-    try:
-        await backend.bus.handle(command)
-    except LookupError:
-        return json_error(404, "not_found", "no such ticket")
-    except model.DomainError as exc:
-        return json_error(409, "conflict", str(exc))
-    return web.json_response(await views.ticket_for_staff(backend.new_uow(), command.number))
+    result = await _run(request, command)
+    return result if isinstance(result, web.Response) else await _ticket_answer(request, number)
+
+
+@routes.post("/api/tickets/{number}/comments")
+@staff_only("tickets.work")
+async def comment(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    number = request.match_info["number"]
+    if refused := await _own_ticket_only(request, number):
+        return refused
+    result = await _run(
+        request, commands.CommentOnTicket(number, text_field(body, "note", max_len=2000), actor(request))
+    )
+    return result if isinstance(result, web.Response) else await _ticket_answer(request, number, status=201)
+
+
+@routes.post("/api/tickets/{number}/merge")
+@staff_only("tickets.merge")
+async def merge(request: web.Request) -> web.Response:
+    """Merge this ticket (a duplicate) into ``{"into": "BX000012"}``."""
+    body = await read_json(request)
+    number = request.match_info["number"]
+    command = commands.MergeTickets(number, text_field(body, "into", max_len=16), actor(request))
+    result = await _run(request, command)
+    return result if isinstance(result, web.Response) else await _ticket_answer(request, number)
+
+
+def _pass_code(request: web.Request) -> str | None:
+    code = request.match_info["code"].strip()
+    return code if code.isascii() and code.isdigit() and len(code) == model.PASS_CODE_DIGITS else None
 
 
 @routes.get("/api/passes/{code}")
-@staff_only
+@staff_only("passes")
 async def check_pass(request: web.Request) -> web.Response:
     """The gate asks: may this visitor code pass now?"""
-    code = request.match_info["code"].strip()
+    code = _pass_code(request)
     backend = request.app[BACKEND]
-    found = None
-    if code.isdigit() and len(code) == model.PASS_CODE_DIGITS:
-        found = await views.check_pass(backend.new_uow(), code, backend.clock())
+    found = await views.check_pass(backend.new_uow(), code, backend.clock()) if code else None
     if found is None:
-        return web.json_response({"code": code, "valid": False, "state": "unknown"}, status=404)
+        return web.json_response({"code": request.match_info["code"], "valid": False, "state": "unknown"}, status=404)
     return web.json_response(found)
 
 
+@routes.post("/api/passes/{code}/use")
+@staff_only("passes")
+async def use_pass(request: web.Request) -> web.Response:
+    """The visitor came in: the code will not admit anyone again."""
+    code = _pass_code(request)
+    backend = request.app[BACKEND]
+    if code is None:
+        return json_error(404, "not_found", "no such pass")
+    try:
+        await backend.bus.handle(commands.UsePass(code, actor(request)))
+    except LookupError:
+        return json_error(404, "not_found", "no such pass")
+    except model.DomainError as exc:
+        return json_error(409, "not_valid", str(exc))
+    return web.json_response(await views.check_pass(backend.new_uow(), code, backend.clock()))
+
+
 @routes.get("/api/conversations")
-@staff_only
+@staff_only("conversations")
 async def list_conversations(request: web.Request) -> web.Response:
     state = _choice(request, "state", model.ConversationState)
     return web.json_response(await views.conversations(request.app[BACKEND].new_uow(), state))
 
 
+@routes.get("/api/conversations/{sender}/messages")
+@staff_only("conversations")
+async def message_log(request: web.Request) -> web.Response:
+    """Every message in and out of one conversation, with channel delivery state and times."""
+    found = await views.message_log(request.app[BACKEND].new_uow(), _sender(request))
+    if found is None:
+        return json_error(404, "not_found", "no such conversation")
+    return web.json_response(found)
+
+
 @routes.post("/api/conversations/{sender}/handback")
-@staff_only
+@staff_only("conversations")
 async def hand_back(request: web.Request) -> web.Response:
     try:
-        result = await request.app[BACKEND].bus.handle(commands.HandBack(_sender(request), actor="staff"))
+        result = await request.app[BACKEND].bus.handle(commands.HandBack(_sender(request), actor=actor(request)))
     except LookupError:
         return json_error(404, "not_found", "no such conversation")
     except model.DomainError as exc:
@@ -117,12 +248,61 @@ async def hand_back(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/conversations/{sender}/messages")
-@staff_only
+@staff_only("conversations")
 async def send_message(request: web.Request) -> web.Response:
     body = await read_json(request)
-    command = commands.SendStaffMessage(_sender(request), text_field(body, "text", max_len=2000), actor="staff")
+    command = commands.SendStaffMessage(_sender(request), text_field(body, "text", max_len=2000), actor=actor(request))
     try:
         result = await request.app[BACKEND].bus.handle(command)
     except LookupError:
         return json_error(404, "not_found", "no such conversation")
     return web.json_response(result, status=202)
+
+
+@routes.get("/api/notifications/dead")
+@staff_only("notifications")
+async def dead_letters(request: web.Request) -> web.Response:
+    return web.json_response(await views.dead_notifications(request.app[BACKEND].new_uow()))
+
+
+@routes.post("/api/notifications/{id}/retry")
+@staff_only("notifications")
+async def retry(request: web.Request) -> web.Response:
+    raw = request.match_info["id"]
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 12):
+        return json_error(404, "not_found", "no such notification")
+    try:
+        result = await request.app[BACKEND].bus.handle(commands.RetryNotification(int(raw), actor(request)))
+    except LookupError:
+        return json_error(404, "not_found", "no such notification")
+    except model.DomainError as exc:
+        return json_error(409, "conflict", str(exc))
+    return web.json_response(result)
+
+
+@routes.get("/api/staff")
+@staff_only("staff")
+async def list_staff(request: web.Request) -> web.Response:
+    async with request.app[BACKEND].new_uow() as uow:
+        members = await uow.staff.all()
+    return web.json_response(
+        [{"username": m.username, "name": m.name, "role": m.role.value, "active": m.active} for m in members]
+    )
+
+
+@routes.post("/api/staff")
+@staff_only("staff")
+async def add_staff(request: web.Request) -> web.Response:
+    """A staff account; the answer carries its token, shown this once."""
+    body = await read_json(request)
+    username = text_field(body, "username", max_len=64)
+    if not (username.isascii() and username.replace("_", "").replace(".", "").replace("-", "").isalnum()):
+        raise BadRequest("'username' must be letters, digits, '.', '_' or '-'")
+    command = commands.AddStaff(
+        username, text_field(body, "name", max_len=64), text_field(body, "role", max_len=16), actor(request)
+    )
+    try:
+        result = await request.app[BACKEND].bus.handle(command)
+    except model.DomainError as exc:
+        return json_error(409, "conflict", str(exc))
+    return web.json_response(result, status=201)

@@ -7,16 +7,20 @@ notification are stored together or not at all); delivery happens afterwards.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from backend_bridge.adapters.content import ContentStore
 from backend_bridge.domain import categories, commands, events, model
-from backend_bridge.service_layer.ports import Clock, DialogueEngine, Notifier
+from backend_bridge.service_layer.ports import Clock, DialogueEngine, Notifier, TicketSystem
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,113 @@ class Deps:
     content: ContentStore
     dialogue: DialogueEngine
     notifier: Notifier
+    timezone: ZoneInfo = SHANGHAI
+    external: TicketSystem | None = None  # an external property system of record, when configured
+
+
+# -- notifications (written in the same transaction as the change they report) ---------------
+
+OWNER_MESSAGES = {
+    model.TicketStatus.IN_PROGRESS: "您的工单 {number} 正在处理中。",
+    model.TicketStatus.ON_HOLD: "您的工单 {number} 暂停处理。有进展我们会马上告诉您。",
+    model.TicketStatus.RESOLVED: (
+        "您的工单 {number} 已处理完。请您评价：回复1到5分（5分最满意），或直接说“满意”“不满意”。"
+    ),
+    model.TicketStatus.REOPENED: "您的工单 {number} 已重新打开，我们会重新安排处理。",
+    model.TicketStatus.CLOSED: "您的工单 {number} 已办结，感谢您的支持。",
+    model.TicketStatus.CANCELLED: "您的工单 {number} 已取消。",
+}
+# Owners of merged duplicates follow the primary but cannot rate it: they are told it is done.
+MERGED_OWNER_RESOLVED = "您的工单 {number} 已处理完。"
+OWNER_CHANNELS_WITHOUT_PUSH = frozenset({"staff"})  # a ticket staff opened with no owner contact
+
+
+async def _notify(uow: UnitOfWork, deps: Deps, recipient: str, text: str, kind: str, ticket_id: int | None) -> None:
+    await uow.notifications.add(model.Notification(recipient, text, kind, deps.clock(), ticket_id=ticket_id))
+
+
+async def _tell_owners(
+    uow: UnitOfWork,
+    deps: Deps,
+    ticket: model.Ticket,
+    text: str,
+    kind: str,
+    *,
+    skip: str | None = None,
+    merged_text: str | None = None,
+) -> None:
+    """The ticket's owner and the owners of tickets merged into it (``merged_text`` when theirs
+    differs) hear about it; ``skip`` is an owner who caused it and was answered in the chat."""
+    recipients = [ticket.sender] + [t.sender for t in await uow.tickets.merged_into(ticket.id)]
+    for recipient in dict.fromkeys(recipients):
+        if recipient != skip and recipient.split(":", 1)[0] not in OWNER_CHANNELS_WITHOUT_PUSH:
+            body = text if recipient == ticket.sender else merged_text or text
+            await _notify(uow, deps, recipient, body, kind, ticket.id)
+
+
+async def _tell_staff(uow: UnitOfWork, deps: Deps, usernames: list[str], text: str, kind: str, ticket_id: int) -> None:
+    for username in dict.fromkeys(usernames):
+        await _notify(uow, deps, f"staff:{username}", text, kind, ticket_id)
+
+
+async def _supervisors(uow: UnitOfWork) -> list[str]:
+    """Who escalations go to; with no supervisor account yet, a shared log recipient."""
+    return [m.username for m in await uow.staff.with_role(model.Role.SUPERVISOR)] or ["supervisors"]
+
+
+async def _staff_name(uow: UnitOfWork, username: str) -> str:
+    member = await uow.staff.by_username(username)
+    return member.name if member else username
+
+
+def _local(deps: Deps, when: datetime) -> str:
+    local = when.astimezone(deps.timezone)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+async def _outbox_for(uow: UnitOfWork, deps: Deps, ticket: model.Ticket) -> None:
+    """Turn what just happened to ``ticket`` into notifications, before the commit."""
+    for event in ticket.events:
+        if isinstance(event, events.TicketAssigned):
+            name = await _staff_name(uow, event.assignee)
+            if event.previous_status in (model.TicketStatus.NEW.value, model.TicketStatus.REOPENED.value):
+                text = f"您的工单 {event.number} 已派单，由{name}负责"
+            else:
+                text = f"您的工单 {event.number} 改由{name}负责"
+            text += f"，预计{_local(deps, event.expected_at)}前到。" if event.expected_at else "，会尽快和您联系。"
+            await _tell_owners(uow, deps, ticket, text, "ticket_assigned")
+            if await uow.staff.by_username(event.assignee) is not None:  # not an external system's technician
+                await _tell_staff(
+                    uow, deps, [event.assignee],
+                    f"新派工单 {event.number}（{ticket.location.describe()}）：{ticket.description[:80]}",
+                    "assignment", ticket.id,
+                )  # fmt: skip
+        elif isinstance(event, events.TicketStatusChanged):
+            if ticket.merged_into is not None and event.status == model.TicketStatus.CANCELLED.value:
+                text = f"您的工单 {event.number} 和另一张工单是同一个问题，{event.note}，进度会继续通知您。"
+            else:
+                text = OWNER_MESSAGES[model.TicketStatus(event.status)].format(number=event.number)
+                if event.note and event.status != model.TicketStatus.RESOLVED.value:
+                    text += f"\n说明：{event.note}"
+            merged_text = None
+            if event.status == model.TicketStatus.RESOLVED.value:
+                merged_text = MERGED_OWNER_RESOLVED.format(number=event.number)
+            # the owner who rated was answered in the chat; the owners of merged duplicates were not
+            await _tell_owners(
+                uow, deps, ticket, text, f"ticket_{event.status}", skip=event.actor, merged_text=merged_text
+            )
+        elif isinstance(event, events.TicketChased):
+            text = f"业主催单：工单 {event.number}（第{event.times}次）"
+            who = [event.assignee] if event.assignee else []
+            if event.overdue or event.times > 1 or not event.assignee:
+                who += await _supervisors(uow)  # 催单 escalates: a lead hears of it
+            await _tell_staff(uow, deps, who, text, "chase", ticket.id)
+        elif isinstance(event, events.PoorRating):
+            text = f"差评 {event.score} 分，工单 {event.number} 已重新打开" + (
+                f"：{event.comment}" if event.comment else ""
+            )
+            await _tell_staff(uow, deps, [*([ticket.assignee] if ticket.assignee else []), *await _supervisors(uow)],
+                              text, "poor_rating", ticket.id)  # fmt: skip
 
 
 # -- tickets -------------------------------------------------------------------------------
@@ -37,17 +148,16 @@ async def _open(
     deps: Deps,
     *,
     kind: model.TicketKind,
-    level: str,
     sender: str,
     description: str,
     location: model.Location,
     priority: model.Priority = model.Priority.NORMAL,
     **fields: object,
 ) -> model.Ticket:
-    """Store a new ticket with the service level ``level`` (inside the caller's unit of work)."""
+    """Store a new ticket with its tier's deadlines (inside the caller's unit of work)."""
     ticket = model.Ticket.open(
         kind=kind, priority=priority, location=location, description=description, sender=sender,
-        now=deps.clock(), level=deps.content.get().service_levels[level],
+        now=deps.clock(), level=deps.content.get().level(kind, priority),
         category=categories.categorize(kind.value, description), **fields,
     )  # fmt: skip
     await uow.tickets.add(ticket)
@@ -60,41 +170,60 @@ async def open_ticket(cmd: commands.OpenTicket, uow: UnitOfWork, deps: Deps) -> 
     location = model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area)
     async with uow:
         ticket = await _open(
-            uow, deps, kind=kind, level=kind.value, sender=cmd.sender, description=cmd.description,
+            uow, deps, kind=kind, sender=cmd.sender, description=cmd.description,
             location=location, anonymous=cmd.anonymous,
         )  # fmt: skip
         await uow.commit()
-        return {"number": ticket.number, "promise": deps.content.get().promise(kind.value)}
+        return {"number": ticket.number, "promise": deps.content.get().promise(kind, ticket.priority)}
 
 
-async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps: Deps) -> dict:
-    """急修: open an urgent ticket at once and hand the conversation to the duty staff."""
+async def open_ticket_for_owner(cmd: commands.OpenTicketForOwner, uow: UnitOfWork, deps: Deps) -> dict:
+    try:
+        kind, intake = model.TicketKind(cmd.kind), model.Intake(cmd.intake)
+        priority = model.Priority(cmd.priority or model.Priority.NORMAL.value)
+    except ValueError as exc:
+        raise model.DomainError(str(exc)) from exc
+    if kind is model.TicketKind.COMPLAINT and priority is model.Priority.EMERGENCY:
+        raise model.DomainError("a complaint cannot be an emergency; open a repair")
     location = model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area)
     async with uow:
         ticket = await _open(
-            uow, deps, kind=model.TicketKind.REPAIR, level="urgent", sender=cmd.sender,
-            description=cmd.description, location=location, priority=model.Priority.URGENT, hazard=cmd.hazard,
+            uow, deps, kind=kind, sender=cmd.contact or f"staff:{cmd.actor}", description=cmd.description,
+            location=location, priority=priority, intake=intake, actor=cmd.actor,
+        )  # fmt: skip
+        await uow.commit()
+        return {"number": ticket.number}
+
+
+async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps: Deps) -> dict:
+    """急修: open an emergency ticket at once and hand the conversation to the duty staff."""
+    location = model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area)
+    async with uow:
+        ticket = await _open(
+            uow, deps, kind=model.TicketKind.REPAIR, sender=cmd.sender, description=cmd.description,
+            location=location, priority=model.Priority.EMERGENCY, hazard=cmd.hazard,
         )  # fmt: skip
         conversation = await uow.conversations.get_or_create(cmd.sender)
         conversation.hand_off(f"emergency:{cmd.hazard}", deps.clock())
+        await _tell_staff(
+            uow, deps, await _supervisors(uow),
+            f"急修 {ticket.number}（{ticket.location.describe()}）：{ticket.description[:80]}", "emergency", ticket.id,
+        )  # fmt: skip
         await uow.commit()
         content = deps.content.get()
         return {
             "number": ticket.number,
-            "promise": content.promise("urgent"),
+            "promise": content.promise(model.TicketKind.REPAIR, model.Priority.EMERGENCY),
             "advice": content.advice(cmd.hazard),
             "duty_hotline": content.duty_hotline,
         }
 
 
-STATUS_MESSAGES = {
-    model.TicketStatus.ACCEPTED: "您的工单 {number} 已派单，师傅会尽快和您联系。",
-    model.TicketStatus.IN_PROGRESS: "您的工单 {number} 正在处理中。",
-    # The satisfaction survey (回访) comes with the staff console; until then, no question we would ignore.
-    model.TicketStatus.RESOLVED: "您的工单 {number} 已处理完。如果问题还在，请直接在这里告诉我们。",
-    model.TicketStatus.CLOSED: "您的工单 {number} 已办结，感谢您的支持。",
-    model.TicketStatus.CANCELLED: "您的工单 {number} 已取消。",
-}
+async def _ticket(uow: UnitOfWork, number: str) -> model.Ticket:
+    ticket = await uow.tickets.by_number(number)
+    if ticket is None:
+        raise LookupError(number)
+    return ticket
 
 
 async def change_ticket_status(cmd: commands.ChangeTicketStatus, uow: UnitOfWork, deps: Deps) -> dict:
@@ -103,17 +232,143 @@ async def change_ticket_status(cmd: commands.ChangeTicketStatus, uow: UnitOfWork
     except ValueError as exc:
         raise model.DomainError(f"unknown status {cmd.status!r}") from exc
     async with uow:
-        ticket = await uow.tickets.by_number(cmd.number)
-        if ticket is None:
-            raise LookupError(cmd.number)
-        now = deps.clock()
-        ticket.move_to(status, actor=cmd.actor, now=now, note=cmd.note)
-        text = STATUS_MESSAGES[status].format(number=ticket.number)
-        if cmd.note:
-            text += f"\n备注：{cmd.note}"
-        await uow.messages.queue(model.OutboundMessage(ticket.sender, text, "status_update", now))
+        ticket = await _ticket(uow, cmd.number)
+        ticket.move_to(status, actor=cmd.actor, now=deps.clock(), note=cmd.note)
+        await _outbox_for(uow, deps, ticket)
         await uow.commit()
         return {"number": ticket.number, "status": status.value}
+
+
+async def assign_ticket(cmd: commands.AssignTicket, uow: UnitOfWork, deps: Deps) -> dict:
+    async with uow:
+        ticket = await _ticket(uow, cmd.number)
+        member = await uow.staff.by_username(cmd.assignee)
+        if member is None or not member.active:
+            raise model.DomainError(f"no active staff member {cmd.assignee!r}")
+        ticket.assign(member.username, actor=cmd.actor, now=deps.clock(), expected_at=cmd.expected_at)
+        await _outbox_for(uow, deps, ticket)
+        await uow.commit()
+        return {"number": ticket.number, "status": ticket.status.value, "assignee": ticket.assignee}
+
+
+async def comment_on_ticket(cmd: commands.CommentOnTicket, uow: UnitOfWork, deps: Deps) -> dict:
+    async with uow:
+        ticket = await _ticket(uow, cmd.number)
+        ticket.comment(cmd.note, actor=cmd.actor, now=deps.clock())
+        await uow.commit()
+        return {"number": ticket.number}
+
+
+async def merge_tickets(cmd: commands.MergeTickets, uow: UnitOfWork, deps: Deps) -> dict:
+    async with uow:
+        duplicate, primary = await _ticket(uow, cmd.duplicate), await _ticket(uow, cmd.primary)
+        duplicate.merge_into(primary, actor=cmd.actor, now=deps.clock())
+        await _outbox_for(uow, deps, duplicate)
+        await uow.commit()
+        return {"number": duplicate.number, "merged_into": primary.number}
+
+
+async def chase_ticket(cmd: commands.ChaseTicket, uow: UnitOfWork, deps: Deps) -> dict:
+    """催单 from the chat: the sender's own open ticket only; recorded, staff alerted."""
+    async with uow:
+        ticket = await uow.tickets.by_number(cmd.number)
+        if ticket is None or ticket.sender != cmd.sender:
+            raise LookupError(cmd.number)
+        times = ticket.chase(actor=cmd.sender, now=deps.clock())
+        await _outbox_for(uow, deps, ticket)
+        await uow.commit()
+        return {"number": ticket.number, "status": ticket.status.value, "times": times, "assignee": ticket.assignee}
+
+
+async def rate_ticket(cmd: commands.RateTicket, uow: UnitOfWork, deps: Deps) -> dict:
+    """回访: the owner's rating closes the ticket, or reopens it and alerts a supervisor."""
+    async with uow:
+        if cmd.number:
+            ticket = await uow.tickets.by_number(cmd.number)
+        else:
+            ticket = await uow.tickets.awaiting_rating(cmd.sender)
+        if ticket is None or ticket.sender != cmd.sender:
+            raise LookupError(cmd.number or cmd.sender)
+        ticket.rate(cmd.score, actor=cmd.sender, now=deps.clock(), comment=cmd.comment)
+        await _outbox_for(uow, deps, ticket)
+        await uow.commit()
+        return {"number": ticket.number, "status": ticket.status.value, "score": cmd.score}
+
+
+async def check_deadlines(cmd: commands.CheckDeadlines, uow: UnitOfWork, deps: Deps) -> dict:
+    """SLA alerts (warn the accountable person, escalate when a deadline passes) and closing
+    resolved tickets whose owner never answered the rating question."""
+    now = deps.clock()
+    content = deps.content.get()
+    warn_before = timedelta(minutes=content.warn_before_minutes)
+    close_after = timedelta(hours=content.follow_up_close_hours)
+    counts = {"warnings": 0, "escalations": 0, "closed": 0}
+    async with uow:
+        supervisors = await _supervisors(uow)
+        agents = [m.username for m in await uow.staff.with_role(model.Role.AGENT)] or ["desk"]
+        for ticket in await uow.tickets.open_or_resolved():
+            if ticket.status is model.TicketStatus.RESOLVED:
+                if ticket.survey_sent_at and now - ticket.survey_sent_at >= close_after:
+                    ticket.move_to(model.TicketStatus.CLOSED, actor="system", now=now, note="回访未答复，自动办结")
+                    await _outbox_for(uow, deps, ticket)
+                    counts["closed"] += 1
+                continue
+            for deadline, kind in ticket.deadline_alerts(now, warn_before):
+                ticket.record_alert(deadline, kind, now=now)
+                label = "响应" if deadline == "respond" else "完成"
+                due = ticket.respond_by if deadline == "respond" else ticket.resolve_by
+                if kind is model.EventType.SLA_WARNING:
+                    text = f"工单 {ticket.number} 将于 {_local(deps, due)} 超过{label}时限"
+                    await _tell_staff(uow, deps, [ticket.assignee] if ticket.assignee else agents, text,
+                                      "sla_warning", ticket.id)  # fmt: skip
+                    counts["warnings"] += 1
+                else:
+                    text = f"工单 {ticket.number} 已超过{label}时限（{_local(deps, due)}），请主管跟进"
+                    await _tell_staff(uow, deps, [*([ticket.assignee] if ticket.assignee else []), *supervisors],
+                                      text, "sla_escalation", ticket.id)  # fmt: skip
+                    counts["escalations"] += 1
+            ticket.events.clear()  # the alerts above are the notifications; nothing else to tell
+        await uow.commit()
+    return counts
+
+
+async def use_pass(cmd: commands.UsePass, uow: UnitOfWork, deps: Deps) -> dict:
+    async with uow:
+        visitor_pass = await uow.passes.live_with_code(cmd.code, deps.clock())
+        if visitor_pass is None:
+            raise LookupError(cmd.code)
+        visitor_pass.use(actor=cmd.actor, now=deps.clock())
+        await uow.commit()
+        return {"code": visitor_pass.code, "used_at": visitor_pass.used_at}
+
+
+async def retry_notification(cmd: commands.RetryNotification, uow: UnitOfWork, deps: Deps) -> dict:
+    async with uow:
+        notification = await uow.notifications.get(cmd.notification_id)
+        if notification is None:
+            raise LookupError(cmd.notification_id)
+        notification.retry(deps.clock())
+        await uow.commit()
+        return {"id": notification.id, "status": notification.status.value}
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+async def add_staff(cmd: commands.AddStaff, uow: UnitOfWork, deps: Deps) -> dict:
+    """A staff account; its bearer token is returned once and only its hash is kept."""
+    try:
+        role = model.Role(cmd.role)
+    except ValueError as exc:
+        raise model.DomainError(f"role must be one of {[r.value for r in model.Role]}") from exc
+    token = secrets.token_urlsafe(32)
+    async with uow:
+        if await uow.staff.by_username(cmd.username) is not None:
+            raise model.DomainError(f"{cmd.username!r} exists")
+        await uow.staff.add(model.StaffMember(cmd.username, cmd.name, role, token_hash(token), deps.clock()))
+        await uow.commit()
+    return {"username": cmd.username, "name": cmd.name, "role": role.value, "token": token}
 
 
 # -- identity, ledger and passes -------------------------------------------------------------
@@ -204,7 +459,7 @@ async def hand_back(cmd: commands.HandBack, uow: UnitOfWork, deps: Deps) -> dict
         conversation = await uow.conversations.get(cmd.sender)
         if conversation is None:
             raise LookupError(cmd.sender)
-        conversation.hand_back(cmd.actor)
+        conversation.hand_back(cmd.actor, deps.clock())
         await deps.dialogue.resume(cmd.sender)
         await uow.commit()
         return {"state": conversation.state.value}
@@ -215,7 +470,7 @@ async def send_staff_message(cmd: commands.SendStaffMessage, uow: UnitOfWork, de
         conversation = await uow.conversations.get(cmd.sender)
         if conversation is None:
             raise LookupError(cmd.sender)
-        await uow.messages.queue(model.OutboundMessage(cmd.sender, cmd.text, "staff", deps.clock()))
+        await _notify(uow, deps, cmd.sender, cmd.text, "staff", None)
         await uow.commit()
     try:
         await deps.dialogue.log_staff_message(cmd.sender, cmd.text, cmd.actor)
@@ -263,12 +518,10 @@ async def record_replies(cmd: commands.RecordReplies, uow: UnitOfWork, deps: Dep
             if cmd.push:
                 now = deps.clock()
                 for reply in cmd.replies:
-                    await uow.messages.queue(model.OutboundMessage(message.sender, reply, "late_reply", now))
+                    await uow.notifications.add(model.Notification(message.sender, reply, "late_reply", now))
         else:
             message.status = model.InboundStatus.FAILED
         await uow.commit()
-    if cmd.push and cmd.replies:
-        await deps.notifier.queued(message.sender)
     return {"status": message.status.value}
 
 
@@ -276,12 +529,8 @@ async def record_replies(cmd: commands.RecordReplies, uow: UnitOfWork, deps: Dep
 
 
 async def log_ticket_opened(event: events.TicketOpened, uow: UnitOfWork, deps: Deps) -> None:
-    level = logging.WARNING if event.priority == model.Priority.URGENT.value else logging.INFO
+    level = logging.WARNING if event.priority == model.Priority.EMERGENCY.value else logging.INFO
     log.log(level, "ticket %s opened (%s, %s)", event.number, event.kind, event.priority)
-
-
-async def wake_delivery(event: events.TicketStatusChanged, uow: UnitOfWork, deps: Deps) -> None:
-    await deps.notifier.queued(event.sender)
 
 
 async def log_handoff(event: events.ConversationHandedOff, uow: UnitOfWork, deps: Deps) -> None:
@@ -291,7 +540,17 @@ async def log_handoff(event: events.ConversationHandedOff, uow: UnitOfWork, deps
 COMMAND_HANDLERS = {
     commands.OpenTicket: open_ticket,
     commands.ReportEmergency: report_emergency,
+    commands.OpenTicketForOwner: open_ticket_for_owner,
     commands.ChangeTicketStatus: change_ticket_status,
+    commands.AssignTicket: assign_ticket,
+    commands.CommentOnTicket: comment_on_ticket,
+    commands.MergeTickets: merge_tickets,
+    commands.ChaseTicket: chase_ticket,
+    commands.RateTicket: rate_ticket,
+    commands.CheckDeadlines: check_deadlines,
+    commands.UsePass: use_pass,
+    commands.RetryNotification: retry_notification,
+    commands.AddStaff: add_staff,
     commands.BindSender: bind_sender,
     commands.IssuePass: issue_pass,
     commands.HandOff: hand_off,
@@ -302,6 +561,5 @@ COMMAND_HANDLERS = {
 }
 EVENT_HANDLERS = {
     events.TicketOpened: [log_ticket_opened],
-    events.TicketStatusChanged: [wake_delivery],
     events.ConversationHandedOff: [log_handoff],
 }

@@ -36,6 +36,7 @@ class MessageBus:
         """
         uow = self.uow_factory()
         result = await self.command_handlers[type(command)](command, uow, self.deps)
+        await self._wake(uow)
         queue = list(uow.collect_new_events())
         while queue:
             event = queue.pop(0)
@@ -45,5 +46,14 @@ class MessageBus:
                     await handler(event, handler_uow, self.deps)
                 except Exception:
                     log.exception("event handler %s failed for %s", handler.__name__, type(event).__name__)
+                await self._wake(handler_uow)
                 queue.extend(handler_uow.collect_new_events())
         return result
+
+    async def _wake(self, uow: UnitOfWork) -> None:
+        """Tell the dispatchers about new notifications; if this fails they find them by polling."""
+        for recipient in sorted(uow.committed_recipients):
+            try:
+                await self.deps.notifier.queued(recipient)
+            except Exception:
+                log.warning("could not wake the dispatchers; they will find the notification by polling", exc_info=True)

@@ -23,9 +23,24 @@ class DialogueEngine(Protocol):
 
 
 class Notifier(Protocol):
-    """Wakes the channel delivery for a sender whose outbox just got a message."""
+    """Wakes the dispatchers for a recipient whose outbox just got a message (Redis stream or nothing)."""
 
     async def queued(self, sender: str) -> None: ...
+
+
+class TicketSystem(Protocol):
+    """An external property system (HC小区, 明源, …) that keeps the company's tickets.
+
+    The built-in store needs none of this (Deps.external is None); with one configured,
+    every ticket is also created there and its status changes come back by signed webhook.
+    Implementation and contract: adapters/external.py, service_layer/external_sync.py.
+    """
+
+    name: str
+
+    async def create_ticket(self, ticket: dict) -> str:
+        """Create the ticket there; returns its id in that system. Raises DeliveryFailed."""
+        ...
 
 
 class Clock(Protocol):
@@ -37,7 +52,15 @@ def utc_now() -> datetime:
 
 
 class NullNotifier:
-    """For processes with no push channel (tests of the store, scripts)."""
+    """Without Redis: the dispatchers poll the database, nobody needs waking."""
 
     async def queued(self, sender: str) -> None:
         return None
+
+
+class DeliveryFailed(Exception):
+    """A channel could not deliver a notification; ``permanent`` when retrying cannot help."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent

@@ -16,6 +16,7 @@ class UnitOfWork:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
         self._repositories: list = []  # filled on entry; a unit never entered has no events
+        self.committed_recipients: set[str] = set()  # notified in a committed transaction: wake delivery
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._session_factory()
@@ -25,17 +26,23 @@ class UnitOfWork:
         self.passes = repository.PassRepository(self.session)
         self.conversations = repository.ConversationRepository(self.session)
         self.messages = repository.MessageRepository(self.session)
+        self.notifications = repository.NotificationRepository(self.session)
+        self.staff = repository.StaffRepository(self.session)
+        self.external_events = repository.ExternalEventRepository(self.session)
         self._repositories = [
             self.tickets, self.rooms, self.bindings, self.passes, self.conversations, self.messages,
         ]  # fmt: skip
         return self
 
     async def __aexit__(self, *exc_info) -> None:
-        await self.session.rollback()
+        # close() rolls back whatever was not committed and detaches the objects with their
+        # loaded state (rollback() would expire them, and a view's results could not be read)
         await self.session.close()
 
     async def commit(self) -> None:
         await self.session.commit()
+        self.committed_recipients |= self.notifications.recipients
+        self.notifications.recipients = set()
 
     def collect_new_events(self) -> Iterator[Event]:
         for repo in self._repositories:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
-from backend_bridge.domain import model
+from backend_bridge.adapters import orm
+from backend_bridge.domain import categories, model
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
 
@@ -37,14 +38,38 @@ def ticket_view(ticket: model.Ticket, *, for_staff: bool) -> dict:
         "resolve_by": ticket.resolve_by.isoformat(),
     }
     if for_staff:
+        view.update(
+            assignee=ticket.assignee, intake=ticket.intake.value, rating=ticket.rating,
+            category_label=categories.LABELS.get(ticket.category, ticket.category),
+            responded_at=_iso(ticket.responded_at), resolved_at=_iso(ticket.resolved_at),
+            closed_at=_iso(ticket.closed_at), merged_into=format_id(ticket, ticket.merged_into),
+            external_id=ticket.external_id,
+        )  # fmt: skip
         # An anonymous complainant stays anonymous to the team handling the complaint.
         view["sender"] = None if ticket.anonymous else ticket.sender
         view["channel"] = ticket.sender.split(":", 1)[0]
         view["anonymous"] = ticket.anonymous
         view["history"] = [
-            {"at": c.at.isoformat(), "status": c.status.value, "actor": c.actor, "note": c.note} for c in ticket.history
-        ]
+            {
+                "at": e.at.isoformat(), "type": e.type.value, "status": e.status.value if e.status else None,
+                "actor": _shown_actor(ticket, e.actor), "note": e.note, "data": e.data,
+            }
+            for e in ticket.history
+        ]  # fmt: skip
     return view
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+def format_id(ticket: model.Ticket, ticket_id: int | None) -> str | None:
+    return model.format_number(ticket.kind, ticket_id) if ticket_id else None
+
+
+def _shown_actor(ticket: model.Ticket, actor: str) -> str:
+    """The owner appears as "owner" in histories: their chat id is personal (and may be anonymous)."""
+    return "owner" if actor == ticket.sender and ":" in actor else actor
 
 
 async def tickets_for_staff(
@@ -53,6 +78,10 @@ async def tickets_for_staff(
     status: str | None = None,
     kind: str | None = None,
     priority: str | None = None,
+    category: str | None = None,
+    building: str | None = None,
+    assignee: str | None = None,
+    overdue_at: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[dict], int]:
@@ -63,6 +92,20 @@ async def tickets_for_staff(
         conditions.append(model.Ticket.kind == model.TicketKind(kind))
     if priority:
         conditions.append(model.Ticket.priority == model.Priority(priority))
+    if category:
+        conditions.append(model.Ticket.category == category)
+    if building:
+        conditions.append(orm.tickets.c.building == building)
+    if assignee:
+        conditions.append(model.Ticket.assignee == assignee)
+    if overdue_at is not None:  # open, and past the response deadline unanswered or past the resolution one
+        conditions.append(model.Ticket.status.in_(list(model.OPEN_STATUSES)))
+        conditions.append(
+            or_(
+                and_(model.Ticket.responded_at.is_(None), model.Ticket.respond_by < overdue_at),
+                model.Ticket.resolve_by < overdue_at,
+            )
+        )
     async with uow:
         total = await uow.session.scalar(select(func.count()).select_from(model.Ticket).where(*conditions))
         stmt = select(model.Ticket).where(*conditions).order_by(model.Ticket.id.desc()).limit(limit).offset(offset)
@@ -81,6 +124,7 @@ async def tickets_for_sender(uow: UnitOfWork, sender: str, *, open_only: bool = 
         stmt = select(model.Ticket).where(model.Ticket.sender == sender).order_by(model.Ticket.id.desc())
         if open_only:
             stmt = stmt.where(model.Ticket.status.in_(list(model.OPEN_STATUSES | {model.TicketStatus.RESOLVED})))
+            stmt = stmt.where(model.Ticket.merged_into.is_(None))
         return [ticket_view(t, for_staff=False) for t in (await uow.session.scalars(stmt.limit(20))).all()]
 
 
@@ -138,6 +182,7 @@ async def ledger_for_sender(uow: UnitOfWork, sender: str) -> dict | None:
 def pass_view(visitor_pass: model.VisitorPass, room: model.Room, now: datetime) -> dict:
     state = visitor_pass.state(now)
     return {
+        "used_at": _iso(visitor_pass.used_at),
         "code": visitor_pass.code,
         "valid": state is model.PassState.VALID,
         "state": state.value,
@@ -186,21 +231,62 @@ async def conversation_state(uow: UnitOfWork, sender: str) -> tuple[str, str | N
         return conversation.state.value, conversation.script
 
 
-async def updates_for(uow: UnitOfWork, sender: str, after: int, now: datetime) -> list[dict]:
-    """Messages pushed to ``sender`` later than outbox id ``after``; marks them delivered."""
+async def updates_for(uow: UnitOfWork, sender: str, after: int) -> list[dict]:
+    """What the dispatcher delivered to ``sender``'s mailbox after mailbox id ``after``, oldest first."""
     async with uow:
-        stmt = (
-            select(model.OutboundMessage)
-            .where(model.OutboundMessage.sender == sender, model.OutboundMessage.id > after)
-            .order_by(model.OutboundMessage.id)
-            .limit(100)
-        )
-        found = (await uow.session.scalars(stmt)).all()
-        for message in found:
-            if message.delivered_at is None:
-                message.delivered_at = now
-        await uow.commit()
-        return [{"id": m.id, "text": m.text, "kind": m.kind, "created_at": m.created_at.isoformat()} for m in found]
+        found = await uow.notifications.mailbox(sender, after)
+        return [
+            {"id": m["id"], "text": m["text"], "kind": m["kind"], "created_at": m["created_at"].isoformat()}
+            for m in found
+        ]
+
+
+async def message_log(uow: UnitOfWork, sender: str, limit: int = 200) -> list[dict] | None:
+    """One conversation as staff read it: owner messages with the assistant's answers, and
+    everything pushed later (status updates, staff replies), oldest first; None if unknown."""
+    async with uow:
+        if await uow.conversations.get(sender) is None:
+            return None
+        inbound = (
+            await uow.session.scalars(
+                select(model.InboundMessage)
+                .where(model.InboundMessage.sender == sender)
+                .order_by(model.InboundMessage.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        pushed = (
+            await uow.session.scalars(
+                select(model.Notification)
+                .where(model.Notification.recipient == sender)
+                .order_by(model.Notification.id.desc())
+                .limit(limit)
+            )
+        ).all()
+    log = [
+        {"at": m.received_at.isoformat(), "direction": "in", "text": m.text, "status": m.status.value,
+         "replies": list(m.replies)}
+        for m in inbound
+    ] + [
+        {"at": n.created_at.isoformat(), "direction": "out", "kind": n.kind, "text": n.text,
+         "status": n.status.value, "delivered_at": _iso(n.delivered_at)}
+        for n in pushed
+    ]  # fmt: skip
+    return sorted(log, key=lambda entry: entry["at"])[-limit:]
+
+
+def notification_view(n: model.Notification) -> dict:
+    return {
+        "id": n.id, "recipient": n.recipient, "channel": n.channel, "kind": n.kind, "text": n.text,
+        "status": n.status.value, "attempts": n.attempts, "last_error": n.last_error,
+        "created_at": n.created_at.isoformat(),
+        "next_attempt_at": n.next_attempt_at.isoformat() if n.next_attempt_at else None,
+    }  # fmt: skip
+
+
+async def dead_notifications(uow: UnitOfWork) -> list[dict]:
+    async with uow:
+        return [notification_view(n) for n in await uow.notifications.dead()]
 
 
 async def unanswered(uow: UnitOfWork, sender: str | None = None) -> list[dict]:

@@ -3,7 +3,8 @@
 The sender id is chosen by the page (a random 128-bit id kept in the browser) and doubles
 as the conversation's secret; the API accepts any id of the allowed characters, so other
 clients must choose unguessable ids themselves.
-Status updates and late replies are pulled by the page from the outbox.
+Status updates, staff replies and late answers reach the page through the mailbox: the
+dispatcher delivers each notification there once (its key is unique), the page pulls.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from backend_bridge.bootstrap import Backend
+from backend_bridge.domain import model
 from backend_bridge.entrypoints.http import BadRequest, int_param, read_json, text_field
 from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.service_layer import views
+from backend_bridge.service_layer.delivery import Deliver
 from bot.text.script import render
 from connectors.channel import Inbound
 from connectors.keys import GATEWAY
@@ -40,6 +44,14 @@ class WebChat:
             web.get("/api/chat/{sender}/updates", self.updates),
         ]
 
+    def delivery(self, backend: Backend) -> Deliver:
+        async def deliver(notification: model.Notification) -> None:
+            async with backend.new_uow() as uow:
+                await uow.notifications.put_in_mailbox(notification, backend.clock())
+                await uow.commit()
+
+        return deliver
+
     async def page(self, request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
@@ -58,7 +70,7 @@ class WebChat:
         after = int_param(request, "after", 0, 0, 2**63 - 1)
         backend = request.app[BACKEND]
         conversation = f"{self.name}:{sender}"
-        found = await views.updates_for(backend.new_uow(), conversation, after, backend.clock())
+        found = await views.updates_for(backend.new_uow(), conversation, after)
         _, script = await views.conversation_state(backend.new_uow(), conversation)
         for update in found:
             update["text"] = render(update["text"], script)

@@ -67,6 +67,7 @@ ROUTES = [
     ("POST", "/bot/v1/emergencies", {"sender": OWNER, "hazard": "gas_leak", "description": "煤气味"}),
     ("GET", f"/bot/v1/tickets?sender={OWNER}&open=0", None),
     ("GET", "/bot/v1/tickets/{number}?sender=" + OWNER, None),
+    ("POST", "/bot/v1/tickets/{number}/chase", {"sender": OWNER}),
     ("GET", "/bot/v1/rooms?building=3&unit=2&room=501", None),
     ("POST", "/bot/v1/bindings", {"sender": STRANGER, **ZHANG}),
     ("GET", f"/bot/v1/bindings?sender={OWNER}", None),
@@ -111,7 +112,8 @@ async def test_every_route_answers_401_and_no_data_without_the_internal_token(
         for leak in (SECRET, number, "501", "13800000501", "示例花园", "物业费", "owed_cents"):
             assert leak not in text
     # Nothing the refused requests asked for happened.
-    assert [t["id"] for t in await staff_tickets(backend)] == [number]
+    [ticket] = await staff_tickets(backend)
+    assert (ticket["id"], [h["type"] for h in ticket["history"]]) == (number, ["opened"])  # no chase recorded
     assert await views.conversation_state(backend.new_uow(), OWNER) == ("bot", None)
     assert await views.binding_for_sender(backend.new_uow(), STRANGER) is None
 
@@ -245,7 +247,7 @@ async def test_a_ticket_with_the_longest_accepted_sender_and_description_is_kept
 # -- emergencies -------------------------------------------------------------------------------
 
 
-async def test_an_emergency_opens_an_urgent_ticket_with_advice_and_hands_the_conversation_to_staff(
+async def test_an_emergency_opens_an_emergency_ticket_with_advice_and_hands_the_conversation_to_staff(
     internal_client, backend
 ):
     resp = await post(
@@ -268,7 +270,7 @@ async def test_an_emergency_opens_an_urgent_ticket_with_advice_and_hands_the_con
     assert body["duty_hotline"] == "0571-8888 7777"
 
     stored = await views.ticket_for_staff(backend.new_uow(), body["id"])
-    assert stored["priority"] == "urgent"
+    assert stored["priority"] == "emergency"
     assert stored["hazard"] == "gas_leak"
     assert stored["kind"] == "repair"
     assert (await views.conversation_state(backend.new_uow(), OWNER))[0] == "handed_off"

@@ -18,7 +18,8 @@ import yaml
 
 from backend_bridge.adapters.content import (
     FEE_TOPICS,
-    SERVICE_LEVELS,
+    PROMISES,
+    TIERS,
     ContentError,
     ContentStore,
     parse_content,
@@ -27,6 +28,7 @@ from backend_bridge.domain.model import ServiceLevel
 
 SHIPPED = Path(__file__).resolve().parents[2] / "content" / "community.yml"
 SHIPPED_DOC = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+LEVELS = [(kind, tier) for kind, tiers in TIERS.items() for tier in tiers]  # every published tier
 
 
 @pytest.fixture
@@ -46,10 +48,15 @@ async def test_the_shipped_file_parses():
     assert "8:30-17:30" in content.office_hours
     assert set(content.fees) == set(FEE_TOPICS)
     assert content.service_levels == {
-        "repair": ServiceLevel(30, 24),
-        "urgent": ServiceLevel(15, 4),
-        "complaint": ServiceLevel(1440, 72),
+        "repair": {
+            "emergency": ServiceLevel(15, 4),
+            "urgent": ServiceLevel(30, 12),
+            "normal": ServiceLevel(30, 24),
+            "low": ServiceLevel(240, 72),
+        },
+        "complaint": {"urgent": ServiceLevel(60, 24), "normal": ServiceLevel(1440, 72), "low": ServiceLevel(1440, 168)},
     }
+    assert (content.warn_before_minutes, content.follow_up_close_hours) == (30, 72)
     assert {"gas_leak", "fire", "lift_entrapment", "flooding", "default"} <= set(content.emergency_advice)
 
 
@@ -62,15 +69,26 @@ async def test_the_shipped_file_loads_through_the_store():
 
 
 @pytest.mark.parametrize(
-    ("level", "text"),
+    ("kind", "priority", "text"),
     [
-        ("repair", "维修人员会在30分钟内联系您，24小时内处理好。"),
-        ("urgent", "值班人员会在15分钟内赶到现场。"),
-        ("complaint", "我们会在24小时内回复您处理结果。"),  # 1440 minutes reads as 24小时
+        ("repair", "normal", "维修人员会在30分钟内联系您，24小时内处理好。"),
+        ("repair", "urgent", "维修人员会在30分钟内联系您，12小时内处理好。"),
+        ("repair", "low", "维修人员会在4小时内联系您，72小时内处理好。"),
+        ("repair", "emergency", "值班人员会在15分钟内赶到现场。"),
+        ("complaint", "normal", "我们会在24小时内回复您处理结果。"),  # 1440 minutes reads as 24小时
+        ("complaint", "urgent", "我们会在1小时内回复您处理结果。"),
+        ("complaint", "low", "我们会在24小时内回复您处理结果。"),
     ],
 )
-async def test_promise_words_the_shipped_service_levels(level, text):
-    assert parse_content(SHIPPED_DOC).promise(level) == text
+async def test_promise_words_the_shipped_service_levels(kind, priority, text):
+    assert parse_content(SHIPPED_DOC).promise(kind, priority) == text
+
+
+@pytest.mark.parametrize(("kind", "priority"), LEVELS)
+async def test_level_gives_the_tier_of_the_kind(kind, priority):
+    content = parse_content(SHIPPED_DOC)
+    entry = SHIPPED_DOC["service_levels"][kind][priority]
+    assert content.level(kind, priority) == ServiceLevel(entry["respond_minutes"], entry["resolve_hours"])
 
 
 @pytest.mark.parametrize(
@@ -83,15 +101,15 @@ async def test_promise_words_the_shipped_service_levels(level, text):
     ],
 )
 async def test_promise_words_minutes_and_hours(doc, respond_minutes, resolve_hours, text):
-    doc["service_levels"]["repair"] = {"respond_minutes": respond_minutes, "resolve_hours": resolve_hours}
-    assert text in parse_content(doc).promise("repair")
+    doc["service_levels"]["repair"]["normal"] = {"respond_minutes": respond_minutes, "resolve_hours": resolve_hours}
+    assert text in parse_content(doc).promise("repair", "normal")
 
 
 async def test_promise_accepts_numbers_written_as_strings(doc):
-    doc["service_levels"]["urgent"] = {"respond_minutes": "20", "resolve_hours": "6"}
+    doc["service_levels"]["repair"]["emergency"] = {"respond_minutes": "20", "resolve_hours": "6"}
     content = parse_content(doc)
-    assert content.service_levels["urgent"] == ServiceLevel(20, 6)
-    assert content.promise("urgent") == "值班人员会在20分钟内赶到现场。"
+    assert content.service_levels["repair"]["emergency"] == ServiceLevel(20, 6)
+    assert content.promise("repair", "emergency") == "值班人员会在20分钟内赶到现场。"
 
 
 @pytest.mark.parametrize("topic", FEE_TOPICS)
@@ -121,11 +139,11 @@ async def test_advice_falls_back_to_the_default(hazard):
 
 async def test_texts_are_stripped(doc):
     doc["fees"]["invoice"] = "\n  开票请到服务中心。  \n"
-    doc["promises"]["urgent"] = "  值班人员会在{respond}内到。 "
+    doc["promises"]["emergency"] = "  值班人员会在{respond}内到。 "
     doc["emergency_advice"]["fire"] = "  快跑  "
     content = parse_content(doc)
     assert content.fee_answer("invoice") == "开票请到服务中心。"
-    assert content.promise("urgent") == "值班人员会在15分钟内到。"
+    assert content.promise("repair", "emergency") == "值班人员会在15分钟内到。"
     assert content.advice("fire") == "快跑"
 
 
@@ -156,8 +174,8 @@ async def test_a_section_that_is_not_a_mapping_is_named(doc, name, value):
 MISSING_KEYS = (
     [("community", k) for k in ("name", "service_hotline", "duty_hotline", "office_hours")]
     + [("fees", k) for k in FEE_TOPICS]
-    + [("service_levels", k) for k in SERVICE_LEVELS]
-    + [("promises", k) for k in SERVICE_LEVELS]
+    + [("service_levels", k) for k in TIERS]
+    + [("promises", k) for k in PROMISES]
     + [("emergency_advice", "default")]
 )
 
@@ -169,7 +187,7 @@ async def test_a_missing_key_is_named(doc, section, key):
         parse_content(doc)
 
 
-@pytest.mark.parametrize("key", [f"fees.{k}" for k in FEE_TOPICS] + [f"promises.{k}" for k in SERVICE_LEVELS])
+@pytest.mark.parametrize("key", [f"fees.{k}" for k in FEE_TOPICS] + [f"promises.{k}" for k in PROMISES])
 @pytest.mark.parametrize("value", ["", "   \n ", None, 123, ["文字"]])
 async def test_an_empty_or_non_text_answer_is_named(doc, key, value):
     section, name = key.split(".")
@@ -184,34 +202,86 @@ async def test_an_unknown_extra_fee_topic_must_still_be_text(doc):
         parse_content(doc)
 
 
-@pytest.mark.parametrize("level", SERVICE_LEVELS)
+@pytest.mark.parametrize(("kind", "tier"), LEVELS)
 @pytest.mark.parametrize("field", ["respond_minutes", "resolve_hours"])
 @pytest.mark.parametrize("value", ["半小时", "30min", None, [30], {"minutes": 30}, "", float("nan")])
-async def test_a_non_numeric_service_level_is_refused(doc, level, field, value):
-    doc["service_levels"][level][field] = value
+async def test_a_non_numeric_service_level_is_refused(doc, kind, tier, field, value):
+    doc["service_levels"][kind][tier][field] = value
     with pytest.raises(ContentError, match="service_levels"):
         parse_content(doc)
 
 
-@pytest.mark.parametrize("level", SERVICE_LEVELS)
+@pytest.mark.parametrize(("kind", "tier"), LEVELS)
 @pytest.mark.parametrize("field", ["respond_minutes", "resolve_hours"])
-async def test_a_service_level_missing_a_field_is_refused(doc, level, field):
-    del doc["service_levels"][level][field]
-    with pytest.raises(ContentError, match=re.escape(f"service_levels: '{field}'")):
+async def test_a_service_level_missing_a_field_is_refused(doc, kind, tier, field):
+    del doc["service_levels"][kind][tier][field]
+    with pytest.raises(ContentError, match=f"service_levels.*'{field}'"):
+        parse_content(doc)
+
+
+@pytest.mark.parametrize(("kind", "tier"), LEVELS)
+async def test_a_missing_tier_is_refused_naming_it(doc, kind, tier):
+    del doc["service_levels"][kind][tier]
+    with pytest.raises(ContentError, match=f"service_levels.*'{tier}'"):
+        parse_content(doc)
+
+
+@pytest.mark.parametrize(("kind", "tier"), LEVELS)
+@pytest.mark.parametrize("field", ["respond_minutes", "resolve_hours"])
+@pytest.mark.parametrize("value", [0, -5])
+async def test_a_service_level_that_is_not_positive_is_refused(doc, kind, tier, field, value):
+    doc["service_levels"][kind][tier][field] = value
+    with pytest.raises(ContentError, match=re.escape(f"service_levels.{kind}.{tier} must be positive")):
         parse_content(doc)
 
 
 @pytest.mark.parametrize("value", [30, "30分钟", None, [30, 24]])
-async def test_a_service_level_that_is_not_a_mapping_is_refused(doc, value):
-    doc["service_levels"]["repair"] = value
+@pytest.mark.parametrize("where", ["kind", "tier"])
+async def test_a_service_level_that_is_not_a_mapping_is_refused(doc, value, where):
+    if where == "kind":
+        doc["service_levels"]["repair"] = value
+    else:
+        doc["service_levels"]["repair"]["normal"] = value
     with pytest.raises(ContentError, match="service_levels"):
         parse_content(doc)
 
 
 async def test_an_infinite_service_level_is_refused(doc):
     # YAML's `.inf` is a float; it must be refused like any other unusable number.
-    doc["service_levels"]["repair"]["respond_minutes"] = yaml.safe_load(".inf")
+    doc["service_levels"]["repair"]["normal"]["respond_minutes"] = yaml.safe_load(".inf")
     with pytest.raises(ContentError, match="service_levels"):
+        parse_content(doc)
+
+
+# --- SLA timers ----------------------------------------------------------------------------------
+
+
+async def test_sla_timers_default_when_the_section_is_left_out(doc):
+    del doc["sla"]
+    content = parse_content(doc)
+    assert (content.warn_before_minutes, content.follow_up_close_hours) == (30, 72)
+
+
+async def test_sla_timers_are_read_from_the_file(doc):
+    doc["sla"] = {"warn_before_minutes": "10", "follow_up_close_hours": 48}
+    content = parse_content(doc)
+    assert (content.warn_before_minutes, content.follow_up_close_hours) == (10, 48)
+
+
+@pytest.mark.parametrize(
+    "sla",
+    [
+        {"warn_before_minutes": "半小时"},
+        {"follow_up_close_hours": None},
+        {"warn_before_minutes": -1},
+        {"follow_up_close_hours": 0},
+        "30",
+        [30, 72],
+    ],
+)
+async def test_unusable_sla_timers_are_refused(doc, sla):
+    doc["sla"] = sla
+    with pytest.raises(ContentError, match="sla"):
         parse_content(doc)
 
 
@@ -263,11 +333,11 @@ async def test_the_store_reloads_when_the_file_changes(content_file, doc):
     store = ContentStore(content_file)
     assert store.get().name == "示例花园小区"
     doc["community"]["name"] = "新城小区"
-    doc["service_levels"]["repair"]["respond_minutes"] = 20
+    doc["service_levels"]["repair"]["normal"]["respond_minutes"] = 20
     write_doc(content_file, doc, mtime=1_700_000_100)
     content = store.get()
     assert content.name == "新城小区"
-    assert content.promise("repair").startswith("维修人员会在20分钟内联系您")
+    assert content.promise("repair", "normal").startswith("维修人员会在20分钟内联系您")
 
 
 async def test_the_store_keeps_the_same_content_while_the_file_is_unchanged(content_file):

@@ -1,9 +1,11 @@
-"""The staff API on the public port (``Authorization: Bearer $WUYE_ADMIN_TOKEN``), over real HTTP.
+"""The staff API on the public port (bearer tokens: $WUYE_ADMIN_TOKEN or a staff account's), over real HTTP.
 
-Protects: no ticket, pass or conversation data without the admin token; the ticket
-list's shape, filters and paging; anonymous complainants staying anonymous; status
-changes reaching the owner (and only the owner) through the web chat's updates; the
-gate's pass check; and handing conversations back and writing to owners.
+Protects: no ticket, pass, conversation, notification or staff data without a valid token;
+what each role may do (a technician only works their own tickets); the ticket list's shape,
+filters and paging; anonymous complainants staying anonymous; status changes reaching the
+owner (and only the owner) through the web chat's updates once the dispatcher delivered
+them; refused transitions answering 409 with the reason; the gate's pass check and use;
+dead-lettered notifications and their retry; handing conversations back and writing to owners.
 Data is made through the backend's message bus, as the bot API would.
 """
 
@@ -14,8 +16,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from backend_bridge.domain import commands
+from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.service_layer import views
-from tests.conftest import ADMIN_TOKEN, INTERNAL_TOKEN, bearer
+from tests.conftest import ADMIN_TOKEN, INTERNAL_TOKEN, bearer, deliver
 
 AUTH = bearer(ADMIN_TOKEN)
 OWNER_ID = "owner-zhang-4c1d9e"
@@ -51,7 +54,19 @@ async def issue_pass(backend, start: datetime, sender: str = OWNER) -> str:
     return result["code"]
 
 
+async def add_staff(backend, username: str, role: str, name: str = "") -> dict[str, str]:
+    """A staff account; returns the Authorization header carrying its token."""
+    result = await backend.bus.handle(commands.AddStaff(username, name or username, role, actor="admin"))
+    return bearer(result["token"])
+
+
+async def assign(backend, number: str, assignee: str) -> None:
+    await backend.bus.handle(commands.AssignTicket(number, assignee, actor="desk"))
+
+
 async def updates(client, user: str) -> list[dict]:
+    """What the owner's web chat shows, after a dispatcher sweep delivered the outbox."""
+    await deliver(client.app[BACKEND])
     resp = await client.get(f"/api/chat/{user}/updates")
     assert resp.status == 200
     return (await resp.json())["updates"]
@@ -73,12 +88,21 @@ ROUTES = [
     ("GET", "/api/tickets", None),
     ("GET", "/api/tickets?status=new&kind=repair", None),
     ("GET", "/api/tickets/{number}", None),
-    ("POST", "/api/tickets/{number}/status", {"status": "accepted", "note": "派给王师傅"}),
+    ("POST", "/api/tickets", {"kind": "repair", "description": "业主来电：楼道灯坏了", "intake": "phone"}),
+    ("POST", "/api/tickets/{number}/status", {"status": "cancelled", "note": "业主说不用修了"}),
+    ("POST", "/api/tickets/{number}/assign", {"assignee": "lichen"}),
+    ("POST", "/api/tickets/{number}/comments", {"note": "内部备注"}),
+    ("POST", "/api/tickets/{number}/merge", {"into": "{number}"}),
     ("GET", "/api/passes/{code}", None),
+    ("POST", "/api/passes/{code}/use", None),
     ("GET", "/api/conversations", None),
     ("GET", "/api/conversations?state=handed_off", None),
     ("POST", f"/api/conversations/{OWNER}/handback", None),
     ("POST", f"/api/conversations/{OWNER}/messages", {"text": "您好，我是物业小王"}),
+    ("GET", "/api/notifications/dead", None),
+    ("POST", "/api/notifications/1/retry", None),
+    ("GET", "/api/staff", None),
+    ("POST", "/api/staff", {"username": "intruder", "name": "入侵者", "role": "admin"}),
 ]
 BAD_HEADERS = [
     {},
@@ -103,7 +127,10 @@ async def test_every_staff_route_answers_401_with_no_data_without_the_admin_toke
     number = await open_ticket(backend)
     code = await issue_pass(backend, clock() + timedelta(hours=1))
     await backend.bus.handle(commands.HandOff(OWNER, "owner_asked"))
+    await add_staff(backend, "lichen", "technician", "李师傅")
     path = path.replace("{number}", number).replace("{code}", code)
+    if body and body.get("into"):
+        body = {"into": await open_ticket(backend, OTHER)}
     for headers in BAD_HEADERS:
         resp = await public_client.request(method, path, json=body, headers=headers)
         assert resp.status == 401, (headers, await resp.text())
@@ -118,10 +145,15 @@ async def test_every_staff_route_answers_401_with_no_data_without_the_admin_toke
     resp = await public_client.request(method, path + ("&" if "?" in path else "?") + f"token={ADMIN_TOKEN}", json=body)
     assert resp.status == 401
     # Nothing the refused requests asked for happened.
-    assert (await views.ticket_for_staff(backend.new_uow(), number))["status"] == "new"
+    ticket = await views.ticket_for_staff(backend.new_uow(), number)
+    assert (ticket["status"], ticket["assignee"], len(ticket["history"])) == ("new", None, 1)
+    assert (await views.tickets_for_staff(backend.new_uow()))[1] == (2 if body and "into" in body else 1)
     assert await updates(public_client, OWNER_ID) == []
     assert (await views.conversation_state(backend.new_uow(), OWNER))[0] == "handed_off"
     assert dialogue.resumed == [] and dialogue.staff_messages == []
+    assert (await views.check_pass(backend.new_uow(), code, clock()))["state"] == "valid"  # not used
+    async with backend.new_uow() as uow:
+        assert [m.username for m in await uow.staff.all()] == ["lichen"]
 
 
 async def test_the_bot_api_is_not_served_on_the_public_port(public_client, backend):
@@ -169,7 +201,8 @@ async def test_the_ticket_list_filters_by_status_kind_and_priority(public_client
     repair = await open_ticket(backend)
     complaint = await open_ticket(backend, kind="complaint", description="噪音")
     urgent = await emergency(backend, OTHER)
-    await backend.bus.handle(commands.ChangeTicketStatus(repair, "accepted", actor="staff"))
+    await add_staff(backend, "lichen", "technician")
+    await assign(backend, repair, "lichen")
 
     async def ids(**params: str) -> tuple[list[str], str]:
         resp = await staff_get(public_client, "/api/tickets", **params)
@@ -178,8 +211,12 @@ async def test_the_ticket_list_filters_by_status_kind_and_priority(public_client
 
     assert await ids(kind="complaint") == ([complaint], "1")
     assert await ids(kind="repair") == ([urgent, repair], "2")
-    assert await ids(priority="urgent") == ([urgent], "1")
-    assert await ids(status="accepted") == ([repair], "1")
+    assert await ids(priority="emergency") == ([urgent], "1")
+    assert await ids(priority="urgent") == ([], "0")
+    assert await ids(status="assigned") == ([repair], "1")
+    assert await ids(assignee="lichen") == ([repair], "1")
+    assert await ids(category="plumbing") == ([repair], "1")  # 渗水
+    assert await ids(category="gas") == ([urgent], "1")
     assert await ids(status="new", kind="repair") == ([urgent], "1")
     assert await ids(status="cancelled") == ([], "0")
 
@@ -201,6 +238,8 @@ async def test_the_ticket_list_pages_with_limit_and_offset_and_keeps_the_total(p
         {"status": "NEW"},
         {"kind": "fire"},
         {"priority": "high"},
+        {"category": "水暖"},  # categories are codes now
+        {"overdue": "yes"},
         {"limit": "abc"},
         {"limit": "0"},
         {"limit": "201"},
@@ -259,55 +298,88 @@ async def test_an_unknown_ticket_is_404(public_client, backend, number):
 async def test_a_status_change_moves_the_ticket_and_tells_its_owner_only(public_client, backend):
     number = await open_ticket(backend)
     other_number = await open_ticket(backend, OTHER, description="别人的工单")
+    await add_staff(backend, "lichen", "technician", "李师傅")
+    await assign(backend, number, "lichen")
 
     resp = await public_client.post(
         f"/api/tickets/{number}/status",
-        json={"status": "accepted", "actor": "王师傅", "note": "下午两点上门"},
+        json={"status": "in_progress", "actor": "冒名的人", "note": "下午两点上门"},
         headers=AUTH,
     )
     assert resp.status == 200
     ticket = await resp.json()
-    assert (ticket["id"], ticket["status"]) == (number, "accepted")
-    assert [(h["status"], h["actor"], h["note"]) for h in ticket["history"]] == [
-        ("new", "owner", ""),
-        ("accepted", "王师傅", "下午两点上门"),
+    assert (ticket["id"], ticket["status"], ticket["assignee"]) == (number, "in_progress", "lichen")
+    # the actor is who the token belongs to, never what the body claims
+    assert [(h["type"], h["status"], h["actor"], h["note"]) for h in ticket["history"]] == [
+        ("opened", "new", "owner", ""),
+        ("assigned", "assigned", "desk", ""),
+        ("status", "in_progress", "admin", "下午两点上门"),
     ]
-    assert (await views.ticket_for_staff(backend.new_uow(), number))["status"] == "accepted"
+    assert (await views.ticket_for_staff(backend.new_uow(), number))["status"] == "in_progress"
     assert (await views.ticket_for_staff(backend.new_uow(), other_number))["status"] == "new"
 
-    [update] = await updates(public_client, OWNER_ID)
-    assert update["text"] == f"您的工单 {number} 已派单，师傅会尽快和您联系。\n备注：下午两点上门"
-    assert update["kind"] == "status_update"
+    assigned, started = await updates(public_client, OWNER_ID)
+    assert (assigned["kind"], assigned["text"]) == (
+        "ticket_assigned",
+        f"您的工单 {number} 已派单，由李师傅负责，会尽快和您联系。",
+    )
+    assert (started["kind"], started["text"]) == (
+        "ticket_in_progress",
+        f"您的工单 {number} 正在处理中。\n说明：下午两点上门",
+    )
     assert await updates(public_client, OTHER_ID) == []
 
 
 async def test_a_ticket_goes_through_its_life_cycle_with_an_update_at_each_step(public_client, backend):
     number = await open_ticket(backend)
+    await add_staff(backend, "lichen", "technician", "李师傅")
+    resp = await public_client.post(
+        f"/api/tickets/{number}/assign",
+        json={"assignee": "lichen", "expected_at": "2026-11-21T14:00:00+08:00"},
+        headers=AUTH,
+    )
+    assert resp.status == 200
+    assert ((await resp.json())["status"], (await resp.json())["assignee"]) == ("assigned", "lichen")
     for status in ("in_progress", "resolved", "closed"):
         resp = await public_client.post(f"/api/tickets/{number}/status", json={"status": status}, headers=AUTH)
         assert resp.status == 200
         assert (await resp.json())["status"] == status
     texts = [u["text"] for u in await updates(public_client, OWNER_ID)]
     assert texts == [
+        f"您的工单 {number} 已派单，由李师傅负责，预计11月21日 14:00前到。",
         f"您的工单 {number} 正在处理中。",
-        f"您的工单 {number} 已处理完。如果问题还在，请直接在这里告诉我们。",
+        f"您的工单 {number} 已处理完。请您评价：回复1到5分（5分最满意），或直接说“满意”“不满意”。",
         f"您的工单 {number} 已办结，感谢您的支持。",
     ]
 
 
-@pytest.mark.parametrize(("first", "then"), [(None, "closed"), ("cancelled", "accepted"), ("closed", "in_progress")])
-async def test_an_invalid_transition_is_409_and_changes_nothing(public_client, backend, first, then):
+@pytest.mark.parametrize(
+    ("earlier", "then", "reason"),
+    [
+        ([], "closed", "cannot move a new ticket to closed"),
+        ([], "in_progress", "cannot move a new ticket to in_progress"),
+        ([], "assigned", "assign the ticket to someone to dispatch it"),
+        (["cancelled"], "in_progress", "cannot move a cancelled ticket to in_progress"),
+        (["in_progress", "resolved", "closed"], "in_progress", "cannot move a closed ticket to in_progress"),
+        (["resolved"], "on_hold", "cannot move a resolved ticket to on_hold"),
+    ],
+)
+async def test_an_invalid_transition_is_409_with_the_reason_and_changes_nothing(
+    public_client, backend, clock, earlier, then, reason
+):
     number = await open_ticket(backend)
-    if first == "closed":
-        await backend.bus.handle(commands.ChangeTicketStatus(number, "resolved", actor="staff"))
-    if first:
-        await backend.bus.handle(commands.ChangeTicketStatus(number, first, actor="staff"))
+    await add_staff(backend, "lichen", "technician")
+    if earlier and earlier != ["cancelled"]:
+        await assign(backend, number, "lichen")
+    for status in earlier:
+        await backend.bus.handle(commands.ChangeTicketStatus(number, status, actor="staff"))
     before = await views.ticket_for_staff(backend.new_uow(), number)
     sent = await updates(public_client, OWNER_ID)
+    clock.advance(minutes=5)
 
     resp = await public_client.post(f"/api/tickets/{number}/status", json={"status": then}, headers=AUTH)
     assert resp.status == 409
-    assert (await resp.json())["error"] == "conflict"
+    assert await resp.json() == {"error": "conflict", "message": reason}
     assert await views.ticket_for_staff(backend.new_uow(), number) == before
     assert await updates(public_client, OWNER_ID) == sent  # no new message for the owner
 
@@ -329,7 +401,7 @@ async def test_an_unknown_status_value_is_refused_and_changes_nothing(public_cli
 
 
 async def test_a_status_change_for_an_unknown_ticket_is_404(public_client):
-    resp = await public_client.post("/api/tickets/BX999999/status", json={"status": "accepted"}, headers=AUTH)
+    resp = await public_client.post("/api/tickets/BX999999/status", json={"status": "cancelled"}, headers=AUTH)
     assert resp.status == 404
     assert (await resp.json())["error"] == "not_found"
 
@@ -532,3 +604,301 @@ async def test_odd_authorization_headers_are_refused_not_crashed(public_client):
         resp = await public_client.get("/api/tickets", headers={"Authorization": header})
         assert resp.status == 401
         assert (await resp.json())["error"] == "unauthorized"
+
+
+# -- assignment, comments and merges -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("assignee", "setup", "reason"),
+    [
+        ("nobody", [], "no active staff member 'nobody'"),
+        ("lichen", ["cancelled"], "cannot assign a cancelled ticket"),
+        ("lichen", ["assign", "resolved", "closed"], "cannot assign a closed ticket"),
+    ],
+    ids=["unknown staff", "cancelled", "closed"],
+)
+async def test_an_assignment_that_cannot_be_made_is_409_with_the_reason(
+    public_client, backend, assignee, setup, reason
+):
+    number = await open_ticket(backend)
+    await add_staff(backend, "lichen", "technician")
+    for step in setup:
+        if step == "assign":
+            await assign(backend, number, "lichen")
+        else:
+            await backend.bus.handle(commands.ChangeTicketStatus(number, step, actor="desk"))
+    before = await views.ticket_for_staff(backend.new_uow(), number)
+
+    resp = await public_client.post(f"/api/tickets/{number}/assign", json={"assignee": assignee}, headers=AUTH)
+
+    assert resp.status == 409
+    assert await resp.json() == {"error": "conflict", "message": reason}
+    assert await views.ticket_for_staff(backend.new_uow(), number) == before
+
+
+@pytest.mark.parametrize("expected_at", ["明天下午", "2026-11-21T14:00:00", 3])
+async def test_an_expected_time_must_be_iso_with_an_offset(public_client, backend, expected_at):
+    number = await open_ticket(backend)
+    await add_staff(backend, "lichen", "technician")
+    resp = await public_client.post(
+        f"/api/tickets/{number}/assign", json={"assignee": "lichen", "expected_at": expected_at}, headers=AUTH
+    )
+    await assert_bad_request(resp)
+    assert (await views.ticket_for_staff(backend.new_uow(), number))["status"] == "new"
+
+
+async def test_a_comment_is_201_in_the_history_and_the_owner_hears_nothing(public_client, backend):
+    number = await open_ticket(backend)
+    resp = await public_client.post(f"/api/tickets/{number}/comments", json={"note": "业主白天不在家"}, headers=AUTH)
+    assert resp.status == 201
+    last = (await resp.json())["history"][-1]
+    assert (last["type"], last["actor"], last["note"], last["status"]) == ("note", "admin", "业主白天不在家", None)
+    assert await updates(public_client, OWNER_ID) == []
+
+
+async def test_a_supervisor_merges_a_duplicate_and_both_owners_follow_the_primary(public_client, backend):
+    supervisor = await add_staff(backend, "wang", "supervisor", "王主管")
+    await add_staff(backend, "lichen", "technician", "李师傅")
+    primary = await open_ticket(backend, OWNER, description="2号楼电梯停了")
+    duplicate = await open_ticket(backend, OTHER, description="电梯不动了")
+
+    resp = await public_client.post(f"/api/tickets/{duplicate}/merge", json={"into": primary}, headers=supervisor)
+
+    assert resp.status == 200
+    merged = await resp.json()
+    assert (merged["status"], merged["merged_into"], merged["history"][-1]["actor"]) == ("cancelled", primary, "wang")
+    [told] = await updates(public_client, OTHER_ID)
+    assert told["text"] == f"您的工单 {duplicate} 和另一张工单是同一个问题，与 {primary} 合并处理，进度会继续通知您。"
+
+    await assign(backend, primary, "lichen")
+    resp = await public_client.post(f"/api/tickets/{primary}/status", json={"status": "in_progress"}, headers=AUTH)
+    assert resp.status == 200
+    for user in (OWNER_ID, OTHER_ID):
+        assert [u["text"] for u in await updates(public_client, user)][-2:] == [
+            f"您的工单 {primary} 已派单，由李师傅负责，会尽快和您联系。",
+            f"您的工单 {primary} 正在处理中。",
+        ]
+
+    resp = await public_client.post(f"/api/tickets/{primary}/merge", json={"into": primary}, headers=supervisor)
+    assert resp.status == 409
+    assert (await resp.json())["message"] == "a ticket cannot be merged into itself"
+
+
+# -- roles -----------------------------------------------------------------------------------------
+
+
+async def test_an_unknown_token_is_401_and_an_account_token_is_not_the_admin_token(public_client, backend):
+    token = (await backend.bus.handle(commands.AddStaff("lichen", "李师傅", "technician", actor="admin")))["token"]
+    for wrong in ("not-a-token", token[:-1], token + "x", token.upper()):
+        for method, path in (("GET", "/api/tickets"), ("GET", "/api/staff"), ("POST", "/api/staff")):
+            resp = await public_client.request(method, path, headers=bearer(wrong), json={})
+            assert resp.status == 401, (wrong, path)
+            assert (await resp.json())["error"] == "unauthorized"
+    async with backend.new_uow() as uow:
+        [stored] = await uow.staff.all()
+        assert token not in (stored.token_hash, stored.username, stored.name)  # only a hash of it is kept
+
+
+async def test_the_admin_adds_staff_and_the_returned_token_works_for_that_role(public_client, backend):
+    resp = await public_client.post(
+        "/api/staff", json={"username": "li.chen", "name": "李师傅", "role": "technician"}, headers=AUTH
+    )
+    assert resp.status == 201
+    added = await resp.json()
+    assert {k: v for k, v in added.items() if k != "token"} == {
+        "username": "li.chen",
+        "name": "李师傅",
+        "role": "technician",
+    }
+    technician = bearer(added["token"])
+
+    resp = await public_client.get("/api/tickets", headers=technician)
+    assert resp.status == 200
+    resp = await public_client.post(
+        "/api/staff", json={"username": "li2", "name": "李二", "role": "admin"}, headers=technician
+    )
+    assert resp.status == 403
+    assert await resp.json() == {"error": "forbidden", "message": "the technician role may not do this"}
+
+    resp = await staff_get(public_client, "/api/staff")
+    assert await resp.json() == [{"username": "li.chen", "name": "李师傅", "role": "technician", "active": True}]
+    again = await public_client.post(
+        "/api/staff", json={"username": "li.chen", "name": "另一个", "role": "agent"}, headers=AUTH
+    )
+    assert again.status == 409
+    await assert_bad_request(
+        await public_client.post("/api/staff", json={"username": "li chen", "name": "x", "role": "agent"}, headers=AUTH)
+    )
+    resp = await public_client.post("/api/staff", json={"username": "boss", "name": "x", "role": "boss"}, headers=AUTH)
+    assert resp.status == 409
+    assert [m["username"] for m in await (await staff_get(public_client, "/api/staff")).json()] == ["li.chen"]
+
+
+async def test_a_technician_cannot_dispatch_merge_open_tickets_or_read_dead_letters(public_client, backend):
+    technician = await add_staff(backend, "lichen", "technician", "李师傅")
+    number = await open_ticket(backend)
+    other = await open_ticket(backend, OTHER)
+    refused = [
+        ("POST", f"/api/tickets/{number}/assign", {"assignee": "lichen"}),
+        ("POST", f"/api/tickets/{number}/merge", {"into": other}),
+        ("POST", "/api/tickets", {"kind": "repair", "description": "灯坏了"}),
+        ("GET", "/api/notifications/dead", None),
+        ("POST", "/api/notifications/1/retry", None),
+        ("GET", "/api/conversations", None),
+        ("GET", "/api/staff", None),
+    ]
+    for method, path, body in refused:
+        resp = await public_client.request(method, path, json=body, headers=technician)
+        assert resp.status == 403, path
+        assert (await resp.json())["error"] == "forbidden"
+    for n in (number, other):
+        ticket = await views.ticket_for_staff(backend.new_uow(), n)
+        assert (ticket["status"], ticket["assignee"], len(ticket["history"])) == ("new", None, 1)
+    assert (await views.tickets_for_staff(backend.new_uow()))[1] == 2
+
+
+async def test_a_technician_lists_and_works_only_their_own_tickets(public_client, backend):
+    technician = await add_staff(backend, "lichen", "technician", "李师傅")
+    await add_staff(backend, "zhang", "technician", "张师傅")
+    mine = await open_ticket(backend, description="我的活")
+    theirs = await open_ticket(backend, OTHER, description="别人的活")
+    unassigned = await open_ticket(backend, description="还没派")
+    await assign(backend, mine, "lichen")
+    await assign(backend, theirs, "zhang")
+
+    for params in ({}, {"assignee": "zhang"}, {"status": "assigned"}):
+        resp = await public_client.get("/api/tickets", params=params, headers=technician)
+        assert [t["id"] for t in await resp.json()] == [mine], params
+    for path, body in ((f"/api/tickets/{n}/status", {"status": "in_progress"}) for n in (theirs, unassigned)):
+        resp = await public_client.post(path, json=body, headers=technician)
+        assert resp.status == 403
+        assert (await resp.json())["message"] == "this ticket is assigned to someone else"
+    resp = await public_client.post(f"/api/tickets/{theirs}/comments", json={"note": "我来吧"}, headers=technician)
+    assert resp.status == 403
+    assert (await views.ticket_for_staff(backend.new_uow(), theirs))["status"] == "assigned"
+
+    resp = await public_client.post(f"/api/tickets/{mine}/status", json={"status": "in_progress"}, headers=technician)
+    assert resp.status == 200
+    resp = await public_client.post(f"/api/tickets/{mine}/comments", json={"note": "换了阀门"}, headers=technician)
+    assert resp.status == 201
+    history = (await resp.json())["history"]
+    assert [(h["type"], h["actor"]) for h in history[-2:]] == [("status", "lichen"), ("note", "lichen")]
+    resp = await public_client.post("/api/tickets/BX999999/status", json={"status": "resolved"}, headers=technician)
+    assert resp.status == 404
+
+
+async def test_an_agent_dispatches_and_opens_tickets_but_cannot_import_or_manage_staff(public_client, backend):
+    agent = await add_staff(backend, "xiaoliu", "agent", "客服小刘")
+    await add_staff(backend, "lichen", "technician", "李师傅")
+    assert not await views.room_exists(backend.new_uow(), "9", "9", "909")
+    roster = "楼栋,单元,房号,姓名,电话\n9,9,909,冒充的业主,13800009909\n".encode()
+    for path, body, content_type in (
+        ("/api/imports/roster", roster, "text/csv"),
+        ("/api/staff", b'{"username": "x", "name": "x", "role": "admin"}', "application/json"),
+        ("/api/tickets/BX000001/merge", b'{"into": "BX000002"}', "application/json"),
+    ):
+        resp = await public_client.post(path, data=body, headers={**agent, "Content-Type": content_type})
+        assert resp.status == 403, path
+        assert await resp.json() == {"error": "forbidden", "message": "the agent role may not do this"}
+    assert not await views.room_exists(backend.new_uow(), "9", "9", "909")
+    assert len(await (await staff_get(public_client, "/api/staff")).json()) == 2  # still just the two
+
+    resp = await public_client.post(
+        "/api/tickets",
+        json={"kind": "repair", "description": "业主来电：厨房下水堵了", "intake": "phone", "priority": "urgent",
+              "building": "3", "unit": "2", "room": "501", "contact": OWNER},
+        headers=agent,
+    )  # fmt: skip
+    assert resp.status == 201
+    opened = await resp.json()
+    assert (opened["intake"], opened["priority"], opened["category"], opened["sender"]) == (
+        "phone",
+        "urgent",
+        "plumbing",
+        OWNER,
+    )
+    assert [(h["type"], h["actor"]) for h in opened["history"]] == [("opened", "xiaoliu")]
+    resp = await public_client.post(f"/api/tickets/{opened['id']}/assign", json={"assignee": "lichen"}, headers=agent)
+    assert resp.status == 200
+    assert (await resp.json())["history"][-1]["actor"] == "xiaoliu"
+    [update] = await updates(public_client, OWNER_ID)  # the caller hears about it in their web chat
+    assert update["text"] == f"您的工单 {opened['id']} 已派单，由李师傅负责，会尽快和您联系。"
+
+
+# -- visitor passes used at the gate ---------------------------------------------------------------
+
+
+async def test_a_pass_admits_once(public_client, backend, clock):
+    code = await issue_pass(backend, clock() + timedelta(hours=1))
+    clock.advance(minutes=20)
+
+    resp = await public_client.post(f"/api/passes/{code}/use", headers=AUTH)
+    assert resp.status == 200
+    used = await resp.json()
+    assert (used["code"], used["valid"], used["state"], used["used_at"]) == (code, False, "used", clock.now.isoformat())
+
+    clock.advance(minutes=5)
+    resp = await public_client.post(f"/api/passes/{code}/use", headers=AUTH)
+    assert resp.status == 409
+    assert await resp.json() == {"error": "not_valid", "message": "the pass is used"}
+    checked = await (await staff_get(public_client, f"/api/passes/{code}")).json()
+    assert (checked["valid"], checked["state"], checked["used_at"]) == (False, "used", used["used_at"])
+
+
+@pytest.mark.parametrize(("hours", "state"), [(0, "not_yet_valid"), (8, "expired")])
+async def test_a_pass_outside_its_window_cannot_be_used(public_client, backend, clock, hours, state):
+    code = await issue_pass(backend, clock() + timedelta(hours=3))  # valid from 2 to 7 hours from now
+    clock.advance(hours=hours)
+    resp = await public_client.post(f"/api/passes/{code}/use", headers=AUTH)
+    assert resp.status == 409
+    assert (await resp.json())["message"] == f"the pass is {state}"
+    assert (await (await staff_get(public_client, f"/api/passes/{code}")).json())["state"] == state
+
+
+@pytest.mark.parametrize("code", ["999999", "12345", "abcdef"])
+async def test_using_an_unknown_or_malformed_pass_code_is_404(public_client, backend, clock, code):
+    await issue_pass(backend, clock())
+    resp = await public_client.post(f"/api/passes/{code}/use", headers=AUTH)
+    assert resp.status == 404
+
+
+# -- dead letters ----------------------------------------------------------------------------------
+
+
+async def test_a_notification_nobody_can_deliver_goes_dead_shows_up_and_can_be_retried(public_client, backend):
+    supervisor = await add_staff(backend, "wang", "supervisor", "王主管")
+    await backend.bus.handle(commands.HandOff("nochannel:x", "owner_asked"))
+    resp = await public_client.post("/api/conversations/nochannel:x/messages", json={"text": "您好"}, headers=AUTH)
+    assert resp.status == 202
+    assert await (await staff_get(public_client, "/api/notifications/dead")).json() == []  # not tried yet
+
+    await deliver(backend)
+
+    resp = await public_client.get("/api/notifications/dead", headers=supervisor)
+    assert resp.status == 200
+    [dead] = await resp.json()
+    assert (dead["recipient"], dead["channel"], dead["kind"], dead["text"]) == (
+        "nochannel:x",
+        "nochannel",
+        "staff",
+        "您好",
+    )
+    assert (dead["status"], dead["attempts"]) == ("dead", 1)
+    assert "nochannel" in dead["last_error"]
+
+    resp = await public_client.post(f"/api/notifications/{dead['id']}/retry", headers=supervisor)
+    assert resp.status == 200
+    assert await resp.json() == {"id": dead["id"], "status": "pending"}
+    assert await (await staff_get(public_client, "/api/notifications/dead")).json() == []
+    async with backend.new_uow() as uow:
+        pending = await uow.notifications.get(dead["id"])
+        assert (pending.status.value, pending.attempts) == ("pending", 0)
+
+    resp = await public_client.post(f"/api/notifications/{dead['id']}/retry", headers=supervisor)
+    assert resp.status == 409  # only a dead letter can be retried
+    for unknown in ("424242", "abc", "-1"):
+        assert (await public_client.post(f"/api/notifications/{unknown}/retry", headers=supervisor)).status == 404
+
+    await deliver(backend)  # still nobody delivers there: dead again, and listed again
+    assert [d["id"] for d in await (await staff_get(public_client, "/api/notifications/dead")).json()] == [dead["id"]]

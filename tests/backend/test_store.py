@@ -2,7 +2,8 @@
 
 Protects what owners and staff rely on: ticket numbers and published service levels,
 emergencies handed to staff, status changes stored together with the owner's
-notification (or not at all), phone-checked binding with its lockout, visitor passes
+notification (or not at all), the outbox delivered to the owner's mailbox by the dispatcher,
+phone-checked binding with its lockout, visitor passes
 and their validity over time, handoff to staff and back, the inbound log with
 retries and late replies, and that every sender only ever sees their own data.
 """
@@ -20,13 +21,14 @@ from sqlalchemy import func, select
 from backend_bridge.domain import commands, model
 from backend_bridge.service_layer import handlers, views
 from connectors.rasa import DialogueUnavailable
+from tests.conftest import deliver
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-ALICE = "web:alice"
-BOB = "web:bob"
+ALICE = "webchat:alice"  # the web chat delivers to its mailbox, where updates_for reads
+BOB = "webchat:bob"
 REPAIR_PROMISE = "维修人员会在30分钟内联系您，24小时内处理好。"
 COMPLAINT_PROMISE = "我们会在24小时内回复您处理结果。"
-URGENT_PROMISE = "值班人员会在15分钟内赶到现场。"
+EMERGENCY_PROMISE = "值班人员会在15分钟内赶到现场。"
 GAS_ADVICE = "闻到煤气味请马上：关闭燃气总阀，打开门窗通风；不要开关电灯电器、不要在屋里打电话；带家人离开到室外。"
 DEFAULT_ADVICE = "请注意安全，先远离危险区域。"
 
@@ -49,11 +51,22 @@ async def open_complaint(backend, sender: str = ALICE, description: str = "楼�
     return (await handle(backend, command))["number"]
 
 
+async def add_staff(backend, username: str = "chen", role: str = "technician", name: str = "陈师傅") -> None:
+    await handle(backend, commands.AddStaff(username, name, role, actor="admin"))
+
+
+async def move(backend, number: str, status: str, actor: str = "staff", note: str = "") -> dict:
+    """A step of the life cycle: "assigned" dispatches to 陈师傅 (the account must exist)."""
+    if status == "assigned":
+        return await handle(backend, commands.AssignTicket(number, "chen", actor=actor))
+    return await handle(backend, commands.ChangeTicketStatus(number, status, actor=actor, note=note))
+
+
 TICKET_FIELDS = (
     "number", "kind", "priority", "status", "location", "description", "category", "sender", "anonymous",
     "hazard", "created_at", "updated_at", "respond_by", "resolve_by", "is_open",
 )  # fmt: skip
-OUTBOX_FIELDS = ("id", "sender", "text", "kind", "created_at", "delivered_at")
+OUTBOX_FIELDS = ("id", "recipient", "text", "kind", "created_at", "status", "delivered_at")
 
 
 def snapshot(obj, names) -> SimpleNamespace:
@@ -67,15 +80,16 @@ async def stored_ticket(backend, number: str) -> SimpleNamespace | None:
         if ticket is None:
             return None
         stored = snapshot(ticket, TICKET_FIELDS)
-        stored.history = [snapshot(c, ("at", "status", "actor", "note")) for c in ticket.history]
+        stored.history = [snapshot(c, ("at", "type", "status", "actor", "note")) for c in ticket.history]
         return stored
 
 
-async def outbox_rows(backend, sender: str | None = None) -> list[SimpleNamespace]:
+async def outbox_rows(backend, recipient: str | None = None) -> list[SimpleNamespace]:
+    """The notifications outbox, oldest first (for everyone, or one recipient)."""
     async with backend.new_uow() as uow:
-        stmt = select(model.OutboundMessage).order_by(model.OutboundMessage.id)
-        if sender is not None:
-            stmt = stmt.where(model.OutboundMessage.sender == sender)
+        stmt = select(model.Notification).order_by(model.Notification.id)
+        if recipient is not None:
+            stmt = stmt.where(model.Notification.recipient == recipient)
         return [snapshot(m, OUTBOX_FIELDS) for m in (await uow.session.scalars(stmt)).all()]
 
 
@@ -133,7 +147,7 @@ async def test_stored_repair_round_trips_every_field_with_aware_utc_times(backen
     assert ticket.location == model.Location("3", "2", "501", None)
     assert ticket.location.is_flat
     assert ticket.description == "厨房水龙头漏水，地上全是水"
-    assert ticket.category == "水暖"
+    assert ticket.category == "plumbing"
     assert ticket.sender == ALICE
     assert ticket.anonymous is False
     assert ticket.hazard is None
@@ -143,7 +157,9 @@ async def test_stored_repair_round_trips_every_field_with_aware_utc_times(backen
     assert ticket.updated_at == now
     assert ticket.respond_by == now + timedelta(minutes=30)
     assert ticket.resolve_by == now + timedelta(hours=24)
-    assert [(c.status, c.actor, c.at) for c in ticket.history] == [(model.TicketStatus.NEW, "owner", now)]
+    assert [(c.type, c.status, c.actor, c.at) for c in ticket.history] == [
+        (model.EventType.OPENED, model.TicketStatus.NEW, "owner", now)
+    ]
 
 
 async def test_stored_anonymous_complaint_in_a_public_area_round_trips(backend, clock):
@@ -155,7 +171,7 @@ async def test_stored_anonymous_complaint_in_a_public_area_round_trips(backend, 
     assert ticket.kind is model.TicketKind.COMPLAINT
     assert ticket.location == model.Location("2", None, None, "地下车库")
     assert not ticket.location.is_flat
-    assert ticket.category == "停车"
+    assert ticket.category == "parking"
     assert ticket.anonymous is True
     assert ticket.created_at == clock.now
     assert ticket.respond_by == clock.now + timedelta(minutes=1440)
@@ -188,19 +204,19 @@ async def test_blank_description_is_refused_and_nothing_is_stored(backend):
 # -- ReportEmergency -----------------------------------------------------------------------------
 
 
-async def test_emergency_opens_an_urgent_ticket_with_the_hazard_and_hands_off(backend, clock):
+async def test_emergency_opens_an_emergency_ticket_with_the_hazard_and_hands_off(backend, clock):
     result = await handle(
         backend,
         commands.ReportEmergency(ALICE, "gas_leak", "厨房煤气味很重", building="3", unit="2", room="501"),
     )
 
     assert re.fullmatch(r"BX\d{6}", result["number"])
-    assert result["promise"] == URGENT_PROMISE
+    assert result["promise"] == EMERGENCY_PROMISE
     assert result["advice"] == GAS_ADVICE
     assert result["duty_hotline"] == "0571-8888 7777"
 
     ticket = await stored_ticket(backend, result["number"])
-    assert ticket.priority is model.Priority.URGENT
+    assert ticket.priority is model.Priority.EMERGENCY
     assert ticket.kind is model.TicketKind.REPAIR
     assert ticket.hazard == "gas_leak"
     assert ticket.location == model.Location("3", "2", "501", None)
@@ -209,8 +225,27 @@ async def test_emergency_opens_an_urgent_ticket_with_the_hazard_and_hands_off(ba
 
     assert await views.conversation_state(backend.new_uow(), ALICE) == ("handed_off", None)
     handed = await views.conversations(backend.new_uow(), "handed_off")
-    assert [(c["sender"], c["channel"], c["handoff_reason"]) for c in handed] == [(ALICE, "web", "emergency:gas_leak")]
+    assert [(c["sender"], c["channel"], c["handoff_reason"]) for c in handed] == [
+        (ALICE, "webchat", "emergency:gas_leak")
+    ]
     assert handed[0]["handed_off_at"] == clock.now.isoformat()
+    # the duty supervisors are paged in the same transaction (no supervisor account yet: the shared recipient)
+    [page] = await outbox_rows(backend)
+    assert (page.recipient, page.kind, page.created_at) == ("staff:supervisors", "emergency", clock.now)
+    assert result["number"] in page.text and "厨房煤气味很重" in page.text
+
+
+async def test_an_emergency_pages_every_supervisor_on_the_roster(backend):
+    await add_staff(backend, "wang", "supervisor", "王主管")
+    await add_staff(backend, "zhao", "supervisor", "赵主管")
+    await add_staff(backend, "liu", "agent", "客服小刘")
+
+    await handle(backend, commands.ReportEmergency(ALICE, "fire", "楼道着火了", building="1"))
+
+    assert [(r.recipient, r.kind) for r in await outbox_rows(backend)] == [
+        ("staff:wang", "emergency"),
+        ("staff:zhao", "emergency"),
+    ]
 
 
 async def test_emergency_with_an_unlisted_hazard_gets_the_default_advice(backend):
@@ -224,48 +259,59 @@ async def test_emergency_with_an_unlisted_hazard_gets_the_default_advice(backend
 
 
 async def test_valid_transition_stores_history_and_queues_one_update_for_the_owner(backend, clock):
+    await add_staff(backend)
     number = await open_repair(backend, sender=ALICE)
     await open_repair(backend, sender=BOB, building="1", unit="1", room="101")
-    opened_at = clock.now
+    await move(backend, number, "assigned", actor="dispatcher")
+    assigned_at = clock.now
     clock.advance(minutes=10)
 
     result = await handle(
-        backend, commands.ChangeTicketStatus(number, "accepted", actor="维修部老陈", note="师傅下午两点上门")
+        backend, commands.ChangeTicketStatus(number, "in_progress", actor="chen", note="师傅已上门，在查漏点")
     )
 
-    assert result == {"number": number, "status": "accepted"}
+    assert result == {"number": number, "status": "in_progress"}
     ticket = await stored_ticket(backend, number)
-    assert ticket.status is model.TicketStatus.ACCEPTED
+    assert ticket.status is model.TicketStatus.IN_PROGRESS
     assert ticket.updated_at == clock.now
-    assert [(c.status, c.actor, c.note, c.at) for c in ticket.history] == [
-        (model.TicketStatus.NEW, "owner", "", opened_at),
-        (model.TicketStatus.ACCEPTED, "维修部老陈", "师傅下午两点上门", clock.now),
+    assert [(c.type, c.status, c.actor, c.note, c.at) for c in ticket.history][1:] == [
+        (model.EventType.ASSIGNED, model.TicketStatus.ASSIGNED, "dispatcher", "", assigned_at),
+        (model.EventType.STATUS, model.TicketStatus.IN_PROGRESS, "chen", "师傅已上门，在查漏点", clock.now),
     ]
 
-    rows = await outbox_rows(backend)
-    assert [(r.sender, r.kind, r.created_at, r.delivered_at) for r in rows] == [
-        (ALICE, "status_update", clock.now, None)
+    rows = await outbox_rows(backend, ALICE)
+    assert [(r.kind, r.created_at, r.status, r.delivered_at) for r in rows] == [
+        ("ticket_assigned", assigned_at, model.NotificationStatus.PENDING, None),
+        ("ticket_in_progress", clock.now, model.NotificationStatus.PENDING, None),
     ]
-    updates = await views.updates_for(backend.new_uow(), ALICE, 0, clock.now)
-    assert [(u["id"], u["kind"], u["text"]) for u in updates] == [
-        (rows[0].id, "status_update", f"您的工单 {number} 已派单，师傅会尽快和您联系。\n备注：师傅下午两点上门")
+    assert await views.updates_for(backend.new_uow(), ALICE, 0) == []  # nothing shown before it is delivered
+
+    assert await deliver(backend) == 3  # Alice's two, and the assignment to 陈师傅
+    updates = await views.updates_for(backend.new_uow(), ALICE, 0)
+    assert [(u["kind"], u["text"]) for u in updates] == [
+        ("ticket_assigned", f"您的工单 {number} 已派单，由陈师傅负责，会尽快和您联系。"),
+        ("ticket_in_progress", f"您的工单 {number} 正在处理中。\n说明：师傅已上门，在查漏点"),
     ]
-    assert await views.updates_for(backend.new_uow(), BOB, 0, clock.now) == []
+    assert [r.status for r in await outbox_rows(backend)] == [model.NotificationStatus.DELIVERED] * 3
+    assert await views.updates_for(backend.new_uow(), BOB, 0) == []
 
 
 async def test_full_life_cycle_including_a_reopen_queues_one_message_per_change(backend):
+    await add_staff(backend)
     number = await open_repair(backend)
-    path = ["accepted", "in_progress", "resolved", "in_progress", "resolved", "closed"]
-    for status in path:
-        await handle(backend, commands.ChangeTicketStatus(number, status, actor="staff"))
+    path = ["assigned", "in_progress", "on_hold", "in_progress", "resolved", "reopened", "in_progress", "resolved"]
+    for status in [*path, "closed"]:
+        await move(backend, number, status)
 
     ticket = await stored_ticket(backend, number)
     assert ticket.status is model.TicketStatus.CLOSED
     assert not ticket.is_open
-    assert [c.status.value for c in ticket.history] == ["new", *path]
+    assert [c.status.value for c in ticket.history] == ["new", *path, "closed"]
     texts = [r.text for r in await outbox_rows(backend, ALICE)]
-    assert len(texts) == len(path)
+    assert len(texts) == len(path) + 1
     assert all(number in text for text in texts)
+    assert texts[4] == f"您的工单 {number} 已处理完。请您评价：回复1到5分（5分最满意），或直接说“满意”“不满意”。"
+    assert texts[5] == f"您的工单 {number} 已重新打开，我们会重新安排处理。"
     assert texts[-1] == f"您的工单 {number} 已办结，感谢您的支持。"
 
 
@@ -273,28 +319,30 @@ async def test_full_life_cycle_including_a_reopen_queues_one_message_per_change(
     ("earlier", "refused"),
     [
         ([], "closed"),  # new → closed skips resolution
+        ([], "in_progress"),  # nobody is assigned to do the work
+        ([], "assigned"),  # only an assignment, naming someone, dispatches
         (["cancelled"], "in_progress"),  # cancelled is final
-        (["resolved", "closed"], "resolved"),  # closed is final
-        ([], "new"),  # never back to new
+        (["assigned", "resolved", "closed"], "resolved"),  # closed is final
+        (["assigned"], "new"),  # never back to new
     ],
 )
 async def test_invalid_transition_raises_and_stores_nothing(backend, clock, earlier, refused):
+    await add_staff(backend)
     number = await open_repair(backend)
     for status in earlier:
-        await handle(backend, commands.ChangeTicketStatus(number, status, actor="staff"))
+        await move(backend, number, status)
     before = await stored_ticket(backend, number)
     queued_before = [r.id for r in await outbox_rows(backend)]
     clock.advance(hours=1)
 
-    with pytest.raises(model.DomainError):
+    with pytest.raises(model.InvalidTransition):
         await handle(backend, commands.ChangeTicketStatus(number, refused, actor="staff", note="不应保存"))
 
     after = await stored_ticket(backend, number)
     assert after.status is before.status
     assert after.updated_at == before.updated_at
-    assert [(c.status, c.note) for c in after.history] == [(c.status, c.note) for c in before.history]
+    assert [(c.type, c.status, c.note) for c in after.history] == [(c.type, c.status, c.note) for c in before.history]
     assert [r.id for r in await outbox_rows(backend)] == queued_before
-    assert len(queued_before) == len(earlier)
 
 
 async def test_unknown_status_is_a_domain_error_and_stores_nothing(backend):
@@ -330,7 +378,7 @@ async def test_unknown_ticket_number_raises_lookup_error_and_finds_nothing(backe
     await open_repair(backend)
 
     with pytest.raises(LookupError):
-        await handle(backend, commands.ChangeTicketStatus(number, "accepted", actor="staff"))
+        await handle(backend, commands.ChangeTicketStatus(number, "cancelled", actor="staff"))
 
     assert await views.ticket_for_staff(backend.new_uow(), number) is None
     assert await views.ticket_for_sender(backend.new_uow(), ALICE, number) is None
@@ -602,7 +650,7 @@ async def test_hand_back_of_a_conversation_not_with_staff_is_refused(backend, di
     with pytest.raises(model.DomainError):
         await handle(backend, commands.HandBack(ALICE, actor="staff"))
     with pytest.raises(LookupError):
-        await handle(backend, commands.HandBack("web:nobody", actor="staff"))
+        await handle(backend, commands.HandBack("webchat:nobody", actor="staff"))
 
     assert dialogue.resumed == []
     assert await views.conversation_state(backend.new_uow(), ALICE) == ("bot", None)
@@ -634,20 +682,21 @@ async def test_staff_message_is_queued_for_the_owner_and_copied_to_the_dialogue(
 
     assert result == {"queued": True}
     [row] = await outbox_rows(backend)
-    assert (row.sender, row.kind, row.text, row.created_at) == (
+    assert (row.recipient, row.kind, row.text, row.created_at) == (
         ALICE,
         "staff",
         "您好，我是客服小刘，马上安排。",
         clock.now,
     )
     assert dialogue.staff_messages == [(ALICE, "您好，我是客服小刘，马上安排。")]
-    updates = await views.updates_for(backend.new_uow(), ALICE, 0, clock.now)
+    await deliver(backend)
+    updates = await views.updates_for(backend.new_uow(), ALICE, 0)
     assert [(u["kind"], u["text"]) for u in updates] == [("staff", "您好，我是客服小刘，马上安排。")]
 
 
 async def test_staff_message_to_an_unknown_conversation_is_a_lookup_error(backend, dialogue):
     with pytest.raises(LookupError):
-        await handle(backend, commands.SendStaffMessage("web:nobody", "在吗", actor="staff"))
+        await handle(backend, commands.SendStaffMessage("webchat:nobody", "在吗", actor="staff"))
 
     assert await outbox_rows(backend) == []
     assert dialogue.staff_messages == []
@@ -668,7 +717,7 @@ async def test_inbound_message_is_written_down_first(backend, clock):
         assert stored.received_at == clock.now and is_utc(stored.received_at)
         assert stored.replies == []
     [conversation] = await views.conversations(backend.new_uow())
-    assert (conversation["sender"], conversation["channel"]) == (ALICE, "web")
+    assert (conversation["sender"], conversation["channel"]) == (ALICE, "webchat")
     assert conversation["last_inbound_at"] == clock.now.isoformat()
 
 
@@ -724,11 +773,12 @@ async def test_late_replies_are_queued_in_the_outbox_when_pushed(backend, clock)
 
     assert result == {"status": "answered"}
     rows = await outbox_rows(backend)
-    assert [(r.sender, r.kind, r.text, r.created_at) for r in rows] == [
+    assert [(r.recipient, r.kind, r.text, r.created_at) for r in rows] == [
         (ALICE, "late_reply", "您家欠费555.72元。", clock.now),
         (ALICE, "late_reply", "请及时缴纳。", clock.now),
     ]
-    updates = await views.updates_for(backend.new_uow(), ALICE, 0, clock.now)
+    await deliver(backend)
+    updates = await views.updates_for(backend.new_uow(), ALICE, 0)
     assert [u["text"] for u in updates] == ["您家欠费555.72元。", "请及时缴纳。"]
 
 
@@ -773,7 +823,7 @@ async def test_sender_views_never_return_another_senders_ticket(backend):
     assert [t["id"] for t in alice] == [alice_complaint, alice_repair]
     assert all("sender" not in t for t in alice)
     assert [t["id"] for t in await views.tickets_for_sender(backend.new_uow(), BOB)] == [bob_repair]
-    assert await views.tickets_for_sender(backend.new_uow(), "web:carol") == []
+    assert await views.tickets_for_sender(backend.new_uow(), "webchat:carol") == []
 
     assert await views.ticket_for_sender(backend.new_uow(), ALICE, bob_repair) is None
     assert await views.ticket_for_sender(backend.new_uow(), BOB, alice_repair) is None
@@ -783,15 +833,25 @@ async def test_sender_views_never_return_another_senders_ticket(backend):
 
 
 async def test_sender_ticket_list_shows_open_and_resolved_unless_all_are_asked_for(backend):
-    kept = {status: await open_repair(backend) for status in ("new", "accepted", "resolved", "closed", "cancelled")}
+    await add_staff(backend)
+    paths = {
+        "new": [],
+        "assigned": ["assigned"],
+        "on_hold": ["assigned", "on_hold"],
+        "resolved": ["assigned", "resolved"],
+        "reopened": ["assigned", "resolved", "reopened"],
+        "closed": ["assigned", "resolved", "closed"],
+        "cancelled": ["cancelled"],
+    }
+    kept = {status: await open_repair(backend) for status in paths}
     for status, number in kept.items():
-        if status == "closed":
-            await handle(backend, commands.ChangeTicketStatus(number, "resolved", actor="staff"))
-        if status != "new":
-            await handle(backend, commands.ChangeTicketStatus(number, status, actor="staff"))
+        for step in paths[status]:
+            await move(backend, number, step)
 
     open_view = await views.tickets_for_sender(backend.new_uow(), ALICE)
-    assert {t["id"] for t in open_view} == {kept["new"], kept["accepted"], kept["resolved"]}
+    assert {t["id"]: t["status"] for t in open_view} == {
+        kept[s]: s for s in ("new", "assigned", "on_hold", "resolved", "reopened")
+    }
     every = await views.tickets_for_sender(backend.new_uow(), ALICE, open_only=False)
     assert {t["id"] for t in every} == set(kept.values())
 
@@ -815,10 +875,11 @@ async def test_staff_views_hide_the_sender_of_anonymous_complaints_only(backend)
 
 
 async def test_staff_ticket_list_filters_and_pages(backend):
-    repairs = [await open_repair(backend, sender=f"web:owner{i}") for i in range(3)]
-    complaints = [await open_complaint(backend, sender=f"web:owner{i}") for i in range(2)]
+    await add_staff(backend)
+    repairs = [await open_repair(backend, sender=f"webchat:owner{i}") for i in range(3)]
+    complaints = [await open_complaint(backend, sender=f"webchat:owner{i}") for i in range(2)]
     urgent = (await handle(backend, commands.ReportEmergency(ALICE, "flooding", "家里进水了", building="2")))["number"]
-    await handle(backend, commands.ChangeTicketStatus(repairs[0], "accepted", actor="staff"))
+    await move(backend, repairs[0], "assigned")
     everything = [urgent, *reversed(complaints), *reversed(repairs)]  # newest first
 
     async def ids(**filters) -> tuple[list[str], int]:
@@ -828,8 +889,11 @@ async def test_staff_ticket_list_filters_and_pages(backend):
     assert await ids() == (everything, 6)
     assert await ids(kind="repair") == ([urgent, repairs[2], repairs[1], repairs[0]], 4)
     assert await ids(kind="complaint") == ([complaints[1], complaints[0]], 2)
-    assert await ids(priority="urgent") == ([urgent], 1)
-    assert await ids(status="accepted") == ([repairs[0]], 1)
+    assert await ids(priority="emergency") == ([urgent], 1)
+    assert await ids(priority="urgent") == ([], 0)
+    assert await ids(status="assigned") == ([repairs[0]], 1)
+    assert await ids(assignee="chen") == ([repairs[0]], 1)
+    assert await ids(category="plumbing", kind="repair") == ([urgent, *reversed(repairs)], 4)
     assert await ids(status="new", kind="repair", priority="normal") == ([repairs[2], repairs[1]], 2)
     assert await ids(status="closed") == ([], 0)
 
@@ -841,32 +905,38 @@ async def test_staff_ticket_list_filters_and_pages(backend):
 # -- updates_for ----------------------------------------------------------------------------------
 
 
-async def test_updates_for_follows_the_cursor_and_marks_delivery(backend, clock):
+async def test_updates_for_follows_the_cursor_once_the_dispatcher_delivered(backend, clock):
+    await add_staff(backend)
     number = await open_repair(backend, sender=ALICE)
     bobs = await open_repair(backend, sender=BOB, building="1", unit="1", room="101")
-    for status in ("accepted", "in_progress", "resolved"):
-        await handle(backend, commands.ChangeTicketStatus(number, status, actor="staff"))
-    await handle(backend, commands.ChangeTicketStatus(bobs, "accepted", actor="staff"))
+    for status in ("assigned", "in_progress", "resolved"):
+        await move(backend, number, status)
+    await move(backend, bobs, "assigned")
+    assert await views.updates_for(backend.new_uow(), ALICE, 0) == []  # in the outbox, not yet delivered
     clock.advance(minutes=2)
-    first_fetch = clock.now
+    delivered_at = clock.now
 
-    updates = await views.updates_for(backend.new_uow(), ALICE, 0, first_fetch)
+    await deliver(backend)
 
+    updates = await views.updates_for(backend.new_uow(), ALICE, 0)
     ids = [u["id"] for u in updates]
     assert len(ids) == 3 and ids == sorted(ids)
     assert all(number in u["text"] for u in updates)
-    assert [r.delivered_at for r in await outbox_rows(backend, ALICE)] == [first_fetch] * 3
-    assert [r.delivered_at for r in await outbox_rows(backend, BOB)] == [None]
+    assert [u["kind"] for u in updates] == ["ticket_assigned", "ticket_in_progress", "ticket_resolved"]
+    assert [(r.status, r.delivered_at) for r in await outbox_rows(backend, ALICE)] == [
+        (model.NotificationStatus.DELIVERED, delivered_at)
+    ] * 3
 
-    assert [u["id"] for u in await views.updates_for(backend.new_uow(), ALICE, ids[0], clock.now)] == ids[1:]
-    assert await views.updates_for(backend.new_uow(), ALICE, ids[-1], clock.now) == []
+    assert [u["id"] for u in await views.updates_for(backend.new_uow(), ALICE, ids[0])] == ids[1:]
+    assert await views.updates_for(backend.new_uow(), ALICE, ids[-1]) == []
 
+    # Reading changes nothing, and a second sweep sends nothing again.
     clock.advance(minutes=5)
-    again = await views.updates_for(backend.new_uow(), ALICE, 0, clock.now)
-    assert [u["id"] for u in again] == ids
-    assert [r.delivered_at for r in await outbox_rows(backend, ALICE)] == [first_fetch] * 3  # first delivery kept
+    assert await deliver(backend) == 0
+    assert [u["id"] for u in await views.updates_for(backend.new_uow(), ALICE, 0)] == ids
+    assert [r.delivered_at for r in await outbox_rows(backend, ALICE)] == [delivered_at] * 3
 
-    [bob_update] = await views.updates_for(backend.new_uow(), BOB, 0, clock.now)
+    [bob_update] = await views.updates_for(backend.new_uow(), BOB, 0)
     assert bobs in bob_update["text"] and number not in bob_update["text"]
     assert bob_update["id"] not in ids
 
@@ -875,15 +945,29 @@ async def test_updates_for_pages_through_a_long_backlog_with_the_cursor(backend,
     await handle(backend, commands.HandOff(ALICE, "owner_asked"))
     for i in range(105):
         await handle(backend, commands.SendStaffMessage(ALICE, f"第{i}条", actor="staff"))
+    assert await deliver(backend) == 105
 
-    first = await views.updates_for(backend.new_uow(), ALICE, 0, clock.now)
+    first = await views.updates_for(backend.new_uow(), ALICE, 0)
     assert [u["text"] for u in first] == [f"第{i}条" for i in range(100)]
-    delivered = [r.delivered_at for r in await outbox_rows(backend, ALICE)]
-    assert delivered == [clock.now] * 100 + [None] * 5  # only what was handed out is marked
-
-    rest = await views.updates_for(backend.new_uow(), ALICE, first[-1]["id"], clock.now)
+    rest = await views.updates_for(backend.new_uow(), ALICE, first[-1]["id"])
     assert [u["text"] for u in rest] == [f"第{i}条" for i in range(100, 105)]
-    assert await views.updates_for(backend.new_uow(), ALICE, rest[-1]["id"], clock.now) == []
+    assert await views.updates_for(backend.new_uow(), ALICE, rest[-1]["id"]) == []
+
+
+async def test_a_notification_for_a_channel_nobody_delivers_goes_dead_and_holds_nothing_up(backend):
+    await handle(backend, commands.HandOff("nochannel:x", "owner_asked"))
+    await handle(backend, commands.SendStaffMessage("nochannel:x", "没人送得到", actor="staff"))
+    await handle(backend, commands.HandOff(ALICE, "owner_asked"))
+    await handle(backend, commands.SendStaffMessage(ALICE, "您好", actor="staff"))
+
+    assert await deliver(backend) == 1
+
+    [dead] = await outbox_rows(backend, "nochannel:x")
+    assert dead.status is model.NotificationStatus.DEAD
+    assert [u["text"] for u in await views.updates_for(backend.new_uow(), ALICE, 0)] == ["您好"]
+    [listed] = await views.dead_notifications(backend.new_uow())
+    assert (listed["id"], listed["recipient"], listed["attempts"]) == (dead.id, "nochannel:x", 1)
+    assert "nochannel" in listed["last_error"]
 
 
 async def test_without_a_flat_register_every_address_is_accepted(backend):

@@ -124,6 +124,13 @@ class Staff:
         assert status == 200, body
         return body
 
+    def assign(self, number: str, username: str = "wang", name: str = "王师傅") -> None:
+        """Dispatch to a technician (made on first use: the account lives as long as the stack)."""
+        status, body = self.post("/api/staff", {"username": username, "name": name, "role": "technician"})
+        assert status in (201, 409), body
+        status, body = self.post(f"/api/tickets/{number}/assign", {"assignee": username})
+        assert status == 200, body
+
 
 @pytest.fixture
 def staff(stack) -> Staff:

@@ -145,6 +145,8 @@ def test_status_lists_open_tickets_and_pushes_staff_updates(owner, staff):
     listing = owner.said("查进度")
     assert number in listing and "等待派单" in listing
     assert "没有找到" in owner.said("工单BX999999到哪了")
+    staff.assign(number)
+    assert "王师傅" in owner.wait_for_update("已派单")
     status, _ = staff.post(f"/api/tickets/{number}/status", {"status": "in_progress", "note": "师傅下午两点到"})
     assert status == 200
     update = owner.wait_for_update("正在处理中")
@@ -152,10 +154,22 @@ def test_status_lists_open_tickets_and_pushes_staff_updates(owner, staff):
     assert "处理中" in owner.said(f"工单{number}到哪一步了")
 
 
+def test_resolution_asks_for_a_rating_and_a_poor_one_reopens_the_ticket(owner, staff):
+    owner.say("3号楼2单元501 卫生间下水道堵了")
+    number = ticket_number(owner.said("是"))
+    staff.assign(number)
+    assert staff.post(f"/api/tickets/{number}/status", {"status": "resolved", "note": "已疏通"})[0] == 200
+    assert number in owner.wait_for_update("请您评价")
+    assert "重新打开" in owner.said("不满意，根本没修好")
+    ticket = staff.ticket(number)
+    assert (ticket["status"], ticket["rating"]) == ("reopened", 2)
+    assert [e["type"] for e in ticket["history"]][-2:] == ["rating", "status"]
+
+
 def test_status_updates_reach_a_traditional_writer_in_traditional(owner, staff):
     owner.say("三號樓二單元五零一 臥室的燈不亮了")
     number = ticket_number(owner.said("是的"))
-    staff.post(f"/api/tickets/{number}/status", {"status": "accepted"})
+    staff.assign(number)
     assert "工單" in owner.wait_for_update("派單")
 
 
@@ -175,7 +189,7 @@ def test_emergency_skips_the_form_and_hands_to_staff(owner, staff):
     reply = owner.said("5号楼楼道里闻到很重的煤气味")
     assert "燃气总阀" in reply and "0571-8888 7777" in reply
     ticket = staff.ticket(ticket_number(reply))
-    assert (ticket["priority"], ticket["hazard"], ticket["building"]) == ("urgent", "gas_leak", "5")
+    assert (ticket["priority"], ticket["hazard"], ticket["building"]) == ("emergency", "gas_leak", "5")
     assert owner.say("还有人吗") == []  # staff have it now
 
 

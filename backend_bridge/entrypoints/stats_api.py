@@ -1,0 +1,58 @@
+"""Statistics for supervisors and administrators: ``GET /api/stats?from=YYYY-MM-DD&to=YYYY-MM-DD``.
+
+Dates are the community's local dates, both inclusive; without them the last 30 days up to
+today (the backend clock's). What each number means is in service_layer/statistics.py.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from aiohttp import web
+
+from backend_bridge.entrypoints.http import BadRequest
+from backend_bridge.entrypoints.keys import BACKEND
+from backend_bridge.entrypoints.staff_auth import staff_only
+from backend_bridge.service_layer import statistics
+
+routes = web.RouteTableDef()
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fromisoformat alone also takes 20261121 and weeks
+
+
+def _date(request: web.Request, name: str) -> date | None:
+    value = request.query.get(name)
+    if value is None:
+        return None
+    try:
+        if not _DATE.fullmatch(value):
+            raise ValueError(value)
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"'{name}' must be a date written YYYY-MM-DD") from None
+    if not statistics.EARLIEST <= parsed <= statistics.LATEST:
+        raise BadRequest(f"'{name}' must be between {statistics.EARLIEST} and {statistics.LATEST}")
+    return parsed
+
+
+def _period(request: web.Request, default: tuple[date, date]) -> tuple[date, date]:
+    """The requested local dates; a missing end is today, a missing start 30 days before the end."""
+    last = _date(request, "to") or default[1]
+    first = _date(request, "from") or last - (default[1] - default[0])
+    if first > last:
+        raise BadRequest("'from' must not be after 'to' (today when not given)")
+    if (last - first).days + 1 > statistics.MAX_DAYS:
+        raise BadRequest(f"the period may span at most {statistics.MAX_DAYS} days")
+    return first, last
+
+
+@routes.get("/api/stats")
+@staff_only("stats")
+async def stats(request: web.Request) -> web.Response:
+    backend = request.app[BACKEND]
+    now, tz = backend.clock(), backend.timezone
+    first, last = _period(request, statistics.default_period(now, tz))
+    return web.json_response(
+        await statistics.ticket_statistics(backend.new_uow(), first=first, last=last, tz=tz, now=now)
+    )

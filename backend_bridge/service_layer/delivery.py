@@ -1,0 +1,145 @@
+"""Delivering the outbox: each recipient's notifications in order, retried with back-off.
+
+A dispatcher takes a recipient's lease (so no other dispatcher talks to that owner at the
+same time), sends the oldest pending notification through the recipient's channel, marks
+it delivered, and goes on. A failure schedules a retry (``Notification.failed``) and holds
+the newer ones back, so an owner never hears "resolved" before "assigned"; after
+MAX_DELIVERY_ATTEMPTS the notification is dead-lettered for staff and the queue moves on.
+
+A dispatcher killed between sending and marking sends again after its lease runs out,
+with the same idempotency key: channels drop the repeat (the web chat's mailbox has the
+key as a unique column), so the owner sees every notification exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from backend_bridge.domain import model
+from backend_bridge.service_layer.ports import Clock, DeliveryFailed
+from backend_bridge.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# One channel's delivery: raise DeliveryFailed (or anything) when the message did not get through.
+Deliver = Callable[[model.Notification], Awaitable[None]]
+
+
+@dataclass
+class Dispatcher:
+    uow_factory: Callable[[], UnitOfWork]
+    channels: dict[str, Deliver]
+    clock: Clock
+    lease_ttl: timedelta = timedelta(seconds=15)  # longer than any channel's send timeout
+    concurrency: int = 8  # recipients drained side by side
+    name: str = field(default_factory=lambda: f"dispatcher-{uuid.uuid4().hex[:8]}")
+
+    async def _due(self, uow: UnitOfWork, recipient: str) -> model.Notification | None:
+        head = await uow.notifications.head(recipient)
+        if head is None or head.next_attempt_at > self.clock():
+            return None
+        uow.session.expunge(head)  # a plain object for the channel, used outside the transaction
+        return head
+
+    async def _claim(self, recipient: str, holder: str) -> tuple[bool, model.Notification | None]:
+        """Take the recipient's lease and read the first notification due (one transaction)."""
+        async with self.uow_factory() as uow:
+            held = await uow.notifications.take_lease(f"deliver:{recipient}", holder, self.clock(), self.lease_ttl)
+            head = await self._due(uow, recipient) if held else None
+            await uow.commit()
+            return held, head
+
+    async def _send(self, notification: model.Notification) -> tuple[str | None, bool]:
+        """(error, permanent) from the recipient's channel; (None, False) when it got through."""
+        deliver = self.channels.get(notification.channel)
+        if deliver is None:
+            return f"no channel delivers to {notification.channel!r}", True
+        try:
+            await deliver(notification)
+        except DeliveryFailed as exc:
+            return str(exc) or type(exc).__name__, exc.permanent
+        except Exception as exc:  # a channel bug must not stop every delivery
+            log.exception("channel %s failed on notification %s", notification.channel, notification.id)
+            return f"{type(exc).__name__}: {exc}", False
+        return None, False
+
+    async def _settle(
+        self, sent: model.Notification, error: str | None, permanent: bool, holder: str
+    ) -> model.Notification | None:
+        """Record the attempt, renew the lease and read the next notification due (one transaction).
+
+        Returns None after a failure: newer notifications wait for the failed one's retry.
+        """
+        async with self.uow_factory() as uow:
+            current = await uow.notifications.get(sent.id)
+            if current.status is model.NotificationStatus.PENDING:  # else staff or a sweep settled it
+                if error is None:
+                    current.delivered(self.clock())
+                else:
+                    current.failed(error, self.clock(), permanent=permanent)
+                    level = logging.ERROR if current.status is model.NotificationStatus.DEAD else logging.WARNING
+                    log.log(level, "notification %s on %s: %s (%s)", sent.id, sent.channel, error, current.status.value)
+            await uow.notifications.take_lease(f"deliver:{sent.recipient}", holder, self.clock(), self.lease_ttl)
+            following = await self._due(uow, sent.recipient) if error is None else None
+            await uow.commit()
+            return following
+
+    async def _release(self, recipient: str, holder: str) -> bool:
+        """Give the lease back; True when something became due meanwhile.
+
+        A notification committed while we held the lease may have had its wake-up swallowed
+        by another dispatcher that found the lease taken, so look once more after releasing.
+        """
+        async with self.uow_factory() as uow:
+            await uow.notifications.release_lease(f"deliver:{recipient}", holder)
+            due = await self._due(uow, recipient) is not None
+            await uow.commit()
+            return due
+
+    async def drain(self, recipient: str) -> int:
+        """Deliver what is due for ``recipient``, in order; returns how many went out."""
+        sent = 0
+        holder = f"{self.name}:{uuid.uuid4().hex[:8]}"  # per drain: concurrent drains here exclude each other too
+        while True:
+            held, head = await self._claim(recipient, holder)
+            if not held:
+                return sent
+            try:
+                while head is not None:
+                    error, permanent = await self._send(head)
+                    sent += error is None
+                    head = await self._settle(head, error, permanent, holder)
+            finally:
+                more = await self._release(recipient, holder)
+            if not more:
+                return sent
+
+    async def drain_all(self, recipients: list[str]) -> int:
+        """Drain several recipients side by side (each one's own messages stay in order)."""
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def one(recipient: str) -> int:
+            async with limit:
+                return await self.drain(recipient)
+
+        return sum(await asyncio.gather(*(one(r) for r in dict.fromkeys(recipients))))
+
+    async def poll_once(self, limit: int = 100) -> int:
+        """One sweep over every recipient with something due (the no-Redis mode, and retries)."""
+        async with self.uow_factory() as uow:
+            recipients = await uow.notifications.due_recipients(self.clock(), limit)
+        return await self.drain_all(recipients)
+
+    async def run_job(self, name: str, ttl: timedelta, job: Callable[[], Awaitable[object]]) -> bool:
+        """Run a periodic job (the SLA scheduler) on one dispatcher at a time; False if another has it."""
+        async with self.uow_factory() as uow:
+            held = await uow.notifications.take_lease(f"job:{name}", self.name, self.clock(), ttl)
+            await uow.commit()
+        if held:
+            await job()
+        return held

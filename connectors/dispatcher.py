@@ -1,0 +1,117 @@
+"""The dispatcher process: ``python -m connectors.dispatcher`` (make run starts one).
+
+Delivers the outbox through the channels (connectors/*/ with ``delivery``), runs the SLA
+scheduler and, with an external property system, re-sends the tickets it missed. With
+WUYE_REDIS_URL it reads wake-ups from a Redis Streams consumer group, so several
+dispatchers share the work; without it, it polls the database. Either way it sweeps the
+database every few seconds for retries that came due. Run as many as you like:
+a per-recipient lease keeps each owner's messages in order and on one dispatcher at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import time
+from datetime import timedelta
+
+import aiohttp
+import redis.asyncio as aioredis
+
+from backend_bridge.adapters.redis_streams import StreamConsumer
+from backend_bridge.bootstrap import Backend, bootstrap
+from backend_bridge.domain import commands
+from backend_bridge.service_layer.delivery import Dispatcher
+from backend_bridge.service_layer.external_sync import SyncTickets
+from backend_bridge.service_layer.ports import NullNotifier
+from bot.text.pii import install_log_masking
+from connectors.app import external_system
+from connectors.channel import deliveries
+from connectors.settings import Settings
+
+log = logging.getLogger("connectors.dispatcher")
+
+
+class _NoDialogue:
+    """The dispatcher never talks to Rasa; handing conversations back happens in the gateway."""
+
+    async def resume(self, sender: str) -> None:
+        raise RuntimeError("the dispatcher does not resume conversations")
+
+    async def log_staff_message(self, sender: str, text: str, actor: str) -> None:
+        return None
+
+
+async def run(
+    backend: Backend,
+    dispatcher: Dispatcher,
+    stop: asyncio.Event,
+    *,
+    redis_url: str | None,
+    poll_interval: float = 0.5,
+    sweep_interval: float = 5.0,
+    deadline_interval: float = 30.0,
+) -> None:
+    consumer = None
+    if redis_url:
+        consumer = StreamConsumer(aioredis.Redis.from_url(redis_url), dispatcher, block_ms=int(poll_interval * 1000))
+        await consumer.join()
+    last_sweep = last_job = 0.0
+    check = lambda: backend.bus.handle(commands.CheckDeadlines())  # noqa: E731
+    sync = lambda: backend.bus.handle(SyncTickets())  # noqa: E731
+    while not stop.is_set():
+        try:
+            sent = await consumer.once() if consumer else 0
+            if consumer is None or time.monotonic() - last_sweep >= sweep_interval:
+                sent += await dispatcher.poll_once()
+                if backend.bus.deps.external is not None:  # tickets the external system missed
+                    await dispatcher.run_job("external-sync", timedelta(seconds=sweep_interval), sync)
+                last_sweep = time.monotonic()
+            if time.monotonic() - last_job >= deadline_interval / 2:  # whoever holds the job's lease runs it
+                await dispatcher.run_job("deadlines", timedelta(seconds=deadline_interval), check)
+                last_job = time.monotonic()
+        except Exception:  # keep delivering; the database keeps what is owed
+            log.exception("dispatcher loop failed; retrying")
+            sent = 0
+            await asyncio.sleep(poll_interval)
+        if consumer is None and sent == 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), poll_interval)
+
+
+async def serve(settings: Settings) -> None:
+    session = aiohttp.ClientSession()
+    backend = await bootstrap(
+        settings.database_url, settings.content_path, _NoDialogue(), NullNotifier(), timezone=settings.timezone,
+        external=external_system(settings, session),
+    )  # fmt: skip
+    dispatcher = Dispatcher(
+        backend.new_uow, deliveries(backend), backend.clock,
+        lease_ttl=timedelta(seconds=float(os.environ.get("WUYE_DELIVERY_LEASE", "15"))),
+    )  # fmt: skip
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("dispatcher %s delivering (%s)", dispatcher.name, "redis streams" if settings.redis_url else "polling")
+    try:
+        await run(
+            backend, dispatcher, stop, redis_url=settings.redis_url,
+            poll_interval=float(os.environ.get("WUYE_POLL_INTERVAL", "0.5")),
+        )  # fmt: skip
+    finally:
+        await backend.close()
+        await session.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_masking()
+    asyncio.run(serve(Settings.from_env(dispatcher=True)))
+
+
+if __name__ == "__main__":
+    main()

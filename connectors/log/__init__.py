@@ -1,0 +1,40 @@
+"""The log channel: notifications for recipients without a push channel of their own.
+
+Staff ("staff:<username>") get SLA warnings, escalations, chases and poor ratings here
+until the staff console arrives; operators read them in the dispatcher's log. Lines are
+masked like every other log line (bot.text.pii) and carry the idempotency key, so a
+repeat after a crashed dispatcher is recognisable.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from backend_bridge.bootstrap import Backend
+from backend_bridge.domain import model
+from backend_bridge.service_layer.delivery import Deliver
+
+log = logging.getLogger("wuye.notifications")
+
+
+class LogChannel:
+    name = "log"
+    also_for = ("staff",)  # recipient channels this one delivers for
+
+    def routes(self) -> list[web.RouteDef]:
+        return []
+
+    def delivery(self, backend: Backend) -> Deliver:
+        async def deliver(notification: model.Notification) -> None:
+            log.info(
+                "to %s [%s] key=%s: %s",
+                notification.recipient, notification.kind, notification.key, notification.text,
+            )  # fmt: skip
+
+        return deliver
+
+
+def create_channel() -> LogChannel:
+    return LogChannel()

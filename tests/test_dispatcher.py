@@ -1,0 +1,274 @@
+"""Status updates that always arrive: the outbox, its dispatchers, Redis and database modes.
+
+Protects: each owner's notifications arrive in the order they were written; a failing
+channel retries with back-off, holds newer messages back, and dead-letters after
+MAX_DELIVERY_ATTEMPTS; two dispatchers never deliver to one owner at once; with Redis,
+wake-ups go through a consumer group and a dead consumer's entries are claimed by
+another; and a real dispatcher process killed (SIGKILL) again and again mid-delivery
+loses nothing and shows the owner nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from sqlalchemy import func, select
+
+from backend_bridge.adapters import orm
+from backend_bridge.adapters.redis_streams import RedisStreamNotifier, StreamConsumer
+from backend_bridge.domain import model
+from backend_bridge.service_layer.delivery import Dispatcher
+from backend_bridge.service_layer.ports import DeliveryFailed
+from connectors.channel import deliveries
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class RecordingChannel:
+    """A channel that records what reached it and fails on demand (the dispatcher's contract)."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, str]] = []  # (recipient, key)
+        self.failures = 0  # how many next attempts fail
+        self.permanent = False
+        self.active = 0
+        self.overlap = False
+
+    async def __call__(self, notification: model.Notification) -> None:
+        self.active += 1
+        self.overlap |= self.active > 1
+        try:
+            await asyncio.sleep(0.002)
+            if self.failures:
+                self.failures -= 1
+                raise DeliveryFailed("provider answered 503", permanent=self.permanent)
+            self.received.append((notification.recipient, notification.key))
+        finally:
+            self.active -= 1
+
+
+async def queue(backend, recipient: str, count: int, kind: str = "test") -> list[str]:
+    keys = []
+    async with backend.new_uow() as uow:
+        for i in range(count):
+            n = model.Notification(recipient, f"消息 {i}", kind, backend.clock())
+            await uow.notifications.add(n)
+            keys.append(n.key)
+        await uow.commit()
+    return keys
+
+
+async def statuses(backend) -> dict[str, model.Notification]:
+    async with backend.new_uow() as uow:
+        found = (await uow.session.scalars(select(model.Notification))).all()
+        uow.session.expunge_all()
+        return {n.key: n for n in found}
+
+
+async def test_each_owners_notifications_arrive_in_order(backend):
+    channel = RecordingChannel()
+    dispatcher = Dispatcher(backend.new_uow, {"test": channel}, backend.clock)
+    a = await queue(backend, "test:a", 5)
+    b = await queue(backend, "test:b", 5)
+    assert await dispatcher.poll_once() == 10
+    assert [k for r, k in channel.received if r == "test:a"] == a
+    assert [k for r, k in channel.received if r == "test:b"] == b
+    assert all(n.status is model.NotificationStatus.DELIVERED for n in (await statuses(backend)).values())
+
+
+async def test_a_failure_is_retried_with_back_off_and_holds_newer_messages_back(backend, clock):
+    channel = RecordingChannel()
+    dispatcher = Dispatcher(backend.new_uow, {"test": channel}, clock)
+    keys = await queue(backend, "test:a", 3)
+    channel.failures = 1
+    assert await dispatcher.poll_once() == 0  # the first failed; the others wait behind it
+    first = (await statuses(backend))[keys[0]]
+    assert first.attempts == 1 and first.last_error == "provider answered 503"
+    assert first.next_attempt_at == clock.now + model.retry_delay(1)
+    assert await dispatcher.poll_once() == 0  # not due yet
+    clock.advance(seconds=model.retry_delay(1).total_seconds())
+    assert await dispatcher.poll_once() == 3
+    assert [k for _, k in channel.received] == keys
+
+
+async def test_after_max_attempts_a_notification_is_dead_and_the_queue_moves_on(backend, clock, public_client):
+    channel = RecordingChannel()
+    dispatcher = Dispatcher(backend.new_uow, {"test": channel}, clock)
+    keys = await queue(backend, "test:a", 2)
+    channel.failures = model.MAX_DELIVERY_ATTEMPTS
+    for attempt in range(1, model.MAX_DELIVERY_ATTEMPTS + 1):
+        await dispatcher.poll_once()
+        clock.advance(seconds=model.retry_delay(attempt).total_seconds())
+    found = await statuses(backend)
+    assert found[keys[0]].status is model.NotificationStatus.DEAD
+    assert found[keys[0]].attempts == model.MAX_DELIVERY_ATTEMPTS
+    assert found[keys[1]].status is model.NotificationStatus.DELIVERED  # not stuck behind a dead letter
+    assert [k for _, k in channel.received] == [keys[1]]
+
+
+async def test_a_permanent_failure_is_dead_at_once(backend):
+    channel = RecordingChannel()
+    channel.failures, channel.permanent = 1, True
+    (key,) = await queue(backend, "test:a", 1)
+    await Dispatcher(backend.new_uow, {"test": channel}, backend.clock).poll_once()
+    assert (await statuses(backend))[key].status is model.NotificationStatus.DEAD
+
+
+async def test_two_dispatchers_never_deliver_to_one_owner_at_once(backend):
+    channel = RecordingChannel()
+    keys = await queue(backend, "test:a", 30)
+    one = Dispatcher(backend.new_uow, {"test": channel}, backend.clock)
+    two = Dispatcher(backend.new_uow, {"test": channel}, backend.clock)
+    sent = await asyncio.gather(one.drain("test:a"), two.drain("test:a"), one.poll_once(), two.poll_once())
+    assert sum(sent) == 30
+    assert [k for _, k in channel.received] == keys
+    assert not channel.overlap
+
+
+async def test_the_web_chat_shows_a_notification_once_even_if_delivered_twice(backend, public_client):
+    (key,) = await queue(backend, "webchat:owner-1", 1)
+    deliver = deliveries(backend)["webchat"]
+    notification = (await statuses(backend))[key]
+    await deliver(notification)
+    await deliver(notification)  # a dispatcher killed before marking it delivered sends it again
+    resp = await public_client.get("/api/chat/owner-1/updates")
+    assert [u["text"] for u in (await resp.json())["updates"]] == ["消息 0"]
+
+
+async def test_with_redis_wake_ups_go_through_a_consumer_group(backend, redis_url):
+    client = aioredis.Redis.from_url(redis_url)
+    stream = f"test:notifications:{os.getpid()}:{time.monotonic_ns()}"
+    channel = RecordingChannel()
+    consumers = [
+        StreamConsumer(
+            client, Dispatcher(backend.new_uow, {"test": channel}, backend.clock), stream=stream, block_ms=50
+        )
+        for _ in range(2)
+    ]
+    for consumer in consumers:
+        await consumer.join()
+    notifier = RedisStreamNotifier(client, stream)
+    keys = {}
+    for owner in ("test:a", "test:b", "test:c"):
+        keys[owner] = await queue(backend, owner, 4)
+        await notifier.queued(owner)
+    sent = await asyncio.gather(*(c.once() for c in consumers))
+    assert sum(sent) == 12
+    for owner, expected in keys.items():
+        assert [k for r, k in channel.received if r == owner] == expected
+    pending = await client.xpending(stream, "dispatchers")
+    assert pending["pending"] == 0  # every wake-up acknowledged
+    await client.delete(stream)
+    await client.aclose()
+
+
+async def test_a_dead_consumers_wake_ups_are_claimed_by_another(backend, redis_url):
+    client = aioredis.Redis.from_url(redis_url)
+    stream = f"test:notifications:{os.getpid()}:{time.monotonic_ns()}"
+    channel = RecordingChannel()
+    survivor = StreamConsumer(
+        client, Dispatcher(backend.new_uow, {"test": channel}, backend.clock), stream=stream,
+        block_ms=50, claim_idle_ms=100,
+    )  # fmt: skip
+    await survivor.join()
+    keys = await queue(backend, "test:a", 3)
+    await RedisStreamNotifier(client, stream).queued("test:a")
+    # A consumer reads the wake-up and dies before acknowledging it.
+    await client.xreadgroup("dispatchers", "doomed", {stream: ">"}, count=10)
+    assert (await client.xpending(stream, "dispatchers"))["pending"] == 1
+    await asyncio.sleep(0.15)
+    await survivor.once()
+    assert [k for _, k in channel.received] == keys
+    assert (await client.xpending(stream, "dispatchers"))["pending"] == 0
+    await client.delete(stream)
+    await client.aclose()
+
+
+# -- a real dispatcher process, killed mid-delivery ------------------------------------------------
+
+
+def _start_dispatcher(database_url: str, redis_url: str | None, tmp_path: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "WUYE_DATABASE_URL": database_url,
+        "WUYE_DELIVERY_LEASE": "1",  # a killed holder's lease runs out quickly
+        "WUYE_POLL_INTERVAL": "0.05",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("WUYE_REDIS_URL", None)
+    if redis_url:
+        env["WUYE_REDIS_URL"] = redis_url
+    log = open(tmp_path / "dispatcher.log", "ab")  # noqa: SIM115 - the child owns it
+    return subprocess.Popen(
+        [sys.executable, "-m", "connectors.dispatcher"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+
+
+async def _counts(backend) -> tuple[int, int]:
+    async with backend.new_uow() as uow:
+        delivered = await uow.session.scalar(
+            select(func.count())
+            .select_from(model.Notification)
+            .where(model.Notification.status == model.NotificationStatus.DELIVERED)
+        )
+        shown = await uow.session.scalar(select(func.count()).select_from(orm.mailbox))
+        return int(delivered), int(shown)
+
+
+@pytest.mark.parametrize("mode", ["database", "redis"])
+async def test_killing_a_dispatcher_mid_delivery_loses_nothing_and_repeats_nothing(
+    backend, database_url, mode, tmp_path, request
+):
+    redis_url = request.getfixturevalue("redis_url") if mode == "redis" else None
+    owners = [f"webchat:owner-{i}" for i in range(8)]
+    expected: dict[str, list[str]] = {}
+    for owner in owners:
+        expected[owner] = await queue(backend, owner, 40)
+    total = sum(len(k) for k in expected.values())
+    notifier = RedisStreamNotifier(aioredis.Redis.from_url(redis_url)) if redis_url else None
+    if notifier:
+        for owner in owners:
+            await notifier.queued(owner)
+
+    kills = 0
+    caught_between = 0  # kills that left a message shown but not yet marked delivered
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        before = await _counts(backend)
+        if before[0] == total:
+            break
+        proc = _start_dispatcher(database_url, redis_url, tmp_path)
+        if kills < 5:  # kill it as soon as it makes progress, five times over
+            while time.monotonic() < deadline and (await _counts(backend))[0] == before[0]:
+                if proc.poll() is not None:
+                    pytest.fail((tmp_path / "dispatcher.log").read_text())
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.02 * kills)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            kills += 1
+            delivered, shown = await _counts(backend)
+            caught_between += shown > delivered
+        else:  # then let one run to the end
+            while time.monotonic() < deadline and (await _counts(backend))[0] < total:
+                await asyncio.sleep(0.05)
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=20)
+    assert kills == 5
+    assert (await _counts(backend))[0] == total, (tmp_path / "dispatcher.log").read_text()[-3000:]
+
+    async with backend.new_uow() as uow:
+        rows = (await uow.session.execute(select(orm.mailbox).order_by(orm.mailbox.c.id))).all()
+    shown_keys = [r.key for r in rows]
+    assert len(shown_keys) == len(set(shown_keys)) == total  # nothing twice, nothing missing
+    for owner, keys in expected.items():
+        assert [r.key for r in rows if r.recipient == owner] == keys  # in order per owner
+    print(f"{kills} kills, {caught_between} caught between showing and marking")  # visible with -s
