@@ -58,6 +58,10 @@ class BackendClient:
         status, body = await self._call("GET", f"/bot/v1/tickets/{number}", params={"sender": sender}, ok=(200, 404))
         return body if status == 200 else None
 
+    async def chase(self, sender: str, number: str) -> tuple[int, dict]:
+        """催单: (200, {id, status, times, assigned}) or (404, not the sender's) or (409, not open)."""
+        return await self._call("POST", f"/bot/v1/tickets/{number}/chase", json={"sender": sender}, ok=(200, 404, 409))
+
     async def address_known(self, building: str, unit: str, room: str) -> bool:
         params = {"building": building, "unit": unit, "room": room}
         return (await self._call("GET", "/bot/v1/rooms", params=params))[1]["exists"]

@@ -20,7 +20,7 @@ ADDRESS_SLOTS = ("building", "unit", "room", "public_area")
 # While one of these is the owner's intent, their words are a question or a command,
 # not the free-text answer a form is waiting for.
 NOT_AN_ANSWER = {
-    "ask_fee", "check_status", "request_human", "cancel", "request_visitor_pass", "report_emergency",
+    "ask_fee", "check_status", "chase_ticket", "request_human", "cancel", "request_visitor_pass", "report_emergency",
     "greet", "goodbye", "thank", "affirm", "deny",
 }  # fmt: skip
 

@@ -1,7 +1,7 @@
 """The custom actions (actions/) against the real internal bot API over HTTP.
 
 Protects what the owner experiences in each flow — repair, complaint, emergency, fees,
-identity check, visitor passes, status, hand-off, fallback and cancel: which replies the
+identity check, visitor passes, status, chase (催单), hand-off, fallback and cancel: which replies the
 actions choose, which slots they set or clear, what they store in the backend, and how
 they behave when the backend is unreachable. Trackers are built the way the action server
 receives them: entities come from the real rule extractor (bot.text.entities) with the
@@ -26,6 +26,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.backend
 from actions.binding import ActionBindOwner, ValidateBindingForm
+from actions.chase import ActionChaseTicket
 from actions.complaint import ActionPrepareComplaint, ActionSubmitComplaint, ValidateComplaintForm
 from actions.emergency import ActionReportEmergency
 from actions.fallback import ActionDefaultFallback
@@ -208,6 +209,12 @@ async def bind(backend, sender: str) -> None:
 async def open_ticket(backend, sender: str, description: str, kind: str = "repair", **where: str) -> str:
     result = await backend.bus.handle(commands.OpenTicket(sender=sender, kind=kind, description=description, **where))
     return result["number"]
+
+
+async def assign(backend, number: str, username: str = "li") -> None:
+    """Dispatch ``number`` to a new technician account (the demo community has no staff)."""
+    await backend.bus.handle(commands.AddStaff(username, "李师傅", "technician", "admin"))
+    await backend.bus.handle(commands.AssignTicket(number, username, "staff:前台"))
 
 
 async def staff_view(backend, number: str) -> dict:
@@ -679,7 +686,7 @@ async def test_emergency_opens_an_urgent_ticket_advises_and_pauses(bot_api):
     assert events[-1] == ConversationPaused() and flow_cleared(events)
     assert ActiveLoop(None) not in events  # no form was running
     stored = await staff_view(bot_api, args[0]["ticket_id"])
-    assert stored["priority"] == "urgent" and stored["hazard"] == "gas_leak"
+    assert stored["priority"] == "emergency" and stored["hazard"] == "gas_leak"
     assert stored["location"] == "3号楼2单元501"  # the bound flat, since no place was named
     assert stored["description"] == "厨房有煤气味"
     assert await views.conversation_state(bot_api.new_uow(), ZHANG) == ("handed_off", None)
@@ -1151,10 +1158,10 @@ async def test_status_lists_only_the_senders_open_tickets(bot_api):
 
 async def test_status_of_one_ticket(bot_api):
     number = await open_ticket(bot_api, ZHANG, "厨房水管漏水")
-    await bot_api.bus.handle(commands.ChangeTicketStatus(number, "accepted", "staff:李师傅"))
+    await assign(bot_api, number)  # "accepted" is now "assigned", entered by naming the technician
     names, args, _ = await run(ActionCheckStatus(), tracker(ZHANG, said(f"我的工单{number}到哪了", "check_status")))
     assert names == ["utter_status_one"]
-    assert args == [{"line": f"{number}（厨房水管漏水）：已派单，师傅已接单"}]
+    assert args == [{"line": f"{number}（厨房水管漏水）：已派单"}]
 
 
 async def test_status_of_another_senders_ticket_is_not_found(bot_api):
@@ -1179,6 +1186,141 @@ async def test_status_with_no_open_tickets(bot_api):
 async def test_status_with_the_backend_down(backend_down):
     names, _, events = await run(ActionCheckStatus(), tracker(ZHANG, said("我的工单到哪了", "check_status")))
     assert names == ["utter_backend_down"] and events == []
+
+
+# ---------------------------------------------------------------- chase (催单)
+
+
+async def chases(backend, number: str) -> int:
+    return sum(1 for e in (await staff_view(backend, number))["history"] if e["type"] == "chase")
+
+
+async def test_chase_the_one_open_ticket(bot_api):
+    number = await open_ticket(bot_api, ZHANG, "厨房水管漏水", building="3", unit="2", room="501")
+    names, args, events = await run(ActionChaseTicket(), tracker(ZHANG, said("怎么还没人来修", "chase_ticket")))
+    assert names == ["utter_chased_unassigned"]  # nobody dispatched yet: "we will send someone"
+    assert args == [{"ticket": f"{number}（厨房水管漏水）", "staff": "师傅"}]
+    assert events == []
+    assert await chases(bot_api, number) == 1
+
+
+async def test_chase_an_assigned_ticket_names_the_technician_in_charge(bot_api):
+    number = await open_ticket(bot_api, ZHANG, "卫生间热水器打不着火了需要尽快修理一下")
+    await assign(bot_api, number)
+    names, args, _ = await run(ActionChaseTicket(), tracker(ZHANG, said("催一下我的报修", "chase_ticket")))
+    assert names == ["utter_chased"]
+    assert args == [{"ticket": f"{number}（卫生间热水器打不着火了需…）", "staff": "师傅"}]
+
+
+async def test_chase_with_several_open_hurries_the_latest_and_lists_the_others(bot_api):
+    first = await open_ticket(bot_api, ZHANG, "厨房水管漏水")
+    complaint = await open_ticket(bot_api, ZHANG, "楼上装修太吵", kind="complaint")
+    latest = await open_ticket(bot_api, ZHANG, "楼道灯不亮", building="3")
+    await open_ticket(bot_api, WANG, "卫生间马桶堵了")
+    names, args, _ = await run(ActionChaseTicket(), tracker(ZHANG, said("催单", "chase_ticket")))
+    assert names == ["utter_chased_unassigned", "utter_chase_others"]
+    assert args[0]["ticket"] == f"{latest}（楼道灯不亮）"
+    assert args[1] == {
+        "lines": f"{complaint}（楼上装修太吵）：已受理，等待派单\n{first}（厨房水管漏水）：已受理，等待派单",
+        "example": complaint,
+    }
+    assert [await chases(bot_api, n) for n in (first, complaint, latest)] == [0, 0, 1]
+
+
+async def test_chase_of_a_repair_passes_over_a_newer_complaint(bot_api):
+    repair = await open_ticket(bot_api, ZHANG, "厨房水管漏水")
+    complaint = await open_ticket(bot_api, ZHANG, "楼上装修太吵", kind="complaint")
+    names, args, _ = await run(ActionChaseTicket(), tracker(ZHANG, said("师傅到底什么时候来啊", "chase_ticket")))
+    assert names == ["utter_chased_unassigned", "utter_chase_others"]
+    assert args[0]["ticket"].startswith(repair) and args[1]["example"] == complaint
+    assert await chases(bot_api, complaint) == 0
+
+
+async def test_chase_of_a_complaint_promises_staff_not_a_technician(bot_api):
+    complaint = await open_ticket(bot_api, ZHANG, "楼上装修太吵", kind="complaint")
+    await open_ticket(bot_api, ZHANG, "厨房水管漏水")
+    names, args, _ = await run(ActionChaseTicket(), tracker(ZHANG, said("催一下我的投訴", "chase_ticket")))
+    assert names[0] == "utter_chased_unassigned"
+    assert args[0] == {"ticket": f"{complaint}（楼上装修太吵）", "staff": "工作人员"}
+
+
+async def test_chase_by_number_hurries_that_ticket_and_lists_nothing_else(bot_api):
+    older = await open_ticket(bot_api, ZHANG, "厨房水管漏水")
+    await open_ticket(bot_api, ZHANG, "楼道灯不亮", building="3")
+    names, args, _ = await run(ActionChaseTicket(), tracker(ZHANG, said(f"催单{older}", "chase_ticket")))
+    assert names == ["utter_chased_unassigned"]
+    assert args[0]["ticket"] == f"{older}（厨房水管漏水）"
+    assert await chases(bot_api, older) == 1
+
+
+async def test_second_chase_of_a_ticket_escalates_to_a_supervisor(bot_api):
+    number = await open_ticket(bot_api, ZHANG, "厨房水管漏水")
+    await assign(bot_api, number)
+    await run(ActionChaseTicket(), tracker(ZHANG, said("催一下", "chase_ticket")))
+    names, args, _ = await run(ActionChaseTicket(), tracker(ZHANG, said("都两天了还没来", "chase_ticket")))
+    assert names == ["utter_chased_again"]
+    assert args == [{"ticket": f"{number}（厨房水管漏水）"}]
+    assert await chases(bot_api, number) == 2
+
+
+async def test_chase_with_no_open_tickets(bot_api):
+    number = await open_ticket(bot_api, ZHANG, "厨房水管漏水")
+    await bot_api.bus.handle(commands.ChangeTicketStatus(number, "cancelled", "staff:前台"))
+    await open_ticket(bot_api, WANG, "卫生间马桶堵了")  # someone else's ticket is not the sender's to chase
+    names, args, events = await run(ActionChaseTicket(), tracker(ZHANG, said("催单", "chase_ticket")))
+    assert names == ["utter_chase_nothing_open"] and args == [{}] and events == []
+
+
+async def test_chase_when_the_only_ticket_is_done_and_awaits_a_rating(bot_api):
+    number = await open_ticket(bot_api, ZHANG, "厨房水管漏水")
+    await assign(bot_api, number)
+    await bot_api.bus.handle(commands.ChangeTicketStatus(number, "resolved", "li"))
+    names, args, _ = await run(ActionChaseTicket(), tracker(ZHANG, said("怎么还没人来修", "chase_ticket")))
+    assert names == ["utter_chase_not_open"]
+    assert args == [{"ticket": f"{number}（厨房水管漏水）"}]
+    assert await chases(bot_api, number) == 0
+
+
+async def test_chase_by_number_of_another_senders_ticket_is_not_found(bot_api):
+    theirs = await open_ticket(bot_api, WANG, "卫生间马桶堵了")
+    await open_ticket(bot_api, ZHANG, "厨房水管漏水")
+    names, args, _ = await run(ActionChaseTicket(), tracker(ZHANG, said(f"催一下{theirs}", "chase_ticket")))
+    assert names == ["utter_ticket_not_found"] and args == [{}]
+    assert await chases(bot_api, theirs) == 0  # and the sender's own ticket is not chased instead
+
+
+async def test_chase_by_number_of_a_closed_ticket(bot_api):
+    number = await open_ticket(bot_api, ZHANG, "厨房水管漏水")
+    await bot_api.bus.handle(commands.ChangeTicketStatus(number, "cancelled", "staff:前台"))
+    names, args, _ = await run(ActionChaseTicket(), tracker(ZHANG, said(f"催单 {number}", "chase_ticket")))
+    assert names == ["utter_chase_not_open"] and args == [{"ticket": number}]
+
+
+async def test_chase_during_a_form_leaves_the_form_alone(bot_api):
+    await open_ticket(bot_api, ZHANG, "厨房水管漏水")
+    slots = {"problem": "阳台门卡住了", "requested_slot": "building"}
+    tr = tracker(ZHANG, said("催一下我的报修", "chase_ticket"), slots=slots, form="repair_form")
+    names, _, events = await run(ActionChaseTicket(), tr)
+    assert names == ["utter_chased_unassigned"] and events == []
+
+
+async def test_chase_with_the_backend_down(backend_down):
+    names, args, events = await run(ActionChaseTicket(), tracker(ZHANG, said("催单", "chase_ticket")))
+    assert names == ["utter_chase_failed"] and args == [{}] and events == []
+
+
+async def test_chase_replies_exist_with_the_arguments_they_get():
+    for name, needs in {
+        "utter_chased": {"ticket", "staff"},
+        "utter_chased_unassigned": {"ticket", "staff"},
+        "utter_chased_again": {"ticket"},
+        "utter_chase_others": {"lines", "example"},
+        "utter_chase_nothing_open": set(),
+        "utter_chase_not_open": {"ticket"},
+        "utter_chase_failed": set(),
+    }.items():
+        template = DOMAIN["responses"][name][0]["text"]
+        assert set(re.findall(r"{(\w+)}", template)) == needs, name
 
 
 # ---------------------------------------------------------------- hand-off

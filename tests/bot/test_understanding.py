@@ -42,12 +42,40 @@ CASES = {
         "喂 那个 工单 B X 零零零一二三 现在怎么样了",
         "我報的維修處理好了嗎",
     ],
+    "chase_ticket": [
+        "@物业小助手 都两天了还没来 😤",
+        "催单",
+        "喂那个我前天报的修怎么还没人来啊",
+        "催一下維修",
+        "怎么还没人来修",
+        "催一下我的报修",
+        "师傅到底什么时候来啊",
+        "催单BX000123",
+    ],
     "request_human": ["转人工", "人工", "嗯 你给我转个人工吧 我说不清楚", "我要找真人客服"],
 }
 
 
 @pytest.mark.parametrize(("intent", "text"), [(i, t) for i, texts in CASES.items() for t in texts])
 def test_intent(parser, intent, text):
+    assert parser.parse(text)["intent"] == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # Asking where a ticket stands is a status check; pushing to hurry it is a chase;
+        # wanting the slowness or a person's attitude on record is a complaint.
+        ("我的报修到哪了", "check_status"),
+        ("师傅什么时候来", "check_status"),
+        ("师傅到底什么时候来啊", "chase_ticket"),
+        ("报修三天了都没人来 我要投诉你们！", "file_complaint"),
+        ("催了好几次都没人理 我要投诉", "file_complaint"),
+        ("维修师傅态度太差了", "file_complaint"),
+        ("收到催费单 我交过了", "ask_fee"),
+    ],
+)
+def test_chasing_is_neither_asking_nor_complaining(parser, text, intent):
     assert parser.parse(text)["intent"] == intent
 
 
