@@ -15,7 +15,7 @@ import logging
 
 from backend_bridge.bootstrap import Backend
 from backend_bridge.domain import commands
-from backend_bridge.domain.model import MAX_ANSWER_ATTEMPTS, POOR_RATING, ConversationState
+from backend_bridge.domain.model import MAX_ANSWER_ATTEMPTS, POOR_RATING, ConversationState, DomainError
 from backend_bridge.service_layer import views
 from bot.text.normalize import without_invisible
 from bot.text.rasa_input import as_plain_text
@@ -94,7 +94,7 @@ class Gateway:
             return [render(r, reply_script) for r in replies]
 
     async def _rating(self, sender: str, text: str) -> str | None:
-        """回访: a score or verdict right after a ticket was resolved rates that ticket.
+        """回访: a score or verdict as the owner's first message after the rating question.
 
         The assistant's dialogue never sees these turns; with no ticket awaiting a rating
         the message goes to the assistant like any other.
@@ -103,8 +103,10 @@ class Gateway:
         if score is None:
             return None
         try:
-            result = await self.backend.bus.handle(commands.RateTicket(sender, score, comment=text[:500]))
-        except LookupError:
+            result = await self.backend.bus.handle(
+                commands.RateTicket(sender, score, comment=text[:500], first_reply_only=True)
+            )
+        except (LookupError, DomainError):  # no question pending, or the ticket closed meanwhile
             return None
         template = POOR_RATING_REPLY if score <= POOR_RATING else RATED_REPLY
         return template.format(number=result["number"])

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -272,3 +273,34 @@ async def test_killing_a_dispatcher_mid_delivery_loses_nothing_and_repeats_nothi
     for owner, keys in expected.items():
         assert [r.key for r in rows if r.recipient == owner] == keys  # in order per owner
     print(f"{kills} kills, {caught_between} caught between showing and marking")  # visible with -s
+
+
+async def test_an_owner_waiting_for_a_retry_does_not_crowd_out_the_others(backend, clock):
+    channel = RecordingChannel()
+    dispatcher = Dispatcher(backend.new_uow, {"test": channel}, clock)
+    await queue(backend, "test:a", 2)
+    channel.failures = 1
+    await dispatcher.poll_once()  # a's first notification failed: a waits, its second is held back
+    (b,) = await queue(backend, "test:b", 1)
+    async with backend.new_uow() as uow:
+        assert await uow.notifications.due_recipients(clock(), limit=1) == ["test:b"]
+    assert await dispatcher.poll_once(limit=1) == 1
+    assert channel.received == [("test:b", b)]
+
+
+async def test_a_periodic_job_runs_on_one_dispatcher_and_not_again_too_soon(backend, clock):
+    runs = []
+
+    async def job() -> None:
+        runs.append(clock())
+
+    one = Dispatcher(backend.new_uow, {}, clock)
+    two = Dispatcher(backend.new_uow, {}, clock)
+    every = timedelta(seconds=30)
+    assert await one.run_job("deadlines", every, job) is True
+    assert await two.run_job("deadlines", every, job) is False
+    clock.advance(seconds=29)
+    assert await one.run_job("deadlines", every, job) is True  # the holder may renew its own lease
+    clock.advance(seconds=31)
+    assert await two.run_job("deadlines", every, job) is True
+    assert len(runs) == 3

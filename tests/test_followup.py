@@ -35,7 +35,24 @@ def test_ratings_in_owners_words(text, score):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "好的", "谢谢", "我要报修", "我家水管又坏了能来看看吗", "6", "10分", "物业费怎么交", "你好" * 30],
+    [
+        "",
+        "好的",
+        "谢谢",
+        "我要报修",
+        "我家水管又坏了能来看看吗",
+        "6",
+        "10分",
+        "物业费怎么交",
+        "你好" * 30,
+        "垃圾桶满了",
+        "楼道垃圾没人收",
+        "电梯又坏了",
+        "一般几点开门",
+        "好的可以",
+        "满意吗",
+        "可以",
+    ],
 )
 def test_other_messages_are_not_ratings(text):
     assert parse_rating(text) is None
@@ -105,3 +122,19 @@ async def test_an_unanswered_follow_up_closes_the_ticket_after_the_configured_ti
     closed = await ticket(backend, number)
     assert closed.status is model.TicketStatus.CLOSED and closed.rating is None
     assert closed.history[-1].actor == "system"
+
+
+async def test_only_the_first_reply_after_the_question_is_read_as_a_rating(gateway, rasa, backend):
+    """ "5" typed later (a menu choice, a building number) is not an answer to the survey."""
+    number = await resolved_ticket(backend)
+    await gateway.handle(message("你好"))
+    assert await gateway.handle(message("5")) == ["收到：5"]
+    assert (await ticket(backend, number)).status is model.TicketStatus.RESOLVED
+
+
+async def test_a_rating_racing_the_auto_close_goes_to_the_assistant(gateway, rasa, backend, clock):
+    number = await resolved_ticket(backend)
+    clock.advance(hours=backend.content.get().follow_up_close_hours)
+    await backend.bus.handle(commands.CheckDeadlines())
+    assert await gateway.handle(message("满意")) == ["收到：满意"]
+    assert (await ticket(backend, number)).rating is None

@@ -117,6 +117,9 @@ tickets = Table(
     Column("rating", Integer),
     Column("merged_into", ForeignKey("tickets.id"), index=True),
     Column("external_id", String(64), unique=True),
+    # Optimistic locking: an UPDATE names the version it read, so two commands on one ticket at
+    # once cannot both win (the message bus re-runs the loser on the new state).
+    Column("version", Integer, nullable=False, server_default="1"),
 )  # fmt: skip
 
 # Append-only: rows are inserted, never updated or deleted (the ticket's history).
@@ -289,6 +292,7 @@ def start_mappers() -> None:
     m(
         model.Ticket,
         tickets,
+        version_id_col=tickets.c.version,
         properties={
             "location": composite(
                 model.Location, tickets.c.building, tickets.c.unit, tickets.c.room, tickets.c.public_area

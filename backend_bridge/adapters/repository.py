@@ -180,6 +180,12 @@ class MessageRepository(_Tracking):
         )
         return (await self.session.scalars(stmt)).first()
 
+    async def count_since(self, sender: str, since: datetime) -> int:
+        stmt = select(func.count()).where(
+            model.InboundMessage.sender == sender, model.InboundMessage.received_at >= since
+        )
+        return int(await self.session.scalar(stmt) or 0)
+
     async def unanswered(self, *, sender: str | None = None, limit: int = 50) -> list[model.InboundMessage]:
         """Messages the dialogue engine has not answered yet, oldest first."""
         stmt = select(model.InboundMessage).where(
@@ -207,15 +213,19 @@ class NotificationRepository(_Tracking):
         return await self.session.get(model.Notification, notification_id)
 
     async def due_recipients(self, now: datetime, limit: int = 100) -> list[str]:
-        """Recipients whose oldest pending notification may be tried now."""
+        """Recipients whose oldest pending notification may be tried now (one waiting for its
+        retry holds its recipient back, and must not crowd the others out of the sweep)."""
+        n, older = orm.notifications.alias("n"), orm.notifications.alias("older")
+        pending = model.NotificationStatus.PENDING
         stmt = (
-            select(model.Notification.recipient)
+            select(n.c.recipient)
+            .where(n.c.status == pending, n.c.next_attempt_at <= now)
             .where(
-                model.Notification.status == model.NotificationStatus.PENDING,
-                model.Notification.next_attempt_at <= now,
+                ~select(older.c.id)
+                .where(older.c.recipient == n.c.recipient, older.c.status == pending, older.c.id < n.c.id)
+                .exists()
             )
-            .group_by(model.Notification.recipient)
-            .order_by(func.min(model.Notification.id))
+            .order_by(n.c.id)
             .limit(limit)
         )
         return list((await self.session.scalars(stmt)).all())

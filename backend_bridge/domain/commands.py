@@ -93,6 +93,7 @@ class RateTicket(Command):
     score: int
     comment: str = ""
     number: str | None = None  # None: the sender's most recently resolved ticket
+    first_reply_only: bool = False  # from the chat: only the owner's first message after the question
 
 
 @dataclass(frozen=True)

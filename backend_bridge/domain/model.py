@@ -364,6 +364,14 @@ class Ticket:
             TicketEvent(now, EventType.SYNCED, "system", data={"system": system, "external_id": external_id})
         )
 
+    def follow_merge(self, primary: Ticket, *, actor: str, now: datetime) -> None:
+        """This ticket was merged into one that is now merged into ``primary``: follow it, so
+        its owner keeps hearing about the work (merges never chain)."""
+        if self.merged_into is None:
+            raise DomainError(f"{self.number} is not a merged duplicate")
+        self.merged_into = primary.id
+        self._record(now, EventType.MERGED, actor, f"随合并转入 {primary.number}", into=primary.number)
+
     def deadline_alerts(self, now: datetime, warn_before: timedelta) -> list[tuple[str, EventType]]:
         """Which SLA alerts are due now and not yet given: ("respond"|"resolve", warning|escalation)."""
         if not self.is_open:

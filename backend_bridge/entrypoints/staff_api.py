@@ -50,8 +50,14 @@ async def _run(request: web.Request, command: commands.Command) -> dict | web.Re
         return json_error(409, "conflict", str(exc))
 
 
+def _shows_sender(request: web.Request) -> bool:
+    """Owner chat ids only for roles that talk to owners (a technician gets the address, not the id)."""
+    return request[STAFF].may("conversations")
+
+
 async def _ticket_answer(request: web.Request, number: str, status: int = 200) -> web.Response:
-    return web.json_response(await views.ticket_for_staff(request.app[BACKEND].new_uow(), number), status=status)
+    found = await views.ticket_for_staff(request.app[BACKEND].new_uow(), number, show_sender=_shows_sender(request))
+    return web.json_response(found, status=status)
 
 
 async def _own_ticket_only(request: web.Request, number: str) -> web.Response | None:
@@ -88,6 +94,7 @@ async def list_tickets(request: web.Request) -> web.Response:
         building=text_field(dict(request.query), "building", required=False, max_len=16),
         assignee=assignee,
         overdue_at=backend.clock() if overdue in ("1", "true") else None,
+        show_sender=_shows_sender(request),
         limit=int_param(request, "limit", 50, 1, 200),
         offset=int_param(request, "offset", 0, 0, 10**9),
     )
@@ -123,7 +130,10 @@ async def open_for_owner(request: web.Request) -> web.Response:
 @routes.get("/api/tickets/{number}")
 @staff_only("tickets.read")
 async def get_ticket(request: web.Request) -> web.Response:
-    found = await views.ticket_for_staff(request.app[BACKEND].new_uow(), request.match_info["number"])
+    number = request.match_info["number"]
+    if refused := await _own_ticket_only(request, number):  # a technician reads their own work
+        return refused
+    found = await views.ticket_for_staff(request.app[BACKEND].new_uow(), number, show_sender=_shows_sender(request))
     if found is None:
         return json_error(404, "not_found", "no such ticket")
     return web.json_response(found)

@@ -26,6 +26,8 @@ from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
+JOB_TIMEOUT = timedelta(minutes=5)  # a periodic job that runs longer may be started again elsewhere
+
 # One channel's delivery: raise DeliveryFailed (or anything) when the message did not get through.
 Deliver = Callable[[model.Notification], Awaitable[None]]
 
@@ -84,8 +86,9 @@ class Dispatcher:
                     current.failed(error, self.clock(), permanent=permanent)
                     level = logging.ERROR if current.status is model.NotificationStatus.DEAD else logging.WARNING
                     log.log(level, "notification %s on %s: %s (%s)", sent.id, sent.channel, error, current.status.value)
-            await uow.notifications.take_lease(f"deliver:{sent.recipient}", holder, self.clock(), self.lease_ttl)
-            following = await self._due(uow, sent.recipient) if error is None else None
+            # Still ours? A send slower than the lease let another dispatcher take over: stop here.
+            held = await uow.notifications.take_lease(f"deliver:{sent.recipient}", holder, self.clock(), self.lease_ttl)
+            following = await self._due(uow, sent.recipient) if held and error is None else None
             await uow.commit()
             return following
 
@@ -135,11 +138,25 @@ class Dispatcher:
             recipients = await uow.notifications.due_recipients(self.clock(), limit)
         return await self.drain_all(recipients)
 
-    async def run_job(self, name: str, ttl: timedelta, job: Callable[[], Awaitable[object]]) -> bool:
-        """Run a periodic job (the SLA scheduler) on one dispatcher at a time; False if another has it."""
+    async def run_job(
+        self, name: str, every: timedelta, job: Callable[[], Awaitable[object]], timeout: timedelta = JOB_TIMEOUT
+    ) -> bool:
+        """Run a periodic job (the SLA scheduler) on one dispatcher at a time, at most once per
+        ``every``; False when another dispatcher has it or ran it recently.
+
+        The lease covers the run itself (up to ``timeout``), then is set to expire ``every``
+        after the run, which is what spaces the runs out.
+        """
+        lease = f"job:{name}"
         async with self.uow_factory() as uow:
-            held = await uow.notifications.take_lease(f"job:{name}", self.name, self.clock(), ttl)
+            held = await uow.notifications.take_lease(lease, self.name, self.clock(), timeout)
             await uow.commit()
-        if held:
+        if not held:
+            return False
+        try:
             await job()
-        return held
+        finally:
+            async with self.uow_factory() as uow:
+                await uow.notifications.take_lease(lease, self.name, self.clock(), every)
+                await uow.commit()
+        return True

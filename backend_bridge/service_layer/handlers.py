@@ -263,6 +263,8 @@ async def merge_tickets(cmd: commands.MergeTickets, uow: UnitOfWork, deps: Deps)
     async with uow:
         duplicate, primary = await _ticket(uow, cmd.duplicate), await _ticket(uow, cmd.primary)
         duplicate.merge_into(primary, actor=cmd.actor, now=deps.clock())
+        for earlier in await uow.tickets.merged_into(duplicate.id):
+            earlier.follow_merge(primary, actor=cmd.actor, now=deps.clock())
         await _outbox_for(uow, deps, duplicate)
         await uow.commit()
         return {"number": duplicate.number, "merged_into": primary.number}
@@ -289,6 +291,8 @@ async def rate_ticket(cmd: commands.RateTicket, uow: UnitOfWork, deps: Deps) -> 
             ticket = await uow.tickets.awaiting_rating(cmd.sender)
         if ticket is None or ticket.sender != cmd.sender:
             raise LookupError(cmd.number or cmd.sender)
+        if cmd.first_reply_only and await uow.messages.count_since(cmd.sender, ticket.survey_sent_at) > 1:
+            raise LookupError(cmd.sender)  # the owner has moved on; a later "5" is not an answer
         ticket.rate(cmd.score, actor=cmd.sender, now=deps.clock(), comment=cmd.comment)
         await _outbox_for(uow, deps, ticket)
         await uow.commit()

@@ -5,12 +5,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy.orm.exc import StaleDataError
+
 from backend_bridge.domain.commands import Command
 from backend_bridge.domain.events import Event
+from backend_bridge.domain.model import DomainError
 from backend_bridge.service_layer.handlers import Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+MAX_CONFLICT_RETRIES = 5
+
+
+class ConcurrentChange(DomainError):
+    pass
+
 
 Handler = Callable[..., Awaitable[object]]
 
@@ -34,8 +43,7 @@ class MessageBus:
         A failing command raises to the caller; a failing event handler is logged and
         the rest still run, because the command's transaction has already committed.
         """
-        uow = self.uow_factory()
-        result = await self.command_handlers[type(command)](command, uow, self.deps)
+        uow, result = await self._run(command)
         await self._wake(uow)
         queue = list(uow.collect_new_events())
         while queue:
@@ -49,6 +57,17 @@ class MessageBus:
                 await self._wake(handler_uow)
                 queue.extend(handler_uow.collect_new_events())
         return result
+
+    async def _run(self, command: Command) -> tuple[UnitOfWork, object]:
+        """Run the command's handler; when another transaction changed the same aggregate
+        first (a stale version), run it again on the new state, a few times at most."""
+        for attempt in range(1, MAX_CONFLICT_RETRIES + 1):
+            uow = self.uow_factory()
+            try:
+                return uow, await self.command_handlers[type(command)](command, uow, self.deps)
+            except StaleDataError:
+                log.info("%s met a concurrent change (attempt %d)", type(command).__name__, attempt)
+        raise ConcurrentChange("the ticket was changed by someone else at the same moment; try again")
 
     async def _wake(self, uow: UnitOfWork) -> None:
         """Tell the dispatchers about new notifications; if this fails they find them by polling."""

@@ -16,7 +16,7 @@ from backend_bridge.domain import categories, model
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
 
-def ticket_view(ticket: model.Ticket, *, for_staff: bool) -> dict:
+def ticket_view(ticket: model.Ticket, *, for_staff: bool, show_sender: bool = True) -> dict:
     loc = ticket.location
     view = {
         "id": ticket.number,
@@ -46,7 +46,8 @@ def ticket_view(ticket: model.Ticket, *, for_staff: bool) -> dict:
             external_id=ticket.external_id,
         )  # fmt: skip
         # An anonymous complainant stays anonymous to the team handling the complaint.
-        view["sender"] = None if ticket.anonymous else ticket.sender
+        # The chat id reaches the owner's conversation: only for staff who talk to owners.
+        view["sender"] = None if ticket.anonymous or not show_sender else ticket.sender
         view["channel"] = ticket.sender.split(":", 1)[0]
         view["anonymous"] = ticket.anonymous
         view["history"] = [
@@ -82,6 +83,7 @@ async def tickets_for_staff(
     building: str | None = None,
     assignee: str | None = None,
     overdue_at: datetime | None = None,
+    show_sender: bool = True,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[dict], int]:
@@ -110,13 +112,13 @@ async def tickets_for_staff(
         total = await uow.session.scalar(select(func.count()).select_from(model.Ticket).where(*conditions))
         stmt = select(model.Ticket).where(*conditions).order_by(model.Ticket.id.desc()).limit(limit).offset(offset)
         found = (await uow.session.scalars(stmt)).all()
-        return [ticket_view(t, for_staff=True) for t in found], int(total or 0)
+        return [ticket_view(t, for_staff=True, show_sender=show_sender) for t in found], int(total or 0)
 
 
-async def ticket_for_staff(uow: UnitOfWork, number: str) -> dict | None:
+async def ticket_for_staff(uow: UnitOfWork, number: str, *, show_sender: bool = True) -> dict | None:
     async with uow:
         ticket = await uow.tickets.by_number(number)
-        return ticket_view(ticket, for_staff=True) if ticket else None
+        return ticket_view(ticket, for_staff=True, show_sender=show_sender) if ticket else None
 
 
 async def tickets_for_sender(uow: UnitOfWork, sender: str, *, open_only: bool = True) -> list[dict]:

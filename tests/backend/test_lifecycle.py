@@ -9,6 +9,7 @@ deadlines pass, and looks at what was stored and at the outbox (who would be tol
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import datetime, timedelta, timezone
 
@@ -549,6 +550,22 @@ async def test_a_merged_duplicate_is_cancelled_and_both_owners_follow_the_primar
     assert len(bobs) == 4 and all(primary in text for text in bobs)
 
 
+async def test_merging_a_ticket_that_has_duplicates_takes_them_along(backend):
+    """A into B, then B into C: A's owner was promised updates and must hear about C's work."""
+    await team(backend)
+    carol = "webchat:carol"
+    a = await open_repair(backend, ALICE, "电梯卡住了")
+    b = await open_repair(backend, BOB, "3号楼电梯不动了")
+    c = await open_repair(backend, carol, "3号楼电梯故障")
+    await handle(backend, commands.MergeTickets(a, b, actor="wang"))
+    await handle(backend, commands.MergeTickets(b, c, actor="wang"))
+    first = await staff_view(backend, a)
+    assert first["merged_into"] == c and first["history"][-1]["data"] == {"into": c}
+    await assign(backend, c)
+    for owner in (ALICE, BOB, carol):
+        assert (await outbox(backend, owner))[-1][1] == "ticket_assigned", owner
+
+
 async def test_when_the_primarys_owner_rates_it_the_merged_owner_hears_it_closed(backend):
     await team(backend)
     primary = await open_repair(backend, ALICE)
@@ -874,3 +891,45 @@ async def test_an_unanswered_follow_up_closes_the_ticket_after_the_configured_ho
     assert await deadlines(backend) == NOTHING
     with pytest.raises(LookupError):  # too late to rate: nothing is awaiting a rating any more
         await handle(backend, commands.RateTicket(ALICE, 1))
+
+
+# --- two commands on one ticket at the same moment ----------------------------------------------
+
+
+async def test_a_rating_and_the_auto_close_at_the_same_moment_never_both_win(backend, clock):
+    """Without a version check the auto-close could overwrite a poor rating's reopen: a ticket
+    CLOSED with a score of 2 while the owner was told it was reopened."""
+    await team(backend)
+    for _ in range(4):
+        number = await open_repair(backend)
+        await assign(backend, number)
+        await move(backend, number, "resolved")
+        clock.advance(hours=backend.content.get().follow_up_close_hours)
+        results = await asyncio.gather(
+            backend.bus.handle(commands.RateTicket(ALICE, 2, "没修好", number=number)),
+            backend.bus.handle(commands.CheckDeadlines()),
+            return_exceptions=True,
+        )
+        ticket = await staff_view(backend, number)
+        if isinstance(results[0], Exception):  # the close won: the rating found a closed ticket
+            assert isinstance(results[0], model.DomainError)
+            assert (ticket["status"], ticket["rating"]) == ("closed", None)
+        else:
+            assert (ticket["status"], ticket["rating"]) == ("reopened", 2)
+        statuses = [e["status"] for e in ticket["history"] if e["type"] == "status"]
+        assert statuses[-1] == ticket["status"] and statuses.count("closed") <= 1
+
+
+async def test_two_staff_moving_one_ticket_at_once_cannot_both_win(backend):
+    """Resolved and cancelled at the same moment: one move wins, the other is refused on the new state."""
+    await team(backend)
+    for _ in range(4):
+        number = await open_repair(backend)
+        await assign(backend, number)
+        results = await asyncio.gather(
+            move(backend, number, "resolved"), move(backend, number, "cancelled"), return_exceptions=True
+        )
+        assert sum(isinstance(r, model.InvalidTransition) for r in results) == 1, results
+        ticket = await staff_view(backend, number)
+        statuses = [e["status"] for e in ticket["history"] if e["status"]]
+        assert statuses[-1] == ticket["status"] and statuses[:-1] == ["new", "assigned"]

@@ -902,3 +902,24 @@ async def test_a_notification_nobody_can_deliver_goes_dead_shows_up_and_can_be_r
 
     await deliver(backend)  # still nobody delivers there: dead again, and listed again
     assert [d["id"] for d in await (await staff_get(public_client, "/api/notifications/dead")).json()] == [dead["id"]]
+
+
+async def test_a_technician_never_sees_an_owners_chat_id(public_client, backend):
+    """The web chat id reaches the owner's conversation; technicians get the address, not the id."""
+    technician = await add_staff(backend, "lichen", "technician", "李师傅")
+    agent = await add_staff(backend, "xiaoli", "agent", "小李")
+    mine = await open_ticket(backend)
+    theirs = await open_ticket(backend, OTHER)
+    await add_staff(backend, "zhang", "technician", "张师傅")
+    await assign(backend, mine, "lichen")
+    await assign(backend, theirs, "zhang")
+    resp = await public_client.get(f"/api/tickets/{mine}", headers=technician)
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["sender"] is None and body["location"] == "3号楼2单元501" and OWNER_ID not in await resp.text()
+    listed = await (await public_client.get("/api/tickets", headers=technician)).json()
+    assert [t["sender"] for t in listed] == [None]
+    resp = await public_client.get(f"/api/tickets/{theirs}", headers=technician)
+    assert resp.status == 403 and OTHER_ID not in await resp.text()
+    resp = await public_client.get(f"/api/tickets/{mine}", headers=agent)
+    assert (await resp.json())["sender"] == OWNER
