@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendUnavailable, backend
 from actions.common import NOT_AN_ANSWER, clear_flow, entities, entity, intent, text
 from actions.forms import ConfirmingForm, Slots
-from backend_bridge.domain.model import MAX_PASS_DAYS
+from backend_bridge.domain.model import MAX_PASS_DAYS, local_time
 from bot.text.script import to_simplified
 
 _NO_CAR = re.compile(r"没有|没车|无车|不开车|不是开车|走路|步行|打车|坐地铁|坐公交|骑车|^无$|^没$|^不$")
@@ -34,8 +34,7 @@ def _visit(tracker: Tracker) -> Slots:
 
 
 def _local(value: str) -> str:
-    moment = datetime.fromisoformat(value)
-    return f"{moment.month}月{moment.day}日 {moment:%H:%M}"
+    return local_time(datetime.fromisoformat(value))
 
 
 class ActionPrepareVisitorPass(Action):

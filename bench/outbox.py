@@ -36,17 +36,12 @@ from backend_bridge.bootstrap import bootstrap
 from backend_bridge.domain import commands, model
 from backend_bridge.service_layer.ports import NullNotifier
 from connectors.app import internal_app
+from connectors.dispatcher import NoDialogue
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 CONTENT = ROOT / "content" / "community.yml"
 TOKEN = "bench-token"
-
-
-class _NoDialogue:
-    async def resume(self, sender: str) -> None: ...
-
-    async def log_staff_message(self, sender: str, text: str, actor: str) -> None: ...
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -75,7 +70,7 @@ class Databases:
 
 
 async def tickets_per_second(database_url: str, callers: int, total: int) -> dict:
-    backend = await bootstrap(database_url, CONTENT, _NoDialogue(), NullNotifier())
+    backend = await bootstrap(database_url, CONTENT, NoDialogue(), NullNotifier())
     runner = web.AppRunner(internal_app(backend, token=TOKEN, timezone=backend.timezone))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -120,7 +115,7 @@ async def delivery_latency(
     if redis:
         await redis.delete(STREAM)
     notifier = RedisStreamNotifier(redis) if redis else NullNotifier()
-    backend = await bootstrap(database_url, CONTENT, _NoDialogue(), notifier)
+    backend = await bootstrap(database_url, CONTENT, NoDialogue(), notifier)
     await backend.bus.handle(commands.AddStaff("wang", "王师傅", "technician", "bench"))
     numbers = []
     for i in range(owners):

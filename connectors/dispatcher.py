@@ -35,8 +35,9 @@ from connectors.settings import Settings
 log = logging.getLogger("connectors.dispatcher")
 
 
-class _NoDialogue:
-    """The dispatcher never talks to Rasa; handing conversations back happens in the gateway."""
+class NoDialogue:
+    """For processes that never talk to Rasa (the dispatcher, benchmarks): handing
+    conversations back happens in the gateway."""
 
     async def resume(self, sender: str) -> None:
         raise RuntimeError("the dispatcher does not resume conversations")
@@ -85,7 +86,7 @@ async def run(
 async def serve(settings: Settings) -> None:
     session = aiohttp.ClientSession()
     backend = await bootstrap(
-        settings.database_url, settings.content_path, _NoDialogue(), NullNotifier(), timezone=settings.timezone,
+        settings.database_url, settings.content_path, NoDialogue(), NullNotifier(), timezone=settings.timezone,
         external=external_system(settings, session),
     )  # fmt: skip
     dispatcher = Dispatcher(

@@ -69,16 +69,13 @@ class Gateway:
             record = await self.backend.bus.handle(
                 commands.RecordInbound(inbound.sender, text, inbound.message_id, script.value if script else None)
             )
-            reply_script = record["script"]
             if record["duplicate"]:
-                return [render(r, reply_script) for r in record["replies"]]
+                return [render(r, record["script"]) for r in record["replies"]]
             with_staff = record["state"] == ConversationState.HANDED_OFF.value
             if len(text) > MAX_TEXT and not with_staff:
-                await self.backend.bus.handle(commands.RecordReplies(record["id"], (TOO_LONG_REPLY,), answered=True))
-                return [render(TOO_LONG_REPLY, reply_script)]
+                return await self._reply(record, (TOO_LONG_REPLY,))
             if not with_staff and (rated := await self._rating(inbound.sender, text)):
-                await self.backend.bus.handle(commands.RecordReplies(record["id"], (rated,), answered=True))
-                return [render(rated, reply_script)]
+                return await self._reply(record, (rated,))
             try:
                 if record["waiting"]:
                     await self._answer_backlog_of(inbound.sender)  # older messages first
@@ -86,12 +83,14 @@ class Gateway:
             except DialogueUnavailable as exc:
                 log.warning("dialogue engine unavailable (%s); message %s kept for later", exc, record["id"])
                 told = () if with_staff else (BUSY_REPLY,)  # recorded, so a retry gets the same answer
-                await self.backend.bus.handle(commands.RecordReplies(record["id"], told, answered=False))
-                return [render(r, reply_script) for r in told]
-            if with_staff:
-                replies = []  # staff are answering; the assistant never talks over them
-            await self.backend.bus.handle(commands.RecordReplies(record["id"], tuple(replies), answered=True))
-            return [render(r, reply_script) for r in replies]
+                return await self._reply(record, told, answered=False)
+            # staff are answering: the assistant never talks over them
+            return await self._reply(record, () if with_staff else tuple(replies))
+
+    async def _reply(self, record: dict, replies: tuple[str, ...], *, answered: bool = True) -> list[str]:
+        """Record what the owner is told (a retried message gets the same), in the owner's script."""
+        await self.backend.bus.handle(commands.RecordReplies(record["id"], replies, answered=answered))
+        return [render(r, record["script"]) for r in replies]
 
     async def _rating(self, sender: str, text: str) -> str | None:
         """回访: a score or verdict as the owner's first message after the rating question.

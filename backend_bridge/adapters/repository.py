@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,10 +70,11 @@ class TicketRepository(_Tracking):
         )
         return self._track((await self.session.scalars(stmt)).first())
 
-    async def unsynced(self, limit: int = 100, *, open_only: bool = False) -> list[model.Ticket]:
-        stmt = select(model.Ticket).where(model.Ticket.external_id.is_(None))
-        if open_only:  # finished tickets are not new work for the external system
-            stmt = stmt.where(model.Ticket.status.in_(model.OPEN_STATUSES))
+    async def unsynced(self, limit: int = 100) -> list[model.Ticket]:
+        """Open tickets the external system has not got yet (finished ones are no longer work for it)."""
+        stmt = select(model.Ticket).where(
+            model.Ticket.external_id.is_(None), model.Ticket.status.in_(model.OPEN_STATUSES)
+        )
         return list((await self.session.scalars(stmt.order_by(model.Ticket.id).limit(limit))).all())
 
 
@@ -258,8 +259,7 @@ class NotificationRepository(_Tracking):
             "recipient": notification.recipient, "key": notification.key, "kind": notification.kind,
             "text": notification.text, "created_at": now,
         }  # fmt: skip
-        stmt = _insert(self.session)(orm.mailbox).values(**row).on_conflict_do_nothing().returning(orm.mailbox.c.id)
-        return (await self.session.execute(stmt)).first() is not None  # rowcount is -1 on async PostgreSQL
+        return await _insert_if_new(self.session, orm.mailbox, row)
 
     async def mailbox(self, recipient: str, after: int, limit: int = 100) -> list[dict]:
         stmt = (
@@ -321,11 +321,18 @@ class ExternalEventRepository(_Tracking):
         unique key and then finds it taken, so it can never be applied twice.
         """
         row = {"system": system, "event_id": event_id, "received_at": now}
-        insert = _insert(self.session)(orm.external_events).values(**row).on_conflict_do_nothing()
-        # RETURNING, not rowcount: psycopg's async cursor reports -1 for this statement.
-        return await self.session.scalar(insert.returning(orm.external_events.c.id)) is not None
+        return await _insert_if_new(self.session, orm.external_events, row)
 
 
 def _insert(session: AsyncSession):
     """The dialect's INSERT, for ON CONFLICT (SQLite and PostgreSQL spell it the same)."""
     return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+
+
+async def _insert_if_new(session: AsyncSession, table: Table, row: dict) -> bool:
+    """Insert ``row`` unless a unique key already holds it; True when it was new.
+
+    RETURNING rather than rowcount: psycopg's async cursor reports -1 for this statement.
+    """
+    stmt = _insert(session)(table).values(**row).on_conflict_do_nothing().returning(table.c.id)
+    return await session.scalar(stmt) is not None

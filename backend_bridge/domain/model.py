@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from enum import Enum
 
 from backend_bridge.domain import events
@@ -360,9 +360,7 @@ class Ticket:
         if self.external_id is not None:
             raise DomainError(f"ticket {self.number} is already {self.external_id} in the external system")
         self.external_id = external_id
-        self.history.append(
-            TicketEvent(now, EventType.SYNCED, "system", data={"system": system, "external_id": external_id})
-        )
+        self._record(now, EventType.SYNCED, "system", system=system, external_id=external_id)
 
     def follow_merge(self, primary: Ticket, *, actor: str, now: datetime) -> None:
         """This ticket was merged into one that is now merged into ``primary``: follow it, so
@@ -576,6 +574,12 @@ def pass_window(start: datetime, end: datetime | None, kind: str) -> tuple[datet
     if kind == "day":
         return start, end
     return start - timedelta(minutes=30), end + timedelta(minutes=30)
+
+
+def local_time(when: datetime, tz: tzinfo | None = None) -> str:
+    """11月22日 15:00: how times are written to owners and staff (in ``tz``, else as given)."""
+    local = when.astimezone(tz) if tz else when
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
 class ConversationState(str, Enum):

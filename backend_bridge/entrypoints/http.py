@@ -31,22 +31,32 @@ def json_error(status: int, code: str, message: str, **headers: str) -> web.Resp
     return web.json_response({"error": code, "message": message}, status=status, headers=headers or None)
 
 
+def bearer_token(request: web.Request) -> str | None:
+    """The token of ``Authorization: Bearer <token>`` (any case of the scheme), or None."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def token_matches(given: str, expected: str) -> bool:
+    """Constant-time comparison; bytes, so any header text compares. An unset token never matches."""
+    return bool(expected) and hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode())
+
+
+def unauthorized(realm: str) -> web.Response:
+    return json_error(
+        401, "unauthorized", "a valid bearer token is required", **{"WWW-Authenticate": f'Bearer realm="{realm}"'}
+    )
+
+
 def require_bearer(token_key: web.AppKey[str], realm: str) -> Callable[[Handler], Handler]:
     """Decorator: 401 with no data unless ``Authorization: Bearer <token>`` matches the app's token."""
 
     def decorate(handler: Handler) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
-            given = request.headers.get("Authorization", "")
-            scheme, _, token = given.partition(" ")
-            expected = request.app[token_key]
-            given_token = token.strip().encode("utf-8", "replace")  # bytes: any header text compares
-            if scheme.lower() != "bearer" or not expected or not hmac.compare_digest(given_token, expected.encode()):
-                return json_error(
-                    401,
-                    "unauthorized",
-                    "a valid bearer token is required",
-                    **{"WWW-Authenticate": f'Bearer realm="{realm}"'},
-                )
+            token = bearer_token(request)
+            if token is None or not token_matches(token, request.app[token_key]):
+                return unauthorized(realm)
             return await handler(request)
 
         guarded.__name__ = handler.__name__

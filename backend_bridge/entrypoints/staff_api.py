@@ -40,16 +40,6 @@ def _sender(request: web.Request) -> str:
     return conversation_id(request.match_info["sender"])
 
 
-async def _run(request: web.Request, command: commands.Command) -> dict | web.Response:
-    """Run a ticket command, mapping the domain's refusals to 404 / 409 with its reason."""
-    try:
-        return await request.app[BACKEND].bus.handle(command)
-    except LookupError:
-        return json_error(404, "not_found", "no such ticket")
-    except model.DomainError as exc:
-        return json_error(409, "conflict", str(exc))
-
-
 def _shows_sender(request: web.Request) -> bool:
     """Owner chat ids only for roles that talk to owners (a technician gets the address, not the id)."""
     return request[STAFF].may("conversations")
@@ -58,6 +48,18 @@ def _shows_sender(request: web.Request) -> bool:
 async def _ticket_answer(request: web.Request, number: str, status: int = 200) -> web.Response:
     found = await views.ticket_for_staff(request.app[BACKEND].new_uow(), number, show_sender=_shows_sender(request))
     return web.json_response(found, status=status)
+
+
+async def _change(request: web.Request, command: commands.Command, status: int = 200) -> web.Response:
+    """Run a ticket command and answer with the ticket as it now stands; the domain's refusals
+    become 404 (no such ticket) or 409 with its reason."""
+    try:
+        result = await request.app[BACKEND].bus.handle(command)
+    except LookupError:
+        return json_error(404, "not_found", "no such ticket")
+    except model.DomainError as exc:
+        return json_error(409, "conflict", str(exc))
+    return await _ticket_answer(request, result["number"], status=status)
 
 
 async def _own_ticket_only(request: web.Request, number: str) -> web.Response | None:
@@ -121,10 +123,7 @@ async def open_for_owner(request: web.Request) -> web.Response:
     )
     if command.intake == model.Intake.ASSISTANT.value:
         raise BadRequest("'intake' must be staff or phone")
-    result = await _run(request, command)
-    if isinstance(result, web.Response):
-        return result
-    return await _ticket_answer(request, result["number"], status=201)
+    return await _change(request, command, status=201)
 
 
 @routes.get("/api/tickets/{number}")
@@ -147,8 +146,7 @@ async def assign(request: web.Request) -> web.Response:
     command = commands.AssignTicket(
         number, text_field(body, "assignee", max_len=64), actor(request), time_field(body, "expected_at")
     )
-    result = await _run(request, command)
-    return result if isinstance(result, web.Response) else await _ticket_answer(request, number)
+    return await _change(request, command)
 
 
 @routes.post("/api/tickets/{number}/status")
@@ -164,8 +162,7 @@ async def change_status(request: web.Request) -> web.Response:
         actor=actor(request),
         note=text_field(body, "note", required=False, max_len=500) or "",
     )
-    result = await _run(request, command)
-    return result if isinstance(result, web.Response) else await _ticket_answer(request, number)
+    return await _change(request, command)
 
 
 @routes.post("/api/tickets/{number}/comments")
@@ -175,10 +172,8 @@ async def comment(request: web.Request) -> web.Response:
     number = request.match_info["number"]
     if refused := await _own_ticket_only(request, number):
         return refused
-    result = await _run(
-        request, commands.CommentOnTicket(number, text_field(body, "note", max_len=2000), actor(request))
-    )
-    return result if isinstance(result, web.Response) else await _ticket_answer(request, number, status=201)
+    command = commands.CommentOnTicket(number, text_field(body, "note", max_len=2000), actor(request))
+    return await _change(request, command, status=201)
 
 
 @routes.post("/api/tickets/{number}/merge")
@@ -188,8 +183,7 @@ async def merge(request: web.Request) -> web.Response:
     body = await read_json(request)
     number = request.match_info["number"]
     command = commands.MergeTickets(number, text_field(body, "into", max_len=16), actor(request))
-    result = await _run(request, command)
-    return result if isinstance(result, web.Response) else await _ticket_answer(request, number)
+    return await _change(request, command)
 
 
 def _pass_code(request: web.Request) -> str | None:

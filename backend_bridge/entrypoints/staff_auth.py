@@ -7,14 +7,13 @@ Unknown tokens get 401 and no data; a known member without the permission gets 4
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from datetime import datetime, timezone
 
 from aiohttp import web
 
 from backend_bridge.domain import model
-from backend_bridge.entrypoints.http import Handler, json_error
+from backend_bridge.entrypoints.http import Handler, bearer_token, json_error, token_matches, unauthorized
 from backend_bridge.entrypoints.keys import ADMIN_TOKEN, BACKEND
 from backend_bridge.service_layer.handlers import token_hash
 
@@ -22,26 +21,16 @@ STAFF = web.RequestKey("staff", model.StaffMember)  # the member making the call
 BUILT_IN_ADMIN = "admin"
 
 
-def _unauthorized() -> web.Response:
-    return json_error(
-        401, "unauthorized", "a valid bearer token is required", **{"WWW-Authenticate": 'Bearer realm="staff"'}
-    )
-
-
 async def caller(request: web.Request) -> model.StaffMember | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > 256:
+    token = bearer_token(request)
+    if token is None or len(token) > 256:
         return None
-    admin_token = request.app[ADMIN_TOKEN]
-    if admin_token and hmac.compare_digest(token.encode("utf-8", "replace"), admin_token.encode()):
+    if token_matches(token, request.app[ADMIN_TOKEN]):
         return model.StaffMember(
             BUILT_IN_ADMIN, "管理员", model.Role.ADMIN, "", datetime(2000, 1, 1, tzinfo=timezone.utc)
         )
     async with request.app[BACKEND].new_uow() as uow:
         member = await uow.staff.by_token_hash(token_hash(token))
-        if member is not None:
-            uow.session.expunge(member)  # leaving the unit of work rolls back, which would expire its fields
     return member if member is not None and member.active else None
 
 
@@ -54,7 +43,7 @@ def staff_only(permission: str) -> Callable[[Handler], Handler]:
         async def guarded(request: web.Request) -> web.StreamResponse:
             member = await caller(request)
             if member is None:
-                return _unauthorized()
+                return unauthorized("staff")
             if not member.may(permission):
                 return json_error(403, "forbidden", f"the {member.role.value} role may not do this")
             request[STAFF] = member

@@ -32,6 +32,11 @@ JOB_TIMEOUT = timedelta(minutes=5)  # a periodic job that runs longer may be sta
 Deliver = Callable[[model.Notification], Awaitable[None]]
 
 
+def _lease(recipient: str) -> str:
+    """The lease that makes one dispatcher at a time deliver to ``recipient``."""
+    return f"deliver:{recipient}"
+
+
 @dataclass
 class Dispatcher:
     uow_factory: Callable[[], UnitOfWork]
@@ -51,7 +56,7 @@ class Dispatcher:
     async def _claim(self, recipient: str, holder: str) -> tuple[bool, model.Notification | None]:
         """Take the recipient's lease and read the first notification due (one transaction)."""
         async with self.uow_factory() as uow:
-            held = await uow.notifications.take_lease(f"deliver:{recipient}", holder, self.clock(), self.lease_ttl)
+            held = await uow.notifications.take_lease(_lease(recipient), holder, self.clock(), self.lease_ttl)
             head = await self._due(uow, recipient) if held else None
             await uow.commit()
             return held, head
@@ -87,7 +92,7 @@ class Dispatcher:
                     level = logging.ERROR if current.status is model.NotificationStatus.DEAD else logging.WARNING
                     log.log(level, "notification %s on %s: %s (%s)", sent.id, sent.channel, error, current.status.value)
             # Still ours? A send slower than the lease let another dispatcher take over: stop here.
-            held = await uow.notifications.take_lease(f"deliver:{sent.recipient}", holder, self.clock(), self.lease_ttl)
+            held = await uow.notifications.take_lease(_lease(sent.recipient), holder, self.clock(), self.lease_ttl)
             following = await self._due(uow, sent.recipient) if held and error is None else None
             await uow.commit()
             return following
@@ -99,7 +104,7 @@ class Dispatcher:
         by another dispatcher that found the lease taken, so look once more after releasing.
         """
         async with self.uow_factory() as uow:
-            await uow.notifications.release_lease(f"deliver:{recipient}", holder)
+            await uow.notifications.release_lease(_lease(recipient), holder)
             due = await self._due(uow, recipient) is not None
             await uow.commit()
             return due

@@ -136,7 +136,7 @@ async def sync_tickets(cmd: SyncTickets, uow: UnitOfWork, deps: Deps) -> dict:
     if deps.external is None:
         return counts
     async with uow:
-        pending = [t.id for t in await uow.tickets.unsynced(cmd.limit, open_only=True)]
+        pending = [t.id for t in await uow.tickets.unsynced(cmd.limit)]
     for ticket_id in pending:
         try:
             counts["synced"] += await _create_there(uow, deps, ticket_id)

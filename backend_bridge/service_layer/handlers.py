@@ -11,7 +11,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from backend_bridge.adapters.content import ContentStore
@@ -80,33 +80,33 @@ async def _tell_staff(uow: UnitOfWork, deps: Deps, usernames: list[str], text: s
         await _notify(uow, deps, f"staff:{username}", text, kind, ticket_id)
 
 
+def _assignee_or(ticket: model.Ticket, others: list[str] | None = None) -> list[str]:
+    """The ticket's accountable person, or ``others`` while it has none."""
+    return [ticket.assignee] if ticket.assignee else list(others or [])
+
+
 async def _supervisors(uow: UnitOfWork) -> list[str]:
     """Who escalations go to; with no supervisor account yet, a shared log recipient."""
     return [m.username for m in await uow.staff.with_role(model.Role.SUPERVISOR)] or ["supervisors"]
-
-
-async def _staff_name(uow: UnitOfWork, username: str) -> str:
-    member = await uow.staff.by_username(username)
-    return member.name if member else username
-
-
-def _local(deps: Deps, when: datetime) -> str:
-    local = when.astimezone(deps.timezone)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
 async def _outbox_for(uow: UnitOfWork, deps: Deps, ticket: model.Ticket) -> None:
     """Turn what just happened to ``ticket`` into notifications, before the commit."""
     for event in ticket.events:
         if isinstance(event, events.TicketAssigned):
-            name = await _staff_name(uow, event.assignee)
+            member = await uow.staff.by_username(event.assignee)  # None: an external system's technician
+            name = member.name if member else event.assignee
             if event.previous_status in (model.TicketStatus.NEW.value, model.TicketStatus.REOPENED.value):
                 text = f"您的工单 {event.number} 已派单，由{name}负责"
             else:
                 text = f"您的工单 {event.number} 改由{name}负责"
-            text += f"，预计{_local(deps, event.expected_at)}前到。" if event.expected_at else "，会尽快和您联系。"
+            text += (
+                f"，预计{model.local_time(event.expected_at, deps.timezone)}前到。"
+                if event.expected_at
+                else "，会尽快和您联系。"
+            )
             await _tell_owners(uow, deps, ticket, text, "ticket_assigned")
-            if await uow.staff.by_username(event.assignee) is not None:  # not an external system's technician
+            if member is not None:
                 await _tell_staff(
                     uow, deps, [event.assignee],
                     f"新派工单 {event.number}（{ticket.location.describe()}）：{ticket.description[:80]}",
@@ -136,8 +136,8 @@ async def _outbox_for(uow: UnitOfWork, deps: Deps, ticket: model.Ticket) -> None
             text = f"差评 {event.score} 分，工单 {event.number} 已重新打开" + (
                 f"：{event.comment}" if event.comment else ""
             )
-            await _tell_staff(uow, deps, [*([ticket.assignee] if ticket.assignee else []), *await _supervisors(uow)],
-                              text, "poor_rating", ticket.id)  # fmt: skip
+            who = [*_assignee_or(ticket), *await _supervisors(uow)]
+            await _tell_staff(uow, deps, who, text, "poor_rating", ticket.id)
 
 
 # -- tickets -------------------------------------------------------------------------------
@@ -320,16 +320,16 @@ async def check_deadlines(cmd: commands.CheckDeadlines, uow: UnitOfWork, deps: D
             for deadline, kind in ticket.deadline_alerts(now, warn_before):
                 ticket.record_alert(deadline, kind, now=now)
                 label = "响应" if deadline == "respond" else "完成"
-                due = ticket.respond_by if deadline == "respond" else ticket.resolve_by
+                due = model.local_time(ticket.respond_by if deadline == "respond" else ticket.resolve_by, deps.timezone)
                 if kind is model.EventType.SLA_WARNING:
-                    text = f"工单 {ticket.number} 将于 {_local(deps, due)} 超过{label}时限"
-                    await _tell_staff(uow, deps, [ticket.assignee] if ticket.assignee else agents, text,
-                                      "sla_warning", ticket.id)  # fmt: skip
+                    text = f"工单 {ticket.number} 将于 {due} 超过{label}时限"
+                    await _tell_staff(uow, deps, _assignee_or(ticket, agents), text, "sla_warning", ticket.id)
                     counts["warnings"] += 1
                 else:
-                    text = f"工单 {ticket.number} 已超过{label}时限（{_local(deps, due)}），请主管跟进"
-                    await _tell_staff(uow, deps, [*([ticket.assignee] if ticket.assignee else []), *supervisors],
-                                      text, "sla_escalation", ticket.id)  # fmt: skip
+                    text = f"工单 {ticket.number} 已超过{label}时限（{due}），请主管跟进"
+                    await _tell_staff(
+                        uow, deps, [*_assignee_or(ticket), *supervisors], text, "sla_escalation", ticket.id
+                    )
                     counts["escalations"] += 1
             ticket.events.clear()  # the alerts above are the notifications; nothing else to tell
         await uow.commit()

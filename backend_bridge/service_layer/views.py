@@ -282,7 +282,7 @@ def notification_view(n: model.Notification) -> dict:
         "id": n.id, "recipient": n.recipient, "channel": n.channel, "kind": n.kind, "text": n.text,
         "status": n.status.value, "attempts": n.attempts, "last_error": n.last_error,
         "created_at": n.created_at.isoformat(),
-        "next_attempt_at": n.next_attempt_at.isoformat() if n.next_attempt_at else None,
+        "next_attempt_at": _iso(n.next_attempt_at),
     }  # fmt: skip
 
 
@@ -301,7 +301,5 @@ async def unanswered(uow: UnitOfWork, sender: str | None = None) -> list[dict]:
 def local_window(start: datetime, end: datetime, tz: ZoneInfo) -> str:
     """11月22日 14:00 - 19:00 (or across days: 11月22日 14:00 - 11月23日 09:00), local time."""
     a, b = start.astimezone(tz), end.astimezone(tz)
-    head = f"{a.month}月{a.day}日 {a:%H:%M}"
-    if a.date() == b.date():
-        return f"{head} - {b:%H:%M}"
-    return f"{head} - {b.month}月{b.day}日 {b:%H:%M}"
+    until = f"{b:%H:%M}" if a.date() == b.date() else model.local_time(b)
+    return f"{model.local_time(a)} - {until}"
