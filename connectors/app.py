@@ -23,6 +23,7 @@ from backend_bridge.demo import load_demo
 from backend_bridge.entrypoints import bot_api, external_api, import_api, staff_api, stats_api
 from backend_bridge.entrypoints.http import errors_as_json
 from backend_bridge.entrypoints.keys import ADMIN_TOKEN, BACKEND, INTERNAL_TOKEN, TIMEZONE
+from backend_bridge.service_layer import views
 from backend_bridge.service_layer.ports import NullNotifier
 from connectors.channel import installed_channels
 from connectors.gateway import Gateway
@@ -54,13 +55,24 @@ async def _actions_ok(session: aiohttp.ClientSession, url: str) -> bool:
         return False
 
 
+async def _dispatcher_ok(backend: Backend) -> bool:
+    try:
+        return bool(await views.running_dispatchers(backend.new_uow(), backend.clock()))
+    except Exception:  # noqa: BLE001 - the database check reports why
+        return False
+
+
 async def healthz(request: web.Request) -> web.Response:
-    """200 once the database, the action server and Rasa (with its model) all answer."""
+    """200 once every process is ready: the database, the action server, Rasa (with its
+    model) answer, and a dispatcher (which delivers status updates) has a live heartbeat."""
     app = request.app
-    database, actions, rasa = await asyncio.gather(
-        _database_ok(app[BACKEND]), _actions_ok(app[HTTP], app[ACTIONS_URL]), app[RASA].ready()
+    database, actions, rasa, dispatcher = await asyncio.gather(
+        _database_ok(app[BACKEND]),
+        _actions_ok(app[HTTP], app[ACTIONS_URL]),
+        app[RASA].ready(),
+        _dispatcher_ok(app[BACKEND]),
     )
-    checks = {"database": database, "actions": actions, "rasa": rasa}
+    checks = {"database": database, "actions": actions, "rasa": rasa, "dispatcher": dispatcher}
     ready = all(checks.values())
     return web.json_response({"status": "ok" if ready else "starting", "checks": checks}, status=200 if ready else 503)
 

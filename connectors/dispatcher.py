@@ -56,17 +56,21 @@ async def run(
     sweep_interval: float = 5.0,
     deadline_interval: float = 30.0,
 ) -> None:
+    """Deliver until ``stop`` is set, renewing the heartbeat on every sweep (it lasts three)."""
     consumer = None
     if redis_url:
         consumer = StreamConsumer(aioredis.Redis.from_url(redis_url), dispatcher, block_ms=int(poll_interval * 1000))
         await consumer.join()
-    last_sweep = last_job = 0.0
+    last_sweep = last_job = last_beat = 0.0
     check = lambda: backend.bus.handle(commands.CheckDeadlines())  # noqa: E731
     sync = lambda: backend.bus.handle(SyncTickets())  # noqa: E731
     while not stop.is_set():
         try:
             sent = await consumer.once() if consumer else 0
             if consumer is None or time.monotonic() - last_sweep >= sweep_interval:
+                if time.monotonic() - last_beat >= sweep_interval:
+                    await dispatcher.beat(timedelta(seconds=3 * sweep_interval))
+                    last_beat = time.monotonic()
                 sent += await dispatcher.poll_once()
                 if backend.bus.deps.external is not None:  # tickets the external system missed
                     await dispatcher.run_job("external-sync", timedelta(seconds=sweep_interval), sync)
@@ -104,6 +108,8 @@ async def serve(settings: Settings) -> None:
             poll_interval=float(os.environ.get("WUYE_POLL_INTERVAL", "0.5")),
         )  # fmt: skip
     finally:
+        with contextlib.suppress(Exception):  # the database may be what stopped us; the beat then runs out
+            await dispatcher.stop()
         await backend.close()
         await session.close()
 

@@ -210,7 +210,9 @@ class Stack:
         self._spawn(name, argv, env)
 
     def stop(self) -> None:
-        for name in ("gateway", "rasa", "actions"):
+        """Stop every process, the last started first (a dispatcher left behind would go on
+        delivering and running the SLA jobs after Ctrl+C)."""
+        for name in reversed(list(self.processes)):
             self.stop_process(name)
 
 

@@ -5,7 +5,8 @@ channel retries with back-off, holds newer messages back, and dead-letters after
 MAX_DELIVERY_ATTEMPTS; two dispatchers never deliver to one owner at once; with Redis,
 wake-ups go through a consumer group and a dead consumer's entries are claimed by
 another; and a real dispatcher process killed (SIGKILL) again and again mid-delivery
-loses nothing and shows the owner nothing twice.
+loses nothing and shows the owner nothing twice. A running dispatcher keeps a heartbeat
+(what /healthz reads) and withdraws it when stopped.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from sqlalchemy import func, select
 from backend_bridge.adapters import orm
 from backend_bridge.adapters.redis_streams import RedisStreamNotifier, StreamConsumer
 from backend_bridge.domain import model
+from backend_bridge.service_layer import views
 from backend_bridge.service_layer.delivery import Dispatcher
-from backend_bridge.service_layer.ports import DeliveryFailed
+from backend_bridge.service_layer.ports import DeliveryFailed, utc_now
 from connectors.channel import deliveries
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -304,3 +306,45 @@ async def test_a_periodic_job_runs_on_one_dispatcher_and_not_again_too_soon(back
     clock.advance(seconds=31)
     assert await two.run_job("deadlines", every, job) is True
     assert len(runs) == 3
+
+
+# -- the heartbeat /healthz reads ----------------------------------------------------------------------
+
+
+async def test_a_dispatcher_is_running_while_its_heartbeat_lasts(backend, clock):
+    one = Dispatcher(backend.new_uow, {}, clock)
+    two = Dispatcher(backend.new_uow, {}, clock)
+    assert await views.running_dispatchers(backend.new_uow(), clock()) == []
+    await one.beat(timedelta(seconds=15))
+    await two.beat(timedelta(seconds=15))
+    assert sorted(await views.running_dispatchers(backend.new_uow(), clock())) == sorted([one.name, two.name])
+    await two.stop()  # a clean stop says so at once
+    assert await views.running_dispatchers(backend.new_uow(), clock()) == [one.name]
+    clock.advance(seconds=16)  # a killed one stops beating: its heartbeat runs out
+    assert await views.running_dispatchers(backend.new_uow(), clock()) == []
+    await one.beat(timedelta(seconds=15))
+    assert await views.running_dispatchers(backend.new_uow(), clock()) == [one.name]
+
+
+async def test_heartbeats_of_long_dead_dispatchers_are_cleared(backend, clock):
+    dead = Dispatcher(backend.new_uow, {}, clock)
+    await dead.beat(timedelta(seconds=15))
+    clock.advance(days=2)
+    await Dispatcher(backend.new_uow, {}, clock).beat(timedelta(seconds=15))
+    async with backend.new_uow() as uow:
+        names = (await uow.session.scalars(select(orm.leases.c.name))).all()
+    assert names and not any(dead.name in name for name in names)
+
+
+async def test_a_real_dispatcher_beats_while_it_runs_and_withdraws_when_stopped(backend, database_url, tmp_path):
+    proc = _start_dispatcher(database_url, None, tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        while not await views.running_dispatchers(backend.new_uow(), utc_now()):
+            assert proc.poll() is None, (tmp_path / "dispatcher.log").read_text()
+            assert time.monotonic() < deadline, "no heartbeat within 30 s"
+            await asyncio.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0, (tmp_path / "dispatcher.log").read_text()
+    assert await views.running_dispatchers(backend.new_uow(), utc_now()) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import sys
 
 import pytest
 
@@ -70,3 +71,16 @@ def test_a_token_that_looks_like_an_option_still_reaches_rasa(tmp_path):
     stack.tokens, _ = ensure_secrets(tmp_path, stack.env)
     argv = stack.rasa_command(tmp_path / "endpoints.yml")
     assert "--auth-token=-starts-with-a-dash" in argv
+
+
+def test_stopping_the_stack_stops_every_process_it_started(tmp_path):
+    """Ctrl+C on `make run` must not leave a dispatcher delivering in the background."""
+    from ops.stack import Stack
+
+    stack = Stack(var_dir=tmp_path, env={})
+    for name in ("actions", "rasa", "gateway", "dispatcher"):
+        stack._spawn(name, [sys.executable, "-c", "import time; time.sleep(120)"], {})
+    started = dict(stack.processes)
+    stack.stop()
+    assert {name: proc.poll() is not None for name, proc in started.items()} == dict.fromkeys(started, True)
+    assert stack.processes == {}

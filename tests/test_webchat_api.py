@@ -10,12 +10,15 @@ The full stack with a real Rasa is tested elsewhere.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from backend_bridge.domain import commands, model
 from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.service_layer import views
+from backend_bridge.service_layer.delivery import Dispatcher
 from connectors.gateway import BUSY_REPLY, EMPTY_REPLY, TOO_LONG_REPLY
 from tests.conftest import deliver
 
@@ -73,10 +76,16 @@ async def test_the_chat_page_is_served_at_the_root(public_client):
     assert "物业小助手" in page
 
 
-async def test_healthz_is_503_and_says_rasa_and_the_actions_are_not_answering(public_client):
+async def test_healthz_is_503_and_says_which_process_is_not_answering(public_client, backend):
     resp = await public_client.get("/healthz")
     assert resp.status == 503
-    assert await resp.json() == {"status": "starting", "checks": {"database": True, "actions": False, "rasa": False}}
+    assert await resp.json() == {
+        "status": "starting",
+        "checks": {"database": True, "actions": False, "rasa": False, "dispatcher": False},
+    }
+    await Dispatcher(backend.new_uow, {}, backend.clock).beat(timedelta(seconds=15))  # a dispatcher starts
+    checks = (await (await public_client.get("/healthz")).json())["checks"]
+    assert checks == {"database": True, "actions": False, "rasa": False, "dispatcher": True}
 
 
 async def test_unknown_paths_and_wrong_methods_get_json_errors(public_client):

@@ -289,6 +289,19 @@ class NotificationRepository(_Tracking):
     async def release_lease(self, name: str, holder: str) -> None:
         await self.session.execute(delete(orm.leases).where(orm.leases.c.name == name, orm.leases.c.holder == holder))
 
+    async def live_leases(self, prefix: str, now: datetime) -> list[str]:
+        """Names of the unexpired leases starting with ``prefix`` (the dispatchers' heartbeats)."""
+        leases = orm.leases
+        stmt = select(leases.c.name).where(leases.c.name.startswith(prefix, autoescape=True), leases.c.until >= now)
+        return list((await self.session.scalars(stmt.order_by(leases.c.name))).all())
+
+    async def drop_leases(self, prefix: str, expired_before: datetime) -> None:
+        """Forget the heartbeats of processes that stopped long ago (killed, never released)."""
+        leases = orm.leases
+        await self.session.execute(
+            delete(leases).where(leases.c.name.startswith(prefix, autoescape=True), leases.c.until < expired_before)
+        )
+
 
 class StaffRepository(_Tracking):
     async def by_token_hash(self, token_hash: str) -> model.StaffMember | None:

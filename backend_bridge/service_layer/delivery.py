@@ -27,6 +27,7 @@ from backend_bridge.service_layer.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 JOB_TIMEOUT = timedelta(minutes=5)  # a periodic job that runs longer may be started again elsewhere
+HEARTBEAT = "alive:"  # each running dispatcher holds the lease alive:<its name> while it runs
 
 # One channel's delivery: raise DeliveryFailed (or anything) when the message did not get through.
 Deliver = Callable[[model.Notification], Awaitable[None]]
@@ -142,6 +143,20 @@ class Dispatcher:
         async with self.uow_factory() as uow:
             recipients = await uow.notifications.due_recipients(self.clock(), limit)
         return await self.drain_all(recipients)
+
+    async def beat(self, ttl: timedelta) -> None:
+        """Say "this dispatcher is running" until now + ttl (what /healthz reads)."""
+        async with self.uow_factory() as uow:
+            now = self.clock()
+            await uow.notifications.take_lease(f"{HEARTBEAT}{self.name}", self.name, now, ttl)
+            await uow.notifications.drop_leases(HEARTBEAT, now - timedelta(days=1))
+            await uow.commit()
+
+    async def stop(self) -> None:
+        """A clean stop withdraws the heartbeat at once instead of letting it run out."""
+        async with self.uow_factory() as uow:
+            await uow.notifications.release_lease(f"{HEARTBEAT}{self.name}", self.name)
+            await uow.commit()
 
     async def run_job(
         self, name: str, every: timedelta, job: Callable[[], Awaitable[object]], timeout: timedelta = JOB_TIMEOUT

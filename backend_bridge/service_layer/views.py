@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, or_, select
 
 from backend_bridge.adapters import orm
 from backend_bridge.domain import categories, model
+from backend_bridge.service_layer.delivery import HEARTBEAT
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
 
@@ -303,3 +304,9 @@ def local_window(start: datetime, end: datetime, tz: ZoneInfo) -> str:
     a, b = start.astimezone(tz), end.astimezone(tz)
     until = f"{b:%H:%M}" if a.date() == b.date() else model.local_time(b)
     return f"{model.local_time(a)} - {until}"
+
+
+async def running_dispatchers(uow: UnitOfWork, now: datetime) -> list[str]:
+    """The dispatchers whose heartbeat has not run out: without one, nothing reaches owners."""
+    async with uow:
+        return [name.removeprefix(HEARTBEAT) for name in await uow.notifications.live_leases(HEARTBEAT, now)]

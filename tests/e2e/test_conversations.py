@@ -21,7 +21,7 @@ def ticket_number(text: str) -> str:
 def test_ready(stack):
     status, body = http("GET", f"{stack.url}/healthz")
     assert status == 200
-    assert body["checks"] == {"database": True, "actions": True, "rasa": True}
+    assert body["checks"] == {"database": True, "actions": True, "rasa": True, "dispatcher": True}
 
 
 def test_repair_in_one_message_is_confirmed_and_opened(owner, staff):
