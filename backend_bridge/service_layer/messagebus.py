@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from backend_bridge.domain.commands import Command
@@ -60,14 +61,17 @@ class MessageBus:
 
     async def _run(self, command: Command) -> tuple[UnitOfWork, object]:
         """Run the command's handler; when another transaction changed the same aggregate
-        first (a stale version), run it again on the new state, a few times at most."""
+        first (a stale version) or added the same natural key first (two imports adding one
+        new flat), run it again on the new state, a few times at most."""
         for attempt in range(1, MAX_CONFLICT_RETRIES + 1):
             uow = self.uow_factory()
             try:
                 return uow, await self.command_handlers[type(command)](command, uow, self.deps)
-            except StaleDataError:
+            except (StaleDataError, IntegrityError) as exc:
                 log.info("%s met a concurrent change (attempt %d)", type(command).__name__, attempt)
-        raise ConcurrentChange("the ticket was changed by someone else at the same moment; try again")
+                if isinstance(exc, IntegrityError) and attempt == MAX_CONFLICT_RETRIES:
+                    raise  # not a race after all: a bug, reported as one
+        raise ConcurrentChange("the record was changed by someone else at the same moment; try again")
 
     async def _wake(self, uow: UnitOfWork) -> None:
         """Tell the dispatchers about new notifications; if this fails they find them by polling."""

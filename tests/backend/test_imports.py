@@ -3,12 +3,13 @@
 Protects: the files operators really have (UTF-8 with BOM, GBK from Chinese Excel, .xlsx
 with a title row and typed cells, Chinese or English headers) import; a file goes in whole
 or not at all, with every bad row reported by the line the operator sees and no phone
-number echoed; re-importing updates instead of duplicating; only an admin may import;
+number echoed; re-importing updates instead of duplicating, also when imports race; only an admin may import;
 oversized and unreadable bodies are refused cleanly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import logging
@@ -445,6 +446,24 @@ async def test_importing_again_updates_instead_of_duplicating(public_client, bac
     assert await count(backend, orm.bills) == bills
     stored = bill(await room(backend, "7", "1", "101"), "2026-11", "物业费")
     assert stored.paid_at == datetime.combine(date(2026, 11, 21), time(10, 5), tzinfo=SHANGHAI)
+
+
+async def test_imports_running_at_once_that_add_the_same_new_flats_all_succeed(public_client, backend):
+    """Two operators upload the same new building at the same moment: the loser of the race
+    on the new rooms' keys runs again on the rooms the winner added, instead of failing."""
+    flats = [(floor, door) for floor in range(1, 16) for door in (1, 2)]
+    roster = [ROSTER_HEADER] + [
+        ["20", "1", f"{floor}0{door}", "88", f"业主{floor}{door}", f"1370000{floor:02d}{door:02d}", "业主"]
+        for floor, door in flats
+    ]
+    answers = await asyncio.gather(*(post(public_client, "roster", csv_bytes(roster)) for _ in range(4)))
+    results = [await ok(resp) for resp in answers]
+    assert sum(r["imported"]["rooms"]["added"] for r in results) == 30  # each new flat added exactly once
+    async with backend.new_uow() as uow:
+        stored = await uow.session.scalar(
+            select(func.count()).select_from(orm.rooms).where(orm.rooms.c.building == "20")
+        )
+    assert stored == 30
 
 
 # -- who may import ----------------------------------------------------------------------------
