@@ -288,14 +288,23 @@ class Ticket:
             raise InvalidTransition("assign the ticket before work starts")
         previous = self.status
         self.status = status
+        moved = None
+        if previous is TicketStatus.ON_HOLD:  # the resolution clock stood still while on hold
+            self.resolve_by += now - self._hold_started(now)
+            moved = self.resolve_by.isoformat()
         if status is TicketStatus.RESOLVED:
             self.resolved_at, self.survey_sent_at, self.rating = now, now, None
         elif status is TicketStatus.REOPENED:
             self.resolved_at = self.survey_sent_at = None
         elif status in (TicketStatus.CLOSED, TicketStatus.CANCELLED):
             self.closed_at = now
-        self._record(now, EventType.STATUS, actor, note)
+        self._record(now, EventType.STATUS, actor, note, resolve_by=moved)
         self._changed(previous, actor, note)
+
+    def _hold_started(self, now: datetime) -> datetime:
+        """When the current hold began (now, for a ticket whose history does not say)."""
+        held = (e for e in reversed(self.history) if e.type is EventType.STATUS and e.status is TicketStatus.ON_HOLD)
+        return next((e.at for e in held), now)
 
     def comment(self, note: str, *, actor: str, now: datetime) -> None:
         if not note.strip():
@@ -376,8 +385,9 @@ class Ticket:
             return []
         given = {(e.data.get("deadline"), e.type) for e in self.history if e.type in _SLA_TYPES}
         due = []
+        on_hold = self.status is TicketStatus.ON_HOLD  # waiting for parts or the owner: no resolution clock
         for deadline, by, met in (("respond", self.respond_by, self.responded_at), ("resolve", self.resolve_by, None)):
-            if met is not None:
+            if met is not None or (deadline == "resolve" and on_hold):
                 continue
             if now >= by:
                 if (deadline, EventType.SLA_ESCALATION) not in given:

@@ -838,6 +838,36 @@ async def test_an_assigned_ticket_warns_its_assignee_before_the_resolution_deadl
     assert types.count("sla_warning") == types.count("sla_escalation") == 1
 
 
+async def test_the_resolution_clock_stands_still_while_a_ticket_is_on_hold(backend, clock):
+    await team(backend)
+    number = await open_repair(backend)
+    await assign(backend, number)
+    await move(backend, number, "in_progress")
+    promised = datetime.fromisoformat((await staff_view(backend, number))["resolve_by"])
+    clock.advance(hours=2)
+    await move(backend, number, "on_hold", note="等配件")
+    clock.advance(hours=30)  # the 24-hour promise passes while waiting for the part
+    assert await deadlines(backend) == NOTHING
+    await move(backend, number, "in_progress", note="配件到了")
+    view = await staff_view(backend, number)
+    assert datetime.fromisoformat(view["resolve_by"]) == promised + timedelta(hours=30)
+    assert view["history"][-1]["data"] == {"resolve_by": view["resolve_by"]}  # the move is on record
+    assert await deadlines(backend) == NOTHING
+    clock.advance(hours=21, minutes=30)  # 30 minutes before the moved deadline
+    assert await deadlines(backend) == {"warnings": 1, "escalations": 0, "closed": 0}
+    clock.advance(minutes=30)
+    assert await deadlines(backend) == {"warnings": 0, "escalations": 1, "closed": 0}
+
+
+async def test_a_ticket_overdue_before_its_hold_stays_overdue_after_it():
+    ticket = ticket_in(S.IN_PROGRESS)
+    ticket.move_to(S.ON_HOLD, actor="li", now=ticket.resolve_by + timedelta(hours=1))
+    ticket.move_to(S.IN_PROGRESS, actor="li", now=ticket.resolve_by + timedelta(hours=5))
+    assert ticket.deadline_alerts(ticket.history[-1].at, timedelta(minutes=30)) == [
+        ("resolve", EventType.SLA_ESCALATION)
+    ]
+
+
 async def test_escalations_go_to_the_shared_supervisors_recipient_when_nobody_is_on_the_roster(backend, clock):
     await open_repair(backend)
     clock.advance(minutes=30)
