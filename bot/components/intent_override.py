@@ -1,16 +1,18 @@
 """Rasa component: rules that must win over the statistical intent classifier.
 
 * Safety: a message naming a hazard (gas smell, fire, people trapped in a lift…)
-  is an emergency whatever DIET thinks, unless the owner is declining or asking
-  about an existing ticket.
+  is an emergency whatever DIET thinks, unless the owner is declining or plainly
+  asking about an existing ticket.
 * Elderly-friendly menus: a bare 1-5 / 0 picks the numbered menu entry that the
   greeting and SMS replies offer (回复1报修 2投诉 3缴费 4访客 5查进度 0人工).
 """
 
 from __future__ import annotations
 
+import re
+
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.components.base import RuleComponent
@@ -24,8 +26,15 @@ MENU = {
     "0": "request_human",
 }
 EMERGENCY_INTENT = "report_emergency"
-# Intents a hazard word must not override: 没事了, 取消, 上次着火那单怎么样了.
-KEEP_WITH_HAZARD = {"deny", "cancel", "thank", "goodbye", "check_status", "affirm"}
+# Intents a hazard word must not override: 没事了, 取消, 谢谢, 好的.
+KEEP_WITH_HAZARD = {"deny", "cancel", "thank", "goodbye", "affirm"}
+# A status question about a past hazard (上次着火那单怎么样了) stays one, but only when it says
+# so: the model calling 暖气管爆了 满屋热水 a status check must not hide an emergency.
+_ABOUT_A_TICKET = re.compile(
+    r"[单單]|进度|進度|怎么样|怎麼樣|修[好了]?[没沒吗嗎]|处理[了好]?[没沒吗嗎]|處理[了好]?[沒嗎]|上次|之前|那次|"
+    r"BX\d|TS\d|[报報]的|反映的|回访|回訪",
+    re.IGNORECASE,
+)
 
 
 def _entity(message: Message, name: str) -> dict | None:
@@ -50,6 +59,9 @@ class IntentOverride(RuleComponent):
                 self._force(message, MENU[number["value"]])
                 continue
             current = (message.get(INTENT) or {}).get("name")
-            if _entity(message, "hazard") and current not in KEEP_WITH_HAZARD:
-                self._force(message, EMERGENCY_INTENT)
+            if not _entity(message, "hazard") or current in KEEP_WITH_HAZARD:
+                continue
+            if current == "check_status" and _ABOUT_A_TICKET.search(message.get(TEXT) or ""):
+                continue
+            self._force(message, EMERGENCY_INTENT)
         return messages

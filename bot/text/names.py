@@ -4,7 +4,8 @@ jieba glues a given name to the next word (张伟明/天, 李/明后天), so tok
 taggers learn misaligned spans. A Chinese name is a surname plus one or two
 characters, so we try both lengths and keep the one followed by a boundary (a time
 word, a visit verb, punctuation, the end). To stay clear of 马桶 or 高空坠物 a name
-must follow a cue (朋友, 叫, 访客…), precede a visit verb, or be the whole message.
+must follow a cue (朋友, 叫, 访客…), precede a visit verb, stand beside a phone number
+(an SMS signed 王秀英 13600001111), or be the whole message.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ _VISIT_VERB = re.compile(
 _CLAUSE_END = re.compile(rf"(^|[\s,，.。!！?？、;；:：]|{_TIME_WORDS}|[点分半])\s*$")
 # Everyday words that look like surname + given name.
 _NOT_NAMES = re.compile(
-    r"^(钟点工|马桶|马上|高空|高层|方便|方向|金额|金属|石头|白天|白色|黄色|江边|安全|安装|安排|齐全|易燃|"
+    r"^(钟点工|马桶|马上|麻烦|方式|高空|高层|方便|方向|金额|金属|石头|白天|白色|黄色|江边|安全|安装|安排|齐全|易燃|"
     r"谢谢|谢了|辛苦|程序|温度|温水|常常|常用|付款|付费|严重|毛病|章程|路灯|路面|车位|车库|车牌|项目|"
     r"曲线|苗木|华为|贾|成本|成功|成都|关门|关闭|包裹|包装|宁可|尚未|封闭|管道|管理|管家|费用|向下|叶子|"
     r"田地|范围|蒋|司机|司法|古老|宫|时候|武汉|孔|顾客|雷电|冷水|冷气|房东|房间|房子|房产|左边|左右|邱)"
@@ -58,6 +59,10 @@ _NOT_NAMES = re.compile(
 _NEXT_WORD = re.compile(
     rf"{_TIME_WORDS}|过来|会来|要来|进来|上门|登记|等|来(?=[\s,，。.!！]|$|看|找|玩|送|取|修|装|拜访|接)"
 )
+# An SMS signed with a name beside the phone number (修一下窗户 王秀英 13600001111).
+_PHONE_AFTER = re.compile(r"^\s*[,，:：]?\s*(?:电话|手机)?[:：]?\s*1\d{10}(?!\d)")
+_PHONE_BEFORE = re.compile(r"(?<!\d)1\d{10}\s*[,，]?\s*$")
+_SEPARATED = " ,，.。!！?？、;；:："
 _HAN = r"[\u4e00-\u9fff]"
 _WHOLE_NAME = re.compile(rf"(?:{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}])(?:{HONORIFICS}|{_HAN}{{1,2}})")
 _SURNAME_AT = re.compile(rf"{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}]")
@@ -103,6 +108,8 @@ def extract_person_names(text: str) -> list[tuple[int, int]]:
         whole_message = text[start:end] == stripped
         cued = bool(_CUE.search(text[max(0, start - 6) : start]))
         visiting = bool(_VISIT_VERB.match(text[end:]) and _CLAUSE_END.search(text[:start]))
-        if whole_message or cued or visiting or titled:
+        standing_alone = (start == 0 or text[start - 1] in _SEPARATED) and (end == len(text) or text[end] in _SEPARATED)
+        signed = standing_alone and bool(_PHONE_AFTER.match(text[end:]) or _PHONE_BEFORE.search(text[:start]))
+        if whole_message or cued or visiting or titled or signed:
             spans.append((start, end))
     return spans

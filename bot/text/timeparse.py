@@ -8,6 +8,7 @@ times that overlap an address), 两点半 as 02:30 (a visitor comes at 14:30), a
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,10 +32,17 @@ class TimeMention:
     kind: str  # "point" (三点), "period" (下午), "day" (明天) or "span" (三点到五点)
 
 
+def _not_a_jionlp_traceback(record: logging.LogRecord) -> bool:
+    """jionlp logs a full traceback on the root logger for each candidate that turns out not to
+    be a time (每天早上来做饭); that is an answer, not an error: keep it out of the logs."""
+    return not (record.name == "root" and "jionlp" in record.pathname and record.levelno == logging.ERROR)
+
+
 @lru_cache(maxsize=1)
 def _jionlp():
     import jionlp  # noqa: PLC0415 - 0.4 s import, only paid where times are parsed
 
+    logging.getLogger().addFilter(_not_a_jionlp_traceback)
     return jionlp
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -80,6 +81,20 @@ def test_override_leaves_a_declining_owner_alone():
     message = _classified("不用了 没有煤气味了", "deny", 0.9, [{"entity": "hazard", "value": "gas_leak"}])
     create(IntentOverride).process([message])
     assert message.get(INTENT)["name"] == "deny"
+
+
+@pytest.mark.parametrize(
+    ("text", "model_says", "intent"),
+    [
+        ("暖气管爆了 满屋热水", "check_status", "report_emergency"),  # the model is wrong: safety wins
+        ("上次着火那单怎么样了", "check_status", "check_status"),
+        ("BX000123 漏气那个修好没", "check_status", "check_status"),
+    ],
+)
+def test_a_hazard_stays_a_status_question_only_when_it_asks_about_a_ticket(text, model_says, intent):
+    message = _classified(text, model_says, 0.95, [{"entity": "hazard", "value": "flooding"}])
+    create(IntentOverride).process([message])
+    assert message.get(INTENT)["name"] == intent
 
 
 def test_menu_digits_pick_menu_entries():
