@@ -97,6 +97,18 @@ def test_a_hazard_stays_a_status_question_only_when_it_asks_about_a_ticket(text,
     assert message.get(INTENT)["name"] == intent
 
 
+def test_an_unsure_emergency_without_a_hazard_word_takes_the_next_guess():
+    message = _classified("喂喂喂有人吗", "report_emergency", 0.7, [])
+    message.set(
+        INTENT_RANKING_KEY, [{"name": "report_emergency", "confidence": 0.7}, {"name": "greet", "confidence": 0.3}]
+    )
+    create(IntentOverride).process([message])
+    assert message.get(INTENT)["name"] == "greet"
+    sure = _classified("小孩被夹在单元门那里了 快来人啊", "report_emergency", 0.99, [])
+    create(IntentOverride).process([sure])
+    assert sure.get(INTENT)["name"] == "report_emergency"
+
+
 def test_menu_digits_pick_menu_entries():
     picks = {}
     for digit in "123450":
