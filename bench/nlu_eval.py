@@ -72,7 +72,7 @@ def evaluate(parser: Parser, cases: list[dict], tz: ZoneInfo) -> dict:
         if predicted != case["intent"]:
             errors.append({"text": case["text"], "expected": case["intent"], "predicted": predicted,
                            "confidence": result["confidence"]})  # fmt: skip
-        scored = case.get("scored_entities", CONTRACT)
+        scored = case["scored_entities"]
         gold = {entity_key(e["entity"], str(e["value"]), now) for e in case.get("entities") or []}
         got = {entity_key(e["entity"], str(e["value"]), now) for e in result["entities"] if e["entity"] in scored}
         for key in gold:

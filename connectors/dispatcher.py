@@ -66,11 +66,11 @@ async def run(
     sync = lambda: backend.bus.handle(SyncTickets())  # noqa: E731
     while not stop.is_set():
         try:
+            if time.monotonic() - last_beat >= sweep_interval:
+                await dispatcher.beat(timedelta(seconds=3 * sweep_interval))
+                last_beat = time.monotonic()
             sent = await consumer.once() if consumer else 0
             if consumer is None or time.monotonic() - last_sweep >= sweep_interval:
-                if time.monotonic() - last_beat >= sweep_interval:
-                    await dispatcher.beat(timedelta(seconds=3 * sweep_interval))
-                    last_beat = time.monotonic()
                 sent += await dispatcher.poll_once()
                 if backend.bus.deps.external is not None:  # tickets the external system missed
                     await dispatcher.run_job("external-sync", timedelta(seconds=sweep_interval), sync)

@@ -47,6 +47,8 @@ def _shows_sender(request: web.Request) -> bool:
 
 async def _ticket_answer(request: web.Request, number: str, status: int = 200) -> web.Response:
     found = await views.ticket_for_staff(request.app[BACKEND].new_uow(), number, show_sender=_shows_sender(request))
+    if found is None:
+        return json_error(404, "not_found", "no such ticket")
     return web.json_response(found, status=status)
 
 
@@ -132,10 +134,7 @@ async def get_ticket(request: web.Request) -> web.Response:
     number = request.match_info["number"]
     if refused := await _own_ticket_only(request, number):  # a technician reads their own work
         return refused
-    found = await views.ticket_for_staff(request.app[BACKEND].new_uow(), number, show_sender=_shows_sender(request))
-    if found is None:
-        return json_error(404, "not_found", "no such ticket")
-    return web.json_response(found)
+    return await _ticket_answer(request, number)
 
 
 @routes.post("/api/tickets/{number}/assign")

@@ -144,18 +144,22 @@ class Dispatcher:
             recipients = await uow.notifications.due_recipients(self.clock(), limit)
         return await self.drain_all(recipients)
 
+    @property
+    def _heartbeat(self) -> str:
+        return f"{HEARTBEAT}{self.name}"
+
     async def beat(self, ttl: timedelta) -> None:
         """Say "this dispatcher is running" until now + ttl (what /healthz reads)."""
         async with self.uow_factory() as uow:
             now = self.clock()
-            await uow.notifications.take_lease(f"{HEARTBEAT}{self.name}", self.name, now, ttl)
+            await uow.notifications.take_lease(self._heartbeat, self.name, now, ttl)
             await uow.notifications.drop_leases(HEARTBEAT, now - timedelta(days=1))
             await uow.commit()
 
     async def stop(self) -> None:
         """A clean stop withdraws the heartbeat at once instead of letting it run out."""
         async with self.uow_factory() as uow:
-            await uow.notifications.release_lease(f"{HEARTBEAT}{self.name}", self.name)
+            await uow.notifications.release_lease(self._heartbeat, self.name)
             await uow.commit()
 
     async def run_job(

@@ -69,9 +69,10 @@ class IntentOverride(RuleComponent):
             if number and number["value"] in MENU:
                 self._force(message, MENU[number["value"]])
                 continue
-            current = (message.get(INTENT) or {}).get("name")
+            intent = message.get(INTENT) or {}
+            current = intent.get("name")
             if not _entity(message, "hazard"):
-                if current == EMERGENCY_INTENT and (message.get(INTENT) or {}).get("confidence", 0) < UNSURE_EMERGENCY:
+                if current == EMERGENCY_INTENT and intent.get("confidence", 0) < UNSURE_EMERGENCY:
                     self._demote(message)
                 continue
             if current in KEEP_WITH_HAZARD:
