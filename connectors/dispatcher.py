@@ -21,9 +21,9 @@ from datetime import timedelta
 import aiohttp
 import redis.asyncio as aioredis
 
-from backend_bridge.adapters.redis_streams import StreamConsumer
 from backend_bridge.bootstrap import Backend, bootstrap
 from backend_bridge.domain import commands
+from backend_bridge.entrypoints.stream_consumer import StreamConsumer
 from backend_bridge.service_layer.delivery import Dispatcher
 from backend_bridge.service_layer.external_sync import SyncTickets
 from backend_bridge.service_layer.ports import NullNotifier

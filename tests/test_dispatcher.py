@@ -25,8 +25,9 @@ import redis.asyncio as aioredis
 from sqlalchemy import func, select
 
 from backend_bridge.adapters import orm
-from backend_bridge.adapters.redis_streams import RedisStreamNotifier, StreamConsumer
+from backend_bridge.adapters.redis_streams import RedisStreamNotifier
 from backend_bridge.domain import model
+from backend_bridge.entrypoints.stream_consumer import StreamConsumer
 from backend_bridge.service_layer import views
 from backend_bridge.service_layer.delivery import Dispatcher
 from backend_bridge.service_layer.ports import DeliveryFailed, utc_now

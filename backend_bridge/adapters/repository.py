@@ -199,7 +199,7 @@ class MessageRepository(_Tracking):
 
 
 class NotificationRepository(_Tracking):
-    """The outbox, the pull channels' mailbox, and delivery leases."""
+    """The outbox and the pull channels' mailbox."""
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
@@ -269,6 +269,14 @@ class NotificationRepository(_Tracking):
             .limit(limit)
         )
         return [dict(row._mapping) for row in await self.session.execute(stmt)]
+
+
+class LeaseRepository:
+    """Named, expiring locks in the database: one dispatcher per recipient at a time, one SLA
+    sweep at a time, and each dispatcher's heartbeat (for /healthz). Work without Redis."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
 
     async def take_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
         """Hold ``name`` until now + ttl unless someone else holds it unexpired (commit to publish)."""

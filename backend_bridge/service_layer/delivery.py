@@ -57,7 +57,7 @@ class Dispatcher:
     async def _claim(self, recipient: str, holder: str) -> tuple[bool, model.Notification | None]:
         """Take the recipient's lease and read the first notification due (one transaction)."""
         async with self.uow_factory() as uow:
-            held = await uow.notifications.take_lease(_lease(recipient), holder, self.clock(), self.lease_ttl)
+            held = await uow.leases.take_lease(_lease(recipient), holder, self.clock(), self.lease_ttl)
             head = await self._due(uow, recipient) if held else None
             await uow.commit()
             return held, head
@@ -93,7 +93,7 @@ class Dispatcher:
                     level = logging.ERROR if current.status is model.NotificationStatus.DEAD else logging.WARNING
                     log.log(level, "notification %s on %s: %s (%s)", sent.id, sent.channel, error, current.status.value)
             # Still ours? A send slower than the lease let another dispatcher take over: stop here.
-            held = await uow.notifications.take_lease(_lease(sent.recipient), holder, self.clock(), self.lease_ttl)
+            held = await uow.leases.take_lease(_lease(sent.recipient), holder, self.clock(), self.lease_ttl)
             following = await self._due(uow, sent.recipient) if held and error is None else None
             await uow.commit()
             return following
@@ -105,7 +105,7 @@ class Dispatcher:
         by another dispatcher that found the lease taken, so look once more after releasing.
         """
         async with self.uow_factory() as uow:
-            await uow.notifications.release_lease(_lease(recipient), holder)
+            await uow.leases.release_lease(_lease(recipient), holder)
             due = await self._due(uow, recipient) is not None
             await uow.commit()
             return due
@@ -152,14 +152,14 @@ class Dispatcher:
         """Say "this dispatcher is running" until now + ttl (what /healthz reads)."""
         async with self.uow_factory() as uow:
             now = self.clock()
-            await uow.notifications.take_lease(self._heartbeat, self.name, now, ttl)
-            await uow.notifications.drop_leases(HEARTBEAT, now - timedelta(days=1))
+            await uow.leases.take_lease(self._heartbeat, self.name, now, ttl)
+            await uow.leases.drop_leases(HEARTBEAT, now - timedelta(days=1))
             await uow.commit()
 
     async def stop(self) -> None:
         """A clean stop withdraws the heartbeat at once instead of letting it run out."""
         async with self.uow_factory() as uow:
-            await uow.notifications.release_lease(self._heartbeat, self.name)
+            await uow.leases.release_lease(self._heartbeat, self.name)
             await uow.commit()
 
     async def run_job(
@@ -173,7 +173,7 @@ class Dispatcher:
         """
         lease = f"job:{name}"
         async with self.uow_factory() as uow:
-            held = await uow.notifications.take_lease(lease, self.name, self.clock(), timeout)
+            held = await uow.leases.take_lease(lease, self.name, self.clock(), timeout)
             await uow.commit()
         if not held:
             return False
@@ -181,6 +181,6 @@ class Dispatcher:
             await job()
         finally:
             async with self.uow_factory() as uow:
-                await uow.notifications.take_lease(lease, self.name, self.clock(), every)
+                await uow.leases.take_lease(lease, self.name, self.clock(), every)
                 await uow.commit()
         return True

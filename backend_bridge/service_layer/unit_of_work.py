@@ -27,6 +27,7 @@ class UnitOfWork:
         self.conversations = repository.ConversationRepository(self.session)
         self.messages = repository.MessageRepository(self.session)
         self.notifications = repository.NotificationRepository(self.session)
+        self.leases = repository.LeaseRepository(self.session)
         self.staff = repository.StaffRepository(self.session)
         self.external_events = repository.ExternalEventRepository(self.session)
         self._repositories = [

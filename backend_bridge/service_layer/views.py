@@ -309,4 +309,4 @@ def local_window(start: datetime, end: datetime, tz: ZoneInfo) -> str:
 async def running_dispatchers(uow: UnitOfWork, now: datetime) -> list[str]:
     """The dispatchers whose heartbeat has not run out: without one, nothing reaches owners."""
     async with uow:
-        return [name.removeprefix(HEARTBEAT) for name in await uow.notifications.live_leases(HEARTBEAT, now)]
+        return [name.removeprefix(HEARTBEAT) for name in await uow.leases.live_leases(HEARTBEAT, now)]
