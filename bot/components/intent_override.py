@@ -2,7 +2,9 @@
 
 * Safety: a message naming a hazard (gas smell, fire, people trapped in a lift…)
   is an emergency whatever DIET thinks, unless the owner is declining or plainly
-  asking about an existing ticket; without one, DIET must be sure (UNSURE_EMERGENCY).
+  asking about an existing ticket; without one, DIET must be sure (UNSURE_EMERGENCY)
+  and the message must show a sign of danger (bot/text/danger.py): an overconfident
+  model must not page the duty staff for a stuck balcony door.
 * Elderly-friendly menus: a bare 1-5 / 0 picks the numbered menu entry that the
   greeting and SMS replies offer (回复1报修 2投诉 3缴费 4访客 5查进度 0人工).
 """
@@ -16,6 +18,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.components.base import RuleComponent
+from bot.text.danger import shows_danger
 
 MENU = {
     "1": "report_repair",
@@ -72,7 +75,9 @@ class IntentOverride(RuleComponent):
             intent = message.get(INTENT) or {}
             current = intent.get("name")
             if not _entity(message, "hazard"):
-                if current == EMERGENCY_INTENT and intent.get("confidence", 0) < UNSURE_EMERGENCY:
+                if current == EMERGENCY_INTENT and (
+                    intent.get("confidence", 0) < UNSURE_EMERGENCY or not shows_danger(message.get(TEXT) or "")
+                ):
                     self._demote(message)
                 continue
             if current in KEEP_WITH_HAZARD:

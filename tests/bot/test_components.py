@@ -109,6 +109,18 @@ def test_an_unsure_emergency_without_a_hazard_word_takes_the_next_guess():
     assert sure.get(INTENT)["name"] == "report_emergency"
 
 
+@pytest.mark.parametrize("text", ["阳台推拉门卡住了", "3号楼电梯又坏了", "车库卷帘门卡住了 车开不出来"])
+def test_a_sure_emergency_with_no_sign_of_danger_takes_the_next_guess(text):
+    """The model's confidence differs between machines; paging staff must not rest on it alone."""
+    message = _classified(text, "report_emergency", 0.999, [])
+    message.set(
+        INTENT_RANKING_KEY,
+        [{"name": "report_emergency", "confidence": 0.999}, {"name": "report_repair", "confidence": 0.001}],
+    )
+    create(IntentOverride).process([message])
+    assert message.get(INTENT)["name"] == "report_repair"
+
+
 def test_menu_digits_pick_menu_entries():
     picks = {}
     for digit in "123450":
