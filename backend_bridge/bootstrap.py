@@ -17,7 +17,7 @@ from backend_bridge.adapters.content import ContentStore
 from backend_bridge.adapters.orm import start_mappers
 from backend_bridge.service_layer import external_sync, handlers, imports
 from backend_bridge.service_layer.messagebus import MessageBus
-from backend_bridge.service_layer.ports import Clock, DialogueEngine, Notifier, TicketSystem, utc_now
+from backend_bridge.service_layer.ports import Clock, Deps, DialogueEngine, Notifier, TicketSystem, utc_now
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
 
@@ -124,7 +124,7 @@ async def bootstrap(
     await migrate(engine, url)
     session_factory = async_sessionmaker(engine, expire_on_commit=False)
     content = ContentStore(content_path)
-    deps = handlers.Deps(
+    deps = Deps(
         clock=clock, content=content, dialogue=dialogue, notifier=notifier, timezone=timezone, external=external
     )
     event_handlers: dict = {}

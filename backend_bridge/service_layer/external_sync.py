@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from backend_bridge.domain import commands, events, model
-from backend_bridge.service_layer.handlers import Deps, _outbox_for
-from backend_bridge.service_layer.ports import DeliveryFailed
+from backend_bridge.service_layer.handlers import _outbox_for
+from backend_bridge.service_layer.ports import DeliveryFailed, Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -10,29 +10,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-from backend_bridge.adapters.content import ContentStore
 from backend_bridge.domain import categories, commands, events, model
-from backend_bridge.service_layer.ports import Clock, DialogueEngine, Notifier, TicketSystem
+from backend_bridge.service_layer.ports import Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@dataclass(frozen=True)
-class Deps:
-    """Everything handlers may use besides the unit of work."""
-
-    clock: Clock
-    content: ContentStore
-    dialogue: DialogueEngine
-    notifier: Notifier
-    timezone: ZoneInfo = SHANGHAI
-    external: TicketSystem | None = None  # an external property system of record, when configured
 
 
 # -- notifications (written in the same transaction as the change they report) ---------------

@@ -27,7 +27,7 @@ from typing import TypeVar
 import openpyxl
 
 from backend_bridge.domain import commands, model
-from backend_bridge.service_layer.handlers import Deps
+from backend_bridge.service_layer.ports import Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)

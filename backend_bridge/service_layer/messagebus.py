@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from backend_bridge.domain.commands import Command
 from backend_bridge.domain.events import Event
 from backend_bridge.domain.model import DomainError
-from backend_bridge.service_layer.handlers import Deps
+from backend_bridge.service_layer.ports import Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from backend_bridge.adapters.content import CommunityContent
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class DialogueUnavailable(Exception):
@@ -64,3 +71,21 @@ class DeliveryFailed(Exception):
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+class ContentSource(Protocol):
+    """The operator's content (hours, fees, SLA tiers, advice), reloaded when its file changes."""
+
+    def get(self) -> CommunityContent: ...
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Everything handlers may use besides the unit of work, each behind its interface."""
+
+    clock: Clock
+    content: ContentSource
+    dialogue: DialogueEngine
+    notifier: Notifier
+    timezone: ZoneInfo = SHANGHAI
+    external: TicketSystem | None = None  # an external property system of record, when configured
