@@ -17,6 +17,7 @@ from backend_bridge.adapters.content import ContentStore
 from backend_bridge.adapters.orm import start_mappers
 from backend_bridge.service_layer import external_sync, handlers, imports
 from backend_bridge.service_layer.messagebus import MessageBus
+from backend_bridge.service_layer.notices import NoticeWriter
 from backend_bridge.service_layer.ports import Clock, Deps, DialogueEngine, Notifier, TicketSystem, utc_now
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
@@ -127,12 +128,13 @@ async def bootstrap(
     deps = Deps(
         clock=clock, content=content, dialogue=dialogue, notifier=notifier, timezone=timezone, external=external
     )
+    notices = NoticeWriter(clock, timezone)
     event_handlers: dict = {}
     for module in (handlers, imports, external_sync):
         for event_type, handler_list in module.EVENT_HANDLERS.items():
             event_handlers.setdefault(event_type, []).extend(handler_list)
     bus = MessageBus(
-        uow_factory=lambda: UnitOfWork(session_factory),
+        uow_factory=lambda: UnitOfWork(session_factory, notices),
         deps=deps,
         command_handlers={**handlers.COMMAND_HANDLERS, **imports.COMMAND_HANDLERS, **external_sync.COMMAND_HANDLERS},
         event_handlers=event_handlers,

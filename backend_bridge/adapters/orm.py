@@ -320,3 +320,4 @@ def start_mappers() -> None:
     m(model.StaffMember, staff)
     event.listen(model.Ticket, "load", _with_event_list)
     event.listen(model.Conversation, "load", _with_event_list)
+    event.listen(model.InboundMessage, "load", _with_event_list)

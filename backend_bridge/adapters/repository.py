@@ -53,7 +53,7 @@ class TicketRepository(_Tracking):
 
     async def merged_into(self, ticket_id: int) -> list[model.Ticket]:
         stmt = select(model.Ticket).where(model.Ticket.merged_into == ticket_id).order_by(model.Ticket.id)
-        return list((await self.session.scalars(stmt)).all())
+        return [self._track(t) for t in (await self.session.scalars(stmt)).all()]
 
     async def open_or_resolved(self, limit: int = 5000) -> list[model.Ticket]:
         """What the scheduler looks at: tickets with a deadline running or a follow-up pending."""
@@ -172,7 +172,7 @@ class MessageRepository(_Tracking):
         await self.session.flush()
 
     async def inbound(self, inbound_id: int) -> model.InboundMessage | None:
-        return await self.session.get(model.InboundMessage, inbound_id)
+        return self._track(await self.session.get(model.InboundMessage, inbound_id))
 
     async def inbound_by_client_id(self, sender: str, client_message_id: str) -> model.InboundMessage | None:
         stmt = select(model.InboundMessage).where(

@@ -67,3 +67,41 @@ class ConversationHandedOff(Event):
 class ConversationHandedBack(Event):
     sender: str
     actor: str
+
+
+@dataclass(frozen=True)
+class EmergencyReported(Event):
+    """An owner reported a hazard: the duty leads are paged at once."""
+
+    ticket_id: int
+    number: str
+    hazard: str | None
+
+
+@dataclass(frozen=True)
+class DeadlineAlerted(Event):
+    """An SLA deadline is near (warning) or has passed (escalation)."""
+
+    ticket_id: int
+    number: str
+    deadline: str  # "respond" | "resolve"
+    alert: str  # "sla_warning" | "sla_escalation"
+    due: datetime
+    assignee: str | None
+
+
+@dataclass(frozen=True)
+class StaffMessageSent(Event):
+    """A staff member wrote to the owner of a conversation."""
+
+    sender: str
+    text: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class RepliesDeferred(Event):
+    """The assistant's answer came after the owner's request had returned: push it."""
+
+    sender: str
+    replies: tuple[str, ...]

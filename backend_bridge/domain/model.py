@@ -402,7 +402,14 @@ class Ticket:
         return max(deadline - warn_before, self.created_at + (deadline - self.created_at) / 2)
 
     def record_alert(self, deadline: str, type_: EventType, *, now: datetime) -> None:
+        """Give an SLA alert once: in the history (so it is not given again) and as news for staff."""
         self._record(now, type_, "system", deadline=deadline)
+        self.events.append(
+            events.DeadlineAlerted(
+                ticket_id=self.id, number=self.number, deadline=deadline, alert=type_.value,
+                due=self.respond_by if deadline == "respond" else self.resolve_by, assignee=self.assignee,
+            )
+        )  # fmt: skip
 
 
 _SLA_TYPES = (EventType.SLA_WARNING, EventType.SLA_ESCALATION)
@@ -642,6 +649,12 @@ class Conversation:
                 handoff.ended_at, handoff.ended_by = now, actor
         self.events.append(events.ConversationHandedBack(sender=self.sender, actor=actor))
 
+    def staff_message(self, text: str, actor: str) -> None:
+        """Staff write to the owner: delivered through the owner's channel like any notice."""
+        if not text.strip():
+            raise DomainError("a message needs text")
+        self.events.append(events.StaffMessageSent(sender=self.sender, text=text, actor=actor))
+
 
 class NotificationStatus(str, Enum):
     PENDING = "pending"
@@ -767,3 +780,17 @@ class InboundMessage:
     replies: list[str] = field(default_factory=list)
     attempts: int = 0
     id: int | None = None
+    events: list[events.Event] = field(default_factory=list, repr=False)
+
+    def record_answer(self, replies: list[str], *, answered: bool, push: bool) -> None:
+        """One more attempt at an answer. A failed retry keeps what the owner was told before;
+        an answer that came after the owner's request returned (``push``) is sent to them."""
+        self.attempts += 1
+        if answered or replies:
+            self.replies = list(replies)
+        if not answered:
+            self.status = InboundStatus.FAILED
+            return
+        self.status = InboundStatus.ANSWERED
+        if push and replies:
+            self.events.append(events.RepliesDeferred(sender=self.sender, replies=tuple(replies)))

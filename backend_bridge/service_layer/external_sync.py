@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from backend_bridge.domain import commands, events, model
-from backend_bridge.service_layer.handlers import _outbox_for
 from backend_bridge.service_layer.ports import DeliveryFailed, Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
@@ -195,7 +194,6 @@ async def apply_external_update(cmd: ApplyExternalUpdate, uow: UnitOfWork, deps:
         except model.DomainError as exc:
             log.warning("%s event %s for %s refused: %s", cmd.system, cmd.event_id, ticket.number, exc)
             raise
-        await _outbox_for(uow, deps, ticket)
         await uow.commit()
         return {"applied": True, "changed": changed, "number": ticket.number, "status": ticket.status.value}
 

@@ -1,8 +1,8 @@
 """Command and event handlers: each use case of the backend, in one place.
 
-Command handlers run in one unit of work and commit once. Messages to owners are
-written to the outbox inside that same transaction (a status change and its
-notification are stored together or not at all); delivery happens afterwards.
+Command handlers run in one unit of work and commit once. They change aggregates; the events
+those raise become notifications in service_layer/notices.py, written by the unit of work in the
+same transaction (a status change and its notification are stored together or not at all).
 """
 
 from __future__ import annotations
@@ -17,111 +17,6 @@ from backend_bridge.service_layer.ports import Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-
-# -- notifications (written in the same transaction as the change they report) ---------------
-
-OWNER_MESSAGES = {
-    model.TicketStatus.IN_PROGRESS: "您的工单 {number} 正在处理中。",
-    model.TicketStatus.ON_HOLD: "您的工单 {number} 暂停处理。有进展我们会马上告诉您。",
-    model.TicketStatus.RESOLVED: (
-        "您的工单 {number} 已处理完。请您评价：回复1到5分（5分最满意），或直接说“满意”“不满意”。"
-    ),
-    model.TicketStatus.REOPENED: "您的工单 {number} 已重新打开，我们会重新安排处理。",
-    model.TicketStatus.CLOSED: "您的工单 {number} 已办结，感谢您的支持。",
-    model.TicketStatus.CANCELLED: "您的工单 {number} 已取消。",
-}
-# Owners of merged duplicates follow the primary but cannot rate it: they are told it is done.
-MERGED_OWNER_RESOLVED = "您的工单 {number} 已处理完。"
-OWNER_CHANNELS_WITHOUT_PUSH = frozenset({"staff"})  # a ticket staff opened with no owner contact
-
-
-async def _notify(uow: UnitOfWork, deps: Deps, recipient: str, text: str, kind: str, ticket_id: int | None) -> None:
-    await uow.notifications.add(model.Notification(recipient, text, kind, deps.clock(), ticket_id=ticket_id))
-
-
-async def _tell_owners(
-    uow: UnitOfWork,
-    deps: Deps,
-    ticket: model.Ticket,
-    text: str,
-    kind: str,
-    *,
-    skip: str | None = None,
-    merged_text: str | None = None,
-) -> None:
-    """The ticket's owner and the owners of tickets merged into it (``merged_text`` when theirs
-    differs) hear about it; ``skip`` is an owner who caused it and was answered in the chat."""
-    recipients = [ticket.sender] + [t.sender for t in await uow.tickets.merged_into(ticket.id)]
-    for recipient in dict.fromkeys(recipients):
-        if recipient != skip and recipient.split(":", 1)[0] not in OWNER_CHANNELS_WITHOUT_PUSH:
-            body = text if recipient == ticket.sender else merged_text or text
-            await _notify(uow, deps, recipient, body, kind, ticket.id)
-
-
-async def _tell_staff(uow: UnitOfWork, deps: Deps, usernames: list[str], text: str, kind: str, ticket_id: int) -> None:
-    for username in dict.fromkeys(usernames):
-        await _notify(uow, deps, f"staff:{username}", text, kind, ticket_id)
-
-
-def _assignee_or(ticket: model.Ticket, others: list[str] | None = None) -> list[str]:
-    """The ticket's accountable person, or ``others`` while it has none."""
-    return [ticket.assignee] if ticket.assignee else list(others or [])
-
-
-async def _supervisors(uow: UnitOfWork) -> list[str]:
-    """Who escalations go to; with no supervisor account yet, a shared log recipient."""
-    return [m.username for m in await uow.staff.with_role(model.Role.SUPERVISOR)] or ["supervisors"]
-
-
-async def _outbox_for(uow: UnitOfWork, deps: Deps, ticket: model.Ticket) -> None:
-    """Turn what just happened to ``ticket`` into notifications, before the commit."""
-    for event in ticket.events:
-        if isinstance(event, events.TicketAssigned):
-            member = await uow.staff.by_username(event.assignee)  # None: an external system's technician
-            name = member.name if member else event.assignee
-            if event.previous_status in (model.TicketStatus.NEW.value, model.TicketStatus.REOPENED.value):
-                text = f"您的工单 {event.number} 已派单，由{name}负责"
-            else:
-                text = f"您的工单 {event.number} 改由{name}负责"
-            text += (
-                f"，预计{model.local_time(event.expected_at, deps.timezone)}前到。"
-                if event.expected_at
-                else "，会尽快和您联系。"
-            )
-            await _tell_owners(uow, deps, ticket, text, "ticket_assigned")
-            if member is not None:
-                await _tell_staff(
-                    uow, deps, [event.assignee],
-                    f"新派工单 {event.number}（{ticket.location.describe()}）：{ticket.description[:80]}",
-                    "assignment", ticket.id,
-                )  # fmt: skip
-        elif isinstance(event, events.TicketStatusChanged):
-            if ticket.merged_into is not None and event.status == model.TicketStatus.CANCELLED.value:
-                text = f"您的工单 {event.number} 和另一张工单是同一个问题，{event.note}，进度会继续通知您。"
-            else:
-                text = OWNER_MESSAGES[model.TicketStatus(event.status)].format(number=event.number)
-                if event.note and event.status != model.TicketStatus.RESOLVED.value:
-                    text += f"\n说明：{event.note}"
-            merged_text = None
-            if event.status == model.TicketStatus.RESOLVED.value:
-                merged_text = MERGED_OWNER_RESOLVED.format(number=event.number)
-            # the owner who rated was answered in the chat; the owners of merged duplicates were not
-            await _tell_owners(
-                uow, deps, ticket, text, f"ticket_{event.status}", skip=event.actor, merged_text=merged_text
-            )
-        elif isinstance(event, events.TicketChased):
-            text = f"业主催单：工单 {event.number}（第{event.times}次）"
-            who = [event.assignee] if event.assignee else []
-            if event.overdue or event.times > 1 or not event.assignee:
-                who += await _supervisors(uow)  # 催单 escalates: a lead hears of it
-            await _tell_staff(uow, deps, who, text, "chase", ticket.id)
-        elif isinstance(event, events.PoorRating):
-            text = f"差评 {event.score} 分，工单 {event.number} 已重新打开" + (
-                f"：{event.comment}" if event.comment else ""
-            )
-            who = [*_assignee_or(ticket), *await _supervisors(uow)]
-            await _tell_staff(uow, deps, who, text, "poor_rating", ticket.id)
 
 
 # -- tickets -------------------------------------------------------------------------------
@@ -187,12 +82,9 @@ async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps:
             uow, deps, kind=model.TicketKind.REPAIR, sender=cmd.sender, description=cmd.description,
             location=location, priority=model.Priority.EMERGENCY, hazard=cmd.hazard,
         )  # fmt: skip
+        ticket.events.append(events.EmergencyReported(ticket.id, ticket.number, cmd.hazard))
         conversation = await uow.conversations.get_or_create(cmd.sender)
         conversation.hand_off(f"emergency:{cmd.hazard}", deps.clock())
-        await _tell_staff(
-            uow, deps, await _supervisors(uow),
-            f"急修 {ticket.number}（{ticket.location.describe()}）：{ticket.description[:80]}", "emergency", ticket.id,
-        )  # fmt: skip
         await uow.commit()
         content = deps.content.get()
         return {
@@ -218,7 +110,6 @@ async def change_ticket_status(cmd: commands.ChangeTicketStatus, uow: UnitOfWork
     async with uow:
         ticket = await _ticket(uow, cmd.number)
         ticket.move_to(status, actor=cmd.actor, now=deps.clock(), note=cmd.note)
-        await _outbox_for(uow, deps, ticket)
         await uow.commit()
         return {"number": ticket.number, "status": status.value}
 
@@ -230,7 +121,6 @@ async def assign_ticket(cmd: commands.AssignTicket, uow: UnitOfWork, deps: Deps)
         if member is None or not member.active:
             raise model.DomainError(f"no active staff member {cmd.assignee!r}")
         ticket.assign(member.username, actor=cmd.actor, now=deps.clock(), expected_at=cmd.expected_at)
-        await _outbox_for(uow, deps, ticket)
         await uow.commit()
         return {"number": ticket.number, "status": ticket.status.value, "assignee": ticket.assignee}
 
@@ -249,7 +139,6 @@ async def merge_tickets(cmd: commands.MergeTickets, uow: UnitOfWork, deps: Deps)
         duplicate.merge_into(primary, actor=cmd.actor, now=deps.clock())
         for earlier in await uow.tickets.merged_into(duplicate.id):
             earlier.follow_merge(primary, actor=cmd.actor, now=deps.clock())
-        await _outbox_for(uow, deps, duplicate)
         await uow.commit()
         return {"number": duplicate.number, "merged_into": primary.number}
 
@@ -261,7 +150,6 @@ async def chase_ticket(cmd: commands.ChaseTicket, uow: UnitOfWork, deps: Deps) -
         if ticket is None or ticket.sender != cmd.sender:
             raise LookupError(cmd.number)
         times = ticket.chase(actor=cmd.sender, now=deps.clock())
-        await _outbox_for(uow, deps, ticket)
         await uow.commit()
         return {"number": ticket.number, "status": ticket.status.value, "times": times, "assignee": ticket.assignee}
 
@@ -278,7 +166,6 @@ async def rate_ticket(cmd: commands.RateTicket, uow: UnitOfWork, deps: Deps) -> 
         if cmd.first_reply_only and await uow.messages.count_since(cmd.sender, ticket.survey_sent_at) > 1:
             raise LookupError(cmd.sender)  # the owner has moved on; a later "5" is not an answer
         ticket.rate(cmd.score, actor=cmd.sender, now=deps.clock(), comment=cmd.comment)
-        await _outbox_for(uow, deps, ticket)
         await uow.commit()
         return {"number": ticket.number, "status": ticket.status.value, "score": cmd.score}
 
@@ -292,30 +179,15 @@ async def check_deadlines(cmd: commands.CheckDeadlines, uow: UnitOfWork, deps: D
     close_after = timedelta(hours=content.follow_up_close_hours)
     counts = {"warnings": 0, "escalations": 0, "closed": 0}
     async with uow:
-        supervisors = await _supervisors(uow)
-        agents = [m.username for m in await uow.staff.with_role(model.Role.AGENT)] or ["desk"]
         for ticket in await uow.tickets.open_or_resolved():
             if ticket.status is model.TicketStatus.RESOLVED:
                 if ticket.survey_sent_at and now - ticket.survey_sent_at >= close_after:
                     ticket.move_to(model.TicketStatus.CLOSED, actor="system", now=now, note="回访未答复，自动办结")
-                    await _outbox_for(uow, deps, ticket)
                     counts["closed"] += 1
                 continue
             for deadline, kind in ticket.deadline_alerts(now, warn_before):
                 ticket.record_alert(deadline, kind, now=now)
-                label = "响应" if deadline == "respond" else "完成"
-                due = model.local_time(ticket.respond_by if deadline == "respond" else ticket.resolve_by, deps.timezone)
-                if kind is model.EventType.SLA_WARNING:
-                    text = f"工单 {ticket.number} 将于 {due} 超过{label}时限"
-                    await _tell_staff(uow, deps, _assignee_or(ticket, agents), text, "sla_warning", ticket.id)
-                    counts["warnings"] += 1
-                else:
-                    text = f"工单 {ticket.number} 已超过{label}时限（{due}），请主管跟进"
-                    await _tell_staff(
-                        uow, deps, [*_assignee_or(ticket), *supervisors], text, "sla_escalation", ticket.id
-                    )
-                    counts["escalations"] += 1
-            ticket.events.clear()  # the alerts above are the notifications; nothing else to tell
+                counts["warnings" if kind is model.EventType.SLA_WARNING else "escalations"] += 1
         await uow.commit()
     return counts
 
@@ -458,7 +330,7 @@ async def send_staff_message(cmd: commands.SendStaffMessage, uow: UnitOfWork, de
         conversation = await uow.conversations.get(cmd.sender)
         if conversation is None:
             raise LookupError(cmd.sender)
-        await _notify(uow, deps, cmd.sender, cmd.text, "staff", None)
+        conversation.staff_message(cmd.text, cmd.actor)
         await uow.commit()
     try:
         await deps.dialogue.log_staff_message(cmd.sender, cmd.text, cmd.actor)
@@ -498,17 +370,7 @@ async def record_replies(cmd: commands.RecordReplies, uow: UnitOfWork, deps: Dep
         message = await uow.messages.inbound(cmd.inbound_id)
         if message is None:
             raise LookupError(cmd.inbound_id)
-        message.attempts += 1
-        if cmd.answered or cmd.replies:  # a failed retry keeps what the owner was told before
-            message.replies = list(cmd.replies)
-        if cmd.answered:
-            message.status = model.InboundStatus.ANSWERED
-            if cmd.push:
-                now = deps.clock()
-                for reply in cmd.replies:
-                    await uow.notifications.add(model.Notification(message.sender, reply, "late_reply", now))
-        else:
-            message.status = model.InboundStatus.FAILED
+        message.record_answer(list(cmd.replies), answered=cmd.answered, push=cmd.push)
         await uow.commit()
     return {"status": message.status.value}
 

@@ -1,4 +1,9 @@
-"""Unit of work: one transaction, the repositories inside it, and the events it produced."""
+"""Unit of work: one transaction, the repositories inside it, and the events it produced.
+
+Just before it commits, the unit of work hands the events its aggregates raised to the notice
+writer (service_layer/notices.py), so every notification is stored in the same transaction as the
+change it reports; afterwards the message bus takes the same events to their handlers.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend_bridge.adapters import repository
 from backend_bridge.domain.events import Event
+from backend_bridge.service_layer.notices import NoticeWriter
 
 
 class UnitOfWork:
     """``async with uow: ...; await uow.commit()`` — anything not committed is rolled back."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], notices: NoticeWriter) -> None:
         self._session_factory = session_factory
+        self._notices = notices
+        self._noticed: set[int] = set()  # ids of the events already written as notices
         self._repositories: list = []  # filled on entry; a unit never entered has no events
         self.committed_recipients: set[str] = set()  # notified in a committed transaction: wake delivery
 
@@ -41,9 +49,22 @@ class UnitOfWork:
         await self.session.close()
 
     async def commit(self) -> None:
+        await self._write_notices()
         await self.session.commit()
         self.committed_recipients |= self.notifications.recipients
         self.notifications.recipients = set()
+
+    async def _write_notices(self) -> None:
+        """Each event raised since the last commit becomes its notices, once."""
+        raised = [
+            (aggregate, event)
+            for repo in self._repositories
+            for aggregate in list(repo.seen)
+            for event in getattr(aggregate, "events", ())
+            if id(event) not in self._noticed
+        ]
+        self._noticed.update(id(event) for _, event in raised)
+        await self._notices.write(self, raised)
 
     def collect_new_events(self) -> Iterator[Event]:
         for repo in self._repositories:

@@ -1,0 +1,235 @@
+"""Who hears what, in which words: the one home of every notification the backend writes.
+
+``NOTICES`` maps each domain event to the rule that turns it into outbox rows (owners hear about
+their tickets, staff about their work). The unit of work runs it over every event its aggregates
+raised, just before it commits (``NoticeWriter.write``), so a change and the notices it causes are
+stored together or not at all, and a use case cannot change a ticket and forget to tell anyone.
+``SILENT`` names the events nobody is told about; the test over both tables fails for an event
+type in neither, so a new event needs a decision here before it can ship.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from backend_bridge.domain import events, model
+
+if TYPE_CHECKING:
+    from backend_bridge.service_layer.unit_of_work import UnitOfWork
+
+# -- the words -----------------------------------------------------------------------------------
+
+OWNER_MESSAGES = {
+    model.TicketStatus.IN_PROGRESS: "您的工单 {number} 正在处理中。",
+    model.TicketStatus.ON_HOLD: "您的工单 {number} 暂停处理。有进展我们会马上告诉您。",
+    model.TicketStatus.RESOLVED: (
+        "您的工单 {number} 已处理完。请您评价：回复1到5分（5分最满意），或直接说“满意”“不满意”。"
+    ),
+    model.TicketStatus.REOPENED: "您的工单 {number} 已重新打开，我们会重新安排处理。",
+    model.TicketStatus.CLOSED: "您的工单 {number} 已办结，感谢您的支持。",
+    model.TicketStatus.CANCELLED: "您的工单 {number} 已取消。",
+}
+# Owners of merged duplicates follow the primary but cannot rate it: they are told it is done.
+MERGED_OWNER_RESOLVED = "您的工单 {number} 已处理完。"
+MERGED_OWNER_CANCELLED = "您的工单 {number} 和另一张工单是同一个问题，{note}，进度会继续通知您。"
+ASSIGNED_FIRST = "您的工单 {number} 已派单，由{name}负责"
+ASSIGNED_AGAIN = "您的工单 {number} 改由{name}负责"
+ARRIVAL_EXPECTED = "，预计{time}前到。"
+ARRIVAL_UNKNOWN = "，会尽快和您联系。"
+STAFF_ASSIGNMENT = "新派工单 {number}（{where}）：{what}"
+STAFF_EMERGENCY = "急修 {number}（{where}）：{what}"
+STAFF_CHASE = "业主催单：工单 {number}（第{times}次）"
+STAFF_POOR_RATING = "差评 {score} 分，工单 {number} 已重新打开"
+SLA_WARNING = "工单 {number} 将于 {due} 超过{label}时限"
+SLA_ESCALATION = "工单 {number} 已超过{label}时限（{due}），请主管跟进"
+DEADLINE_LABELS = {"respond": "响应", "resolve": "完成"}
+SUMMARY_CHARS = 80  # how much of a ticket's description a staff alert quotes
+
+# A ticket staff opened with no owner contact has nobody to push to.
+OWNER_CHANNELS_WITHOUT_PUSH = frozenset({"staff"})
+# Shared log recipients while nobody holds the role yet.
+NO_SUPERVISOR, NO_AGENT = "supervisors", "desk"
+
+
+def staff(username: str) -> str:
+    """The outbox recipient of a staff member."""
+    return f"staff:{username}"
+
+
+# -- the rules -----------------------------------------------------------------------------------
+
+
+@dataclass
+class NoticeContext:
+    """What a rule may read while the transaction is open; role look-ups are made once per commit."""
+
+    uow: UnitOfWork
+    now: datetime
+    timezone: ZoneInfo
+    _roles: dict[model.Role, list[str]] = field(default_factory=dict)
+
+    async def holders(self, role: model.Role, nobody: str) -> list[str]:
+        if role not in self._roles:
+            self._roles[role] = [m.username for m in await self.uow.staff.with_role(role)] or [nobody]
+        return self._roles[role]
+
+    async def supervisors(self) -> list[str]:
+        """Who escalations go to; with no supervisor account yet, a shared log recipient."""
+        return await self.holders(model.Role.SUPERVISOR, NO_SUPERVISOR)
+
+    async def agents(self) -> list[str]:
+        return await self.holders(model.Role.AGENT, NO_AGENT)
+
+    def local_time(self, when: datetime) -> str:
+        return model.local_time(when, self.timezone)
+
+
+@dataclass(frozen=True)
+class Notice:
+    recipient: str
+    text: str
+    kind: str
+    ticket_id: int | None = None
+
+
+Rule = Callable[[events.Event, object, NoticeContext], Awaitable[list[Notice]]]
+
+
+async def _owners(ctx: NoticeContext, ticket: model.Ticket, text: str, kind: str, **how: str | None) -> list[Notice]:
+    """The ticket's owner and the owners of tickets merged into it (``merged_text`` when theirs
+    differs); ``skip`` is an owner who caused it and was answered in the chat."""
+    skip, merged_text = how.get("skip"), how.get("merged_text")
+    recipients = [ticket.sender] + [t.sender for t in await ctx.uow.tickets.merged_into(ticket.id)]
+    return [
+        Notice(recipient, text if recipient == ticket.sender else merged_text or text, kind, ticket.id)
+        for recipient in dict.fromkeys(recipients)
+        if recipient != skip and recipient.split(":", 1)[0] not in OWNER_CHANNELS_WITHOUT_PUSH
+    ]
+
+
+def _staff(usernames: Iterable[str], text: str, kind: str, ticket_id: int | None) -> list[Notice]:
+    return [Notice(staff(username), text, kind, ticket_id) for username in dict.fromkeys(usernames)]
+
+
+def _assignee_or(ticket: model.Ticket, others: list[str]) -> list[str]:
+    """The ticket's accountable person, or ``others`` while it has none."""
+    return [ticket.assignee] if ticket.assignee else list(others)
+
+
+async def ticket_assigned(event: events.TicketAssigned, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
+    """The owner hears who is coming and when; the assignee gets the work (unless an external
+    system's technician, who has no account here)."""
+    member = await ctx.uow.staff.by_username(event.assignee)
+    name = member.name if member else event.assignee
+    first = event.previous_status in (model.TicketStatus.NEW.value, model.TicketStatus.REOPENED.value)
+    text = (ASSIGNED_FIRST if first else ASSIGNED_AGAIN).format(number=event.number, name=name)
+    expected = event.expected_at
+    text += ARRIVAL_EXPECTED.format(time=ctx.local_time(expected)) if expected else ARRIVAL_UNKNOWN
+    notices = await _owners(ctx, ticket, text, "ticket_assigned")
+    if member is not None:
+        work = STAFF_ASSIGNMENT.format(
+            number=event.number, where=ticket.location.describe(), what=ticket.description[:SUMMARY_CHARS]
+        )
+        notices += _staff([event.assignee], work, "assignment", ticket.id)
+    return notices
+
+
+async def ticket_status_changed(
+    event: events.TicketStatusChanged, ticket: model.Ticket, ctx: NoticeContext
+) -> list[Notice]:
+    """Owners hear every status change; the owner who caused it (a rating) was answered in the chat."""
+    status = model.TicketStatus(event.status)
+    if ticket.merged_into is not None and status is model.TicketStatus.CANCELLED:
+        text = MERGED_OWNER_CANCELLED.format(number=event.number, note=event.note)
+    else:
+        text = OWNER_MESSAGES[status].format(number=event.number)
+        if event.note and status is not model.TicketStatus.RESOLVED:
+            text += f"\n说明：{event.note}"
+    merged_text = MERGED_OWNER_RESOLVED.format(number=event.number) if status is model.TicketStatus.RESOLVED else None
+    return await _owners(ctx, ticket, text, f"ticket_{event.status}", skip=event.actor, merged_text=merged_text)
+
+
+async def ticket_chased(event: events.TicketChased, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
+    """催单 reaches the assignee; a repeated, overdue or unassigned one escalates to a lead."""
+    who = [event.assignee] if event.assignee else []
+    if event.overdue or event.times > 1 or not event.assignee:
+        who += await ctx.supervisors()
+    return _staff(who, STAFF_CHASE.format(number=event.number, times=event.times), "chase", ticket.id)
+
+
+async def poor_rating(event: events.PoorRating, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
+    text = STAFF_POOR_RATING.format(score=event.score, number=event.number)
+    text += f"：{event.comment}" if event.comment else ""
+    return _staff([*_assignee_or(ticket, []), *await ctx.supervisors()], text, "poor_rating", ticket.id)
+
+
+async def emergency_reported(event: events.EmergencyReported, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
+    """急修 pages the leads at once; the owner was answered in the chat."""
+    text = STAFF_EMERGENCY.format(
+        number=event.number, where=ticket.location.describe(), what=ticket.description[:SUMMARY_CHARS]
+    )
+    return _staff(await ctx.supervisors(), text, "emergency", ticket.id)
+
+
+async def deadline_alerted(event: events.DeadlineAlerted, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
+    """A warning goes to the accountable person (the desk while nobody is); an escalation also
+    to the leads."""
+    label, due = DEADLINE_LABELS[event.deadline], ctx.local_time(event.due)
+    if event.alert == model.EventType.SLA_WARNING.value:
+        who = _assignee_or(ticket, await ctx.agents())
+        text = SLA_WARNING.format(number=event.number, due=due, label=label)
+    else:
+        who = [*_assignee_or(ticket, []), *await ctx.supervisors()]
+        text = SLA_ESCALATION.format(number=event.number, due=due, label=label)
+    return _staff(who, text, event.alert, ticket.id)
+
+
+async def staff_message_sent(event: events.StaffMessageSent, _source: object, ctx: NoticeContext) -> list[Notice]:
+    return [Notice(event.sender, event.text, "staff")]
+
+
+async def replies_deferred(event: events.RepliesDeferred, _source: object, ctx: NoticeContext) -> list[Notice]:
+    return [Notice(event.sender, reply, "late_reply") for reply in event.replies]
+
+
+NOTICES: dict[type[events.Event], Rule] = {
+    events.TicketAssigned: ticket_assigned,
+    events.TicketStatusChanged: ticket_status_changed,
+    events.TicketChased: ticket_chased,
+    events.PoorRating: poor_rating,
+    events.EmergencyReported: emergency_reported,
+    events.DeadlineAlerted: deadline_alerted,
+    events.StaffMessageSent: staff_message_sent,
+    events.RepliesDeferred: replies_deferred,
+}  # type: ignore[dict-item]
+# Nobody is told: the owner was answered in the chat, or the event is for logs and other systems.
+SILENT: frozenset[type[events.Event]] = frozenset(
+    {events.TicketOpened, events.ConversationHandedOff, events.ConversationHandedBack}
+)
+
+
+class NoticeWriter:
+    """Writes the notices of a unit of work's events into its outbox, before it commits."""
+
+    def __init__(self, clock: Callable[[], datetime], timezone: ZoneInfo) -> None:
+        self.clock = clock
+        self.timezone = timezone
+
+    async def write(self, uow: UnitOfWork, raised: Iterable[tuple[object, events.Event]]) -> None:
+        """``raised``: (aggregate, event) pairs not written yet. Unknown event types raise, so a
+        new event cannot slip past without a decision in ``NOTICES`` or ``SILENT``."""
+        ctx = NoticeContext(uow, self.clock(), self.timezone)
+        for source, event in raised:
+            if type(event) in SILENT:
+                continue
+            rule = NOTICES.get(type(event))
+            if rule is None:
+                raise TypeError(f"no notice rule for {type(event).__name__}: add it to NOTICES or SILENT")
+            for notice in await rule(event, source, ctx):
+                await uow.notifications.add(
+                    model.Notification(notice.recipient, notice.text, notice.kind, ctx.now, ticket_id=notice.ticket_id)
+                )
