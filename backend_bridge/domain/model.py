@@ -1,796 +1,128 @@
-"""The property-service domain: tickets, rooms and their ledger, visitor passes, conversations.
+"""The property-service domain, one module per aggregate; this module names them all in one place.
 
 Plain Python, no I/O: the ORM maps these classes imperatively (adapters/orm.py), so
 rules such as the ticket life cycle or who may see a ledger are testable in isolation.
 Aggregates record domain events in ``events``; the unit of work hands them to the bus.
+
+The rules live in ``tickets``, ``residents`` (rooms, owners, ledger, bindings), ``passes``,
+``conversations`` (and inbound messages), ``outbox`` (notifications), ``staff`` and ``errors``.
+Callers keep writing ``model.Ticket``: every name is re-exported here unchanged.
 """
 
 from __future__ import annotations
 
-import secrets
-import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
-from enum import Enum
-
-from backend_bridge.domain import events
-
-
-class TicketKind(str, Enum):
-    REPAIR = "repair"
-    COMPLAINT = "complaint"
-
-
-class Priority(str, Enum):
-    """分级处理: the tier decides who is paged and the deadlines (content/community.yml)."""
-
-    EMERGENCY = "emergency"  # 急修: gas, fire, people trapped, flooding; on site within minutes
-    URGENT = "urgent"  # today: no water, a lift out of service
-    NORMAL = "normal"
-    LOW = "low"  # suggestions, cosmetic defects
-
-
-class Intake(str, Enum):
-    """How the request reached us (HC小区 records the same)."""
-
-    ASSISTANT = "assistant"  # the owner, through the chat assistant
-    STAFF = "staff"  # staff on the owner's behalf (walk-in, WeChat group)
-    PHONE = "phone"  # the hotline
-
-
-class TicketStatus(str, Enum):
-    NEW = "new"
-    ASSIGNED = "assigned"
-    IN_PROGRESS = "in_progress"
-    ON_HOLD = "on_hold"  # waiting for parts, for the owner to be home, for a contractor
-    RESOLVED = "resolved"  # done; the owner is asked for a rating (回访)
-    REOPENED = "reopened"  # the owner was not satisfied
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-
-
-STATUS_LABELS = {
-    TicketStatus.NEW: "已受理，等待派单",
-    TicketStatus.ASSIGNED: "已派单",
-    TicketStatus.IN_PROGRESS: "处理中",
-    TicketStatus.ON_HOLD: "暂停处理",
-    TicketStatus.RESOLVED: "已处理完，待您评价",
-    TicketStatus.REOPENED: "已重新打开，正在重新安排",
-    TicketStatus.CLOSED: "已办结",
-    TicketStatus.CANCELLED: "已取消",
-}
-OPEN_STATUSES = frozenset(
-    {TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.ON_HOLD, TicketStatus.REOPENED}
+from backend_bridge.domain.conversations import (
+    MAX_ANSWER_ATTEMPTS,
+    Conversation,
+    ConversationState,
+    Handoff,
+    InboundMessage,
+    InboundStatus,
 )
-# HC小区's flow: 受理 → 派单 → 处理 (暂停) → 待评价 (回访) → 办结; a dissatisfied owner reopens.
-# ASSIGNED is entered only through Ticket.assign, which names the one accountable person (首问负责制).
-TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
-    TicketStatus.NEW: frozenset({TicketStatus.ASSIGNED, TicketStatus.CANCELLED}),
-    TicketStatus.ASSIGNED: frozenset(
-        {TicketStatus.IN_PROGRESS, TicketStatus.ON_HOLD, TicketStatus.RESOLVED, TicketStatus.CANCELLED}
-    ),
-    TicketStatus.IN_PROGRESS: frozenset({TicketStatus.ON_HOLD, TicketStatus.RESOLVED, TicketStatus.CANCELLED}),
-    TicketStatus.ON_HOLD: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.CANCELLED}),
-    TicketStatus.RESOLVED: frozenset({TicketStatus.CLOSED, TicketStatus.REOPENED}),
-    TicketStatus.REOPENED: frozenset({TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.CANCELLED}),
-    TicketStatus.CLOSED: frozenset(),
-    TicketStatus.CANCELLED: frozenset(),
-}  # fmt: skip
-NUMBER_PREFIX = {TicketKind.REPAIR: "BX", TicketKind.COMPLAINT: "TS"}
-
-
-class DomainError(Exception):
-    """A request the domain refuses; the message is safe to show to staff."""
-
-
-class InvalidTransition(DomainError):
-    pass
-
-
-class PassRefused(DomainError):
-    """A visit the gate cannot admit: ``reason`` is "past" or "too_far"."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where: a flat (building/unit/room), a public area (optionally in a building), or unknown."""
-
-    building: str | None = None
-    unit: str | None = None
-    room: str | None = None
-    public_area: str | None = None
-
-    def describe(self) -> str:
-        parts = []
-        if self.building:
-            parts.append(f"{self.building}号楼" if self.building.isdigit() else f"{self.building}座")
-        if self.unit:
-            parts.append(f"{self.unit}单元")
-        if self.room:
-            parts.append(self.room)
-        address = "".join(parts)
-        if self.public_area:
-            return f"{address} {self.public_area}".strip()
-        return address or "待确认"
-
-    @property
-    def is_flat(self) -> bool:
-        return bool(self.building and self.unit and self.room) and not self.public_area
-
-
-@dataclass(frozen=True)
-class ServiceLevel:
-    """Published promise for one priority tier (minutes to respond, hours to resolve)."""
-
-    respond_minutes: int
-    resolve_hours: int
-
-
-class EventType(str, Enum):
-    OPENED = "opened"
-    ASSIGNED = "assigned"
-    STATUS = "status"
-    NOTE = "note"  # internal comment; the owner does not see it
-    CHASE = "chase"  # 催单: the owner asked us to hurry
-    RATING = "rating"
-    MERGED = "merged"
-    SLA_WARNING = "sla_warning"
-    SLA_ESCALATION = "sla_escalation"
-    SYNCED = "synced"  # created in the external property system
-
-
-@dataclass
-class TicketEvent:
-    """One line of a ticket's append-only history: what happened, who did it, when."""
-
-    at: datetime
-    type: EventType
-    actor: str
-    status: TicketStatus | None = None  # the status after the event, when it changed
-    note: str = ""
-    data: dict = field(default_factory=dict)
-    id: int | None = None
-
-
-MAX_EXTERNAL_ID = 64  # tickets.external_id's width
-GOOD_RATING = 4  # 4-5 count as satisfied in the statistics (the seeds' target: >= 90%)
-POOR_RATING = 2  # 1-2 reopen the ticket and alert a supervisor
-
-
-@dataclass(eq=False)
-class Ticket:
-    kind: TicketKind
-    priority: Priority
-    location: Location
-    description: str
-    sender: str
-    created_at: datetime
-    respond_by: datetime
-    resolve_by: datetime
-    category: str = "other"
-    hazard: str | None = None
-    anonymous: bool = False
-    intake: Intake = Intake.ASSISTANT
-    channel: str = ""
-    status: TicketStatus = TicketStatus.NEW
-    assignee: str | None = None  # the one accountable staff member (username)
-    updated_at: datetime | None = None
-    responded_at: datetime | None = None  # first assigned: the response deadline is met
-    resolved_at: datetime | None = None
-    closed_at: datetime | None = None
-    survey_sent_at: datetime | None = None
-    rating: int | None = None
-    merged_into: int | None = None
-    external_id: str | None = None
-    id: int | None = None
-    history: list[TicketEvent] = field(default_factory=list)
-    events: list[events.Event] = field(default_factory=list, repr=False)
-
-    @classmethod
-    def open(
-        cls,
-        *,
-        kind: TicketKind,
-        location: Location,
-        description: str,
-        sender: str,
-        now: datetime,
-        level: ServiceLevel,
-        priority: Priority = Priority.NORMAL,
-        category: str = "other",
-        hazard: str | None = None,
-        anonymous: bool = False,
-        intake: Intake = Intake.ASSISTANT,
-        actor: str = "owner",
-    ) -> Ticket:
-        if not description.strip():
-            raise DomainError("a ticket needs a description")
-        ticket = cls(
-            kind=kind,
-            priority=priority,
-            location=location,
-            description=description.strip(),
-            sender=sender,
-            created_at=now,
-            updated_at=now,
-            respond_by=now + timedelta(minutes=level.respond_minutes),
-            resolve_by=now + timedelta(hours=level.resolve_hours),
-            category=category,
-            hazard=hazard,
-            anonymous=anonymous,
-            intake=intake,
-            channel=sender.split(":", 1)[0],
-        )
-        ticket.history.append(TicketEvent(now, EventType.OPENED, actor, TicketStatus.NEW))
-        return ticket
-
-    @property
-    def number(self) -> str:
-        """What owners and staff call it: BX000123 (报修) or TS000124 (投诉)."""
-        if self.id is None:
-            raise DomainError("ticket has no number before it is stored")
-        return format_number(self.kind, self.id)
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
-    def _record(self, now: datetime, type_: EventType, actor: str, note: str = "", **data: object) -> None:
-        if type_ not in _INTERNAL_EVENTS:  # owners see updated_at; a deadline alert is not news to them
-            self.updated_at = now
-        status = self.status if type_ in (EventType.STATUS, EventType.ASSIGNED, EventType.MERGED) else None
-        self.history.append(TicketEvent(now, type_, actor, status, note, {k: v for k, v in data.items() if v}))
-
-    def _changed(self, previous: TicketStatus, actor: str, note: str) -> None:
-        self.events.append(
-            events.TicketStatusChanged(
-                ticket_id=self.id, number=self.number, sender=self.sender,
-                previous=previous.value, status=self.status.value, note=note, actor=actor,
-            )
-        )  # fmt: skip
-
-    def assign(self, assignee: str, *, actor: str, now: datetime, expected_at: datetime | None = None) -> None:
-        """Name the accountable person: dispatches a new or reopened ticket, or hands it over."""
-        assignee = assignee.strip()
-        if not assignee:
-            raise DomainError("an assignment needs a staff member")
-        number = self.number
-        if self.status in (TicketStatus.NEW, TicketStatus.REOPENED):
-            previous_status, self.status = self.status, TicketStatus.ASSIGNED
-        elif self.status in (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.ON_HOLD):
-            previous_status = self.status
-        else:
-            raise InvalidTransition(f"cannot assign a {self.status.value} ticket")
-        previous, self.assignee = self.assignee, assignee
-        self.responded_at = self.responded_at or now
-        self._record(
-            now, EventType.ASSIGNED, actor, assignee=assignee, previous=previous,
-            expected_at=expected_at.isoformat() if expected_at else None,
-        )  # fmt: skip
-        self.events.append(
-            events.TicketAssigned(
-                ticket_id=self.id, number=number, sender=self.sender, assignee=assignee,
-                previous_status=previous_status.value, expected_at=expected_at,
-            )
-        )  # fmt: skip
-
-    def move_to(self, status: TicketStatus, *, actor: str, now: datetime, note: str = "") -> None:
-        _ = self.number  # an unstored ticket has no number and cannot move: fail before changing it
-        if status is TicketStatus.ASSIGNED:
-            raise InvalidTransition("assign the ticket to someone to dispatch it")
-        if status not in TRANSITIONS[self.status]:
-            raise InvalidTransition(f"cannot move a {self.status.value} ticket to {status.value}")
-        if status is TicketStatus.IN_PROGRESS and not self.assignee:
-            raise InvalidTransition("assign the ticket before work starts")
-        previous = self.status
-        self.status = status
-        moved = None
-        if previous is TicketStatus.ON_HOLD:  # the resolution clock stood still while on hold
-            self.resolve_by += now - self._hold_started(now)
-            moved = self.resolve_by.isoformat()
-        if status is TicketStatus.RESOLVED:
-            self.resolved_at, self.survey_sent_at, self.rating = now, now, None
-        elif status is TicketStatus.REOPENED:
-            self.resolved_at = self.survey_sent_at = None
-        elif status in (TicketStatus.CLOSED, TicketStatus.CANCELLED):
-            self.closed_at = now
-        self._record(now, EventType.STATUS, actor, note, resolve_by=moved)
-        self._changed(previous, actor, note)
-
-    def _hold_started(self, now: datetime) -> datetime:
-        """When the current hold began (now, for a ticket whose history does not say)."""
-        held = (e for e in reversed(self.history) if e.type is EventType.STATUS and e.status is TicketStatus.ON_HOLD)
-        return next((e.at for e in held), now)
-
-    def comment(self, note: str, *, actor: str, now: datetime) -> None:
-        if not note.strip():
-            raise DomainError("a comment needs text")
-        self._record(now, EventType.NOTE, actor, note.strip())
-
-    def chase(self, *, actor: str, now: datetime) -> int:
-        """催单: recorded, and staff are told; returns how often the owner has chased."""
-        if not self.is_open:
-            raise DomainError(f"a {self.status.value} ticket cannot be chased")
-        self._record(now, EventType.CHASE, actor)
-        times = sum(1 for e in self.history if e.type is EventType.CHASE)
-        self.events.append(
-            events.TicketChased(
-                ticket_id=self.id, number=self.number, assignee=self.assignee, times=times,
-                overdue=now > (self.resolve_by if self.responded_at else self.respond_by),
-            )
-        )  # fmt: skip
-        return times
-
-    def rate(self, score: int, *, actor: str, now: datetime, comment: str = "") -> None:
-        """回访: 4-5 close the ticket; 1-2 reopen it and alert a supervisor; 3 closes it."""
-        if self.status is not TicketStatus.RESOLVED:
-            raise DomainError(f"a {self.status.value} ticket cannot be rated")
-        if not 1 <= score <= 5:
-            raise DomainError("a rating is 1 to 5")
-        self.rating = score
-        self._record(now, EventType.RATING, actor, comment, score=score)
-        if score <= POOR_RATING:
-            self.move_to(TicketStatus.REOPENED, actor=actor, now=now, note=comment)
-            self.events.append(events.PoorRating(ticket_id=self.id, number=self.number, score=score, comment=comment))
-        else:
-            self.move_to(TicketStatus.CLOSED, actor=actor, now=now)
-
-    def merge_into(self, primary: Ticket, *, actor: str, now: datetime) -> None:
-        """A duplicate of ``primary``: cancelled here, handled there, its owner kept informed."""
-        if primary is self or primary.id == self.id:
-            raise DomainError("a ticket cannot be merged into itself")
-        if not self.is_open or not primary.is_open:
-            raise InvalidTransition("only open tickets can be merged")
-        if primary.merged_into is not None:
-            raise InvalidTransition(f"{primary.number} was itself merged")
-        previous = self.status
-        self.status, self.merged_into, self.closed_at = TicketStatus.CANCELLED, primary.id, now
-        note = f"与 {primary.number} 合并处理"
-        self._record(now, EventType.MERGED, actor, note, into=primary.number)
-        primary._record(now, EventType.MERGED, actor, f"合并了 {self.number}", duplicate=self.number)
-        self._changed(previous, actor, note)
-
-    def synced(self, system: str, external_id: str, *, now: datetime) -> None:
-        """Created in the company's property system too: its webhooks name the ticket by ``external_id``.
-
-        Idempotent for the same id (a retried sync); a second, different id is refused, since
-        updates for the first would no longer find the ticket. Not a change staff or the owner
-        made, so ``updated_at`` stays as it was.
-        """
-        external_id = external_id.strip()
-        if not external_id or len(external_id) > MAX_EXTERNAL_ID:
-            raise DomainError(f"an external ticket id is 1 to {MAX_EXTERNAL_ID} characters")
-        if self.external_id == external_id:
-            return
-        if self.external_id is not None:
-            raise DomainError(f"ticket {self.number} is already {self.external_id} in the external system")
-        self.external_id = external_id
-        self._record(now, EventType.SYNCED, "system", system=system, external_id=external_id)
-
-    def follow_merge(self, primary: Ticket, *, actor: str, now: datetime) -> None:
-        """This ticket was merged into one that is now merged into ``primary``: follow it, so
-        its owner keeps hearing about the work (merges never chain)."""
-        if self.merged_into is None:
-            raise DomainError(f"{self.number} is not a merged duplicate")
-        self.merged_into = primary.id
-        self._record(now, EventType.MERGED, actor, f"随合并转入 {primary.number}", into=primary.number)
-
-    def deadline_alerts(self, now: datetime, warn_before: timedelta) -> list[tuple[str, EventType]]:
-        """Which SLA alerts are due now and not yet given: ("respond"|"resolve", warning|escalation)."""
-        if not self.is_open:
-            return []
-        given = {(e.data.get("deadline"), e.type) for e in self.history if e.type in _SLA_TYPES}
-        due = []
-        on_hold = self.status is TicketStatus.ON_HOLD  # waiting for parts or the owner: no resolution clock
-        for deadline, by, met in (("respond", self.respond_by, self.responded_at), ("resolve", self.resolve_by, None)):
-            if met is not None or (deadline == "resolve" and on_hold):
-                continue
-            if now >= by:
-                if (deadline, EventType.SLA_ESCALATION) not in given:
-                    due.append((deadline, EventType.SLA_ESCALATION))
-            elif now >= self._warn_at(by, warn_before) and (deadline, EventType.SLA_WARNING) not in given:
-                due.append((deadline, EventType.SLA_WARNING))
-        return due
-
-    def _warn_at(self, deadline: datetime, warn_before: timedelta) -> datetime:
-        """``warn_before`` ahead of the deadline, but never in the first half of a short window
-        (a 30-minute response time warned 30 minutes ahead would warn at once)."""
-        return max(deadline - warn_before, self.created_at + (deadline - self.created_at) / 2)
-
-    def record_alert(self, deadline: str, type_: EventType, *, now: datetime) -> None:
-        """Give an SLA alert once: in the history (so it is not given again) and as news for staff."""
-        self._record(now, type_, "system", deadline=deadline)
-        self.events.append(
-            events.DeadlineAlerted(
-                ticket_id=self.id, number=self.number, deadline=deadline, alert=type_.value,
-                due=self.respond_by if deadline == "respond" else self.resolve_by, assignee=self.assignee,
-            )
-        )  # fmt: skip
-
-
-_SLA_TYPES = (EventType.SLA_WARNING, EventType.SLA_ESCALATION)
-_INTERNAL_EVENTS = frozenset({*_SLA_TYPES, EventType.SYNCED})
-
-
-def format_number(kind: TicketKind, ticket_id: int) -> str:
-    return f"{NUMBER_PREFIX[kind]}{ticket_id:06d}"
-
-
-MAX_TICKET_ID = 2**31 - 1  # the id column is a 32-bit integer on every database
-
-
-def _plain_number(text: str) -> int | None:
-    # ASCII only (① and ² pass str.isdigit), and within the id column's range.
-    if not (text.isascii() and text.isdigit() and len(text) <= 10):
-        return None
-    number = int(text)
-    return number if number <= MAX_TICKET_ID else None
-
-
-def parse_number(text: str) -> tuple[TicketKind | None, int] | None:
-    """BX000123 → (repair, 123); a bare 123 → (None, 123); anything else → None."""
-    text = text.strip().upper()
-    for kind, prefix in NUMBER_PREFIX.items():
-        if text.startswith(prefix):
-            number = _plain_number(text[len(prefix) :])
-            return (kind, number) if number is not None else None
-    number = _plain_number(text)
-    return (None, number) if number is not None else None
-
-
-@dataclass(eq=False)
-class Owner:
-    name: str
-    phone: str
-    role: str = "owner"  # owner, family, tenant
-    id: int | None = None
-    room_id: int | None = None
-
-
-@dataclass(eq=False)
-class Bill:
-    period: str  # YYYY-MM
-    item: str
-    amount_cents: int
-    due_date: datetime
-    paid_at: datetime | None = None
-    id: int | None = None
-    room_id: int | None = None
-
-
-@dataclass(frozen=True)
-class LedgerSummary:
-    owed_cents: int
-    unpaid: list[Bill]
-    paid_until: str | None  # last consecutive paid 物业费 period
-
-
-@dataclass(eq=False)
-class Room:
-    building: str
-    unit: str
-    room: str
-    area_m2: float = 0.0
-    id: int | None = None
-    owners: list[Owner] = field(default_factory=list)
-    bills: list[Bill] = field(default_factory=list)
-
-    @property
-    def location(self) -> Location:
-        return Location(self.building, self.unit, self.room)
-
-    def phone_matches(self, phone: str) -> Owner | None:
-        digits = "".join(ch for ch in phone if ch.isascii() and ch.isdigit())
-        if len(digits) == 13 and digits.startswith("86"):  # +86 138…: the country code
-            digits = digits[2:]
-        return next((o for o in self.owners if o.phone == digits and digits), None)
-
-    def ledger(self, fee_item: str = "物业费") -> LedgerSummary:
-        unpaid = sorted((b for b in self.bills if b.paid_at is None), key=lambda b: (b.period, b.item))
-        paid_until = None
-        for bill in sorted((b for b in self.bills if b.item == fee_item), key=lambda b: b.period):
-            if bill.paid_at is None:
-                break
-            paid_until = bill.period
-        return LedgerSummary(sum(b.amount_cents for b in unpaid), unpaid, paid_until)
-
-
-@dataclass(eq=False)
-class Binding:
-    """A chat identity proved to belong to an owner of a room (unit + phone on file)."""
-
-    sender: str
-    room_id: int
-    owner_id: int
-    bound_at: datetime
-    id: int | None = None
-
-
-@dataclass(eq=False)
-class BindingAttempt:
-    sender: str
-    at: datetime
-    ok: bool
-    flat: str = ""  # 3-2-501: guesses at one flat are counted whoever makes them
-    id: int | None = None
-
-
-MAX_FAILED_BINDINGS_PER_DAY = 5  # per sender
-MAX_FAILED_BINDINGS_PER_FLAT = 10  # per flat, across senders: a new web chat id costs nothing
-
-
-def binding_locked(attempts: list[BindingAttempt], now: datetime, limit: int = MAX_FAILED_BINDINGS_PER_DAY) -> bool:
-    """Too many wrong unit/phone guesses in a day: stop answering, so phones can't be probed."""
-    recent = [a for a in attempts if not a.ok and now - a.at < timedelta(days=1)]
-    return len(recent) >= limit
-
-
-class PassState(str, Enum):
-    VALID = "valid"
-    NOT_YET_VALID = "not_yet_valid"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-    USED = "used"  # the visitor came in; a code admits once
-
-
-@dataclass(eq=False)
-class VisitorPass:
-    code: str
-    room_id: int
-    visitor_name: str
-    valid_from: datetime
-    valid_until: datetime
-    issued_to: str
-    issued_at: datetime
-    plate: str | None = None
-    revoked_at: datetime | None = None
-    used_at: datetime | None = None
-    used_by: str | None = None  # the guard or gate that let the visitor in
-    id: int | None = None
-
-    def state(self, now: datetime) -> PassState:
-        if self.revoked_at is not None:
-            return PassState.REVOKED
-        if self.used_at is not None:
-            return PassState.USED
-        if now < self.valid_from:
-            return PassState.NOT_YET_VALID
-        if now > self.valid_until:
-            return PassState.EXPIRED
-        return PassState.VALID
-
-    def use(self, *, actor: str, now: datetime) -> None:
-        state = self.state(now)
-        if state is not PassState.VALID:
-            raise DomainError(f"the pass is {state.value}")
-        self.used_at, self.used_by = now, actor
-
-
-PASS_CODE_DIGITS = 6
-MAX_PASS_DAYS = 7
-
-
-def new_pass_code() -> str:
-    """Six digits: easy to read out to a guard or type on a gate keypad."""
-    return f"{secrets.randbelow(10**PASS_CODE_DIGITS):0{PASS_CODE_DIGITS}d}"
-
-
-def pass_window(start: datetime, end: datetime | None, kind: str) -> tuple[datetime, datetime]:
-    """The validity window for a visit the owner described.
-
-    A clock time (三点) admits the visitor from an hour before to four hours after;
-    a part of day (下午) or a stated range (三点到五点) is taken as said, with half an
-    hour's grace either side; a whole day (明天) is that day.
-    """
-    if kind == "point" or end is None:
-        return start - timedelta(hours=1), start + timedelta(hours=4)
-    if kind == "day":
-        return start, end
-    return start - timedelta(minutes=30), end + timedelta(minutes=30)
-
-
-def local_time(when: datetime, tz: tzinfo | None = None) -> str:
-    """11月22日 15:00: how times are written to owners and staff (in ``tz``, else as given)."""
-    local = when.astimezone(tz) if tz else when
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
-
-
-class ConversationState(str, Enum):
-    BOT = "bot"  # the assistant answers
-    HANDED_OFF = "handed_off"  # staff answer; the assistant stays silent
-
-
-@dataclass(eq=False)
-class Handoff:
-    """One stretch of a conversation with staff: why, since when, and who gave it back."""
-
-    reason: str
-    started_at: datetime
-    ended_at: datetime | None = None
-    ended_by: str | None = None
-    id: int | None = None
-
-
-@dataclass(eq=False)
-class Conversation:
-    """One owner's thread on one channel (sender = "<channel>:<user>")."""
-
-    sender: str
-    channel: str
-    state: ConversationState = ConversationState.BOT
-    script: str | None = None  # simplified / traditional, as the owner last wrote
-    handoff_reason: str | None = None
-    handed_off_at: datetime | None = None
-    last_inbound_at: datetime | None = None
-    handoffs: list[Handoff] = field(default_factory=list)
-    events: list[events.Event] = field(default_factory=list, repr=False)
-
-    def hand_off(self, reason: str, now: datetime) -> None:
-        if self.state is ConversationState.HANDED_OFF:
-            return
-        self.state = ConversationState.HANDED_OFF
-        self.handoff_reason = reason
-        self.handed_off_at = now
-        self.handoffs.append(Handoff(reason, now))
-        self.events.append(events.ConversationHandedOff(sender=self.sender, reason=reason))
-
-    def hand_back(self, actor: str, now: datetime) -> None:
-        if self.state is not ConversationState.HANDED_OFF:
-            raise DomainError("conversation is not with staff")
-        self.state = ConversationState.BOT
-        self.handoff_reason = None
-        self.handed_off_at = None
-        for handoff in self.handoffs:
-            if handoff.ended_at is None:
-                handoff.ended_at, handoff.ended_by = now, actor
-        self.events.append(events.ConversationHandedBack(sender=self.sender, actor=actor))
-
-    def staff_message(self, text: str, actor: str) -> None:
-        """Staff write to the owner: delivered through the owner's channel like any notice."""
-        if not text.strip():
-            raise DomainError("a message needs text")
-        self.events.append(events.StaffMessageSent(sender=self.sender, text=text, actor=actor))
-
-
-class NotificationStatus(str, Enum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    DEAD = "dead"  # gave up after MAX_DELIVERY_ATTEMPTS; staff see it and can retry
-
-
-MAX_DELIVERY_ATTEMPTS = 8
-FIRST_RETRY = timedelta(seconds=2)
-LAST_RETRY = timedelta(minutes=10)
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Exponential back-off: 2 s, 4 s, 8 s, … at most 10 minutes."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LAST_RETRY)
-
-
-@dataclass(eq=False)
-class Notification:
-    """A message to deliver later (transactional outbox): written in the same transaction as
-    the change it reports, delivered by a dispatcher through the recipient's channel.
-
-    ``recipient`` is a conversation id ("webchat:…") or a staff member ("staff:<username>").
-    ``key`` travels with every delivery attempt so a channel can drop a repeat.
-    """
-
-    recipient: str
-    text: str
-    kind: str
-    created_at: datetime
-    key: str = field(default_factory=lambda: uuid.uuid4().hex)
-    ticket_id: int | None = None
-    status: NotificationStatus = NotificationStatus.PENDING
-    attempts: int = 0
-    next_attempt_at: datetime | None = None
-    last_error: str | None = None
-    delivered_at: datetime | None = None
-    id: int | None = None
-
-    @property
-    def channel(self) -> str:
-        return self.recipient.split(":", 1)[0]
-
-    def delivered(self, now: datetime) -> None:
-        self.status, self.delivered_at, self.last_error = NotificationStatus.DELIVERED, now, None
-
-    def failed(self, error: str, now: datetime, *, permanent: bool = False) -> None:
-        self.attempts += 1
-        self.last_error = error[:500]
-        if permanent or self.attempts >= MAX_DELIVERY_ATTEMPTS:
-            self.status = NotificationStatus.DEAD
-        else:
-            self.next_attempt_at = now + retry_delay(self.attempts)
-
-    def retry(self, now: datetime) -> None:
-        """Staff send a dead letter again (after fixing what made it fail)."""
-        if self.status is not NotificationStatus.DEAD:
-            raise DomainError("only dead notifications can be retried")
-        self.status, self.attempts, self.next_attempt_at = NotificationStatus.PENDING, 0, now
-
-
-class Role(str, Enum):
-    AGENT = "agent"  # 客服/管家: takes requests, dispatches, talks to owners
-    TECHNICIAN = "technician"  # 维修师傅: works the tickets assigned to them
-    SUPERVISOR = "supervisor"  # 主管: escalations, merges, statistics, dead letters
-    ADMIN = "admin"  # imports, staff accounts
-
-
-_EVERYONE = frozenset(Role)
-_DESK = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
-_LEADS = frozenset({Role.SUPERVISOR, Role.ADMIN})
-PERMISSIONS: dict[str, frozenset[Role]] = {
-    "tickets.read": _EVERYONE,
-    "tickets.work": _EVERYONE,  # status and comments; a technician only on their own tickets
-    "tickets.create": _DESK,
-    "tickets.assign": _DESK,
-    "tickets.merge": _LEADS,
-    "passes": _DESK,
-    "conversations": _DESK,
-    "stats": _LEADS,
-    "notifications": _LEADS,
-    "imports": frozenset({Role.ADMIN}),
-    "staff": frozenset({Role.ADMIN}),
-}
-
-
-@dataclass(eq=False)
-class StaffMember:
-    username: str
-    name: str
-    role: Role
-    token_hash: str  # sha256 of the bearer token; the token itself is shown once
-    created_at: datetime
-    active: bool = True
-    id: int | None = None
-
-    def may(self, permission: str) -> bool:
-        return self.active and self.role in PERMISSIONS[permission]
-
-    def may_work_on(self, ticket: Ticket) -> bool:
-        return self.may("tickets.work") and (self.role is not Role.TECHNICIAN or ticket.assignee == self.username)
-
-
-# Tries to get an answer from the dialogue engine before a person takes the conversation.
-MAX_ANSWER_ATTEMPTS = 10
-
-
-class InboundStatus(str, Enum):
-    RECEIVED = "received"
-    ANSWERED = "answered"
-    FAILED = "failed"  # the dialogue engine did not answer; retried later
-
-
-@dataclass(eq=False)
-class InboundMessage:
-    """Every owner message is written down before anything else happens to it."""
-
-    sender: str
-    text: str
-    received_at: datetime
-    client_message_id: str | None = None
-    status: InboundStatus = InboundStatus.RECEIVED
-    replies: list[str] = field(default_factory=list)
-    attempts: int = 0
-    id: int | None = None
-    events: list[events.Event] = field(default_factory=list, repr=False)
-
-    def record_answer(self, replies: list[str], *, answered: bool, push: bool) -> None:
-        """One more attempt at an answer. A failed retry keeps what the owner was told before;
-        an answer that came after the owner's request returned (``push``) is sent to them."""
-        self.attempts += 1
-        if answered or replies:
-            self.replies = list(replies)
-        if not answered:
-            self.status = InboundStatus.FAILED
-            return
-        self.status = InboundStatus.ANSWERED
-        if push and replies:
-            self.events.append(events.RepliesDeferred(sender=self.sender, replies=tuple(replies)))
+from backend_bridge.domain.errors import DomainError, InvalidTransition, PassRefused
+from backend_bridge.domain.outbox import (
+    FIRST_RETRY,
+    LAST_RETRY,
+    MAX_DELIVERY_ATTEMPTS,
+    Notification,
+    NotificationStatus,
+    retry_delay,
+)
+from backend_bridge.domain.passes import (
+    MAX_PASS_DAYS,
+    PASS_CODE_DIGITS,
+    PassState,
+    VisitorPass,
+    local_time,
+    new_pass_code,
+    pass_window,
+)
+from backend_bridge.domain.residents import (
+    MAX_FAILED_BINDINGS_PER_DAY,
+    MAX_FAILED_BINDINGS_PER_FLAT,
+    Bill,
+    Binding,
+    BindingAttempt,
+    LedgerSummary,
+    Owner,
+    Room,
+    binding_locked,
+)
+from backend_bridge.domain.staff import PERMISSIONS, Role, StaffMember
+from backend_bridge.domain.tickets import (
+    GOOD_RATING,
+    MAX_EXTERNAL_ID,
+    MAX_TICKET_ID,
+    NUMBER_PREFIX,
+    OPEN_STATUSES,
+    POOR_RATING,
+    STATUS_LABELS,
+    TRANSITIONS,
+    EventType,
+    Intake,
+    Location,
+    Priority,
+    ServiceLevel,
+    Ticket,
+    TicketEvent,
+    TicketKind,
+    TicketStatus,
+    format_number,
+    parse_number,
+)
+
+__all__ = [
+    "FIRST_RETRY",
+    "GOOD_RATING",
+    "LAST_RETRY",
+    "MAX_ANSWER_ATTEMPTS",
+    "MAX_DELIVERY_ATTEMPTS",
+    "MAX_EXTERNAL_ID",
+    "MAX_FAILED_BINDINGS_PER_DAY",
+    "MAX_FAILED_BINDINGS_PER_FLAT",
+    "MAX_PASS_DAYS",
+    "MAX_TICKET_ID",
+    "NUMBER_PREFIX",
+    "OPEN_STATUSES",
+    "PASS_CODE_DIGITS",
+    "PERMISSIONS",
+    "POOR_RATING",
+    "STATUS_LABELS",
+    "TRANSITIONS",
+    "Bill",
+    "Binding",
+    "BindingAttempt",
+    "Conversation",
+    "ConversationState",
+    "DomainError",
+    "EventType",
+    "Handoff",
+    "InboundMessage",
+    "InboundStatus",
+    "Intake",
+    "InvalidTransition",
+    "LedgerSummary",
+    "Location",
+    "Notification",
+    "NotificationStatus",
+    "Owner",
+    "PassRefused",
+    "PassState",
+    "Priority",
+    "Role",
+    "Room",
+    "ServiceLevel",
+    "StaffMember",
+    "Ticket",
+    "TicketEvent",
+    "TicketKind",
+    "TicketStatus",
+    "VisitorPass",
+    "binding_locked",
+    "format_number",
+    "local_time",
+    "new_pass_code",
+    "parse_number",
+    "pass_window",
+    "retry_delay",
+]

@@ -1,0 +1,70 @@
+"""The outbox: notifications written with the change they report, delivered later with retries."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+
+from backend_bridge.domain.errors import DomainError
+
+
+class NotificationStatus(str, Enum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"  # gave up after MAX_DELIVERY_ATTEMPTS; staff see it and can retry
+
+
+MAX_DELIVERY_ATTEMPTS = 8
+FIRST_RETRY = timedelta(seconds=2)
+LAST_RETRY = timedelta(minutes=10)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential back-off: 2 s, 4 s, 8 s, … at most 10 minutes."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LAST_RETRY)
+
+
+@dataclass(eq=False)
+class Notification:
+    """A message to deliver later (transactional outbox): written in the same transaction as
+    the change it reports, delivered by a dispatcher through the recipient's channel.
+
+    ``recipient`` is a conversation id ("webchat:…") or a staff member ("staff:<username>").
+    ``key`` travels with every delivery attempt so a channel can drop a repeat.
+    """
+
+    recipient: str
+    text: str
+    kind: str
+    created_at: datetime
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    ticket_id: int | None = None
+    status: NotificationStatus = NotificationStatus.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+    id: int | None = None
+
+    @property
+    def channel(self) -> str:
+        return self.recipient.split(":", 1)[0]
+
+    def delivered(self, now: datetime) -> None:
+        self.status, self.delivered_at, self.last_error = NotificationStatus.DELIVERED, now, None
+
+    def failed(self, error: str, now: datetime, *, permanent: bool = False) -> None:
+        self.attempts += 1
+        self.last_error = error[:500]
+        if permanent or self.attempts >= MAX_DELIVERY_ATTEMPTS:
+            self.status = NotificationStatus.DEAD
+        else:
+            self.next_attempt_at = now + retry_delay(self.attempts)
+
+    def retry(self, now: datetime) -> None:
+        """Staff send a dead letter again (after fixing what made it fail)."""
+        if self.status is not NotificationStatus.DEAD:
+            raise DomainError("only dead notifications can be retried")
+        self.status, self.attempts, self.next_attempt_at = NotificationStatus.PENDING, 0, now

@@ -1,0 +1,425 @@
+"""Tickets (报修 and 投诉): their life cycle, append-only history, deadlines and numbers.
+
+A ticket is opened for a Location with the ServiceLevel of its priority tier; every change
+goes through a method that checks TRANSITIONS, appends a TicketEvent and records the domain
+event the message bus reacts to (notify the owner, page staff).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+
+from backend_bridge.domain import events
+from backend_bridge.domain.errors import DomainError, InvalidTransition
+
+
+class TicketKind(str, Enum):
+    REPAIR = "repair"
+    COMPLAINT = "complaint"
+
+
+class Priority(str, Enum):
+    """分级处理: the tier decides who is paged and the deadlines (content/community.yml)."""
+
+    EMERGENCY = "emergency"  # 急修: gas, fire, people trapped, flooding; on site within minutes
+    URGENT = "urgent"  # today: no water, a lift out of service
+    NORMAL = "normal"
+    LOW = "low"  # suggestions, cosmetic defects
+
+
+class Intake(str, Enum):
+    """How the request reached us (HC小区 records the same)."""
+
+    ASSISTANT = "assistant"  # the owner, through the chat assistant
+    STAFF = "staff"  # staff on the owner's behalf (walk-in, WeChat group)
+    PHONE = "phone"  # the hotline
+
+
+class TicketStatus(str, Enum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    ON_HOLD = "on_hold"  # waiting for parts, for the owner to be home, for a contractor
+    RESOLVED = "resolved"  # done; the owner is asked for a rating (回访)
+    REOPENED = "reopened"  # the owner was not satisfied
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+STATUS_LABELS = {
+    TicketStatus.NEW: "已受理，等待派单",
+    TicketStatus.ASSIGNED: "已派单",
+    TicketStatus.IN_PROGRESS: "处理中",
+    TicketStatus.ON_HOLD: "暂停处理",
+    TicketStatus.RESOLVED: "已处理完，待您评价",
+    TicketStatus.REOPENED: "已重新打开，正在重新安排",
+    TicketStatus.CLOSED: "已办结",
+    TicketStatus.CANCELLED: "已取消",
+}
+OPEN_STATUSES = frozenset(
+    {TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.ON_HOLD, TicketStatus.REOPENED}
+)
+# HC小区's flow: 受理 → 派单 → 处理 (暂停) → 待评价 (回访) → 办结; a dissatisfied owner reopens.
+# ASSIGNED is entered only through Ticket.assign, which names the one accountable person (首问负责制).
+TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
+    TicketStatus.NEW: frozenset({TicketStatus.ASSIGNED, TicketStatus.CANCELLED}),
+    TicketStatus.ASSIGNED: frozenset(
+        {TicketStatus.IN_PROGRESS, TicketStatus.ON_HOLD, TicketStatus.RESOLVED, TicketStatus.CANCELLED}
+    ),
+    TicketStatus.IN_PROGRESS: frozenset({TicketStatus.ON_HOLD, TicketStatus.RESOLVED, TicketStatus.CANCELLED}),
+    TicketStatus.ON_HOLD: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.CANCELLED}),
+    TicketStatus.RESOLVED: frozenset({TicketStatus.CLOSED, TicketStatus.REOPENED}),
+    TicketStatus.REOPENED: frozenset({TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.CANCELLED}),
+    TicketStatus.CLOSED: frozenset(),
+    TicketStatus.CANCELLED: frozenset(),
+}  # fmt: skip
+NUMBER_PREFIX = {TicketKind.REPAIR: "BX", TicketKind.COMPLAINT: "TS"}
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where: a flat (building/unit/room), a public area (optionally in a building), or unknown."""
+
+    building: str | None = None
+    unit: str | None = None
+    room: str | None = None
+    public_area: str | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.building:
+            parts.append(f"{self.building}号楼" if self.building.isdigit() else f"{self.building}座")
+        if self.unit:
+            parts.append(f"{self.unit}单元")
+        if self.room:
+            parts.append(self.room)
+        address = "".join(parts)
+        if self.public_area:
+            return f"{address} {self.public_area}".strip()
+        return address or "待确认"
+
+    @property
+    def is_flat(self) -> bool:
+        return bool(self.building and self.unit and self.room) and not self.public_area
+
+
+@dataclass(frozen=True)
+class ServiceLevel:
+    """Published promise for one priority tier (minutes to respond, hours to resolve)."""
+
+    respond_minutes: int
+    resolve_hours: int
+
+
+class EventType(str, Enum):
+    OPENED = "opened"
+    ASSIGNED = "assigned"
+    STATUS = "status"
+    NOTE = "note"  # internal comment; the owner does not see it
+    CHASE = "chase"  # 催单: the owner asked us to hurry
+    RATING = "rating"
+    MERGED = "merged"
+    SLA_WARNING = "sla_warning"
+    SLA_ESCALATION = "sla_escalation"
+    SYNCED = "synced"  # created in the external property system
+
+
+@dataclass
+class TicketEvent:
+    """One line of a ticket's append-only history: what happened, who did it, when."""
+
+    at: datetime
+    type: EventType
+    actor: str
+    status: TicketStatus | None = None  # the status after the event, when it changed
+    note: str = ""
+    data: dict = field(default_factory=dict)
+    id: int | None = None
+
+
+MAX_EXTERNAL_ID = 64  # tickets.external_id's width
+GOOD_RATING = 4  # 4-5 count as satisfied in the statistics (the seeds' target: >= 90%)
+POOR_RATING = 2  # 1-2 reopen the ticket and alert a supervisor
+
+
+@dataclass(eq=False)
+class Ticket:
+    kind: TicketKind
+    priority: Priority
+    location: Location
+    description: str
+    sender: str
+    created_at: datetime
+    respond_by: datetime
+    resolve_by: datetime
+    category: str = "other"
+    hazard: str | None = None
+    anonymous: bool = False
+    intake: Intake = Intake.ASSISTANT
+    channel: str = ""
+    status: TicketStatus = TicketStatus.NEW
+    assignee: str | None = None  # the one accountable staff member (username)
+    updated_at: datetime | None = None
+    responded_at: datetime | None = None  # first assigned: the response deadline is met
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    survey_sent_at: datetime | None = None
+    rating: int | None = None
+    merged_into: int | None = None
+    external_id: str | None = None
+    id: int | None = None
+    history: list[TicketEvent] = field(default_factory=list)
+    events: list[events.Event] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        kind: TicketKind,
+        location: Location,
+        description: str,
+        sender: str,
+        now: datetime,
+        level: ServiceLevel,
+        priority: Priority = Priority.NORMAL,
+        category: str = "other",
+        hazard: str | None = None,
+        anonymous: bool = False,
+        intake: Intake = Intake.ASSISTANT,
+        actor: str = "owner",
+    ) -> Ticket:
+        if not description.strip():
+            raise DomainError("a ticket needs a description")
+        ticket = cls(
+            kind=kind,
+            priority=priority,
+            location=location,
+            description=description.strip(),
+            sender=sender,
+            created_at=now,
+            updated_at=now,
+            respond_by=now + timedelta(minutes=level.respond_minutes),
+            resolve_by=now + timedelta(hours=level.resolve_hours),
+            category=category,
+            hazard=hazard,
+            anonymous=anonymous,
+            intake=intake,
+            channel=sender.split(":", 1)[0],
+        )
+        ticket.history.append(TicketEvent(now, EventType.OPENED, actor, TicketStatus.NEW))
+        return ticket
+
+    @property
+    def number(self) -> str:
+        """What owners and staff call it: BX000123 (报修) or TS000124 (投诉)."""
+        if self.id is None:
+            raise DomainError("ticket has no number before it is stored")
+        return format_number(self.kind, self.id)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def _record(self, now: datetime, type_: EventType, actor: str, note: str = "", **data: object) -> None:
+        if type_ not in _INTERNAL_EVENTS:  # owners see updated_at; a deadline alert is not news to them
+            self.updated_at = now
+        status = self.status if type_ in (EventType.STATUS, EventType.ASSIGNED, EventType.MERGED) else None
+        self.history.append(TicketEvent(now, type_, actor, status, note, {k: v for k, v in data.items() if v}))
+
+    def _changed(self, previous: TicketStatus, actor: str, note: str) -> None:
+        self.events.append(
+            events.TicketStatusChanged(
+                ticket_id=self.id, number=self.number, sender=self.sender,
+                previous=previous.value, status=self.status.value, note=note, actor=actor,
+            )
+        )  # fmt: skip
+
+    def assign(self, assignee: str, *, actor: str, now: datetime, expected_at: datetime | None = None) -> None:
+        """Name the accountable person: dispatches a new or reopened ticket, or hands it over."""
+        assignee = assignee.strip()
+        if not assignee:
+            raise DomainError("an assignment needs a staff member")
+        number = self.number
+        if self.status in (TicketStatus.NEW, TicketStatus.REOPENED):
+            previous_status, self.status = self.status, TicketStatus.ASSIGNED
+        elif self.status in (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.ON_HOLD):
+            previous_status = self.status
+        else:
+            raise InvalidTransition(f"cannot assign a {self.status.value} ticket")
+        previous, self.assignee = self.assignee, assignee
+        self.responded_at = self.responded_at or now
+        self._record(
+            now, EventType.ASSIGNED, actor, assignee=assignee, previous=previous,
+            expected_at=expected_at.isoformat() if expected_at else None,
+        )  # fmt: skip
+        self.events.append(
+            events.TicketAssigned(
+                ticket_id=self.id, number=number, sender=self.sender, assignee=assignee,
+                previous_status=previous_status.value, expected_at=expected_at,
+            )
+        )  # fmt: skip
+
+    def move_to(self, status: TicketStatus, *, actor: str, now: datetime, note: str = "") -> None:
+        _ = self.number  # an unstored ticket has no number and cannot move: fail before changing it
+        if status is TicketStatus.ASSIGNED:
+            raise InvalidTransition("assign the ticket to someone to dispatch it")
+        if status not in TRANSITIONS[self.status]:
+            raise InvalidTransition(f"cannot move a {self.status.value} ticket to {status.value}")
+        if status is TicketStatus.IN_PROGRESS and not self.assignee:
+            raise InvalidTransition("assign the ticket before work starts")
+        previous = self.status
+        self.status = status
+        moved = None
+        if previous is TicketStatus.ON_HOLD:  # the resolution clock stood still while on hold
+            self.resolve_by += now - self._hold_started(now)
+            moved = self.resolve_by.isoformat()
+        if status is TicketStatus.RESOLVED:
+            self.resolved_at, self.survey_sent_at, self.rating = now, now, None
+        elif status is TicketStatus.REOPENED:
+            self.resolved_at = self.survey_sent_at = None
+        elif status in (TicketStatus.CLOSED, TicketStatus.CANCELLED):
+            self.closed_at = now
+        self._record(now, EventType.STATUS, actor, note, resolve_by=moved)
+        self._changed(previous, actor, note)
+
+    def _hold_started(self, now: datetime) -> datetime:
+        """When the current hold began (now, for a ticket whose history does not say)."""
+        held = (e for e in reversed(self.history) if e.type is EventType.STATUS and e.status is TicketStatus.ON_HOLD)
+        return next((e.at for e in held), now)
+
+    def comment(self, note: str, *, actor: str, now: datetime) -> None:
+        if not note.strip():
+            raise DomainError("a comment needs text")
+        self._record(now, EventType.NOTE, actor, note.strip())
+
+    def chase(self, *, actor: str, now: datetime) -> int:
+        """催单: recorded, and staff are told; returns how often the owner has chased."""
+        if not self.is_open:
+            raise DomainError(f"a {self.status.value} ticket cannot be chased")
+        self._record(now, EventType.CHASE, actor)
+        times = sum(1 for e in self.history if e.type is EventType.CHASE)
+        self.events.append(
+            events.TicketChased(
+                ticket_id=self.id, number=self.number, assignee=self.assignee, times=times,
+                overdue=now > (self.resolve_by if self.responded_at else self.respond_by),
+            )
+        )  # fmt: skip
+        return times
+
+    def rate(self, score: int, *, actor: str, now: datetime, comment: str = "") -> None:
+        """回访: 4-5 close the ticket; 1-2 reopen it and alert a supervisor; 3 closes it."""
+        if self.status is not TicketStatus.RESOLVED:
+            raise DomainError(f"a {self.status.value} ticket cannot be rated")
+        if not 1 <= score <= 5:
+            raise DomainError("a rating is 1 to 5")
+        self.rating = score
+        self._record(now, EventType.RATING, actor, comment, score=score)
+        if score <= POOR_RATING:
+            self.move_to(TicketStatus.REOPENED, actor=actor, now=now, note=comment)
+            self.events.append(events.PoorRating(ticket_id=self.id, number=self.number, score=score, comment=comment))
+        else:
+            self.move_to(TicketStatus.CLOSED, actor=actor, now=now)
+
+    def merge_into(self, primary: Ticket, *, actor: str, now: datetime) -> None:
+        """A duplicate of ``primary``: cancelled here, handled there, its owner kept informed."""
+        if primary is self or primary.id == self.id:
+            raise DomainError("a ticket cannot be merged into itself")
+        if not self.is_open or not primary.is_open:
+            raise InvalidTransition("only open tickets can be merged")
+        if primary.merged_into is not None:
+            raise InvalidTransition(f"{primary.number} was itself merged")
+        previous = self.status
+        self.status, self.merged_into, self.closed_at = TicketStatus.CANCELLED, primary.id, now
+        note = f"与 {primary.number} 合并处理"
+        self._record(now, EventType.MERGED, actor, note, into=primary.number)
+        primary._record(now, EventType.MERGED, actor, f"合并了 {self.number}", duplicate=self.number)
+        self._changed(previous, actor, note)
+
+    def synced(self, system: str, external_id: str, *, now: datetime) -> None:
+        """Created in the company's property system too: its webhooks name the ticket by ``external_id``.
+
+        Idempotent for the same id (a retried sync); a second, different id is refused, since
+        updates for the first would no longer find the ticket. Not a change staff or the owner
+        made, so ``updated_at`` stays as it was.
+        """
+        external_id = external_id.strip()
+        if not external_id or len(external_id) > MAX_EXTERNAL_ID:
+            raise DomainError(f"an external ticket id is 1 to {MAX_EXTERNAL_ID} characters")
+        if self.external_id == external_id:
+            return
+        if self.external_id is not None:
+            raise DomainError(f"ticket {self.number} is already {self.external_id} in the external system")
+        self.external_id = external_id
+        self._record(now, EventType.SYNCED, "system", system=system, external_id=external_id)
+
+    def follow_merge(self, primary: Ticket, *, actor: str, now: datetime) -> None:
+        """This ticket was merged into one that is now merged into ``primary``: follow it, so
+        its owner keeps hearing about the work (merges never chain)."""
+        if self.merged_into is None:
+            raise DomainError(f"{self.number} is not a merged duplicate")
+        self.merged_into = primary.id
+        self._record(now, EventType.MERGED, actor, f"随合并转入 {primary.number}", into=primary.number)
+
+    def deadline_alerts(self, now: datetime, warn_before: timedelta) -> list[tuple[str, EventType]]:
+        """Which SLA alerts are due now and not yet given: ("respond"|"resolve", warning|escalation)."""
+        if not self.is_open:
+            return []
+        given = {(e.data.get("deadline"), e.type) for e in self.history if e.type in _SLA_TYPES}
+        due = []
+        on_hold = self.status is TicketStatus.ON_HOLD  # waiting for parts or the owner: no resolution clock
+        for deadline, by, met in (("respond", self.respond_by, self.responded_at), ("resolve", self.resolve_by, None)):
+            if met is not None or (deadline == "resolve" and on_hold):
+                continue
+            if now >= by:
+                if (deadline, EventType.SLA_ESCALATION) not in given:
+                    due.append((deadline, EventType.SLA_ESCALATION))
+            elif now >= self._warn_at(by, warn_before) and (deadline, EventType.SLA_WARNING) not in given:
+                due.append((deadline, EventType.SLA_WARNING))
+        return due
+
+    def _warn_at(self, deadline: datetime, warn_before: timedelta) -> datetime:
+        """``warn_before`` ahead of the deadline, but never in the first half of a short window
+        (a 30-minute response time warned 30 minutes ahead would warn at once)."""
+        return max(deadline - warn_before, self.created_at + (deadline - self.created_at) / 2)
+
+    def record_alert(self, deadline: str, type_: EventType, *, now: datetime) -> None:
+        """Give an SLA alert once: in the history (so it is not given again) and as news for staff."""
+        self._record(now, type_, "system", deadline=deadline)
+        self.events.append(
+            events.DeadlineAlerted(
+                ticket_id=self.id, number=self.number, deadline=deadline, alert=type_.value,
+                due=self.respond_by if deadline == "respond" else self.resolve_by, assignee=self.assignee,
+            )
+        )  # fmt: skip
+
+
+_SLA_TYPES = (EventType.SLA_WARNING, EventType.SLA_ESCALATION)
+_INTERNAL_EVENTS = frozenset({*_SLA_TYPES, EventType.SYNCED})
+
+
+def format_number(kind: TicketKind, ticket_id: int) -> str:
+    return f"{NUMBER_PREFIX[kind]}{ticket_id:06d}"
+
+
+MAX_TICKET_ID = 2**31 - 1  # the id column is a 32-bit integer on every database
+
+
+def _plain_number(text: str) -> int | None:
+    # ASCII only (① and ² pass str.isdigit), and within the id column's range.
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    number = int(text)
+    return number if number <= MAX_TICKET_ID else None
+
+
+def parse_number(text: str) -> tuple[TicketKind | None, int] | None:
+    """BX000123 → (repair, 123); a bare 123 → (None, 123); anything else → None."""
+    text = text.strip().upper()
+    for kind, prefix in NUMBER_PREFIX.items():
+        if text.startswith(prefix):
+            number = _plain_number(text[len(prefix) :])
+            return (kind, number) if number is not None else None
+    number = _plain_number(text)
+    return (None, number) if number is not None else None

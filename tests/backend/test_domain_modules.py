@@ -1,0 +1,81 @@
+"""The domain is one module per aggregate, and ``model`` still names all of it.
+
+Protects: every caller that writes ``model.Ticket`` or ``from backend_bridge.domain.model import …``
+keeps working after the split (the same names, the very same objects); the domain modules stay
+plain Python, importing nothing but the standard library and each other (no database, no HTTP).
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+from backend_bridge.domain import conversations, errors, model, outbox, passes, residents, staff, tickets
+
+DOMAIN = Path(model.__file__).parent
+DOMAIN_PACKAGE = "backend_bridge.domain"
+AGGREGATES = (tickets, residents, passes, conversations, outbox, staff, errors)
+
+# What backend_bridge.domain.model offered when it was one file: callers may use any of it.
+_MODEL_NAMES = """
+    Bill Binding BindingAttempt Conversation ConversationState DomainError EventType FIRST_RETRY GOOD_RATING Handoff
+    InboundMessage InboundStatus Intake InvalidTransition LAST_RETRY LedgerSummary Location MAX_ANSWER_ATTEMPTS
+    MAX_DELIVERY_ATTEMPTS MAX_EXTERNAL_ID MAX_FAILED_BINDINGS_PER_DAY MAX_FAILED_BINDINGS_PER_FLAT MAX_PASS_DAYS
+    MAX_TICKET_ID NUMBER_PREFIX Notification NotificationStatus OPEN_STATUSES Owner PASS_CODE_DIGITS PERMISSIONS
+    POOR_RATING PassRefused PassState Priority Role Room STATUS_LABELS ServiceLevel StaffMember TRANSITIONS Ticket
+    TicketEvent TicketKind TicketStatus VisitorPass binding_locked format_number local_time new_pass_code
+    parse_number pass_window retry_delay
+"""
+MODEL_NAMES = set(_MODEL_NAMES.split())
+
+
+def test_model_still_names_everything_it_named_as_one_file():
+    assert set(model.__all__) == MODEL_NAMES
+    assert all(hasattr(model, name) for name in MODEL_NAMES)
+
+
+@pytest.mark.parametrize("module", AGGREGATES, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_model_re_exports_each_aggregate_module_s_own_objects(module):
+    own = {name for name in vars(module) if not name.startswith("_") and _defined_in(module, name)}
+    assert own, module.__name__
+    assert own <= set(model.__all__)
+    for name in own:
+        assert getattr(model, name) is getattr(module, name), name
+
+
+def test_every_model_name_has_one_home():
+    homes = {name: [m.__name__ for m in AGGREGATES if name in vars(m) and _defined_in(m, name)] for name in MODEL_NAMES}
+    assert {name: found for name, found in homes.items() if len(found) != 1} == {}
+
+
+def _defined_in(module, name: str) -> bool:
+    """Assigned or defined at the top of ``module``'s source (not merely imported there)."""
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name == name:
+            return True
+        if isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        else:
+            targets = node.targets if isinstance(node, ast.Assign) else []
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("path", sorted(DOMAIN.glob("*.py")), ids=lambda p: p.name)
+def test_the_domain_imports_only_the_standard_library_and_itself(path):
+    """No I/O in the domain: no ORM, no HTTP client, no other layer of the backend."""
+    imported = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            imported.add(node.module)
+    foreign = {
+        n for n in imported if n.split(".")[0] not in sys.stdlib_module_names and not n.startswith(DOMAIN_PACKAGE)
+    }
+    assert foreign == set()
