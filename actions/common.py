@@ -8,8 +8,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from actions.backend import BackendUnavailable, backend
-from backend_bridge.domain.model import Location
 from bot.text.description import says_what, without_address
+from common.wording import describe_place
 
 # Slots every flow fills; a new flow starts from a clean slate so nothing leaks between requests.
 FLOW_SLOTS = (
@@ -96,4 +96,4 @@ async def own_flat(sender: str) -> dict[str, str]:
 
 def describe(location: dict[str, Any]) -> str:
     """3号楼2单元501 / 5号楼 电梯: worded exactly as the backend words it on the ticket."""
-    return Location(**{k: location.get(k) for k in ADDRESS_SLOTS}).describe()
+    return describe_place(**{k: location.get(k) for k in ADDRESS_SLOTS})

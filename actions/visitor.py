@@ -13,8 +13,9 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendUnavailable, backend
 from actions.common import NOT_AN_ANSWER, clear_flow, entities, entity, intent, text
 from actions.forms import ConfirmingForm, Slots
-from backend_bridge.domain.model import MAX_PASS_DAYS, local_time
 from bot.text.script import to_simplified
+from common.passes import MAX_PASS_DAYS
+from common.wording import local_time
 
 _NO_CAR = re.compile(r"没有|没车|无车|不开车|不是开车|走路|步行|打车|坐地铁|坐公交|骑车|^无$|^没$|^不$")
 _NAME_PREFIX = re.compile(r"^(?:他|她|访客|客人|对方)?(?:叫|是|名字是|名字叫|姓名是?|姓名叫)?[:：]?\s*")

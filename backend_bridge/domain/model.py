@@ -6,7 +6,9 @@ Aggregates record domain events in ``events``; the unit of work hands them to th
 
 The rules live in ``tickets``, ``residents`` (rooms, owners, ledger, bindings), ``passes``,
 ``conversations`` (and inbound messages), ``outbox`` (notifications), ``staff`` and ``errors``.
-Callers keep writing ``model.Ticket``: every name is re-exported here unchanged.
+Callers keep writing ``model.Ticket``: every name is re-exported here unchanged. How times
+are worded (local_time) and how far ahead a pass may be booked (MAX_PASS_DAYS) live in common/,
+which the action server shares without importing the backend.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from backend_bridge.domain.passes import (
     PASS_CODE_DIGITS,
     PassState,
     VisitorPass,
-    local_time,
     new_pass_code,
     pass_window,
 )
@@ -70,6 +71,7 @@ from backend_bridge.domain.tickets import (
     format_number,
     parse_number,
 )
+from common.wording import local_time
 
 __all__ = [
     "FIRST_RETRY",

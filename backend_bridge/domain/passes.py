@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from enum import Enum
 
 from backend_bridge.domain.errors import DomainError
+from common.passes import MAX_PASS_DAYS as MAX_PASS_DAYS  # the action server checks it too
 
 
 class PassState(str, Enum):
@@ -52,7 +53,6 @@ class VisitorPass:
 
 
 PASS_CODE_DIGITS = 6
-MAX_PASS_DAYS = 7
 
 
 def new_pass_code() -> str:
@@ -72,9 +72,3 @@ def pass_window(start: datetime, end: datetime | None, kind: str) -> tuple[datet
     if kind == "day":
         return start, end
     return start - timedelta(minutes=30), end + timedelta(minutes=30)
-
-
-def local_time(when: datetime, tz: tzinfo | None = None) -> str:
-    """11月22日 15:00: how times are written to owners and staff (in ``tz``, else as given)."""
-    local = when.astimezone(tz) if tz else when
-    return f"{local.month}月{local.day}日 {local:%H:%M}"

@@ -13,6 +13,7 @@ from enum import Enum
 
 from backend_bridge.domain import events
 from backend_bridge.domain.errors import DomainError, InvalidTransition
+from common.wording import describe_place
 
 
 class TicketKind(str, Enum):
@@ -88,17 +89,8 @@ class Location:
     public_area: str | None = None
 
     def describe(self) -> str:
-        parts = []
-        if self.building:
-            parts.append(f"{self.building}号楼" if self.building.isdigit() else f"{self.building}座")
-        if self.unit:
-            parts.append(f"{self.unit}单元")
-        if self.room:
-            parts.append(self.room)
-        address = "".join(parts)
-        if self.public_area:
-            return f"{address} {self.public_area}".strip()
-        return address or "待确认"
+        """Worded by common.wording, as the action server words an address before the ticket exists."""
+        return describe_place(self.building, self.unit, self.room, self.public_area)
 
     @property
     def is_flat(self) -> bool:

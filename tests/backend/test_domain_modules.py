@@ -2,7 +2,7 @@
 
 Protects: every caller that writes ``model.Ticket`` or ``from backend_bridge.domain.model import …``
 keeps working after the split (the same names, the very same objects); the domain modules stay
-plain Python, importing nothing but the standard library and each other (no database, no HTTP).
+plain Python, importing nothing but the standard library, each other and common/ (no database, no HTTP).
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ from pathlib import Path
 
 import pytest
 
+import common.passes
+import common.wording
 from backend_bridge.domain import conversations, errors, model, outbox, passes, residents, staff, tickets
 
 DOMAIN = Path(model.__file__).parent
-DOMAIN_PACKAGE = "backend_bridge.domain"
+ALLOWED_PACKAGES = ("backend_bridge.domain", "common")  # common/: rules shared with the action server
 AGGREGATES = (tickets, residents, passes, conversations, outbox, staff, errors)
+HOMES = (*AGGREGATES, common.wording, common.passes)
 
 # What backend_bridge.domain.model offered when it was one file: callers may use any of it.
 _MODEL_NAMES = """
@@ -47,7 +50,7 @@ def test_model_re_exports_each_aggregate_module_s_own_objects(module):
 
 
 def test_every_model_name_has_one_home():
-    homes = {name: [m.__name__ for m in AGGREGATES if name in vars(m) and _defined_in(m, name)] for name in MODEL_NAMES}
+    homes = {name: [m.__name__ for m in HOMES if name in vars(m) and _defined_in(m, name)] for name in MODEL_NAMES}
     assert {name: found for name, found in homes.items() if len(found) != 1} == {}
 
 
@@ -67,7 +70,7 @@ def _defined_in(module, name: str) -> bool:
 
 
 @pytest.mark.parametrize("path", sorted(DOMAIN.glob("*.py")), ids=lambda p: p.name)
-def test_the_domain_imports_only_the_standard_library_and_itself(path):
+def test_the_domain_imports_only_the_standard_library_itself_and_common(path):
     """No I/O in the domain: no ORM, no HTTP client, no other layer of the backend."""
     imported = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -75,7 +78,6 @@ def test_the_domain_imports_only_the_standard_library_and_itself(path):
             imported |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             imported.add(node.module)
-    foreign = {
-        n for n in imported if n.split(".")[0] not in sys.stdlib_module_names and not n.startswith(DOMAIN_PACKAGE)
-    }
+    allowed = {n for n in imported if any(n == p or n.startswith(f"{p}.") for p in ALLOWED_PACKAGES)}
+    foreign = {n for n in imported - allowed if n.split(".")[0] not in sys.stdlib_module_names}
     assert foreign == set()
