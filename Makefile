@@ -10,14 +10,14 @@ RASA := .venv-rasa
 MODEL := models/current.tar.gz
 # Everything the trained model depends on: retrain when any of it changes.
 MODEL_INPUTS := config.yml domain.yml requirements/rasa.lock \
-	$(shell find data bot -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
+	$(shell find data bot common -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
 .PHONY: help run test train parse bench lint envs test-bot test-app clean
 
 help:
 	@echo "make run    start the assistant (web chat on http://127.0.0.1:8080/)"
 	@echo "make test   lint, component tests, then the whole stack end to end"
-	@echo "make train  retrain the Rasa model if data, config or bot/ changed"
+	@echo "make train  retrain the Rasa model if data, config, bot/ or common/ changed"
 	@echo "make parse  classify messages: one per line on stdin, one JSON object per line out"
 	@echo "make bench  held-out NLU evaluation, chat latency, tickets/s and delivery latency -> bench/RESULTS.md"
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from backend_bridge.domain.tickets import Location
+from common import phones
 
 
 @dataclass(eq=False)
@@ -54,10 +55,12 @@ class Room:
         return Location(self.building, self.unit, self.room)
 
     def phone_matches(self, phone: str) -> Owner | None:
-        digits = "".join(ch for ch in phone if ch.isascii() and ch.isdigit())
-        if len(digits) == 13 and digits.startswith("86"):  # +86 138…: the country code
-            digits = digits[2:]
-        return next((o for o in self.owners if o.phone == digits and digits), None)
+        """The owner on file with this mobile, however it is typed (+86/0086, dashes, spaces).
+
+        Read by the one rule the chat assistant and the roster import also use
+        (:mod:`common.phones`), so a phone either of them accepts is the phone compared here.
+        """
+        return next((o for o in self.owners if phones.same_mobile(phone, o.phone)), None)
 
     def ledger(self, fee_item: str = "物业费") -> LedgerSummary:
         unpaid = sorted((b for b in self.bills if b.paid_at is None), key=lambda b: (b.period, b.item))

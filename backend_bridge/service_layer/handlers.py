@@ -15,6 +15,7 @@ from datetime import timedelta
 from backend_bridge.domain import categories, commands, events, model
 from backend_bridge.service_layer.ports import Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
+from common.addresses import flat_key
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ async def bind_sender(cmd: commands.BindSender, uow: UnitOfWork, deps: Deps) -> 
     so nobody learns which flats or phones are on file by guessing.
     """
     now = deps.clock()
-    flat = f"{cmd.building}-{cmd.unit}-{cmd.room}"
+    flat = flat_key(cmd.building, cmd.unit, cmd.room)
     async with uow:
         day_ago = now - timedelta(days=1)
         by_sender = await uow.bindings.attempts_since(day_ago, sender=cmd.sender)

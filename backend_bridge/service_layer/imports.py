@@ -29,6 +29,8 @@ import openpyxl
 from backend_bridge.domain import commands, model
 from backend_bridge.service_layer.ports import Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
+from common.addresses import address_part, flat_key
+from common.phones import normalize_mobile
 
 log = logging.getLogger(__name__)
 
@@ -316,36 +318,6 @@ def _nfkc(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
-_ADDRESS_SUFFIXES = {"building": ("号楼", "栋", "幢", "座", "楼", "号"), "unit": ("单元",), "room": ("室", "号", "房")}
-ADDRESS_WIDTH = {"building": 16, "unit": 8, "room": 8}  # the store's columns
-
-
-def address_part(text: str, part: str) -> str | None:
-    """3号楼 → 3, 2单元 → 2, 0501室 → 501: digits without leading zeros, as the chat assistant reads them."""
-    value = _nfkc(text)
-    for suffix in _ADDRESS_SUFFIXES[part]:
-        if value.endswith(suffix):
-            value = value[: -len(suffix)]
-            break
-    if not (value.isascii() and value.isdigit()):
-        return None
-    value = value.lstrip("0")
-    return value if value and len(value) <= ADDRESS_WIDTH[part] else None
-
-
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-
-
-def mobile(text: str) -> str | None:
-    """+86 138-0000-0501 → 13800000501; None unless it is one mainland mobile number."""
-    value = re.sub(r"[\s\-()+]", "", unicodedata.normalize("NFKC", text))
-    if value.startswith("0086"):
-        value = value[4:]
-    elif value.startswith("86") and len(value) == 13:
-        value = value[2:]
-    return value if _MOBILE.fullmatch(value) else None
-
-
 _YUAN = re.compile(rf"(\d{{1,{MAX_YUAN_DIGITS}}})(?:\.(\d{{0,2}}))?")
 
 
@@ -454,7 +426,7 @@ class _Row:
 
     def address(self) -> Address | None:
         parts = (
-            self.get("building", lambda t: address_part(t, "building"), "must be a building number such as 3 or 3号楼"),
+            self.get("building", lambda t: address_part(t, "building"), "must be a building such as 3, 3号楼 or A座"),
             self.get("unit", lambda t: address_part(t, "unit"), "must be a unit number such as 2 or 2单元"),
             self.get("room", lambda t: address_part(t, "room"), "must be a room number such as 501 or 501室"),
         )
@@ -491,7 +463,7 @@ class LedgerEntry:
 def _roster_row(row: _Row) -> RosterEntry | None:
     address = row.address()
     name = row.text("name", 64)
-    phone = row.get("phone", mobile, "must be one 11-digit mainland mobile number")
+    phone = row.get("phone", normalize_mobile, "must be one 11-digit mainland mobile number")
     role_ = row.get("role", role, "must be 业主, 家属 or 租户 (owner, family, tenant)", required=False)
     area = row.get("area", floor_area, "must be a floor area in m² such as 89.5", required=False)
     if address and phone:
@@ -625,7 +597,7 @@ async def import_ledger(cmd: ImportLedger, uow: UnitOfWork, deps: Deps) -> dict:
         rooms = await uow.rooms.find_many(row.key[:3] for row in rows if row.key)
         for row in rows:
             if row.key and row.key[:3] not in rooms:
-                row.error(None, f"flat {'-'.join(row.key[:3])} is not on the roster; import the roster first")
+                row.error(None, f"flat {flat_key(*row.key[:3])} is not on the roster; import the roster first")
         _reject_bad(rows)
         for entry in filter(None, entries):  # all of them: no row was rejected
             bills[_upsert_bill(rooms[entry.address], entry)] += 1

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 
 from bot.text.names import extract_person_names
 from bot.text.timeparse import find_times
+from common.addresses import address_part
+from common.phones import normalize_mobile
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ _ROOM_CUE = re.compile(
     r"(?:房号|房间号?|门牌号?|我家|家住|住在?|业主)\s*(?:是|为|:|：)?\s*(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元))"
 )
 
-# A mainland mobile, with or without the country code (+86 138…, 86-138…, 0086 138…).
+# Where a mainland mobile stands in a message, with or without the country code (+86 138…, 86-138…,
+# 0086 138…); what it is worth is common.phones' to say.
 _CELL = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?(\d{7,8})(?!\d)")
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -134,23 +137,27 @@ def extract_address(text: str) -> list[Entity]:
     found: list[Entity] = []
     taken: list[tuple[int, int]] = []
 
-    def add(name: str, value: str, start: int, end: int) -> None:
-        if any(s < end and start < e for s, e in taken):
+    def add(name: str, value: str | None, start: int, end: int) -> None:
+        if value is None or any(s < end and start < e for s, e in taken):
             return
         found.append(Entity(name, value, start, end))
         taken.append((start, end))
 
+    def add_part(part: str, m: re.Match[str], group: int) -> None:
+        """A flat's part as the store keys it (0501 → 501, a → A): the roster import reads cells the same way."""
+        add(part, address_part(m.group(group), part), *m.span(group))
+
     for m in _TRIPLE.finditer(text):
-        add("building", _strip_zeros(m.group(1)), *m.span(1))
-        add("unit", _strip_zeros(m.group(2)), *m.span(2))
-        add("room", m.group(3), *m.span(3))
+        add_part("building", m, 1)
+        add_part("unit", m, 2)
+        add_part("room", m, 3)
     for m in _BUILDING.finditer(text):
-        add("building", _strip_zeros(m.group(1)).upper(), *m.span(1))
+        add_part("building", m, 1)
     for m in _UNIT.finditer(text):
-        add("unit", _strip_zeros(m.group(1)), *m.span(1))
+        add_part("unit", m, 1)
     for pattern in (_ROOM_AFTER_MARKER, _ROOM_MARKED, _ROOM_CUE):
         for m in pattern.finditer(text):
-            add("room", m.group(1), *m.span(1))
+            add_part("room", m, 1)
     for m in _PUBLIC_AREA.finditer(text):
         add("public_area", PUBLIC_AREAS[m.group()], *m.span())
     return found
@@ -184,7 +191,12 @@ def placeholder_spans(text: str) -> list[tuple[int, int, str]]:
 
 
 def extract_phones(text: str) -> list[Entity]:
-    phones = [Entity("phone", "".join(m.groups()), *m.span()) for m in _CELL.finditer(text)]
+    """Mobiles (valued as the 11 digits every side stores, by :mod:`common.phones`) and landlines."""
+    phones = [
+        Entity("phone", value, *m.span())
+        for m in _CELL.finditer(text)
+        if (value := normalize_mobile(m.group())) is not None
+    ]
     phones += [
         Entity("phone", "".join(m.groups()), *m.span())
         for m in _LANDLINE.finditer(text)
