@@ -1,31 +1,29 @@
 """Importing the community roster and the fee ledger from the operators' CSV or Excel exports.
 
-Files come from whatever was used before (an old property system, a spreadsheet): UTF-8
-with or without a BOM, GBK/GB18030 (what Chinese Excel writes), or .xlsx, with Chinese or
-English headers. A file is imported whole or not at all: every row is checked first and one
-bad row rejects the file with a report of every bad row, because a half-imported ledger is
-worse than none (owners would be told wrong balances and nobody could say which rows made it).
+Files come from whatever was used before (an old property system, a spreadsheet), with
+Chinese or English headers; adapters/spreadsheets.py turns the bytes (CSV in any encoding
+Excel writes, or .xlsx) into rows of cell texts, and this module finds the columns, checks
+every row and writes them. Phones and flats are read by the rules the chat assistant uses
+(common/), so an imported owner is found by what they type.
+
+A file is imported whole or not at all: every row is checked first and one bad row rejects
+the file with a report of every bad row, because a half-imported ledger is worse than none
+(owners would be told wrong balances and nobody could say which rows made it).
 Reports name the row and the column, never the value, so phone numbers do not leak into them.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import logging
 import re
 import unicodedata
-import warnings
-import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import TypeVar
 
-import openpyxl
-
+from backend_bridge.adapters import spreadsheets
 from backend_bridge.domain import commands, model
 from backend_bridge.service_layer.ports import Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
@@ -34,9 +32,7 @@ from common.phones import normalize_mobile
 
 log = logging.getLogger(__name__)
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 50_000  # one transaction; a bigger community splits its ledger by building
-MAX_UNPACKED = 100 * 1024 * 1024  # an .xlsx is a zip: refuse one that unpacks to more than this
 HEADER_SEARCH = 10  # exports often put a title (某某小区业主花名册) above the header row
 MAX_YUAN_DIGITS = 7  # 9,999,999.99 yuan: the cents fit the 32-bit amount column
 ROLES = {
@@ -148,7 +144,11 @@ class Upload:
 
 def read_upload(data: bytes, kind: str, content_type: str = "") -> Upload:
     """The rows of an uploaded roster or ledger, keyed by field; ImportFileError for an unusable file."""
-    lines = read_table(data, content_type)
+    try:
+        # A workbook is read no further than the longest file accepted (plus its title rows).
+        lines = spreadsheets.read_table(data, content_type, max_rows=MAX_ROWS + HEADER_SEARCH)
+    except spreadsheets.UnreadableSpreadsheet as exc:
+        raise ImportFileError(exc.code, exc.message) from None
     header, found = _find_header(lines, COLUMNS[kind])
     rows = lines[header + 1 :]
     if not rows:
@@ -164,7 +164,7 @@ def read_upload(data: bytes, kind: str, content_type: str = "") -> Upload:
     )
 
 
-def _find_header(lines: list[tuple[int, list[str]]], spec: Sequence[Column]) -> tuple[int, dict[str, tuple[int, str]]]:
+def _find_header(lines: spreadsheets.Rows, spec: Sequence[Column]) -> tuple[int, dict[str, tuple[int, str]]]:
     """The first row naming every required column (rows above it are titles), and where each field is."""
     best: dict[str, tuple[int, str]] = {}
     for index, (_, cells) in enumerate(lines[:HEADER_SEARCH]):
@@ -195,119 +195,6 @@ def _match_header(cells: list[str], spec: Sequence[Column]) -> tuple[dict[str, t
         else:
             found[column.field] = (position, cell.strip())
     return found, doubled
-
-
-# -- reading files -----------------------------------------------------------------------------
-
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # text files have none of these
-
-
-def read_table(data: bytes, content_type: str = "") -> list[tuple[int, list[str]]]:
-    """The file's non-blank rows as (line or row number the operator sees, cell texts).
-
-    An .xlsx is recognised by its zip signature whatever the Content-Type says (browsers
-    send application/vnd.ms-excel or octet-stream for anything Excel opens); anything
-    else is read as CSV.
-    """
-    if not data.strip():
-        raise ImportFileError("empty", "the file is empty")
-    if data.startswith(_OLE_MAGIC):
-        raise ImportFileError("unreadable", "this is an old Excel .xls file; save it as .xlsx or CSV and upload that")
-    if data.startswith(_ZIP_MAGIC):
-        return _xlsx_rows(data)
-    if content_type == XLSX_TYPE:
-        raise ImportFileError("unreadable", "the file is not an .xlsx workbook")
-    return _csv_rows(data)
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with a BOM (Excel's "Unicode text"), else GB18030.
-
-    A declared charset is not trusted: upload tools often claim UTF-8 for a GBK file, and
-    GBK text almost never decodes as strict UTF-8, so trying UTF-8 first tells them apart.
-    GB18030 is a superset of GBK and GB2312.
-    """
-    if data.startswith(codecs.BOM_UTF8):
-        encodings = ["utf-8-sig"]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encodings = ["utf-16"]
-    else:
-        encodings = ["utf-8", "gb18030"]
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if _CONTROL.search(text):
-            break  # binary data that happened to decode
-        return text
-    raise ImportFileError("unreadable", "the file is neither an .xlsx workbook nor CSV text (UTF-8 or GBK)")
-
-
-def _csv_rows(data: bytes) -> list[tuple[int, list[str]]]:
-    text = _decode(data)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max(",\t;", key=first.count) if any(d in first for d in ",\t;") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
-    start = 1  # a quoted cell may span lines: a record is numbered by the line it starts on
-    try:
-        for record in reader:
-            cells = [cell.strip() for cell in record]
-            if any(cells):
-                rows.append((start, cells))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise ImportFileError("unreadable", f"the CSV is malformed near line {start}: {exc}") from None
-    return rows
-
-
-def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
-    """The first worksheet's rows (the sheet open when the file was saved), numbered as Excel shows them."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise ImportFileError("unreadable", "the file looks like a zip but is damaged; save the .xlsx again") from None
-    if unpacked > MAX_UNPACKED:
-        raise ImportFileError("unreadable", "the workbook is too large once unpacked; split it")
-    rows = []
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "no default style" and the like: noise for our purpose
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            try:
-                sheet = workbook.active if workbook.active in workbook.worksheets else workbook.worksheets[0]
-                sheet.reset_dimensions()  # some exporters write a wrong dimension; read every cell
-                for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
-                    cells = [_cell_text(value) for value in values]
-                    if any(cells):
-                        rows.append((number, cells))
-                        if len(rows) > MAX_ROWS + HEADER_SEARCH:
-                            break  # read_upload says the file is too long
-            finally:
-                workbook.close()
-    except Exception as exc:  # noqa: BLE001 - whatever openpyxl trips over, the workbook is unreadable
-        log.info("unreadable workbook: %s", type(exc).__name__)
-        raise ImportFileError("unreadable", "the workbook cannot be read; save it again as .xlsx or CSV") from None
-    return rows
-
-
-def _cell_text(value: object) -> str:
-    """A cell as the operator sees it: 3 not 3.0, 196.9 not 196.90000000000003, dates as YYYY-MM-DD."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else format(value, ".15g")  # Excel shows 15 digits
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
 
 
 # -- values ------------------------------------------------------------------------------------

@@ -1,0 +1,79 @@
+"""Reading uploaded spreadsheets (adapters/spreadsheets.py): encodings and separators Excel
+writes, typed .xlsx cells as the operator sees them, and the limits on what is read at all.
+
+What the rows mean (columns, values, rejection) is tested in test_imports.py.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+import openpyxl
+import pytest
+
+from backend_bridge.adapters import spreadsheets
+from backend_bridge.adapters.spreadsheets import UnreadableSpreadsheet, read_table
+
+HEADER = ["楼栋", "单元", "房号", "建筑面积", "业主姓名", "手机号", "身份"]
+ROW = ["3", "2", "501", "89.5", "张伟", "138", "业主"]
+
+
+def xlsx_bytes(rows: list[list[object]]) -> bytes:
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"),
+    [("utf-8", ","), ("utf-8-sig", ","), ("gbk", ","), ("gb18030", ";"), ("utf-16", "\t"), ("utf-8-sig", "\t")],
+)
+def test_csv_text_in_the_encodings_and_separators_excel_writes(encoding, delimiter):
+    text = delimiter.join(HEADER) + "\r\n" + delimiter.join(ROW)
+    assert read_table(text.encode(encoding)) == [(1, HEADER), (2, ROW)]
+
+
+def test_csv_rows_are_numbered_by_the_line_they_start_on_and_blank_ones_skipped():
+    text = '楼栋,备注\r\n\r\n3,"两行\r\n的备注"\r\n5,x\r\n'
+    assert read_table(text.encode()) == [(1, ["楼栋", "备注"]), (3, ["3", "两行\r\n的备注"]), (5, ["5", "x"])]
+
+
+def test_xlsx_cells_read_as_the_operator_sees_them():
+    rows = read_table(
+        xlsx_bytes([["楼栋", "金额", "应缴日期", "账期"], [3.0, 196.9, datetime(2026, 10, 20), date(2026, 10, 1)]])
+    )
+    assert rows == [(1, ["楼栋", "金额", "应缴日期", "账期"]), (2, ["3", "196.9", "2026-10-20", "2026-10-01"])]
+
+
+def test_a_workbook_is_read_no_further_than_asked():
+    rows = read_table(xlsx_bytes([[n] for n in range(1, 101)]), max_rows=10)
+    assert len(rows) == 11  # one past the limit: enough for the caller to say "too long"
+
+
+def test_a_workbook_that_unpacks_too_large_is_refused_before_it_is_opened(monkeypatch):
+    body = xlsx_bytes([HEADER, ROW])
+    monkeypatch.setattr(spreadsheets, "MAX_UNPACKED", 1000)
+    with pytest.raises(UnreadableSpreadsheet, match="too large once unpacked") as caught:
+        read_table(body, spreadsheets.XLSX_TYPE)
+    assert caught.value.code == "unreadable"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "code"),
+    [
+        (b"", "text/csv", "empty"),
+        (b" \r\n", "text/csv", "empty"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "application/vnd.ms-excel", "unreadable"),
+        (b"3,2,501", spreadsheets.XLSX_TYPE, "unreadable"),  # claimed a workbook, is not a zip
+        (b"PK\x03\x04" + b"\0" * 64, "", "unreadable"),
+        (b"\x00\x01\x02binary", "text/csv", "unreadable"),
+    ],
+)
+def test_what_is_not_a_spreadsheet_says_why(body, content_type, code):
+    with pytest.raises(UnreadableSpreadsheet) as caught:
+        read_table(body, content_type)
+    assert caught.value.code == code and caught.value.message
