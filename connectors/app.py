@@ -21,6 +21,7 @@ from backend_bridge.adapters.redis_streams import RedisStreamNotifier
 from backend_bridge.bootstrap import Backend, bootstrap
 from backend_bridge.demo import load_demo
 from backend_bridge.entrypoints import bot_api, external_api, import_api, staff_api, stats_api
+from backend_bridge.entrypoints.errors import domain_errors
 from backend_bridge.entrypoints.http import errors_as_json
 from backend_bridge.entrypoints.keys import ADMIN_TOKEN, BACKEND, INTERNAL_TOKEN, TIMEZONE
 from backend_bridge.service_layer import views
@@ -78,7 +79,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def _application() -> web.Application:
-    return web.Application(client_max_size=MAX_BODY, middlewares=[errors_as_json])
+    """errors_as_json outermost: what domain_errors does not answer (a bug) is a logged 500."""
+    return web.Application(client_max_size=MAX_BODY, middlewares=[errors_as_json, domain_errors])
 
 
 def internal_app(backend: Backend, *, token: str, timezone: ZoneInfo) -> web.Application:

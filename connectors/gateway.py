@@ -105,7 +105,7 @@ class Gateway:
             result = await self.backend.bus.handle(
                 commands.RateTicket(sender, score, comment=text[:500], first_reply_only=True)
             )
-        except (LookupError, DomainError):  # no question pending, or the ticket closed meanwhile
+        except DomainError:  # NotFound: no question pending; or the ticket closed meanwhile
             return None
         template = POOR_RATING_REPLY if score <= POOR_RATING else RATED_REPLY
         return template.format(number=result["number"])

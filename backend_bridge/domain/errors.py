@@ -11,6 +11,19 @@ class DomainError(Exception):
     """A request the domain refuses; the message is safe to show to staff."""
 
 
+class NotFound(DomainError):
+    """The thing a request names does not exist (or is not the caller's to see).
+
+    A domain error of its own, not Python's LookupError: a KeyError or IndexError from a
+    bug must surface as a bug, never be mistaken for "no such ticket". The message names
+    only the kind of thing (``what``), never the ``key`` asked for, so it is safe to show.
+    """
+
+    def __init__(self, what: str, key: object = None) -> None:
+        super().__init__(f"no such {what}")
+        self.what, self.key = what, key
+
+
 class InvalidTransition(DomainError):
     pass
 

@@ -21,7 +21,7 @@ from backend_bridge.domain.conversations import (
     InboundMessage,
     InboundStatus,
 )
-from backend_bridge.domain.errors import DomainError, InvalidTransition, PassRefused
+from backend_bridge.domain.errors import DomainError, InvalidTransition, NotFound, PassRefused
 from backend_bridge.domain.outbox import (
     FIRST_RETRY,
     LAST_RETRY,
@@ -105,6 +105,7 @@ __all__ = [
     "InvalidTransition",
     "LedgerSummary",
     "Location",
+    "NotFound",
     "Notification",
     "NotificationStatus",
     "Owner",

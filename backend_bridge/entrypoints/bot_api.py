@@ -3,6 +3,8 @@
 Each route is one thing an action needs: open a ticket, report an emergency, bind
 an owner, read their ledger, issue a pass, list their tickets, hand off. Every
 request names the ``sender`` it acts for, and answers only concern that sender.
+Routes hold the success path; refusals (404, 403 not_bound, 409, 422) are answered
+by entrypoints/errors.py.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from aiohttp import web
 
 from backend_bridge.adapters.content import FEE_TOPICS
 from backend_bridge.domain import commands, model
+from backend_bridge.entrypoints.errors import conflict_as
 from backend_bridge.entrypoints.http import (
     BadRequest,
     bool_field,
     conversation_id,
-    json_error,
     read_json,
     require_bearer,
     text_field,
@@ -93,22 +95,18 @@ async def get_ticket(request: web.Request) -> web.Response:
     sender = _sender(request.query.get("sender"))
     found = await views.ticket_for_sender(request.app[BACKEND].new_uow(), sender, request.match_info["number"])
     if found is None:
-        return json_error(404, "not_found", "no such ticket for this sender")
+        raise model.NotFound("ticket for this sender", request.match_info["number"])
     return web.json_response(found)
 
 
 @routes.post("/bot/v1/tickets/{number}/chase")
 @internal
+@conflict_as("not_open")  # a finished ticket cannot be chased; the chat action tells the owner so
 async def chase_ticket(request: web.Request) -> web.Response:
     """催单: recorded on the sender's own open ticket; staff (and, when overdue, a supervisor) told."""
     body = await read_json(request)
     command = commands.ChaseTicket(_sender(body.get("sender")), request.match_info["number"])
-    try:
-        result = await request.app[BACKEND].bus.handle(command)
-    except LookupError:
-        return json_error(404, "not_found", "no such ticket for this sender")
-    except model.DomainError as exc:
-        return json_error(409, "not_open", str(exc))
+    result = await request.app[BACKEND].bus.handle(command)
     return web.json_response(
         {
             "id": result["number"],
@@ -153,9 +151,10 @@ async def binding(request: web.Request) -> web.Response:
 @routes.get("/bot/v1/ledger")
 @internal
 async def ledger(request: web.Request) -> web.Response:
-    found = await views.ledger_for_sender(request.app[BACKEND].new_uow(), _sender(request.query.get("sender")))
+    sender = _sender(request.query.get("sender"))
+    found = await views.ledger_for_sender(request.app[BACKEND].new_uow(), sender)
     if found is None:
-        return json_error(403, "not_bound", "the sender is not bound to a flat")
+        raise handlers.NotBound(sender)
     return web.json_response(found)
 
 
@@ -197,12 +196,7 @@ async def issue_pass(request: web.Request) -> web.Response:
         time_kind=kind,
         plate=text_field(body, "plate", required=False, max_len=16),
     )
-    try:
-        result = await request.app[BACKEND].bus.handle(command)
-    except handlers.NotBound:
-        return json_error(403, "not_bound", "the sender is not bound to a flat")
-    except model.PassRefused as exc:
-        return json_error(422, exc.reason, f"no pass for that time ({exc.reason})")
+    result = await request.app[BACKEND].bus.handle(command)
     window = views.local_window(result["valid_from"], result["valid_until"], request.app[TIMEZONE])
     return web.json_response(
         {

@@ -11,7 +11,8 @@ timestamp + "." + raw body). The signature is checked before the body is even pa
 note is shown to the owner). Status vocabulary: service_layer/external_sync.py. Answers:
 200 {"applied": true, …} or {"duplicate": true} for an event id already applied; 400 bad
 JSON or fields; 401 bad, missing or stale signature; 404 unknown system or ticket; 409 a
-change our ticket life cycle refuses (the reason in "message"; nothing is changed).
+change our ticket life cycle refuses (the reason in "message"; nothing is changed). The 404
+and 409 answers are the domain errors' own (entrypoints/errors.py).
 """
 
 from __future__ import annotations
@@ -52,16 +53,11 @@ async def webhook(request: web.Request) -> web.Response:
     system = request.match_info["system"]
     external = backend.bus.deps.external
     if not isinstance(external, HttpTicketSystem) or system != external.name:
-        return json_error(404, "not_found", "no such external system")
+        raise model.NotFound("external system", system)
     raw = await request.read()
     if not external.webhook_ok(request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER), raw):
         log.warning("%s webhook refused: bad, missing or stale signature", system)
         return json_error(401, "unauthorized", "a valid, current signature is required")
     command = _command(system, json_object(raw))
-    try:
-        result = await backend.bus.handle(command)
-    except LookupError:
-        return json_error(404, "not_found", "no such ticket")
-    except model.DomainError as exc:  # logged by the handler, with the event id
-        return json_error(409, "conflict", str(exc))
-    return web.json_response(result)
+    # a refusal (logged by the handler, with the event id) is a 409 from entrypoints/errors.py
+    return web.json_response(await backend.bus.handle(command))

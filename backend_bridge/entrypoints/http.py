@@ -143,7 +143,11 @@ def int_param(request: web.Request, name: str, default: int, low: int, high: int
 @web.middleware
 async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn BadRequest, aiohttp's own HTTP errors (404, 405, 413) and anything unexpected
-    into JSON answers; the unexpected is logged (masked) and never shown to the caller."""
+    into JSON answers; the unexpected is logged (masked) and never shown to the caller.
+
+    The domain's refusals are answered by entrypoints/errors.py's middleware, installed inside
+    this one; a KeyError or other LookupError from a bug is unexpected here, so a 500.
+    """
     try:
         return await handler(request)
     except BadRequest as exc:

@@ -9,12 +9,13 @@ would change without writing anything. Answers:
   written when any row is bad (rows numbered as the operator sees them in the file);
 - 400 for a file that cannot be read or lacks required columns (named in the answer);
 - 413 for a body over ``MAX_UPLOAD``.
+
+The 422 and 400 answers are the import errors' own (entrypoints/errors.py), like every domain refusal.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from aiohttp import web
 
@@ -23,14 +24,11 @@ from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.entrypoints.staff_auth import actor, staff_only
 from backend_bridge.service_layer import imports
 
-log = logging.getLogger(__name__)
-
 routes = web.RouteTableDef()
 
 # The public app refuses bodies over 64 KB (chat messages); a ledger export is bigger, so
 # these routes read the body themselves, up to this limit.
 MAX_UPLOAD = 5 * 1024 * 1024
-MAX_REPORTED = 1000  # rejected rows listed in one answer; rejected_count says how many in all
 COMMANDS = {"roster": imports.ImportRoster, "ledger": imports.ImportLedger}
 
 
@@ -58,31 +56,10 @@ async def _import(request: web.Request, kind: str) -> web.Response:
         body = await _read_body(request)
     except _TooLarge:
         return json_error(413, "too_large", f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB; split it")
-    try:
-        # Parsing a few MB of spreadsheet takes a while: keep the event loop (and the chat) responsive.
-        upload = await asyncio.to_thread(imports.read_upload, body, kind, request.content_type)
-    except imports.ImportFileError as exc:
-        answer = {"error": exc.code, "message": exc.message}
-        if exc.missing:
-            answer["missing"] = exc.missing
-        return web.json_response(answer, status=400)
+    # Parsing a few MB of spreadsheet takes a while: keep the event loop (and the chat) responsive.
+    upload = await asyncio.to_thread(imports.read_upload, body, kind, request.content_type)
     command = COMMANDS[kind](rows=upload.rows, actor=actor(request), dry_run=dry_run, columns=upload.columns)
-    try:
-        result = await request.app[BACKEND].bus.handle(command)
-    except imports.RowsRejected as exc:
-        log.info("%s import by %s rejected: %d bad rows", kind, actor(request), len(exc.rejected))
-        return web.json_response(
-            {
-                "error": "rejected_rows",
-                "message": f"{len(exc.rejected)} rows are wrong; nothing was imported. Fix them and upload again.",
-                "rejected": exc.rejected[:MAX_REPORTED],
-                "rejected_count": len(exc.rejected),
-                "accepted": exc.accepted,
-                "dry_run": dry_run,
-            },
-            status=422,
-        )
-    return web.json_response(result)
+    return web.json_response(await request.app[BACKEND].bus.handle(command))
 
 
 def _dry_run(request: web.Request) -> bool:

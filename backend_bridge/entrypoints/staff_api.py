@@ -3,7 +3,8 @@ conversations handed to staff, dead-lettered notifications, staff accounts.
 
 Every route names the permission it needs (domain.model.PERMISSIONS); the caller's
 bearer token decides the role (entrypoints/staff_auth.py). The staff console (a later
-issue) is a client of exactly these routes.
+issue) is a client of exactly these routes. Routes hold the success path: the domain's
+refusals (NotFound → 404, DomainError → 409, …) are answered by entrypoints/errors.py.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from backend_bridge.domain import categories, commands, model
+from backend_bridge.entrypoints.errors import conflict_as
 from backend_bridge.entrypoints.http import (
     BadRequest,
     conversation_id,
@@ -23,7 +25,6 @@ from backend_bridge.entrypoints.http import (
 from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.entrypoints.staff_auth import STAFF, actor, staff_only
 from backend_bridge.service_layer import views
-from backend_bridge.service_layer.ports import DialogueUnavailable
 
 routes = web.RouteTableDef()
 
@@ -48,19 +49,13 @@ def _shows_sender(request: web.Request) -> bool:
 async def _ticket_answer(request: web.Request, number: str, status: int = 200) -> web.Response:
     found = await views.ticket_for_staff(request.app[BACKEND].new_uow(), number, show_sender=_shows_sender(request))
     if found is None:
-        return json_error(404, "not_found", "no such ticket")
+        raise model.NotFound("ticket", number)
     return web.json_response(found, status=status)
 
 
 async def _change(request: web.Request, command: commands.Command, status: int = 200) -> web.Response:
-    """Run a ticket command and answer with the ticket as it now stands; the domain's refusals
-    become 404 (no such ticket) or 409 with its reason."""
-    try:
-        result = await request.app[BACKEND].bus.handle(command)
-    except LookupError:
-        return json_error(404, "not_found", "no such ticket")
-    except model.DomainError as exc:
-        return json_error(409, "conflict", str(exc))
+    """Run a ticket command and answer with the ticket as it now stands."""
+    result = await request.app[BACKEND].bus.handle(command)
     return await _ticket_answer(request, result["number"], status=status)
 
 
@@ -72,7 +67,7 @@ async def _own_ticket_only(request: web.Request, number: str) -> web.Response | 
     async with request.app[BACKEND].new_uow() as uow:
         ticket = await uow.tickets.by_number(number)
     if ticket is None:
-        return json_error(404, "not_found", "no such ticket")
+        raise model.NotFound("ticket", number)
     if not member.may_work_on(ticket):
         return json_error(403, "forbidden", "this ticket is assigned to someone else")
     return None
@@ -204,18 +199,14 @@ async def check_pass(request: web.Request) -> web.Response:
 
 @routes.post("/api/passes/{code}/use")
 @staff_only("passes")
+@conflict_as("not_valid")  # the gate's word for a pass that is used, expired or not yet valid
 async def use_pass(request: web.Request) -> web.Response:
     """The visitor came in: the code will not admit anyone again."""
     code = _pass_code(request)
     backend = request.app[BACKEND]
     if code is None:
-        return json_error(404, "not_found", "no such pass")
-    try:
-        await backend.bus.handle(commands.UsePass(code, actor(request)))
-    except LookupError:
-        return json_error(404, "not_found", "no such pass")
-    except model.DomainError as exc:
-        return json_error(409, "not_valid", str(exc))
+        raise model.NotFound("pass", request.match_info["code"])
+    await backend.bus.handle(commands.UsePass(code, actor(request)))
     return web.json_response(await views.check_pass(backend.new_uow(), code, backend.clock()))
 
 
@@ -232,21 +223,15 @@ async def message_log(request: web.Request) -> web.Response:
     """Every message in and out of one conversation, with channel delivery state and times."""
     found = await views.message_log(request.app[BACKEND].new_uow(), _sender(request))
     if found is None:
-        return json_error(404, "not_found", "no such conversation")
+        raise model.NotFound("conversation", request.match_info["sender"])
     return web.json_response(found)
 
 
 @routes.post("/api/conversations/{sender}/handback")
 @staff_only("conversations")
 async def hand_back(request: web.Request) -> web.Response:
-    try:
-        result = await request.app[BACKEND].bus.handle(commands.HandBack(_sender(request), actor=actor(request)))
-    except LookupError:
-        return json_error(404, "not_found", "no such conversation")
-    except model.DomainError as exc:
-        return json_error(409, "conflict", str(exc))
-    except DialogueUnavailable:  # nothing changed: the conversation stays with staff
-        return json_error(503, "dialogue_unavailable", "the assistant is not reachable; try again shortly")
+    """The assistant answers again; with the assistant unreachable, a 503 and the conversation stays with staff."""
+    result = await request.app[BACKEND].bus.handle(commands.HandBack(_sender(request), actor=actor(request)))
     return web.json_response(result)
 
 
@@ -255,10 +240,7 @@ async def hand_back(request: web.Request) -> web.Response:
 async def send_message(request: web.Request) -> web.Response:
     body = await read_json(request)
     command = commands.SendStaffMessage(_sender(request), text_field(body, "text", max_len=2000), actor=actor(request))
-    try:
-        result = await request.app[BACKEND].bus.handle(command)
-    except LookupError:
-        return json_error(404, "not_found", "no such conversation")
+    result = await request.app[BACKEND].bus.handle(command)
     return web.json_response(result, status=202)
 
 
@@ -273,13 +255,8 @@ async def dead_letters(request: web.Request) -> web.Response:
 async def retry(request: web.Request) -> web.Response:
     raw = request.match_info["id"]
     if not (raw.isascii() and raw.isdigit() and len(raw) < 12):
-        return json_error(404, "not_found", "no such notification")
-    try:
-        result = await request.app[BACKEND].bus.handle(commands.RetryNotification(int(raw), actor(request)))
-    except LookupError:
-        return json_error(404, "not_found", "no such notification")
-    except model.DomainError as exc:
-        return json_error(409, "conflict", str(exc))
+        raise model.NotFound("notification", raw)
+    result = await request.app[BACKEND].bus.handle(commands.RetryNotification(int(raw), actor(request)))
     return web.json_response(result)
 
 
@@ -304,8 +281,5 @@ async def add_staff(request: web.Request) -> web.Response:
     command = commands.AddStaff(
         username, text_field(body, "name", max_len=64), text_field(body, "role", max_len=16), actor(request)
     )
-    try:
-        result = await request.app[BACKEND].bus.handle(command)
-    except model.DomainError as exc:
-        return json_error(409, "conflict", str(exc))
+    result = await request.app[BACKEND].bus.handle(command)
     return web.json_response(result, status=201)

@@ -174,21 +174,21 @@ def _apply(ticket: model.Ticket, cmd: ApplyExternalUpdate, now: datetime) -> boo
 async def apply_external_update(cmd: ApplyExternalUpdate, uow: UnitOfWork, deps: Deps) -> dict:
     """Apply one webhook event once: its id, the change and the owner's notifications in one transaction.
 
-    LookupError for an unknown system or ticket; DomainError (InvalidTransition) when our
+    NotFound for an unknown system or ticket; DomainError (InvalidTransition) when our
     life cycle refuses it. Either way the transaction is rolled back and nothing is kept,
     not even the event id, so a corrected redelivery is still applied.
     """
     if cmd.status not in EXTERNAL_STATUSES:
         raise model.DomainError(f"unknown status {cmd.status!r}; expected one of {sorted(EXTERNAL_STATUSES)}")
     if deps.external is None or cmd.system != deps.external.name:
-        raise LookupError(cmd.system)
+        raise model.NotFound("external system", cmd.system)
     now = deps.clock()
     async with uow:
         if not await uow.external_events.record(cmd.system, cmd.event_id, now):
             return {"duplicate": True}
         ticket = await uow.tickets.by_external_id(cmd.external_id)
         if ticket is None:
-            raise LookupError(cmd.external_id)
+            raise model.NotFound("ticket", cmd.external_id)
         try:
             changed = _apply(ticket, cmd, now)
         except model.DomainError as exc:

@@ -99,7 +99,7 @@ async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps:
 async def _ticket(uow: UnitOfWork, number: str) -> model.Ticket:
     ticket = await uow.tickets.by_number(number)
     if ticket is None:
-        raise LookupError(number)
+        raise model.NotFound("ticket", number)
     return ticket
 
 
@@ -149,7 +149,7 @@ async def chase_ticket(cmd: commands.ChaseTicket, uow: UnitOfWork, deps: Deps) -
     async with uow:
         ticket = await uow.tickets.by_number(cmd.number)
         if ticket is None or ticket.sender != cmd.sender:
-            raise LookupError(cmd.number)
+            raise model.NotFound("ticket for this sender", cmd.number)
         times = ticket.chase(actor=cmd.sender, now=deps.clock())
         await uow.commit()
         return {"number": ticket.number, "status": ticket.status.value, "times": times, "assignee": ticket.assignee}
@@ -163,9 +163,9 @@ async def rate_ticket(cmd: commands.RateTicket, uow: UnitOfWork, deps: Deps) -> 
         else:
             ticket = await uow.tickets.awaiting_rating(cmd.sender)
         if ticket is None or ticket.sender != cmd.sender:
-            raise LookupError(cmd.number or cmd.sender)
+            raise model.NotFound("ticket for this sender", cmd.number or cmd.sender)
         if cmd.first_reply_only and await uow.messages.count_since(cmd.sender, ticket.survey_sent_at) > 1:
-            raise LookupError(cmd.sender)  # the owner has moved on; a later "5" is not an answer
+            raise model.NotFound("rating question", cmd.sender)  # the owner has moved on; a later "5" is not an answer
         ticket.rate(cmd.score, actor=cmd.sender, now=deps.clock(), comment=cmd.comment)
         await uow.commit()
         return {"number": ticket.number, "status": ticket.status.value, "score": cmd.score}
@@ -197,7 +197,7 @@ async def use_pass(cmd: commands.UsePass, uow: UnitOfWork, deps: Deps) -> dict:
     async with uow:
         visitor_pass = await uow.passes.live_with_code(cmd.code, deps.clock())
         if visitor_pass is None:
-            raise LookupError(cmd.code)
+            raise model.NotFound("pass", cmd.code)
         visitor_pass.use(actor=cmd.actor, now=deps.clock())
         await uow.commit()
         return {"code": visitor_pass.code, "used_at": visitor_pass.used_at}
@@ -207,7 +207,7 @@ async def retry_notification(cmd: commands.RetryNotification, uow: UnitOfWork, d
     async with uow:
         notification = await uow.notifications.get(cmd.notification_id)
         if notification is None:
-            raise LookupError(cmd.notification_id)
+            raise model.NotFound("notification", cmd.notification_id)
         notification.retry(deps.clock())
         await uow.commit()
         return {"id": notification.id, "status": notification.status.value}
@@ -319,7 +319,7 @@ async def hand_back(cmd: commands.HandBack, uow: UnitOfWork, deps: Deps) -> dict
     async with uow:
         conversation = await uow.conversations.get(cmd.sender)
         if conversation is None:
-            raise LookupError(cmd.sender)
+            raise model.NotFound("conversation", cmd.sender)
         conversation.hand_back(cmd.actor, deps.clock())
         await deps.dialogue.resume(cmd.sender)
         await uow.commit()
@@ -330,7 +330,7 @@ async def send_staff_message(cmd: commands.SendStaffMessage, uow: UnitOfWork, de
     async with uow:
         conversation = await uow.conversations.get(cmd.sender)
         if conversation is None:
-            raise LookupError(cmd.sender)
+            raise model.NotFound("conversation", cmd.sender)
         conversation.staff_message(cmd.text, cmd.actor)
         await uow.commit()
     try:
@@ -370,7 +370,7 @@ async def record_replies(cmd: commands.RecordReplies, uow: UnitOfWork, deps: Dep
     async with uow:
         message = await uow.messages.inbound(cmd.inbound_id)
         if message is None:
-            raise LookupError(cmd.inbound_id)
+            raise model.NotFound("inbound message", cmd.inbound_id)
         message.record_answer(list(cmd.replies), answered=cmd.answered, push=cmd.push)
         await uow.commit()
     return {"status": message.status.value}

@@ -54,11 +54,14 @@ class ImportFileError(model.DomainError):
 
 
 class RowsRejected(model.DomainError):
-    """Some rows are bad, so nothing was written; ``rejected`` lists every bad row."""
+    """Some rows are bad, so nothing was written; ``rejected`` lists every bad row.
 
-    def __init__(self, rejected: list[dict], accepted: int) -> None:
+    ``dry_run`` is carried so the answer (entrypoints/errors.py) can say which kind of upload it was.
+    """
+
+    def __init__(self, rejected: list[dict], accepted: int, dry_run: bool = False) -> None:
         super().__init__(f"{len(rejected)} rows rejected")
-        self.rejected, self.accepted = rejected, accepted
+        self.rejected, self.accepted, self.dry_run = rejected, accepted, dry_run
 
 
 @dataclass(frozen=True)
@@ -409,11 +412,12 @@ def _flag_conflicting_areas(rows: Sequence[_Row], entries: Sequence[RosterEntry 
                 row.error("area", f"differs for the same flat in row(s) {others}")
 
 
-def _reject_bad(rows: Sequence[_Row]) -> None:
+def _reject_bad(rows: Sequence[_Row], cmd: ImportRoster | ImportLedger, kind: str) -> None:
     bad = [row for row in rows if row.errors]
     if bad:
+        log.info("%s import by %s rejected: %d bad rows", kind, cmd.actor, len(bad))
         rejected = [{"row": row.line, "errors": row.errors} for row in sorted(bad, key=lambda r: r.line)]
-        raise RowsRejected(rejected, accepted=len(rows) - len(bad))
+        raise RowsRejected(rejected, accepted=len(rows) - len(bad), dry_run=cmd.dry_run)
 
 
 # -- handlers ----------------------------------------------------------------------------------
@@ -432,7 +436,7 @@ async def import_roster(cmd: ImportRoster, uow: UnitOfWork, deps: Deps) -> dict:
     entries = [_roster_row(row) for row in rows]
     _flag_duplicates(rows, "flat and phone")
     _flag_conflicting_areas(rows, entries)
-    _reject_bad(rows)
+    _reject_bad(rows, cmd, "roster")
     room_state: dict[Address, str] = {}
     owners = _tally()
     async with uow:
@@ -485,7 +489,7 @@ async def import_ledger(cmd: ImportLedger, uow: UnitOfWork, deps: Deps) -> dict:
         for row in rows:
             if row.key and row.key[:3] not in rooms:
                 row.error(None, f"flat {flat_key(*row.key[:3])} is not on the roster; import the roster first")
-        _reject_bad(rows)
+        _reject_bad(rows, cmd, "ledger")
         for entry in filter(None, entries):  # all of them: no row was rejected
             bills[_upsert_bill(rooms[entry.address], entry)] += 1
         if not cmd.dry_run:

@@ -33,10 +33,11 @@ _MODEL_NAMES = """
     parse_number pass_window retry_delay
 """
 MODEL_NAMES = set(_MODEL_NAMES.split())
+ADDED_SINCE = {"NotFound"}  # new names since the split
 
 
 def test_model_still_names_everything_it_named_as_one_file():
-    assert set(model.__all__) == MODEL_NAMES
+    assert set(model.__all__) == MODEL_NAMES | ADDED_SINCE
     assert all(hasattr(model, name) for name in MODEL_NAMES)
 
 

@@ -646,7 +646,7 @@ async def test_an_owner_can_only_chase_their_own_open_ticket(backend):
     await move(backend, finished, "cancelled")
     before = await stored_events(backend)
 
-    with pytest.raises(LookupError):
+    with pytest.raises(model.NotFound):
         await handle(backend, commands.ChaseTicket(BOB, number))
     with pytest.raises(DomainError):
         await handle(backend, commands.ChaseTicket(ALICE, finished))
@@ -739,7 +739,7 @@ async def test_a_ticket_that_is_not_resolved_cannot_be_rated(backend, path):
 
     with pytest.raises(DomainError, match="cannot be rated"):
         await handle(backend, commands.RateTicket(ALICE, 5, number=number))
-    with pytest.raises(LookupError):  # and without a number there is nothing awaiting a rating
+    with pytest.raises(model.NotFound):  # and without a number there is nothing awaiting a rating
         await handle(backend, commands.RateTicket(ALICE, 5))
 
     assert await stored_events(backend) == before
@@ -749,9 +749,9 @@ async def test_an_owner_cannot_rate_someone_elses_ticket(backend):
     await team(backend)
     number = await resolved_ticket(backend, ALICE)
 
-    with pytest.raises(LookupError):
+    with pytest.raises(model.NotFound):
         await handle(backend, commands.RateTicket(BOB, 1, "捣乱", number=number))
-    with pytest.raises(LookupError):
+    with pytest.raises(model.NotFound):
         await handle(backend, commands.RateTicket(BOB, 1, "捣乱"))
 
     ticket = await staff_view(backend, number)
@@ -919,7 +919,7 @@ async def test_an_unanswered_follow_up_closes_the_ticket_after_the_configured_ho
         f"您的工单 {number} 已办结，感谢您的支持。\n说明：回访未答复，自动办结",
     )
     assert await deadlines(backend) == NOTHING
-    with pytest.raises(LookupError):  # too late to rate: nothing is awaiting a rating any more
+    with pytest.raises(model.NotFound):  # too late to rate: nothing is awaiting a rating any more
         await handle(backend, commands.RateTicket(ALICE, 1))
 
 

@@ -374,10 +374,10 @@ async def test_unknown_status_is_a_domain_error_and_stores_nothing(backend):
         "BX" + "9" * 5000,  # absurdly long
     ],
 )
-async def test_unknown_ticket_number_raises_lookup_error_and_finds_nothing(backend, number):
+async def test_unknown_ticket_number_raises_not_found_and_finds_nothing(backend, number):
     await open_repair(backend)
 
-    with pytest.raises(LookupError):
+    with pytest.raises(model.NotFound):
         await handle(backend, commands.ChangeTicketStatus(number, "cancelled", actor="staff"))
 
     assert await views.ticket_for_staff(backend.new_uow(), number) is None
@@ -391,7 +391,7 @@ async def test_complaint_number_does_not_find_a_repair_with_the_same_id(backend)
     repair = await open_repair(backend)
     as_complaint = f"TS{ticket_id(repair):06d}"
 
-    with pytest.raises(LookupError):
+    with pytest.raises(model.NotFound):
         await handle(backend, commands.ChangeTicketStatus(as_complaint, "cancelled", actor="staff"))
 
     assert (await stored_ticket(backend, repair)).status is model.TicketStatus.NEW
@@ -649,7 +649,7 @@ async def test_hand_back_of_a_conversation_not_with_staff_is_refused(backend, di
 
     with pytest.raises(model.DomainError):
         await handle(backend, commands.HandBack(ALICE, actor="staff"))
-    with pytest.raises(LookupError):
+    with pytest.raises(model.NotFound):
         await handle(backend, commands.HandBack("webchat:nobody", actor="staff"))
 
     assert dialogue.resumed == []
@@ -694,8 +694,8 @@ async def test_staff_message_is_queued_for_the_owner_and_copied_to_the_dialogue(
     assert [(u["kind"], u["text"]) for u in updates] == [("staff", "您好，我是客服小刘，马上安排。")]
 
 
-async def test_staff_message_to_an_unknown_conversation_is_a_lookup_error(backend, dialogue):
-    with pytest.raises(LookupError):
+async def test_staff_message_to_an_unknown_conversation_is_not_found(backend, dialogue):
+    with pytest.raises(model.NotFound):
         await handle(backend, commands.SendStaffMessage("webchat:nobody", "在吗", actor="staff"))
 
     assert await outbox_rows(backend) == []
@@ -805,8 +805,8 @@ async def test_failed_messages_are_listed_as_unanswered_until_answered(backend):
         assert (await uow.messages.inbound(pending["id"])).status is model.InboundStatus.RECEIVED
 
 
-async def test_replies_for_an_unknown_inbound_message_are_a_lookup_error(backend):
-    with pytest.raises(LookupError):
+async def test_replies_for_an_unknown_inbound_message_are_not_found(backend):
+    with pytest.raises(model.NotFound):
         await handle(backend, commands.RecordReplies(424242, ("x",), answered=True, push=True))
     assert await outbox_rows(backend) == []
 
