@@ -15,7 +15,7 @@ from aiohttp import web
 from backend_bridge.domain import model
 from backend_bridge.entrypoints.http import Handler, bearer_token, json_error, token_matches, unauthorized
 from backend_bridge.entrypoints.keys import ADMIN_TOKEN, BACKEND
-from backend_bridge.service_layer.handlers import token_hash
+from backend_bridge.service_layer.auth import token_hash
 
 STAFF = web.RequestKey("staff", model.StaffMember)  # the member making the call
 BUILT_IN_ADMIN = "admin"

@@ -7,12 +7,12 @@ same transaction (a status change and its notification are stored together or no
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from datetime import timedelta
 
 from backend_bridge.domain import categories, commands, events, model
+from backend_bridge.service_layer.auth import token_hash
 from backend_bridge.service_layer.ports import Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 from common.addresses import flat_key
@@ -211,10 +211,6 @@ async def retry_notification(cmd: commands.RetryNotification, uow: UnitOfWork, d
         notification.retry(deps.clock())
         await uow.commit()
         return {"id": notification.id, "status": notification.status.value}
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 async def add_staff(cmd: commands.AddStaff, uow: UnitOfWork, deps: Deps) -> dict:
