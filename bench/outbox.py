@@ -122,7 +122,7 @@ async def delivery_latency(
         opened = await backend.bus.handle(
             commands.OpenTicket(f"webchat:bench-owner-{i}", "repair", "客厅灯不亮", "3", "2", str(501 + i % 20))
         )
-        numbers.append(opened["number"])
+        numbers.append(opened.number)
     processes = [start_dispatcher(database_url, redis_url, log) for _ in range(dispatchers)]
     await asyncio.sleep(3)  # let them start (imports, migrations check, consumer group)
 

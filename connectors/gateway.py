@@ -17,6 +17,7 @@ from backend_bridge.bootstrap import Backend
 from backend_bridge.domain import commands
 from backend_bridge.domain.model import MAX_ANSWER_ATTEMPTS, POOR_RATING, ConversationState, DomainError
 from backend_bridge.service_layer import views
+from backend_bridge.service_layer.results import InboundRecorded
 from bot.text.normalize import without_invisible
 from bot.text.rasa_input import as_plain_text
 from bot.text.rating import parse_rating
@@ -69,28 +70,28 @@ class Gateway:
             record = await self.backend.bus.handle(
                 commands.RecordInbound(inbound.sender, text, inbound.message_id, script.value if script else None)
             )
-            if record["duplicate"]:
-                return [render(r, record["script"]) for r in record["replies"]]
-            with_staff = record["state"] == ConversationState.HANDED_OFF.value
+            if record.duplicate:
+                return [render(r, record.script) for r in record.replies]
+            with_staff = record.state == ConversationState.HANDED_OFF.value
             if len(text) > MAX_TEXT and not with_staff:
                 return await self._reply(record, (TOO_LONG_REPLY,))
             if not with_staff and (rated := await self._rating(inbound.sender, text)):
                 return await self._reply(record, (rated,))
             try:
-                if record["waiting"]:
+                if record.waiting:
                     await self._answer_backlog_of(inbound.sender)  # older messages first
                 replies = await self.dialogue.send(inbound.sender, as_plain_text(text[:MAX_TEXT]))
             except DialogueUnavailable as exc:
-                log.warning("dialogue engine unavailable (%s); message %s kept for later", exc, record["id"])
+                log.warning("dialogue engine unavailable (%s); message %s kept for later", exc, record.id)
                 told = () if with_staff else (BUSY_REPLY,)  # recorded, so a retry gets the same answer
                 return await self._reply(record, told, answered=False)
             # staff are answering: the assistant never talks over them
             return await self._reply(record, () if with_staff else tuple(replies))
 
-    async def _reply(self, record: dict, replies: tuple[str, ...], *, answered: bool = True) -> list[str]:
+    async def _reply(self, record: InboundRecorded, replies: tuple[str, ...], *, answered: bool = True) -> list[str]:
         """Record what the owner is told (a retried message gets the same), in the owner's script."""
-        await self.backend.bus.handle(commands.RecordReplies(record["id"], replies, answered=answered))
-        return [render(r, record["script"]) for r in replies]
+        await self.backend.bus.handle(commands.RecordReplies(record.id, replies, answered=answered))
+        return [render(r, record.script) for r in replies]
 
     async def _rating(self, sender: str, text: str) -> str | None:
         """回访: a score or verdict as the owner's first message after the rating question.
@@ -108,7 +109,7 @@ class Gateway:
         except DomainError:  # NotFound: no question pending; or the ticket closed meanwhile
             return None
         template = POOR_RATING_REPLY if score <= POOR_RATING else RATED_REPLY
-        return template.format(number=result["number"])
+        return template.format(number=result.number)
 
     async def _answer_backlog_of(self, sender: str) -> None:
         """Send a sender's messages Rasa missed, oldest first (the sender's lock is held).

@@ -59,7 +59,7 @@ def test_other_messages_are_not_ratings(text):
 
 
 async def resolved_ticket(backend) -> str:
-    number = (await backend.bus.handle(commands.OpenTicket(OWNER, "repair", "厨房水管漏水", "3", "2", "501")))["number"]
+    number = (await backend.bus.handle(commands.OpenTicket(OWNER, "repair", "厨房水管漏水", "3", "2", "501"))).number
     await backend.bus.handle(commands.AddStaff("wang", "王师傅", "technician", "admin"))
     await backend.bus.handle(commands.AddStaff("zhou", "周主管", "supervisor", "admin"))
     await backend.bus.handle(commands.AssignTicket(number, "wang", "admin"))
@@ -118,7 +118,7 @@ async def test_an_unanswered_follow_up_closes_the_ticket_after_the_configured_ti
     await backend.bus.handle(commands.CheckDeadlines())
     assert (await ticket(backend, number)).status is model.TicketStatus.RESOLVED
     clock.advance(hours=1)
-    assert (await backend.bus.handle(commands.CheckDeadlines()))["closed"] == 1
+    assert (await backend.bus.handle(commands.CheckDeadlines())).closed == 1
     closed = await ticket(backend, number)
     assert closed.status is model.TicketStatus.CLOSED and closed.rating is None
     assert closed.history[-1].actor == "system"

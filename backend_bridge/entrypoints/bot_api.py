@@ -59,7 +59,7 @@ async def open_ticket(request: web.Request) -> web.Response:
         anonymous=bool_field(body, "anonymous"),
     )
     result = await request.app[BACKEND].bus.handle(command)
-    return web.json_response({"id": result["number"], "promise": result["promise"]}, status=201)
+    return web.json_response({"id": result.number, "promise": result.promise}, status=201)
 
 
 @routes.post("/bot/v1/emergencies")
@@ -76,7 +76,8 @@ async def report_emergency(request: web.Request) -> web.Response:
         public_area=text_field(body, "public_area", required=False, max_len=32),
     )
     result = await request.app[BACKEND].bus.handle(command)
-    return web.json_response({"id": result.pop("number"), **result}, status=201)
+    answer = result.as_json()
+    return web.json_response({"id": answer.pop("number"), **answer}, status=201)
 
 
 @routes.get("/bot/v1/tickets")
@@ -109,10 +110,10 @@ async def chase_ticket(request: web.Request) -> web.Response:
     result = await request.app[BACKEND].bus.handle(command)
     return web.json_response(
         {
-            "id": result["number"],
-            "status": result["status"],
-            "times": result["times"],
-            "assigned": bool(result["assignee"]),
+            "id": result.number,
+            "status": result.status,
+            "times": result.times,
+            "assigned": bool(result.assignee),
         }
     )
 
@@ -138,7 +139,7 @@ async def bind(request: web.Request) -> web.Response:
         room=_address(body, "room") or "",
         phone=text_field(body, "phone", max_len=20),
     )
-    return web.json_response(await request.app[BACKEND].bus.handle(command))
+    return web.json_response((await request.app[BACKEND].bus.handle(command)).as_json())
 
 
 @routes.get("/bot/v1/bindings")
@@ -197,13 +198,13 @@ async def issue_pass(request: web.Request) -> web.Response:
         plate=text_field(body, "plate", required=False, max_len=16),
     )
     result = await request.app[BACKEND].bus.handle(command)
-    window = views.local_window(result["valid_from"], result["valid_until"], request.app[TIMEZONE])
+    window = views.local_window(result.valid_from, result.valid_until, request.app[TIMEZONE])
     return web.json_response(
         {
-            "code": result["code"],
+            "code": result.code,
             "window": window,
-            "valid_from": result["valid_from"].isoformat(),
-            "valid_until": result["valid_until"].isoformat(),
+            "valid_from": result.valid_from.isoformat(),
+            "valid_until": result.valid_until.isoformat(),
         },
         status=201,
     )
@@ -214,4 +215,4 @@ async def issue_pass(request: web.Request) -> web.Response:
 async def hand_off(request: web.Request) -> web.Response:
     body = await read_json(request)
     command = commands.HandOff(_sender(body.get("sender")), text_field(body, "reason", max_len=64))
-    return web.json_response(await request.app[BACKEND].bus.handle(command), status=201)
+    return web.json_response((await request.app[BACKEND].bus.handle(command)).as_json(), status=201)

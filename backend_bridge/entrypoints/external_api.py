@@ -60,4 +60,4 @@ async def webhook(request: web.Request) -> web.Response:
         return json_error(401, "unauthorized", "a valid, current signature is required")
     command = _command(system, json_object(raw))
     # a refusal (logged by the handler, with the event id) is a 409 from entrypoints/errors.py
-    return web.json_response(await backend.bus.handle(command))
+    return web.json_response((await backend.bus.handle(command)).as_json())

@@ -59,7 +59,7 @@ async def _import(request: web.Request, kind: str) -> web.Response:
     # Parsing a few MB of spreadsheet takes a while: keep the event loop (and the chat) responsive.
     upload = await asyncio.to_thread(imports.read_upload, body, kind, request.content_type)
     command = COMMANDS[kind](rows=upload.rows, actor=actor(request), dry_run=dry_run, columns=upload.columns)
-    return web.json_response(await request.app[BACKEND].bus.handle(command))
+    return web.json_response((await request.app[BACKEND].bus.handle(command)).as_json())
 
 
 def _dry_run(request: web.Request) -> bool:

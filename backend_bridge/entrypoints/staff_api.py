@@ -56,7 +56,7 @@ async def _ticket_answer(request: web.Request, number: str, status: int = 200) -
 async def _change(request: web.Request, command: commands.Command, status: int = 200) -> web.Response:
     """Run a ticket command and answer with the ticket as it now stands."""
     result = await request.app[BACKEND].bus.handle(command)
-    return await _ticket_answer(request, result["number"], status=status)
+    return await _ticket_answer(request, result.number, status=status)
 
 
 async def _own_ticket_only(request: web.Request, number: str) -> web.Response | None:
@@ -232,7 +232,7 @@ async def message_log(request: web.Request) -> web.Response:
 async def hand_back(request: web.Request) -> web.Response:
     """The assistant answers again; with the assistant unreachable, a 503 and the conversation stays with staff."""
     result = await request.app[BACKEND].bus.handle(commands.HandBack(_sender(request), actor=actor(request)))
-    return web.json_response(result)
+    return web.json_response(result.as_json())
 
 
 @routes.post("/api/conversations/{sender}/messages")
@@ -241,7 +241,7 @@ async def send_message(request: web.Request) -> web.Response:
     body = await read_json(request)
     command = commands.SendStaffMessage(_sender(request), text_field(body, "text", max_len=2000), actor=actor(request))
     result = await request.app[BACKEND].bus.handle(command)
-    return web.json_response(result, status=202)
+    return web.json_response(result.as_json(), status=202)
 
 
 @routes.get("/api/notifications/dead")
@@ -257,7 +257,7 @@ async def retry(request: web.Request) -> web.Response:
     if not (raw.isascii() and raw.isdigit() and len(raw) < 12):
         raise model.NotFound("notification", raw)
     result = await request.app[BACKEND].bus.handle(commands.RetryNotification(int(raw), actor(request)))
-    return web.json_response(result)
+    return web.json_response(result.as_json())
 
 
 @routes.get("/api/staff")
@@ -282,4 +282,4 @@ async def add_staff(request: web.Request) -> web.Response:
         username, text_field(body, "name", max_len=64), text_field(body, "role", max_len=16), actor(request)
     )
     result = await request.app[BACKEND].bus.handle(command)
-    return web.json_response(result, status=201)
+    return web.json_response(result.as_json(), status=201)

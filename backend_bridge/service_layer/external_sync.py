@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from backend_bridge.domain import commands, events, model
+from backend_bridge.service_layer import results
 from backend_bridge.service_layer.ports import DeliveryFailed, Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
@@ -123,7 +124,7 @@ async def create_in_external_system(event: events.TicketOpened, uow: UnitOfWork,
         log.error("ticket %s: %s answered an unusable id: %s", event.number, deps.external.name, exc)
 
 
-async def sync_tickets(cmd: SyncTickets, uow: UnitOfWork, deps: Deps) -> dict:
+async def sync_tickets(cmd: SyncTickets, uow: UnitOfWork, deps: Deps) -> results.SyncSweep:
     """Retry open tickets without an external id, oldest first.
 
     Stops at the first failure that retrying may cure (the system is down: the rest would
@@ -133,7 +134,7 @@ async def sync_tickets(cmd: SyncTickets, uow: UnitOfWork, deps: Deps) -> dict:
     """
     counts = {"synced": 0, "failed": 0}
     if deps.external is None:
-        return counts
+        return results.SyncSweep()
     async with uow:
         pending = [t.id for t in await uow.tickets.unsynced(cmd.limit)]
     for ticket_id in pending:
@@ -148,7 +149,7 @@ async def sync_tickets(cmd: SyncTickets, uow: UnitOfWork, deps: Deps) -> dict:
         except model.DomainError as exc:
             counts["failed"] += 1
             log.error("sync of ticket %d: %s answered an unusable id: %s", ticket_id, deps.external.name, exc)
-    return counts
+    return results.SyncSweep(**counts)
 
 
 def _apply(ticket: model.Ticket, cmd: ApplyExternalUpdate, now: datetime) -> bool:
@@ -171,7 +172,9 @@ def _apply(ticket: model.Ticket, cmd: ApplyExternalUpdate, now: datetime) -> boo
     return True
 
 
-async def apply_external_update(cmd: ApplyExternalUpdate, uow: UnitOfWork, deps: Deps) -> dict:
+async def apply_external_update(
+    cmd: ApplyExternalUpdate, uow: UnitOfWork, deps: Deps
+) -> results.ExternalUpdateApplied | results.ExternalUpdateDuplicate:
     """Apply one webhook event once: its id, the change and the owner's notifications in one transaction.
 
     NotFound for an unknown system or ticket; DomainError (InvalidTransition) when our
@@ -185,7 +188,7 @@ async def apply_external_update(cmd: ApplyExternalUpdate, uow: UnitOfWork, deps:
     now = deps.clock()
     async with uow:
         if not await uow.external_events.record(cmd.system, cmd.event_id, now):
-            return {"duplicate": True}
+            return results.ExternalUpdateDuplicate()
         ticket = await uow.tickets.by_external_id(cmd.external_id)
         if ticket is None:
             raise model.NotFound("ticket", cmd.external_id)
@@ -195,7 +198,7 @@ async def apply_external_update(cmd: ApplyExternalUpdate, uow: UnitOfWork, deps:
             log.warning("%s event %s for %s refused: %s", cmd.system, cmd.event_id, ticket.number, exc)
             raise
         await uow.commit()
-        return {"applied": True, "changed": changed, "number": ticket.number, "status": ticket.status.value}
+        return results.ExternalUpdateApplied(ticket.number, ticket.status.value, changed)
 
 
 COMMAND_HANDLERS = {

@@ -12,6 +12,7 @@ import secrets
 from datetime import timedelta
 
 from backend_bridge.domain import categories, commands, events, model
+from backend_bridge.service_layer import results
 from backend_bridge.service_layer.auth import token_hash
 from backend_bridge.service_layer.ports import Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
@@ -45,7 +46,7 @@ async def _open(
     return ticket
 
 
-async def open_ticket(cmd: commands.OpenTicket, uow: UnitOfWork, deps: Deps) -> dict:
+async def open_ticket(cmd: commands.OpenTicket, uow: UnitOfWork, deps: Deps) -> results.TicketOpened:
     kind = model.TicketKind(cmd.kind)
     location = model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area)
     async with uow:
@@ -54,10 +55,10 @@ async def open_ticket(cmd: commands.OpenTicket, uow: UnitOfWork, deps: Deps) -> 
             location=location, anonymous=cmd.anonymous,
         )  # fmt: skip
         await uow.commit()
-        return {"number": ticket.number, "promise": deps.content.get().promise(kind, ticket.priority)}
+        return results.TicketOpened(ticket.number, deps.content.get().promise(kind, ticket.priority))
 
 
-async def open_ticket_for_owner(cmd: commands.OpenTicketForOwner, uow: UnitOfWork, deps: Deps) -> dict:
+async def open_ticket_for_owner(cmd: commands.OpenTicketForOwner, uow: UnitOfWork, deps: Deps) -> results.TicketOpened:
     try:
         kind, intake = model.TicketKind(cmd.kind), model.Intake(cmd.intake)
         priority = model.Priority(cmd.priority or model.Priority.NORMAL.value)
@@ -72,10 +73,10 @@ async def open_ticket_for_owner(cmd: commands.OpenTicketForOwner, uow: UnitOfWor
             location=location, priority=priority, intake=intake, actor=cmd.actor,
         )  # fmt: skip
         await uow.commit()
-        return {"number": ticket.number}
+        return results.TicketOpened(ticket.number)
 
 
-async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps: Deps) -> dict:
+async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps: Deps) -> results.EmergencyOpened:
     """急修: open an emergency ticket at once and hand the conversation to the duty staff."""
     location = model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area)
     async with uow:
@@ -88,12 +89,12 @@ async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps:
         conversation.hand_off(f"emergency:{cmd.hazard}", deps.clock())
         await uow.commit()
         content = deps.content.get()
-        return {
-            "number": ticket.number,
-            "promise": content.promise(model.TicketKind.REPAIR, model.Priority.EMERGENCY),
-            "advice": content.advice(cmd.hazard),
-            "duty_hotline": content.duty_hotline,
-        }
+        return results.EmergencyOpened(
+            ticket.number,
+            content.promise(model.TicketKind.REPAIR, model.Priority.EMERGENCY),
+            content.advice(cmd.hazard),
+            content.duty_hotline,
+        )
 
 
 async def _ticket(uow: UnitOfWork, number: str) -> model.Ticket:
@@ -103,7 +104,7 @@ async def _ticket(uow: UnitOfWork, number: str) -> model.Ticket:
     return ticket
 
 
-async def change_ticket_status(cmd: commands.ChangeTicketStatus, uow: UnitOfWork, deps: Deps) -> dict:
+async def change_ticket_status(cmd: commands.ChangeTicketStatus, uow: UnitOfWork, deps: Deps) -> results.StatusChanged:
     try:
         status = model.TicketStatus(cmd.status)
     except ValueError as exc:
@@ -112,10 +113,10 @@ async def change_ticket_status(cmd: commands.ChangeTicketStatus, uow: UnitOfWork
         ticket = await _ticket(uow, cmd.number)
         ticket.move_to(status, actor=cmd.actor, now=deps.clock(), note=cmd.note)
         await uow.commit()
-        return {"number": ticket.number, "status": status.value}
+        return results.StatusChanged(ticket.number, status.value)
 
 
-async def assign_ticket(cmd: commands.AssignTicket, uow: UnitOfWork, deps: Deps) -> dict:
+async def assign_ticket(cmd: commands.AssignTicket, uow: UnitOfWork, deps: Deps) -> results.Assigned:
     async with uow:
         ticket = await _ticket(uow, cmd.number)
         member = await uow.staff.by_username(cmd.assignee)
@@ -123,28 +124,28 @@ async def assign_ticket(cmd: commands.AssignTicket, uow: UnitOfWork, deps: Deps)
             raise model.DomainError(f"no active staff member {cmd.assignee!r}")
         ticket.assign(member.username, actor=cmd.actor, now=deps.clock(), expected_at=cmd.expected_at)
         await uow.commit()
-        return {"number": ticket.number, "status": ticket.status.value, "assignee": ticket.assignee}
+        return results.Assigned(ticket.number, ticket.status.value, member.username)
 
 
-async def comment_on_ticket(cmd: commands.CommentOnTicket, uow: UnitOfWork, deps: Deps) -> dict:
+async def comment_on_ticket(cmd: commands.CommentOnTicket, uow: UnitOfWork, deps: Deps) -> results.Commented:
     async with uow:
         ticket = await _ticket(uow, cmd.number)
         ticket.comment(cmd.note, actor=cmd.actor, now=deps.clock())
         await uow.commit()
-        return {"number": ticket.number}
+        return results.Commented(ticket.number)
 
 
-async def merge_tickets(cmd: commands.MergeTickets, uow: UnitOfWork, deps: Deps) -> dict:
+async def merge_tickets(cmd: commands.MergeTickets, uow: UnitOfWork, deps: Deps) -> results.TicketsMerged:
     async with uow:
         duplicate, primary = await _ticket(uow, cmd.duplicate), await _ticket(uow, cmd.primary)
         duplicate.merge_into(primary, actor=cmd.actor, now=deps.clock())
         for earlier in await uow.tickets.merged_into(duplicate.id):
             earlier.follow_merge(primary, actor=cmd.actor, now=deps.clock())
         await uow.commit()
-        return {"number": duplicate.number, "merged_into": primary.number}
+        return results.TicketsMerged(duplicate.number, primary.number)
 
 
-async def chase_ticket(cmd: commands.ChaseTicket, uow: UnitOfWork, deps: Deps) -> dict:
+async def chase_ticket(cmd: commands.ChaseTicket, uow: UnitOfWork, deps: Deps) -> results.TicketChased:
     """催单 from the chat: the sender's own open ticket only; recorded, staff alerted."""
     async with uow:
         ticket = await uow.tickets.by_number(cmd.number)
@@ -152,10 +153,10 @@ async def chase_ticket(cmd: commands.ChaseTicket, uow: UnitOfWork, deps: Deps) -
             raise model.NotFound("ticket for this sender", cmd.number)
         times = ticket.chase(actor=cmd.sender, now=deps.clock())
         await uow.commit()
-        return {"number": ticket.number, "status": ticket.status.value, "times": times, "assignee": ticket.assignee}
+        return results.TicketChased(ticket.number, ticket.status.value, times, ticket.assignee)
 
 
-async def rate_ticket(cmd: commands.RateTicket, uow: UnitOfWork, deps: Deps) -> dict:
+async def rate_ticket(cmd: commands.RateTicket, uow: UnitOfWork, deps: Deps) -> results.Rated:
     """回访: the owner's rating closes the ticket, or reopens it and alerts a supervisor."""
     async with uow:
         if cmd.number:
@@ -168,10 +169,10 @@ async def rate_ticket(cmd: commands.RateTicket, uow: UnitOfWork, deps: Deps) -> 
             raise model.NotFound("rating question", cmd.sender)  # the owner has moved on; a later "5" is not an answer
         ticket.rate(cmd.score, actor=cmd.sender, now=deps.clock(), comment=cmd.comment)
         await uow.commit()
-        return {"number": ticket.number, "status": ticket.status.value, "score": cmd.score}
+        return results.Rated(ticket.number, ticket.status.value, cmd.score)
 
 
-async def check_deadlines(cmd: commands.CheckDeadlines, uow: UnitOfWork, deps: Deps) -> dict:
+async def check_deadlines(cmd: commands.CheckDeadlines, uow: UnitOfWork, deps: Deps) -> results.DeadlineSweep:
     """SLA alerts (warn the accountable person, escalate when a deadline passes) and closing
     resolved tickets whose owner never answered the rating question."""
     now = deps.clock()
@@ -190,30 +191,32 @@ async def check_deadlines(cmd: commands.CheckDeadlines, uow: UnitOfWork, deps: D
                 ticket.record_alert(deadline, kind, now=now)
                 counts["warnings" if kind is model.EventType.SLA_WARNING else "escalations"] += 1
         await uow.commit()
-    return counts
+    return results.DeadlineSweep(**counts)
 
 
-async def use_pass(cmd: commands.UsePass, uow: UnitOfWork, deps: Deps) -> dict:
+async def use_pass(cmd: commands.UsePass, uow: UnitOfWork, deps: Deps) -> results.PassUsed:
     async with uow:
         visitor_pass = await uow.passes.live_with_code(cmd.code, deps.clock())
         if visitor_pass is None:
             raise model.NotFound("pass", cmd.code)
         visitor_pass.use(actor=cmd.actor, now=deps.clock())
         await uow.commit()
-        return {"code": visitor_pass.code, "used_at": visitor_pass.used_at}
+        return results.PassUsed(visitor_pass.code, visitor_pass.used_at)
 
 
-async def retry_notification(cmd: commands.RetryNotification, uow: UnitOfWork, deps: Deps) -> dict:
+async def retry_notification(
+    cmd: commands.RetryNotification, uow: UnitOfWork, deps: Deps
+) -> results.NotificationRetried:
     async with uow:
         notification = await uow.notifications.get(cmd.notification_id)
         if notification is None:
             raise model.NotFound("notification", cmd.notification_id)
         notification.retry(deps.clock())
         await uow.commit()
-        return {"id": notification.id, "status": notification.status.value}
+        return results.NotificationRetried(notification.id, notification.status.value)
 
 
-async def add_staff(cmd: commands.AddStaff, uow: UnitOfWork, deps: Deps) -> dict:
+async def add_staff(cmd: commands.AddStaff, uow: UnitOfWork, deps: Deps) -> results.StaffAdded:
     """A staff account; its bearer token is returned once and only its hash is kept."""
     try:
         role = model.Role(cmd.role)
@@ -225,13 +228,13 @@ async def add_staff(cmd: commands.AddStaff, uow: UnitOfWork, deps: Deps) -> dict
             raise model.DomainError(f"{cmd.username!r} exists")
         await uow.staff.add(model.StaffMember(cmd.username, cmd.name, role, token_hash(token), deps.clock()))
         await uow.commit()
-    return {"username": cmd.username, "name": cmd.name, "role": role.value, "token": token}
+    return results.StaffAdded(cmd.username, cmd.name, role.value, token)
 
 
 # -- identity, ledger and passes -------------------------------------------------------------
 
 
-async def bind_sender(cmd: commands.BindSender, uow: UnitOfWork, deps: Deps) -> dict:
+async def bind_sender(cmd: commands.BindSender, uow: UnitOfWork, deps: Deps) -> results.BindingChecked:
     """Bind a chat identity to a flat when the phone given is on file for that flat.
 
     The answer is the same whether the flat does not exist or the phone is wrong,
@@ -246,27 +249,27 @@ async def bind_sender(cmd: commands.BindSender, uow: UnitOfWork, deps: Deps) -> 
         if model.binding_locked(by_sender, now) or model.binding_locked(
             by_flat, now, model.MAX_FAILED_BINDINGS_PER_FLAT
         ):
-            return {"status": "locked"}
+            return results.BindingChecked("locked")
         room = await uow.rooms.find(cmd.building, cmd.unit, cmd.room)
         owner = room.phone_matches(cmd.phone) if room else None
         await uow.bindings.record_attempt(model.BindingAttempt(cmd.sender, now, owner is not None, flat))
         if room is None or owner is None:
             await uow.commit()
-            return {"status": "mismatch"}
+            return results.BindingChecked("mismatch")
         binding = await uow.bindings.get(cmd.sender)
         if binding is None:
             await uow.bindings.add(model.Binding(cmd.sender, room.id, owner.id, now))
         else:
             binding.room_id, binding.owner_id, binding.bound_at = room.id, owner.id, now
         await uow.commit()
-        return {"status": "bound"}
+        return results.BindingChecked("bound")
 
 
 class NotBound(model.DomainError):
     """Personal data or passes asked for by a sender not bound to a flat."""
 
 
-async def issue_pass(cmd: commands.IssuePass, uow: UnitOfWork, deps: Deps) -> dict:
+async def issue_pass(cmd: commands.IssuePass, uow: UnitOfWork, deps: Deps) -> results.PassIssued:
     now = deps.clock()
     valid_from, valid_until = model.pass_window(cmd.start, cmd.end, cmd.time_kind)
     if valid_until <= now:
@@ -296,47 +299,50 @@ async def issue_pass(cmd: commands.IssuePass, uow: UnitOfWork, deps: Deps) -> di
         )
         await uow.passes.add(visitor_pass)
         await uow.commit()
-        return {"code": code, "valid_from": visitor_pass.valid_from, "valid_until": valid_until}
+        return results.PassIssued(code, visitor_pass.valid_from, valid_until)
 
 
 # -- conversations -----------------------------------------------------------------------------
 
 
-async def hand_off(cmd: commands.HandOff, uow: UnitOfWork, deps: Deps) -> dict:
+async def _conversation(uow: UnitOfWork, sender: str) -> model.Conversation:
+    conversation = await uow.conversations.get(sender)
+    if conversation is None:
+        raise model.NotFound("conversation", sender)
+    return conversation
+
+
+async def hand_off(cmd: commands.HandOff, uow: UnitOfWork, deps: Deps) -> results.ConversationState:
     async with uow:
         conversation = await uow.conversations.get_or_create(cmd.sender)
         conversation.hand_off(cmd.reason, deps.clock())
         await uow.commit()
-        return {"state": conversation.state.value}
+        return results.ConversationState(conversation.state.value)
 
 
-async def hand_back(cmd: commands.HandBack, uow: UnitOfWork, deps: Deps) -> dict:
+async def hand_back(cmd: commands.HandBack, uow: UnitOfWork, deps: Deps) -> results.ConversationState:
     """Staff give the conversation back: resume the engine first, so a failure leaves it with staff."""
     async with uow:
-        conversation = await uow.conversations.get(cmd.sender)
-        if conversation is None:
-            raise model.NotFound("conversation", cmd.sender)
+        conversation = await _conversation(uow, cmd.sender)
         conversation.hand_back(cmd.actor, deps.clock())
         await deps.dialogue.resume(cmd.sender)
         await uow.commit()
-        return {"state": conversation.state.value}
+        return results.ConversationState(conversation.state.value)
 
 
-async def send_staff_message(cmd: commands.SendStaffMessage, uow: UnitOfWork, deps: Deps) -> dict:
+async def send_staff_message(cmd: commands.SendStaffMessage, uow: UnitOfWork, deps: Deps) -> results.StaffMessageQueued:
     async with uow:
-        conversation = await uow.conversations.get(cmd.sender)
-        if conversation is None:
-            raise model.NotFound("conversation", cmd.sender)
+        conversation = await _conversation(uow, cmd.sender)
         conversation.staff_message(cmd.text, cmd.actor)
         await uow.commit()
     try:
         await deps.dialogue.log_staff_message(cmd.sender, cmd.text, cmd.actor)
     except Exception:
         log.warning("could not copy a staff message into the dialogue transcript", exc_info=True)
-    return {"queued": True}
+    return results.StaffMessageQueued()
 
 
-async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Deps) -> dict:
+async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Deps) -> results.InboundRecorded:
     """Write the owner's message down before anything else; replay a retried client message."""
     now = deps.clock()
     async with uow:
@@ -344,11 +350,10 @@ async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Dep
         if cmd.client_message_id:
             earlier = await uow.messages.inbound_by_client_id(cmd.sender, cmd.client_message_id)
             if earlier is not None:
-                return {
-                    "id": earlier.id, "duplicate": True, "replies": list(earlier.replies),
-                    "status": earlier.status.value, "state": conversation.state.value,
-                    "script": conversation.script, "waiting": 0,
-                }  # fmt: skip
+                return results.InboundRecorded(
+                    earlier.id, True, list(earlier.replies), earlier.status.value, conversation.state.value,
+                    conversation.script, waiting=0,
+                )  # fmt: skip
         waiting = len(await uow.messages.unanswered(sender=cmd.sender))
         if cmd.script:
             conversation.script = cmd.script
@@ -356,20 +361,19 @@ async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Dep
         message = model.InboundMessage(cmd.sender, cmd.text, now, cmd.client_message_id)
         await uow.messages.add_inbound(message)
         await uow.commit()
-        return {
-            "id": message.id, "duplicate": False, "replies": [], "status": message.status.value,
-            "state": conversation.state.value, "script": conversation.script, "waiting": waiting,
-        }  # fmt: skip
+        return results.InboundRecorded(
+            message.id, False, [], message.status.value, conversation.state.value, conversation.script, waiting
+        )
 
 
-async def record_replies(cmd: commands.RecordReplies, uow: UnitOfWork, deps: Deps) -> dict:
+async def record_replies(cmd: commands.RecordReplies, uow: UnitOfWork, deps: Deps) -> results.RepliesRecorded:
     async with uow:
         message = await uow.messages.inbound(cmd.inbound_id)
         if message is None:
             raise model.NotFound("inbound message", cmd.inbound_id)
         message.record_answer(list(cmd.replies), answered=cmd.answered, push=cmd.push)
         await uow.commit()
-    return {"status": message.status.value}
+    return results.RepliesRecorded(message.status.value)
 
 
 # -- events ------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from typing import TypeVar
 
 from backend_bridge.adapters import spreadsheets
 from backend_bridge.domain import commands, model
+from backend_bridge.service_layer import results
 from backend_bridge.service_layer.ports import Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 from common.addresses import address_part, flat_key
@@ -427,7 +428,7 @@ def _tally() -> dict[str, int]:
     return {"added": 0, "updated": 0, "unchanged": 0}
 
 
-async def import_roster(cmd: ImportRoster, uow: UnitOfWork, deps: Deps) -> dict:
+async def import_roster(cmd: ImportRoster, uow: UnitOfWork, deps: Deps) -> results.Imported:
     """Rooms by address (area updated when given), owners by (room, phone) (name, and role when given).
 
     Owners missing from the file are kept: a roster export may cover one building only.
@@ -460,7 +461,7 @@ async def import_roster(cmd: ImportRoster, uow: UnitOfWork, deps: Deps) -> dict:
     rooms_tally = _tally() | Counter(room_state.values())
     counts = {"rows": len(rows), "rooms": dict(rooms_tally), "owners": owners}
     log.info("roster import by %s%s: %s", cmd.actor, " (dry run)" if cmd.dry_run else "", counts)
-    return {"imported": counts, "dry_run": cmd.dry_run}
+    return results.Imported(counts, cmd.dry_run)
 
 
 def _upsert_owner(room: model.Room, entry: RosterEntry) -> str:
@@ -474,7 +475,7 @@ def _upsert_owner(room: model.Room, entry: RosterEntry) -> str:
     return "updated" if changed else "unchanged"
 
 
-async def import_ledger(cmd: ImportLedger, uow: UnitOfWork, deps: Deps) -> dict:
+async def import_ledger(cmd: ImportLedger, uow: UnitOfWork, deps: Deps) -> results.Imported:
     """Bills by (room, period, item): amount, due date and payment as the ledger says.
 
     An empty 缴费日期 marks the bill unpaid, also one recorded as paid before: the ledger
@@ -496,7 +497,7 @@ async def import_ledger(cmd: ImportLedger, uow: UnitOfWork, deps: Deps) -> dict:
             await uow.commit()
     counts = {"rows": len(rows), "bills": bills}
     log.info("ledger import by %s%s: %s", cmd.actor, " (dry run)" if cmd.dry_run else "", counts)
-    return {"imported": counts, "dry_run": cmd.dry_run}
+    return results.Imported(counts, cmd.dry_run)
 
 
 def _upsert_bill(room: model.Room, entry: LedgerEntry) -> str:

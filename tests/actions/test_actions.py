@@ -203,12 +203,12 @@ def flow_cleared(events: list[dict]) -> bool:
 async def bind(backend, sender: str) -> None:
     building, unit, room, phone = FLATS[sender]
     result = await backend.bus.handle(commands.BindSender(sender, building, unit, room, phone))
-    assert result == {"status": "bound"}
+    assert result.as_json() == {"status": "bound"}
 
 
 async def open_ticket(backend, sender: str, description: str, kind: str = "repair", **where: str) -> str:
     result = await backend.bus.handle(commands.OpenTicket(sender=sender, kind=kind, description=description, **where))
-    return result["number"]
+    return result.number
 
 
 async def assign(backend, number: str, username: str = "li") -> None:

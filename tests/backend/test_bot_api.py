@@ -37,14 +37,14 @@ async def get(client, path: str, headers: dict[str, str] | None = None, **params
 
 async def bind(backend, sender: str, flat: dict[str, str]) -> None:
     result = await backend.bus.handle(commands.BindSender(sender=sender, **flat))
-    assert result == {"status": "bound"}
+    assert result.as_json() == {"status": "bound"}
 
 
 async def open_ticket(backend, sender: str, description: str = SECRET, kind: str = "repair") -> str:
     result = await backend.bus.handle(
         commands.OpenTicket(sender=sender, kind=kind, description=description, building="3", unit="2", room="501")
     )
-    return result["number"]
+    return result.number
 
 
 async def staff_tickets(backend) -> list[dict]:

@@ -177,7 +177,7 @@ async def open_ticket(backend) -> str:
     result = await backend.bus.handle(
         commands.OpenTicket(sender=OWNER, kind="repair", description=LEAK, building="3", unit="2", room="501")
     )
-    return result["number"]
+    return result.number
 
 
 async def ticket(backend, number: str) -> model.Ticket:
@@ -265,11 +265,11 @@ async def test_while_the_system_is_down_the_ticket_stays_open_here_and_syncs_onc
     stored = await ticket(backend, number)
     assert stored.status is model.TicketStatus.NEW and stored.external_id is None
     assert model.EventType.SYNCED not in [e.type for e in stored.history]
-    assert await backend.bus.handle(SyncTickets()) == {"synced": 0, "failed": 1}
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 1}
 
     await fake.up()
-    assert await backend.bus.handle(SyncTickets()) == {"synced": 1, "failed": 0}
-    assert await backend.bus.handle(SyncTickets()) == {"synced": 0, "failed": 0}
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 1, "failed": 0}
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 0}
     [(their_id, sent)] = fake.tickets.items()
     assert sent["number"] == number and len(fake.received) == 1
     stored = await ticket(backend, number)
@@ -284,7 +284,7 @@ async def test_an_answer_lost_to_a_timeout_is_retried_with_the_same_key_and_crea
     assert len(fake.tickets) == 1
 
     fake.answer_after = 0
-    assert await backend.bus.handle(SyncTickets()) == {"synced": 1, "failed": 0}
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 1, "failed": 0}
     [their_id] = fake.tickets
     assert fake.replayed == 1 and len(fake.received) == 2
     assert (await ticket(backend, number)).external_id == their_id
@@ -295,7 +295,7 @@ async def test_tickets_finished_while_the_system_was_down_are_not_sent_later(bac
     number = await open_ticket(backend)
     await backend.bus.handle(commands.ChangeTicketStatus(number, "cancelled", "staff:前台", "业主自己修好了"))
     await fake.up()
-    assert await backend.bus.handle(SyncTickets()) == {"synced": 0, "failed": 0}
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 0}
     assert fake.tickets == {} and (await ticket(backend, number)).external_id is None
 
 

@@ -125,7 +125,7 @@ async def test_a_utf8_bom_roster_with_chinese_headers_adds_and_updates_rooms_and
     bound = await backend.bus.handle(
         commands.BindSender(sender="webchat:zhao", building="7", unit="1", room="101", phone="13912345678")
     )
-    assert bound == {"status": "bound"}
+    assert bound.as_json() == {"status": "bound"}
 
 
 async def test_a_gbk_roster_as_chinese_excel_saves_it_imports(public_client, backend):
@@ -160,7 +160,7 @@ async def test_a_roster_is_read_by_the_rules_the_assistant_reads_owners_by(publi
     bound = await backend.bus.handle(
         commands.BindSender(sender="webchat:qian", building="A", unit="2", room="501", phone="0086 13800000701")
     )
-    assert bound == {"status": "bound"}
+    assert bound.as_json() == {"status": "bound"}
 
 
 async def test_a_roster_without_area_or_role_columns_keeps_what_is_stored(public_client, backend):
@@ -506,12 +506,12 @@ async def test_only_an_admin_may_import(public_client, backend, role):
     added = await backend.bus.handle(commands.AddStaff(username=f"{role}1", name="小王", role=role, actor="admin"))
     before = await snapshot(backend)
     for kind in ("roster", "ledger"):
-        resp = await post(public_client, kind, ROSTER, token=added["token"])
+        resp = await post(public_client, kind, ROSTER, token=added.token)
         assert resp.status == 403
         assert (await resp.json())["error"] == "forbidden"
     assert await snapshot(backend) == before
     admin = await backend.bus.handle(commands.AddStaff(username="admin2", name="老李", role="admin", actor="admin"))
-    await ok(await post(public_client, "roster", ROSTER, token=admin["token"]))
+    await ok(await post(public_client, "roster", ROSTER, token=admin.token))
 
 
 # -- bodies that are not a roster or a ledger --------------------------------------------------

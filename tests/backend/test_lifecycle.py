@@ -297,7 +297,7 @@ async def handle(backend, command):
 
 async def open_repair(backend, sender: str = ALICE, description: str = "厨房水龙头漏水") -> str:
     command = commands.OpenTicket(sender, "repair", description, building="3", unit="2", room="501")
-    return (await handle(backend, command))["number"]
+    return (await handle(backend, command)).number
 
 
 async def add_staff(backend, username: str, role: str, name: str) -> None:
@@ -360,7 +360,7 @@ async def test_assigning_dispatches_and_tells_the_owner_and_the_assignee(backend
 
     result = await assign(backend, number)
 
-    assert result == {"number": number, "status": "assigned", "assignee": "li"}
+    assert result.as_json() == {"number": number, "status": "assigned", "assignee": "li"}
     ticket = await staff_view(backend, number)
     assert (ticket["status"], ticket["assignee"], ticket["responded_at"]) == ("assigned", "li", clock.now.isoformat())
     assert await outbox(backend) == [
@@ -515,7 +515,7 @@ async def test_a_merged_duplicate_is_cancelled_and_both_owners_follow_the_primar
 
     result = await handle(backend, commands.MergeTickets(duplicate, primary, actor="wang"))
 
-    assert result == {"number": duplicate, "merged_into": primary}
+    assert result.as_json() == {"number": duplicate, "merged_into": primary}
     merged = await staff_view(backend, duplicate)
     assert (merged["status"], merged["merged_into"]) == ("cancelled", primary)
     assert merged["history"][-1] | {"at": None} == {
@@ -611,14 +611,14 @@ async def test_a_chase_is_recorded_and_the_assignee_told_a_second_one_reaches_th
 
     first = await handle(backend, commands.ChaseTicket(ALICE, number))
 
-    assert first == {"number": number, "status": "assigned", "times": 1, "assignee": "li"}
+    assert first.as_json() == {"number": number, "status": "assigned", "times": 1, "assignee": "li"}
     last = (await staff_view(backend, number))["history"][-1]
     assert (last["type"], last["actor"]) == ("chase", "owner")
     assert await outbox(backend, kind="chase") == [("staff:li", "chase", f"业主催单：工单 {number}（第1次）")]
 
     second = await handle(backend, commands.ChaseTicket(ALICE, number))
 
-    assert second["times"] == 2
+    assert second.times == 2
     assert await recipients(backend, "chase") == ["staff:li", "staff:li", "staff:wang"]
 
 
@@ -692,7 +692,7 @@ async def test_a_five_closes_the_ticket_quietly(backend, clock):
 
     result = await handle(backend, commands.RateTicket(ALICE, 5, "师傅很专业"))
 
-    assert result == {"number": number, "status": "closed", "score": 5}
+    assert result.as_json() == {"number": number, "status": "closed", "score": 5}
     ticket = await staff_view(backend, number)
     assert (ticket["status"], ticket["rating"], ticket["closed_at"]) == ("closed", 5, clock.now.isoformat())
     assert ticket["history"][-2]["note"] == "师傅很专业"
@@ -717,7 +717,7 @@ async def test_a_poor_rating_reopens_the_ticket_and_alerts_the_supervisors_not_t
 
     result = await handle(backend, commands.RateTicket(ALICE, score, "还是漏水"))
 
-    assert result["status"] == "reopened"
+    assert result.status == "reopened"
     assert (await staff_view(backend, number))["status"] == "reopened"
     assert await outbox(backend, kind="poor_rating") == [
         (f"staff:{who}", "poor_rating", f"差评 {score} 分，工单 {number} 已重新打开：还是漏水")
@@ -765,8 +765,8 @@ async def test_a_rating_without_a_number_is_for_the_most_recently_resolved_ticke
     clock.advance(hours=1)
     newer = await resolved_ticket(backend)
 
-    assert (await handle(backend, commands.RateTicket(ALICE, 4)))["number"] == newer
-    assert (await handle(backend, commands.RateTicket(ALICE, 4)))["number"] == older
+    assert (await handle(backend, commands.RateTicket(ALICE, 4))).number == newer
+    assert (await handle(backend, commands.RateTicket(ALICE, 4))).number == older
 
 
 # -- SLA timers ------------------------------------------------------------------------------------
@@ -783,7 +783,7 @@ async def sla_alerts(backend) -> list[tuple[str, str]]:
 async def test_an_unanswered_ticket_warns_the_desk_before_the_response_deadline_once_then_escalates(backend, clock):
     await team(backend)
     command = commands.OpenTicketForOwner("liu", "repair", "楼道墙皮脱落", "phone", priority="low", contact=ALICE)
-    number = (await handle(backend, command))["number"]
+    number = (await handle(backend, command)).number
 
     clock.advance(hours=3, minutes=29, seconds=59)
     assert await deadlines(backend) == NOTHING

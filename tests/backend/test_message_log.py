@@ -15,7 +15,7 @@ OWNER = "webchat:owner-log-1"
 
 async def test_staff_read_a_conversation_in_order(backend, public_client, clock):
     record = await backend.bus.handle(commands.RecordInbound(OWNER, "厨房水管漏水"))
-    await backend.bus.handle(commands.RecordReplies(record["id"], ("请问是哪里需要维修？",), answered=True))
+    await backend.bus.handle(commands.RecordReplies(record.id, ("请问是哪里需要维修？",), answered=True))
     clock.advance(minutes=1)
     await backend.bus.handle(commands.SendStaffMessage(OWNER, "您好，我是管家小李", actor="li"))
     resp = await public_client.get(f"/api/conversations/{OWNER}/messages", headers=bearer(ADMIN_TOKEN))
@@ -30,7 +30,7 @@ async def test_unknown_conversations_and_other_roles(backend, public_client):
     resp = await public_client.get("/api/conversations/webchat:nobody/messages", headers=bearer(ADMIN_TOKEN))
     assert resp.status == 404
     await backend.bus.handle(commands.RecordInbound(OWNER, "你好"))
-    token = (await backend.bus.handle(commands.AddStaff("wang", "王师傅", "technician", "admin")))["token"]
+    token = (await backend.bus.handle(commands.AddStaff("wang", "王师傅", "technician", "admin"))).token
     resp = await public_client.get(f"/api/conversations/{OWNER}/messages", headers=bearer(token))
     assert resp.status == 403
     resp = await public_client.get(f"/api/conversations/{OWNER}/messages")

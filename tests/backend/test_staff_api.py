@@ -34,7 +34,7 @@ async def open_ticket(backend, sender: str = OWNER, kind: str = "repair", **extr
     result = await backend.bus.handle(
         commands.OpenTicket(sender=sender, kind=kind, building="3", unit="2", room="501", **extra)
     )
-    return result["number"]
+    return result.number
 
 
 async def emergency(backend, sender: str = OWNER) -> str:
@@ -43,7 +43,7 @@ async def emergency(backend, sender: str = OWNER) -> str:
             sender=sender, hazard="gas_leak", description="煤气味很重", building="3", unit="2", room="501"
         )
     )
-    return result["number"]
+    return result.number
 
 
 async def issue_pass(backend, start: datetime, sender: str = OWNER) -> str:
@@ -51,13 +51,13 @@ async def issue_pass(backend, start: datetime, sender: str = OWNER) -> str:
     result = await backend.bus.handle(
         commands.IssuePass(sender=sender, visitor_name="小李", start=start, end=None, time_kind="point", plate="浙A1")
     )
-    return result["code"]
+    return result.code
 
 
 async def add_staff(backend, username: str, role: str, name: str = "") -> dict[str, str]:
     """A staff account; returns the Authorization header carrying its token."""
     result = await backend.bus.handle(commands.AddStaff(username, name or username, role, actor="admin"))
-    return bearer(result["token"])
+    return bearer(result.token)
 
 
 async def assign(backend, number: str, assignee: str) -> None:
@@ -689,7 +689,7 @@ async def test_a_supervisor_merges_a_duplicate_and_both_owners_follow_the_primar
 
 
 async def test_an_unknown_token_is_401_and_an_account_token_is_not_the_admin_token(public_client, backend):
-    token = (await backend.bus.handle(commands.AddStaff("lichen", "李师傅", "technician", actor="admin")))["token"]
+    token = (await backend.bus.handle(commands.AddStaff("lichen", "李师傅", "technician", actor="admin"))).token
     for wrong in ("not-a-token", token[:-1], token + "x", token.upper()):
         for method, path in (("GET", "/api/tickets"), ("GET", "/api/staff"), ("POST", "/api/staff")):
             resp = await public_client.request(method, path, headers=bearer(wrong), json={})

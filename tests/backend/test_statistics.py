@@ -305,13 +305,13 @@ async def _scenario(backend, clock) -> dict[str, str]:
 
     async def open_(owner: str, kind: str, text: str, when: datetime, **where: str) -> str:
         at(when)
-        return (await bus.handle(commands.OpenTicket(OWNER[owner], kind, text, **where)))["number"]
+        return (await bus.handle(commands.OpenTicket(OWNER[owner], kind, text, **where))).number
 
     at(S)
     tokens = {}
     for username, name, role in [("wang", "王师傅", "technician"), ("zhao", "赵主管", "supervisor"),
                                  ("li", "李客服", "agent")]:  # fmt: skip
-        tokens[username] = (await bus.handle(commands.AddStaff(username, name, role, "admin")))["token"]
+        tokens[username] = (await bus.handle(commands.AddStaff(username, name, role, "admin"))).token
     h = timedelta(hours=1)
 
     # A: a leak, answered in 20 minutes, fixed in 5 hours, rated 5 (October, locally)
@@ -433,11 +433,11 @@ async def test_statistics_are_for_supervisors_and_administrators(backend, public
     resp = await public_client.get("/api/stats", headers=bearer("not-a-token"))
     assert resp.status == 401
     for username, role in [("li", "agent"), ("wang", "technician")]:
-        token = (await backend.bus.handle(commands.AddStaff(username, username, role, "admin")))["token"]
+        token = (await backend.bus.handle(commands.AddStaff(username, username, role, "admin"))).token
         resp = await public_client.get("/api/stats", headers=bearer(token))
         assert resp.status == 403, role
         assert "tickets" not in await resp.json()
-    token = (await backend.bus.handle(commands.AddStaff("zhao", "赵主管", "supervisor", "admin")))["token"]
+    token = (await backend.bus.handle(commands.AddStaff("zhao", "赵主管", "supervisor", "admin"))).token
     resp = await public_client.get("/api/stats", headers=bearer(token))
     assert resp.status == 200
     assert (await resp.json())["tickets"] == 0

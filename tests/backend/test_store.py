@@ -43,12 +43,12 @@ async def handle(backend, command):
 async def open_repair(backend, sender: str = ALICE, description: str = "厨房水龙头漏水", **where) -> str:
     where = where or {"building": "3", "unit": "2", "room": "501"}
     result = await handle(backend, commands.OpenTicket(sender=sender, kind="repair", description=description, **where))
-    return result["number"]
+    return result.number
 
 
 async def open_complaint(backend, sender: str = ALICE, description: str = "楼上半夜很吵", **kwargs) -> str:
     command = commands.OpenTicket(sender=sender, kind="complaint", description=description, **kwargs)
-    return (await handle(backend, command))["number"]
+    return (await handle(backend, command)).number
 
 
 async def add_staff(backend, username: str = "chen", role: str = "technician", name: str = "陈师傅") -> None:
@@ -102,7 +102,7 @@ async def count_rows(backend, cls, **equal) -> int:
 
 
 async def bind(backend, sender: str, building: str, unit: str, room: str, phone: str) -> dict:
-    return await handle(backend, commands.BindSender(sender, building, unit, room, phone))
+    return (await handle(backend, commands.BindSender(sender, building, unit, room, phone))).as_json()
 
 
 def ticket_id(number: str) -> int:
@@ -121,15 +121,15 @@ async def test_open_repair_returns_bx_number_and_the_published_repair_promise(ba
         backend, commands.OpenTicket(sender=ALICE, kind="repair", description="厨房水龙头漏水", building="3")
     )
 
-    assert re.fullmatch(r"BX\d{6}", result["number"])
-    assert result["promise"] == REPAIR_PROMISE
+    assert re.fullmatch(r"BX\d{6}", result.number)
+    assert result.promise == REPAIR_PROMISE
 
 
 async def test_open_complaint_returns_ts_number_and_the_published_complaint_promise(backend):
     result = await handle(backend, commands.OpenTicket(sender=ALICE, kind="complaint", description="楼上半夜很吵"))
 
-    assert re.fullmatch(r"TS\d{6}", result["number"])
-    assert result["promise"] == COMPLAINT_PROMISE
+    assert re.fullmatch(r"TS\d{6}", result.number)
+    assert result.promise == COMPLAINT_PROMISE
 
 
 async def test_stored_repair_round_trips_every_field_with_aware_utc_times(backend, clock):
@@ -183,7 +183,7 @@ async def test_ticket_numbers_are_global_and_increasing_across_kinds(backend):
         await open_repair(backend),
         await open_complaint(backend),
         await open_repair(backend, sender=BOB),
-        (await handle(backend, commands.ReportEmergency(BOB, "fire", "楼道着火了", building="1")))["number"],
+        (await handle(backend, commands.ReportEmergency(BOB, "fire", "楼道着火了", building="1"))).number,
         await open_complaint(backend, sender=BOB),
     ]
 
@@ -210,12 +210,12 @@ async def test_emergency_opens_an_emergency_ticket_with_the_hazard_and_hands_off
         commands.ReportEmergency(ALICE, "gas_leak", "厨房煤气味很重", building="3", unit="2", room="501"),
     )
 
-    assert re.fullmatch(r"BX\d{6}", result["number"])
-    assert result["promise"] == EMERGENCY_PROMISE
-    assert result["advice"] == GAS_ADVICE
-    assert result["duty_hotline"] == "0571-8888 7777"
+    assert re.fullmatch(r"BX\d{6}", result.number)
+    assert result.promise == EMERGENCY_PROMISE
+    assert result.advice == GAS_ADVICE
+    assert result.duty_hotline == "0571-8888 7777"
 
-    ticket = await stored_ticket(backend, result["number"])
+    ticket = await stored_ticket(backend, result.number)
     assert ticket.priority is model.Priority.EMERGENCY
     assert ticket.kind is model.TicketKind.REPAIR
     assert ticket.hazard == "gas_leak"
@@ -232,7 +232,7 @@ async def test_emergency_opens_an_emergency_ticket_with_the_hazard_and_hands_off
     # the duty supervisors are paged in the same transaction (no supervisor account yet: the shared recipient)
     [page] = await outbox_rows(backend)
     assert (page.recipient, page.kind, page.created_at) == ("staff:supervisors", "emergency", clock.now)
-    assert result["number"] in page.text and "厨房煤气味很重" in page.text
+    assert result.number in page.text and "厨房煤气味很重" in page.text
 
 
 async def test_an_emergency_pages_every_supervisor_on_the_roster(backend):
@@ -251,8 +251,8 @@ async def test_an_emergency_pages_every_supervisor_on_the_roster(backend):
 async def test_emergency_with_an_unlisted_hazard_gets_the_default_advice(backend):
     result = await handle(backend, commands.ReportEmergency(ALICE, "meteor", "有东西砸下来了", public_area="小区大门"))
 
-    assert result["advice"] == DEFAULT_ADVICE
-    assert (await stored_ticket(backend, result["number"])).hazard == "meteor"
+    assert result.advice == DEFAULT_ADVICE
+    assert (await stored_ticket(backend, result.number)).hazard == "meteor"
 
 
 # -- ChangeTicketStatus --------------------------------------------------------------------------
@@ -270,7 +270,7 @@ async def test_valid_transition_stores_history_and_queues_one_update_for_the_own
         backend, commands.ChangeTicketStatus(number, "in_progress", actor="chen", note="师傅已上门，在查漏点")
     )
 
-    assert result == {"number": number, "status": "in_progress"}
+    assert result.as_json() == {"number": number, "status": "in_progress"}
     ticket = await stored_ticket(backend, number)
     assert ticket.status is model.TicketStatus.IN_PROGRESS
     assert ticket.updated_at == clock.now
@@ -428,7 +428,7 @@ async def test_binding_with_the_phone_on_file_binds_the_sender_to_that_flat(back
 async def test_wrong_phone_and_missing_flat_get_the_same_mismatch_answer(backend, building, unit, room, phone):
     result = await bind(backend, ALICE, building, unit, room, phone)
 
-    assert result == {"status": "mismatch"}
+    assert result.as_json() == {"status": "mismatch"}
     assert await views.binding_for_sender(backend.new_uow(), ALICE) is None
     assert await views.ledger_for_sender(backend.new_uow(), ALICE) is None
     assert await count_rows(backend, model.Binding) == 0
@@ -545,9 +545,9 @@ async def test_pass_window_follows_the_kind_of_time_given(backend, clock):
     for kind, start, end, valid_from, valid_until in cases:
         result = await handle(backend, commands.IssuePass(ALICE, " 小王 ", start, end, kind, plate="浙A12345"))
 
-        assert re.fullmatch(r"\d{6}", result["code"]), kind
-        assert (result["valid_from"], result["valid_until"]) == (valid_from, valid_until), kind
-        checked = await views.check_pass(backend.new_uow(), result["code"], now)
+        assert re.fullmatch(r"\d{6}", result.code), kind
+        assert (result.valid_from, result.valid_until) == (valid_from, valid_until), kind
+        checked = await views.check_pass(backend.new_uow(), result.code, now)
         assert checked["visitor_name"] == "小王"
         assert checked["plate"] == "浙A12345"
         assert (checked["building"], checked["unit"], checked["room"]) == ("3", "2", "501")
@@ -581,7 +581,7 @@ async def test_pass_is_refused_for_the_past_and_too_far_ahead(backend, clock):
 async def test_check_pass_state_follows_the_clock(backend, clock):
     await bind(backend, ALICE, "3", "2", "501", "13800000501")
     result = await handle(backend, commands.IssuePass(ALICE, "小王", clock.now + timedelta(hours=3), None, "point"))
-    code = result["code"]
+    code = result.code
 
     async def state() -> tuple[str, bool]:
         found = await views.check_pass(backend.new_uow(), code, clock.now)
@@ -611,8 +611,8 @@ async def test_live_pass_codes_are_never_duplicated(backend, clock):
         name = f"访客{i}"
         start = clock.now + timedelta(hours=1 + i % 48)
         result = await handle(backend, commands.IssuePass(sender, name, start, None, "point"))
-        codes.append(result["code"])
-        issued[result["code"]] = (name, "501" if sender == ALICE else "101")
+        codes.append(result.code)
+        issued[result.code] = (name, "501" if sender == ALICE else "101")
 
     assert len(set(codes)) == len(codes)
     assert all(re.fullmatch(r"\d{6}", c) for c in codes)
@@ -625,17 +625,17 @@ async def test_live_pass_codes_are_never_duplicated(backend, clock):
 
 
 async def test_hand_off_and_hand_back_change_the_state_and_resume_the_dialogue(backend, clock, dialogue):
-    assert await handle(backend, commands.HandOff(ALICE, "owner_asked")) == {"state": "handed_off"}
+    assert (await handle(backend, commands.HandOff(ALICE, "owner_asked"))).as_json() == {"state": "handed_off"}
     handed_at = clock.now
     clock.advance(minutes=5)
-    assert await handle(backend, commands.HandOff(ALICE, "second_reason")) == {"state": "handed_off"}
+    assert (await handle(backend, commands.HandOff(ALICE, "second_reason"))).as_json() == {"state": "handed_off"}
 
     assert await views.conversation_state(backend.new_uow(), ALICE) == ("handed_off", None)
     [row] = await views.conversations(backend.new_uow(), "handed_off")
     assert (row["sender"], row["handoff_reason"], row["handed_off_at"]) == (ALICE, "owner_asked", handed_at.isoformat())
     assert dialogue.resumed == []
 
-    assert await handle(backend, commands.HandBack(ALICE, actor="staff")) == {"state": "bot"}
+    assert (await handle(backend, commands.HandBack(ALICE, actor="staff"))).as_json() == {"state": "bot"}
 
     assert dialogue.resumed == [ALICE]
     assert await views.conversation_state(backend.new_uow(), ALICE) == ("bot", None)
@@ -668,7 +668,7 @@ async def test_hand_back_leaves_the_conversation_with_staff_when_the_dialogue_is
     assert (row["handoff_reason"], row["handed_off_at"]) == ("owner_asked", clock.now.isoformat())
 
     dialogue.fail = False
-    assert await handle(backend, commands.HandBack(ALICE, actor="staff")) == {"state": "bot"}
+    assert (await handle(backend, commands.HandBack(ALICE, actor="staff"))).as_json() == {"state": "bot"}
     assert dialogue.resumed == [ALICE]
 
 
@@ -680,7 +680,7 @@ async def test_staff_message_is_queued_for_the_owner_and_copied_to_the_dialogue(
 
     result = await handle(backend, commands.SendStaffMessage(ALICE, "您好，我是客服小刘，马上安排。", actor="客服小刘"))
 
-    assert result == {"queued": True}
+    assert result.as_json() == {"queued": True}
     [row] = await outbox_rows(backend)
     assert (row.recipient, row.kind, row.text, row.created_at) == (
         ALICE,
@@ -708,10 +708,10 @@ async def test_staff_message_to_an_unknown_conversation_is_not_found(backend, di
 async def test_inbound_message_is_written_down_first(backend, clock):
     result = await handle(backend, commands.RecordInbound(ALICE, "我家水管爆了", client_message_id="c-1"))
 
-    assert result["duplicate"] is False
-    assert (result["status"], result["state"], result["replies"]) == ("received", "bot", [])
+    assert result.duplicate is False
+    assert (result.status, result.state, result.replies) == ("received", "bot", [])
     async with backend.new_uow() as uow:
-        stored = await uow.messages.inbound(result["id"])
+        stored = await uow.messages.inbound(result.id)
         assert (stored.sender, stored.text, stored.client_message_id) == (ALICE, "我家水管爆了", "c-1")
         assert stored.status is model.InboundStatus.RECEIVED
         assert stored.received_at == clock.now and is_utc(stored.received_at)
@@ -723,35 +723,35 @@ async def test_inbound_message_is_written_down_first(backend, clock):
 
 async def test_retried_client_message_returns_the_stored_replies_once(backend):
     first = await handle(backend, commands.RecordInbound(ALICE, "物业费怎么交", client_message_id="m-1"))
-    await handle(backend, commands.RecordReplies(first["id"], ("可以在公众号缴费。", "还有别的吗？"), answered=True))
+    await handle(backend, commands.RecordReplies(first.id, ("可以在公众号缴费。", "还有别的吗？"), answered=True))
 
     again = await handle(backend, commands.RecordInbound(ALICE, "物业费怎么交", client_message_id="m-1"))
 
-    assert again["duplicate"] is True
-    assert again["id"] == first["id"]
-    assert again["replies"] == ["可以在公众号缴费。", "还有别的吗？"]
-    assert again["status"] == "answered"
+    assert again.duplicate is True
+    assert again.id == first.id
+    assert again.replies == ["可以在公众号缴费。", "还有别的吗？"]
+    assert again.status == "answered"
     assert await count_rows(backend, model.InboundMessage, sender=ALICE) == 1
 
     # another sender using the same client id is a different message and sees none of Alice's replies
     other = await handle(backend, commands.RecordInbound(BOB, "你好", client_message_id="m-1"))
-    assert other["duplicate"] is False and other["replies"] == [] and other["id"] != first["id"]
+    assert other.duplicate is False and other.replies == [] and other.id != first.id
 
 
 async def test_messages_without_client_id_are_never_treated_as_duplicates(backend):
     first = await handle(backend, commands.RecordInbound(ALICE, "你好"))
     second = await handle(backend, commands.RecordInbound(ALICE, "你好"))
 
-    assert second["duplicate"] is False and second["id"] != first["id"]
+    assert second.duplicate is False and second.id != first.id
     assert await count_rows(backend, model.InboundMessage, sender=ALICE) == 2
 
 
 async def test_script_is_remembered_until_the_owner_writes_in_another(backend):
     result = await handle(backend, commands.RecordInbound(ALICE, "電梯壞了", script="traditional"))
-    assert result["script"] == "traditional"
+    assert result.script == "traditional"
 
     result = await handle(backend, commands.RecordInbound(ALICE, "123", script=None))
-    assert result["script"] == "traditional"
+    assert result.script == "traditional"
     assert await views.conversation_state(backend.new_uow(), ALICE) == ("bot", "traditional")
 
     await handle(backend, commands.RecordInbound(ALICE, "电梯坏了", script="simplified"))
@@ -763,15 +763,15 @@ async def test_late_replies_are_queued_in_the_outbox_when_pushed(backend, clock)
     late = await handle(backend, commands.RecordInbound(ALICE, "我家还欠多少物业费"))
     live = await handle(backend, commands.RecordInbound(ALICE, "谢谢"))
 
-    await handle(backend, commands.RecordReplies(live["id"], ("不客气",), answered=True))
+    await handle(backend, commands.RecordReplies(live.id, ("不客气",), answered=True))
     assert await outbox_rows(backend) == []
 
     clock.advance(minutes=3)
     result = await handle(
-        backend, commands.RecordReplies(late["id"], ("您家欠费555.72元。", "请及时缴纳。"), True, push=True)
+        backend, commands.RecordReplies(late.id, ("您家欠费555.72元。", "请及时缴纳。"), True, push=True)
     )
 
-    assert result == {"status": "answered"}
+    assert result.as_json() == {"status": "answered"}
     rows = await outbox_rows(backend)
     assert [(r.recipient, r.kind, r.text, r.created_at) for r in rows] == [
         (ALICE, "late_reply", "您家欠费555.72元。", clock.now),
@@ -786,23 +786,25 @@ async def test_failed_messages_are_listed_as_unanswered_until_answered(backend):
     failed = await handle(backend, commands.RecordInbound(ALICE, "电梯坏了"))
     pending = await handle(backend, commands.RecordInbound(BOB, "你好"))
 
-    assert await handle(backend, commands.RecordReplies(failed["id"], (), answered=False)) == {"status": "failed"}
+    assert (await handle(backend, commands.RecordReplies(failed.id, (), answered=False))).as_json() == {
+        "status": "failed"
+    }
 
-    expected = [{"id": failed["id"], "sender": ALICE, "text": "电梯坏了", "attempts": 1}]
+    expected = [{"id": failed.id, "sender": ALICE, "text": "电梯坏了", "attempts": 1}]
     assert await views.unanswered(backend.new_uow()) == expected
     assert await views.unanswered(backend.new_uow(), ALICE) == expected
     assert await views.unanswered(backend.new_uow(), BOB) == []
 
-    await handle(backend, commands.RecordReplies(failed["id"], (), answered=False))
+    await handle(backend, commands.RecordReplies(failed.id, (), answered=False))
     expected[0]["attempts"] = 2
     assert await views.unanswered(backend.new_uow()) == expected  # still waiting after a second failure
 
-    await handle(backend, commands.RecordReplies(failed["id"], ("已为您报修。",), answered=True))
+    await handle(backend, commands.RecordReplies(failed.id, ("已为您报修。",), answered=True))
     assert await views.unanswered(backend.new_uow()) == []
     async with backend.new_uow() as uow:
-        stored = await uow.messages.inbound(failed["id"])
+        stored = await uow.messages.inbound(failed.id)
         assert (stored.status, stored.replies, stored.attempts) == (model.InboundStatus.ANSWERED, ["已为您报修。"], 3)
-        assert (await uow.messages.inbound(pending["id"])).status is model.InboundStatus.RECEIVED
+        assert (await uow.messages.inbound(pending.id)).status is model.InboundStatus.RECEIVED
 
 
 async def test_replies_for_an_unknown_inbound_message_are_not_found(backend):
@@ -878,7 +880,7 @@ async def test_staff_ticket_list_filters_and_pages(backend):
     await add_staff(backend)
     repairs = [await open_repair(backend, sender=f"webchat:owner{i}") for i in range(3)]
     complaints = [await open_complaint(backend, sender=f"webchat:owner{i}") for i in range(2)]
-    urgent = (await handle(backend, commands.ReportEmergency(ALICE, "flooding", "家里进水了", building="2")))["number"]
+    urgent = (await handle(backend, commands.ReportEmergency(ALICE, "flooding", "家里进水了", building="2"))).number
     await move(backend, repairs[0], "assigned")
     everything = [urgent, *reversed(complaints), *reversed(repairs)]  # newest first
 
@@ -983,8 +985,8 @@ async def test_guesses_at_one_flat_from_many_chat_ids_lock_that_flat(backend):
     """A new web chat id costs nothing, so failures are also counted per flat."""
     for i in range(model.MAX_FAILED_BINDINGS_PER_FLAT):
         result = await backend.bus.handle(commands.BindSender(f"webchat:guesser{i}", "3", "2", "501", "1390000000{i}"))
-        assert result == {"status": "mismatch"}
+        assert result.as_json() == {"status": "mismatch"}
     fresh = await backend.bus.handle(commands.BindSender("webchat:another", "3", "2", "501", "13800000501"))
-    assert fresh == {"status": "locked"}
+    assert fresh.as_json() == {"status": "locked"}
     other_flat = await backend.bus.handle(commands.BindSender("webchat:another", "1", "1", "101", "13800000101"))
-    assert other_flat == {"status": "bound"}
+    assert other_flat.as_json() == {"status": "bound"}

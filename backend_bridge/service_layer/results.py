@@ -1,0 +1,163 @@
+"""What each use case answers: typed results, read by attribute across the bus.
+
+Entrypoints turn them into JSON (``as_json`` keeps the field names the APIs have always used);
+the gateway and the dispatcher read the fields they need. A misspelt field is an
+AttributeError at the line that reads it, not a KeyError far from the handler that wrote it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+
+class Result:
+    def as_json(self) -> dict:
+        return asdict(self)  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class TicketOpened(Result):
+    number: str
+    promise: str | None = None  # what the owner is promised (tier's response time), from the content
+
+
+@dataclass(frozen=True)
+class EmergencyOpened(Result):
+    number: str
+    promise: str
+    advice: str
+    duty_hotline: str
+
+
+@dataclass(frozen=True)
+class StatusChanged(Result):
+    number: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Assigned(Result):
+    number: str
+    status: str
+    assignee: str
+
+
+@dataclass(frozen=True)
+class Commented(Result):
+    number: str
+
+
+@dataclass(frozen=True)
+class Rated(Result):
+    number: str
+    status: str
+    score: int
+
+
+@dataclass(frozen=True)
+class TicketsMerged(Result):
+    number: str
+    merged_into: str
+
+
+@dataclass(frozen=True)
+class TicketChased(Result):
+    number: str
+    status: str
+    times: int
+    assignee: str | None
+
+
+@dataclass(frozen=True)
+class DeadlineSweep(Result):
+    warnings: int = 0
+    escalations: int = 0
+    closed: int = 0
+
+
+@dataclass(frozen=True)
+class PassUsed(Result):
+    code: str
+    used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PassIssued(Result):
+    code: str
+    valid_from: datetime
+    valid_until: datetime
+
+
+@dataclass(frozen=True)
+class NotificationRetried(Result):
+    id: int
+    status: str
+
+
+@dataclass(frozen=True)
+class StaffAdded(Result):
+    username: str
+    name: str
+    role: str
+    token: str  # shown once; only its hash is kept
+
+
+@dataclass(frozen=True)
+class BindingChecked(Result):
+    status: str  # "bound" | "mismatch" | "locked"
+
+
+@dataclass(frozen=True)
+class ConversationState(Result):
+    state: str
+
+
+@dataclass(frozen=True)
+class StaffMessageQueued(Result):
+    queued: bool = True
+
+
+@dataclass(frozen=True)
+class InboundRecorded(Result):
+    """An owner's message written down; ``duplicate`` replays a retried client message."""
+
+    id: int
+    duplicate: bool
+    replies: list[str]  # what the owner was told the first time, for a retried message
+    status: str
+    state: str
+    script: str | None
+    waiting: int  # the sender's earlier messages still unanswered
+
+
+@dataclass(frozen=True)
+class RepliesRecorded(Result):
+    status: str
+
+
+@dataclass(frozen=True)
+class Imported(Result):
+    imported: dict[str, object]  # rows read, and per kind of record: added / updated / unchanged
+    dry_run: bool
+
+
+@dataclass(frozen=True)
+class SyncSweep(Result):
+    synced: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class ExternalUpdateApplied(Result):
+    number: str
+    status: str
+    changed: bool
+    applied: bool = True
+
+
+@dataclass(frozen=True)
+class ExternalUpdateDuplicate(Result):
+    """The event id was applied before: nothing changes."""
+
+    duplicate: bool = True
