@@ -13,16 +13,39 @@ from common.wording import describe_place
 
 # Slots every flow fills; a new flow starts from a clean slate so nothing leaks between requests.
 FLOW_SLOTS = (
-    "building", "unit", "room", "public_area", "phone", "problem", "complaint_details", "anonymous",
-    "visitor_name", "visit_start", "visit_end", "visit_kind", "visitor_plate", "summary", "confirmed",
-)  # fmt: skip
+    "building",
+    "unit",
+    "room",
+    "public_area",
+    "phone",
+    "problem",
+    "complaint_details",
+    "anonymous",
+    "visitor_name",
+    "visit_start",
+    "visit_end",
+    "visit_kind",
+    "visitor_plate",
+    "summary",
+    "confirmed",
+)
 ADDRESS_SLOTS = ("building", "unit", "room", "public_area")
 # While one of these is the owner's intent, their words are a question or a command,
 # not the free-text answer a form is waiting for.
 NOT_AN_ANSWER = {
-    "ask_fee", "check_status", "chase_ticket", "request_human", "cancel", "request_visitor_pass", "report_emergency",
-    "greet", "goodbye", "thank", "affirm", "deny",
-}  # fmt: skip
+    "ask_fee",
+    "check_status",
+    "chase_ticket",
+    "request_human",
+    "cancel",
+    "request_visitor_pass",
+    "report_emergency",
+    "greet",
+    "goodbye",
+    "thank",
+    "affirm",
+    "deny",
+}
 
 
 def clear_flow() -> list[dict[str, Any]]:

@@ -39,8 +39,11 @@ def build_rooms(spec: dict, now: datetime, tz: ZoneInfo) -> list[model.Room]:
                     counter += 1
                     if owner is None:
                         phone = f"139{int(building):03d}{unit:02d}{int(number):03d}"
-                        owner = {"name": f"业主{building}-{unit}-{number}", "phone": phone,
-                                 "months_unpaid": 3 if counter % 7 == 0 else 0}  # fmt: skip
+                        owner = {
+                            "name": f"业主{building}-{unit}-{number}",
+                            "phone": phone,
+                            "months_unpaid": 3 if counter % 7 == 0 else 0,
+                        }
                     room = model.Room(str(building), str(unit), number, area_m2=area)
                     room.owners.append(model.Owner(owner["name"], str(owner["phone"])))
                     unpaid_from = len(periods) - int(owner["months_unpaid"])

@@ -106,9 +106,13 @@ def main() -> None:
     env["WUYE_DEMO_DATA"] = str(ROOT / "content" / "demo_community.yml")
     with tempfile.TemporaryDirectory() as var:
         stack = Stack(
-            var_dir=Path(var), env=env, port=free_port(), internal_port=free_port(),
-            rasa_port=free_port(), actions_port=free_port(),
-        )  # fmt: skip
+            var_dir=Path(var),
+            env=env,
+            port=free_port(),
+            internal_port=free_port(),
+            rasa_port=free_port(),
+            actions_port=free_port(),
+        )
         started = time.perf_counter()
         stack.start()
         try:

@@ -70,8 +70,14 @@ def evaluate(parser: Parser, cases: list[dict], tz: ZoneInfo) -> dict:
         by_kind[case["kind"]].append((case["intent"], predicted))
         by_batch[case["batch"]].append(predicted == case["intent"])
         if predicted != case["intent"]:
-            errors.append({"text": case["text"], "expected": case["intent"], "predicted": predicted,
-                           "confidence": result["confidence"]})  # fmt: skip
+            errors.append(
+                {
+                    "text": case["text"],
+                    "expected": case["intent"],
+                    "predicted": predicted,
+                    "confidence": result["confidence"],
+                }
+            )
         scored = case["scored_entities"]
         gold = {entity_key(e["entity"], str(e["value"]), now) for e in case.get("entities") or []}
         got = {entity_key(e["entity"], str(e["value"]), now) for e in result["entities"] if e["entity"] in scored}
@@ -114,10 +120,14 @@ def evaluate(parser: Parser, cases: list[dict], tz: ZoneInfo) -> dict:
 
 
 def markdown(report: dict) -> str:
-    lines = [f"Intent accuracy: **{report['intent_accuracy']:.1%}** on {report['cases']} held-out cases "
-             f"({report['ms_per_message']:.1f} ms per message; {report.get('skipped_as_in_training', 0)} cases "
-             "skipped because the same text is in the training data).", "",
-             "| intent | precision | recall | F1 | n |", "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    lines = [
+        f"Intent accuracy: **{report['intent_accuracy']:.1%}** on {report['cases']} held-out cases "
+        f"({report['ms_per_message']:.1f} ms per message; {report.get('skipped_as_in_training', 0)} cases "
+        "skipped because the same text is in the training data).",
+        "",
+        "| intent | precision | recall | F1 | n |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for name, v in report["intents"].items():
         if v["support"]:
             lines.append(f"| {name} | {v['precision']:.2f} | {v['recall']:.2f} | {v['f1']:.2f} | {v['support']} |")

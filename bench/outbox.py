@@ -81,8 +81,14 @@ async def tickets_per_second(database_url: str, callers: int, total: int) -> dic
 
     async def caller(http: aiohttp.ClientSession) -> None:
         for i in remaining:
-            body = {"sender": f"webchat:bench-{i % 50}", "kind": "repair", "description": "厨房水管漏水",
-                    "building": "3", "unit": "2", "room": str(500 + i % 20)}  # fmt: skip
+            body = {
+                "sender": f"webchat:bench-{i % 50}",
+                "kind": "repair",
+                "description": "厨房水管漏水",
+                "building": "3",
+                "unit": "2",
+                "room": str(500 + i % 20),
+            }
             async with http.post(url, json=body) as resp:
                 if resp.status != 201:
                     raise RuntimeError(f"{resp.status}: {await resp.text()}")
@@ -102,9 +108,12 @@ def start_dispatcher(database_url: str, redis_url: str | None, log: Path) -> sub
     if redis_url:
         env["WUYE_REDIS_URL"] = redis_url
     return subprocess.Popen(
-        [sys.executable, "-m", "connectors.dispatcher"], cwd=ROOT, env=env,
-        stdout=open(log, "ab"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [sys.executable, "-m", "connectors.dispatcher"],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 async def delivery_latency(
@@ -167,10 +176,14 @@ async def delivery_latency(
     return {
         "dispatchers": dispatchers,
         "mode": "redis streams" if redis_url else "database polling",
-        "burst": {"notifications": burst_total, "written_s": round(burst_written, 2),
-                  "drained_s": round(burst_drained, 2), **burst},
+        "burst": {
+            "notifications": burst_total,
+            "written_s": round(burst_written, 2),
+            "drained_s": round(burst_drained, 2),
+            **burst,
+        },
         "steady": {"rate_per_s": rate, **steady},
-    }  # fmt: skip
+    }
 
 
 async def _wait_all_delivered(backend, timeout: float = 120) -> int:
@@ -202,9 +215,11 @@ async def _latencies(backend, since: datetime | None = None) -> dict:
     if not values:
         return {"n": 0}
     return {
-        "n": len(values), "p50_ms": round(percentile(values, 50), 1), "p99_ms": round(percentile(values, 99), 1),
+        "n": len(values),
+        "p50_ms": round(percentile(values, 50), 1),
+        "p99_ms": round(percentile(values, 99), 1),
         "max_ms": round(max(values), 1),
-    }  # fmt: skip
+    }
 
 
 async def main(args: argparse.Namespace) -> dict:
@@ -215,8 +230,10 @@ async def main(args: argparse.Namespace) -> dict:
     results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version()}
     try:
         created = []
-        for label, make_url in (("sqlite", lambda: f"sqlite:///{HERE / 'results' / f'bench-{uuid.uuid4().hex}.db'}"),
-                                ("postgresql", dbs.new)):  # fmt: skip
+        for label, make_url in (
+            ("sqlite", lambda: f"sqlite:///{HERE / 'results' / f'bench-{uuid.uuid4().hex}.db'}"),
+            ("postgresql", dbs.new),
+        ):
             for callers in (1, 16):
                 url = make_url()
                 created.append({"database": label, **await tickets_per_second(url, callers, args.tickets)})

@@ -22,8 +22,10 @@ async def serve(settings: Settings) -> None:
     await web.TCPSite(runners[1], "127.0.0.1", settings.internal_port).start()
     logging.getLogger("connectors").info(
         "gateway listening on http://%s:%d (internal API on 127.0.0.1:%d)",
-        settings.host, settings.port, settings.internal_port,
-    )  # fmt: skip
+        settings.host,
+        settings.port,
+        settings.internal_port,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

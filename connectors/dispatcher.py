@@ -90,13 +90,19 @@ async def run(
 async def serve(settings: Settings) -> None:
     session = aiohttp.ClientSession()
     backend = await bootstrap(
-        settings.database_url, settings.content_path, NoDialogue(), NullNotifier(), timezone=settings.timezone,
+        settings.database_url,
+        settings.content_path,
+        NoDialogue(),
+        NullNotifier(),
+        timezone=settings.timezone,
         external=external_system(settings, session),
-    )  # fmt: skip
+    )
     dispatcher = Dispatcher(
-        backend.new_uow, deliveries(backend), backend.clock,
+        backend.new_uow,
+        deliveries(backend),
+        backend.clock,
         lease_ttl=timedelta(seconds=float(os.environ.get("WUYE_DELIVERY_LEASE", "15"))),
-    )  # fmt: skip
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -104,9 +110,12 @@ async def serve(settings: Settings) -> None:
     log.info("dispatcher %s delivering (%s)", dispatcher.name, "redis streams" if settings.redis_url else "polling")
     try:
         await run(
-            backend, dispatcher, stop, redis_url=settings.redis_url,
+            backend,
+            dispatcher,
+            stop,
+            redis_url=settings.redis_url,
             poll_interval=float(os.environ.get("WUYE_POLL_INTERVAL", "0.5")),
-        )  # fmt: skip
+        )
     finally:
         with contextlib.suppress(Exception):  # the database may be what stopped us; the beat then runs out
             await dispatcher.stop()

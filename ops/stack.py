@@ -162,11 +162,21 @@ class Stack:
 
     def rasa_command(self, endpoints: Path) -> list[str]:
         return [
-            str(RASA_BIN), "run", "--model", str(self.model), "--enable-api",
+            str(RASA_BIN),
+            "run",
+            "--model",
+            str(self.model),
+            "--enable-api",
             f"--auth-token={self.tokens['WUYE_RASA_TOKEN']}",  # one word: a token may look like an option
-            "--interface", "127.0.0.1", "--port", str(self.rasa_port),
-            "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
-        ]  # fmt: skip
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(self.rasa_port),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+        ]
 
     def wait_ready(self, timeout: float = 240.0) -> None:
         """Block until /healthz answers 200; raise with the logs' tails if a process dies."""

@@ -19,17 +19,36 @@ from common.addresses import MARKERS, address_part, flat_key
 @pytest.mark.parametrize(
     ("text", "part", "expected"),
     [
-        ("3", "building", "3"), ("3号楼", "building", "3"), ("12栋", "building", "12"), ("03", "building", "3"),
-        ("２单元", "unit", "2"), ("501室", "room", "501"), ("0501", "room", "501"), (" 501 ", "room", "501"),
-        ("0", "room", None), ("3-2-501", "room", None), ("123456789", "room", None),
-        ("1" * 16, "building", "1" * 16), ("1" * 17, "building", None),
+        ("3", "building", "3"),
+        ("3号楼", "building", "3"),
+        ("12栋", "building", "12"),
+        ("03", "building", "3"),
+        ("２单元", "unit", "2"),
+        ("501室", "room", "501"),
+        ("0501", "room", "501"),
+        (" 501 ", "room", "501"),
+        ("0", "room", None),
+        ("3-2-501", "room", None),
+        ("123456789", "room", None),
+        ("1" * 16, "building", "1" * 16),
+        ("1" * 17, "building", None),
         # Read by the assistant before, and now by the import too:
-        ("A座", "building", "A"), ("b栋", "building", "B"), ("Ａ座", "building", "A"), ("3#", "building", "3"),
-        ("7号院", "building", "7"), ("2门洞", "unit", "2"), ("501号房", "room", "501"),
-        ("AB座", "building", None), ("A", "unit", None), ("A", "room", None), ("000", "building", None),
-        ("三号楼", "building", None), ("", "room", None), ("号楼", "building", None),
+        ("A座", "building", "A"),
+        ("b栋", "building", "B"),
+        ("Ａ座", "building", "A"),
+        ("3#", "building", "3"),
+        ("7号院", "building", "7"),
+        ("2门洞", "unit", "2"),
+        ("501号房", "room", "501"),
+        ("AB座", "building", None),
+        ("A", "unit", None),
+        ("A", "room", None),
+        ("000", "building", None),
+        ("三号楼", "building", None),
+        ("", "room", None),
+        ("号楼", "building", None),
     ],
-)  # fmt: skip
+)
 def test_a_part_is_digits_without_leading_zeros_or_a_building_letter(text, part, expected):
     assert address_part(text, part) == expected
 

@@ -179,9 +179,12 @@ async def test_a_dead_consumers_wake_ups_are_claimed_by_another(backend, redis_u
     stream = f"test:notifications:{os.getpid()}:{time.monotonic_ns()}"
     channel = RecordingChannel()
     survivor = StreamConsumer(
-        client, Dispatcher(backend.new_uow, {"test": channel}, backend.clock), stream=stream,
-        block_ms=50, claim_idle_ms=100,
-    )  # fmt: skip
+        client,
+        Dispatcher(backend.new_uow, {"test": channel}, backend.clock),
+        stream=stream,
+        block_ms=50,
+        claim_idle_ms=100,
+    )
     await survivor.join()
     keys = await queue(backend, "test:a", 3)
     await RedisStreamNotifier(client, stream).queued("test:a")

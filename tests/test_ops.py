@@ -20,17 +20,27 @@ def test_redis_url_moves_tracker_and_lock_stores_to_redis():
     doc = rasa_endpoints("http://a", "redis://:secret@cache.internal:6380/3", "postgresql://u:p@db/wuye")
     for store in ("tracker_store", "lock_store"):
         assert doc[store] | {"password": "secret"} == {
-            "type": "redis", "url": "cache.internal", "port": 6380, "db": 3,
-            "key_prefix": "wuye", "use_ssl": False, "password": "secret",
-        }  # fmt: skip
+            "type": "redis",
+            "url": "cache.internal",
+            "port": 6380,
+            "db": 3,
+            "key_prefix": "wuye",
+            "use_ssl": False,
+            "password": "secret",
+        }
 
 
 def test_postgres_without_redis_keeps_the_tracker_in_postgres():
     doc = rasa_endpoints("http://a", None, "postgresql://wuye:pw@db.internal:5433/wuye")
     assert doc["tracker_store"] == {
-        "type": "SQL", "dialect": "postgresql", "url": "db.internal", "port": 5433,
-        "db": "wuye", "username": "wuye", "password": "pw",
-    }  # fmt: skip
+        "type": "SQL",
+        "dialect": "postgresql",
+        "url": "db.internal",
+        "port": 5433,
+        "db": "wuye",
+        "username": "wuye",
+        "password": "pw",
+    }
     assert "lock_store" not in doc
 
 

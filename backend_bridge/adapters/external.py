@@ -40,8 +40,16 @@ TIMESTAMP_HEADER = "X-Wuye-Timestamp"
 SIGNATURE_HEADER = "X-Wuye-Signature"
 MAX_CLOCK_SKEW = 300  # seconds either way
 TICKET_FIELDS = (
-    "number", "kind", "category", "priority", "hazard", "anonymous", "description", "created_at", "location",
-)  # fmt: skip
+    "number",
+    "kind",
+    "category",
+    "priority",
+    "hazard",
+    "anonymous",
+    "description",
+    "created_at",
+    "location",
+)
 LOCATION_FIELDS = ("building", "unit", "room", "public_area")
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")  # in URLs, the external_events table and actors ("external:<name>")
 _RETRYABLE_4XX = frozenset({408, 429})

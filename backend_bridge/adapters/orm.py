@@ -58,26 +58,29 @@ def _enum(cls) -> Enum:
 metadata = MetaData()
 
 rooms = Table(
-    "rooms", metadata,
+    "rooms",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("building", String(16), nullable=False),
     Column("unit", String(8), nullable=False),
     Column("room", String(8), nullable=False),
     Column("area_m2", Float, nullable=False, default=0.0),
     UniqueConstraint("building", "unit", "room", name="uq_room_address"),
-)  # fmt: skip
+)
 
 owners = Table(
-    "owners", metadata,
+    "owners",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("room_id", ForeignKey("rooms.id"), nullable=False, index=True),
     Column("name", String(64), nullable=False),
     Column("phone", String(20), nullable=False, index=True),
     Column("role", String(16), nullable=False, default="owner"),
-)  # fmt: skip
+)
 
 bills = Table(
-    "bills", metadata,
+    "bills",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("room_id", ForeignKey("rooms.id"), nullable=False, index=True),
     Column("period", String(7), nullable=False),
@@ -86,10 +89,11 @@ bills = Table(
     Column("due_date", UTCDateTime, nullable=False),
     Column("paid_at", UTCDateTime),
     UniqueConstraint("room_id", "period", "item", name="uq_bill"),
-)  # fmt: skip
+)
 
 tickets = Table(
-    "tickets", metadata,
+    "tickets",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("kind", _enum(model.TicketKind), nullable=False),
     Column("priority", _enum(model.Priority), nullable=False),
@@ -120,11 +124,12 @@ tickets = Table(
     # Optimistic locking: an UPDATE names the version it read, so two commands on one ticket at
     # once cannot both win (the message bus re-runs the loser on the new state).
     Column("version", Integer, nullable=False, server_default="1"),
-)  # fmt: skip
+)
 
 # Append-only: rows are inserted, never updated or deleted (the ticket's history).
 ticket_events = Table(
-    "ticket_events", metadata,
+    "ticket_events",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("ticket_id", ForeignKey("tickets.id"), nullable=False, index=True),
     Column("at", UTCDateTime, nullable=False),
@@ -133,28 +138,31 @@ ticket_events = Table(
     Column("status", _enum(model.TicketStatus)),
     Column("note", Text, nullable=False, default=""),
     Column("data", JSON, nullable=False, default=dict),
-)  # fmt: skip
+)
 
 bindings = Table(
-    "bindings", metadata,
+    "bindings",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("sender", String(160), nullable=False, unique=True),
     Column("room_id", ForeignKey("rooms.id"), nullable=False),
     Column("owner_id", ForeignKey("owners.id"), nullable=False),
     Column("bound_at", UTCDateTime, nullable=False),
-)  # fmt: skip
+)
 
 binding_attempts = Table(
-    "binding_attempts", metadata,
+    "binding_attempts",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("sender", String(160), nullable=False, index=True),
     Column("at", UTCDateTime, nullable=False),
     Column("ok", Boolean, nullable=False),
     Column("flat", String(40), nullable=False, default="", index=True),
-)  # fmt: skip
+)
 
 visitor_passes = Table(
-    "visitor_passes", metadata,
+    "visitor_passes",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("code", String(8), nullable=False, index=True),
     Column("room_id", ForeignKey("rooms.id"), nullable=False),
@@ -167,10 +175,11 @@ visitor_passes = Table(
     Column("revoked_at", UTCDateTime),
     Column("used_at", UTCDateTime),
     Column("used_by", String(64)),
-)  # fmt: skip
+)
 
 conversations = Table(
-    "conversations", metadata,
+    "conversations",
+    metadata,
     Column("sender", String(160), primary_key=True),
     Column("channel", String(32), nullable=False),
     Column("state", _enum(model.ConversationState), nullable=False, index=True),
@@ -178,20 +187,22 @@ conversations = Table(
     Column("handoff_reason", String(64)),
     Column("handed_off_at", UTCDateTime),
     Column("last_inbound_at", UTCDateTime),
-)  # fmt: skip
+)
 
 handoffs = Table(
-    "handoffs", metadata,
+    "handoffs",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("sender", ForeignKey("conversations.sender"), nullable=False, index=True),
     Column("reason", String(64), nullable=False),
     Column("started_at", UTCDateTime, nullable=False),
     Column("ended_at", UTCDateTime),
     Column("ended_by", String(64)),
-)  # fmt: skip
+)
 
 inbound_messages = Table(
-    "inbound_messages", metadata,
+    "inbound_messages",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("sender", String(160), nullable=False, index=True),
     Column("text", Text, nullable=False),
@@ -201,10 +212,11 @@ inbound_messages = Table(
     Column("replies", JSON, nullable=False, default=list),
     Column("attempts", Integer, nullable=False, default=0),
     UniqueConstraint("sender", "client_message_id", name="uq_inbound_client_id"),
-)  # fmt: skip
+)
 
 notifications = Table(
-    "notifications", metadata,
+    "notifications",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("recipient", String(160), nullable=False),
     Column("key", String(64), nullable=False, unique=True),
@@ -219,11 +231,12 @@ notifications = Table(
     Column("delivered_at", UTCDateTime),
     Index("ix_notifications_due", "status", "next_attempt_at"),
     Index("ix_notifications_recipient", "recipient", "status", "id"),
-)  # fmt: skip
+)
 
 # What pull channels (the web chat) show: a notification lands here once, whatever retries.
 mailbox = Table(
-    "mailbox", metadata,
+    "mailbox",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("recipient", String(160), nullable=False),
     Column("key", String(64), nullable=False, unique=True),
@@ -231,19 +244,21 @@ mailbox = Table(
     Column("text", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_mailbox_recipient", "recipient", "id"),
-)  # fmt: skip
+)
 
 # Who may deliver to a recipient (or run a singleton job) right now: one dispatcher at a time,
 # so each owner's notifications go out in order; a crashed holder's lease simply runs out.
 leases = Table(
-    "leases", metadata,
+    "leases",
+    metadata,
     Column("name", String(170), primary_key=True),
     Column("holder", String(64), nullable=False),
     Column("until", UTCDateTime, nullable=False),
-)  # fmt: skip
+)
 
 staff = Table(
-    "staff", metadata,
+    "staff",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("username", String(64), nullable=False, unique=True),
     Column("name", String(64), nullable=False),
@@ -251,17 +266,18 @@ staff = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
-)  # fmt: skip
+)
 
 # Webhook deliveries from an external property system already applied: a redelivery changes nothing.
 external_events = Table(
-    "external_events", metadata,
+    "external_events",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("system", String(32), nullable=False),
     Column("event_id", String(64), nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
     UniqueConstraint("system", "event_id", name="uq_external_event"),
-)  # fmt: skip
+)
 
 mapper_registry = registry(metadata=metadata)
 _mapped = False

@@ -256,9 +256,12 @@ class NotificationRepository(_Tracking):
     async def put_in_mailbox(self, notification: model.Notification, now: datetime) -> bool:
         """Make a notification visible to a pull channel; False when its key was already there."""
         row = {
-            "recipient": notification.recipient, "key": notification.key, "kind": notification.kind,
-            "text": notification.text, "created_at": now,
-        }  # fmt: skip
+            "recipient": notification.recipient,
+            "key": notification.key,
+            "kind": notification.kind,
+            "text": notification.text,
+            "created_at": now,
+        }
         return await _insert_if_new(self.session, orm.mailbox, row)
 
     async def mailbox(self, recipient: str, after: int, limit: int = 100) -> list[dict]:

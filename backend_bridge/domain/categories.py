@@ -35,9 +35,24 @@ def categorize(kind: str, text: str) -> str:
 
 
 LABELS = {
-    "lift": "电梯", "gas": "燃气", "low_voltage": "弱电", "public_facility": "公共设施", "plumbing": "水暖",
-    "electrical": "电气", "doors_windows": "门窗", "structure": "土建", "falling_objects": "高空抛物",
-    "renovation": "装修", "noise": "噪音", "pets": "宠物", "parking": "停车", "hygiene": "卫生",
-    "security": "安全", "staff_conduct": "服务态度", "illegal_building": "违建", "fees": "费用", "other": "其他",
-}  # fmt: skip
+    "lift": "电梯",
+    "gas": "燃气",
+    "low_voltage": "弱电",
+    "public_facility": "公共设施",
+    "plumbing": "水暖",
+    "electrical": "电气",
+    "doors_windows": "门窗",
+    "structure": "土建",
+    "falling_objects": "高空抛物",
+    "renovation": "装修",
+    "noise": "噪音",
+    "pets": "宠物",
+    "parking": "停车",
+    "hygiene": "卫生",
+    "security": "安全",
+    "staff_conduct": "服务态度",
+    "illegal_building": "违建",
+    "fees": "费用",
+    "other": "其他",
+}
 CODES = frozenset(LABELS)

@@ -75,7 +75,7 @@ TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     TicketStatus.REOPENED: frozenset({TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.CANCELLED}),
     TicketStatus.CLOSED: frozenset(),
     TicketStatus.CANCELLED: frozenset(),
-}  # fmt: skip
+}
 NUMBER_PREFIX = {TicketKind.REPAIR: "BX", TicketKind.COMPLAINT: "TS"}
 
 
@@ -223,10 +223,15 @@ class Ticket:
     def _changed(self, previous: TicketStatus, actor: str, note: str) -> None:
         self.events.append(
             events.TicketStatusChanged(
-                ticket_id=self.id, number=self.number, sender=self.sender,
-                previous=previous.value, status=self.status.value, note=note, actor=actor,
+                ticket_id=self.id,
+                number=self.number,
+                sender=self.sender,
+                previous=previous.value,
+                status=self.status.value,
+                note=note,
+                actor=actor,
             )
-        )  # fmt: skip
+        )
 
     def assign(self, assignee: str, *, actor: str, now: datetime, expected_at: datetime | None = None) -> None:
         """Name the accountable person: dispatches a new or reopened ticket, or hands it over."""
@@ -243,15 +248,23 @@ class Ticket:
         previous, self.assignee = self.assignee, assignee
         self.responded_at = self.responded_at or now
         self._record(
-            now, EventType.ASSIGNED, actor, assignee=assignee, previous=previous,
+            now,
+            EventType.ASSIGNED,
+            actor,
+            assignee=assignee,
+            previous=previous,
             expected_at=expected_at.isoformat() if expected_at else None,
-        )  # fmt: skip
+        )
         self.events.append(
             events.TicketAssigned(
-                ticket_id=self.id, number=number, sender=self.sender, assignee=assignee,
-                previous_status=previous_status.value, expected_at=expected_at,
+                ticket_id=self.id,
+                number=number,
+                sender=self.sender,
+                assignee=assignee,
+                previous_status=previous_status.value,
+                expected_at=expected_at,
             )
-        )  # fmt: skip
+        )
 
     def move_to(self, status: TicketStatus, *, actor: str, now: datetime, note: str = "") -> None:
         _ = self.number  # an unstored ticket has no number and cannot move: fail before changing it
@@ -294,10 +307,13 @@ class Ticket:
         times = sum(1 for e in self.history if e.type is EventType.CHASE)
         self.events.append(
             events.TicketChased(
-                ticket_id=self.id, number=self.number, assignee=self.assignee, times=times,
+                ticket_id=self.id,
+                number=self.number,
+                assignee=self.assignee,
+                times=times,
                 overdue=now > (self.resolve_by if self.responded_at else self.respond_by),
             )
-        )  # fmt: skip
+        )
         return times
 
     def rate(self, score: int, *, actor: str, now: datetime, comment: str = "") -> None:
@@ -381,10 +397,14 @@ class Ticket:
         self._record(now, type_, "system", deadline=deadline)
         self.events.append(
             events.DeadlineAlerted(
-                ticket_id=self.id, number=self.number, deadline=deadline, alert=type_.value,
-                due=self.respond_by if deadline == "respond" else self.resolve_by, assignee=self.assignee,
+                ticket_id=self.id,
+                number=self.number,
+                deadline=deadline,
+                alert=type_.value,
+                due=self.respond_by if deadline == "respond" else self.resolve_by,
+                assignee=self.assignee,
             )
-        )  # fmt: skip
+        )
 
 
 _SLA_TYPES = (EventType.SLA_WARNING, EventType.SLA_ESCALATION)

@@ -118,8 +118,9 @@ async def create_in_external_system(event: events.TicketOpened, uow: UnitOfWork,
         await _create_there(uow, deps, event.ticket_id)
     except DeliveryFailed as exc:
         level = logging.ERROR if exc.permanent else logging.WARNING
-        log.log(level, "ticket %s not created in %s yet (%s); SyncTickets retries", event.number,
-                deps.external.name, exc)  # fmt: skip
+        log.log(
+            level, "ticket %s not created in %s yet (%s); SyncTickets retries", event.number, deps.external.name, exc
+        )
     except model.DomainError as exc:  # an id we cannot keep (too long, or a second one)
         log.error("ticket %s: %s answered an unusable id: %s", event.number, deps.external.name, exc)
 
@@ -142,8 +143,7 @@ async def sync_tickets(cmd: SyncTickets, uow: UnitOfWork, deps: Deps) -> results
             counts["synced"] += await _create_there(uow, deps, ticket_id)
         except DeliveryFailed as exc:
             counts["failed"] += 1
-            log.log(logging.ERROR if exc.permanent else logging.WARNING, "sync of ticket %d failed: %s",
-                    ticket_id, exc)  # fmt: skip
+            log.log(logging.ERROR if exc.permanent else logging.WARNING, "sync of ticket %d failed: %s", ticket_id, exc)
             if not exc.permanent:
                 break
         except model.DomainError as exc:

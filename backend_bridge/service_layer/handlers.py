@@ -37,10 +37,16 @@ async def _open(
 ) -> model.Ticket:
     """Store a new ticket with its tier's deadlines (inside the caller's unit of work)."""
     ticket = model.Ticket.open(
-        kind=kind, priority=priority, location=location, description=description, sender=sender,
-        now=deps.clock(), level=deps.content.get().level(kind, priority),
-        category=categories.categorize(kind.value, description), **fields,
-    )  # fmt: skip
+        kind=kind,
+        priority=priority,
+        location=location,
+        description=description,
+        sender=sender,
+        now=deps.clock(),
+        level=deps.content.get().level(kind, priority),
+        category=categories.categorize(kind.value, description),
+        **fields,
+    )
     await uow.tickets.add(ticket)
     ticket.events.append(events.TicketOpened(ticket.id, ticket.number, kind.value, priority.value, sender))
     return ticket
@@ -51,9 +57,14 @@ async def open_ticket(cmd: commands.OpenTicket, uow: UnitOfWork, deps: Deps) -> 
     location = model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area)
     async with uow:
         ticket = await _open(
-            uow, deps, kind=kind, sender=cmd.sender, description=cmd.description,
-            location=location, anonymous=cmd.anonymous,
-        )  # fmt: skip
+            uow,
+            deps,
+            kind=kind,
+            sender=cmd.sender,
+            description=cmd.description,
+            location=location,
+            anonymous=cmd.anonymous,
+        )
         await uow.commit()
         return results.TicketOpened(ticket.number, deps.content.get().promise(kind, ticket.priority))
 
@@ -69,9 +80,16 @@ async def open_ticket_for_owner(cmd: commands.OpenTicketForOwner, uow: UnitOfWor
     location = model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area)
     async with uow:
         ticket = await _open(
-            uow, deps, kind=kind, sender=cmd.contact or f"staff:{cmd.actor}", description=cmd.description,
-            location=location, priority=priority, intake=intake, actor=cmd.actor,
-        )  # fmt: skip
+            uow,
+            deps,
+            kind=kind,
+            sender=cmd.contact or f"staff:{cmd.actor}",
+            description=cmd.description,
+            location=location,
+            priority=priority,
+            intake=intake,
+            actor=cmd.actor,
+        )
         await uow.commit()
         return results.TicketOpened(ticket.number)
 
@@ -81,9 +99,15 @@ async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps:
     location = model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area)
     async with uow:
         ticket = await _open(
-            uow, deps, kind=model.TicketKind.REPAIR, sender=cmd.sender, description=cmd.description,
-            location=location, priority=model.Priority.EMERGENCY, hazard=cmd.hazard,
-        )  # fmt: skip
+            uow,
+            deps,
+            kind=model.TicketKind.REPAIR,
+            sender=cmd.sender,
+            description=cmd.description,
+            location=location,
+            priority=model.Priority.EMERGENCY,
+            hazard=cmd.hazard,
+        )
         ticket.events.append(events.EmergencyReported(ticket.id, ticket.number, cmd.hazard))
         conversation = await uow.conversations.get_or_create(cmd.sender)
         conversation.hand_off(f"emergency:{cmd.hazard}", deps.clock())
@@ -351,9 +375,14 @@ async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Dep
             earlier = await uow.messages.inbound_by_client_id(cmd.sender, cmd.client_message_id)
             if earlier is not None:
                 return results.InboundRecorded(
-                    earlier.id, True, list(earlier.replies), earlier.status.value, conversation.state.value,
-                    conversation.script, waiting=0,
-                )  # fmt: skip
+                    earlier.id,
+                    True,
+                    list(earlier.replies),
+                    earlier.status.value,
+                    conversation.state.value,
+                    conversation.script,
+                    waiting=0,
+                )
         waiting = len(await uow.messages.unanswered(sender=cmd.sender))
         if cmd.script:
             conversation.script = cmd.script

@@ -37,10 +37,17 @@ MAX_ROWS = 50_000  # one transaction; a bigger community splits its ledger by bu
 HEADER_SEARCH = 10  # exports often put a title (某某小区业主花名册) above the header row
 MAX_YUAN_DIGITS = 7  # 9,999,999.99 yuan: the cents fit the 32-bit amount column
 ROLES = {
-    "业主": "owner", "户主": "owner", "产权人": "owner", "owner": "owner",
-    "家属": "family", "家庭成员": "family", "family": "family",
-    "租户": "tenant", "租客": "tenant", "tenant": "tenant",
-}  # fmt: skip
+    "业主": "owner",
+    "户主": "owner",
+    "产权人": "owner",
+    "owner": "owner",
+    "家属": "family",
+    "家庭成员": "family",
+    "family": "family",
+    "租户": "tenant",
+    "租客": "tenant",
+    "tenant": "tenant",
+}
 NOON = time(12)  # a date without a time is taken as local noon, as the demo ledger does
 
 Address = tuple[str, str, str]
@@ -380,10 +387,13 @@ def _ledger_row(row: _Row, deps: Deps) -> LedgerEntry | None:
     if row.errors:
         return None
     return LedgerEntry(
-        address, period_, item, cents,
+        address,
+        period_,
+        item,
+        cents,
         datetime.combine(due[0], due[1] or NOON, tzinfo=tz),
         datetime.combine(paid[0], paid[1] or NOON, tzinfo=tz) if paid else None,
-    )  # fmt: skip
+    )
 
 
 def _flag_duplicates(rows: Sequence[_Row], what: str) -> None:

@@ -39,8 +39,13 @@ class UnitOfWork:
         self.staff = repository.StaffRepository(self.session)
         self.external_events = repository.ExternalEventRepository(self.session)
         self._repositories = [
-            self.tickets, self.rooms, self.bindings, self.passes, self.conversations, self.messages,
-        ]  # fmt: skip
+            self.tickets,
+            self.rooms,
+            self.bindings,
+            self.passes,
+            self.conversations,
+            self.messages,
+        ]
         return self
 
     async def __aexit__(self, *exc_info) -> None:

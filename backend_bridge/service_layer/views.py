@@ -40,12 +40,16 @@ def ticket_view(ticket: model.Ticket, *, for_staff: bool, show_sender: bool = Tr
     }
     if for_staff:
         view.update(
-            assignee=ticket.assignee, intake=ticket.intake.value, rating=ticket.rating,
+            assignee=ticket.assignee,
+            intake=ticket.intake.value,
+            rating=ticket.rating,
             category_label=categories.LABELS.get(ticket.category, ticket.category),
-            responded_at=_iso(ticket.responded_at), resolved_at=_iso(ticket.resolved_at),
-            closed_at=_iso(ticket.closed_at), merged_into=format_id(ticket, ticket.merged_into),
+            responded_at=_iso(ticket.responded_at),
+            resolved_at=_iso(ticket.resolved_at),
+            closed_at=_iso(ticket.closed_at),
+            merged_into=format_id(ticket, ticket.merged_into),
             external_id=ticket.external_id,
-        )  # fmt: skip
+        )
         # An anonymous complainant stays anonymous to the team handling the complaint.
         # The chat id reaches the owner's conversation: only for staff who talk to owners.
         view["sender"] = None if ticket.anonymous or not show_sender else ticket.sender
@@ -53,11 +57,15 @@ def ticket_view(ticket: model.Ticket, *, for_staff: bool, show_sender: bool = Tr
         view["anonymous"] = ticket.anonymous
         view["history"] = [
             {
-                "at": e.at.isoformat(), "type": e.type.value, "status": e.status.value if e.status else None,
-                "actor": _shown_actor(ticket, e.actor), "note": e.note, "data": e.data,
+                "at": e.at.isoformat(),
+                "type": e.type.value,
+                "status": e.status.value if e.status else None,
+                "actor": _shown_actor(ticket, e.actor),
+                "note": e.note,
+                "data": e.data,
             }
             for e in ticket.history
-        ]  # fmt: skip
+        ]
     return view
 
 
@@ -267,24 +275,41 @@ async def message_log(uow: UnitOfWork, sender: str, limit: int = 200) -> list[di
             )
         ).all()
     log = [
-        {"at": m.received_at.isoformat(), "direction": "in", "text": m.text, "status": m.status.value,
-         "replies": list(m.replies)}
+        {
+            "at": m.received_at.isoformat(),
+            "direction": "in",
+            "text": m.text,
+            "status": m.status.value,
+            "replies": list(m.replies),
+        }
         for m in inbound
     ] + [
-        {"at": n.created_at.isoformat(), "direction": "out", "kind": n.kind, "text": n.text,
-         "status": n.status.value, "delivered_at": _iso(n.delivered_at)}
+        {
+            "at": n.created_at.isoformat(),
+            "direction": "out",
+            "kind": n.kind,
+            "text": n.text,
+            "status": n.status.value,
+            "delivered_at": _iso(n.delivered_at),
+        }
         for n in pushed
-    ]  # fmt: skip
+    ]
     return sorted(log, key=lambda entry: entry["at"])[-limit:]
 
 
 def notification_view(n: model.Notification) -> dict:
     return {
-        "id": n.id, "recipient": n.recipient, "channel": n.channel, "kind": n.kind, "text": n.text,
-        "status": n.status.value, "attempts": n.attempts, "last_error": n.last_error,
+        "id": n.id,
+        "recipient": n.recipient,
+        "channel": n.channel,
+        "kind": n.kind,
+        "text": n.text,
+        "status": n.status.value,
+        "attempts": n.attempts,
+        "last_error": n.last_error,
         "created_at": n.created_at.isoformat(),
         "next_attempt_at": _iso(n.next_attempt_at),
-    }  # fmt: skip
+    }
 
 
 async def dead_notifications(uow: UnitOfWork) -> list[dict]:

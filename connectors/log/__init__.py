@@ -30,8 +30,11 @@ class LogChannel:
         async def deliver(notification: model.Notification) -> None:
             log.info(
                 "to %s [%s] key=%s: %s",
-                notification.recipient, notification.kind, notification.key, notification.text,
-            )  # fmt: skip
+                notification.recipient,
+                notification.kind,
+                notification.key,
+                notification.text,
+            )
 
         return deliver
 

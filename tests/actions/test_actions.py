@@ -46,9 +46,22 @@ ROOT = Path(__file__).resolve().parents[2]
 DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 COMMUNITY: dict[str, Any] = yaml.safe_load((ROOT / "content" / "community.yml").read_text(encoding="utf-8"))
 FLOW_SLOTS = (
-    "building", "unit", "room", "public_area", "phone", "problem", "complaint_details", "anonymous",
-    "visitor_name", "visit_start", "visit_end", "visit_kind", "visitor_plate", "summary", "confirmed",
-)  # fmt: skip
+    "building",
+    "unit",
+    "room",
+    "public_area",
+    "phone",
+    "problem",
+    "complaint_details",
+    "anonymous",
+    "visitor_name",
+    "visit_start",
+    "visit_end",
+    "visit_kind",
+    "visitor_plate",
+    "summary",
+    "confirmed",
+)
 # Slot values left over from an earlier request; a new flow must not inherit any of them.
 STALE = {name: "旧值" for name in FLOW_SLOTS} | {"anonymous": True, "confirmed": True, "requested_slot": "room"}
 

@@ -129,8 +129,11 @@ class FakePropertySystem:
         body = {"event_id": event_id or f"evt-{self._events}", "ticket_id": their_id, "status": status, **fields}
         raw = raw if raw is not None else json.dumps(body, ensure_ascii=False).encode()
         timestamp = str(int((at or self.clock()).timestamp()))
-        sent = {"Content-Type": "application/json", "X-Wuye-Timestamp": timestamp,
-                "X-Wuye-Signature": signature(secret, timestamp, raw if signed is None else signed)}  # fmt: skip
+        sent = {
+            "Content-Type": "application/json",
+            "X-Wuye-Timestamp": timestamp,
+            "X-Wuye-Signature": signature(secret, timestamp, raw if signed is None else signed),
+        }
         sent = {k: v for k, v in {**sent, **(headers or {})}.items() if v is not None}
         async with aiohttp.ClientSession() as http, http.post(target, data=raw, headers=sent) as resp:
             return resp.status, await resp.json()
@@ -232,8 +235,9 @@ async def test_what_the_system_refuses_is_permanent_unless_retrying_can_help(fak
     async with aiohttp.ClientSession() as http:
 
         async def create(api_key: str = API_KEY, secret: str = SECRET) -> str:
-            return await HttpTicketSystem(SYSTEM, fake.url, api_key, secret, http, timeout=TIMEOUT, clock=clock
-                                          ).create_ticket(payload)  # fmt: skip
+            return await HttpTicketSystem(
+                SYSTEM, fake.url, api_key, secret, http, timeout=TIMEOUT, clock=clock
+            ).create_ticket(payload)
 
         for api_key, secret in (("wrong-key", SECRET), (API_KEY, "wrong-secret")):
             with pytest.raises(DeliveryFailed) as refused:
@@ -340,8 +344,9 @@ async def test_a_replayed_event_is_answered_as_a_duplicate_and_applied_once(publ
     before = await state(backend, number)
 
     assert await fake.webhook(target, their_id, "dispatched", event_id="evt-9", assignee="王师傅") == (
-        200, {"duplicate": True},
-    )  # fmt: skip
+        200,
+        {"duplicate": True},
+    )
     assert await state(backend, number) == before
 
     # The same event delivered twice at once: one applies it, the other is the duplicate.

@@ -352,11 +352,21 @@ MISSING = [
     ("roster", ["楼栋", "单元", "房号", "业主姓名"], ["电话 (phone)"]),
     ("roster", ["楼栋", "房号", "姓名", "手机"], ["单元 (unit)"]),
     ("ledger", LEDGER_HEADER[:-1], ["缴费日期 (paid_at)"]),
-    ("ledger", ["备注"], [
-        "楼栋 (building)", "单元 (unit)", "房号 (room)", "账期 (period)", "收费项目 (item)", "金额(元) (amount)",
-        "应缴日期 (due_date)", "缴费日期 (paid_at)",
-    ]),
-]  # fmt: skip
+    (
+        "ledger",
+        ["备注"],
+        [
+            "楼栋 (building)",
+            "单元 (unit)",
+            "房号 (room)",
+            "账期 (period)",
+            "收费项目 (item)",
+            "金额(元) (amount)",
+            "应缴日期 (due_date)",
+            "缴费日期 (paid_at)",
+        ],
+    ),
+]
 
 
 async def test_missing_columns_are_400_and_named(public_client, backend):
@@ -580,11 +590,23 @@ async def test_a_multipart_form_or_a_bad_dry_run_flag_is_400(public_client, back
 @pytest.mark.parametrize(
     ("text", "cents"),
     [
-        ("196.9", 19690), ("196.90", 19690), ("196", 19600), ("196.", 19600), ("0.05", 5), ("¥1,234.56", 123456),
-        ("１２.５元", 1250), ("9999999.99", 999999999),
-        ("196.905", None), ("-5", None), ("abc", None), ("1e3", None), (".5", None), ("10000000", None), ("", None),
+        ("196.9", 19690),
+        ("196.90", 19690),
+        ("196", 19600),
+        ("196.", 19600),
+        ("0.05", 5),
+        ("¥1,234.56", 123456),
+        ("１２.５元", 1250),
+        ("9999999.99", 999999999),
+        ("196.905", None),
+        ("-5", None),
+        ("abc", None),
+        ("1e3", None),
+        (".5", None),
+        ("10000000", None),
+        ("", None),
     ],
-)  # fmt: skip
+)
 def test_amounts_are_yuan_with_two_decimals_made_cents_without_floats(text, cents):
     assert imports.yuan_to_cents(text) == cents
 
@@ -592,12 +614,23 @@ def test_amounts_are_yuan_with_two_decimals_made_cents_without_floats(text, cent
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("2026-10", "2026-10"), ("2026/10", "2026-10"), ("2026年10月", "2026-10"), ("2026年1月份", "2026-01"),
-        ("2026.3", "2026-03"), ("202610", "2026-10"), ("2026-10-01", "2026-10"),
-        ("2026/10/1 0:00", "2026-10"), ("2026 年 10 月", "2026-10"),
-        ("2026-13", None), ("2026-00", None), ("26-10", None), ("2026-10-15", None), ("十月", None), ("1999-12", None),
+        ("2026-10", "2026-10"),
+        ("2026/10", "2026-10"),
+        ("2026年10月", "2026-10"),
+        ("2026年1月份", "2026-01"),
+        ("2026.3", "2026-03"),
+        ("202610", "2026-10"),
+        ("2026-10-01", "2026-10"),
+        ("2026/10/1 0:00", "2026-10"),
+        ("2026 年 10 月", "2026-10"),
+        ("2026-13", None),
+        ("2026-00", None),
+        ("26-10", None),
+        ("2026-10-15", None),
+        ("十月", None),
+        ("1999-12", None),
     ],
-)  # fmt: skip
+)
 def test_periods(text, expected):
     assert imports.period(text) == expected
 
@@ -624,9 +657,16 @@ def test_dates(text, expected):
 
 @pytest.mark.parametrize(
     ("header", "field"),
-    [("金额（元）", "amount"), ("Amount (yuan)", "amount"), ("*楼栋", "building"), ("手机号码", "phone"),
-     ("Paid_Date", "paid_at"), ("建筑面积(㎡)", "area"), ("房间号", "room")],
-)  # fmt: skip
+    [
+        ("金额（元）", "amount"),
+        ("Amount (yuan)", "amount"),
+        ("*楼栋", "building"),
+        ("手机号码", "phone"),
+        ("Paid_Date", "paid_at"),
+        ("建筑面积(㎡)", "area"),
+        ("房间号", "room"),
+    ],
+)
 def test_headers_compare_loosely(header, field):
     spec = imports.LEDGER_COLUMNS + imports.ROSTER_COLUMNS
     key = imports._header_key(header)

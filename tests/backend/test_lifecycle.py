@@ -519,9 +519,13 @@ async def test_a_merged_duplicate_is_cancelled_and_both_owners_follow_the_primar
     merged = await staff_view(backend, duplicate)
     assert (merged["status"], merged["merged_into"]) == ("cancelled", primary)
     assert merged["history"][-1] | {"at": None} == {
-        "at": None, "type": "merged", "status": "cancelled", "actor": "wang",
-        "note": f"与 {primary} 合并处理", "data": {"into": primary},
-    }  # fmt: skip
+        "at": None,
+        "type": "merged",
+        "status": "cancelled",
+        "actor": "wang",
+        "note": f"与 {primary} 合并处理",
+        "data": {"into": primary},
+    }
     assert (await staff_view(backend, primary))["history"][-1]["data"] == {"duplicate": duplicate}
     assert await outbox(backend) == [
         (

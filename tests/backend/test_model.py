@@ -214,10 +214,17 @@ def room_with_owners() -> Room:
 @pytest.mark.parametrize(
     "typed",
     [
-        "13800000501", "138-0000-0501", "138 0000 0501", " 138 0000 0501 ", "+86 138 0000 0501",
-        "0086 138 0000 0501", "0086-13800000501", "１３８０００００５０１", "138.0000.0501",
+        "13800000501",
+        "138-0000-0501",
+        "138 0000 0501",
+        " 138 0000 0501 ",
+        "+86 138 0000 0501",
+        "0086 138 0000 0501",
+        "0086-13800000501",
+        "１３８０００００５０１",
+        "138.0000.0501",
     ],
-)  # fmt: skip
+)
 async def test_phone_matches_compares_the_mobile_however_typed(typed):
     owner = room_with_owners().phone_matches(typed)
     assert owner is not None and owner.name == "张伟"

@@ -806,10 +806,18 @@ async def test_an_agent_dispatches_and_opens_tickets_but_cannot_import_or_manage
 
     resp = await public_client.post(
         "/api/tickets",
-        json={"kind": "repair", "description": "业主来电：厨房下水堵了", "intake": "phone", "priority": "urgent",
-              "building": "3", "unit": "2", "room": "501", "contact": OWNER},
+        json={
+            "kind": "repair",
+            "description": "业主来电：厨房下水堵了",
+            "intake": "phone",
+            "priority": "urgent",
+            "building": "3",
+            "unit": "2",
+            "room": "501",
+            "contact": OWNER,
+        },
         headers=agent,
-    )  # fmt: skip
+    )
     assert resp.status == 201
     opened = await resp.json()
     assert (opened["intake"], opened["priority"], opened["category"], opened["sender"]) == (

@@ -46,9 +46,15 @@ def ticket(
     sender: str = "webchat:owner",
 ) -> Ticket:
     opened = Ticket.open(
-        kind=kind, location=Location(building, "1" if building else None, "101" if building else None),
-        description="厨房水管漏水", sender=sender, now=at, level=level, priority=priority, category=category,
-    )  # fmt: skip
+        kind=kind,
+        location=Location(building, "1" if building else None, "101" if building else None),
+        description="厨房水管漏水",
+        sender=sender,
+        now=at,
+        level=level,
+        priority=priority,
+        category=category,
+    )
     opened.id = next(_ids)
     return opened
 
@@ -129,10 +135,12 @@ def test_a_closed_ticket_without_resolved_at_falls_back_to_its_last_resolution_e
         (lambda: ticket(NOW - minutes(31)), (Outcome.MISSED, Outcome.NOT_DUE, Outcome.MISSED)),  # nobody came
         (lambda: handled(minutes(5), at=NOW - timedelta(days=2)), (Outcome.MET, Outcome.MISSED, Outcome.MISSED)),
         # the first fix was in time but did not hold, and the deadline passed before a second one
-        (lambda: handled(minutes(5), timedelta(hours=2), 1, at=NOW - timedelta(days=2)),
-         (Outcome.MET, Outcome.MISSED, Outcome.MISSED)),
+        (
+            lambda: handled(minutes(5), timedelta(hours=2), 1, at=NOW - timedelta(days=2)),
+            (Outcome.MET, Outcome.MISSED, Outcome.MISSED),
+        ),
     ],
-)  # fmt: skip
+)
 def test_sla_outcomes_respond_resolve_and_overall(build, expected):
     assert stats.sla_outcomes(build(), NOW) == expected
 
@@ -157,8 +165,12 @@ def test_sla_compliance_counts_only_what_is_due():
     ]
     result = stats.sla(tickets, NOW)
     assert {k: result[k] for k in ("due", "met", "missed", "not_yet_due", "rate")} == {
-        "due": 4, "met": 2, "missed": 2, "not_yet_due": 2, "rate": 0.5,
-    }  # fmt: skip
+        "due": 4,
+        "met": 2,
+        "missed": 2,
+        "not_yet_due": 2,
+        "rate": 0.5,
+    }
     assert result["respond"] == {"due": 5, "met": 3, "missed": 2, "not_yet_due": 1, "rate": 0.6}
     assert result["resolve"] == {"due": 4, "met": 3, "missed": 1, "not_yet_due": 2, "rate": 0.75}
     assert result["by_priority"]["emergency"] == {"due": 1, "met": 0, "missed": 1, "not_yet_due": 1, "rate": 0.0}
@@ -178,21 +190,39 @@ def test_satisfaction_counts_every_rating_in_the_history():
     again.move_to(TicketStatus.RESOLVED, actor="wang", now=T0 + timedelta(hours=4))
     again.rate(4, actor=again.sender, now=T0 + timedelta(hours=5))  # … and fixed
     assert stats.satisfaction(tickets) == {
-        "ratings": 4, "satisfied": 2, "rate": 0.5, "mean": 3.5,
-        "good_rating": 4, "target": 0.9, "meets_target": False,
-    }  # fmt: skip
+        "ratings": 4,
+        "satisfied": 2,
+        "rate": 0.5,
+        "mean": 3.5,
+        "good_rating": 4,
+        "target": 0.9,
+        "meets_target": False,
+    }
     nine_of_ten = [handled(minutes(5), timedelta(hours=1), 5) for _ in range(9)]
     nine_of_ten.append(handled(minutes(5), timedelta(hours=1), 3))
     assert stats.satisfaction(nine_of_ten)["meets_target"] is True
     assert stats.satisfaction([ticket()]) == {
-        "ratings": 0, "satisfied": 0, "rate": None, "mean": None,
-        "good_rating": 4, "target": 0.9, "meets_target": None,
-    }  # fmt: skip
+        "ratings": 0,
+        "satisfied": 0,
+        "rate": None,
+        "mean": None,
+        "good_rating": 4,
+        "target": 0.9,
+        "meets_target": None,
+    }
 
 
 def test_backlog_by_age_and_status():
-    ages = [timedelta(0), timedelta(hours=23, minutes=59), timedelta(days=1), timedelta(days=2, hours=23),
-            timedelta(days=3), timedelta(days=6, hours=23), timedelta(days=7), timedelta(days=30)]  # fmt: skip
+    ages = [
+        timedelta(0),
+        timedelta(hours=23, minutes=59),
+        timedelta(days=1),
+        timedelta(days=2, hours=23),
+        timedelta(days=3),
+        timedelta(days=6, hours=23),
+        timedelta(days=7),
+        timedelta(days=30),
+    ]
     assert [stats.age_bucket(a) for a in ages] == ["<1d", "<1d", "1-3d", "1-3d", "3-7d", "3-7d", ">7d", ">7d"]
     new = [ticket(NOW - a) for a in ages]
     working = handled(minutes(5), at=NOW - timedelta(days=4))
@@ -245,17 +275,23 @@ def test_compute_counts_where_problems_cluster_leaving_out_merged_duplicates():
         {"code": "parking", "label": "停车", "count": 1},
     ]
     assert result["by_building"] == [
-        {"building": "3", "count": 2}, {"building": "2", "count": 1}, {"building": "10", "count": 1},
-        {"building": "A", "count": 1}, {"building": None, "count": 1},
-    ]  # fmt: skip
+        {"building": "3", "count": 2},
+        {"building": "2", "count": 1},
+        {"building": "10", "count": 1},
+        {"building": "A", "count": 1},
+        {"building": None, "count": 1},
+    ]
     assert result["by_month"] == [
         {"month": "2026-10", "total": 1, "repair": 1, "complaint": 0},
         {"month": "2026-11", "total": 5, "repair": 3, "complaint": 2},
     ]
     assert result["period"] == {
-        "from": "2026-10-01", "to": "2026-11-30", "timezone": "Asia/Shanghai",
-        "start": "2026-10-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+08:00",
-    }  # fmt: skip
+        "from": "2026-10-01",
+        "to": "2026-11-30",
+        "timezone": "Asia/Shanghai",
+        "start": "2026-10-01T00:00:00+08:00",
+        "end": "2026-12-01T00:00:00+08:00",
+    }
 
 
 def test_durations_per_kind_and_priority():
@@ -309,8 +345,11 @@ async def _scenario(backend, clock) -> dict[str, str]:
 
     at(S)
     tokens = {}
-    for username, name, role in [("wang", "王师傅", "technician"), ("zhao", "赵主管", "supervisor"),
-                                 ("li", "李客服", "agent")]:  # fmt: skip
+    for username, name, role in [
+        ("wang", "王师傅", "technician"),
+        ("zhao", "赵主管", "supervisor"),
+        ("li", "李客服", "agent"),
+    ]:
         tokens[username] = (await bus.handle(commands.AddStaff(username, name, role, "admin"))).token
     h = timedelta(hours=1)
 
@@ -368,9 +407,11 @@ async def test_statistics_end_to_end(backend, public_client, clock):
         {"code": "parking", "label": "停车", "count": 1},
     ]
     assert body["by_building"] == [
-        {"building": "3", "count": 2}, {"building": "5", "count": 1}, {"building": "7", "count": 1},
+        {"building": "3", "count": 2},
+        {"building": "5", "count": 1},
+        {"building": "7", "count": 1},
         {"building": None, "count": 1},
-    ]  # fmt: skip
+    ]
     assert body["by_month"] == [
         {"month": "2026-10", "total": 1, "repair": 1, "complaint": 0},
         {"month": "2026-11", "total": 4, "repair": 2, "complaint": 2},
@@ -394,15 +435,24 @@ async def test_statistics_end_to_end(backend, public_client, clock):
     assert body["reopened"] == 1
     sla = body["sla"]
     assert {k: sla[k] for k in ("due", "met", "missed", "not_yet_due", "rate")} == {
-        "due": 4, "met": 2, "missed": 2, "not_yet_due": 1, "rate": 0.5,
-    }  # fmt: skip
+        "due": 4,
+        "met": 2,
+        "missed": 2,
+        "not_yet_due": 1,
+        "rate": 0.5,
+    }
     assert sla["respond"] == {"due": 4, "met": 2, "missed": 2, "not_yet_due": 1, "rate": 0.5}
     assert sla["resolve"] == {"due": 3, "met": 2, "missed": 1, "not_yet_due": 2, "rate": 0.6667}
     assert sla["by_priority"]["emergency"]["rate"] == 0.0
     assert body["satisfaction"] == {
-        "ratings": 3, "satisfied": 2, "rate": 0.6667, "mean": 3.67,
-        "good_rating": 4, "target": 0.9, "meets_target": False,
-    }  # fmt: skip
+        "ratings": 3,
+        "satisfied": 2,
+        "rate": 0.6667,
+        "mean": 3.67,
+        "good_rating": 4,
+        "target": 0.9,
+        "meets_target": False,
+    }
     backlog = body["backlog"]
     assert backlog["total"] == 3
     assert backlog["by_age"] == {"<1d": 1, "1-3d": 1, "3-7d": 0, ">7d": 1}
@@ -472,6 +522,9 @@ async def test_periods_up_to_two_years_and_the_default(public_client, clock):
     assert (await resp.json())["period"]["to"] == "2026-11-21"  # today in Shanghai (clock: 10:30 on 21 Nov)
     resp = await public_client.get("/api/stats?to=2026-06-30", headers=bearer(ADMIN_TOKEN))
     assert (await resp.json())["period"] == {
-        "from": "2026-06-01", "to": "2026-06-30", "timezone": "Asia/Shanghai",
-        "start": "2026-06-01T00:00:00+08:00", "end": "2026-07-01T00:00:00+08:00",
-    }  # fmt: skip
+        "from": "2026-06-01",
+        "to": "2026-06-30",
+        "timezone": "Asia/Shanghai",
+        "start": "2026-06-01T00:00:00+08:00",
+        "end": "2026-07-01T00:00:00+08:00",
+    }

@@ -63,9 +63,22 @@ async def move(backend, number: str, status: str, actor: str = "staff", note: st
 
 
 TICKET_FIELDS = (
-    "number", "kind", "priority", "status", "location", "description", "category", "sender", "anonymous",
-    "hazard", "created_at", "updated_at", "respond_by", "resolve_by", "is_open",
-)  # fmt: skip
+    "number",
+    "kind",
+    "priority",
+    "status",
+    "location",
+    "description",
+    "category",
+    "sender",
+    "anonymous",
+    "hazard",
+    "created_at",
+    "updated_at",
+    "respond_by",
+    "resolve_by",
+    "is_open",
+)
 OUTBOX_FIELDS = ("id", "recipient", "text", "kind", "created_at", "status", "delivered_at")
 
 

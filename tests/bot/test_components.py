@@ -128,9 +128,13 @@ def test_menu_digits_pick_menu_entries():
         create(IntentOverride).process([message])
         picks[digit] = message.get(INTENT)["name"]
     assert picks == {
-        "1": "report_repair", "2": "file_complaint", "3": "ask_fee",
-        "4": "request_visitor_pass", "5": "check_status", "0": "request_human",
-    }  # fmt: skip
+        "1": "report_repair",
+        "2": "file_complaint",
+        "3": "ask_fee",
+        "4": "request_visitor_pass",
+        "5": "check_status",
+        "0": "request_human",
+    }
 
 
 def test_restorer_maps_offsets_back_and_restores_the_text():

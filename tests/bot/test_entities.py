@@ -64,9 +64,14 @@ def test_plates_are_uppercase_without_separators(text, value, now):
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("查一下工单BX000123", "BX000123"), ("bx 123进度", "BX000123"), ("B X 零零零 四五六", "BX000456"),
-     ("TS12", "TS000012"), ("工单号是125", "125")],
-)  # fmt: skip
+    [
+        ("查一下工单BX000123", "BX000123"),
+        ("bx 123进度", "BX000123"),
+        ("B X 零零零 四五六", "BX000456"),
+        ("TS12", "TS000012"),
+        ("工单号是125", "125"),
+    ],
+)
 def test_ticket_numbers(text, value, now):
     assert value in [v for name, v, _ in entities(text, now) if name == "ticket_id"]
 
@@ -193,10 +198,16 @@ def test_a_bare_number_is_only_a_number(now):
 
 @pytest.mark.parametrize(
     ("text", "topic"),
-    [("我家还欠多少物业费", "owed"), ("物业费交到几月了", "paid_until"), ("能开发票吗", "invoice"),
-     ("滞纳金怎么算", "late_fee"), ("物业费多少钱一平", "standard"), ("公共收益在哪公示", "public_income"),
-     ("物业费怎么交", "how_to_pay")],
-)  # fmt: skip
+    [
+        ("我家还欠多少物业费", "owed"),
+        ("物业费交到几月了", "paid_until"),
+        ("能开发票吗", "invoice"),
+        ("滞纳金怎么算", "late_fee"),
+        ("物业费多少钱一平", "standard"),
+        ("公共收益在哪公示", "public_income"),
+        ("物业费怎么交", "how_to_pay"),
+    ],
+)
 def test_fee_topics(text, topic, now):
     assert ("fee_topic", topic) in [(e, v) for e, v, _ in entities(text, now)]
 

@@ -24,8 +24,11 @@ def test_contract_fields_and_normalised_entities(parser):
     text = result["text"]
     found = {e["entity"]: e for e in result["entities"]}
     assert {k: found[k]["value"] for k in ("building", "unit", "room", "phone")} == {
-        "building": "3", "unit": "2", "room": "501", "phone": "13812345678",
-    }  # fmt: skip
+        "building": "3",
+        "unit": "2",
+        "room": "501",
+        "phone": "13812345678",
+    }
     for e in result["entities"]:
         assert set(e) == {"entity", "value", "start", "end"}
     assert text[found["room"]["start"] : found["room"]["end"]] == "五零一"
