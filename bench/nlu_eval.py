@@ -1,6 +1,6 @@
 """Held-out NLU evaluation: intent accuracy and F1 per intent and per kind of writing,
-entity accuracy per entity type, on bench/nlu_heldout*.yml (two batches by two authors,
-never used for training).
+entity accuracy per entity type, on bench/nlu_heldout*.yml (batches by authors who never
+saw the training data, never used for training).
 
 Usage: make bench-nlu  (or .venv-rasa/bin/python -m bench.nlu_eval --model models/current.tar.gz)
 Writes bench/results/nlu_eval.json and prints the Markdown tables kept in bench/RESULTS.md.
@@ -162,7 +162,7 @@ def training_texts(data_dir: Path) -> set[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", type=Path, default=Path("models/current.tar.gz"))
-    ap.add_argument("--cases", type=Path, nargs="+", default=[HERE / "nlu_heldout.yml", HERE / "nlu_heldout_2.yml"])
+    ap.add_argument("--cases", type=Path, nargs="+", default=sorted(HERE.glob("nlu_heldout*.yml")))
     ap.add_argument("--out", type=Path, default=HERE / "results" / "nlu_eval.json")
     ap.add_argument("--timezone", default="Asia/Shanghai")
     ap.add_argument("--training-data", type=Path, default=HERE.parent / "data" / "nlu")
