@@ -259,7 +259,7 @@ async def test_a_refused_pass_use_is_409_not_valid(public_client, backend, clock
     issued = await backend.bus.handle(
         commands.IssuePass(OWNER, "小李", start=clock(), end=None, time_kind="point", plate=None)
     )
-    path = f"/api/passes/{issued['code']}/use"
+    path = f"/api/passes/{issued.code}/use"
 
     first = await public_client.post(path, headers=bearer(ADMIN_TOKEN))
     again = await public_client.post(path, headers=bearer(ADMIN_TOKEN))

@@ -347,7 +347,7 @@ async def stored_events(backend) -> list[dict]:
 
 
 async def deadlines(backend) -> dict:
-    return await handle(backend, commands.CheckDeadlines())
+    return (await handle(backend, commands.CheckDeadlines())).as_json()
 
 
 # -- assignment ------------------------------------------------------------------------------------
@@ -488,9 +488,9 @@ async def test_a_comment_is_kept_for_staff_and_never_sent_to_the_owner(backend, 
     queued = await outbox(backend)
     clock.advance(minutes=3)
 
-    assert await handle(backend, commands.CommentOnTicket(number, "  业主家里有狗，敲门前先打电话 ", actor="li")) == {
-        "number": number
-    }
+    assert (
+        await handle(backend, commands.CommentOnTicket(number, "  业主家里有狗，敲门前先打电话 ", actor="li"))
+    ).as_json() == {"number": number}
 
     last = (await staff_view(backend, number))["history"][-1]
     assert (last["type"], last["status"], last["actor"], last["note"]) == (

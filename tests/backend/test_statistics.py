@@ -373,7 +373,7 @@ async def _scenario(backend, clock) -> dict[str, str]:
         await bus.handle(
             commands.ReportEmergency(OWNER["c"], "gas_leak", "厨房燃气泄漏", building="3", unit="1", room="101")
         )
-    )["number"]
+    ).number
     d = await open_("d", "repair", "楼道有煤气味", S + 40 * h + minutes(10), building="3")
     at(S + 40 * h + minutes(20))
     await bus.handle(commands.MergeTickets(d, c, "zhao"))
