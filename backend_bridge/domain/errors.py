@@ -28,6 +28,10 @@ class InvalidTransition(DomainError):
     pass
 
 
+class Forbidden(DomainError):
+    """The staff member asking may not do this (their role, or someone else's ticket)."""
+
+
 class PassRefused(DomainError):
     """A visit the gate cannot admit: ``reason`` is "past" or "too_far"."""
 

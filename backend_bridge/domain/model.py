@@ -21,7 +21,7 @@ from backend_bridge.domain.conversations import (
     InboundMessage,
     InboundStatus,
 )
-from backend_bridge.domain.errors import DomainError, InvalidTransition, NotFound, PassRefused
+from backend_bridge.domain.errors import DomainError, Forbidden, InvalidTransition, NotFound, PassRefused
 from backend_bridge.domain.outbox import (
     FIRST_RETRY,
     LAST_RETRY,
@@ -49,7 +49,7 @@ from backend_bridge.domain.residents import (
     Room,
     binding_locked,
 )
-from backend_bridge.domain.staff import PERMISSIONS, Role, StaffMember
+from backend_bridge.domain.staff import PERMISSIONS, WORK_STATUSES, Role, StaffMember
 from backend_bridge.domain.tickets import (
     GOOD_RATING,
     MAX_EXTERNAL_ID,
@@ -91,6 +91,7 @@ __all__ = [
     "POOR_RATING",
     "STATUS_LABELS",
     "TRANSITIONS",
+    "WORK_STATUSES",
     "Bill",
     "Binding",
     "BindingAttempt",
@@ -98,6 +99,7 @@ __all__ = [
     "ConversationState",
     "DomainError",
     "EventType",
+    "Forbidden",
     "Handoff",
     "InboundMessage",
     "InboundStatus",

@@ -10,6 +10,7 @@ new subclass gets its nearest ancestor's answer until it is given one of its own
 |--------------------------------|--------|---------------------------------|
 | ``model.NotFound``             | 404    | ``not_found``, "no such <what>" |
 | ``handlers.NotBound``          | 403    | ``not_bound``                   |
+| ``model.Forbidden``            | 403    | ``forbidden``, the reason       |
 | ``model.PassRefused``          | 422    | its reason (past, too_far)      |
 | ``imports.ImportFileError``    | 400    | its code, missing columns       |
 | ``imports.RowsRejected``       | 422    | ``rejected_rows``, the rows     |
@@ -66,6 +67,10 @@ def _not_bound(request: web.Request, exc: handlers.NotBound) -> web.Response:
     return json_error(403, "not_bound", "the sender is not bound to a flat")
 
 
+def _forbidden(request: web.Request, exc: model.Forbidden) -> web.Response:
+    return json_error(403, "forbidden", str(exc))
+
+
 def _pass_refused(request: web.Request, exc: model.PassRefused) -> web.Response:
     return json_error(422, exc.reason, f"no pass for that time ({exc.reason})")
 
@@ -103,6 +108,7 @@ def _dialogue_unavailable(request: web.Request, exc: DialogueUnavailable) -> web
 ANSWERS: dict[type[Exception], Answer] = {
     model.NotFound: _not_found,
     handlers.NotBound: _not_bound,
+    model.Forbidden: _forbidden,
     model.PassRefused: _pass_refused,
     imports.ImportFileError: _unusable_file,
     imports.RowsRejected: _rows_rejected,

@@ -135,6 +135,11 @@ async def change_ticket_status(cmd: commands.ChangeTicketStatus, uow: UnitOfWork
         raise model.DomainError(f"unknown status {cmd.status!r}") from exc
     async with uow:
         ticket = await _ticket(uow, cmd.number)
+        # Staff accounts move tickets within their role; the other actors are the built-in ones
+        # (the admin token, the scheduler, an external system), names no account may take.
+        member = await uow.staff.by_username(cmd.actor)
+        if member is not None:
+            member.check_move(ticket, status)
         ticket.move_to(status, actor=cmd.actor, now=deps.clock(), note=cmd.note)
         await uow.commit()
         return results.StatusChanged(ticket.number, status.value)

@@ -1,7 +1,7 @@
 """The domain's refusals as HTTP answers (entrypoints/errors.py), in the apps as they are built.
 
 Protects: each domain error answers the status and JSON body callers already branch on
-(NotFound 404, NotBound 403, PassRefused 422, import errors 400/422, any other DomainError,
+(NotFound 404, NotBound and Forbidden 403, PassRefused 422, import errors 400/422, any other DomainError,
 ConcurrentChange included, 409 with the route's code, an unreachable assistant 503); and
 Python's LookupError family is no domain signal any more: a KeyError from a bug is a logged
 500 with nothing of it shown, never a 404 "no such ticket".
@@ -68,6 +68,11 @@ def _rejected_rows(n: int) -> list[dict]:
             handlers.NotBound(OWNER),
             403,
             {"error": "not_bound", "message": "the sender is not bound to a flat"},
+        ),
+        (
+            model.Forbidden("the technician role may not move a ticket to closed"),
+            403,
+            {"error": "forbidden", "message": "the technician role may not move a ticket to closed"},
         ),
         (model.PassRefused("past"), 422, {"error": "past", "message": "no pass for that time (past)"}),
         (model.PassRefused("too_far"), 422, {"error": "too_far", "message": "no pass for that time (too_far)"}),

@@ -316,7 +316,9 @@ async def assign(backend, number: str, assignee: str = "li", actor: str = "liu")
     return await handle(backend, commands.AssignTicket(number, assignee, actor=actor))
 
 
-async def move(backend, number: str, status: str, actor: str = "li", note: str = "") -> dict:
+async def move(backend, number: str, status: str, actor: str | None = None, note: str = "") -> dict:
+    """The technician li works the ticket; closing, cancelling and reopening are the desk's (liu)."""
+    actor = actor or ("liu" if status in ("closed", "cancelled", "reopened") else "li")
     return await handle(backend, commands.ChangeTicketStatus(number, status, actor=actor, note=note))
 
 

@@ -21,12 +21,15 @@ from backend_bridge.domain.model import (
     ConversationState,
     DomainError,
     EventType,
+    Forbidden,
     Location,
     Owner,
     PassState,
     Priority,
+    Role,
     Room,
     ServiceLevel,
+    StaffMember,
     Ticket,
     TicketKind,
     TicketStatus,
@@ -577,3 +580,45 @@ async def test_every_category_code_has_a_chinese_label():
     codes = {code for table in (categories.REPAIR_CATEGORIES, categories.COMPLAINT_CATEGORIES) for code, _ in table}
     assert codes | {"other"} == set(categories.LABELS) == categories.CODES
     assert all(code.isascii() and not label.isascii() for code, label in categories.LABELS.items())
+
+
+# --- who may move a ticket ------------------------------------------------------------------------
+
+
+def member(username: str, role: Role, *, active: bool = True) -> StaffMember:
+    return StaffMember(username, username, role, "hash", NOW, active=active)
+
+
+def assigned_to(username: str) -> Ticket:
+    ticket = open_ticket()
+    ticket.assign(username, actor="desk", now=NOW)
+    return ticket
+
+
+@pytest.mark.parametrize("status", [TicketStatus.IN_PROGRESS, TicketStatus.ON_HOLD, TicketStatus.RESOLVED])
+async def test_a_technician_works_their_own_ticket_forward(status):
+    member("li", Role.TECHNICIAN).check_move(assigned_to("li"), status)
+
+
+@pytest.mark.parametrize("status", [TicketStatus.CLOSED, TicketStatus.CANCELLED, TicketStatus.REOPENED])
+async def test_a_technician_may_not_close_cancel_or_reopen_even_their_own_ticket(status):
+    """Closing a resolved ticket would skip the owner's 回访 (and a poor rating's reopening)."""
+    with pytest.raises(Forbidden, match=f"the technician role may not move a ticket to {status.value}"):
+        member("li", Role.TECHNICIAN).check_move(assigned_to("li"), status)
+
+
+@pytest.mark.parametrize("status", list(TicketStatus))
+async def test_a_technician_may_not_move_someone_else_s_ticket(status):
+    with pytest.raises(Forbidden, match="assigned to someone else"):
+        member("li", Role.TECHNICIAN).check_move(assigned_to("zhang"), status)
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.SUPERVISOR, Role.ADMIN])
+@pytest.mark.parametrize("status", list(TicketStatus))
+async def test_the_desk_may_make_any_move_on_any_ticket(role, status):
+    member("desk", role).check_move(assigned_to("li"), status)  # whether the ticket can is Ticket.move_to's rule
+
+
+async def test_an_inactive_member_may_make_no_move():
+    with pytest.raises(Forbidden):
+        member("liu", Role.AGENT, active=False).check_move(assigned_to("li"), TicketStatus.CANCELLED)

@@ -1,11 +1,12 @@
 """The staff API on the public port (bearer tokens: $WUYE_ADMIN_TOKEN or a staff account's), over real HTTP.
 
 Protects: no ticket, pass, conversation, notification or staff data without a valid token;
-what each role may do (a technician only works their own tickets); the ticket list's shape,
-filters and paging; anonymous complainants staying anonymous; status changes reaching the
-owner (and only the owner) through the web chat's updates once the dispatcher delivered
-them; refused transitions answering 409 with the reason; the gate's pass check and use;
-dead-lettered notifications and their retry; handing conversations back and writing to owners.
+what each role may do (a technician only works their own tickets, and only forward: never closes
+or cancels them); the ticket list's shape, filters and paging; anonymous complainants staying
+anonymous; status changes reaching the owner (and only the owner) through the web chat's
+updates once the dispatcher delivered them; refused transitions answering 409 with the reason;
+the gate's pass check and use; dead-lettered notifications and their retry; handing
+conversations back and writing to owners.
 Data is made through the backend's message bus, as the bot API would.
 """
 
@@ -786,6 +787,40 @@ async def test_a_technician_lists_and_works_only_their_own_tickets(public_client
     assert [(h["type"], h["actor"]) for h in history[-2:]] == [("status", "lichen"), ("note", "lichen")]
     resp = await public_client.post("/api/tickets/BX999999/status", json={"status": "resolved"}, headers=technician)
     assert resp.status == 404
+
+
+async def test_a_technician_cannot_close_or_cancel_their_own_ticket_the_desk_can(public_client, backend):
+    """Closing a resolved ticket would skip the owner's 回访 (a poor rating reopens it); cancelling
+    drops the owner's request. Both belong to the desk and the leads, not to the one doing the work."""
+    technician = await add_staff(backend, "lichen", "technician", "李师傅")
+    agent = await add_staff(backend, "xiaoliu", "agent", "客服小刘")
+    resolved, started = await open_ticket(backend), await open_ticket(backend, OTHER)
+    for number in (resolved, started):
+        await assign(backend, number, "lichen")
+    work = {resolved: ("in_progress", "on_hold", "in_progress", "resolved"), started: ("in_progress",)}
+    for number, steps in work.items():
+        for status in steps:  # the work itself: start, hold, resume, finish
+            path = f"/api/tickets/{number}/status"
+            resp = await public_client.post(path, json={"status": status}, headers=technician)
+            assert resp.status == 200, (status, await resp.text())
+    sent = await updates(public_client, OWNER_ID)
+
+    for number, status in ((resolved, "closed"), (resolved, "reopened"), (started, "cancelled")):
+        before = await views.ticket_for_staff(backend.new_uow(), number)
+        resp = await public_client.post(f"/api/tickets/{number}/status", json={"status": status}, headers=technician)
+        assert resp.status == 403, status
+        assert await resp.json() == {
+            "error": "forbidden",
+            "message": f"the technician role may not move a ticket to {status}",
+        }
+        assert await views.ticket_for_staff(backend.new_uow(), number) == before
+    assert await updates(public_client, OWNER_ID) == sent  # the owner is still asked for a rating, nothing else
+    rated = await backend.bus.handle(commands.RateTicket(OWNER, 2, "没修好"))
+    assert (rated.number, rated.status) == (resolved, "reopened")
+
+    resp = await public_client.post(f"/api/tickets/{started}/status", json={"status": "cancelled"}, headers=agent)
+    assert resp.status == 200
+    assert [(h["status"], h["actor"]) for h in (await resp.json())["history"][-1:]] == [("cancelled", "xiaoliu")]
 
 
 async def test_an_agent_dispatches_and_opens_tickets_but_cannot_import_or_manage_staff(public_client, backend):
