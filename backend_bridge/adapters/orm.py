@@ -56,6 +56,9 @@ def _enum(cls) -> Enum:
 
 
 metadata = MetaData()
+# A conversation id: a ticket's sender, a notification's recipient, an actor in a ticket's
+# history (the owner who rated or chased) all keep one, so all are as wide as the APIs accept.
+SENDER = String(model.MAX_CONVERSATION_ID)
 
 rooms = Table(
     "rooms",
@@ -105,7 +108,7 @@ tickets = Table(
     Column("public_area", String(32)),
     Column("description", Text, nullable=False),
     Column("hazard", String(32)),
-    Column("sender", String(160), nullable=False, index=True),
+    Column("sender", SENDER, nullable=False, index=True),
     Column("anonymous", Boolean, nullable=False, default=False),
     Column("intake", _enum(model.Intake), nullable=False),
     Column("channel", String(32), nullable=False),
@@ -134,7 +137,7 @@ ticket_events = Table(
     Column("ticket_id", ForeignKey("tickets.id"), nullable=False, index=True),
     Column("at", UTCDateTime, nullable=False),
     Column("type", _enum(model.EventType), nullable=False),
-    Column("actor", String(64), nullable=False),
+    Column("actor", SENDER, nullable=False),
     Column("status", _enum(model.TicketStatus)),
     Column("note", Text, nullable=False, default=""),
     Column("data", JSON, nullable=False, default=dict),
@@ -144,7 +147,7 @@ bindings = Table(
     "bindings",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("sender", String(160), nullable=False, unique=True),
+    Column("sender", SENDER, nullable=False, unique=True),
     Column("room_id", ForeignKey("rooms.id"), nullable=False),
     Column("owner_id", ForeignKey("owners.id"), nullable=False),
     Column("bound_at", UTCDateTime, nullable=False),
@@ -154,7 +157,7 @@ binding_attempts = Table(
     "binding_attempts",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("sender", String(160), nullable=False, index=True),
+    Column("sender", SENDER, nullable=False, index=True),
     Column("at", UTCDateTime, nullable=False),
     Column("ok", Boolean, nullable=False),
     Column("flat", String(40), nullable=False, default="", index=True),
@@ -170,7 +173,7 @@ visitor_passes = Table(
     Column("plate", String(16)),
     Column("valid_from", UTCDateTime, nullable=False),
     Column("valid_until", UTCDateTime, nullable=False, index=True),
-    Column("issued_to", String(160), nullable=False),
+    Column("issued_to", SENDER, nullable=False),
     Column("issued_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
     Column("used_at", UTCDateTime),
@@ -180,7 +183,7 @@ visitor_passes = Table(
 conversations = Table(
     "conversations",
     metadata,
-    Column("sender", String(160), primary_key=True),
+    Column("sender", SENDER, primary_key=True),
     Column("channel", String(32), nullable=False),
     Column("state", _enum(model.ConversationState), nullable=False, index=True),
     Column("script", String(16)),
@@ -204,7 +207,7 @@ inbound_messages = Table(
     "inbound_messages",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("sender", String(160), nullable=False, index=True),
+    Column("sender", SENDER, nullable=False, index=True),
     Column("text", Text, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
     Column("client_message_id", String(64)),
@@ -218,7 +221,7 @@ notifications = Table(
     "notifications",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("recipient", String(160), nullable=False),
+    Column("recipient", SENDER, nullable=False),
     Column("key", String(64), nullable=False, unique=True),
     Column("kind", String(32), nullable=False),
     Column("text", Text, nullable=False),
@@ -238,7 +241,7 @@ mailbox = Table(
     "mailbox",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("recipient", String(160), nullable=False),
+    Column("recipient", SENDER, nullable=False),
     Column("key", String(64), nullable=False, unique=True),
     Column("kind", String(32), nullable=False),
     Column("text", Text, nullable=False),

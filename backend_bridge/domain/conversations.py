@@ -13,6 +13,11 @@ from enum import Enum
 from backend_bridge.domain import events
 from backend_bridge.domain.errors import DomainError
 
+# A conversation id is "<channel>:<the channel's own user id>" (webchat:3f2a…). The APIs accept
+# ids up to this long, and every column that keeps one (a ticket's sender, a notification's
+# recipient, a history's actor when the owner acted) is this wide: an id the API took always fits.
+MAX_CONVERSATION_ID = 160
+
 
 class ConversationState(str, Enum):
     BOT = "bot"  # the assistant answers

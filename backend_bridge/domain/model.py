@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from backend_bridge.domain.conversations import (
     MAX_ANSWER_ATTEMPTS,
+    MAX_CONVERSATION_ID,
     Conversation,
     ConversationState,
     Handoff,
@@ -78,6 +79,7 @@ __all__ = [
     "GOOD_RATING",
     "LAST_RETRY",
     "MAX_ANSWER_ATTEMPTS",
+    "MAX_CONVERSATION_ID",
     "MAX_DELIVERY_ATTEMPTS",
     "MAX_EXTERNAL_ID",
     "MAX_FAILED_BINDINGS_PER_DAY",

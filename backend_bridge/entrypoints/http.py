@@ -15,6 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
+from backend_bridge.domain.model import MAX_CONVERSATION_ID
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -89,9 +91,9 @@ def json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-# A conversation id is "<channel>:<the channel's own user id>", e.g. webchat:3f2a…
+# A conversation id is "<channel>:<the channel's own user id>", e.g. webchat:3f2a…, at most
+# MAX_CONVERSATION_ID long: the width of every column that stores one.
 _CONVERSATION_ID = re.compile(r"[a-z][a-z0-9_]{1,31}:[A-Za-z0-9_.:@-]{1,158}")
-MAX_CONVERSATION_ID = 160  # the column width
 
 
 def conversation_id(value: object) -> str:
