@@ -51,7 +51,7 @@ async def open_ticket(request: web.Request) -> web.Response:
     command = commands.OpenTicket(
         sender=_sender(body.get("sender")),
         kind=kind,
-        description=text_field(body, "description", max_len=2000),
+        description=text_field(body, "description", max_len=2000, free_text=True),
         building=_address(body, "building"),
         unit=_address(body, "unit"),
         room=_address(body, "room"),
@@ -69,7 +69,7 @@ async def report_emergency(request: web.Request) -> web.Response:
     command = commands.ReportEmergency(
         sender=_sender(body.get("sender")),
         hazard=text_field(body, "hazard", max_len=32),
-        description=text_field(body, "description", max_len=2000),
+        description=text_field(body, "description", max_len=2000, free_text=True),
         building=_address(body, "building"),
         unit=_address(body, "unit"),
         room=_address(body, "room"),

@@ -43,7 +43,7 @@ def _command(system: str, body: dict) -> ApplyExternalUpdate:
         status=status,
         assignee=text_field(body, "assignee", required=status == DISPATCHED, max_len=64),
         expected_at=time_field(body, "expected_at"),
-        note=text_field(body, "note", required=False, max_len=500) or "",
+        note=text_field(body, "note", required=False, max_len=500, free_text=True) or "",
     )
 
 

@@ -81,11 +81,24 @@ async def read_json(request: web.Request) -> dict[str, Any]:
 
 
 def json_object(raw: bytes) -> dict[str, Any]:
-    """Bytes that must be a UTF-8 JSON object (a signed webhook reads its raw body first)."""
+    """Bytes that must be a UTF-8 JSON object (a signed webhook reads its raw body first).
+
+    Hostile JSON is a 400 like any other bad body: nesting deeper than the parser's
+    recursion limit (``[[[[…``) and integers past Python's 4,300-digit conversion limit
+    (a ValueError that is not a JSONDecodeError). Lone surrogates (``"\\ud800"``) parse;
+    the field helpers below refuse or drop them, with NUL, in the fields a route reads.
+    """
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except UnicodeDecodeError:
         raise BadRequest("the body is not valid UTF-8 JSON") from None
+    except RecursionError:
+        raise BadRequest("the body is nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
+        message = "the body is not valid UTF-8 JSON"
+        if not isinstance(exc, json.JSONDecodeError):
+            message = "the body holds a number too long to read"
+        raise BadRequest(message) from None
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     return body
@@ -103,8 +116,25 @@ def conversation_id(value: object) -> str:
     return value
 
 
-def text_field(body: dict[str, Any], name: str, *, required: bool = True, max_len: int = 2000) -> str | None:
+# PostgreSQL refuses NUL in text; a lone surrogate cannot be encoded as UTF-8 at all (store, log, answer).
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def text_field(
+    body: dict[str, Any], name: str, *, required: bool = True, max_len: int = 2000, free_text: bool = False
+) -> str | None:
+    """A string (or integer) field, never holding NUL or a lone surrogate.
+
+    ``free_text`` (a description, a note, a message: words someone typed) has them dropped:
+    an invisible character must not cost the owner their report. Anything else (ids, codes,
+    names, statuses, times) is refused with a 400: dropping a character there would make a
+    different id, which could match, or de-duplicate against, someone else's.
+    """
     value = body.get(name)
+    if isinstance(value, str) and _UNSTORABLE.search(value):
+        if not free_text:
+            raise BadRequest(f"'{name}' must not contain NUL characters or lone surrogates")
+        value = _UNSTORABLE.sub("", value)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise BadRequest(f"'{name}' is required")

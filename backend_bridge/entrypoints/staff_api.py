@@ -78,7 +78,8 @@ async def _own_ticket_only(request: web.Request, number: str) -> web.Response | 
 async def list_tickets(request: web.Request) -> web.Response:
     backend = request.app[BACKEND]
     member: model.StaffMember = request[STAFF]
-    assignee = request.query.get("assignee") or None
+    query = dict(request.query)
+    assignee = text_field(query, "assignee", required=False, max_len=64)
     if member.role is model.Role.TECHNICIAN:
         assignee = member.username  # a technician's list is their own work
     overdue = request.query.get("overdue")
@@ -90,7 +91,7 @@ async def list_tickets(request: web.Request) -> web.Response:
         kind=_choice(request, "kind", model.TicketKind),
         priority=_choice(request, "priority", model.Priority),
         category=_choice(request, "category", categories.CODES),
-        building=text_field(dict(request.query), "building", required=False, max_len=16),
+        building=text_field(query, "building", required=False, max_len=16),
         assignee=assignee,
         overdue_at=backend.clock() if overdue in ("1", "true") else None,
         show_sender=_shows_sender(request),
@@ -109,7 +110,7 @@ async def open_for_owner(request: web.Request) -> web.Response:
     command = commands.OpenTicketForOwner(
         actor=actor(request),
         kind=text_field(body, "kind", max_len=16),
-        description=text_field(body, "description", max_len=2000),
+        description=text_field(body, "description", max_len=2000, free_text=True),
         intake=text_field(body, "intake", required=False, max_len=16) or model.Intake.STAFF.value,
         priority=text_field(body, "priority", required=False, max_len=16),
         building=text_field(body, "building", required=False, max_len=8),
@@ -153,7 +154,7 @@ async def change_status(request: web.Request) -> web.Response:
         number=request.match_info["number"],
         status=text_field(body, "status", max_len=32),
         actor=actor(request),
-        note=text_field(body, "note", required=False, max_len=500) or "",
+        note=text_field(body, "note", required=False, max_len=500, free_text=True) or "",
     )
     return await _change(request, command)
 
@@ -165,7 +166,7 @@ async def comment(request: web.Request) -> web.Response:
     number = request.match_info["number"]
     if refused := await _own_ticket_only(request, number):
         return refused
-    command = commands.CommentOnTicket(number, text_field(body, "note", max_len=2000), actor(request))
+    command = commands.CommentOnTicket(number, text_field(body, "note", max_len=2000, free_text=True), actor(request))
     return await _change(request, command, status=201)
 
 
@@ -238,7 +239,8 @@ async def hand_back(request: web.Request) -> web.Response:
 @staff_only("conversations")
 async def send_message(request: web.Request) -> web.Response:
     body = await read_json(request)
-    command = commands.SendStaffMessage(_sender(request), text_field(body, "text", max_len=2000), actor=actor(request))
+    text = text_field(body, "text", max_len=2000, free_text=True)
+    command = commands.SendStaffMessage(_sender(request), text, actor=actor(request))
     result = await request.app[BACKEND].bus.handle(command)
     return web.json_response(result.as_json(), status=202)
 

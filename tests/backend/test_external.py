@@ -412,3 +412,36 @@ async def test_refused_webhooks_change_nothing(public_client, backend, fake):
     # A refused event id is not used up: delivered again once it makes sense, it applies.
     assert (await fake.webhook(target, their_id, "dispatched", event_id="evt-1", assignee="王师傅"))[0] == 200
     assert (await ticket(backend, number)).status is model.TicketStatus.ASSIGNED
+
+
+async def test_hostile_json_and_unstorable_ids_in_a_signed_webhook_are_400_and_change_nothing(
+    public_client, backend, fake
+):
+    number = await open_ticket(backend)
+    [their_id] = fake.tickets
+    target = hook(public_client)
+    before = await state(backend, number)
+    for raw in (b"[" * 50_000, b'{"a":' * 10_000, b'{"event_id": "evt-1", "n": ' + b"9" * 5000 + b"}"):
+        status, answer = await fake.webhook(target, their_id, "processing", raw=raw)  # signed, but hostile
+        assert status == 400 and answer["error"] == "bad_request", answer
+    for bad in ("\x00", "\ud800"):
+        for fields in ({"event_id": f"evt{bad}2"}, {"assignee": f"王{bad}师傅"}, {"expected_at": f"2026{bad}"}):
+            body = {"event_id": "evt-2", "ticket_id": their_id, "status": "dispatched", "assignee": "王师傅", **fields}
+            status, answer = await fake.webhook(target, their_id, "dispatched", raw=json.dumps(body).encode())
+            assert status == 400 and answer["error"] == "bad_request", (fields, answer)
+        body = {"event_id": "evt-3", "ticket_id": f"{their_id}{bad}", "status": "processing"}
+        assert (await fake.webhook(target, their_id, "processing", raw=json.dumps(body).encode()))[0] == 400
+    assert await state(backend, number) == before
+
+
+async def test_a_webhooks_note_for_the_owner_keeps_its_words_without_nul_or_lone_surrogates(
+    public_client, backend, fake
+):
+    number = await open_ticket(backend)
+    [their_id] = fake.tickets
+    target = hook(public_client)
+    assert (await fake.webhook(target, their_id, "dispatched", assignee="王师傅"))[0] == 200
+    body = {"event_id": "evt-note", "ticket_id": their_id, "status": "processing", "note": "师傅\x00带好\ud800配件"}
+    status, answer = await fake.webhook(target, their_id, "processing", raw=json.dumps(body).encode())
+    assert status == 200 and answer["applied"], answer
+    assert (await ticket(backend, number)).history[-1].note == "师傅带好配件"
