@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Between digit groups people write spaces, dashes, dots or brackets: (138) 0000.0501.
-_SEPARATORS = re.compile(r"[\s\-.()]")
+# Between digit groups people write spaces, dashes, dots, slashes or brackets: (138) 0000.0501, 138/0000/0501.
+SEPARATOR = r"[\s\-./()]"
+_SEPARATORS = re.compile(SEPARATOR)
 # The country code as written before a mobile: +86, 0086, or a bare 86 (then 13 digits in all).
 _MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9]\d{9})")
 
@@ -22,10 +23,10 @@ _MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9]\d{9})")
 def normalize_mobile(text: str) -> str | None:
     """The 11 digits of the one mainland mobile number ``text`` is, or None if it is not one.
 
-    ``+86 138-0000-0501``, ``0086 13800000501``, ``86 13800000501``, ``１３８.0000.0501``
-    all give ``13800000501``. Full-width digits (from a Chinese IME) count as digits. Anything
-    else in the text (a second number, a landline, a name) makes it not a mobile number:
-    a guess here would bind or import the wrong person.
+    ``+86 138-0000-0501``, ``0086 13800000501``, ``86 13800000501``, ``１３８.0000.0501``,
+    ``138/0000/0501`` all give ``13800000501``. Full-width digits (from a Chinese IME) count as
+    digits. Anything else in the text (a second number, a landline, a name) makes it not a
+    mobile number: a guess here would bind or import the wrong person.
     """
     value = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
     match = _MOBILE.fullmatch(value)
