@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from backend_bridge.adapters.answers import UnusableAnswer, json_answer
 from backend_bridge.service_layer.ports import DialogueRejected, DialogueUnavailable
 
 log = logging.getLogger(__name__)
@@ -21,17 +22,24 @@ class RasaClient:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def send(self, sender: str, text: str) -> list[str]:
-        """Hand one owner message to Rasa; returns the text replies in order."""
+        """Hand one owner message to Rasa; returns the text replies in order.
+
+        An answer that is not a JSON list (too large, garbled) is Rasa failing on this message.
+        """
         url = f"{self.base_url}/webhooks/rest/webhook"
         payload = {"sender": sender, "message": text}
         try:
             async with self.session.post(url, json=payload, timeout=self.timeout) as resp:
                 if resp.status != 200:
                     raise DialogueRejected(f"rasa answered {resp.status}")
-                body = await resp.json(content_type=None)
+                body = await json_answer(resp)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DialogueUnavailable(str(exc) or type(exc).__name__) from exc
-        return [item["text"] for item in body or [] if isinstance(item, dict) and item.get("text")]
+        except UnusableAnswer as exc:
+            raise DialogueRejected(f"rasa answered {exc}") from exc
+        if body is not None and not isinstance(body, list):
+            raise DialogueRejected("rasa answered something other than a list of messages")
+        return [t for item in body or [] if isinstance(item, dict) and isinstance(t := item.get("text"), str) and t]
 
     async def _events(self, sender: str, events: list[dict]) -> None:
         url = f"{self.base_url}/conversations/{quote(sender, safe='')}/tracker/events"
@@ -58,7 +66,7 @@ class RasaClient:
             ) as resp:
                 if resp.status != 200:
                     return False
-                body = await resp.json(content_type=None)
-                return bool(body.get("model_id") or body.get("model_file"))
-        except (aiohttp.ClientError, TimeoutError, ValueError):
+                body = await json_answer(resp)
+        except (aiohttp.ClientError, TimeoutError, UnusableAnswer):
             return False
+        return isinstance(body, dict) and bool(body.get("model_id") or body.get("model_file"))

@@ -190,11 +190,13 @@ async def deliver(backend) -> int:
 
 
 class RasaStandIn:
-    """Answers "收到：<text>" after a delay; 500 for texts containing 'boom'; down when told."""
+    """Answers "收到：<text>" after a delay; 500 for texts containing 'boom'; down when told;
+    ``garbled`` bytes instead of any answer (a 200, chunked: no Content-Length to go by) when set."""
 
     def __init__(self) -> None:
         self.delay = 0.0
         self.down = False
+        self.garbled: bytes | None = None
         self.seen: list[tuple[str, str]] = []
 
     async def webhook(self, request):
@@ -207,7 +209,30 @@ class RasaStandIn:
         await asyncio.sleep(self.delay)
         if "boom" in body["message"]:
             raise web.HTTPInternalServerError()
+        if self.garbled is not None:
+            return await chunked(request, self.garbled)
         return web.json_response([{"recipient_id": body["sender"], "text": f"收到：{body['message']}"}])
+
+    async def status(self, request):
+        from aiohttp import web
+
+        if self.garbled is not None:
+            return await chunked(request, self.garbled)
+        return web.json_response({"model_id": "m"})
+
+
+async def chunked(request, body: bytes, status: int = 200, hold: float = 0.0):
+    """An answer of ``body`` without a Content-Length, as a stream: the client cannot know its size ahead.
+    ``hold``: seconds the stream stays open after ``body`` (a client waiting for its end waits that long)."""
+    from aiohttp import web
+
+    resp = web.StreamResponse(status=status, headers={"Content-Type": "application/json"})
+    resp.enable_chunked_encoding()
+    await resp.prepare(request)
+    await resp.write(body)
+    await asyncio.sleep(hold)
+    await resp.write_eof()
+    return resp
 
 
 @pytest.fixture
@@ -218,6 +243,7 @@ async def rasa(aiohttp_server):
     stand_in = RasaStandIn()
     app = web.Application()
     app.router.add_post("/webhooks/rest/webhook", stand_in.webhook)
+    app.router.add_get("/status", stand_in.status)
     server = await aiohttp_server(app)
     stand_in.url = str(server.make_url(""))
     return stand_in

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from backend_bridge.domain import commands
 from backend_bridge.domain.model import MAX_ANSWER_ATTEMPTS
 from backend_bridge.service_layer import views
@@ -88,3 +90,25 @@ async def test_first_messages_of_a_new_owner_at_once_create_one_conversation(bac
     )
     assert not [r for r in results if isinstance(r, Exception)]
     assert [c["sender"] for c in await views.conversations(backend.new_uow())].count("webchat:burst") == 1
+
+
+GARBLED_ANSWERS = {
+    "over 1 MiB": b"[" + b'{"text": "' + b"x" * 2 * 1024 * 1024 + b'"}]',
+    "not JSON": b"<html>502 Bad Gateway</html>",
+    "not UTF-8": b'[{"text": "\xff\xfe"}]',
+    "nested too deeply": b"[" * 100_000,
+    "a number, not a list": b"42",
+    "an integer past the conversion limit": b"[" + b"9" * 5000 + b"]",
+}
+
+
+@pytest.mark.parametrize("garbled", GARBLED_ANSWERS.values(), ids=GARBLED_ANSWERS.keys())
+async def test_an_answer_rasa_garbles_is_rasa_failing_on_that_message_not_a_crash(gateway, rasa, backend, garbled):
+    rasa.garbled = garbled
+    assert await gateway.handle(message("厨房漏水")) == [BUSY_REPLY]
+    assert [m["text"] for m in await views.unanswered(backend.new_uow())] == ["厨房漏水"]  # kept, retried later
+    assert not await gateway.dialogue.ready()  # nor is a garbled status answer "ready"
+    rasa.garbled = None
+    assert await gateway.dialogue.ready()
+    await gateway.answer_backlog()
+    assert await views.unanswered(backend.new_uow()) == []

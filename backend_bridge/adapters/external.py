@@ -31,6 +31,7 @@ from datetime import datetime
 
 import aiohttp
 
+from backend_bridge.adapters.answers import UnusableAnswer, answer_detail, json_answer
 from backend_bridge.domain import model
 from backend_bridge.service_layer.ports import DeliveryFailed, utc_now
 
@@ -131,14 +132,14 @@ class HttpTicketSystem:
                 url, data=body, headers=headers, timeout=self._timeout, allow_redirects=False
             ) as resp:
                 if resp.status not in (200, 201):
-                    detail = (await resp.text())[:200]
+                    detail = await answer_detail(resp)
                     permanent = 400 <= resp.status < 500 and resp.status not in _RETRYABLE_4XX
                     raise DeliveryFailed(f"{self.name} answered {resp.status}: {detail}", permanent=permanent)
-                answer = await resp.json(content_type=None)
+                answer = await json_answer(resp)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryFailed(f"{self.name} unreachable: {type(exc).__name__} {exc}") from exc
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise DeliveryFailed(f"{self.name} answered with something that is not JSON") from exc
+        except UnusableAnswer as exc:  # retried later, like a system that is down
+            raise DeliveryFailed(f"{self.name} answered with {exc}") from exc
         external_id = answer.get("id") if isinstance(answer, dict) else None
         if isinstance(external_id, int) and not isinstance(external_id, bool):
             external_id = str(external_id)

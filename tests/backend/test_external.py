@@ -29,7 +29,7 @@ from backend_bridge.adapters.external import HttpTicketSystem
 from backend_bridge.domain import commands, model
 from backend_bridge.service_layer.external_sync import SyncTickets
 from backend_bridge.service_layer.ports import DeliveryFailed
-from tests.conftest import CONTENT, DEMO
+from tests.conftest import CONTENT, DEMO, chunked
 
 SYSTEM = "hc"
 API_KEY = "hc-api-key-7f3e"
@@ -59,6 +59,7 @@ class FakePropertySystem:
         self.replayed = 0
         self.answer_after = 0.0  # seconds: the ticket is created, the answer comes late
         self.fail_with: int | None = None
+        self.garbled: bytes | None = None  # answered (chunked, no Content-Length) instead of its answer
         self.server = None
         self._events = 0
 
@@ -67,43 +68,49 @@ class FakePropertySystem:
         app.router.add_post("/tickets", self.create)
         return app
 
-    def _refuse(self, status: int, message: str) -> web.Response:
+    async def _refuse(self, request: web.Request, status: int, message: str) -> web.StreamResponse:
         self.refused.append(status)
+        if self.garbled is not None:
+            return await chunked(request, self.garbled, status, hold=self.answer_after)
         return web.json_response({"error": message}, status=status)
 
     async def create(self, request: web.Request) -> web.Response:
         raw = await request.read()
         self.received.append(raw)
         if request.headers.get("Authorization") != f"Bearer {API_KEY}":
-            return self._refuse(401, "bad api key")
+            return await self._refuse(request, 401, "bad api key")
         timestamp = request.headers.get("X-Wuye-Timestamp", "")
         if not timestamp.isdigit() or abs(int(timestamp) - self.clock().timestamp()) > 300:
-            return self._refuse(401, "stale or missing timestamp")
+            return await self._refuse(request, 401, "stale or missing timestamp")
         given = request.headers.get("X-Wuye-Signature", "")
         if not hmac.compare_digest(given.encode(), signature(SECRET, timestamp, raw).encode()):
-            return self._refuse(401, "bad signature")
+            return await self._refuse(request, 401, "bad signature")
         key = request.headers.get("Idempotency-Key")
         if not key:
-            return self._refuse(400, "Idempotency-Key is required")
+            return await self._refuse(request, 400, "Idempotency-Key is required")
         if self.fail_with:
-            return self._refuse(self.fail_with, "unavailable")
+            return await self._refuse(request, self.fail_with, "unavailable")
         try:
             body = json.loads(raw)
         except ValueError:
-            return self._refuse(400, "not json")
+            return await self._refuse(request, 400, "not json")
         if not all(body.get(k) for k in ("number", "kind", "description", "location")):
-            return self._refuse(400, "missing fields")
+            return await self._refuse(request, 400, "missing fields")
         if key in self.by_key:
             first, their_id = self.by_key[key]
             if first != body:
-                return self._refuse(422, "Idempotency-Key reused with a different request")
+                return await self._refuse(request, 422, "Idempotency-Key reused with a different request")
             self.replayed += 1
+            if self.garbled is not None:
+                return await chunked(request, self.garbled)
             return web.json_response({"id": their_id}, headers={"Idempotent-Replayed": "true"})
         their_id = f"HC-{len(self.tickets) + 1:05d}"
         self.tickets[their_id] = {**body, "idempotency_key": key}
         self.by_key[key] = (body, their_id)
         if self.answer_after:
             await asyncio.sleep(self.answer_after)
+        if self.garbled is not None:
+            return await chunked(request, self.garbled, 201)
         return web.json_response({"id": their_id}, status=201)
 
     async def webhook(
@@ -292,6 +299,38 @@ async def test_an_answer_lost_to_a_timeout_is_retried_with_the_same_key_and_crea
     [their_id] = fake.tickets
     assert fake.replayed == 1 and len(fake.received) == 2
     assert (await ticket(backend, number)).external_id == their_id
+
+
+GARBLED_ANSWERS = {
+    "over 1 MiB": b'{"id": "HC-00001", "padding": "' + b"x" * 2 * 1024 * 1024 + b'"}',
+    "not JSON": b"<html>502 Bad Gateway</html>",
+    "nested too deeply": b"[" * 100_000,
+    "an integer past the conversion limit": b'{"id": ' + b"9" * 5000 + b"}",
+}
+
+
+@pytest.mark.parametrize("garbled", GARBLED_ANSWERS.values(), ids=GARBLED_ANSWERS.keys())
+async def test_a_garbled_answer_is_the_system_failing_and_the_ticket_syncs_once_later(backend, fake, garbled):
+    fake.garbled = garbled
+    number = await open_ticket(backend)
+    assert (await ticket(backend, number)).external_id is None  # as if it timed out: retried later
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 1}
+
+    fake.garbled = None
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 1, "failed": 0}
+    [their_id] = fake.tickets
+    assert (await ticket(backend, number)).external_id == their_id and fake.replayed == 2
+
+
+async def test_only_the_start_of_a_huge_error_answer_is_read_and_quoted(fake, clock):
+    fake.fail_with, fake.garbled = 503, b"x" * 2 * 1024 * 1024
+    fake.answer_after = TIMEOUT + 0.5  # its end comes after our timeout: reading to the end would time out
+    payload = {"number": "BX000042", "kind": "repair", "description": "灯不亮", "location": {"building": "1"}}
+    async with aiohttp.ClientSession() as http:
+        system = HttpTicketSystem(SYSTEM, fake.url, API_KEY, SECRET, http, timeout=TIMEOUT, clock=clock)
+        with pytest.raises(DeliveryFailed) as failed:
+            await system.create_ticket(payload)
+    assert not failed.value.permanent and "503" in str(failed.value) and len(str(failed.value)) < 300
 
 
 async def test_tickets_finished_while_the_system_was_down_are_not_sent_later(backend, fake):
