@@ -30,7 +30,7 @@ class Entity:
 _SEP = r"[-－—_/、]"
 # 3-2-501 / 3栋-2-501: the usual 楼-单元-室 shorthand.
 _TRIPLE = re.compile(
-    rf"(?<![\d.])(\d{{1,3}})\s*(?:号楼|栋|幢|#)?\s*{_SEP}\s*(\d{{1,2}})\s*(?:单元)?\s*{_SEP}\s*(\d{{3,4}})(?!\d)"
+    rf"(?<![\d.])(\d{{1,3}})\s*(?:(?:号楼|栋|幢|#)\s*)?{_SEP}\s*(\d{{1,2}})\s*(?:单元\s*)?{_SEP}\s*(\d{{3,4}})(?!\d)"
 )
 _BUILDING = re.compile(r"(?<![\d.A-Za-z])(\d{1,3}|[A-Za-z])\s*(?:号楼|号院|栋|幢|座|#)")
 _UNIT = re.compile(r"(?<![\d.])(\d{1,2})\s*(?:单元|门洞)")
@@ -38,7 +38,7 @@ _UNIT = re.compile(r"(?<![\d.])(\d{1,2})\s*(?:单元|门洞)")
 _ROOM_AFTER_MARKER = re.compile(r"(?:单元|号楼|栋|幢|座|#)\s*(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元))")
 _ROOM_MARKED = re.compile(r"(?<![\d.])(\d{3,4})\s*(?:室|号房|房)(?!间)")
 _ROOM_CUE = re.compile(
-    r"(?:房号|房间号?|门牌号?|我家|家住|住在?|业主)\s*(?:是|为|:|：)?\s*(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元))"
+    r"(?:房号|房间号?|门牌号?|我家|家住|住在?|业主)\s*(?:(?:是|为|:|：)\s*)?(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元))"
 )
 
 # Where a mainland mobile stands in a message, with or without the country code (+86 138…, 86-138…,
@@ -46,11 +46,11 @@ _ROOM_CUE = re.compile(
 _CELL = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?(\d{7,8})(?!\d)")
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-_PLATE = re.compile(rf"([{_PROVINCES}])\s*([A-Za-z])\s*[·•.\-\s]?\s*([A-Za-z0-9]{{5,6}})(?![A-Za-z0-9])")
+_PLATE = re.compile(rf"([{_PROVINCES}])\s*([A-Za-z])\s*(?:[·•.\-]\s*)?([A-Za-z0-9]{{5,6}})(?![A-Za-z0-9])")
 # ASR reads numbers in groups (BX 000 456): allow single spaces between digit groups.
-_TICKET = re.compile(r"(?<![A-Za-z])([Bb]\s*[Xx]|[Tt]\s*[Ss])\s*-?\s*(\d{1,8}(?:\s\d{1,4}){0,2})(?!\d)")
-_TICKET_CUE = re.compile(r"(?:工单号?|单号|编号)\s*(?:是|为|:|：)?\s*(\d{1,8})(?!\d)")
-_BARE_NUMBER = re.compile(r"^\s*(\d{1,4})\s*[.。!！]?\s*$")
+_TICKET = re.compile(r"(?<![A-Za-z])([Bb]\s*[Xx]|[Tt]\s*[Ss])\s*(?:-\s*)?(\d{1,8}(?:\s\d{1,4}){0,2})(?!\d)")
+_TICKET_CUE = re.compile(r"(?:工单号?|单号|编号)\s*(?:(?:是|为|:|：)\s*)?(\d{1,8})(?!\d)")
+_BARE_NUMBER = re.compile(r"^\s*(\d{1,4})\s*(?:[.。!！]\s*)?$")
 
 PUBLIC_AREAS = {
     "电梯": "电梯",
@@ -269,19 +269,33 @@ FEE_TOPICS = {
 _FEE_TOPIC = [(topic, re.compile("|".join(phrases))) for topic, phrases in FEE_TOPICS.items()]
 
 
+class Taken:
+    """The characters of a text that entities already stand on. Asking about a span costs its
+    length, not the number of entities found so far (a pasted wall of 3号楼 has hundreds)."""
+
+    def __init__(self, size: int) -> None:
+        self._chars = bytearray(size)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return self._chars.find(1, start, end) != -1
+
+    def take(self, start: int, end: int) -> None:
+        self._chars[start:end] = b"\x01" * (end - start)
+
+
 def _strip_zeros(number: str) -> str:
     return number.lstrip("0") or "0"
 
 
 def extract_address(text: str) -> list[Entity]:
     found: list[Entity] = []
-    taken: list[tuple[int, int]] = []
+    taken = Taken(len(text))
 
     def add(name: str, value: str | None, start: int, end: int) -> None:
-        if value is None or any(s < end and start < e for s, e in taken):
+        if value is None or taken.overlaps(start, end):
             return
         found.append(Entity(name, value, start, end))
-        taken.append((start, end))
+        taken.take(start, end)
 
     def add_part(part: str, m: re.Match[str], group: int) -> None:
         """A flat's part as the store keys it (0501 → 501, a → A): the roster import reads cells the same way."""
@@ -303,7 +317,7 @@ def extract_address(text: str) -> list[Entity]:
     return found
 
 
-_ADDRESS_GLUE = re.compile(r"^\s*(?:号楼|号院|栋|幢|座|#|单元|门洞|室|号房|房|[-－—_/、])?\s*$")
+_ADDRESS_GLUE = re.compile(r"^\s*(?:(?:号楼|号院|栋|幢|座|#|单元|门洞|室|号房|房|[-－—_/、])\s*)?$")
 
 
 _ADDRESS_TAIL = re.compile(r"\s*(?:号楼|号院|栋|幢|座|#|单元|门洞|室|号房|号|房)?")
@@ -381,8 +395,11 @@ def extract_fee_topic(text: str) -> list[Entity]:
     return []
 
 
-def _overlaps(a: Entity, others: list[Entity]) -> bool:
-    return any(o.start < a.end and a.start < o.end for o in others)
+def _taken_by(entities: list[Entity], size: int) -> Taken:
+    taken = Taken(size)
+    for e in entities:
+        taken.take(e.start, e.end)
+    return taken
 
 
 def extract_times(text: str, now: datetime, avoid: list[Entity]) -> list[Entity]:
@@ -405,13 +422,11 @@ def extract_all(text: str, now: datetime) -> list[Entity]:
     if bare:  # 501 / 2 alone: only the dialogue knows which question it answers
         return [Entity("number", bare.group(1), *bare.span(1))]
     exact = extract_phones(text) + extract_plates(text) + extract_tickets(text)
-    address = [e for e in extract_address(text) if not _overlaps(e, exact)]
+    taken = _taken_by(exact, len(text))
+    address = [e for e in extract_address(text) if not taken.overlaps(e.start, e.end)]
     found = exact + address
-    found += [
-        name
-        for name in (Entity("person_name", text[s:e], s, e) for s, e in extract_person_names(text))
-        if not _overlaps(name, found)
-    ]
+    taken = _taken_by(found, len(text))
+    found += [Entity("person_name", text[s:e], s, e) for s, e in extract_person_names(text) if not taken.overlaps(s, e)]
     found += extract_times(text, now, avoid=found)
     found += extract_hazards(text)
     found += extract_fee_topic(text)

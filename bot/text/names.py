@@ -6,6 +6,9 @@ characters, so we try both lengths and keep the one followed by a boundary (a ti
 word, a visit verb, punctuation, the end). To stay clear of 马桶 or 高空坠物 a name
 must follow a cue (朋友, 叫, 访客…), precede a visit verb, stand beside a phone number
 (an SMS signed 王秀英 13600001111), or be the whole message.
+
+Every character may start a name, so each candidate reads only a bounded stretch around it
+(CONTEXT) and no pattern can match one stretch in many ways: linear time in the message.
 """
 
 from __future__ import annotations
@@ -48,12 +51,14 @@ _CUE = re.compile(
 )
 _TIME_WORDS = (
     r"大后天|明天|今天|后天|今晚|明晚|昨天|下午|上午|中午|晚上|早上|傍晚|等会儿?|等下|一会儿?|待会儿?|马上|"
-    r"下周.?|这周.?|本周.?|周.|星期.|礼拜.|\d+点半?|\d+:\d+"
+    r"下周.?|这周.?|本周.?|周.|星期.|礼拜.|\d+点半?|\d+:\d+(?!\d)"  # 11:111:1 is not two times
 )
+# How far a name's cues and visit verb may stand from it (李明|明天下午3点半|过来 is 9).
+CONTEXT = 24
 # What may follow a given name. A word starting *inside* a two-character given name
 # (李娜|过来 read as 李娜过|来) is caught by trying the one-character name as well.
 _BOUNDARY = re.compile(
-    rf"^(\s|$|[,，.。!！?？、;；)）~～]|{_TIME_WORDS}|月|号|\d|来|过来|会来|要来|到|进来|进|去|上门|拜访|来访|"
+    rf"(\s|$|[,，.。!！?？、;；)）~～]|{_TIME_WORDS}|月|号|\d|来|过来|会来|要来|到|进来|进|去|上门|拜访|来访|"
     r"到访|探望|看|送|取|的|和|跟|与|开车|车牌|坐|带|一起|他|她|是|先生|女士|大概|可能|预计|约|手机|电话|"
     r"吧|啊|呀|哈|登记|办|通行|进出|一下|需要|能|可以)"
 )
@@ -74,13 +79,13 @@ _NEXT_WORD = re.compile(
     rf"{_TIME_WORDS}|过来|会来|要来|进来|上门|登记|等|来(?=[\s,，。.!！]|$|看|找|玩|送|取|修|装|拜访|接)"
 )
 # An SMS signed with a name beside the phone number (修一下窗户 王秀英 13600001111).
-_PHONE_AFTER = re.compile(r"^\s*[,，:：]?\s*(?:电话|手机)?[:：]?\s*1\d{10}(?!\d)")
-_PHONE_BEFORE = re.compile(r"(?<!\d)1\d{10}\s*[,，]?\s*$")
+_PHONE_AFTER = re.compile(r"\s*(?:[,，:：]\s*)?(?:(?:(?:电话|手机)[:：]?|[:：])\s*)?1\d{10}(?!\d)")
+_PHONE_BEFORE = re.compile(r"(?<!\d)1\d{10}\s*(?:[,，]\s*)?$")
 _SEPARATED = " ,，.。!！?？、;；:："
 _HAN = r"[\u4e00-\u9fff]"
 _WHOLE_NAME = re.compile(rf"(?:{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}])(?:{HONORIFICS}|{_HAN}{{1,2}})")
 _SURNAME_AT = re.compile(rf"{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}]")
-_TITLE = re.compile(f"^(?:{HONORIFICS})")
+_TITLE = re.compile(HONORIFICS)
 
 
 def _name_at(text: str, start: int) -> tuple[int, bool] | None:
@@ -89,16 +94,16 @@ def _name_at(text: str, start: int) -> tuple[int, bool] | None:
     if not m:
         return None
     after = m.end()
-    title = _TITLE.match(text[after:])
+    title = _TITLE.match(text, after)
     if title:
-        return after + title.end(), True
+        return title.end(), True
     for size in (2, 1):
         given = text[after : after + size]
         if len(given) != size or not re.fullmatch(f"{_HAN}+", given):
             continue
         if size == 2 and _NEXT_WORD.match(text, after + 1):
             continue  # 李娜过来: the second character starts the next word
-        if _BOUNDARY.match(text[after + size :]):
+        if _BOUNDARY.match(text, after + size):
             return after + size, False
     return None
 
@@ -121,9 +126,13 @@ def extract_person_names(text: str) -> list[tuple[int, int]]:
             continue
         whole_message = text[start:end] == stripped
         cued = bool(_CUE.search(text[max(0, start - 6) : start]))
-        visiting = bool(_VISIT_VERB.match(text[end:]) and _CLAUSE_END.search(text[:start]))
+        visiting = bool(
+            _VISIT_VERB.match(text[end : end + CONTEXT]) and _CLAUSE_END.search(text[max(0, start - CONTEXT) : start])
+        )
         standing_alone = (start == 0 or text[start - 1] in _SEPARATED) and (end == len(text) or text[end] in _SEPARATED)
-        signed = standing_alone and bool(_PHONE_AFTER.match(text[end:]) or _PHONE_BEFORE.search(text[:start]))
+        signed = standing_alone and bool(
+            _PHONE_AFTER.match(text, end) or _PHONE_BEFORE.search(text, max(0, start - CONTEXT), start)
+        )
         if whole_message or cued or visiting or titled or signed:
             spans.append((start, end))
     return spans

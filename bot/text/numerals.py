@@ -72,12 +72,12 @@ def numeral_edits(text: str) -> list[tuple[int, int, str]]:
         if run.isdigit():  # already Arabic (str.isdigit is False for Chinese numerals)
             continue
         start, end = match.span()
-        before, after = text[:start], text[end:]
+        before = text[max(0, start - 8) : start]
         digit_by_digit = not any(ch in POSITIONAL for ch in run)
         in_context = bool(
-            _AFTER.match(after)
-            or _BEFORE.search(before[-8:])
-            or (_HAO.match(after) and not before.endswith("月"))
+            _AFTER.match(text, end)
+            or _BEFORE.search(before)
+            or (_HAO.match(text, end) and not before.endswith("月"))
             or (digit_by_digit and len(run) >= 3)
         )
         if not in_context:

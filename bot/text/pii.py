@@ -13,7 +13,7 @@ import re
 import traceback
 from collections.abc import Iterator
 
-from bot.text.entities import extract_address, extract_phones, extract_plates
+from bot.text.entities import Taken, extract_address, extract_phones, extract_plates
 from bot.text.names import extract_person_names
 from bot.text.normalize import normalize
 from common.phones import SEPARATOR, normalize_mobile
@@ -68,14 +68,14 @@ def mask_pii(text: str) -> str:
     text = _CHAT_ID.sub(lambda m: m["keep"] + "***", text)
     mapped = normalize(text)
     spans = [(*mapped.to_original(start, end), head, tail) for start, end, head, tail in _found(mapped.text)]
-    out = text
-    taken: list[tuple[int, int]] = []
+    out = list(text)  # masking keeps lengths: each span is rewritten in place
+    taken = Taken(len(text))
     for start, end, head, tail in sorted(spans, key=lambda s: s[0], reverse=True):
-        if any(s < end and start < e for s, e in taken):
+        if taken.overlaps(start, end):
             continue
-        taken.append((start, end))
-        out = out[:start] + _masked(out[start:end], head, tail) + out[end:]
-    return out
+        taken.take(start, end)
+        out[start:end] = _masked(text[start:end], head, tail)
+    return "".join(out)
 
 
 MAX_LOGGED = 2000
