@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
+from typing import TypeVar
 
 from backend_bridge.domain import categories, commands, events, model
 from backend_bridge.service_layer import results
@@ -19,6 +20,7 @@ from backend_bridge.service_layer.unit_of_work import UnitOfWork
 from common.addresses import flat_key
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 # -- tickets -------------------------------------------------------------------------------
@@ -121,11 +123,15 @@ async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps:
         )
 
 
+def _existing(found: T | None, what: str, key: object) -> T:
+    """What a command names must exist: otherwise NotFound (a 404 at the edge), never None."""
+    if found is None:
+        raise model.NotFound(what, key)
+    return found
+
+
 async def _ticket(uow: UnitOfWork, number: str) -> model.Ticket:
-    ticket = await uow.tickets.by_number(number)
-    if ticket is None:
-        raise model.NotFound("ticket", number)
-    return ticket
+    return _existing(await uow.tickets.by_number(number), "ticket", number)
 
 
 async def change_ticket_status(cmd: commands.ChangeTicketStatus, uow: UnitOfWork, deps: Deps) -> results.StatusChanged:
@@ -225,9 +231,7 @@ async def check_deadlines(cmd: commands.CheckDeadlines, uow: UnitOfWork, deps: D
 
 async def use_pass(cmd: commands.UsePass, uow: UnitOfWork, deps: Deps) -> results.PassUsed:
     async with uow:
-        visitor_pass = await uow.passes.live_with_code(cmd.code, deps.clock())
-        if visitor_pass is None:
-            raise model.NotFound("pass", cmd.code)
+        visitor_pass = _existing(await uow.passes.live_with_code(cmd.code, deps.clock()), "pass", cmd.code)
         visitor_pass.use(actor=cmd.actor, now=deps.clock())
         await uow.commit()
         return results.PassUsed(visitor_pass.code, visitor_pass.used_at)
@@ -237,9 +241,7 @@ async def retry_notification(
     cmd: commands.RetryNotification, uow: UnitOfWork, deps: Deps
 ) -> results.NotificationRetried:
     async with uow:
-        notification = await uow.notifications.get(cmd.notification_id)
-        if notification is None:
-            raise model.NotFound("notification", cmd.notification_id)
+        notification = _existing(await uow.notifications.get(cmd.notification_id), "notification", cmd.notification_id)
         notification.retry(deps.clock())
         await uow.commit()
         return results.NotificationRetried(notification.id, notification.status.value)
@@ -335,10 +337,7 @@ async def issue_pass(cmd: commands.IssuePass, uow: UnitOfWork, deps: Deps) -> re
 
 
 async def _conversation(uow: UnitOfWork, sender: str) -> model.Conversation:
-    conversation = await uow.conversations.get(sender)
-    if conversation is None:
-        raise model.NotFound("conversation", sender)
-    return conversation
+    return _existing(await uow.conversations.get(sender), "conversation", sender)
 
 
 async def hand_off(cmd: commands.HandOff, uow: UnitOfWork, deps: Deps) -> results.ConversationState:
@@ -402,9 +401,7 @@ async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Dep
 
 async def record_replies(cmd: commands.RecordReplies, uow: UnitOfWork, deps: Deps) -> results.RepliesRecorded:
     async with uow:
-        message = await uow.messages.inbound(cmd.inbound_id)
-        if message is None:
-            raise model.NotFound("inbound message", cmd.inbound_id)
+        message = _existing(await uow.messages.inbound(cmd.inbound_id), "inbound message", cmd.inbound_id)
         message.record_answer(list(cmd.replies), answered=cmd.answered, push=cmd.push)
         await uow.commit()
     return results.RepliesRecorded(message.status.value)
