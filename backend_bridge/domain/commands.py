@@ -122,6 +122,20 @@ class AddStaff(Command):
 
 
 @dataclass(frozen=True)
+class RotateStaffToken(Command):
+    """A new bearer token for a member (lost, leaked, or routine); the old one stops working."""
+
+    username: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class DeactivateStaff(Command):
+    username: str
+    actor: str
+
+
+@dataclass(frozen=True)
 class BindSender(Command):
     sender: str
     building: str

@@ -50,7 +50,14 @@ from backend_bridge.domain.residents import (
     Room,
     binding_locked,
 )
-from backend_bridge.domain.staff import PERMISSIONS, WORK_STATUSES, Role, StaffMember
+from backend_bridge.domain.staff import (
+    BUILT_IN_ADMIN,
+    PERMISSIONS,
+    RESERVED_USERNAMES,
+    WORK_STATUSES,
+    Role,
+    StaffMember,
+)
 from backend_bridge.domain.tickets import (
     GOOD_RATING,
     MAX_EXTERNAL_ID,
@@ -75,6 +82,7 @@ from backend_bridge.domain.tickets import (
 from common.wording import local_time
 
 __all__ = [
+    "BUILT_IN_ADMIN",
     "FIRST_RETRY",
     "GOOD_RATING",
     "LAST_RETRY",
@@ -91,6 +99,7 @@ __all__ = [
     "PASS_CODE_DIGITS",
     "PERMISSIONS",
     "POOR_RATING",
+    "RESERVED_USERNAMES",
     "STATUS_LABELS",
     "TRANSITIONS",
     "WORK_STATUSES",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from backend_bridge.domain.errors import Forbidden
+from backend_bridge.domain.errors import DomainError, Forbidden
 from backend_bridge.domain.tickets import Ticket, TicketStatus
 
 
@@ -42,6 +42,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 WORK_STATUSES = frozenset({TicketStatus.IN_PROGRESS, TicketStatus.ON_HOLD, TicketStatus.RESOLVED})
 
 
+BUILT_IN_ADMIN = "admin"  # who calls with WUYE_ADMIN_TOKEN: an administrator with no stored account
+# Names the ticket histories and the outbox use for someone who is not a staff account: the
+# built-in administrator, the owner, the scheduler, the shared desk and supervisors' recipients
+# (notices.py), and the prefixes before ":" of chat ids and external systems ("staff:", "external:").
+# An account so named would pass for them in a history, or read alerts meant for the whole desk.
+RESERVED_USERNAMES = frozenset({BUILT_IN_ADMIN, "owner", "system", "staff", "external", "desk", "supervisors"})
+
+
 @dataclass(eq=False)
 class StaffMember:
     username: str
@@ -51,6 +59,21 @@ class StaffMember:
     created_at: datetime
     active: bool = True
     id: int | None = None
+
+    @classmethod
+    def enrol(cls, username: str, name: str, role: Role, token_hash: str, now: datetime) -> StaffMember:
+        """A new account; a name that histories use for someone else (any case, or with a ":") is refused."""
+        if ":" in username or username.casefold() in RESERVED_USERNAMES:
+            raise DomainError(f"{username!r} is reserved: histories use it for someone who is not a staff account")
+        return cls(username, name, role, token_hash, now)
+
+    def new_token(self, token_hash: str) -> None:
+        """Rotate the bearer token: the old one stops working with this change."""
+        self.token_hash = token_hash
+
+    def deactivate(self) -> None:
+        """Left the team: the token stops working, the name stays in the histories."""
+        self.active = False
 
     def may(self, permission: str) -> bool:
         return self.active and self.role in PERMISSIONS[permission]

@@ -1,5 +1,6 @@
 """Staff API (public port): tickets and their lifecycle, visitor passes at the gate,
-conversations handed to staff, dead-lettered notifications, staff accounts.
+conversations handed to staff, dead-lettered notifications, staff accounts (added, their
+tokens rotated, deactivated).
 
 Every route names the permission it needs (domain.model.PERMISSIONS); the caller's
 bearer token decides the role (entrypoints/staff_auth.py). The staff console (a later
@@ -284,3 +285,19 @@ async def add_staff(request: web.Request) -> web.Response:
     )
     result = await request.app[BACKEND].bus.handle(command)
     return web.json_response(result.as_json(), status=201)
+
+
+@routes.post("/api/staff/{username}/token")
+@staff_only("staff")
+async def rotate_token(request: web.Request) -> web.Response:
+    """A new token for the member, shown this once; the old one stops working at once."""
+    command = commands.RotateStaffToken(request.match_info["username"], actor(request))
+    return web.json_response((await request.app[BACKEND].bus.handle(command)).as_json())
+
+
+@routes.post("/api/staff/{username}/deactivate")
+@staff_only("staff")
+async def deactivate(request: web.Request) -> web.Response:
+    """The member left: their token stops working at once; their name stays in the histories."""
+    command = commands.DeactivateStaff(request.match_info["username"], actor(request))
+    return web.json_response((await request.app[BACKEND].bus.handle(command)).as_json())

@@ -1,8 +1,10 @@
 """Who is calling the staff API, and may they: bearer tokens mapped to staff accounts and roles.
 
 ``WUYE_ADMIN_TOKEN`` is the built-in administrator (it creates the other accounts);
-every other token belongs to one staff member and only its sha256 is stored.
-Unknown tokens get 401 and no data; a known member without the permission gets 403.
+every other token belongs to one staff member and only its sha256 is stored. Rotating a
+member's token or deactivating the member makes the old token unknown at once (the account is
+read on every request). Unknown tokens get 401 and no data; a known member without the
+permission gets 403.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from backend_bridge.entrypoints.keys import ADMIN_TOKEN, BACKEND
 from backend_bridge.service_layer.auth import token_hash
 
 STAFF = web.RequestKey("staff", model.StaffMember)  # the member making the call
-BUILT_IN_ADMIN = "admin"
 
 
 async def caller(request: web.Request) -> model.StaffMember | None:
@@ -27,7 +28,7 @@ async def caller(request: web.Request) -> model.StaffMember | None:
         return None
     if token_matches(token, request.app[ADMIN_TOKEN]):
         return model.StaffMember(
-            BUILT_IN_ADMIN, "管理员", model.Role.ADMIN, "", datetime(2000, 1, 1, tzinfo=timezone.utc)
+            model.BUILT_IN_ADMIN, "管理员", model.Role.ADMIN, "", datetime(2000, 1, 1, tzinfo=timezone.utc)
         )
     async with request.app[BACKEND].new_uow() as uow:
         member = await uow.staff.by_token_hash(token_hash(token))

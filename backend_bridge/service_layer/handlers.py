@@ -8,13 +8,12 @@ same transaction (a status change and its notification are stored together or no
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import timedelta
 from typing import TypeVar
 
 from backend_bridge.domain import categories, commands, events, model
 from backend_bridge.service_layer import results
-from backend_bridge.service_layer.auth import token_hash
+from backend_bridge.service_layer.auth import new_token
 from backend_bridge.service_layer.ports import Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 from common.addresses import flat_key
@@ -253,13 +252,34 @@ async def add_staff(cmd: commands.AddStaff, uow: UnitOfWork, deps: Deps) -> resu
         role = model.Role(cmd.role)
     except ValueError as exc:
         raise model.DomainError(f"role must be one of {[r.value for r in model.Role]}") from exc
-    token = secrets.token_urlsafe(32)
+    token, hashed = new_token()
+    member = model.StaffMember.enrol(cmd.username, cmd.name, role, hashed, deps.clock())
     async with uow:
         if await uow.staff.by_username(cmd.username) is not None:
             raise model.DomainError(f"{cmd.username!r} exists")
-        await uow.staff.add(model.StaffMember(cmd.username, cmd.name, role, token_hash(token), deps.clock()))
+        await uow.staff.add(member)
         await uow.commit()
     return results.StaffAdded(cmd.username, cmd.name, role.value, token)
+
+
+async def rotate_staff_token(cmd: commands.RotateStaffToken, uow: UnitOfWork, deps: Deps) -> results.StaffToken:
+    """A new token, returned once; the old one is unknown from this commit on."""
+    token, hashed = new_token()
+    async with uow:
+        member = _existing(await uow.staff.by_username(cmd.username), "staff member", cmd.username)
+        member.new_token(hashed)
+        await uow.commit()
+    log.info("%s rotated the token of %s", cmd.actor, cmd.username)
+    return results.StaffToken(cmd.username, token)
+
+
+async def deactivate_staff(cmd: commands.DeactivateStaff, uow: UnitOfWork, deps: Deps) -> results.StaffAccount:
+    async with uow:
+        member = _existing(await uow.staff.by_username(cmd.username), "staff member", cmd.username)
+        member.deactivate()
+        await uow.commit()
+    log.info("%s deactivated %s", cmd.actor, cmd.username)
+    return results.StaffAccount(member.username, member.name, member.role.value, member.active)
 
 
 # -- identity, ledger and passes -------------------------------------------------------------
@@ -433,6 +453,8 @@ COMMAND_HANDLERS = {
     commands.UsePass: use_pass,
     commands.RetryNotification: retry_notification,
     commands.AddStaff: add_staff,
+    commands.RotateStaffToken: rotate_staff_token,
+    commands.DeactivateStaff: deactivate_staff,
     commands.BindSender: bind_sender,
     commands.IssuePass: issue_pass,
     commands.HandOff: hand_off,

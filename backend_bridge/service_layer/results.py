@@ -104,6 +104,20 @@ class StaffAdded(Result):
 
 
 @dataclass(frozen=True)
+class StaffToken(Result):
+    username: str
+    token: str  # shown once; only its hash is kept
+
+
+@dataclass(frozen=True)
+class StaffAccount(Result):
+    username: str
+    name: str
+    role: str
+    active: bool
+
+
+@dataclass(frozen=True)
 class BindingChecked(Result):
     status: str  # "bound" | "mismatch" | "locked"
 

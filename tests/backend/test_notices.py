@@ -1,4 +1,5 @@
-"""The notice table: every domain event has a decision (who hears it, or nobody)."""
+"""The notice table: every domain event has a decision (who hears it, or nobody); the shared staff
+recipients are names no staff account may take."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from backend_bridge.domain import events
+from backend_bridge.domain import events, model
 from backend_bridge.service_layer import notices
 
 
@@ -32,3 +33,8 @@ async def test_an_event_with_no_decision_stops_the_commit():
     writer = notices.NoticeWriter(clock=lambda: None, timezone=ZoneInfo("Asia/Shanghai"))
     with pytest.raises(TypeError, match="Unheard"):
         await writer.write(uow=None, raised=[(object(), Unheard())])  # type: ignore[arg-type]
+
+
+def test_the_shared_recipients_are_reserved_so_no_account_reads_the_whole_desk_s_alerts():
+    shared = {notices.NO_SUPERVISOR, notices.NO_AGENT, *notices.OWNER_CHANNELS_WITHOUT_PUSH}
+    assert shared <= model.RESERVED_USERNAMES

@@ -6,7 +6,8 @@ or cancels them); the ticket list's shape, filters and paging; anonymous complai
 anonymous; status changes reaching the owner (and only the owner) through the web chat's
 updates once the dispatcher delivered them; refused transitions answering 409 with the reason;
 the gate's pass check and use; dead-lettered notifications and their retry; handing
-conversations back and writing to owners.
+conversations back and writing to owners; staff accounts never named like a built-in actor,
+their tokens rotated or the member deactivated, the old token refused at once.
 Data is made through the backend's message bus, as the bot API would.
 """
 
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from backend_bridge.domain import commands
+from backend_bridge.domain import commands, model
 from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.service_layer import views
 from tests.conftest import ADMIN_TOKEN, INTERNAL_TOKEN, bearer, deliver
@@ -104,6 +105,8 @@ ROUTES = [
     ("POST", "/api/notifications/1/retry", None),
     ("GET", "/api/staff", None),
     ("POST", "/api/staff", {"username": "intruder", "name": "入侵者", "role": "admin"}),
+    ("POST", "/api/staff/lichen/token", None),
+    ("POST", "/api/staff/lichen/deactivate", None),
 ]
 BAD_HEADERS = [
     {},
@@ -128,7 +131,7 @@ async def test_every_staff_route_answers_401_with_no_data_without_the_admin_toke
     number = await open_ticket(backend)
     code = await issue_pass(backend, clock() + timedelta(hours=1))
     await backend.bus.handle(commands.HandOff(OWNER, "owner_asked"))
-    await add_staff(backend, "lichen", "technician", "李师傅")
+    lichen = await add_staff(backend, "lichen", "technician", "李师傅")
     path = path.replace("{number}", number).replace("{code}", code)
     if body and body.get("into"):
         body = {"into": await open_ticket(backend, OTHER)}
@@ -155,6 +158,7 @@ async def test_every_staff_route_answers_401_with_no_data_without_the_admin_toke
     assert (await views.check_pass(backend.new_uow(), code, clock()))["state"] == "valid"  # not used
     async with backend.new_uow() as uow:
         assert [m.username for m in await uow.staff.all()] == ["lichen"]
+    assert (await public_client.get("/api/tickets", headers=lichen)).status == 200  # not rotated, not deactivated
 
 
 async def test_the_bot_api_is_not_served_on_the_public_port(public_client, backend):
@@ -734,6 +738,95 @@ async def test_the_admin_adds_staff_and_the_returned_token_works_for_that_role(p
     resp = await public_client.post("/api/staff", json={"username": "boss", "name": "x", "role": "boss"}, headers=AUTH)
     assert resp.status == 409
     assert [m["username"] for m in await (await staff_get(public_client, "/api/staff")).json()] == ["li.chen"]
+
+
+@pytest.mark.parametrize(
+    "username", ["admin", "owner", "system", "staff", "external", "desk", "supervisors", "Admin", "SYSTEM"]
+)
+async def test_a_name_the_histories_use_for_someone_else_cannot_be_an_account(public_client, backend, username):
+    """A staff account named "system" or "owner" would pass for the scheduler or the owner in a
+    ticket's history; "supervisors" and "desk" would read the alerts meant for the whole team."""
+    resp = await public_client.post(
+        "/api/staff", json={"username": username, "name": "冒充", "role": "admin"}, headers=AUTH
+    )
+    assert resp.status == 409
+    assert await resp.json() == {
+        "error": "conflict",
+        "message": f"{username!r} is reserved: histories use it for someone who is not a staff account",
+    }
+    assert await (await staff_get(public_client, "/api/staff")).json() == []
+
+
+@pytest.mark.parametrize("username", ["external:erp", "staff:li", "webchat:owner"])
+async def test_a_name_shaped_like_a_chat_id_or_an_external_actor_is_refused(public_client, backend, username):
+    resp = await public_client.post(
+        "/api/staff", json={"username": username, "name": "x", "role": "agent"}, headers=AUTH
+    )
+    await assert_bad_request(resp)
+    with pytest.raises(model.DomainError, match="is reserved"):  # refused by the domain too, whoever asks
+        await backend.bus.handle(commands.AddStaff(username, "x", "agent", actor="admin"))
+    assert await (await staff_get(public_client, "/api/staff")).json() == []
+
+
+async def test_the_admin_rotates_a_member_s_token_and_the_old_one_stops_working_at_once(public_client, backend):
+    old = await add_staff(backend, "lichen", "technician", "李师傅")
+    other = await add_staff(backend, "xiaoliu", "agent", "客服小刘")
+    assert (await public_client.get("/api/tickets", headers=old)).status == 200
+
+    resp = await public_client.post("/api/staff/lichen/token", headers=other)  # only an admin rotates
+    assert resp.status == 403
+    resp = await public_client.post("/api/staff/lichen/token", headers=AUTH)
+    assert resp.status == 200
+    rotated = await resp.json()
+    assert set(rotated) == {"username", "token"} and rotated["username"] == "lichen"
+    new = bearer(rotated["token"])
+    assert new != old
+
+    resp = await public_client.get("/api/tickets", headers=old)
+    assert resp.status == 401
+    assert (await resp.json())["error"] == "unauthorized"
+    assert (await public_client.get("/api/tickets", headers=new)).status == 200
+    assert (await public_client.get("/api/tickets", headers=other)).status == 200  # nobody else's changed
+    listed = await (await staff_get(public_client, "/api/staff")).json()
+    assert rotated["token"] not in str(listed)  # shown once, in the rotation's answer
+    async with backend.new_uow() as uow:
+        assert rotated["token"] not in [m.token_hash for m in await uow.staff.all()]  # only its hash is kept
+
+    assert (await public_client.post("/api/staff/nobody/token", headers=AUTH)).status == 404
+    assert (await public_client.post("/api/staff/admin/token", headers=AUTH)).status == 404  # not an account
+
+
+async def test_a_deactivated_member_s_token_stops_working_on_every_route(public_client, backend):
+    technician = await add_staff(backend, "lichen", "technician", "李师傅")
+    supervisor = await add_staff(backend, "wang", "supervisor", "王主管")
+    number = await open_ticket(backend)
+    await assign(backend, number, "lichen")
+    assert (await public_client.get("/api/tickets", headers=technician)).status == 200
+
+    resp = await public_client.post("/api/staff/lichen/deactivate", headers=supervisor)  # only an admin
+    assert resp.status == 403
+    resp = await public_client.post("/api/staff/lichen/deactivate", headers=AUTH)
+    assert resp.status == 200
+    assert await resp.json() == {"username": "lichen", "name": "李师傅", "role": "technician", "active": False}
+
+    for method, path, body in (
+        ("GET", "/api/tickets", None),
+        ("GET", f"/api/tickets/{number}", None),
+        ("POST", f"/api/tickets/{number}/status", {"status": "in_progress"}),
+        ("POST", f"/api/tickets/{number}/comments", {"note": "走之前再修一下"}),
+    ):
+        resp = await public_client.request(method, path, json=body, headers=technician)
+        assert resp.status == 401, path
+    assert (await views.ticket_for_staff(backend.new_uow(), number))["status"] == "assigned"
+    assert (await public_client.get("/api/tickets", headers=supervisor)).status == 200
+    listed = await (await staff_get(public_client, "/api/staff")).json()
+    assert [(m["username"], m["active"]) for m in listed] == [("lichen", False), ("wang", True)]
+    resp = await public_client.post(f"/api/tickets/{number}/assign", json={"assignee": "lichen"}, headers=AUTH)
+    assert resp.status == 409  # no new work for someone who left
+
+    resp = await public_client.post("/api/staff/lichen/token", headers=AUTH)  # a new token does not bring them back
+    assert (await public_client.get("/api/tickets", headers=bearer((await resp.json())["token"]))).status == 401
+    assert (await public_client.post("/api/staff/nobody/deactivate", headers=AUTH)).status == 404
 
 
 async def test_a_technician_cannot_dispatch_merge_open_tickets_or_read_dead_letters(public_client, backend):
