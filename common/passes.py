@@ -7,4 +7,4 @@ so the two never disagree. Standard library only (see common/__init__.py).
 
 from __future__ import annotations
 
-MAX_PASS_DAYS = 7  # how many days ahead a visit may start
+MAX_PASS_DAYS = 7  # how many days ahead a visit may start, and how many days a pass may last at most

@@ -178,6 +178,9 @@ visitor_passes = Table(
     Column("revoked_at", UTCDateTime),
     Column("used_at", UTCDateTime),
     Column("used_by", String(64)),
+    # Optimistic locking, as on tickets: two gates using one code at the same moment both read it
+    # unused, but only the first UPDATE finds the version it read; the other is re-run and refused.
+    Column("version", Integer, nullable=False, server_default="1"),
 )
 
 conversations = Table(
@@ -323,7 +326,7 @@ def start_mappers() -> None:
     )
     m(model.Binding, bindings)
     m(model.BindingAttempt, binding_attempts)
-    m(model.VisitorPass, visitor_passes)
+    m(model.VisitorPass, visitor_passes, version_id_col=visitor_passes.c.version)
     m(model.Handoff, handoffs)
     m(
         model.Conversation,

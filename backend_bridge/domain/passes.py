@@ -60,15 +60,19 @@ def new_pass_code() -> str:
     return f"{secrets.randbelow(10**PASS_CODE_DIGITS):0{PASS_CODE_DIGITS}d}"
 
 
+_GRACE = timedelta(minutes=30)  # either side of a stated part of day or range
+
+
 def pass_window(start: datetime, end: datetime | None, kind: str) -> tuple[datetime, datetime]:
-    """The validity window for a visit the owner described.
+    """The validity window for a visit the owner described, never longer than MAX_PASS_DAYS.
 
     A clock time (三点) admits the visitor from an hour before to four hours after;
     a part of day (下午) or a stated range (三点到五点) is taken as said, with half an
-    hour's grace either side; a whole day (明天) is that day.
+    hour's grace either side; a whole day (明天) is that day. A range longer than
+    MAX_PASS_DAYS (今天到明年年底) ends MAX_PASS_DAYS after it begins: a code read out at the
+    gate admits whoever says it, so it must not stay good for a year.
     """
     if kind == "point" or end is None:
         return start - timedelta(hours=1), start + timedelta(hours=4)
-    if kind == "day":
-        return start, end
-    return start - timedelta(minutes=30), end + timedelta(minutes=30)
+    valid_from, valid_until = (start, end) if kind == "day" else (start - _GRACE, end + _GRACE)
+    return valid_from, min(valid_until, valid_from + timedelta(days=MAX_PASS_DAYS))

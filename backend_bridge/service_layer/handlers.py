@@ -229,6 +229,8 @@ async def check_deadlines(cmd: commands.CheckDeadlines, uow: UnitOfWork, deps: D
 
 
 async def use_pass(cmd: commands.UsePass, uow: UnitOfWork, deps: Deps) -> results.PassUsed:
+    """A code admits once. Two gates at the same moment both read it unused; the pass's version
+    lets only the first commit, and the bus re-runs the other, which finds the pass used."""
     async with uow:
         visitor_pass = _existing(await uow.passes.live_with_code(cmd.code, deps.clock()), "pass", cmd.code)
         visitor_pass.use(actor=cmd.actor, now=deps.clock())

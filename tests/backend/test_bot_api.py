@@ -9,11 +9,12 @@ tickets, binding and ledger are never shown to another sender.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from backend_bridge.domain import commands
+from backend_bridge.domain.model import MAX_PASS_DAYS
 from backend_bridge.service_layer import views
 from tests.conftest import ADMIN_TOKEN, INTERNAL_TOKEN, bearer
 
@@ -638,6 +639,20 @@ async def test_a_pass_for_right_now_starts_at_most_five_minutes_ago(internal_cli
     resp = await post(internal_client, "/bot/v1/passes", pass_body("2026-11-21T10:30:00+08:00"))
     assert resp.status == 201
     assert (await resp.json())["window"] == "11月21日 10:25 - 14:30"
+
+
+async def test_a_pass_asked_for_until_next_year_lasts_max_pass_days(internal_client, backend):
+    """今天到明年年底: the pass begins as asked and ends MAX_PASS_DAYS later, and says so."""
+    await bind(backend, OWNER, ZHANG)
+    body = pass_body("2026-11-21T11:00:00+08:00", "span", end="2027-12-31T23:59:00+08:00")
+    resp = await post(internal_client, "/bot/v1/passes", body)
+    assert resp.status == 201, await resp.text()
+    issued = await resp.json()
+    assert issued["window"] == "11月21日 10:30 - 11月28日 10:30"
+    valid_from, valid_until = (datetime.fromisoformat(issued[k]) for k in ("valid_from", "valid_until"))
+    assert valid_until - valid_from == timedelta(days=MAX_PASS_DAYS)
+    checked = await views.check_pass(backend.new_uow(), issued["code"], valid_until + timedelta(seconds=1))
+    assert checked["state"] == "expired"
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ import pytest
 from backend_bridge.domain import categories, events
 from backend_bridge.domain.model import (
     MAX_FAILED_BINDINGS_PER_DAY,
+    MAX_PASS_DAYS,
     Bill,
     BindingAttempt,
     Conversation,
@@ -443,6 +444,21 @@ async def test_pass_window_ignores_the_end_for_a_clock_time():
     start = datetime(2026, 11, 21, 7, 0, tzinfo=timezone.utc)
     end = start + timedelta(hours=10)
     assert pass_window(start, end, "point") == (start - timedelta(hours=1), start + timedelta(hours=4))
+
+
+@pytest.mark.parametrize("kind", ["period", "span", "day"])
+async def test_pass_window_is_never_longer_than_max_pass_days(kind):
+    """今天到明年年底: a code read out at the gate must not admit whoever says it for a year."""
+    start = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
+    end = datetime(2027, 12, 31, 16, 0, tzinfo=timezone.utc)
+    valid_from, valid_until = pass_window(start, end, kind)
+    assert valid_from <= start and valid_until - valid_from == timedelta(days=MAX_PASS_DAYS)
+
+
+async def test_pass_window_of_exactly_max_pass_days_is_kept_as_asked():
+    start = datetime(2026, 11, 21, 16, 0, tzinfo=timezone.utc)
+    end = start + timedelta(days=MAX_PASS_DAYS)
+    assert pass_window(start, end, "day") == (start, end)
 
 
 async def test_pass_codes_are_six_ascii_digits_and_vary():

@@ -5,18 +5,22 @@ what each role may do (a technician only works their own tickets, and only forwa
 or cancels them); the ticket list's shape, filters and paging; anonymous complainants staying
 anonymous; status changes reaching the owner (and only the owner) through the web chat's
 updates once the dispatcher delivered them; refused transitions answering 409 with the reason;
-the gate's pass check and use; dead-lettered notifications and their retry; handing
-conversations back and writing to owners; staff accounts never named like a built-in actor,
-their tokens rotated or the member deactivated, the old token refused at once.
+the gate's pass check and use (once, even at two gates at the same moment); dead-lettered
+notifications and their retry; handing conversations back and writing to owners; staff
+accounts never named like a built-in actor, their tokens rotated or the member deactivated,
+the old token refused at once.
 Data is made through the backend's message bus, as the bot API would.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from backend_bridge.adapters.repository import PassRepository
 from backend_bridge.domain import commands, model
 from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.service_layer import views
@@ -980,6 +984,42 @@ async def test_a_pass_admits_once(public_client, backend, clock):
     assert await resp.json() == {"error": "not_valid", "message": "the pass is used"}
     checked = await (await staff_get(public_client, f"/api/passes/{code}")).json()
     assert (checked["valid"], checked["state"], checked["used_at"]) == (False, "used", used["used_at"])
+
+
+async def test_two_gates_using_one_pass_at_the_same_moment_admit_the_visitor_once(
+    public_client, backend, clock, monkeypatch
+):
+    """Both gates read the pass unused before either writes: one admits, the other is refused."""
+    code = await issue_pass(backend, clock() + timedelta(hours=1))
+    east, west = await add_staff(backend, "east", "agent"), await add_staff(backend, "west", "agent")
+    lookup, read = PassRepository.live_with_code, []
+    both_read = asyncio.Event()
+
+    async def read_then_wait_for_the_other_gate(self, code: str, now: datetime):
+        found = await lookup(self, code, now)
+        read.append(found.used_at)
+        if len(read) == 2:
+            both_read.set()
+        await asyncio.wait_for(both_read.wait(), timeout=10)
+        return found
+
+    monkeypatch.setattr(PassRepository, "live_with_code", read_then_wait_for_the_other_gate)
+    answers = await asyncio.gather(
+        *(public_client.post(f"/api/passes/{code}/use", headers=gate) for gate in (east, west))
+    )
+
+    assert read[:2] == [None, None]  # the race happened: both saw the pass unused
+    assert sorted(a.status for a in answers) == [200, 409]
+    [admitted] = [a for a in answers if a.status == 200]
+    [refused] = [a for a in answers if a.status == 409]
+    assert await refused.json() == {"error": "not_valid", "message": "the pass is used"}
+    used = await admitted.json()
+    async with backend.new_uow() as uow:
+        [stored] = await uow.session.scalars(select(model.VisitorPass))
+    assert (stored.used_at.isoformat(), stored.used_by) == (
+        used["used_at"],
+        "east" if answers[0] is admitted else "west",
+    )
 
 
 @pytest.mark.parametrize(("hours", "state"), [(0, "not_yet_valid"), (8, "expired")])
