@@ -62,8 +62,8 @@ class BackendClient:
         """催单: (200, {id, status, times, assigned}) or (404, not the sender's) or (409, not open)."""
         return await self._call("POST", f"/bot/v1/tickets/{number}/chase", json={"sender": sender}, ok=(200, 404, 409))
 
-    async def address_known(self, building: str, unit: str, room: str) -> bool:
-        params = {"building": building, "unit": unit, "room": room}
+    async def address_known(self, sender: str, building: str, unit: str, room: str) -> bool:
+        params = {"sender": sender, "building": building, "unit": unit, "room": room}
         return (await self._call("GET", "/bot/v1/rooms", params=params))[1]["exists"]
 
     async def bind(self, sender: str, building: str, unit: str, room: str, phone: str) -> str:
@@ -75,18 +75,23 @@ class BackendClient:
         return body if body.get("bound") else None
 
     async def ledger(self, sender: str) -> dict | None:
-        status, body = await self._call("GET", "/bot/v1/ledger", params={"sender": sender}, ok=(200, 403))
+        """The ledger; None when not bound; ``{"which_community": [names]}`` for a landlord with
+        flats in several communities who has not said which one."""
+        status, body = await self._call("GET", "/bot/v1/ledger", params={"sender": sender}, ok=(200, 403, 409))
+        if status == 409:
+            return {"which_community": body.get("choices", [])}
         return body if status == 200 else None
 
-    async def fee_answer(self, topic: str) -> str:
-        return (await self._call("GET", f"/bot/v1/content/fees/{topic}"))[1]["text"]
+    async def fee_answer(self, sender: str, topic: str) -> str:
+        """The sender's community's answer (the company's while the owner is not routed to one)."""
+        return (await self._call("GET", f"/bot/v1/content/fees/{topic}", params={"sender": sender}))[1]["text"]
 
-    async def community(self) -> dict:
-        return (await self._call("GET", "/bot/v1/content"))[1]
+    async def community(self, sender: str) -> dict:
+        return (await self._call("GET", "/bot/v1/content", params={"sender": sender}))[1]
 
     async def issue_pass(self, sender: str, **visit: Any) -> tuple[int, dict]:
-        """(201, pass) or (403, not bound) or (422, refused: past or too far ahead)."""
-        return await self._call("POST", "/bot/v1/passes", json={"sender": sender, **visit}, ok=(201, 403, 422))
+        """(201, pass) or (403, not bound) or (409, which community) or (422, refused: past or too far)."""
+        return await self._call("POST", "/bot/v1/passes", json={"sender": sender, **visit}, ok=(201, 403, 409, 422))
 
     async def hand_off(self, sender: str, reason: str) -> None:
         await self._call("POST", "/bot/v1/handoffs", json={"sender": sender, "reason": reason})

@@ -10,6 +10,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, backend
 from actions.common import entity, location_in_message
+from common.wording import which_community
 
 PERSONAL = {"owed", "paid_until", "bills"}
 
@@ -38,9 +39,12 @@ async def answer(dispatcher: CollectingDispatcher, tracker: Tracker, topic: str 
                 said = location_in_message(tracker.latest_message)  # 3-2-501欠多少: already told us
                 flat = [SlotSet(k, v) for k, v in said.items() if k in ("building", "unit", "room")]
                 return [*flat, SlotSet("pending_request", f"fee:{topic}"), FollowupAction("binding_form")]
+            if "which_community" in ledger:
+                dispatcher.utter_message(text=which_community(ledger["which_community"]))
+                return []
             _personal(dispatcher, ledger)
             return []
-        dispatcher.utter_message(text=await backend().fee_answer(topic or "overview"))
+        dispatcher.utter_message(text=await backend().fee_answer(tracker.sender_id, topic or "overview"))
     except BackendUnavailable:
         dispatcher.utter_message(response="utter_backend_down")
     return []

@@ -151,7 +151,7 @@ class AddressForm(ConfirmingForm):
         if not touched & set(flat) or not all(flat.values()):
             return []
         try:
-            known = await backend().address_known(flat["building"], flat["unit"], flat["room"])
+            known = await backend().address_known(tracker.sender_id, flat["building"], flat["unit"], flat["room"])
         except BackendUnavailable:
             known = True  # checked again by staff; never block an owner on our outage
         if known:

@@ -15,7 +15,7 @@ from actions.common import NOT_AN_ANSWER, clear_flow, entities, entity, intent, 
 from actions.forms import ConfirmingForm, Slots
 from bot.text.script import to_simplified
 from common.passes import MAX_PASS_DAYS
-from common.wording import local_time
+from common.wording import local_time, which_community
 
 _NO_CAR = re.compile(r"没有|没车|无车|不开车|不是开车|走路|步行|打车|坐地铁|坐公交|骑车|^无$|^没$|^不$")
 _NAME_PREFIX = re.compile(r"^(?:他|她|访客|客人|对方)?(?:叫|是|名字是|名字叫|姓名是?|姓名叫)?[:：]?\s*")
@@ -156,6 +156,9 @@ class ActionIssuePass(Action):
             return [SlotSet("confirmed", None), ActiveLoop("visitor_form")]
         if status == 403:  # the binding went away (staff removed it) between steps
             return [*clear_flow(), SlotSet("pending_request", "visitor_pass"), FollowupAction("binding_form")]
+        if status == 409:  # flats in two communities: which one; the answer routes the owner, then confirm again
+            dispatcher.utter_message(text=which_community(body.get("choices", [])))
+            return [SlotSet("confirmed", None), ActiveLoop("visitor_form")]
         if status == 422:
             dispatcher.utter_message(
                 response="utter_visit_too_far" if body.get("error") == "too_far" else "utter_visit_time_past"

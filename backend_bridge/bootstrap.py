@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from backend_bridge.adapters.content import ContentStore
 from backend_bridge.adapters.orm import start_mappers
+from backend_bridge.domain import commands
 from backend_bridge.service_layer import external_sync, handlers, imports
 from backend_bridge.service_layer.messagebus import MessageBus
 from backend_bridge.service_layer.notices import NoticeWriter
@@ -91,16 +92,32 @@ async def migrate(engine: AsyncEngine, url: str) -> None:
         return
     lock_path = url.split(":///", 1)[1] + ".migrate.lock" if ":///" in url else None
     if not lock_path or lock_path.startswith(":memory:"):
-        async with engine.begin() as conn:
-            await conn.run_sync(_upgrade)
+        await _upgrade_sqlite(engine)
         return
     with open(lock_path, "w") as lock:
         await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
         try:
-            async with engine.begin() as conn:
-                await conn.run_sync(_upgrade)
+            await _upgrade_sqlite(engine)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+async def _upgrade_sqlite(engine: AsyncEngine) -> None:
+    """SQLite changes a constraint by copying the table: with foreign keys enforced, dropping the
+    old copy of a table others refer to would fail, so they are off while migrating (the pragma
+    only works outside a transaction) and checked afterwards, as SQLite's documentation advises."""
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        await conn.commit()  # ends SQLAlchemy's autobegun transaction; the pragma itself ran outside one
+        try:
+            async with conn.begin():
+                await conn.run_sync(_upgrade)
+                broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise RuntimeError(f"migration left rows pointing nowhere: {broken[:5]}")
+        finally:
+            await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            await conn.commit()
 
 
 async def bootstrap(
@@ -139,4 +156,5 @@ async def bootstrap(
         command_handlers={**handlers.COMMAND_HANDLERS, **imports.COMMAND_HANDLERS, **external_sync.COMMAND_HANDLERS},
         event_handlers=event_handlers,
     )
+    await bus.handle(commands.SyncCommunities())  # the content names the communities
     return Backend(engine=engine, bus=bus, content=content, clock=clock)

@@ -1,7 +1,9 @@
-"""Load the demo community (content/demo_community.yml) into an empty store."""
+"""Load the demo (content/demo_community.yml) into an empty store: two communities, their flats,
+owners and bills, and staff scoped to each."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -9,7 +11,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from backend_bridge.bootstrap import Backend
-from backend_bridge.domain import model
+from backend_bridge.domain import commands, model
 
 
 def _months_back(today: datetime, count: int) -> list[tuple[int, int]]:
@@ -21,8 +23,15 @@ def _months_back(today: datetime, count: int) -> list[tuple[int, int]]:
     return list(reversed(periods))
 
 
-def build_rooms(spec: dict, now: datetime, tz: ZoneInfo) -> list[model.Room]:
-    """The rooms, owners and bills the spec describes, with bills up to ``now``'s month."""
+def _generated_phone(prefix: str, building: int, unit: int, room: int) -> str:
+    """Eleven digits, one per flat: prefix + building + unit + room (a 4-digit room for tall buildings)."""
+    if room < 1000:
+        return f"{prefix}{building:03d}{unit:02d}{room:03d}"
+    return f"{prefix}{building:02d}{unit:02d}{room:04d}"
+
+
+def build_rooms(spec: dict, now: datetime, tz: ZoneInfo, community: str = model.DEFAULT_CODE) -> list[model.Room]:
+    """One community's rooms, owners and bills as the spec describes, with bills up to ``now``'s month."""
     named = {(o["building"], o["unit"], o["room"]): o for o in spec.get("owners", [])}
     fee = spec["fee"]
     periods = _months_back(now.astimezone(tz), int(fee["months"]))
@@ -38,13 +47,13 @@ def build_rooms(spec: dict, now: datetime, tz: ZoneInfo) -> list[model.Room]:
                     owner = named.get(key)
                     counter += 1
                     if owner is None:
-                        phone = f"139{int(building):03d}{unit:02d}{int(number):03d}"
+                        phone = _generated_phone(spec.get("phone_prefix", "139"), int(building), unit, int(number))
                         owner = {
                             "name": f"业主{building}-{unit}-{number}",
                             "phone": phone,
                             "months_unpaid": 3 if counter % 7 == 0 else 0,
                         }
-                    room = model.Room(str(building), str(unit), number, area_m2=area)
+                    room = model.Room(str(building), str(unit), number, area_m2=area, community=community)
                     room.owners.append(model.Owner(owner["name"], str(owner["phone"])))
                     unpaid_from = len(periods) - int(owner["months_unpaid"])
                     for i, (year, month) in enumerate(periods):
@@ -62,14 +71,38 @@ def build_rooms(spec: dict, now: datetime, tz: ZoneInfo) -> list[model.Room]:
     return rooms
 
 
-async def load_demo(backend: Backend, path: Path, tz: ZoneInfo) -> int:
-    """Insert the demo community unless the store already has rooms; returns rooms added."""
+async def load_demo(backend: Backend, path: Path, tz: ZoneInfo, *, with_staff: bool = True) -> int:
+    """Insert the demo communities and staff unless the store already has rooms; returns rooms added.
+
+    A community of the demo must be one the content names (content/communities/<code>.yml):
+    bootstrap has put those in the store already.
+    """
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     async with backend.new_uow() as uow:
         if await uow.rooms.any():
             return 0
-        rooms = build_rooms(spec, backend.clock(), tz)
-        for room in rooms:
-            await uow.rooms.add(room)
+        added = 0
+        for code, community in spec["communities"].items():
+            if await uow.communities.get(code) is None:
+                raise ValueError(f"demo community {code!r} has no content file (content/communities/{code}.yml)")
+            for room in build_rooms(community, backend.clock(), tz, code):
+                await uow.rooms.add(room)
+                added += 1
         await uow.commit()
-        return len(rooms)
+    if with_staff:
+        await add_demo_staff(backend, spec)
+    return added
+
+
+async def add_demo_staff(backend: Backend, spec: dict) -> None:
+    """The demo's staff accounts (a desk and a technician per community, a company-wide 主管)."""
+    for member in spec.get("staff", []):
+        await _add_staff(backend, member)
+
+
+async def _add_staff(backend: Backend, member: dict) -> None:
+    command = commands.AddStaff(
+        member["username"], member["name"], member["role"], "demo", tuple(member.get("communities") or ())
+    )
+    with contextlib.suppress(model.DomainError):  # already there (a store whose rooms were removed by hand)
+        await backend.bus.handle(command)

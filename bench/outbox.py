@@ -40,7 +40,7 @@ from connectors.dispatcher import NoDialogue
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
-CONTENT = ROOT / "content" / "community.yml"
+CONTENT = ROOT / "content"
 TOKEN = "bench-token"
 
 

@@ -34,3 +34,12 @@ def local_time(when: datetime, tz: tzinfo | None = None) -> str:
     """11月22日 15:00: how times are written to owners and staff (in ``tz``, else as given)."""
     local = when.astimezone(tz) if tz else when
     return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def which_community(names: list[str]) -> str:
+    """The question a landlord with flats in several communities is asked before anything personal.
+
+    The owner's answer (a community's name) routes the conversation (domain.communities.mentioned).
+    """
+    listed = "、".join(names) if names else "多个小区"
+    return f"您在{listed}都有房屋，请问这次是哪个小区的事？直接回复小区名称就行。"

@@ -141,7 +141,7 @@ async def build(settings: Settings) -> tuple[web.Application, web.Application]:
     if settings.demo_data:
         added = await load_demo(backend, settings.demo_data, settings.timezone)
         if added:
-            log.info("loaded the demo community (%d flats)", added)
+            log.info("loaded the demo communities (%d flats)", added)
     gateway = Gateway(backend, rasa)
     public = public_app(
         backend, gateway, admin_token=settings.admin_token, rasa=rasa, http=session, actions_url=settings.actions_url

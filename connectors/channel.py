@@ -27,6 +27,9 @@ class Inbound:
     user: str  # the channel's own id for the owner (openid, phone, web chat id)
     text: str
     message_id: str | None = None  # the channel's or client's id, for de-duplication
+    # The community the entry point belongs to, when it says (a QR code's scene, a 微信客服 link's
+    # scene, an SMS extension, a dialled number, the web chat's ?c=): its code; the gateway routes.
+    community: str | None = None
 
     @property
     def sender(self) -> str:

@@ -33,6 +33,7 @@ TOO_LONG_REPLY = "您的消息比较长，我已经完整记下来了。请用�
 RATED_REPLY = "感谢您的评价！工单 {number} 已办结。还有什么需要，随时找我。"
 POOR_RATING_REPLY = "很抱歉没让您满意。工单 {number} 已重新打开，主管会跟进，尽快重新安排处理。"
 BUSY_REPLY = "抱歉，系统有点忙。您的消息已经记下了，稍后在这里回复您；着急的话请拨打物业服务电话。"
+ROUTED_REPLY = "好的，接下来为您办理{name}的事。请问有什么可以帮您？"
 
 
 def clean(text: str) -> str:
@@ -68,11 +69,15 @@ class Gateway:
         script = detect_script(text)
         async with self._one_at_a_time(inbound.sender):
             record = await self.backend.bus.handle(
-                commands.RecordInbound(inbound.sender, text, inbound.message_id, script.value if script else None)
+                commands.RecordInbound(
+                    inbound.sender, text, inbound.message_id, script.value if script else None, inbound.community
+                )
             )
             if record.duplicate:
                 return [render(r, record.script) for r in record.replies]
             with_staff = record.state == ConversationState.HANDED_OFF.value
+            if record.routed_to and record.names_only and not with_staff:  # "阳光小区": the answer to "which one?"
+                return await self._reply(record, (ROUTED_REPLY.format(name=record.routed_to),))
             if len(text) > MAX_TEXT and not with_staff:
                 return await self._reply(record, (TOO_LONG_REPLY,))
             if not with_staff and (rated := await self._rating(inbound.sender, text)):

@@ -70,7 +70,7 @@ class Settings:
             rasa_url=env.get("WUYE_RASA_URL", "http://127.0.0.1:5005"),
             rasa_token=env.get("WUYE_RASA_TOKEN", ""),
             actions_url=env.get("WUYE_ACTIONS_URL", "http://127.0.0.1:5055"),
-            content_path=Path(env.get("WUYE_CONTENT", ROOT / "content" / "community.yml")),
+            content_path=Path(env.get("WUYE_CONTENT", ROOT / "content")),
             demo_data=Path(demo) if demo else None,
             timezone=ZoneInfo(env.get("WUYE_TIMEZONE", "Asia/Shanghai")),
             var_dir=var_dir,

@@ -6,6 +6,7 @@ on free ports, so what the tests exercise is exactly what operators run.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -178,6 +179,20 @@ class Stack:
             str(ROOT / "credentials.yml"),
         ]
 
+    def community_lines(self) -> list[str]:
+        """The communities this store serves, each with the web chat link that routes owners to it."""
+        request = urllib.request.Request(
+            f"{self.url}/api/communities", headers={"Authorization": f"Bearer {self.tokens['WUYE_ADMIN_TOKEN']}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as resp:
+                found = json.loads(resp.read())
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            return [f"(could not list the communities: {exc})"]
+        lines = [f"Communities ({len(found)}), each with its own web chat link:"]
+        lines += [f"  {c['name']} ({c['code']}): {self.url}/?c={c['code']}" for c in found]
+        return lines
+
     def wait_ready(self, timeout: float = 240.0) -> None:
         """Block until /healthz answers 200; raise with the logs' tails if a process dies."""
         deadline = time.monotonic() + timeout
@@ -250,6 +265,8 @@ def main() -> None:
     if stack.first_start and not os.environ.get("WUYE_ADMIN_TOKEN"):
         kept = stack.var_dir / "secrets.env"
         print(f"Staff API token (generated, kept in {kept}):\n  {stack.tokens['WUYE_ADMIN_TOKEN']}")
+    for line in stack.community_lines():
+        print(line)
     print(f"Staff API: curl -H 'Authorization: Bearer $WUYE_ADMIN_TOKEN' {stack.url}/api/tickets")
     print(f"Logs: {stack.var_dir / 'log'}/  — press Ctrl+C to stop.", flush=True)
     while not stopping:

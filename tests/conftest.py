@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTENT = ROOT / "content" / "community.yml"
+CONTENT = ROOT / "content"  # company.yml + communities/
 DEMO = ROOT / "content" / "demo_community.yml"
 REQUIRE_SERVICES = os.environ.get("WUYE_REQUIRE_SERVICES") == "1"
 
@@ -129,13 +129,16 @@ async def backend(database_url, clock, dialogue):
     from backend_bridge.adapters.orm import metadata
     from backend_bridge.bootstrap import bootstrap
     from backend_bridge.demo import load_demo
+    from backend_bridge.domain.commands import SyncCommunities
     from backend_bridge.service_layer.ports import NullNotifier
 
     built = await bootstrap(database_url, CONTENT, dialogue, NullNotifier(), clock=clock)
     async with built.engine.begin() as conn:  # the PostgreSQL database is shared by the session
         await conn.run_sync(metadata.drop_all)
         await conn.run_sync(metadata.create_all)
-    await load_demo(built, DEMO, ZoneInfo("Asia/Shanghai"))
+    await built.bus.handle(SyncCommunities())  # the tables were emptied: the content's communities again
+    # the flats and owners of both demo communities; staff are each test's own (test_communities adds the demo's)
+    await load_demo(built, DEMO, ZoneInfo("Asia/Shanghai"), with_staff=False)
     yield built
     await built.close()
 

@@ -60,15 +60,26 @@ metadata = MetaData()
 # history (the owner who rated or chased) all keep one, so all are as wide as the APIs accept.
 SENDER = String(model.MAX_CONVERSATION_ID)
 
+# One company, many communities: flats, tickets and conversations name theirs by its code.
+communities = Table(
+    "communities",
+    metadata,
+    Column("code", String(model.MAX_CODE), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("address", String(128), nullable=False, default=""),
+)
+COMMUNITY = String(model.MAX_CODE)
+
 rooms = Table(
     "rooms",
     metadata,
     Column("id", Integer, primary_key=True),
+    Column("community", COMMUNITY, ForeignKey("communities.code"), nullable=False, index=True),
     Column("building", String(16), nullable=False),
     Column("unit", String(8), nullable=False),
     Column("room", String(8), nullable=False),
     Column("area_m2", Float, nullable=False, default=0.0),
-    UniqueConstraint("building", "unit", "room", name="uq_room_address"),
+    UniqueConstraint("community", "building", "unit", "room", name="uq_room_address"),
 )
 
 owners = Table(
@@ -124,6 +135,7 @@ tickets = Table(
     Column("rating", Integer),
     Column("merged_into", ForeignKey("tickets.id"), index=True),
     Column("external_id", String(64), unique=True),
+    Column("community", COMMUNITY, ForeignKey("communities.code"), index=True),
     # Optimistic locking: an UPDATE names the version it read, so two commands on one ticket at
     # once cannot both win (the message bus re-runs the loser on the new state).
     Column("version", Integer, nullable=False, server_default="1"),
@@ -143,14 +155,16 @@ ticket_events = Table(
     Column("data", JSON, nullable=False, default=dict),
 )
 
+# A sender may be bound to one flat per community (a landlord with flats in two is asked which).
 bindings = Table(
     "bindings",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("sender", SENDER, nullable=False, unique=True),
+    Column("sender", SENDER, nullable=False, index=True),
     Column("room_id", ForeignKey("rooms.id"), nullable=False),
     Column("owner_id", ForeignKey("owners.id"), nullable=False),
     Column("bound_at", UTCDateTime, nullable=False),
+    UniqueConstraint("sender", "room_id", name="uq_binding"),
 )
 
 binding_attempts = Table(
@@ -193,6 +207,7 @@ conversations = Table(
     Column("handoff_reason", String(64)),
     Column("handed_off_at", UTCDateTime),
     Column("last_inbound_at", UTCDateTime),
+    Column("community", COMMUNITY, ForeignKey("communities.code"), index=True),
 )
 
 handoffs = Table(
@@ -272,6 +287,7 @@ staff = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("communities", JSON, nullable=False, default=list),  # codes; empty: company-wide
 )
 
 # Webhook deliveries from an external property system already applied: a redelivery changes nothing.
@@ -300,6 +316,7 @@ def start_mappers() -> None:
         return
     _mapped = True
     m = mapper_registry.map_imperatively
+    m(model.Community, communities)
     m(model.Owner, owners)
     m(model.Bill, bills)
     m(

@@ -78,18 +78,56 @@ class TicketRepository(_Tracking):
         return list((await self.session.scalars(stmt.order_by(model.Ticket.id).limit(limit))).all())
 
 
+class CommunityRepository(_Tracking):
+    async def all(self) -> list[model.Community]:
+        return list((await self.session.scalars(select(model.Community).order_by(model.Community.code))).all())
+
+    async def get(self, code: str) -> model.Community | None:
+        return await self.session.get(model.Community, code) if model.valid_code(code) else None
+
+    async def add(self, community: model.Community) -> None:
+        self.session.add(community)
+
+    async def ensure(self, code: str, name: str, address: str) -> model.Community:
+        """The community, created if new (processes starting together create it once), named as given."""
+        insert = _insert(self.session)
+        row = {"code": code, "name": name[:64], "address": address[:128]}
+        await self.session.execute(insert(orm.communities).values(**row).on_conflict_do_nothing())
+        community = await self.session.get(model.Community, code)
+        community.name, community.address = row["name"], row["address"]
+        return community
+
+    async def only(self) -> str | None:
+        """The store's community when it has exactly one: then nobody needs routing."""
+        codes = (await self.session.scalars(select(model.Community.code).limit(2))).all()
+        return codes[0] if len(codes) == 1 else None
+
+
 class RoomRepository(_Tracking):
-    async def find(self, building: str, unit: str, room: str) -> model.Room | None:
+    async def find(self, building: str, unit: str, room: str, community: str | None = None) -> model.Room | None:
+        """The flat at this address in ``community``; without one, the flat if only one community has it."""
+        found = await self.find_everywhere(building, unit, room, community)
+        return found[0] if len(found) == 1 else None
+
+    async def find_everywhere(
+        self, building: str, unit: str, room: str, community: str | None = None
+    ) -> list[model.Room]:
+        """Flats at this address, in ``community`` or in every community (3-2-501 exists in many)."""
         stmt = select(model.Room).where(
             model.Room.building == building, model.Room.unit == unit, model.Room.room == room
         )
-        return (await self.session.scalars(stmt)).first()
+        if community is not None:
+            stmt = stmt.where(model.Room.community == community)
+        return list((await self.session.scalars(stmt.order_by(model.Room.id))).all())
 
     async def get(self, room_id: int) -> model.Room | None:
         return await self.session.get(model.Room, room_id)
 
-    async def find_many(self, addresses: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], model.Room]:
-        """The rooms at ``addresses`` that exist, by address: one query for a whole import, not one per flat.
+    async def find_many(
+        self, community: str, addresses: Iterable[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], model.Room]:
+        """The rooms of ``community`` at ``addresses`` that exist, by address: one query for a whole
+        import, not one per flat.
 
         Filters on each part's distinct values (a few buildings, units and room numbers,
         so the IN lists stay short) and keeps the exact addresses asked for.
@@ -99,7 +137,10 @@ class RoomRepository(_Tracking):
             return {}
         buildings, units, numbers = (sorted({address[i] for address in wanted}) for i in range(3))
         stmt = select(model.Room).where(
-            model.Room.building.in_(buildings), model.Room.unit.in_(units), model.Room.room.in_(numbers)
+            model.Room.community == community,
+            model.Room.building.in_(buildings),
+            model.Room.unit.in_(units),
+            model.Room.room.in_(numbers),
         )
         found = {(r.building, r.unit, r.room): r for r in (await self.session.scalars(stmt)).all()}
         return {address: room for address, room in found.items() if address in wanted}
@@ -107,17 +148,35 @@ class RoomRepository(_Tracking):
     async def add(self, room: model.Room) -> None:
         self.session.add(room)
 
-    async def any(self) -> bool:
-        return (await self.session.scalars(select(model.Room.id).limit(1))).first() is not None
+    async def in_community(self, community: str) -> list[model.Room]:
+        stmt = select(model.Room).where(model.Room.community == community).order_by(model.Room.id)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def any(self, community: str | None = None) -> bool:
+        stmt = select(model.Room.id)
+        if community is not None:
+            stmt = stmt.where(model.Room.community == community)
+        return (await self.session.scalars(stmt.limit(1))).first() is not None
 
 
 class BindingRepository(_Tracking):
-    async def get(self, sender: str) -> model.Binding | None:
-        stmt = select(model.Binding).where(model.Binding.sender == sender)
-        return (await self.session.scalars(stmt)).first()
+    async def for_sender(self, sender: str) -> dict[str, model.Binding]:
+        """The sender's bindings by community (one flat per community)."""
+        stmt = (
+            select(model.Binding, model.Room.community)
+            .join(model.Room, model.Room.id == model.Binding.room_id)
+            .where(model.Binding.sender == sender)
+            .order_by(model.Binding.bound_at, model.Binding.id)
+        )
+        return {community: binding for binding, community in (await self.session.execute(stmt)).all()}
 
     async def add(self, binding: model.Binding) -> None:
         self.session.add(binding)
+
+    async def remove_for_owners(self, owner_ids: list[int]) -> None:
+        """Owners taken off the roster lose their chat bindings (before the owners go, for the keys)."""
+        if owner_ids:
+            await self.session.execute(delete(orm.bindings).where(orm.bindings.c.owner_id.in_(owner_ids)))
 
     async def record_attempt(self, attempt: model.BindingAttempt) -> None:
         self.session.add(attempt)

@@ -47,6 +47,7 @@ class OpenTicketForOwner(Command):
     room: str | None = None
     public_area: str | None = None
     contact: str | None = None  # the owner's conversation id when known, for status updates
+    community: str | None = None  # its code; else the contact's, the flat's, or the store's only one
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class AddStaff(Command):
     name: str
     role: str
     actor: str
+    communities: tuple[str, ...] = ()  # codes; empty: company-wide
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,7 @@ class RecordInbound(Command):
     text: str
     client_message_id: str | None = None
     script: str | None = None
+    community: str | None = None  # the entry point's community (a QR code's scene, a link's scene)
 
 
 @dataclass(frozen=True)
@@ -187,3 +190,8 @@ class RecordReplies(Command):
     replies: tuple[str, ...]
     answered: bool
     push: bool = False  # answered late: also queue the replies for delivery
+
+
+@dataclass(frozen=True)
+class SyncCommunities(Command):
+    """Make the store's communities those the content names (at start, and before an import)."""

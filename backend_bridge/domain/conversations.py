@@ -46,6 +46,7 @@ class Conversation:
     handoff_reason: str | None = None
     handed_off_at: datetime | None = None
     last_inbound_at: datetime | None = None
+    community: str | None = None  # the community the owner was routed to: entry point or own words
     handoffs: list[Handoff] = field(default_factory=list)
     events: list[events.Event] = field(default_factory=list, repr=False)
 

@@ -4,7 +4,7 @@ Plain Python, no I/O: the ORM maps these classes imperatively (adapters/orm.py),
 rules such as the ticket life cycle or who may see a ledger are testable in isolation.
 Aggregates record domain events in ``events``; the unit of work hands them to the bus.
 
-The rules live in ``tickets``, ``residents`` (rooms, owners, ledger, bindings), ``passes``,
+The rules live in ``communities``, ``tickets``, ``residents`` (rooms, owners, ledger, bindings), ``passes``,
 ``conversations`` (and inbound messages), ``outbox`` (notifications), ``staff`` and ``errors``.
 Callers keep writing ``model.Ticket``: every name is re-exported here unchanged. How times
 are worded (local_time) and how far ahead a pass may be booked (MAX_PASS_DAYS) live in common/,
@@ -13,6 +13,18 @@ which the action server shares without importing the backend.
 
 from __future__ import annotations
 
+from backend_bridge.domain.communities import (
+    DEFAULT_CODE,
+    MAX_CODE,
+    Community,
+    WhichCommunity,
+    mentioned,
+    names_only,
+    route,
+    route_or_ask,
+    sees,
+    valid_code,
+)
 from backend_bridge.domain.conversations import (
     MAX_ANSWER_ATTEMPTS,
     MAX_CONVERSATION_ID,
@@ -83,10 +95,12 @@ from common.wording import local_time
 
 __all__ = [
     "BUILT_IN_ADMIN",
+    "DEFAULT_CODE",
     "FIRST_RETRY",
     "GOOD_RATING",
     "LAST_RETRY",
     "MAX_ANSWER_ATTEMPTS",
+    "MAX_CODE",
     "MAX_CONVERSATION_ID",
     "MAX_DELIVERY_ATTEMPTS",
     "MAX_EXTERNAL_ID",
@@ -106,6 +120,7 @@ __all__ = [
     "Bill",
     "Binding",
     "BindingAttempt",
+    "Community",
     "Conversation",
     "ConversationState",
     "DomainError",
@@ -134,11 +149,18 @@ __all__ = [
     "TicketKind",
     "TicketStatus",
     "VisitorPass",
+    "WhichCommunity",
     "binding_locked",
     "format_number",
     "local_time",
+    "mentioned",
+    "names_only",
     "new_pass_code",
     "parse_number",
     "pass_window",
     "retry_delay",
+    "route",
+    "route_or_ask",
+    "sees",
+    "valid_code",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from backend_bridge.domain.communities import DEFAULT_CODE
 from backend_bridge.domain.tickets import Location
 from common import phones
 
@@ -46,6 +47,7 @@ class Room:
     unit: str
     room: str
     area_m2: float = 0.0
+    community: str = DEFAULT_CODE  # its community's code (domain/communities.py)
     id: int | None = None
     owners: list[Owner] = field(default_factory=list)
     bills: list[Bill] = field(default_factory=list)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
+from backend_bridge.domain import communities
 from backend_bridge.domain.errors import DomainError, Forbidden
 from backend_bridge.domain.tickets import Ticket, TicketStatus
 
@@ -58,14 +59,31 @@ class StaffMember:
     token_hash: str  # sha256 of the bearer token; the token itself is shown once
     created_at: datetime
     active: bool = True
+    # The communities this member works in (codes); empty: company-wide (a 客服中心 desk, a 主管
+    # over the whole company). Every staff answer is scoped to these (``sees``).
+    communities: list[str] = field(default_factory=list)
     id: int | None = None
 
     @classmethod
-    def enrol(cls, username: str, name: str, role: Role, token_hash: str, now: datetime) -> StaffMember:
+    def enrol(
+        cls, username: str, name: str, role: Role, token_hash: str, now: datetime, communities: list[str] = ()
+    ) -> StaffMember:
         """A new account; a name that histories use for someone else (any case, or with a ":") is refused."""
         if ":" in username or username.casefold() in RESERVED_USERNAMES:
             raise DomainError(f"{username!r} is reserved: histories use it for someone who is not a staff account")
-        return cls(username, name, role, token_hash, now)
+        return cls(username, name, role, token_hash, now, communities=sorted(set(communities)))
+
+    @property
+    def company_wide(self) -> bool:
+        return not self.communities
+
+    def sees(self, community: str | None) -> bool:
+        """Whether this member sees something of ``community`` (None: not routed yet, company-wide only)."""
+        return communities.sees(self.communities, community)
+
+    def covers(self, other: StaffMember) -> bool:
+        """Whether this member's scope includes all of ``other``'s (who may manage whose account)."""
+        return self.company_wide or (not other.company_wide and set(other.communities) <= set(self.communities))
 
     def new_token(self, token_hash: str) -> None:
         """Rotate the bearer token: the old one stops working with this change."""
@@ -79,7 +97,11 @@ class StaffMember:
         return self.active and self.role in PERMISSIONS[permission]
 
     def may_work_on(self, ticket: Ticket) -> bool:
-        return self.may("tickets.work") and (self.role is not Role.TECHNICIAN or ticket.assignee == self.username)
+        return (
+            self.may("tickets.work")
+            and self.sees(ticket.community)
+            and (self.role is not Role.TECHNICIAN or ticket.assignee == self.username)
+        )
 
     def check_move(self, ticket: Ticket, status: TicketStatus) -> None:
         """Forbidden unless this member may move ``ticket`` to ``status`` (whether the ticket can

@@ -22,7 +22,7 @@ class TicketKind(str, Enum):
 
 
 class Priority(str, Enum):
-    """分级处理: the tier decides who is paged and the deadlines (content/community.yml)."""
+    """分级处理: the tier decides who is paged and the deadlines (service_levels in content/)."""
 
     EMERGENCY = "emergency"  # 急修: gas, fire, people trapped, flooding; on site within minutes
     URGENT = "urgent"  # today: no water, a lift out of service
@@ -161,6 +161,7 @@ class Ticket:
     rating: int | None = None
     merged_into: int | None = None
     external_id: str | None = None
+    community: str | None = None  # its community's code; None: not known yet (the company-wide desk's)
     id: int | None = None
     history: list[TicketEvent] = field(default_factory=list)
     events: list[events.Event] = field(default_factory=list, repr=False)
@@ -181,6 +182,7 @@ class Ticket:
         anonymous: bool = False,
         intake: Intake = Intake.ASSISTANT,
         actor: str = "owner",
+        community: str | None = None,
     ) -> Ticket:
         if not description.strip():
             raise DomainError("a ticket needs a description")
@@ -199,6 +201,7 @@ class Ticket:
             anonymous=anonymous,
             intake=intake,
             channel=sender.split(":", 1)[0],
+            community=community,
         )
         ticket.history.append(TicketEvent(now, EventType.OPENED, actor, TicketStatus.NEW))
         return ticket

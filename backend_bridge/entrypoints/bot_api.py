@@ -3,8 +3,9 @@
 Each route is one thing an action needs: open a ticket, report an emergency, bind
 an owner, read their ledger, issue a pass, list their tickets, hand off. Every
 request names the ``sender`` it acts for, and answers only concern that sender.
-Routes hold the success path; refusals (404, 403 not_bound, 409, 422) are answered
-by entrypoints/errors.py.
+Answers about the community (hotlines, fees, SLAs) are the sender's community's
+(service_layer/routing.py). Routes hold the success path; refusals (404, 403 not_bound,
+409, 409 which_community, 422) are answered by entrypoints/errors.py.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from backend_bridge.entrypoints.http import (
     time_field,
 )
 from backend_bridge.entrypoints.keys import BACKEND, INTERNAL_TOKEN, TIMEZONE
-from backend_bridge.service_layer import handlers, views
+from backend_bridge.service_layer import handlers, routing, views
 
 routes = web.RouteTableDef()
 internal = require_bearer(INTERNAL_TOKEN, "bot")
@@ -121,10 +122,12 @@ async def chase_ticket(request: web.Request) -> web.Response:
 @routes.get("/bot/v1/rooms")
 @internal
 async def room_exists(request: web.Request) -> web.Response:
+    """Whether the flat exists in the sender's community (in any, while the owner is not routed)."""
     q = request.query
     if not all(_ADDRESS_PART.fullmatch(q.get(k, "")) for k in ("building", "unit", "room")):
         raise BadRequest("building, unit and room are required")
-    exists = await views.room_exists(request.app[BACKEND].new_uow(), q["building"], q["unit"], q["room"])
+    sender = _sender(q["sender"]) if "sender" in q else None
+    exists = await views.room_exists(request.app[BACKEND].new_uow(), sender, q["building"], q["unit"], q["room"])
     return web.json_response({"exists": exists})
 
 
@@ -159,12 +162,23 @@ async def ledger(request: web.Request) -> web.Response:
     return web.json_response(found)
 
 
+async def _content(request: web.Request):
+    """The sender's community's content; the company's while the owner is not routed to one."""
+    backend = request.app[BACKEND]
+    if "sender" not in request.query:
+        return backend.content.get()
+    async with backend.new_uow() as uow:
+        community = await routing.community_of(uow, _sender(request.query["sender"]))
+    return backend.content.get(community)
+
+
 @routes.get("/bot/v1/content")
 @internal
 async def community(request: web.Request) -> web.Response:
-    content = request.app[BACKEND].content.get()
+    content = await _content(request)
     return web.json_response(
         {
+            "code": content.code,
             "name": content.name,
             "service_hotline": content.service_hotline,
             "duty_hotline": content.duty_hotline,
@@ -179,7 +193,7 @@ async def fee_answer(request: web.Request) -> web.Response:
     topic = request.match_info["topic"]
     if topic not in FEE_TOPICS:
         raise BadRequest(f"topic must be one of {list(FEE_TOPICS)}")
-    return web.json_response({"text": request.app[BACKEND].content.get().fee_answer(topic)})
+    return web.json_response({"text": (await _content(request)).fee_answer(topic)})
 
 
 @routes.post("/bot/v1/passes")

@@ -12,6 +12,7 @@ new subclass gets its nearest ancestor's answer until it is given one of its own
 | ``handlers.NotBound``          | 403    | ``not_bound``                   |
 | ``model.Forbidden``            | 403    | ``forbidden``, the reason       |
 | ``model.PassRefused``          | 422    | its reason (past, too_far)      |
+| ``model.WhichCommunity``       | 409    | ``which_community``, ``choices``|
 | ``imports.ImportFileError``    | 400    | its code, missing columns       |
 | ``imports.RowsRejected``       | 422    | ``rejected_rows``, the rows     |
 | ``model.DomainError`` (others, | 409    | ``conflict``, or the route's    |
@@ -75,6 +76,11 @@ def _pass_refused(request: web.Request, exc: model.PassRefused) -> web.Response:
     return json_error(422, exc.reason, f"no pass for that time ({exc.reason})")
 
 
+def _which_community(request: web.Request, exc: model.WhichCommunity) -> web.Response:
+    # the names of the owner's own communities only: the assistant asks which one is meant
+    return web.json_response({"error": "which_community", "message": str(exc), "choices": exc.names}, status=409)
+
+
 def _unusable_file(request: web.Request, exc: imports.ImportFileError) -> web.Response:
     answer: dict[str, Any] = {"error": exc.code, "message": exc.message}
     if exc.missing:
@@ -110,6 +116,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     handlers.NotBound: _not_bound,
     model.Forbidden: _forbidden,
     model.PassRefused: _pass_refused,
+    model.WhichCommunity: _which_community,
     imports.ImportFileError: _unusable_file,
     imports.RowsRejected: _rows_rejected,
     model.DomainError: _refused,

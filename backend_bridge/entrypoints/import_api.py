@@ -1,8 +1,10 @@
 """Staff API for imports (admin only): the community roster and the fee ledger.
 
 ``POST /api/imports/roster`` and ``POST /api/imports/ledger`` take the CSV or .xlsx export
-itself as the request body (not a form), ``?dry_run=1`` to check a file and see what it
-would change without writing anything. Answers:
+itself as the request body (not a form), ``?community=<code>`` for the community the file is
+of (may be left out when the caller, or the company, has only one), ``?dry_run=1`` to check a
+file and see what it would change without writing anything, and for the roster ``?replace=1``
+when the file is the community's whole roster (owners not in it are removed). Answers:
 
 - 200 ``{"imported": {...counts...}, "dry_run": bool}`` when every row is valid;
 - 422 ``{"error": "rejected_rows", "rejected": [{"row", "errors"}], "accepted": n}`` and nothing
@@ -21,7 +23,7 @@ from aiohttp import web
 
 from backend_bridge.entrypoints.http import BadRequest, json_error
 from backend_bridge.entrypoints.keys import BACKEND
-from backend_bridge.entrypoints.staff_auth import actor, staff_only
+from backend_bridge.entrypoints.staff_auth import STAFF, actor, community_param, staff_only
 from backend_bridge.service_layer import imports
 
 routes = web.RouteTableDef()
@@ -50,6 +52,14 @@ async def import_ledger(request: web.Request) -> web.Response:
 
 async def _import(request: web.Request, kind: str) -> web.Response:
     dry_run = _dry_run(request)
+    replace = _flag(request, "replace")
+    if replace and kind != "roster":
+        raise BadRequest("'replace' is for the roster")
+    community = community_param(request)
+    if community is None and len(request[STAFF].communities) == 1:
+        community = request[STAFF].communities[0]
+    if community is None and not request[STAFF].company_wide:
+        raise BadRequest("'community' is required: you work in several communities")
     if request.content_type.startswith("multipart/"):
         raise BadRequest("send the file itself as the request body, not a multipart form")
     try:
@@ -58,17 +68,29 @@ async def _import(request: web.Request, kind: str) -> web.Response:
         return json_error(413, "too_large", f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB; split it")
     # Parsing a few MB of spreadsheet takes a while: keep the event loop (and the chat) responsive.
     upload = await asyncio.to_thread(imports.read_upload, body, kind, request.content_type)
-    command = COMMANDS[kind](rows=upload.rows, actor=actor(request), dry_run=dry_run, columns=upload.columns)
+    options = {"replace": replace} if kind == "roster" else {}
+    command = COMMANDS[kind](
+        rows=upload.rows,
+        actor=actor(request),
+        dry_run=dry_run,
+        columns=upload.columns,
+        community=community,
+        **options,
+    )
     return web.json_response((await request.app[BACKEND].bus.handle(command)).as_json())
 
 
 def _dry_run(request: web.Request) -> bool:
-    value = request.query.get("dry_run", "").strip().lower()
+    return _flag(request, "dry_run")
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    value = request.query.get(name, "").strip().lower()
     if value in ("", "0", "false", "no"):
         return False
     if value in ("1", "true", "yes"):
         return True
-    raise BadRequest("'dry_run' must be 1 or 0")
+    raise BadRequest(f"'{name}' must be 1 or 0")
 
 
 async def _read_body(request: web.Request) -> bytes:

@@ -1,9 +1,11 @@
-"""Staff API (public port): tickets and their lifecycle, visitor passes at the gate,
-conversations handed to staff, dead-lettered notifications, staff accounts (added, their
+"""Staff API (public port): the communities, tickets and their lifecycle, visitor passes at the
+gate, conversations handed to staff, dead-lettered notifications, staff accounts (added, their
 tokens rotated, deactivated).
 
 Every route names the permission it needs (domain.model.PERMISSIONS); the caller's
-bearer token decides the role (entrypoints/staff_auth.py). The staff console (a later
+bearer token decides the role (entrypoints/staff_auth.py). Every answer and action is scoped to
+the caller's communities (``scope``): another community's ticket, pass, conversation,
+notification or colleague is a 404, exactly as if it did not exist. The staff console (a later
 issue) is a client of exactly these routes. Routes hold the success path: the domain's
 refusals (NotFound → 404, DomainError → 409, …) are answered by entrypoints/errors.py.
 """
@@ -24,7 +26,7 @@ from backend_bridge.entrypoints.http import (
     time_field,
 )
 from backend_bridge.entrypoints.keys import BACKEND
-from backend_bridge.entrypoints.staff_auth import STAFF, actor, staff_only
+from backend_bridge.entrypoints.staff_auth import STAFF, actor, community_param, scope, staff_only
 from backend_bridge.service_layer import views
 
 routes = web.RouteTableDef()
@@ -48,10 +50,19 @@ def _shows_sender(request: web.Request) -> bool:
 
 
 async def _ticket_answer(request: web.Request, number: str, status: int = 200) -> web.Response:
-    found = await views.ticket_for_staff(request.app[BACKEND].new_uow(), number, show_sender=_shows_sender(request))
+    found = await views.ticket_for_staff(
+        request.app[BACKEND].new_uow(), number, show_sender=_shows_sender(request), scope=scope(request)
+    )
     if found is None:
         raise model.NotFound("ticket", number)
     return web.json_response(found, status=status)
+
+
+async def _visible_ticket(request: web.Request, number: str) -> None:
+    """NotFound unless the ticket exists in the caller's communities (checked before any change)."""
+    exists, community = await views.ticket_community(request.app[BACKEND].new_uow(), number)
+    if not exists or not request[STAFF].sees(community):
+        raise model.NotFound("ticket", number)
 
 
 async def _change(request: web.Request, command: commands.Command, status: int = 200) -> web.Response:
@@ -61,7 +72,9 @@ async def _change(request: web.Request, command: commands.Command, status: int =
 
 
 async def _own_ticket_only(request: web.Request, number: str) -> web.Response | None:
-    """A technician works only on tickets assigned to them (403 otherwise, 404 if none)."""
+    """A technician works only on tickets assigned to them (403 otherwise, 404 if none or not
+    in the caller's communities)."""
+    await _visible_ticket(request, number)
     member: model.StaffMember = request[STAFF]
     if member.role is not model.Role.TECHNICIAN:
         return None
@@ -72,6 +85,13 @@ async def _own_ticket_only(request: web.Request, number: str) -> web.Response | 
     if not member.may_work_on(ticket):
         return json_error(403, "forbidden", "this ticket is assigned to someone else")
     return None
+
+
+@routes.get("/api/communities")
+@staff_only("tickets.read")
+async def list_communities(request: web.Request) -> web.Response:
+    """The communities the caller works in (every one for company-wide staff): code, name, address."""
+    return web.json_response(await views.communities(request.app[BACKEND].new_uow(), scope(request)))
 
 
 @routes.get("/api/tickets")
@@ -98,6 +118,8 @@ async def list_tickets(request: web.Request) -> web.Response:
         show_sender=_shows_sender(request),
         limit=int_param(request, "limit", 50, 1, 200),
         offset=int_param(request, "offset", 0, 0, 10**9),
+        scope=scope(request),
+        community=community_param(request),
     )
     return web.json_response(found, headers={"X-Total-Count": str(total)})
 
@@ -105,8 +127,17 @@ async def list_tickets(request: web.Request) -> web.Response:
 @routes.post("/api/tickets")
 @staff_only("tickets.create")
 async def open_for_owner(request: web.Request) -> web.Response:
-    """Staff open a ticket on an owner's behalf (walk-in, hotline call)."""
+    """Staff open a ticket on an owner's behalf (walk-in, hotline call), in one of their communities:
+    ``community`` names it (required for staff of several communities; a member of one may omit it)."""
     body = await read_json(request)
+    member: model.StaffMember = request[STAFF]
+    community = text_field(body, "community", required=False, max_len=model.MAX_CODE)
+    if community is None and len(member.communities) == 1:
+        community = member.communities[0]
+    if community is None and not member.company_wide:
+        raise BadRequest("'community' is required: you work in several communities")
+    if community is not None and not member.sees(community):
+        raise model.NotFound("community", community)
     contact = body.get("contact")
     command = commands.OpenTicketForOwner(
         actor=actor(request),
@@ -119,6 +150,7 @@ async def open_for_owner(request: web.Request) -> web.Response:
         room=text_field(body, "room", required=False, max_len=8),
         public_area=text_field(body, "public_area", required=False, max_len=32),
         contact=conversation_id(contact) if contact is not None else None,
+        community=community,
     )
     if command.intake == model.Intake.ASSISTANT.value:
         raise BadRequest("'intake' must be staff or phone")
@@ -139,6 +171,7 @@ async def get_ticket(request: web.Request) -> web.Response:
 async def assign(request: web.Request) -> web.Response:
     body = await read_json(request)
     number = request.match_info["number"]
+    await _visible_ticket(request, number)
     command = commands.AssignTicket(
         number, text_field(body, "assignee", max_len=64), actor(request), time_field(body, "expected_at")
     )
@@ -151,6 +184,7 @@ async def change_status(request: web.Request) -> web.Response:
     """Who may make which move (a technician: their own ticket, forward only) is the domain's
     rule (StaffMember.check_move), applied by the handler: a refusal is a 403."""
     body = await read_json(request)
+    await _visible_ticket(request, request.match_info["number"])
     command = commands.ChangeTicketStatus(
         number=request.match_info["number"],
         status=text_field(body, "status", max_len=32),
@@ -177,7 +211,10 @@ async def merge(request: web.Request) -> web.Response:
     """Merge this ticket (a duplicate) into ``{"into": "BX000012"}``."""
     body = await read_json(request)
     number = request.match_info["number"]
-    command = commands.MergeTickets(number, text_field(body, "into", max_len=16), actor(request))
+    into = text_field(body, "into", max_len=16)
+    await _visible_ticket(request, number)
+    await _visible_ticket(request, into)
+    command = commands.MergeTickets(number, into, actor(request))
     return await _change(request, command)
 
 
@@ -192,7 +229,7 @@ async def check_pass(request: web.Request) -> web.Response:
     """The gate asks: may this visitor code pass now?"""
     code = _pass_code(request)
     backend = request.app[BACKEND]
-    found = await views.check_pass(backend.new_uow(), code, backend.clock()) if code else None
+    found = await views.check_pass(backend.new_uow(), code, backend.clock(), scope(request)) if code else None
     if found is None:
         return web.json_response({"code": request.match_info["code"], "valid": False, "state": "unknown"}, status=404)
     return web.json_response(found)
@@ -205,7 +242,7 @@ async def use_pass(request: web.Request) -> web.Response:
     """The visitor came in: the code will not admit anyone again."""
     code = _pass_code(request)
     backend = request.app[BACKEND]
-    if code is None:
+    if code is None or await views.check_pass(backend.new_uow(), code, backend.clock(), scope(request)) is None:
         raise model.NotFound("pass", request.match_info["code"])
     await backend.bus.handle(commands.UsePass(code, actor(request)))
     return web.json_response(await views.check_pass(backend.new_uow(), code, backend.clock()))
@@ -215,14 +252,21 @@ async def use_pass(request: web.Request) -> web.Response:
 @staff_only("conversations")
 async def list_conversations(request: web.Request) -> web.Response:
     state = _choice(request, "state", model.ConversationState)
-    return web.json_response(await views.conversations(request.app[BACKEND].new_uow(), state))
+    return web.json_response(await views.conversations(request.app[BACKEND].new_uow(), state, scope(request)))
+
+
+async def _visible_conversation(request: web.Request) -> str:
+    sender = _sender(request)
+    if not await views.conversation_visible(request.app[BACKEND].new_uow(), sender, scope(request)):
+        raise model.NotFound("conversation", request.match_info["sender"])
+    return sender
 
 
 @routes.get("/api/conversations/{sender}/messages")
 @staff_only("conversations")
 async def message_log(request: web.Request) -> web.Response:
     """Every message in and out of one conversation, with channel delivery state and times."""
-    found = await views.message_log(request.app[BACKEND].new_uow(), _sender(request))
+    found = await views.message_log(request.app[BACKEND].new_uow(), _sender(request), scope=scope(request))
     if found is None:
         raise model.NotFound("conversation", request.match_info["sender"])
     return web.json_response(found)
@@ -232,7 +276,8 @@ async def message_log(request: web.Request) -> web.Response:
 @staff_only("conversations")
 async def hand_back(request: web.Request) -> web.Response:
     """The assistant answers again; with the assistant unreachable, a 503 and the conversation stays with staff."""
-    result = await request.app[BACKEND].bus.handle(commands.HandBack(_sender(request), actor=actor(request)))
+    sender = await _visible_conversation(request)
+    result = await request.app[BACKEND].bus.handle(commands.HandBack(sender, actor=actor(request)))
     return web.json_response(result.as_json())
 
 
@@ -241,7 +286,7 @@ async def hand_back(request: web.Request) -> web.Response:
 async def send_message(request: web.Request) -> web.Response:
     body = await read_json(request)
     text = text_field(body, "text", max_len=2000, free_text=True)
-    command = commands.SendStaffMessage(_sender(request), text, actor=actor(request))
+    command = commands.SendStaffMessage(await _visible_conversation(request), text, actor=actor(request))
     result = await request.app[BACKEND].bus.handle(command)
     return web.json_response(result.as_json(), status=202)
 
@@ -249,7 +294,7 @@ async def send_message(request: web.Request) -> web.Response:
 @routes.get("/api/notifications/dead")
 @staff_only("notifications")
 async def dead_letters(request: web.Request) -> web.Response:
-    return web.json_response(await views.dead_notifications(request.app[BACKEND].new_uow()))
+    return web.json_response(await views.dead_notifications(request.app[BACKEND].new_uow(), scope(request)))
 
 
 @routes.post("/api/notifications/{id}/retry")
@@ -258,6 +303,8 @@ async def retry(request: web.Request) -> web.Response:
     raw = request.match_info["id"]
     if not (raw.isascii() and raw.isdigit() and len(raw) < 12):
         raise model.NotFound("notification", raw)
+    if not await views.notification_visible(request.app[BACKEND].new_uow(), int(raw), scope(request)):
+        raise model.NotFound("notification", raw)
     result = await request.app[BACKEND].bus.handle(commands.RetryNotification(int(raw), actor(request)))
     return web.json_response(result.as_json())
 
@@ -265,11 +312,31 @@ async def retry(request: web.Request) -> web.Response:
 @routes.get("/api/staff")
 @staff_only("staff")
 async def list_staff(request: web.Request) -> web.Response:
+    caller: model.StaffMember = request[STAFF]
     async with request.app[BACKEND].new_uow() as uow:
-        members = await uow.staff.all()
+        members = [m for m in await uow.staff.all() if caller.covers(m)]
     return web.json_response(
-        [{"username": m.username, "name": m.name, "role": m.role.value, "active": m.active} for m in members]
+        [
+            {
+                "username": m.username,
+                "name": m.name,
+                "role": m.role.value,
+                "active": m.active,
+                "communities": list(m.communities),
+            }
+            for m in members
+        ]
     )
+
+
+async def _colleague(request: web.Request) -> str:
+    """A member the caller may manage: within the caller's communities (else 404)."""
+    username = request.match_info["username"]
+    async with request.app[BACKEND].new_uow() as uow:
+        member = await uow.staff.by_username(username)
+    if member is None or not request[STAFF].covers(member):
+        raise model.NotFound("staff member", username)
+    return username
 
 
 @routes.post("/api/staff")
@@ -280,8 +347,20 @@ async def add_staff(request: web.Request) -> web.Response:
     username = text_field(body, "username", max_len=64)
     if not (username.isascii() and username.replace("_", "").replace(".", "").replace("-", "").isalnum()):
         raise BadRequest("'username' must be letters, digits, '.', '_' or '-'")
+    member: model.StaffMember = request[STAFF]
+    codes = body.get("communities", [])
+    if not isinstance(codes, list) or len(codes) > 1000 or not all(model.valid_code(c) for c in codes):
+        raise BadRequest("'communities' must be a list of community codes (empty: company-wide)")
+    if not codes and not member.company_wide:
+        codes = list(member.communities)  # a community's admin adds staff to their own communities
+    if not all(member.sees(c) for c in codes):
+        raise model.NotFound("community", next(c for c in codes if not member.sees(c)))
     command = commands.AddStaff(
-        username, text_field(body, "name", max_len=64), text_field(body, "role", max_len=16), actor(request)
+        username,
+        text_field(body, "name", max_len=64),
+        text_field(body, "role", max_len=16),
+        actor(request),
+        tuple(codes),
     )
     result = await request.app[BACKEND].bus.handle(command)
     return web.json_response(result.as_json(), status=201)
@@ -291,7 +370,7 @@ async def add_staff(request: web.Request) -> web.Response:
 @staff_only("staff")
 async def rotate_token(request: web.Request) -> web.Response:
     """A new token for the member, shown this once; the old one stops working at once."""
-    command = commands.RotateStaffToken(request.match_info["username"], actor(request))
+    command = commands.RotateStaffToken(await _colleague(request), actor(request))
     return web.json_response((await request.app[BACKEND].bus.handle(command)).as_json())
 
 
@@ -299,5 +378,5 @@ async def rotate_token(request: web.Request) -> web.Response:
 @staff_only("staff")
 async def deactivate(request: web.Request) -> web.Response:
     """The member left: their token stops working at once; their name stays in the histories."""
-    command = commands.DeactivateStaff(request.match_info["username"], actor(request))
+    command = commands.DeactivateStaff(await _colleague(request), actor(request))
     return web.json_response((await request.app[BACKEND].bus.handle(command)).as_json())

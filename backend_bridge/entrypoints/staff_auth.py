@@ -59,3 +59,20 @@ def staff_only(permission: str) -> Callable[[Handler], Handler]:
 def actor(request: web.Request) -> str:
     """How the caller appears in ticket histories: their username."""
     return request[STAFF].username
+
+
+def scope(request: web.Request) -> list[str] | None:
+    """The communities the caller sees (codes), None when company-wide: every staff view takes it."""
+    member: model.StaffMember = request[STAFF]
+    return None if member.company_wide else list(member.communities)
+
+
+def community_param(request: web.Request) -> str | None:
+    """``?community=<code>`` narrowed to the caller's scope: another community's code is a 404, as
+    if it did not exist (a scoped member learns nothing about the company's other communities)."""
+    code = request.query.get("community")
+    if not code:
+        return None
+    if not model.valid_code(code) or not request[STAFF].sees(code):
+        raise model.NotFound("community", code)
+    return code

@@ -1,5 +1,8 @@
 """Statistics for supervisors and administrators: ``GET /api/stats?from=YYYY-MM-DD&to=YYYY-MM-DD``.
 
+``&community=<code>`` for one community; without it, every community the caller works in
+(the whole company for company-wide staff).
+
 Dates are the community's local dates, both inclusive; without them the last 30 days up to
 today (the backend clock's). What each number means is in service_layer/statistics.py.
 """
@@ -13,7 +16,7 @@ from aiohttp import web
 
 from backend_bridge.entrypoints.http import BadRequest
 from backend_bridge.entrypoints.keys import BACKEND
-from backend_bridge.entrypoints.staff_auth import staff_only
+from backend_bridge.entrypoints.staff_auth import community_param, scope, staff_only
 from backend_bridge.service_layer import statistics
 
 routes = web.RouteTableDef()
@@ -53,6 +56,9 @@ async def stats(request: web.Request) -> web.Response:
     backend = request.app[BACKEND]
     now, tz = backend.clock(), backend.timezone
     first, last = _period(request, statistics.default_period(now, tz))
-    return web.json_response(
-        await statistics.ticket_statistics(backend.new_uow(), first=first, last=last, tz=tz, now=now)
+    community = community_param(request)
+    communities = [community] if community else scope(request)
+    found = await statistics.ticket_statistics(
+        backend.new_uow(), first=first, last=last, tz=tz, now=now, communities=communities
     )
+    return web.json_response({"community": community, **found})

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from backend_bridge.domain import categories, commands, events, model
-from backend_bridge.service_layer import results
+from backend_bridge.service_layer import results, routing
 from backend_bridge.service_layer.auth import new_token
 from backend_bridge.service_layer.ports import Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
@@ -34,9 +34,10 @@ async def _open(
     description: str,
     location: model.Location,
     priority: model.Priority = model.Priority.NORMAL,
+    community: str | None = None,
     **fields: object,
 ) -> model.Ticket:
-    """Store a new ticket with its tier's deadlines (inside the caller's unit of work)."""
+    """Store a new ticket with its community's deadlines for its tier (inside the caller's unit of work)."""
     ticket = model.Ticket.open(
         kind=kind,
         priority=priority,
@@ -44,8 +45,9 @@ async def _open(
         description=description,
         sender=sender,
         now=deps.clock(),
-        level=deps.content.get().level(kind, priority),
+        level=deps.content.get(community).level(kind, priority),
         category=categories.categorize(kind.value, description),
+        community=community,
         **fields,
     )
     await uow.tickets.add(ticket)
@@ -57,6 +59,7 @@ async def open_ticket(cmd: commands.OpenTicket, uow: UnitOfWork, deps: Deps) -> 
     kind = model.TicketKind(cmd.kind)
     location = model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area)
     async with uow:
+        community = await routing.community_for_ticket(uow, cmd.sender, location)
         ticket = await _open(
             uow,
             deps,
@@ -65,9 +68,10 @@ async def open_ticket(cmd: commands.OpenTicket, uow: UnitOfWork, deps: Deps) -> 
             description=cmd.description,
             location=location,
             anonymous=cmd.anonymous,
+            community=community,
         )
         await uow.commit()
-        return results.TicketOpened(ticket.number, deps.content.get().promise(kind, ticket.priority))
+        return results.TicketOpened(ticket.number, deps.content.get(community).promise(kind, ticket.priority))
 
 
 async def open_ticket_for_owner(cmd: commands.OpenTicketForOwner, uow: UnitOfWork, deps: Deps) -> results.TicketOpened:
@@ -79,12 +83,18 @@ async def open_ticket_for_owner(cmd: commands.OpenTicketForOwner, uow: UnitOfWor
     if kind is model.TicketKind.COMPLAINT and priority is model.Priority.EMERGENCY:
         raise model.DomainError("a complaint cannot be an emergency; open a repair")
     location = model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area)
+    sender = cmd.contact or f"staff:{cmd.actor}"
     async with uow:
+        if cmd.community is not None:
+            community = _existing(await uow.communities.get(cmd.community), "community", cmd.community).code
+        else:
+            community = await routing.community_for_ticket(uow, sender, location)
         ticket = await _open(
             uow,
             deps,
             kind=kind,
-            sender=cmd.contact or f"staff:{cmd.actor}",
+            sender=sender,
+            community=community,
             description=cmd.description,
             location=location,
             priority=priority,
@@ -99,11 +109,13 @@ async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps:
     """急修: open an emergency ticket at once and hand the conversation to the duty staff."""
     location = model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area)
     async with uow:
+        community = await routing.community_for_ticket(uow, cmd.sender, location)  # never asks: act first
         ticket = await _open(
             uow,
             deps,
             kind=model.TicketKind.REPAIR,
             sender=cmd.sender,
+            community=community,
             description=cmd.description,
             location=location,
             priority=model.Priority.EMERGENCY,
@@ -113,7 +125,7 @@ async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps:
         conversation = await uow.conversations.get_or_create(cmd.sender)
         conversation.hand_off(f"emergency:{cmd.hazard}", deps.clock())
         await uow.commit()
-        content = deps.content.get()
+        content = deps.content.get(community)
         return results.EmergencyOpened(
             ticket.number,
             content.promise(model.TicketKind.REPAIR, model.Priority.EMERGENCY),
@@ -156,6 +168,8 @@ async def assign_ticket(cmd: commands.AssignTicket, uow: UnitOfWork, deps: Deps)
         member = await uow.staff.by_username(cmd.assignee)
         if member is None or not member.active:
             raise model.DomainError(f"no active staff member {cmd.assignee!r}")
+        if not member.sees(ticket.community):
+            raise model.DomainError(f"{cmd.assignee!r} does not work in this ticket's community")
         ticket.assign(member.username, actor=cmd.actor, now=deps.clock(), expected_at=cmd.expected_at)
         await uow.commit()
         return results.Assigned(ticket.number, ticket.status.value, member.username)
@@ -172,6 +186,9 @@ async def comment_on_ticket(cmd: commands.CommentOnTicket, uow: UnitOfWork, deps
 async def merge_tickets(cmd: commands.MergeTickets, uow: UnitOfWork, deps: Deps) -> results.TicketsMerged:
     async with uow:
         duplicate, primary = await _ticket(uow, cmd.duplicate), await _ticket(uow, cmd.primary)
+        if None not in (duplicate.community, primary.community) and duplicate.community != primary.community:
+            raise model.DomainError("tickets of two communities are not duplicates")
+        duplicate.community = duplicate.community or primary.community  # an unrouted report joins it
         duplicate.merge_into(primary, actor=cmd.actor, now=deps.clock())
         for earlier in await uow.tickets.merged_into(duplicate.id):
             earlier.follow_merge(primary, actor=cmd.actor, now=deps.clock())
@@ -210,12 +227,12 @@ async def check_deadlines(cmd: commands.CheckDeadlines, uow: UnitOfWork, deps: D
     """SLA alerts (warn the accountable person, escalate when a deadline passes) and closing
     resolved tickets whose owner never answered the rating question."""
     now = deps.clock()
-    content = deps.content.get()
-    warn_before = timedelta(minutes=content.warn_before_minutes)
-    close_after = timedelta(hours=content.follow_up_close_hours)
     counts = {"warnings": 0, "escalations": 0, "closed": 0}
     async with uow:
         for ticket in await uow.tickets.open_or_resolved():
+            content = deps.content.get(ticket.community)  # each community publishes its own times
+            warn_before = timedelta(minutes=content.warn_before_minutes)
+            close_after = timedelta(hours=content.follow_up_close_hours)
             if ticket.status is model.TicketStatus.RESOLVED:
                 if ticket.survey_sent_at and now - ticket.survey_sent_at >= close_after:
                     ticket.move_to(model.TicketStatus.CLOSED, actor="system", now=now, note="回访未答复，自动办结")
@@ -255,13 +272,15 @@ async def add_staff(cmd: commands.AddStaff, uow: UnitOfWork, deps: Deps) -> resu
     except ValueError as exc:
         raise model.DomainError(f"role must be one of {[r.value for r in model.Role]}") from exc
     token, hashed = new_token()
-    member = model.StaffMember.enrol(cmd.username, cmd.name, role, hashed, deps.clock())
+    member = model.StaffMember.enrol(cmd.username, cmd.name, role, hashed, deps.clock(), list(cmd.communities))
     async with uow:
+        for code in member.communities:
+            _existing(await uow.communities.get(code), "community", code)
         if await uow.staff.by_username(cmd.username) is not None:
             raise model.DomainError(f"{cmd.username!r} exists")
         await uow.staff.add(member)
         await uow.commit()
-    return results.StaffAdded(cmd.username, cmd.name, role.value, token)
+    return results.StaffAdded(cmd.username, cmd.name, role.value, token, list(member.communities))
 
 
 async def rotate_staff_token(cmd: commands.RotateStaffToken, uow: UnitOfWork, deps: Deps) -> results.StaffToken:
@@ -284,6 +303,27 @@ async def deactivate_staff(cmd: commands.DeactivateStaff, uow: UnitOfWork, deps:
     return results.StaffAccount(member.username, member.name, member.role.value, member.active)
 
 
+# -- communities -----------------------------------------------------------------------------
+
+
+async def sync_communities(cmd: commands.SyncCommunities, uow: UnitOfWork, deps: Deps) -> results.CommunitiesSynced:
+    """Every community the content names is in the store, named as the content says.
+
+    A deployment whose content names none is a one-community deployment: its community is
+    ``default``, named after the company file (a store migrated from before had it already).
+    Communities are never deleted here: their flats and tickets stay, whatever the files say.
+    """
+    listed = deps.content.communities()
+    async with uow:
+        for content in listed:
+            await uow.communities.ensure(content.code, content.name, content.address)
+        if not listed and not await uow.communities.all():
+            company = deps.content.get()
+            await uow.communities.ensure(model.DEFAULT_CODE, company.name, company.address)
+        await uow.commit()
+        return results.CommunitiesSynced([c.code for c in await uow.communities.all()])
+
+
 # -- identity, ledger and passes -------------------------------------------------------------
 
 
@@ -303,17 +343,27 @@ async def bind_sender(cmd: commands.BindSender, uow: UnitOfWork, deps: Deps) -> 
             by_flat, now, model.MAX_FAILED_BINDINGS_PER_FLAT
         ):
             return results.BindingChecked("locked")
-        room = await uow.rooms.find(cmd.building, cmd.unit, cmd.room)
-        owner = room.phone_matches(cmd.phone) if room else None
-        await uow.bindings.record_attempt(model.BindingAttempt(cmd.sender, now, owner is not None, flat))
-        if room is None or owner is None:
+        # 3-2-501 exists in many communities; the phone on file says which flat is the owner's
+        # (the community the owner came in through first, when it has a match there too).
+        conversation = await uow.conversations.get_or_create(cmd.sender)
+        matches = [
+            (room, owner)
+            for room in await uow.rooms.find_everywhere(cmd.building, cmd.unit, cmd.room)
+            if (owner := room.phone_matches(cmd.phone)) is not None
+        ]
+        matches = [m for m in matches if m[0].community == conversation.community] or matches
+        await uow.bindings.record_attempt(model.BindingAttempt(cmd.sender, now, bool(matches), flat))
+        if not matches:
             await uow.commit()
             return results.BindingChecked("mismatch")
-        binding = await uow.bindings.get(cmd.sender)
-        if binding is None:
-            await uow.bindings.add(model.Binding(cmd.sender, room.id, owner.id, now))
-        else:
-            binding.room_id, binding.owner_id, binding.bound_at = room.id, owner.id, now
+        bound = await uow.bindings.for_sender(cmd.sender)
+        for room, owner in matches:  # one flat per community: a new one there replaces the old
+            binding = bound.get(room.community)
+            if binding is None:
+                await uow.bindings.add(model.Binding(cmd.sender, room.id, owner.id, now))
+            else:
+                binding.room_id, binding.owner_id, binding.bound_at = room.id, owner.id, now
+        conversation.community = matches[0][0].community  # what the owner asks next is about this flat
         await uow.commit()
         return results.BindingChecked("bound")
 
@@ -330,7 +380,7 @@ async def issue_pass(cmd: commands.IssuePass, uow: UnitOfWork, deps: Deps) -> re
     if valid_from > now + timedelta(days=model.MAX_PASS_DAYS):
         raise model.PassRefused("too_far")
     async with uow:
-        binding = await uow.bindings.get(cmd.sender)
+        _, binding = await routing.binding_in_community(uow, cmd.sender)
         if binding is None:
             raise NotBound(cmd.sender)
         for _ in range(20):  # a six-digit code collides rarely; never hand out a live duplicate
@@ -412,13 +462,41 @@ async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Dep
         waiting = len(await uow.messages.unanswered(sender=cmd.sender))
         if cmd.script:
             conversation.script = cmd.script
+        routed_to, names_only = await _route_conversation(uow, deps, conversation, cmd)
         conversation.last_inbound_at = now
         message = model.InboundMessage(cmd.sender, cmd.text, now, cmd.client_message_id)
         await uow.messages.add_inbound(message)
         await uow.commit()
         return results.InboundRecorded(
-            message.id, False, [], message.status.value, conversation.state.value, conversation.script, waiting
+            message.id,
+            False,
+            [],
+            message.status.value,
+            conversation.state.value,
+            conversation.script,
+            waiting,
+            routed_to,
+            names_only,
         )
+
+
+async def _route_conversation(
+    uow: UnitOfWork, deps: Deps, conversation: model.Conversation, cmd: commands.RecordInbound
+) -> tuple[str | None, bool]:
+    """The community the owner names ("我是阳光小区的") routes the conversation; the entry point's
+    (a community's own link or QR code) does while it has none, so a link pinned in a group does
+    not undo what the owner said.
+
+    Returns the community's name when this message chose it (and whether the message did nothing
+    else but name it), so the gateway can confirm instead of asking the assistant.
+    """
+    aliases = {c.code: c.aliases for c in deps.content.communities()}
+    named = model.mentioned(cmd.text, aliases) if aliases else None
+    code = named or (cmd.community if conversation.community is None else None)
+    if code is None or code == conversation.community or await uow.communities.get(code) is None:
+        return None, False
+    conversation.community = code
+    return deps.content.get(code).name, named is not None and model.names_only(cmd.text, aliases[code])
 
 
 async def record_replies(cmd: commands.RecordReplies, uow: UnitOfWork, deps: Deps) -> results.RepliesRecorded:
@@ -455,6 +533,7 @@ COMMAND_HANDLERS = {
     commands.UsePass: use_pass,
     commands.RetryNotification: retry_notification,
     commands.AddStaff: add_staff,
+    commands.SyncCommunities: sync_communities,
     commands.RotateStaffToken: rotate_staff_token,
     commands.DeactivateStaff: deactivate_staff,
     commands.BindSender: bind_sender,

@@ -82,22 +82,27 @@ class ImportRow:
 
 @dataclass(frozen=True)
 class ImportRoster(commands.Command):
-    """Upsert rooms by address and their owners by (room, phone) from a roster export."""
+    """Upsert rooms by address and their owners by (room, phone) from a roster export, in one
+    community; ``replace``: the file is the whole roster, owners missing from it are removed."""
 
     rows: Sequence[ImportRow]
     actor: str
     dry_run: bool = False
     columns: Mapping[str, str] = field(default_factory=dict)  # field → the file's header, for the report
+    community: str | None = None  # its code; None: the store's only community
+    replace: bool = False
 
 
 @dataclass(frozen=True)
 class ImportLedger(commands.Command):
-    """Upsert bills by (room, period, item) from a fee ledger export; every flat must be on the roster."""
+    """Upsert bills by (room, period, item) from a fee ledger export of one community; every flat
+    must be on that community's roster."""
 
     rows: Sequence[ImportRow]
     actor: str
     dry_run: bool = False
     columns: Mapping[str, str] = field(default_factory=dict)
+    community: str | None = None  # its code; None: the store's only community
 
 
 # -- columns -----------------------------------------------------------------------------------
@@ -438,10 +443,25 @@ def _tally() -> dict[str, int]:
     return {"added": 0, "updated": 0, "unchanged": 0}
 
 
+async def _community(uow: UnitOfWork, code: str | None) -> str:
+    """The community an import is for: the one named, or the store's only one."""
+    if code is not None:
+        if await uow.communities.get(code) is None:
+            raise model.NotFound("community", code)
+        return code
+    only = await uow.communities.only()
+    if only is None:
+        raise model.DomainError("this company has several communities: name one (?community=<code>)")
+    return only
+
+
 async def import_roster(cmd: ImportRoster, uow: UnitOfWork, deps: Deps) -> results.Imported:
     """Rooms by address (area updated when given), owners by (room, phone) (name, and role when given).
 
-    Owners missing from the file are kept: a roster export may cover one building only.
+    Owners missing from the file are kept: a roster export may cover one building only. With
+    ``replace`` the file is the community's whole roster: owners not in it are removed with their
+    chat bindings (a sold flat's former owner no longer reads its ledger). Rooms always stay,
+    because tickets and bills refer to them.
     """
     rows = [_Row(r, cmd.columns) for r in cmd.rows]
     entries = [_roster_row(row) for row in rows]
@@ -449,13 +469,14 @@ async def import_roster(cmd: ImportRoster, uow: UnitOfWork, deps: Deps) -> resul
     _flag_conflicting_areas(rows, entries)
     _reject_bad(rows, cmd, "roster")
     room_state: dict[Address, str] = {}
-    owners = _tally()
+    owners = _tally() | {"removed": 0}
     async with uow:
-        rooms = await uow.rooms.find_many(e.address for e in entries if e)
+        community = await _community(uow, cmd.community)
+        rooms = await uow.rooms.find_many(community, (e.address for e in entries if e))
         for entry in filter(None, entries):  # all of them: no row was rejected
             room = rooms.get(entry.address)
             if room is None:
-                room = model.Room(*entry.address, area_m2=entry.area or 0.0)
+                room = model.Room(*entry.address, area_m2=entry.area or 0.0, community=community)
                 await uow.rooms.add(room)
                 rooms[entry.address] = room
                 room_state[entry.address] = "added"
@@ -466,12 +487,28 @@ async def import_roster(cmd: ImportRoster, uow: UnitOfWork, deps: Deps) -> resul
             else:
                 room_state.setdefault(entry.address, "unchanged")
             owners[_upsert_owner(room, entry)] += 1
+        if cmd.replace:
+            listed = {(e.address, e.phone) for e in entries if e}
+            owners["removed"] = await _remove_unlisted(uow, community, listed)
         if not cmd.dry_run:
             await uow.commit()
     rooms_tally = _tally() | Counter(room_state.values())
-    counts = {"rows": len(rows), "rooms": dict(rooms_tally), "owners": owners}
+    counts = {"community": community, "rows": len(rows), "rooms": dict(rooms_tally), "owners": owners}
     log.info("roster import by %s%s: %s", cmd.actor, " (dry run)" if cmd.dry_run else "", counts)
     return results.Imported(counts, cmd.dry_run)
+
+
+async def _remove_unlisted(uow: UnitOfWork, community: str, listed: set[tuple[Address, str]]) -> int:
+    unlisted = [
+        (room, owner)
+        for room in await uow.rooms.in_community(community)
+        for owner in room.owners
+        if ((room.building, room.unit, room.room), owner.phone) not in listed and owner.id is not None
+    ]
+    await uow.bindings.remove_for_owners([owner.id for _, owner in unlisted])  # first: they refer to the owners
+    for room, owner in unlisted:
+        room.owners.remove(owner)
+    return len(unlisted)
 
 
 def _upsert_owner(room: model.Room, entry: RosterEntry) -> str:
@@ -496,7 +533,8 @@ async def import_ledger(cmd: ImportLedger, uow: UnitOfWork, deps: Deps) -> resul
     _flag_duplicates(rows, "flat, period and item")
     bills = _tally()
     async with uow:
-        rooms = await uow.rooms.find_many(row.key[:3] for row in rows if row.key)
+        community = await _community(uow, cmd.community)
+        rooms = await uow.rooms.find_many(community, (row.key[:3] for row in rows if row.key))
         for row in rows:
             if row.key and row.key[:3] not in rooms:
                 row.error(None, f"flat {flat_key(*row.key[:3])} is not on the roster; import the roster first")
@@ -505,7 +543,7 @@ async def import_ledger(cmd: ImportLedger, uow: UnitOfWork, deps: Deps) -> resul
             bills[_upsert_bill(rooms[entry.address], entry)] += 1
         if not cmd.dry_run:
             await uow.commit()
-    counts = {"rows": len(rows), "bills": bills}
+    counts = {"community": community, "rows": len(rows), "bills": bills}
     log.info("ledger import by %s%s: %s", cmd.actor, " (dry run)" if cmd.dry_run else "", counts)
     return results.Imported(counts, cmd.dry_run)
 

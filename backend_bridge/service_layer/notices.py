@@ -70,19 +70,21 @@ class NoticeContext:
     uow: UnitOfWork
     now: datetime
     timezone: ZoneInfo
-    _roles: dict[model.Role, list[str]] = field(default_factory=dict)
+    _roles: dict[model.Role, list[model.StaffMember]] = field(default_factory=dict)
 
-    async def holders(self, role: model.Role, nobody: str) -> list[str]:
+    async def holders(self, role: model.Role, nobody: str, community: str | None) -> list[str]:
+        """The role's members who work in ``community`` (company-wide ones included)."""
         if role not in self._roles:
-            self._roles[role] = [m.username for m in await self.uow.staff.with_role(role)] or [nobody]
-        return self._roles[role]
+            self._roles[role] = await self.uow.staff.with_role(role)
+        return [m.username for m in self._roles[role] if m.sees(community)] or [nobody]
 
-    async def supervisors(self) -> list[str]:
-        """Who escalations go to; with no supervisor account yet, a shared log recipient."""
-        return await self.holders(model.Role.SUPERVISOR, NO_SUPERVISOR)
+    async def supervisors(self, ticket: model.Ticket) -> list[str]:
+        """Who escalations go to: the supervisors of the ticket's community; with none, a shared
+        log recipient."""
+        return await self.holders(model.Role.SUPERVISOR, NO_SUPERVISOR, ticket.community)
 
-    async def agents(self) -> list[str]:
-        return await self.holders(model.Role.AGENT, NO_AGENT)
+    async def agents(self, ticket: model.Ticket) -> list[str]:
+        return await self.holders(model.Role.AGENT, NO_AGENT, ticket.community)
 
     def local_time(self, when: datetime) -> str:
         return model.local_time(when, self.timezone)
@@ -157,14 +159,14 @@ async def ticket_chased(event: events.TicketChased, ticket: model.Ticket, ctx: N
     """催单 reaches the assignee; a repeated, overdue or unassigned one escalates to a lead."""
     who = [event.assignee] if event.assignee else []
     if event.overdue or event.times > 1 or not event.assignee:
-        who += await ctx.supervisors()
+        who += await ctx.supervisors(ticket)
     return _staff(who, STAFF_CHASE.format(number=event.number, times=event.times), "chase", ticket.id)
 
 
 async def poor_rating(event: events.PoorRating, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
     text = STAFF_POOR_RATING.format(score=event.score, number=event.number)
     text += f"：{event.comment}" if event.comment else ""
-    return _staff([*_assignee_or(ticket, []), *await ctx.supervisors()], text, "poor_rating", ticket.id)
+    return _staff([*_assignee_or(ticket, []), *await ctx.supervisors(ticket)], text, "poor_rating", ticket.id)
 
 
 async def emergency_reported(event: events.EmergencyReported, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
@@ -172,7 +174,7 @@ async def emergency_reported(event: events.EmergencyReported, ticket: model.Tick
     text = STAFF_EMERGENCY.format(
         number=event.number, where=ticket.location.describe(), what=ticket.description[:SUMMARY_CHARS]
     )
-    return _staff(await ctx.supervisors(), text, "emergency", ticket.id)
+    return _staff(await ctx.supervisors(ticket), text, "emergency", ticket.id)
 
 
 async def deadline_alerted(event: events.DeadlineAlerted, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
@@ -180,10 +182,10 @@ async def deadline_alerted(event: events.DeadlineAlerted, ticket: model.Ticket, 
     to the leads."""
     label, due = DEADLINE_LABELS[event.deadline], ctx.local_time(event.due)
     if event.alert == model.EventType.SLA_WARNING.value:
-        who = _assignee_or(ticket, await ctx.agents())
+        who = _assignee_or(ticket, await ctx.agents(ticket))
         text = SLA_WARNING.format(number=event.number, due=due, label=label)
     else:
-        who = [*_assignee_or(ticket, []), *await ctx.supervisors()]
+        who = [*_assignee_or(ticket, []), *await ctx.supervisors(ticket)]
         text = SLA_ESCALATION.format(number=event.number, due=due, label=label)
     return _staff(who, text, event.alert, ticket.id)
 

@@ -74,9 +74,18 @@ class DeliveryFailed(Exception):
 
 
 class ContentSource(Protocol):
-    """The operator's content (hours, fees, SLA tiers, advice), reloaded when its file changes."""
+    """The operator's content (hours, fees, SLA tiers, advice), reloaded when its files change.
 
-    def get(self) -> CommunityContent: ...
+    Each community's content is the company's overridden by the community's own file.
+    """
+
+    def get(self, code: str | None = None) -> CommunityContent:
+        """The community's content; the company default for None, "" or an unknown code."""
+        ...
+
+    def communities(self) -> tuple[CommunityContent, ...]:
+        """Every community, sorted by code."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ AttributeError at the line that reads it, not a KeyError far from the handler th
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 
@@ -101,6 +101,7 @@ class StaffAdded(Result):
     name: str
     role: str
     token: str  # shown once; only its hash is kept
+    communities: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,8 @@ class InboundRecorded(Result):
     state: str
     script: str | None
     waiting: int  # the sender's earlier messages still unanswered
+    routed_to: str | None = None  # the community this message routed the owner to (its name)
+    names_only: bool = False  # the message did nothing but name it ("阳光小区的"): the gateway confirms
 
 
 @dataclass(frozen=True)
@@ -175,3 +178,8 @@ class ExternalUpdateDuplicate(Result):
     """The event id was applied before: nothing changes."""
 
     duplicate: bool = True
+
+
+@dataclass(frozen=True)
+class CommunitiesSynced(Result):
+    codes: list[str]

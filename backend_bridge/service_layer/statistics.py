@@ -265,6 +265,12 @@ def _by_building(tickets: Sequence[model.Ticket]) -> list[dict]:
     return [{"building": b, "count": n} for b, n in sorted(counted.items(), key=_building_order)]
 
 
+def _by_community(tickets: Sequence[model.Ticket]) -> list[dict]:
+    """Tickets per community (code; null: not routed to one yet), most first."""
+    counts = Counter(t.community for t in tickets)
+    return [{"community": code, "count": n} for code, n in sorted(counts.items(), key=lambda i: (-i[1], i[0] or ""))]
+
+
 def _by_month(tickets: Sequence[model.Ticket], months: list[str], tz: ZoneInfo) -> list[dict]:
     rows = {m: {"month": m, "total": 0} | {k.value: 0 for k in model.TicketKind} for m in months}
     for ticket in tickets:
@@ -313,7 +319,8 @@ def compute(
             {"code": code, "label": categories.LABELS.get(code, code), "count": count}
             for code, count in sorted(by_category.items(), key=lambda item: (-item[1], item[0]))
         ],
-        "by_building": _by_building(cohort),
+        "by_community": _by_community(cohort),
+        "by_building": _by_building(cohort),  # within one community; company-wide, buildings of all add up
         "by_month": _by_month(cohort, months_between(first, last), tz),
         "response_minutes": durations(cohort, response_minutes),
         "resolution_minutes": durations(cohort, resolution_minutes),
@@ -336,14 +343,20 @@ def compute(
 # -- the read ------------------------------------------------------------------------------------
 
 
-async def ticket_statistics(uow: UnitOfWork, *, first: date, last: date, tz: ZoneInfo, now: datetime) -> dict:
-    """Load the period's tickets and the open ones (histories come with them) and compute."""
+async def ticket_statistics(
+    uow: UnitOfWork, *, first: date, last: date, tz: ZoneInfo, now: datetime, communities: list[str] | None = None
+) -> dict:
+    """Load the period's tickets and the open ones (histories come with them) and compute.
+
+    ``communities``: only these communities' tickets (codes); None: the whole company's.
+    """
     start, end = period_bounds(first, last, tz)
+    within = [] if communities is None else [model.Ticket.community.in_(communities)]
     async with uow:
-        cohort = select(model.Ticket).where(model.Ticket.created_at >= start, model.Ticket.created_at < end)
+        cohort = select(model.Ticket).where(model.Ticket.created_at >= start, model.Ticket.created_at < end, *within)
         opened = (await uow.session.scalars(cohort.order_by(model.Ticket.id))).all()
         still_open = select(model.Ticket).where(
-            model.Ticket.status.in_(list(model.OPEN_STATUSES)), model.Ticket.merged_into.is_(None)
+            model.Ticket.status.in_(list(model.OPEN_STATUSES)), model.Ticket.merged_into.is_(None), *within
         )
         open_now = (await uow.session.scalars(still_open.order_by(model.Ticket.id))).all()
         # Computed inside the unit of work: leaving it rolls back, which expires the objects.

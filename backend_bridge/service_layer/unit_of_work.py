@@ -28,6 +28,7 @@ class UnitOfWork:
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._session_factory()
+        self.communities = repository.CommunityRepository(self.session)
         self.tickets = repository.TicketRepository(self.session)
         self.rooms = repository.RoomRepository(self.session)
         self.bindings = repository.BindingRepository(self.session)

@@ -2,6 +2,8 @@
 
 Every view that takes a ``sender`` only ever returns that sender's data: an owner
 can see their own tickets and, once bound, their own flat's ledger, never another's.
+Every staff view takes a ``scope``: the community codes the member works in, or None for
+company-wide staff. Outside it a view finds nothing, exactly as if it did not exist.
 """
 
 from __future__ import annotations
@@ -13,14 +15,36 @@ from sqlalchemy import and_, func, or_, select
 
 from backend_bridge.adapters import orm
 from backend_bridge.domain import categories, model
+from backend_bridge.service_layer import routing
 from backend_bridge.service_layer.delivery import HEARTBEAT
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
+
+Scope = list[str] | None  # community codes a staff member sees; None: every community
+
+
+def visible(scope: Scope, community: str | None) -> bool:
+    return scope is None or model.sees(scope, community)
+
+
+def _within(column, scope: Scope) -> list:
+    """The WHERE condition for ``scope`` (nothing when company-wide)."""
+    return [] if scope is None else [column.in_(scope)]
+
+
+async def communities(uow: UnitOfWork, scope: Scope = None) -> list[dict]:
+    async with uow:
+        return [
+            {"code": c.code, "name": c.name, "address": c.address}
+            for c in await uow.communities.all()
+            if visible(scope, c.code)
+        ]
 
 
 def ticket_view(ticket: model.Ticket, *, for_staff: bool, show_sender: bool = True) -> dict:
     loc = ticket.location
     view = {
         "id": ticket.number,
+        "community": ticket.community,
         "kind": ticket.kind.value,
         "status": ticket.status.value,
         "status_label": model.STATUS_LABELS[ticket.status],
@@ -95,8 +119,12 @@ async def tickets_for_staff(
     show_sender: bool = True,
     limit: int = 50,
     offset: int = 0,
+    scope: Scope = None,
+    community: str | None = None,
 ) -> tuple[list[dict], int]:
-    conditions = []
+    conditions = _within(model.Ticket.community, scope)
+    if community:
+        conditions.append(model.Ticket.community == community)
     if status:
         conditions.append(model.Ticket.status == model.TicketStatus(status))
     if kind:
@@ -124,10 +152,21 @@ async def tickets_for_staff(
         return [ticket_view(t, for_staff=True, show_sender=show_sender) for t in found], int(total or 0)
 
 
-async def ticket_for_staff(uow: UnitOfWork, number: str, *, show_sender: bool = True) -> dict | None:
+async def ticket_for_staff(
+    uow: UnitOfWork, number: str, *, show_sender: bool = True, scope: Scope = None
+) -> dict | None:
     async with uow:
         ticket = await uow.tickets.by_number(number)
-        return ticket_view(ticket, for_staff=True, show_sender=show_sender) if ticket else None
+        if ticket is None or not visible(scope, ticket.community):
+            return None
+        return ticket_view(ticket, for_staff=True, show_sender=show_sender)
+
+
+async def ticket_community(uow: UnitOfWork, number: str) -> tuple[bool, str | None]:
+    """(exists, community) of a ticket, for the staff API's scope check before a change."""
+    async with uow:
+        ticket = await uow.tickets.by_number(number)
+        return (ticket is not None, ticket.community if ticket else None)
 
 
 async def tickets_for_sender(uow: UnitOfWork, sender: str, *, open_only: bool = True) -> list[dict]:
@@ -147,26 +186,33 @@ async def ticket_for_sender(uow: UnitOfWork, sender: str, number: str) -> dict |
         return ticket_view(ticket, for_staff=False)
 
 
-async def room_exists(uow: UnitOfWork, building: str, unit: str, room: str) -> bool:
-    """Whether the flat is in the community's register; with no register loaded yet every
-    address is accepted, so a company that has not imported its flats can still take repairs."""
+async def room_exists(uow: UnitOfWork, sender: str | None, building: str, unit: str, room: str) -> bool:
+    """Whether the flat is in the register of the sender's community (of any, when not routed yet);
+    with no register loaded yet every address is accepted, so a company that has not imported its
+    flats can still take repairs."""
     async with uow:
-        return await uow.rooms.find(building, unit, room) is not None or not await uow.rooms.any()
+        community = await routing.community_of(uow, sender) if sender else None
+        found = await uow.rooms.find_everywhere(building, unit, room, community)
+        return bool(found) or not await uow.rooms.any(community)
 
 
 async def binding_for_sender(uow: UnitOfWork, sender: str) -> dict | None:
+    """The sender's flat in their community (the latest bound one when undecided), or None."""
     async with uow:
-        binding = await uow.bindings.get(sender)
-        if binding is None:
+        bound = await uow.bindings.for_sender(sender)
+        if not bound:
             return None
+        community = await routing.community_of(uow, sender)
+        binding = bound.get(community) or list(bound.values())[-1]
         room = await uow.rooms.get(binding.room_id)
-        return {"building": room.building, "unit": room.unit, "room": room.room}
+        return {"building": room.building, "unit": room.unit, "room": room.room, "community": room.community}
 
 
 async def ledger_for_sender(uow: UnitOfWork, sender: str) -> dict | None:
-    """The bound flat's ledger, or ``None`` when the sender is not bound to any flat."""
+    """The bound flat's ledger, or ``None`` when the sender is not bound to any flat; an owner
+    with flats in several communities who has not said which is asked (WhichCommunity)."""
     async with uow:
-        binding = await uow.bindings.get(sender)
+        _, binding = await routing.binding_in_community(uow, sender)
         if binding is None:
             return None
         room = await uow.rooms.get(binding.room_id)
@@ -204,25 +250,32 @@ def pass_view(visitor_pass: model.VisitorPass, room: model.Room, now: datetime) 
         "building": room.building,
         "unit": room.unit,
         "room": room.room,
+        "community": room.community,
     }
 
 
-async def check_pass(uow: UnitOfWork, code: str, now: datetime) -> dict | None:
+async def check_pass(uow: UnitOfWork, code: str, now: datetime, scope: Scope = None) -> dict | None:
     async with uow:
         visitor_pass = await uow.passes.live_with_code(code, now)
         if visitor_pass is None:
             return None
-        return pass_view(visitor_pass, await uow.rooms.get(visitor_pass.room_id), now)
+        room = await uow.rooms.get(visitor_pass.room_id)
+        return pass_view(visitor_pass, room, now) if visible(scope, room.community) else None
 
 
-async def conversations(uow: UnitOfWork, state: str | None = None) -> list[dict]:
+async def conversations(uow: UnitOfWork, state: str | None = None, scope: Scope = None) -> list[dict]:
     async with uow:
-        stmt = select(model.Conversation).order_by(model.Conversation.last_inbound_at.desc())
+        stmt = (
+            select(model.Conversation)
+            .where(*_within(model.Conversation.community, scope))
+            .order_by(model.Conversation.last_inbound_at.desc())
+        )
         if state:
             stmt = stmt.where(model.Conversation.state == model.ConversationState(state))
         return [
             {
                 "sender": c.sender,
+                "community": c.community,
                 "channel": c.channel,
                 "state": c.state.value,
                 "handoff_reason": c.handoff_reason,
@@ -252,11 +305,19 @@ async def updates_for(uow: UnitOfWork, sender: str, after: int) -> list[dict]:
         ]
 
 
-async def message_log(uow: UnitOfWork, sender: str, limit: int = 200) -> list[dict] | None:
+async def conversation_visible(uow: UnitOfWork, sender: str, scope: Scope) -> bool:
+    """Whether the conversation exists and is in ``scope`` (its routed community)."""
+    async with uow:
+        conversation = await uow.conversations.get(sender)
+        return conversation is not None and visible(scope, conversation.community)
+
+
+async def message_log(uow: UnitOfWork, sender: str, limit: int = 200, scope: Scope = None) -> list[dict] | None:
     """One conversation as staff read it: owner messages with the assistant's answers, and
     everything pushed later (status updates, staff replies), oldest first; None if unknown."""
     async with uow:
-        if await uow.conversations.get(sender) is None:
+        conversation = await uow.conversations.get(sender)
+        if conversation is None or not visible(scope, conversation.community):
             return None
         inbound = (
             await uow.session.scalars(
@@ -312,9 +373,27 @@ def notification_view(n: model.Notification) -> dict:
     }
 
 
-async def dead_notifications(uow: UnitOfWork) -> list[dict]:
+async def notification_community(uow: UnitOfWork, n: model.Notification) -> str | None:
+    """A notification's community: its ticket's, else its recipient's conversation's."""
+    if n.ticket_id is not None and (ticket := await uow.tickets.get(n.ticket_id)) is not None:
+        return ticket.community
+    conversation = await uow.conversations.get(n.recipient)
+    return conversation.community if conversation else None
+
+
+async def dead_notifications(uow: UnitOfWork, scope: Scope = None) -> list[dict]:
     async with uow:
-        return [notification_view(n) for n in await uow.notifications.dead()]
+        return [
+            notification_view(n)
+            for n in await uow.notifications.dead()
+            if scope is None or visible(scope, await notification_community(uow, n))
+        ]
+
+
+async def notification_visible(uow: UnitOfWork, notification_id: int, scope: Scope) -> bool:
+    async with uow:
+        n = await uow.notifications.get(notification_id)
+        return n is not None and (scope is None or visible(scope, await notification_community(uow, n)))
 
 
 async def unanswered(uow: UnitOfWork, sender: str | None = None) -> list[dict]:

@@ -62,7 +62,10 @@ class WebChat:
         if not isinstance(text, str):
             raise BadRequest("'text' must be a string")
         message_id = text_field(body, "message_id", required=False, max_len=64)
-        replies = await request.app[GATEWAY].handle(Inbound(self.name, sender, text, message_id))
+        community = text_field(body, "community", required=False, max_len=model.MAX_CODE)
+        if community is not None and not model.valid_code(community):
+            raise BadRequest("'community' must be a community code")
+        replies = await request.app[GATEWAY].handle(Inbound(self.name, sender, text, message_id, community))
         return web.json_response({"replies": [{"text": r} for r in replies]})
 
     async def updates(self, request: web.Request) -> web.Response:

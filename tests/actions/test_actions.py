@@ -44,7 +44,7 @@ from tests.actions.conftest import TZ
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-COMMUNITY: dict[str, Any] = yaml.safe_load((ROOT / "content" / "community.yml").read_text(encoding="utf-8"))
+COMMUNITY: dict[str, Any] = yaml.safe_load((ROOT / "content" / "company.yml").read_text(encoding="utf-8"))
 FLOW_SLOTS = (
     "building",
     "unit",
@@ -253,7 +253,7 @@ async def test_backend_client_is_configured_from_the_environment_once(bot_api, m
     assert client.base_url.startswith("http://127.0.0.1:") and not client.base_url.endswith("/")
     monkeypatch.setenv("WUYE_BACKEND_URL", "http://127.0.0.1:9")
     assert actions.backend.backend() is client  # read once: a later change does not swap the client
-    assert (await client.community())["duty_hotline"] == COMMUNITY["community"]["duty_hotline"]
+    assert (await client.community("webchat:nobody"))["duty_hotline"] == COMMUNITY["community"]["duty_hotline"]
 
 
 async def test_a_forged_internal_token_gets_nothing_and_the_owner_hears_backend_down(bot_api, monkeypatch):
@@ -755,6 +755,29 @@ async def test_personal_fee_question_from_an_unbound_sender_starts_the_identity_
     assert events == [SlotSet("pending_request", "fee:owed"), FollowupAction("binding_form")]
 
 
+async def test_a_landlord_with_flats_in_two_communities_is_asked_which_one_then_answered(bot_api):
+    """张伟 owns 3-2-501 in 示例花园 and 7-1-1102 in 阳光小区 (content/demo_community.yml)."""
+    landlord = "webchat:landlord-zhang"
+    await bot_api.bus.handle(commands.BindSender(landlord, "3", "2", "501", "13800000501"))
+    await bot_api.bus.handle(commands.RecordInbound(landlord, "阳光小区"))
+    await bot_api.bus.handle(commands.BindSender(landlord, "7", "1", "1102", "13800000501"))
+    async with bot_api.new_uow() as uow:  # a later day: the owner has not said which one yet
+        (await uow.conversations.get(landlord)).community = None
+        await uow.commit()
+    names, _, events = await run(ActionAnswerFee(), tracker(landlord, said("我家还欠多少物业费", "ask_fee")))
+    assert names == ["您在示例花园小区、阳光小区都有房屋，请问这次是哪个小区的事？直接回复小区名称就行。"]
+    assert events == []
+    await bot_api.bus.handle(commands.RecordInbound(landlord, "示例花园"))
+    names, args, _ = await run(ActionAnswerFee(), tracker(landlord, said("我家还欠多少物业费", "ask_fee")))
+    assert names == ["utter_fee_owed"] and args[0]["location"] == "3号楼2单元501"
+
+
+async def test_general_fee_answers_come_from_the_owner_s_community(bot_api):
+    await bot_api.bus.handle(commands.RecordInbound("webchat:yg-owner", "我是阳光小区的"))
+    names, _, _ = await run(ActionAnswerFee(), tracker("webchat:yg-owner", said("物业费收费标准是多少", "ask_fee")))
+    assert "1.80元" in names[0] and names[0] != COMMUNITY["fees"]["standard"]
+
+
 async def test_personal_fee_question_with_an_address_prefills_the_identity_check(bot_api):
     names, _, events = await run(ActionAnswerFee(), tracker(STRANGER, said("3-2-501欠多少物业费", "ask_fee")))
     assert names == []
@@ -871,7 +894,12 @@ async def test_bind_answers_the_pending_fee_question_in_the_same_turn(bot_api):
     state = after(events, {"pending_request": "fee:owed", "phone": "13800000501"})
     assert state["pending_request"] is None and state["phone"] is None and state["building"] is None
     assert not_slots(events) == []
-    assert await views.binding_for_sender(bot_api.new_uow(), STRANGER) == {"building": "3", "unit": "2", "room": "501"}
+    assert await views.binding_for_sender(bot_api.new_uow(), STRANGER) == {
+        "building": "3",
+        "unit": "2",
+        "room": "501",
+        "community": "shifan",
+    }
 
 
 async def test_bind_continues_with_the_visitor_form_keeping_the_visit_details(bot_api):
@@ -1096,6 +1124,27 @@ async def test_a_whole_day_visit_said_inside_the_form_gets_a_pass_for_that_day(b
     names, args, _ = await run(ActionIssuePass(), tracker(ZHANG, said("是", "affirm"), slots=slots))
     assert names == ["utter_pass_issued"]
     assert args[0]["window"] == f"{start.month}月{start.day}日 00:00 - {end.month}月{end.day}日 00:00"
+
+
+async def test_a_landlord_s_pass_waits_for_which_community_and_keeps_the_visit(bot_api, clock):
+    clock.now = datetime.now(timezone.utc)
+    landlord = "webchat:landlord-pass"
+    await bot_api.bus.handle(commands.BindSender(landlord, "3", "2", "501", "13800000501"))
+    await bot_api.bus.handle(commands.RecordInbound(landlord, "阳光小区"))
+    await bot_api.bus.handle(commands.BindSender(landlord, "7", "1", "1102", "13800000501"))
+    async with bot_api.new_uow() as uow:
+        (await uow.conversations.get(landlord)).community = None
+        await uow.commit()
+    start = tomorrow_at(15)
+    tr = tracker(landlord, said("是", "affirm"), slots=pass_slots(start))
+    names, _, events = await run(ActionIssuePass(), tr)
+    assert names == ["您在示例花园小区、阳光小区都有房屋，请问这次是哪个小区的事？直接回复小区名称就行。"]
+    assert after(events, pass_slots(start))["visitor_name"] == "张三"  # the visit is kept for the answer
+    assert not_slots(events) == [ActiveLoop("visitor_form")]
+    await bot_api.bus.handle(commands.RecordInbound(landlord, "阳光"))
+    names, args, _ = await run(ActionIssuePass(), tr)
+    assert names == ["utter_pass_issued"]
+    assert (await views.check_pass(bot_api.new_uow(), args[0]["code"], start))["community"] == "yangguang"
 
 
 async def test_issue_pass_for_a_visitor_without_a_car(bot_api, clock):

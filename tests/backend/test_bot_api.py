@@ -122,7 +122,7 @@ async def test_every_route_answers_401_and_no_data_without_the_internal_token(
 async def test_the_right_token_is_accepted_with_any_case_of_the_scheme(internal_client):
     resp = await get(internal_client, "/bot/v1/content", headers={"Authorization": f"bearer {INTERNAL_TOKEN}"})
     assert resp.status == 200
-    assert (await resp.json())["name"] == "示例花园小区"
+    assert (await resp.json())["name"] == "示例物业"  # no community asked for: the company's
 
 
 # -- tickets -----------------------------------------------------------------------------------
@@ -419,7 +419,7 @@ async def test_binding_with_the_phone_on_file_binds_the_sender_to_that_flat(inte
     assert resp.status == 200
     assert await resp.json() == {"status": "bound"}
     resp = await get(internal_client, "/bot/v1/bindings", sender=OWNER)
-    assert await resp.json() == {"bound": True, "building": "3", "unit": "2", "room": "501"}
+    assert await resp.json() == {"bound": True, "building": "3", "unit": "2", "room": "501", "community": "shifan"}
 
 
 async def test_binding_accepts_a_phone_written_with_separators(internal_client):
@@ -554,11 +554,12 @@ async def test_a_failed_rebinding_keeps_the_earlier_flat(internal_client, backen
 async def test_content_gives_the_community_name_and_hotlines(internal_client):
     resp = await get(internal_client, "/bot/v1/content")
     assert resp.status == 200
-    assert await resp.json() == {
-        "name": "示例花园小区",
+    assert await resp.json() == {  # no community asked for: the company's (content/company.yml)
+        "code": "",
+        "name": "示例物业",
         "service_hotline": "0571-8888 6666",
         "duty_hotline": "0571-8888 7777",
-        "office_hours": "每天 8:30-17:30（物业服务中心，1号楼一楼）",
+        "office_hours": "每天 8:30-17:30（各小区物业服务中心）",
     }
 
 

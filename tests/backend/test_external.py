@@ -169,6 +169,7 @@ async def backend(database_url, clock, dialogue, fake):
     from backend_bridge.adapters.orm import metadata
     from backend_bridge.bootstrap import bootstrap
     from backend_bridge.demo import load_demo
+    from backend_bridge.domain.commands import SyncCommunities
     from backend_bridge.service_layer.ports import NullNotifier
 
     async with aiohttp.ClientSession() as http:
@@ -177,7 +178,8 @@ async def backend(database_url, clock, dialogue, fake):
         async with built.engine.begin() as conn:  # the PostgreSQL database is shared by the session
             await conn.run_sync(metadata.drop_all)
             await conn.run_sync(metadata.create_all)
-        await load_demo(built, DEMO, ZoneInfo("Asia/Shanghai"))
+        await built.bus.handle(SyncCommunities())
+        await load_demo(built, DEMO, ZoneInfo("Asia/Shanghai"), with_staff=False)
         yield built
         await built.close()
 

@@ -51,7 +51,8 @@ def xlsx_bytes(rows: list[list[object]]) -> bytes:
 
 async def post(client, kind: str, body, *, content_type: str = CSV, dry_run: bool = False, token=ADMIN_TOKEN):
     headers = {"Content-Type": content_type, **(bearer(token) if token else {})}
-    return await client.post(f"/api/imports/{kind}", data=body, headers=headers, params={"dry_run": int(dry_run)})
+    params = {"dry_run": int(dry_run), "community": "shifan"}  # the demo has two communities
+    return await client.post(f"/api/imports/{kind}", data=body, headers=headers, params=params)
 
 
 async def ok(resp) -> dict:
@@ -77,7 +78,7 @@ async def snapshot(backend) -> dict[str, list[tuple]]:
 
 async def room(backend, building: str, unit: str, number: str):
     async with backend.new_uow() as uow:
-        return await uow.rooms.find(building, unit, number)
+        return await uow.rooms.find(building, unit, number, "shifan")
 
 
 async def count(backend, table) -> int:
@@ -109,9 +110,10 @@ async def test_a_utf8_bom_roster_with_chinese_headers_adds_and_updates_rooms_and
     result = await ok(await post(public_client, "roster", body))
     assert result == {
         "imported": {
+            "community": "shifan",
             "rows": 4,
             "rooms": {"added": 1, "updated": 1, "unchanged": 0},
-            "owners": {"added": 3, "updated": 0, "unchanged": 1},
+            "owners": {"added": 3, "updated": 0, "unchanged": 1, "removed": 0},
         },
         "dry_run": False,
     }
@@ -172,7 +174,7 @@ async def test_a_roster_without_area_or_role_columns_keeps_what_is_stored(public
     body = csv_bytes([["building", "unit", "room", "name", "mobile"], ["3", "2", "501", "李娜娜", "13800000502"]])
     result = await ok(await post(public_client, "roster", body))
     assert result["imported"]["rooms"] == {"added": 0, "updated": 0, "unchanged": 1}
-    assert result["imported"]["owners"] == {"added": 0, "updated": 1, "unchanged": 0}
+    assert result["imported"]["owners"] == {"added": 0, "updated": 1, "unchanged": 0, "removed": 0}
     zhang = await room(backend, "3", "2", "501")
     assert zhang.area_m2 == 89.5
     assert owners_of(zhang)["13800000502"] == ("李娜娜", "family")
@@ -194,7 +196,10 @@ async def test_an_xlsx_ledger_with_a_title_row_and_typed_cells_imports(public_cl
     )
     assert 89.5 * 3.3 == 295.34999999999997  # a formula's float noise, as Excel stores it
     result = await ok(await post(public_client, "ledger", body, content_type=spreadsheets.XLSX_TYPE))
-    assert result == {"imported": {"rows": 3, "bills": {"added": 2, "updated": 1, "unchanged": 0}}, "dry_run": False}
+    assert result == {
+        "imported": {"community": "shifan", "rows": 3, "bills": {"added": 2, "updated": 1, "unchanged": 0}},
+        "dry_run": False,
+    }
     water = bill(await room(backend, "3", "2", "501"), "2026-10", "水费")
     assert water.amount_cents == 29535
     assert water.due_date == datetime(2026, 10, 20, 12, tzinfo=SHANGHAI)
@@ -235,15 +240,19 @@ async def test_a_dry_run_reports_what_would_change_and_writes_nothing(public_cli
     roster = csv_bytes([ROSTER_HEADER, ["9", "1", "101", "90", "钱七", "13512345678", "业主"]])
     assert await ok(await post(public_client, "roster", roster, dry_run=True)) == {
         "imported": {
+            "community": "shifan",
             "rows": 1,
             "rooms": {"added": 1, "updated": 0, "unchanged": 0},
-            "owners": {"added": 1, "updated": 0, "unchanged": 0},
+            "owners": {"added": 1, "updated": 0, "unchanged": 0, "removed": 0},
         },
         "dry_run": True,
     }
     ledger = csv_bytes([LEDGER_HEADER, ["3", "2", "501", "2026-11", "物业费", "1", "2026-11-20", ""]])
     result = await ok(await post(public_client, "ledger", ledger, dry_run=True))
-    assert result == {"imported": {"rows": 1, "bills": {"added": 0, "updated": 1, "unchanged": 0}}, "dry_run": True}
+    assert result == {
+        "imported": {"community": "shifan", "rows": 1, "bills": {"added": 0, "updated": 1, "unchanged": 0}},
+        "dry_run": True,
+    }
     assert await snapshot(backend) == before
 
 
@@ -403,7 +412,10 @@ def _big_ledger(backend_rooms: list[tuple[str, str, str]]) -> list[list[str]]:
 
 async def _addresses(backend) -> list[tuple[str, str, str]]:
     async with backend.new_uow() as uow:
-        rows = (await uow.session.execute(select(orm.rooms.c.building, orm.rooms.c.unit, orm.rooms.c.room))).all()
+        flats = select(orm.rooms.c.building, orm.rooms.c.unit, orm.rooms.c.room).where(
+            orm.rooms.c.community == "shifan"
+        )
+        rows = (await uow.session.execute(flats)).all()
     return sorted(tuple(r) for r in rows)
 
 
@@ -439,7 +451,9 @@ async def test_a_failure_while_writing_rolls_back_every_row_before_it(backend, m
     monkeypatch.setattr(imports, "_upsert_bill", failing)
     upload = imports.read_upload(csv_bytes(rows), "ledger")
     with pytest.raises(RuntimeError):
-        await backend.bus.handle(imports.ImportLedger(rows=upload.rows, actor="admin", columns=upload.columns))
+        await backend.bus.handle(
+            imports.ImportLedger(rows=upload.rows, actor="admin", columns=upload.columns, community="shifan")
+        )
     assert await snapshot(backend) == before
 
 
@@ -456,11 +470,11 @@ async def test_importing_again_updates_instead_of_duplicating(public_client, bac
     owners, rooms = await count(backend, orm.owners), await count(backend, orm.rooms)
     again = await ok(await post(public_client, "roster", xlsx_bytes(roster), content_type=spreadsheets.XLSX_TYPE))
     assert again["imported"]["rooms"] == {"added": 0, "updated": 0, "unchanged": 2}
-    assert again["imported"]["owners"] == {"added": 0, "updated": 0, "unchanged": 2}
+    assert again["imported"]["owners"] == {"added": 0, "updated": 0, "unchanged": 2, "removed": 0}
     roster[1] = ["7", "1", "101", "96", "赵六六", "139 1234 5678", "家属"]
     changed = await ok(await post(public_client, "roster", csv_bytes(roster, encoding="gb18030")))
     assert changed["imported"]["rooms"] == {"added": 0, "updated": 1, "unchanged": 1}
-    assert changed["imported"]["owners"] == {"added": 0, "updated": 1, "unchanged": 1}
+    assert changed["imported"]["owners"] == {"added": 0, "updated": 1, "unchanged": 1, "removed": 0}
     assert (await count(backend, orm.owners), await count(backend, orm.rooms)) == (owners, rooms)
     new = await room(backend, "7", "1", "101")
     assert (new.area_m2, owners_of(new)) == (96, {"13912345678": ("赵六六", "family")})

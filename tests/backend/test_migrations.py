@@ -69,3 +69,90 @@ async def test_a_database_from_before_migrations_is_refused_with_advice(empty_da
     engine.dispose()
     with pytest.raises(SystemExit, match="without migrations"):
         await _start(empty_database)
+
+
+# -- 0006: from the one-community store main made to many communities ---------------------------
+
+
+def _store_as_main_made_it(url: str) -> None:
+    """A store at revision 0005 (the last before communities) with a flat, its owner and bill, a
+    bound chat, a ticket with history, a pass, a conversation, a staff account and a notification."""
+    from alembic import command
+
+    engine = create_engine(_sync_url(url))
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0005")
+        rows = [
+            "INSERT INTO rooms (id, building, unit, room, area_m2) VALUES (1, '3', '2', '501', 89.5)",
+            "INSERT INTO owners (id, room_id, name, phone, role) VALUES (1, 1, '张伟', '13800000501', 'owner')",
+            "INSERT INTO bills (id, room_id, period, item, amount_cents, due_date) "
+            "VALUES (1, 1, '2026-10', '物业费', 19690, '2026-10-20 04:00:00')",
+            "INSERT INTO bindings (id, sender, room_id, owner_id, bound_at) "
+            "VALUES (7, 'webchat:zw', 1, 1, '2026-11-01 00:00:00')",
+            "INSERT INTO conversations (sender, channel, state) VALUES ('webchat:zw', 'webchat', 'bot')",
+            "INSERT INTO tickets (id, kind, priority, status, category, building, unit, room, description, "
+            "sender, anonymous, intake, channel, created_at, respond_by, resolve_by, version) VALUES "
+            "(12, 'repair', 'normal', 'new', 'plumbing', '3', '2', '501', '厨房漏水', 'webchat:zw', false, "
+            "'assistant', 'webchat', '2026-11-01 00:00:00', '2026-11-01 00:30:00', '2026-11-02 00:00:00', 1)",
+            "INSERT INTO ticket_events (ticket_id, at, type, actor, status, note, data) "
+            "VALUES (12, '2026-11-01 00:00:00', 'opened', 'owner', 'new', '', '{}')",
+            "INSERT INTO visitor_passes (code, room_id, visitor_name, valid_from, valid_until, issued_to, "
+            "issued_at, version) VALUES ('123456', 1, '李四', '2026-11-01 00:00:00', '2026-11-01 08:00:00', "
+            "'webchat:zw', '2026-11-01 00:00:00', 1)",
+            "INSERT INTO staff (username, name, role, token_hash, active, created_at) "
+            "VALUES ('wang', '王', 'agent', 'h1', true, '2026-11-01 00:00:00')",
+            "INSERT INTO notifications (recipient, key, kind, text, ticket_id, status, attempts, created_at) "
+            "VALUES ('webchat:zw', 'k1', 'ticket_new', '已受理', 12, 'pending', 0, '2026-11-01 00:00:00')",
+        ]
+        for row in rows:
+            conn.exec_driver_sql(row)
+        if conn.dialect.name == "postgresql":  # the rows above chose their ids; bindings' is the migration's job
+            for table in ("rooms", "owners", "bills", "tickets"):
+                conn.exec_driver_sql(f"SELECT setval('{table}_id_seq', (SELECT MAX(id) FROM {table}))")
+    engine.dispose()
+
+
+async def test_a_store_made_by_main_becomes_one_community_losing_nothing(empty_database):
+    from backend_bridge.domain import commands, model
+
+    _store_as_main_made_it(empty_database)
+    backend = await _start(empty_database)  # migrates to head, then adds the content's communities
+    try:
+        async with backend.new_uow() as uow:
+            codes = [c.code for c in await uow.communities.all()]
+            room = await uow.rooms.get(1)
+            ticket = await uow.tickets.get(12)
+            conversation = await uow.conversations.get("webchat:zw")
+            bound = await uow.bindings.for_sender("webchat:zw")
+            member = await uow.staff.by_username("wang")
+            notification = await uow.notifications.get(1)
+        assert codes == ["default", "shifan", "yangguang"]
+        assert (room.community, [o.phone for o in room.owners], len(room.bills)) == ("default", ["13800000501"], 1)
+        assert (ticket.community, ticket.description, len(ticket.history)) == ("default", "厨房漏水", 1)
+        assert conversation.community == "default"
+        assert list(bound) == ["default"] and bound["default"].id == 7
+        assert member.communities == [] and member.company_wide
+        assert notification.ticket_id == 12
+
+        # The same address may now exist in another community, and new bindings get fresh ids.
+        async with backend.new_uow() as uow:
+            await uow.rooms.add(
+                model.Room("3", "2", "501", community="yangguang", owners=[model.Owner("张伟", "13800000501")])
+            )
+            await uow.commit()
+        routed = await backend.bus.handle(commands.RecordInbound("webchat:zw", "我在阳光小区也有房"))
+        assert routed.routed_to == "阳光小区"
+        checked = await backend.bus.handle(
+            commands.BindSender("webchat:zw", building="3", unit="2", room="501", phone="13800000501")
+        )
+        assert checked.status == "bound"
+        async with backend.new_uow() as uow:
+            bound = await uow.bindings.for_sender("webchat:zw")
+        assert set(bound) == {"default", "yangguang"} and bound["yangguang"].id > 7
+    finally:
+        await backend.close()
+    engine = create_engine(_sync_url(empty_database))
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+    engine.dispose()

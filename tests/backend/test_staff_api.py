@@ -719,6 +719,7 @@ async def test_the_admin_adds_staff_and_the_returned_token_works_for_that_role(p
         "username": "li.chen",
         "name": "李师傅",
         "role": "technician",
+        "communities": [],  # none given: company-wide
     }
     technician = bearer(added["token"])
 
@@ -731,7 +732,9 @@ async def test_the_admin_adds_staff_and_the_returned_token_works_for_that_role(p
     assert await resp.json() == {"error": "forbidden", "message": "the technician role may not do this"}
 
     resp = await staff_get(public_client, "/api/staff")
-    assert await resp.json() == [{"username": "li.chen", "name": "李师傅", "role": "technician", "active": True}]
+    assert await resp.json() == [
+        {"username": "li.chen", "name": "李师傅", "role": "technician", "active": True, "communities": []}
+    ]
     again = await public_client.post(
         "/api/staff", json={"username": "li.chen", "name": "另一个", "role": "agent"}, headers=AUTH
     )
@@ -923,7 +926,7 @@ async def test_a_technician_cannot_close_or_cancel_their_own_ticket_the_desk_can
 async def test_an_agent_dispatches_and_opens_tickets_but_cannot_import_or_manage_staff(public_client, backend):
     agent = await add_staff(backend, "xiaoliu", "agent", "客服小刘")
     await add_staff(backend, "lichen", "technician", "李师傅")
-    assert not await views.room_exists(backend.new_uow(), "9", "9", "909")
+    assert not await views.room_exists(backend.new_uow(), None, "9", "9", "909")
     roster = "楼栋,单元,房号,姓名,电话\n9,9,909,冒充的业主,13800009909\n".encode()
     for path, body, content_type in (
         ("/api/imports/roster", roster, "text/csv"),
@@ -933,7 +936,7 @@ async def test_an_agent_dispatches_and_opens_tickets_but_cannot_import_or_manage
         resp = await public_client.post(path, data=body, headers={**agent, "Content-Type": content_type})
         assert resp.status == 403, path
         assert await resp.json() == {"error": "forbidden", "message": "the agent role may not do this"}
-    assert not await views.room_exists(backend.new_uow(), "9", "9", "909")
+    assert not await views.room_exists(backend.new_uow(), None, "9", "9", "909")
     assert len(await (await staff_get(public_client, "/api/staff")).json()) == 2  # still just the two
 
     resp = await public_client.post(

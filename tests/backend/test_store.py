@@ -422,7 +422,12 @@ async def test_complaint_number_does_not_find_a_repair_with_the_same_id(backend)
 async def test_binding_with_the_phone_on_file_binds_the_sender_to_that_flat(backend, phone):
     assert await bind(backend, ALICE, "3", "2", "501", phone) == {"status": "bound"}
 
-    assert await views.binding_for_sender(backend.new_uow(), ALICE) == {"building": "3", "unit": "2", "room": "501"}
+    assert await views.binding_for_sender(backend.new_uow(), ALICE) == {
+        "building": "3",
+        "unit": "2",
+        "room": "501",
+        "community": "shifan",
+    }
     assert (await views.ledger_for_sender(backend.new_uow(), ALICE))["location"] == "3号楼2单元501"
     assert await views.binding_for_sender(backend.new_uow(), BOB) is None
 
@@ -470,7 +475,12 @@ async def test_five_failures_lock_the_sender_for_a_day(backend, clock):
 
     clock.advance(minutes=1)
     assert await bind(backend, ALICE, "3", "2", "501", "13800000501") == {"status": "bound"}
-    assert await views.binding_for_sender(backend.new_uow(), ALICE) == {"building": "3", "unit": "2", "room": "501"}
+    assert await views.binding_for_sender(backend.new_uow(), ALICE) == {
+        "building": "3",
+        "unit": "2",
+        "room": "501",
+        "community": "shifan",
+    }
 
 
 async def test_rebinding_moves_the_binding_to_the_new_flat(backend, clock):
@@ -478,13 +488,18 @@ async def test_rebinding_moves_the_binding_to_the_new_flat(backend, clock):
     clock.advance(hours=2)
     assert await bind(backend, ALICE, "1", "1", "101", "13800000101") == {"status": "bound"}
 
-    assert await views.binding_for_sender(backend.new_uow(), ALICE) == {"building": "1", "unit": "1", "room": "101"}
+    assert await views.binding_for_sender(backend.new_uow(), ALICE) == {
+        "building": "1",
+        "unit": "1",
+        "room": "101",
+        "community": "shifan",
+    }
     ledger = await views.ledger_for_sender(backend.new_uow(), ALICE)
     assert (ledger["building"], ledger["unit"], ledger["room"]) == ("1", "1", "101")
     assert ledger["owed_cents"] == 0 and ledger["unpaid"] == []
     assert await count_rows(backend, model.Binding, sender=ALICE) == 1
     async with backend.new_uow() as uow:
-        binding = await uow.bindings.get(ALICE)
+        binding = (await uow.bindings.for_sender(ALICE))["shifan"]  # one flat per community: replaced
         assert binding.bound_at == clock.now
 
 
@@ -987,11 +1002,11 @@ async def test_a_notification_for_a_channel_nobody_delivers_goes_dead_and_holds_
 
 async def test_without_a_flat_register_every_address_is_accepted(backend):
     """A company that has not imported its flats yet must still be able to take repairs."""
-    assert not await views.room_exists(backend.new_uow(), "99", "9", "999")  # the demo register is loaded
+    assert not await views.room_exists(backend.new_uow(), None, "99", "9", "999")  # the demo register is loaded
     async with backend.engine.begin() as conn:
         for table in ("bills", "owners", "rooms"):
             await conn.exec_driver_sql(f"DELETE FROM {table}")
-    assert await views.room_exists(backend.new_uow(), "99", "9", "999")
+    assert await views.room_exists(backend.new_uow(), None, "99", "9", "999")
 
 
 async def test_guesses_at_one_flat_from_many_chat_ids_lock_that_flat(backend):
