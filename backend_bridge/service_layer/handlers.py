@@ -86,7 +86,8 @@ async def open_ticket_for_owner(cmd: commands.OpenTicketForOwner, uow: UnitOfWor
     sender = cmd.contact or f"staff:{cmd.actor}"
     async with uow:
         if cmd.community is not None:
-            community = _existing(await uow.communities.get(cmd.community), "community", cmd.community).code
+            known = await routing.known_community(uow, deps.content, cmd.community)
+            community = _existing(known, "community", cmd.community).code
         else:
             community = await routing.community_for_ticket(uow, sender, location)
         ticket = await _open(
@@ -275,7 +276,7 @@ async def add_staff(cmd: commands.AddStaff, uow: UnitOfWork, deps: Deps) -> resu
     member = model.StaffMember.enrol(cmd.username, cmd.name, role, hashed, deps.clock(), list(cmd.communities))
     async with uow:
         for code in member.communities:
-            _existing(await uow.communities.get(code), "community", code)
+            _existing(await routing.known_community(uow, deps.content, code), "community", code)
         if await uow.staff.by_username(cmd.username) is not None:
             raise model.DomainError(f"{cmd.username!r} exists")
         await uow.staff.add(member)
@@ -493,7 +494,7 @@ async def _route_conversation(
     aliases = {c.code: c.aliases for c in deps.content.communities()}
     named = model.mentioned(cmd.text, aliases) if aliases else None
     code = named or (cmd.community if conversation.community is None else None)
-    if code is None or code == conversation.community or await uow.communities.get(code) is None:
+    if code is None or code == conversation.community or not await routing.known_community(uow, deps.content, code):
         return None, False
     conversation.community = code
     return deps.content.get(code).name, named is not None and model.names_only(cmd.text, aliases[code])

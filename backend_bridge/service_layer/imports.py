@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from backend_bridge.adapters import spreadsheets
 from backend_bridge.domain import commands, model
-from backend_bridge.service_layer import results
+from backend_bridge.service_layer import results, routing
 from backend_bridge.service_layer.ports import Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 from common.addresses import address_part, flat_key
@@ -443,10 +443,10 @@ def _tally() -> dict[str, int]:
     return {"added": 0, "updated": 0, "unchanged": 0}
 
 
-async def _community(uow: UnitOfWork, code: str | None) -> str:
+async def _community(uow: UnitOfWork, deps: Deps, code: str | None) -> str:
     """The community an import is for: the one named, or the store's only one."""
     if code is not None:
-        if await uow.communities.get(code) is None:
+        if await routing.known_community(uow, deps.content, code) is None:
             raise model.NotFound("community", code)
         return code
     only = await uow.communities.only()
@@ -471,7 +471,7 @@ async def import_roster(cmd: ImportRoster, uow: UnitOfWork, deps: Deps) -> resul
     room_state: dict[Address, str] = {}
     owners = _tally() | {"removed": 0}
     async with uow:
-        community = await _community(uow, cmd.community)
+        community = await _community(uow, deps, cmd.community)
         rooms = await uow.rooms.find_many(community, (e.address for e in entries if e))
         for entry in filter(None, entries):  # all of them: no row was rejected
             room = rooms.get(entry.address)
@@ -533,7 +533,7 @@ async def import_ledger(cmd: ImportLedger, uow: UnitOfWork, deps: Deps) -> resul
     _flag_duplicates(rows, "flat, period and item")
     bills = _tally()
     async with uow:
-        community = await _community(uow, cmd.community)
+        community = await _community(uow, deps, cmd.community)
         rooms = await uow.rooms.find_many(community, (row.key[:3] for row in rows if row.key))
         for row in rows:
             if row.key and row.key[:3] not in rooms:

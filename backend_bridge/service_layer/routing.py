@@ -7,7 +7,19 @@ so a fee answer and the ticket opened a minute later never disagree about the co
 from __future__ import annotations
 
 from backend_bridge.domain import model
+from backend_bridge.service_layer.ports import ContentSource
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
+
+
+async def known_community(uow: UnitOfWork, content: ContentSource, code: str) -> model.Community | None:
+    """The community with ``code``: in the store, or named by the content since the last start (a
+    new content/communities/<code>.yml), then added now, so a new community needs no restart."""
+    community = await uow.communities.get(code)
+    if community is None and model.valid_code(code):
+        listed = next((c for c in content.communities() if c.code == code), None)
+        if listed is not None:
+            community = await uow.communities.ensure(listed.code, listed.name, listed.address)
+    return community
 
 
 async def _facts(uow: UnitOfWork, sender: str) -> tuple[dict[str, model.Binding], str | None, str | None]:

@@ -332,3 +332,24 @@ def test_mentioned_takes_the_longest_alias_and_refuses_two():
     assert model.mentioned("今天天气好", aliases) is None
     assert model.names_only("我是阳光的。", ["阳光小区", "阳光"])
     assert not model.names_only("阳光小区电梯坏了", ["阳光小区", "阳光"])
+
+
+async def test_a_community_added_to_the_content_is_served_without_a_restart(tmp_path, dialogue):
+    import shutil
+
+    from backend_bridge.bootstrap import bootstrap
+    from backend_bridge.service_layer.ports import NullNotifier
+    from tests.conftest import CONTENT
+
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    backend = await bootstrap(f"sqlite:///{tmp_path / 'new.db'}", content, dialogue, NullNotifier())
+    try:
+        (content / "communities" / "xinyuan.yml").write_text("community:\n  name: 新苑小区\n", encoding="utf-8")
+        backend.content.refresh()
+        routed = await say(backend, "webchat:xy-1", "你好", community="xinyuan")
+        assert routed.routed_to == "新苑小区"
+        async with backend.new_uow() as uow:
+            assert [c.code for c in await uow.communities.all()] == ["shifan", "xinyuan", "yangguang"]
+    finally:
+        await backend.close()
