@@ -180,6 +180,11 @@ class BindingRepository(_Tracking):
 
     async def record_attempt(self, attempt: model.BindingAttempt) -> None:
         self.session.add(attempt)
+        await self.session.flush()  # its id: the attempt is told apart from the others when counting
+
+    async def succeeded(self, attempt_id: int) -> None:
+        attempt = await self.session.get(model.BindingAttempt, attempt_id)
+        attempt.ok = True
 
     async def attempts_since(
         self, since: datetime, *, sender: str | None = None, flat: str | None = None

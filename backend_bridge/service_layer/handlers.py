@@ -336,13 +336,18 @@ async def bind_sender(cmd: commands.BindSender, uow: UnitOfWork, deps: Deps) -> 
     """
     now = deps.clock()
     flat = flat_key(cmd.building, cmd.unit, cmd.room)
+    # The guess is written down (as failed) and committed before the limits are counted: guesses
+    # made at the same moment then see each other, so no more than the limit are ever checked
+    # (counting first and writing after let 60 concurrent guesses through a limit of 10).
+    attempt = model.BindingAttempt(cmd.sender, now, False, flat)
+    async with uow:
+        await uow.bindings.record_attempt(attempt)
+        await uow.commit()
     async with uow:
         day_ago = now - timedelta(days=1)
-        by_sender = await uow.bindings.attempts_since(day_ago, sender=cmd.sender)
-        by_flat = await uow.bindings.attempts_since(day_ago, flat=flat)
-        if model.binding_locked(by_sender, now) or model.binding_locked(
-            by_flat, now, model.MAX_FAILED_BINDINGS_PER_FLAT
-        ):
+        others = [a for a in await uow.bindings.attempts_since(day_ago, sender=cmd.sender) if a.id != attempt.id]
+        on_flat = [a for a in await uow.bindings.attempts_since(day_ago, flat=flat) if a.id != attempt.id]
+        if model.binding_locked(others, now) or model.binding_locked(on_flat, now, model.MAX_FAILED_BINDINGS_PER_FLAT):
             return results.BindingChecked("locked")
         # 3-2-501 exists in many communities; the phone on file says which flat is the owner's
         # (the community the owner came in through first, when it has a match there too).
@@ -353,10 +358,10 @@ async def bind_sender(cmd: commands.BindSender, uow: UnitOfWork, deps: Deps) -> 
             if (owner := room.phone_matches(cmd.phone)) is not None
         ]
         matches = [m for m in matches if m[0].community == conversation.community] or matches
-        await uow.bindings.record_attempt(model.BindingAttempt(cmd.sender, now, bool(matches), flat))
         if not matches:
             await uow.commit()
             return results.BindingChecked("mismatch")
+        await uow.bindings.succeeded(attempt.id)
         bound = await uow.bindings.for_sender(cmd.sender)
         for room, owner in matches:  # one flat per community: a new one there replaces the old
             binding = bound.get(room.community)

@@ -10,6 +10,7 @@ retries and late replies, and that every sender only ever sees their own data.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -1018,3 +1019,14 @@ async def test_guesses_at_one_flat_from_many_chat_ids_lock_that_flat(backend):
     assert fresh.as_json() == {"status": "locked"}
     other_flat = await backend.bus.handle(commands.BindSender("webchat:another", "1", "1", "101", "13800000101"))
     assert other_flat.as_json() == {"status": "bound"}
+
+
+async def test_guesses_at_one_flat_made_at_the_same_moment_are_checked_no_more_than_the_limit(backend):
+    """Counting and recording were two steps: 60 guesses at once got 23 checks past a limit of 10."""
+    guesses = [
+        backend.bus.handle(commands.BindSender(f"webchat:swarm{i}", "3", "2", "501", f"139{i:08d}")) for i in range(40)
+    ]
+    answers = [r.status for r in await asyncio.gather(*guesses)]
+    assert answers.count("mismatch") <= model.MAX_FAILED_BINDINGS_PER_FLAT
+    assert answers.count("locked") >= 40 - model.MAX_FAILED_BINDINGS_PER_FLAT
+    assert set(answers) <= {"mismatch", "locked"}
