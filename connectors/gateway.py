@@ -121,7 +121,7 @@ class Gateway:
 
         Raises DialogueUnavailable while Rasa is unreachable, so nothing newer goes first.
         """
-        for message in await views.unanswered(self.backend.new_uow(), sender):
+        for message in await views.unanswered(self.backend.new_uow(), sender, now=self.backend.clock()):
             try:
                 replies = await self.dialogue.send(message["sender"], as_plain_text(message["text"][:MAX_TEXT]))
             except DialogueRejected:  # Rasa fails on this message only: count it, go on
@@ -145,7 +145,8 @@ class Gateway:
 
     async def answer_backlog(self) -> None:
         """Answer every sender's missed messages, each under that sender's lock."""
-        senders = dict.fromkeys(m["sender"] for m in await views.unanswered(self.backend.new_uow()))
+        waiting = await views.unanswered(self.backend.new_uow(), now=self.backend.clock())
+        senders = dict.fromkeys(m["sender"] for m in waiting)
         for sender in senders:
             async with self._one_at_a_time(sender):
                 await self._answer_backlog_of(sender)

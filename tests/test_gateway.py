@@ -112,3 +112,19 @@ async def test_an_answer_rasa_garbles_is_rasa_failing_on_that_message_not_a_cras
     assert await gateway.dialogue.ready()
     await gateway.answer_backlog()
     assert await views.unanswered(backend.new_uow()) == []
+
+
+async def test_a_message_dropped_half_way_is_answered_later_not_lost(gateway, rasa, backend, clock):
+    """Recorded, then nothing (the gateway restarted mid-request, the reply could not be stored):
+    once it has stalled, the backlog answers it and the answer reaches the owner."""
+    await backend.bus.handle(commands.RecordInbound("webchat:owner1", "卫生间漏水"))  # and then the crash
+    await gateway.answer_backlog()
+    assert rasa.seen == []  # still within STALLED_AFTER: it may be in flight elsewhere
+    clock.advance(minutes=3)
+    await gateway.answer_backlog()
+    assert rasa.seen == [("webchat:owner1", "卫生间漏水")]
+    await deliver(backend)
+    late = await views.updates_for(backend.new_uow(), "webchat:owner1", 0)
+    assert [u["text"] for u in late] == ["收到：卫生间漏水"]
+    await gateway.answer_backlog()
+    assert len(rasa.seen) == 1  # answered once

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table, and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -251,12 +251,19 @@ class MessageRepository(_Tracking):
         )
         return int(await self.session.scalar(stmt) or 0)
 
-    async def unanswered(self, *, sender: str | None = None, limit: int = 50) -> list[model.InboundMessage]:
-        """Messages the dialogue engine has not answered yet, oldest first."""
-        stmt = select(model.InboundMessage).where(
-            model.InboundMessage.status == model.InboundStatus.FAILED,
-            model.InboundMessage.attempts < model.MAX_ANSWER_ATTEMPTS,
-        )
+    async def unanswered(
+        self, *, sender: str | None = None, limit: int = 50, now: datetime | None = None
+    ) -> list[model.InboundMessage]:
+        """Messages the dialogue engine has not answered yet, oldest first; given ``now``, also those
+        left "received" for longer than STALLED_AFTER (dropped half-way: nothing is lost silently)."""
+        waiting = model.InboundMessage.status == model.InboundStatus.FAILED
+        if now is not None:
+            stalled = and_(
+                model.InboundMessage.status == model.InboundStatus.RECEIVED,
+                model.InboundMessage.received_at < now - model.STALLED_AFTER,
+            )
+            waiting = or_(waiting, stalled)
+        stmt = select(model.InboundMessage).where(waiting, model.InboundMessage.attempts < model.MAX_ANSWER_ATTEMPTS)
         if sender is not None:
             stmt = stmt.where(model.InboundMessage.sender == sender)
         return list((await self.session.scalars(stmt.order_by(model.InboundMessage.id).limit(limit))).all())

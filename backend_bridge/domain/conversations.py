@@ -7,7 +7,7 @@ the engine is down; a conversation handed off to staff keeps the assistant silen
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 from backend_bridge.domain import events
@@ -79,6 +79,10 @@ class Conversation:
 
 # Tries to get an answer from the dialogue engine before a person takes the conversation.
 MAX_ANSWER_ATTEMPTS = 10
+# A message still "received" this long after it came was dropped half-way (the gateway restarted,
+# the engine answered garbage, the database refused the reply): it is answered again like a failed
+# one. Longer than any answer takes (the engine's 20 s timeout), so one in flight is left alone.
+STALLED_AFTER = timedelta(minutes=2)
 
 
 class InboundStatus(str, Enum):

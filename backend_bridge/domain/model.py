@@ -28,6 +28,7 @@ from backend_bridge.domain.communities import (
 from backend_bridge.domain.conversations import (
     MAX_ANSWER_ATTEMPTS,
     MAX_CONVERSATION_ID,
+    STALLED_AFTER,
     Conversation,
     ConversationState,
     Handoff,
@@ -114,6 +115,7 @@ __all__ = [
     "PERMISSIONS",
     "POOR_RATING",
     "RESERVED_USERNAMES",
+    "STALLED_AFTER",
     "STATUS_LABELS",
     "TRANSITIONS",
     "WORK_STATUSES",

@@ -396,10 +396,11 @@ async def notification_visible(uow: UnitOfWork, notification_id: int, scope: Sco
         return n is not None and (scope is None or visible(scope, await notification_community(uow, n)))
 
 
-async def unanswered(uow: UnitOfWork, sender: str | None = None) -> list[dict]:
-    """Owner messages still waiting for the dialogue engine (it was down), oldest first."""
+async def unanswered(uow: UnitOfWork, sender: str | None = None, now: datetime | None = None) -> list[dict]:
+    """Owner messages still waiting for the dialogue engine (it was down, or the message was dropped
+    half-way and has stalled since ``now - STALLED_AFTER``), oldest first."""
     async with uow:
-        waiting = await uow.messages.unanswered(sender=sender)
+        waiting = await uow.messages.unanswered(sender=sender, now=now)
         return [{"id": m.id, "sender": m.sender, "text": m.text, "attempts": m.attempts} for m in waiting]
 
 

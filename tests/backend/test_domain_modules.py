@@ -45,6 +45,7 @@ ADDED_SINCE = {
     "route_or_ask",
     "sees",
     "valid_code",
+    "STALLED_AFTER",
     "NotFound",
     "Forbidden",
     "WORK_STATUSES",
