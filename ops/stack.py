@@ -92,6 +92,10 @@ def rasa_endpoints(actions_url: str, redis_url: str | None, database_url: str | 
     return doc
 
 
+RESTART_BACKOFF = (1, 2, 4, 8, 15, 30)  # seconds before restarting a process that died, in a row
+STABLE_AFTER = 60.0  # a process up this long has recovered: its next death waits the first step again
+
+
 @dataclass
 class Stack:
     """The three processes, their ports and logs."""
@@ -107,6 +111,9 @@ class Stack:
     commands: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     first_start: bool = False
+    restarts: dict[str, int] = field(default_factory=dict)  # in a row, for the back-off
+    restart_at: dict[str, float] = field(default_factory=dict)  # a dead process's next start (monotonic)
+    started_at: dict[str, float] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -138,6 +145,36 @@ class Stack:
         self.processes[name] = subprocess.Popen(
             argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        self.started_at[name] = time.monotonic()
+
+    def supervise(self, now: float | None = None) -> list[str]:
+        """Restart each process that died, with back-off, and keep the others serving.
+
+        One dead process must not take the service down: with Rasa gone the gateway still records
+        every message and answers it when Rasa is back; /healthz says what is missing meanwhile.
+        Returns what to tell the operator. A process up for STABLE_AFTER seconds starts its
+        back-off again from the first step.
+        """
+        now = time.monotonic() if now is None else now
+        said = []
+        for name, proc in list(self.processes.items()):
+            if proc.poll() is None:
+                if now - self.started_at.get(name, now) >= STABLE_AFTER:
+                    self.restarts.pop(name, None)
+                continue
+            if name not in self.restart_at:
+                delay = RESTART_BACKOFF[min(self.restarts.get(name, 0), len(RESTART_BACKOFF) - 1)]
+                self.restart_at[name] = now + delay
+                said.append(
+                    f"{name} stopped (exit code {proc.returncode}); restarting it in {delay} s:\n{self.log_tail(name)}"
+                )
+            elif now >= self.restart_at[name]:
+                del self.restart_at[name]
+                self.restarts[name] = self.restarts.get(name, 0) + 1
+                self._spawn(name, *self.commands[name])
+                self.started_at[name] = now
+                said.append(f"{name} restarted (restart {self.restarts[name]} in a row)")
+        return said
 
     def start(self) -> None:
         if not self.model.exists():
@@ -270,10 +307,8 @@ def main() -> None:
     print(f"Staff API: curl -H 'Authorization: Bearer $WUYE_ADMIN_TOKEN' {stack.url}/api/tickets")
     print(f"Logs: {stack.var_dir / 'log'}/  — press Ctrl+C to stop.", flush=True)
     while not stopping:
-        for name, proc in list(stack.processes.items()):
-            if proc.poll() is not None:
-                print(f"{name} stopped unexpectedly:\n{stack.log_tail(name)}", file=sys.stderr)
-                stopping = True
+        for line in stack.supervise():
+            print(line, file=sys.stderr, flush=True)
         time.sleep(1)
     stack.stop()
 

@@ -94,3 +94,34 @@ def test_stopping_the_stack_stops_every_process_it_started(tmp_path):
     stack.stop()
     assert {name: proc.poll() is not None for name, proc in started.items()} == dict.fromkeys(started, True)
     assert stack.processes == {}
+
+
+def test_a_process_that_dies_is_restarted_with_back_off_and_the_others_keep_running(tmp_path):
+    """kill -9 of Rasa used to take the gateway, actions and dispatcher down with it."""
+    import signal
+
+    from ops.stack import RESTART_BACKOFF, Stack
+
+    stack = Stack(var_dir=tmp_path, env={})
+    sleeper = [sys.executable, "-c", "import time; time.sleep(120)"]
+    for name in ("rasa", "gateway"):
+        stack._spawn(name, sleeper, {})
+    try:
+        gateway = stack.processes["gateway"]
+        first = stack.processes["rasa"]
+        first.send_signal(signal.SIGKILL)
+        first.wait(5)
+        now = stack.started_at["rasa"]
+        [said] = stack.supervise(now)
+        assert said.startswith(f"rasa stopped (exit code -9); restarting it in {RESTART_BACKOFF[0]} s")
+        assert stack.supervise(now + RESTART_BACKOFF[0] / 2) == []  # waits its back-off
+        assert stack.supervise(now + RESTART_BACKOFF[0]) == ["rasa restarted (restart 1 in a row)"]
+        second = stack.processes["rasa"]
+        assert second.pid != first.pid and second.poll() is None
+        second.send_signal(signal.SIGKILL)  # dies again at once: the next wait is longer
+        second.wait(5)
+        [said] = stack.supervise(now + RESTART_BACKOFF[0] + 1)
+        assert f"restarting it in {RESTART_BACKOFF[1]} s" in said
+        assert stack.processes["gateway"] is gateway and gateway.poll() is None  # never touched
+    finally:
+        stack.stop()
