@@ -24,7 +24,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
-RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 MODEL = ROOT / "models" / "current.tar.gz"
 SECRET_NAMES = ("WUYE_ADMIN_TOKEN", "WUYE_INTERNAL_TOKEN", "WUYE_RASA_TOKEN")
 
@@ -55,10 +55,17 @@ def ensure_secrets(var_dir: Path, env: dict[str, str]) -> tuple[dict[str, str], 
             tokens[name] = secrets.token_hex(24)  # hex: never starts with "-" (argparse) nor needs quoting
             generated = True
     if generated:
-        var_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(f"{k}={v}\n" for k, v in tokens.items() if not env.get(k)))
-        path.chmod(0o600)
+        var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_private(path, "".join(f"{k}={v}\n" for k, v in tokens.items() if not env.get(k)))
     return tokens, generated
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read, from the first byte (never world-readable, then chmod'ed)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
 
 
 def rasa_endpoints(actions_url: str, redis_url: str | None, database_url: str | None) -> dict:
@@ -141,10 +148,13 @@ class Stack:
         log_dir = self.var_dir / "log"
         log_dir.mkdir(parents=True, exist_ok=True)
         self.commands[name] = (argv, env)
-        log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child for its lifetime
+        fd = os.open(log_dir / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # logs hold chat text
+        log = os.fdopen(fd, "ab")
+        # umask 077: what the processes create (the SQLite store, Rasa's files) only this user reads
         self.processes[name] = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, umask=0o077
         )
+        log.close()  # the child holds its own copy
         self.started_at[name] = time.monotonic()
 
     def supervise(self, now: float | None = None) -> list[str]:
@@ -179,15 +189,17 @@ class Stack:
     def start(self) -> None:
         if not self.model.exists():
             raise SystemExit(f"no trained model at {self.model}; run `make train`")
-        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.var_dir.chmod(0o700)
         self.tokens, self.first_start = ensure_secrets(self.var_dir, self.env)
         env = self._environment()
-        endpoints = self.var_dir / "endpoints.yml"
-        endpoints.write_text(
+        endpoints = self.var_dir / "endpoints.yml"  # database and Redis passwords: private
+        write_private(
+            endpoints,
             yaml.safe_dump(
                 rasa_endpoints(env["WUYE_ACTIONS_URL"], env.get("WUYE_REDIS_URL"), env.get("WUYE_DATABASE_URL")),
                 sort_keys=False,
-            )
+            ),
         )
         self._spawn(
             "actions",
@@ -199,13 +211,16 @@ class Stack:
         self._spawn("dispatcher", [str(APP_PYTHON), "-m", "connectors.dispatcher"], env)
 
     def rasa_command(self, endpoints: Path) -> list[str]:
+        # The API token reaches Rasa through its environment (ops/rasa_run.py), never its command
+        # line, which `ps` shows every local user (and the token loads any model with PUT /model).
         return [
-            str(RASA_BIN),
+            str(RASA_PYTHON),
+            "-m",
+            "ops.rasa_run",
             "run",
             "--model",
             str(self.model),
             "--enable-api",
-            f"--auth-token={self.tokens['WUYE_RASA_TOKEN']}",  # one word: a token may look like an option
             "--interface",
             "127.0.0.1",
             "--port",

@@ -73,14 +73,43 @@ def test_settings_defaults_are_embedded_and_loopback(tmp_path):
     assert settings.demo_data is None
 
 
-def test_a_token_that_looks_like_an_option_still_reaches_rasa(tmp_path):
-    """argparse reads `--auth-token -abc` as a missing value; the stack must pass it as one word."""
+def test_rasa_s_token_is_never_on_its_command_line_and_reaches_it_as_one_word(tmp_path):
+    """`ps` shows command lines to every local user; argparse reads `--auth-token -abc` as a
+    missing value, so the wrapper passes it as one word."""
+    from ops.rasa_run import rasa_argv
     from ops.stack import Stack
 
     stack = Stack(var_dir=tmp_path, env={"WUYE_RASA_TOKEN": "-starts-with-a-dash"})
     stack.tokens, _ = ensure_secrets(tmp_path, stack.env)
     argv = stack.rasa_command(tmp_path / "endpoints.yml")
-    assert "--auth-token=-starts-with-a-dash" in argv
+    assert not any("starts-with-a-dash" in arg for arg in argv)
+    assert argv[1:3] == ["-m", "ops.rasa_run"]
+    inside = rasa_argv(argv[3:], {"WUYE_RASA_TOKEN": "-starts-with-a-dash"})
+    assert inside[0] == "rasa" and inside[-1] == "--auth-token=-starts-with-a-dash"
+    with pytest.raises(SystemExit):
+        rasa_argv(argv[3:], {})
+
+
+def test_secrets_endpoints_and_logs_are_private_from_the_first_byte(tmp_path):
+    from ops.stack import Stack, write_private
+
+    var = tmp_path / "var"
+    ensure_secrets(var, {})
+    assert (var / "secrets.env").stat().st_mode & 0o777 == 0o600
+    old = tmp_path / "endpoints.yml"
+    old.write_text("x")
+    old.chmod(0o644)
+    write_private(old, "password: s3cret")
+    assert old.stat().st_mode & 0o777 == 0o600
+    stack = Stack(var_dir=var, env={})
+    made = tmp_path / "made.db"
+    stack._spawn("gateway", [sys.executable, "-c", "import sys; open(sys.argv[1], 'w').close()", str(made)], {})
+    try:
+        stack.processes["gateway"].wait(10)
+    finally:
+        stack.stop()
+    assert (var / "log" / "gateway.log").stat().st_mode & 0o777 == 0o600
+    assert made.stat().st_mode & 0o777 == 0o600  # the children's umask: the SQLite store too
 
 
 def test_stopping_the_stack_stops_every_process_it_started(tmp_path):
