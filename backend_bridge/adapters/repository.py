@@ -61,6 +61,20 @@ class TicketRepository(_Tracking):
         stmt = select(model.Ticket).where(model.Ticket.status.in_(statuses)).order_by(model.Ticket.id).limit(limit)
         return [self._track(t) for t in (await self.session.scalars(stmt)).all()]
 
+    async def open_emergency_of(self, sender: str, since: datetime) -> model.Ticket | None:
+        """The sender's newest emergency opened since ``since`` and still open."""
+        stmt = (
+            select(model.Ticket)
+            .where(
+                model.Ticket.sender == sender,
+                model.Ticket.priority == model.Priority.EMERGENCY,
+                model.Ticket.status.in_(list(model.OPEN_STATUSES)),
+                model.Ticket.created_at >= since,
+            )
+            .order_by(model.Ticket.id.desc())
+        )
+        return self._track((await self.session.scalars(stmt)).first())
+
     async def awaiting_rating(self, sender: str) -> model.Ticket | None:
         """The sender's most recently resolved ticket, which a rating now refers to."""
         stmt = (

@@ -72,6 +72,7 @@ from backend_bridge.domain.staff import (
     StaffMember,
 )
 from backend_bridge.domain.tickets import (
+    EMERGENCY_REPEAT_WINDOW,
     GOOD_RATING,
     MAX_EXTERNAL_ID,
     MAX_TICKET_ID,
@@ -97,6 +98,7 @@ from common.wording import local_time
 __all__ = [
     "BUILT_IN_ADMIN",
     "DEFAULT_CODE",
+    "EMERGENCY_REPEAT_WINDOW",
     "FIRST_RETRY",
     "GOOD_RATING",
     "LAST_RETRY",

@@ -131,6 +131,8 @@ class TicketEvent:
     id: int | None = None
 
 
+# The same owner reporting an emergency again within this time, while theirs is open, adds to it.
+EMERGENCY_REPEAT_WINDOW = timedelta(hours=1)
 MAX_EXTERNAL_ID = 64  # tickets.external_id's width
 GOOD_RATING = 4  # 4-5 count as satisfied in the statistics (the seeds' target: >= 90%)
 POOR_RATING = 2  # 1-2 reopen the ticket and alert a supervisor

@@ -107,24 +107,35 @@ async def open_ticket_for_owner(cmd: commands.OpenTicketForOwner, uow: UnitOfWor
 
 
 async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps: Deps) -> results.EmergencyOpened:
-    """急修: open an emergency ticket at once and hand the conversation to the duty staff."""
+    """急修: open an emergency ticket at once and hand the conversation to the duty staff.
+
+    The same owner reporting again while their emergency is open (within EMERGENCY_REPEAT_WINDOW)
+    adds to that ticket instead: one ticket, one page of the supervisors. A frightened owner
+    repeating themselves, or one chat id flooding reports, no longer buries the other emergencies.
+    """
     location = model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area)
+    now = deps.clock()
     async with uow:
-        community = await routing.community_for_ticket(uow, cmd.sender, location)  # never asks: act first
-        ticket = await _open(
-            uow,
-            deps,
-            kind=model.TicketKind.REPAIR,
-            sender=cmd.sender,
-            community=community,
-            description=cmd.description,
-            location=location,
-            priority=model.Priority.EMERGENCY,
-            hazard=cmd.hazard,
-        )
-        ticket.events.append(events.EmergencyReported(ticket.id, ticket.number, cmd.hazard))
+        ticket = await uow.tickets.open_emergency_of(cmd.sender, since=now - model.EMERGENCY_REPEAT_WINDOW)
+        if ticket is not None:
+            ticket.comment(f"业主再次报告（{cmd.hazard}）：{cmd.description[:500]}", actor=cmd.sender, now=now)
+            community = ticket.community
+        else:
+            community = await routing.community_for_ticket(uow, cmd.sender, location)  # never asks: act first
+            ticket = await _open(
+                uow,
+                deps,
+                kind=model.TicketKind.REPAIR,
+                sender=cmd.sender,
+                community=community,
+                description=cmd.description,
+                location=location,
+                priority=model.Priority.EMERGENCY,
+                hazard=cmd.hazard,
+            )
+            ticket.events.append(events.EmergencyReported(ticket.id, ticket.number, cmd.hazard))
         conversation = await uow.conversations.get_or_create(cmd.sender)
-        conversation.hand_off(f"emergency:{cmd.hazard}", deps.clock())
+        conversation.hand_off(f"emergency:{cmd.hazard}", now)
         await uow.commit()
         content = deps.content.get(community)
         return results.EmergencyOpened(

@@ -46,6 +46,7 @@ ADDED_SINCE = {
     "sees",
     "valid_code",
     "STALLED_AFTER",
+    "EMERGENCY_REPEAT_WINDOW",
     "NotFound",
     "Forbidden",
     "WORK_STATUSES",

@@ -262,6 +262,27 @@ async def test_an_emergency_pages_every_supervisor_on_the_roster(backend):
     ]
 
 
+async def test_the_same_owner_reporting_again_adds_to_their_open_emergency_and_pages_once(backend, clock):
+    """A frightened owner repeats themselves; one chat id flooding reports must not bury the others."""
+    await add_staff(backend, "wang", "supervisor", "王主管")
+    first = await handle(backend, commands.ReportEmergency(ALICE, "fire", "楼道着火了", building="1"))
+    clock.advance(minutes=5)
+    again = [
+        await handle(backend, commands.ReportEmergency(ALICE, "fire", f"火很大，快来人 {i}", building="1"))
+        for i in range(20)
+    ]
+    assert {r.number for r in again} == {first.number} and again[0].advice == first.advice
+    assert [(r.recipient, r.kind) for r in await outbox_rows(backend)] == [("staff:wang", "emergency")]
+    ticket = await views.ticket_for_staff(backend.new_uow(), first.number)
+    notes = [e["note"] for e in ticket["history"] if e["type"] == "note"]
+    assert len(notes) == 20 and notes[0].startswith("业主再次报告（fire）：火很大")
+    other = await handle(backend, commands.ReportEmergency(BOB, "fire", "楼道着火了", building="1"))
+    assert other.number != first.number  # another owner's report is its own ticket, paged
+    clock.advance(hours=1, minutes=1)
+    later = await handle(backend, commands.ReportEmergency(ALICE, "flooding", "家里进水了", building="3"))
+    assert later.number != first.number  # an hour on, a new emergency
+
+
 async def test_emergency_with_an_unlisted_hazard_gets_the_default_advice(backend):
     result = await handle(backend, commands.ReportEmergency(ALICE, "meteor", "有东西砸下来了", public_area="小区大门"))
 
