@@ -26,11 +26,11 @@ from backend_bridge.entrypoints.http import errors_as_json
 from backend_bridge.entrypoints.keys import ADMIN_TOKEN, BACKEND, INTERNAL_TOKEN, TIMEZONE
 from backend_bridge.service_layer import views
 from backend_bridge.service_layer.ports import NullNotifier
-from connectors.channel import installed_channels
+from connectors.channel import Channel, close_channels, installed_channels
 from connectors.gateway import Gateway
 from connectors.keys import GATEWAY, RASA
 from connectors.rasa import RasaClient
-from connectors.settings import Settings
+from connectors.settings import Settings, channels_line
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +101,10 @@ def public_app(
     rasa: RasaClient,
     http: aiohttp.ClientSession,
     actions_url: str,
+    channels: list[Channel] | None = None,
 ) -> web.Application:
-    """Channels, the staff API and /healthz."""
+    """Channels, the staff API and /healthz. ``channels``: those that are on (Settings.channels);
+    by default the ones that need no settings."""
     app = _application()
     app[BACKEND] = backend
     app[ADMIN_TOKEN] = admin_token
@@ -111,7 +113,7 @@ def public_app(
     app[HTTP] = http
     app[ACTIONS_URL] = actions_url
     app.router.add_get("/healthz", healthz)
-    for channel in installed_channels():
+    for channel in installed_channels(http=http) if channels is None else channels:
         app.add_routes(channel.routes())
     for module in (staff_api, import_api, stats_api, external_api):
         app.add_routes(module.routes)
@@ -143,8 +145,18 @@ async def build(settings: Settings) -> tuple[web.Application, web.Application]:
         if added:
             log.info("loaded the demo communities (%d flats)", added)
     gateway = Gateway(backend, rasa)
+    channels = installed_channels(settings.channels, session)
+    log.info("channels: %s", ", ".join(c.name for c in channels))
+    if settings.channels:
+        log.info("%s", channels_line(settings.channels))
     public = public_app(
-        backend, gateway, admin_token=settings.admin_token, rasa=rasa, http=session, actions_url=settings.actions_url
+        backend,
+        gateway,
+        admin_token=settings.admin_token,
+        rasa=rasa,
+        http=session,
+        actions_url=settings.actions_url,
+        channels=channels,
     )
     internal = internal_app(backend, token=settings.internal_token, timezone=settings.timezone)
 
@@ -154,6 +166,8 @@ async def build(settings: Settings) -> tuple[web.Application, web.Application]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await gateway.close()  # accepted messages get a moment to be answered
+        await close_channels(channels)
         await session.close()
         await backend.close()
 

@@ -1,24 +1,39 @@
 """The one interface every channel adapter implements, and how channels are found.
 
-A channel turns its wire format into :class:`Inbound` messages for the gateway and
-hands the replies back. Adding a channel means adding one folder under connectors/
-whose package exposes ``create_channel() -> Channel``; :func:`installed_channels`
-finds it, nothing else needs editing. A channel that can reach owners later (status
-updates, staff replies) also offers ``delivery(backend)``: the dispatcher calls it for
-every notification whose recipient is on that channel.
+A channel turns its wire format into :class:`Inbound` messages for the gateway and hands the
+replies back. Adding a channel means adding one folder under connectors/ whose package exposes
+``create_channel(settings, http) -> Channel | None``:
+
+- ``settings`` is the channel's own section of the settings (connectors/settings.py reads every
+  ``WUYE_*`` variable, one section per channel that needs any; None for a channel without one),
+- ``http`` is the process's shared aiohttp ClientSession, for calls to the channel's platform,
+- None means the channel is off (its settings are empty).
+
+:func:`installed_channels` finds the packages; nothing else needs editing. A channel answers its
+platform in one of two ways: ``Gateway.handle`` answers in the request (the web chat), and
+``Gateway.accept`` records the message, acknowledges at once and answers through the outbox
+(platforms with short deadlines; the answer may still go back in the request if it is ready in
+time). A channel that can reach owners later (status updates, staff replies, late answers)
+also offers ``delivery(backend)``: the dispatcher calls it for every notification whose
+recipient is on that channel. A channel holding resources has ``async close()``.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+import aiohttp
 from aiohttp import web
 
 from backend_bridge.bootstrap import Backend
 from backend_bridge.service_layer.delivery import Deliver
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,7 +64,14 @@ class PushChannel(Channel, Protocol):
     also_for: tuple[str, ...]  # other recipient prefixes it delivers for (optional)
 
     def delivery(self, backend: Backend) -> Deliver:
-        """Send one notification; raise DeliveryFailed when it did not get through."""
+        """Send one notification; raise DeliveryFailed when it did not get through. May return
+        how it went (recorded on the notification: "mailbox", "custom", "template", …)."""
+        ...
+
+
+class ClosingChannel(Channel, Protocol):
+    async def close(self) -> None:
+        """Release what the channel holds (clients, connections); called once at shutdown."""
         ...
 
 
@@ -64,8 +86,13 @@ def deliveries(backend: Backend, channels: list[Channel] | None = None) -> dict[
     return found
 
 
-def installed_channels() -> list[Channel]:
-    """One instance of every channel package under connectors/ (those with create_channel)."""
+def installed_channels(
+    sections: Mapping[str, object] | None = None, http: aiohttp.ClientSession | None = None
+) -> list[Channel]:
+    """One instance of every channel package under connectors/ (those with create_channel) that
+    is on. ``sections``: channel name → its settings section (Settings.channels); without it,
+    channels that need settings are off. ``http``: the shared client session (needed by the
+    channels that call their platform, which are off without one)."""
     import connectors  # noqa: PLC0415 - the package this module belongs to
 
     found = []
@@ -73,5 +100,19 @@ def installed_channels() -> list[Channel]:
         if info.ispkg:
             package = importlib.import_module(f"connectors.{info.name}")
             if hasattr(package, "create_channel"):
-                found.append(package.create_channel())
+                channel = package.create_channel((sections or {}).get(info.name), http)
+                if channel is not None:
+                    found.append(channel)
     return found
+
+
+async def close_channels(channels: list[Channel]) -> None:
+    """Close every channel that holds something; one failing does not keep the others open."""
+    for channel in channels:
+        close = getattr(channel, "close", None)
+        if close is None:
+            continue
+        try:
+            await close()
+        except Exception:
+            log.exception("channel %s did not close cleanly", channel.name)

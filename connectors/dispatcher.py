@@ -29,7 +29,7 @@ from backend_bridge.service_layer.external_sync import SyncTickets
 from backend_bridge.service_layer.ports import NullNotifier
 from bot.text.pii import install_log_masking
 from connectors.app import external_system
-from connectors.channel import deliveries
+from connectors.channel import close_channels, deliveries, installed_channels
 from connectors.settings import Settings
 
 log = logging.getLogger("connectors.dispatcher")
@@ -97,9 +97,10 @@ async def serve(settings: Settings) -> None:
         timezone=settings.timezone,
         external=external_system(settings, session),
     )
+    channels = installed_channels(settings.channels, session)
     dispatcher = Dispatcher(
         backend.new_uow,
-        deliveries(backend),
+        deliveries(backend, channels),
         backend.clock,
         lease_ttl=timedelta(seconds=float(os.environ.get("WUYE_DELIVERY_LEASE", "15"))),
     )
@@ -119,6 +120,7 @@ async def serve(settings: Settings) -> None:
     finally:
         with contextlib.suppress(Exception):  # the database may be what stopped us; the beat then runs out
             await dispatcher.stop()
+        await close_channels(channels)
         await backend.close()
         await session.close()
 

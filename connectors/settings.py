@@ -1,9 +1,15 @@
-"""Every WUYE_* setting of the gateway process, read from the environment in one place."""
+"""Every WUYE_* setting of the gateway process, read from the environment in one place.
+
+Each channel that needs settings has its own section here (``WeChatSettings``); the channel's
+package gets that section in ``create_channel(section, http)`` and reads nothing else. A
+channel whose required settings are all empty is off; some set and others missing is a
+mistake, and the process refuses to start naming what is missing.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,6 +37,76 @@ class ExternalSystem:
         return cls(*(env[k] for k in keys))
 
 
+DEFAULT_WECHAT_API = "https://api.weixin.qq.com"
+
+
+@dataclass(frozen=True)
+class WeChatSettings:
+    """The WeChat official account (公众号, connectors/wechat): on once its app id, secret and
+    callback token are set. Without an AES key the account must be in plaintext mode."""
+
+    appid: str = ""
+    secret: str = ""
+    token: str = ""  # the 令牌 the platform signs callbacks with
+    aes_key: str = ""  # EncodingAESKey (43 characters): compatible and safe modes; empty: plaintext
+    api_base: str = DEFAULT_WECHAT_API
+    reply_budget: float = 4.0  # seconds to wait for the answer before acknowledging (WeChat gives 5)
+    redis_url: str | None = None  # de-duplication and the shared access token; None: the database
+
+    title = "WeChat official account (公众号)"
+    REQUIRED = ("WUYE_WECHAT_APPID", "WUYE_WECHAT_SECRET", "WUYE_WECHAT_TOKEN")
+
+    @property
+    def on(self) -> bool:
+        return bool(self.appid)
+
+    @property
+    def off_reason(self) -> str | None:
+        """None when on; else what to set."""
+        return None if self.on else f"set {', '.join(self.REQUIRED)} to turn it on"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> WeChatSettings:
+        given = {k: env.get(k, "") for k in cls.REQUIRED}
+        missing = [k for k, v in given.items() if not v]
+        if missing and len(missing) < len(given):
+            raise SystemExit(f"missing settings for the {cls.title}: {', '.join(missing)}")
+        aes_key = env.get("WUYE_WECHAT_AES_KEY", "")
+        if aes_key and len(aes_key) != 43:
+            raise SystemExit("WUYE_WECHAT_AES_KEY must be the 43-character EncodingAESKey, or empty (plaintext mode)")
+        budget = float(env.get("WUYE_WECHAT_REPLY_BUDGET", "4"))
+        if not 0 <= budget < 5:
+            raise SystemExit("WUYE_WECHAT_REPLY_BUDGET must be under 5 seconds: WeChat retries after 5")
+        return cls(
+            appid=given["WUYE_WECHAT_APPID"],
+            secret=given["WUYE_WECHAT_SECRET"],
+            token=given["WUYE_WECHAT_TOKEN"],
+            aes_key=aes_key,
+            api_base=(env.get("WUYE_WECHAT_API_BASE") or DEFAULT_WECHAT_API).rstrip("/"),
+            reply_budget=budget,
+            redis_url=env.get("WUYE_REDIS_URL") or None,
+        )
+
+
+# Channel package name (connectors/<name>/) → how its section is read. Channels not named here
+# (webchat, log) need no settings and get None.
+CHANNEL_SECTIONS = {"wechat": WeChatSettings.from_env}
+
+
+def channel_sections(env: dict[str, str]) -> dict[str, object]:
+    return {name: read(env) for name, read in CHANNEL_SECTIONS.items()}
+
+
+def channels_line(sections: dict[str, object]) -> str:
+    """One line on the channels that need settings: which are on, which are off and why."""
+    parts = []
+    for name, section in sections.items():
+        reason = getattr(section, "off_reason", None)
+        title = getattr(section, "title", name)
+        parts.append(f"{title} is off ({reason})" if reason else f"{title} is on")
+    return "; ".join(parts)
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str
@@ -49,6 +125,7 @@ class Settings:
     retry_interval: float  # seconds between attempts to answer messages Rasa missed
     redis_url: str | None  # notifications wake dispatchers through a Redis stream; None: they poll
     external: ExternalSystem | None = None  # WUYE_EXTERNAL_*: tickets are also kept there
+    channels: dict[str, object] = field(default_factory=dict)  # channel name → its settings section
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, dispatcher: bool = False) -> Settings:
@@ -77,4 +154,5 @@ class Settings:
             retry_interval=float(env.get("WUYE_RETRY_INTERVAL", "15")),
             redis_url=env.get("WUYE_REDIS_URL") or None,
             external=ExternalSystem.from_env(env),
+            channels=channel_sections(env),
         )

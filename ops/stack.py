@@ -22,6 +22,8 @@ from urllib.parse import urlparse
 
 import yaml
 
+from connectors.settings import channel_sections, channels_line
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
@@ -297,6 +299,7 @@ def main() -> None:
     env = dict(os.environ)
     env.setdefault("WUYE_DEMO_DATA", str(ROOT / "content" / "demo_community.yml"))
     stack = Stack(env=env, port=int(env.get("WUYE_PORT", "8080")))
+    channels = channels_line(channel_sections(env))  # a half-configured channel stops us here, saying what is missing
     print("Starting the assistant (Rasa takes a minute to load its model)…", flush=True)
     stack.start()
     stopping = False
@@ -314,6 +317,7 @@ def main() -> None:
         print(exc, file=sys.stderr)
         raise SystemExit(1) from None
     print(f"\n物业小助手 is ready. Open the web chat at {stack.url}/", flush=True)
+    print(f"Channels: web chat on; {channels}", flush=True)
     if stack.first_start and not os.environ.get("WUYE_ADMIN_TOKEN"):
         kept = stack.var_dir / "secrets.env"
         print(f"Staff API token (generated, kept in {kept}):\n  {stack.tokens['WUYE_ADMIN_TOKEN']}")

@@ -104,15 +104,17 @@ def json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-# A conversation id is "<channel>:<the channel's own user id>", e.g. webchat:3f2a…, at most
-# MAX_CONVERSATION_ID long: the width of every column that stores one.
-_CONVERSATION_ID = re.compile(r"[a-z][a-z0-9_]{1,31}:[A-Za-z0-9_.:@-]{1,158}")
+# A conversation id is "<channel>:<the channel's own user id>", at most MAX_CONVERSATION_ID long:
+# the width of every column that stores one. The user id takes every channel's shape: the web
+# chat's random id (webchat:3f2a…), a WeChat openid (wechat:oAbC-_12…), a 微信客服 external_userid
+# (wechat_kf:wmXXXX…), a phone number (sms:+8613800000000).
+_CONVERSATION_ID = re.compile(r"[a-z][a-z0-9_]{1,31}:[A-Za-z0-9_.:@+-]{1,158}")
 
 
 def conversation_id(value: object) -> str:
     """The validated conversation id, or BadRequest (fullmatch: no trailing newline slips through)."""
     if not isinstance(value, str) or len(value) > MAX_CONVERSATION_ID or not _CONVERSATION_ID.fullmatch(value):
-        raise BadRequest("'sender' must look like '<channel>:<id>' (letters, digits, . _ : @ -)")
+        raise BadRequest("'sender' must look like '<channel>:<id>' (letters, digits, . _ : @ + -)")
     return value
 
 

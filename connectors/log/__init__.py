@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 from aiohttp import web
 
 from backend_bridge.bootstrap import Backend
@@ -27,7 +28,7 @@ class LogChannel:
         return []
 
     def delivery(self, backend: Backend) -> Deliver:
-        async def deliver(notification: model.Notification) -> None:
+        async def deliver(notification: model.Notification) -> str:
             log.info(
                 "to %s [%s] key=%s: %s",
                 notification.recipient,
@@ -35,9 +36,11 @@ class LogChannel:
                 notification.key,
                 notification.text,
             )
+            return "log"
 
         return deliver
 
 
-def create_channel() -> LogChannel:
+def create_channel(settings: None = None, http: aiohttp.ClientSession | None = None) -> LogChannel:
+    """Always on; needs no settings and no client."""
     return LogChannel()

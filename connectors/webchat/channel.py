@@ -45,10 +45,11 @@ class WebChat:
         ]
 
     def delivery(self, backend: Backend) -> Deliver:
-        async def deliver(notification: model.Notification) -> None:
+        async def deliver(notification: model.Notification) -> str:
             async with backend.new_uow() as uow:
                 await uow.notifications.put_in_mailbox(notification, backend.clock())
                 await uow.commit()
+            return "mailbox"
 
         return deliver
 
