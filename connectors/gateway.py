@@ -1,10 +1,17 @@
-"""The gateway core: every owner message, from any channel, goes through ``Gateway.handle``.
+"""The gateway core: every owner message, from any channel, goes through the ``Gateway``.
 
 Order of work, so nothing is lost: clean the text, write it down (with its script
 and the client's message id), then ask Rasa. A retried client message gets the
 replies recorded the first time. When Rasa is down the owner is told politely,
 and the message is answered later through the outbox. While staff have the
 conversation the assistant stays silent.
+
+Two ways in. ``handle`` answers in the request (the web chat waits for its answer).
+``accept`` writes the message down and returns at once, for platforms that give a
+callback only a few seconds (WeChat: 5): the message is answered in the background and the
+answer goes out through the outbox like any late answer (RepliesDeferred → "late_reply"),
+unless it is ready within the time the caller can wait, when the caller sends it in its own
+answer. Either way one owner's messages reach Rasa one at a time and in order.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 
 from backend_bridge.bootstrap import Backend
 from backend_bridge.domain import commands
@@ -42,11 +50,37 @@ def clean(text: str) -> str:
     return without_invisible(text.replace("\t", " ")).strip()
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """What ``Gateway.accept`` tells the channel at once.
+
+    ``replies`` (in the owner's script) are the caller's to send when not None: the answer was
+    ready in time, and nothing of it goes through the outbox. None: it will come through the
+    outbox (or there is nothing to say). ``duplicate``: the message was already accepted (a
+    platform's retry); nothing was done again.
+    """
+
+    replies: list[str] | None
+    duplicate: bool = False
+    inbound_id: int | None = None
+
+
+@dataclass
+class _Waiting:
+    """An accepted message waiting for its turn (under the sender's lock)."""
+
+    text: str
+    record: InboundRecorded
+    answer: asyncio.Future  # the replies, if the caller is still there to send them
+
+
 class Gateway:
     def __init__(self, backend: Backend, dialogue: RasaClient) -> None:
         self.backend = backend
         self.dialogue = dialogue
         self._locks: dict[str, list] = {}  # sender → [lock, users]; dropped when nobody waits
+        self._accepted: dict[str, dict[int, _Waiting]] = {}  # sender → inbound id → its message
+        self._workers: set[asyncio.Task] = set()
 
     @contextlib.asynccontextmanager
     async def _one_at_a_time(self, sender: str):
@@ -62,36 +96,122 @@ class Gateway:
             if entry[1] == 0:
                 self._locks.pop(sender, None)
 
+    async def _record(self, inbound: Inbound, text: str) -> InboundRecorded:
+        script = detect_script(text)
+        return await self.backend.bus.handle(
+            commands.RecordInbound(
+                inbound.sender, text, inbound.message_id, script.value if script else None, inbound.community
+            )
+        )
+
     async def handle(self, inbound: Inbound) -> list[str]:
+        """Answer in the request: the replies, in the owner's script."""
         text = clean(inbound.text)
         if not text:
             return [EMPTY_REPLY]
-        script = detect_script(text)
         async with self._one_at_a_time(inbound.sender):
-            record = await self.backend.bus.handle(
-                commands.RecordInbound(
-                    inbound.sender, text, inbound.message_id, script.value if script else None, inbound.community
-                )
-            )
+            record = await self._record(inbound, text)
             if record.duplicate:
                 return [render(r, record.script) for r in record.replies]
-            with_staff = record.state == ConversationState.HANDED_OFF.value
-            if record.routed_to and record.names_only and not with_staff:  # "阳光小区": the answer to "which one?"
-                return await self._reply(record, (ROUTED_REPLY.format(name=record.routed_to),))
-            if len(text) > MAX_TEXT and not with_staff:
-                return await self._reply(record, (TOO_LONG_REPLY,))
-            if not with_staff and (rated := await self._rating(inbound.sender, text)):
-                return await self._reply(record, (rated,))
-            try:
-                if record.waiting:
-                    await self._answer_backlog_of(inbound.sender)  # older messages first
-                replies = await self.dialogue.send(inbound.sender, as_plain_text(text[:MAX_TEXT]))
-            except DialogueUnavailable as exc:
-                log.warning("dialogue engine unavailable (%s); message %s kept for later", exc, record.id)
-                told = () if with_staff else (BUSY_REPLY,)  # recorded, so a retry gets the same answer
-                return await self._reply(record, told, answered=False)
-            # staff are answering: the assistant never talks over them
-            return await self._reply(record, () if with_staff else tuple(replies))
+            replies, answered = await self._respond(inbound.sender, text, record)
+            return await self._reply(record, replies, answered=answered)
+
+    async def accept(self, inbound: Inbound, *, answer_within: float = 0.0) -> Accepted:
+        """Write the message down and answer it in the background; return within about
+        ``answer_within`` seconds (plus the time to write it down).
+
+        The answer is handed back if it is ready by then, else it goes through the outbox. A
+        message already accepted (same ``message_id``) is not answered again: None, duplicate.
+        """
+        text = clean(inbound.text)
+        if not text:
+            return Accepted([EMPTY_REPLY])
+        record = await self._record(inbound, text)  # outside the lock: the acknowledgement never waits
+        if record.duplicate:
+            return Accepted(None, duplicate=True, inbound_id=record.id)
+        waiting = _Waiting(text, record, asyncio.get_running_loop().create_future())
+        self._accepted.setdefault(inbound.sender, {})[record.id] = waiting
+        worker = asyncio.create_task(self._work(inbound.sender))
+        self._workers.add(worker)
+        worker.add_done_callback(self._workers.discard)
+        if answer_within > 0:
+            await asyncio.wait({waiting.answer}, timeout=answer_within)
+        # Decided here, with no await between the check and the cancel: the worker either
+        # handed the answer over already, or finds the caller gone and pushes it.
+        if waiting.answer.done() and not waiting.answer.cancelled():
+            return Accepted(waiting.answer.result(), inbound_id=record.id)
+        waiting.answer.cancel()
+        return Accepted(None, inbound_id=record.id)
+
+    async def _work(self, sender: str) -> None:
+        """Answer the sender's accepted messages, oldest first, under the sender's lock."""
+        async with self._one_at_a_time(sender):
+            queue = self._accepted.get(sender, {})
+            while queue:
+                waiting = queue.pop(min(queue))
+                try:
+                    await self._answer_accepted(sender, waiting)
+                except Exception:  # kept as failed where possible; the backlog retries it
+                    log.exception("could not answer accepted message %s", waiting.record.id)
+                    waiting.answer.cancel()
+            if not queue:
+                self._accepted.pop(sender, None)
+
+    async def _answer_accepted(self, sender: str, waiting: _Waiting) -> None:
+        record = waiting.record
+        try:
+            # An earlier accepted message may have failed after this one was recorded: always
+            # look for the sender's backlog first, so answers keep the owner's order.
+            replies, answered = await self._respond(sender, waiting.text, record, backlog=True)
+        except Exception:
+            await self.backend.bus.handle(commands.RecordReplies(record.id, (), answered=False))
+            raise
+        rendered = [render(r, record.script) for r in replies]
+        claimed = not waiting.answer.done()
+        if claimed:  # the caller is still there: it answers in its request
+            waiting.answer.set_result(rendered)
+        await self.backend.bus.handle(
+            commands.RecordReplies(record.id, replies, answered=answered, push=answered and not claimed)
+        )
+
+    async def settled(self, timeout: float | None = None) -> None:
+        """Wait until every accepted message has been answered (tests, and a clean stop)."""
+        while self._workers:
+            done, _ = await asyncio.wait(set(self._workers), timeout=timeout)
+            if not done:
+                return
+
+    async def close(self, grace: float = 5.0) -> None:
+        """Stop: give accepted messages ``grace`` seconds to be answered, then cancel the rest
+        (they stay recorded; the backlog answers what was marked failed)."""
+        if self._workers:
+            _, pending = await asyncio.wait(set(self._workers), timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _respond(
+        self, sender: str, text: str, record: InboundRecorded, *, backlog: bool = False
+    ) -> tuple[tuple[str, ...], bool]:
+        """What to tell the owner about a recorded message (the sender's lock is held), and
+        whether the message counts as answered (False: the dialogue engine was unreachable).
+        The sender's unanswered older messages go first (``backlog``, or when the record says so)."""
+        with_staff = record.state == ConversationState.HANDED_OFF.value
+        if record.routed_to and record.names_only and not with_staff:  # "阳光小区": the answer to "which one?"
+            return (ROUTED_REPLY.format(name=record.routed_to),), True
+        if len(text) > MAX_TEXT and not with_staff:
+            return (TOO_LONG_REPLY,), True
+        if not with_staff and (rated := await self._rating(sender, text)):
+            return (rated,), True
+        try:
+            if backlog or record.waiting:
+                await self._answer_backlog_of(sender)  # older messages first
+            replies = await self.dialogue.send(sender, as_plain_text(text[:MAX_TEXT]))
+        except DialogueUnavailable as exc:
+            log.warning("dialogue engine unavailable (%s); message %s kept for later", exc, record.id)
+            return (() if with_staff else (BUSY_REPLY,)), False  # recorded, so a retry gets the same answer
+        # staff are answering: the assistant never talks over them
+        return (() if with_staff else tuple(replies)), True
 
     async def _reply(self, record: InboundRecorded, replies: tuple[str, ...], *, answered: bool = True) -> list[str]:
         """Record what the owner is told (a retried message gets the same), in the owner's script."""

@@ -128,3 +128,95 @@ async def test_a_message_dropped_half_way_is_answered_later_not_lost(gateway, ra
     assert [u["text"] for u in late] == ["收到：卫生间漏水"]
     await gateway.answer_backlog()
     assert len(rasa.seen) == 1  # answered once
+
+
+# -- accept: acknowledge at once, answer through the outbox (platforms with short deadlines) ------
+
+
+async def late_replies(backend, sender: str = "webchat:owner1") -> list[tuple[str, str]]:
+    await deliver(backend)
+    return [(u["kind"], u["text"]) for u in await views.updates_for(backend.new_uow(), sender, 0)]
+
+
+async def test_an_answer_ready_in_time_is_the_callers_to_send_and_is_not_pushed(gateway, rasa, backend):
+    accepted = await gateway.accept(message("厨房漏水", "m1"), answer_within=2)
+    assert accepted.replies == ["收到：厨房漏水"] and not accepted.duplicate
+    await gateway.settled()
+    assert await late_replies(backend) == []
+    assert (await inbound_of(backend, accepted.inbound_id))["replies"] == ["收到：厨房漏水"]
+
+
+async def test_an_answer_not_ready_in_time_goes_through_the_outbox_once(gateway, rasa, backend):
+    rasa.delay = 0.5
+    accepted = await gateway.accept(message("厨房漏水", "m1"), answer_within=0.05)
+    assert accepted.replies is None
+    await gateway.settled()
+    assert await late_replies(backend) == [("late_reply", "收到：厨房漏水")]
+    assert await late_replies(backend) == [("late_reply", "收到：厨房漏水")]  # delivered once
+
+
+async def test_accepting_never_waits_for_the_senders_earlier_message(gateway, rasa, backend):
+    rasa.delay = 0.6
+    first = asyncio.create_task(gateway.handle(message("第一条")))
+    await asyncio.sleep(0.1)  # the first holds the sender's lock, waiting for Rasa
+    started = asyncio.get_running_loop().time()
+    accepted = await gateway.accept(message("第二条", "m2"))
+    assert asyncio.get_running_loop().time() - started < 0.3
+    assert accepted.replies is None
+    assert await first == ["收到：第一条"]
+    await gateway.settled()
+    assert [t for _, t in rasa.seen] == ["第一条", "第二条"]
+    assert await late_replies(backend) == [("late_reply", "收到：第二条")]
+
+
+async def test_a_platforms_retries_of_one_message_make_one_turn_and_one_answer(gateway, rasa, backend):
+    rasa.delay = 0.3
+    first, *retries = await asyncio.gather(
+        *(gateway.accept(message("电梯坏了", "MSG-1"), answer_within=0.05) for _ in range(3))
+    )
+    assert sum(not a.duplicate for a in (first, *retries)) == 1
+    await gateway.settled()
+    again = await gateway.accept(message("电梯坏了", "MSG-1"), answer_within=1)
+    assert (again.duplicate, again.replies) == (True, None)
+    assert rasa.seen == [("webchat:owner1", "电梯坏了")]
+    assert await late_replies(backend) == [("late_reply", "收到：电梯坏了")]
+
+
+async def test_accepted_messages_of_one_owner_are_answered_in_order(gateway, rasa, backend):
+    rasa.delay = 0.05
+    texts = [f"第{i}条" for i in range(6)]
+    for text in texts:
+        await gateway.accept(message(text))
+    await gateway.settled()
+    assert [t for _, t in rasa.seen] == texts
+    assert [t for _, t in await late_replies(backend)] == [f"收到：{t}" for t in texts]
+
+
+async def test_with_rasa_down_an_accepted_message_is_answered_later_through_the_outbox(gateway, rasa, backend):
+    rasa.down = True
+    accepted = await gateway.accept(message("报修", "m1"), answer_within=2)
+    assert accepted.replies == [BUSY_REPLY]  # told at once, like the web chat
+    await gateway.settled()
+    rasa.down = False
+    await gateway.answer_backlog()
+    assert await late_replies(backend) == [("late_reply", "收到：报修")]
+
+
+async def test_an_empty_message_is_not_recorded_and_gets_the_prompt(gateway, rasa, backend):
+    accepted = await gateway.accept(message("  \u200b "), answer_within=1)
+    assert accepted.replies and accepted.inbound_id is None
+    assert rasa.seen == []
+
+
+async def test_a_staff_held_conversation_gets_nothing_pushed_for_an_accepted_message(gateway, rasa, backend):
+    await backend.bus.handle(commands.HandOff("webchat:owner1", "owner_asked"))
+    accepted = await gateway.accept(message("师傅什么时候来"), answer_within=1)
+    assert accepted.replies == []
+    await gateway.settled()
+    assert await late_replies(backend) == []
+
+
+async def inbound_of(backend, inbound_id: int) -> dict:
+    async with backend.new_uow() as uow:
+        found = await uow.messages.inbound(inbound_id)
+        return {"replies": list(found.replies), "status": found.status.value}
