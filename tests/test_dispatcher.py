@@ -147,6 +147,14 @@ async def test_the_web_chat_shows_a_notification_once_even_if_delivered_twice(ba
     assert [u["text"] for u in (await resp.json())["updates"]] == ["消息 0"]
 
 
+async def test_the_path_each_delivery_took_is_recorded(backend):
+    web, staff, plain = [await queue(backend, r, 1) for r in ("webchat:owner-1", "staff:li", "test:a")]
+    channels = {**deliveries(backend), "test": RecordingChannel()}  # a channel that says nothing about it
+    assert await Dispatcher(backend.new_uow, channels, backend.clock).poll_once() == 3
+    found = await statuses(backend)
+    assert [found[k].delivered_via for k in (*web, *staff, *plain)] == ["mailbox", "log", None]
+
+
 async def test_with_redis_wake_ups_go_through_a_consumer_group(backend, redis_url):
     client = aioredis.Redis.from_url(redis_url)
     stream = f"test:notifications:{os.getpid()}:{time.monotonic_ns()}"

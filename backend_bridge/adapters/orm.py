@@ -250,6 +250,8 @@ notifications = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime),
+    Column("fields", JSON),  # the notice's structured content (ticket number, status, times…)
+    Column("delivered_via", String(32)),  # how the channel got it through (mailbox, custom, template…)
     Index("ix_notifications_due", "status", "next_attempt_at"),
     Index("ix_notifications_recipient", "recipient", "status", "id"),
 )

@@ -32,7 +32,10 @@ class Notification:
     the change it reports, delivered by a dispatcher through the recipient's channel.
 
     ``recipient`` is a conversation id ("webchat:…") or a staff member ("staff:<username>").
-    ``key`` travels with every delivery attempt so a channel can drop a repeat.
+    ``key`` travels with every delivery attempt so a channel can drop a repeat. ``fields`` carry
+    what the text says in structured form (a ticket notice's number, status, assignee, times), so
+    a channel that must build its own message (a WeChat template) need not parse the text;
+    ``delivered_via`` is how the channel got it through ("mailbox", "custom", "template", …).
     """
 
     recipient: str
@@ -46,14 +49,17 @@ class Notification:
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     delivered_at: datetime | None = None
+    fields: dict | None = None
+    delivered_via: str | None = None
     id: int | None = None
 
     @property
     def channel(self) -> str:
         return self.recipient.split(":", 1)[0]
 
-    def delivered(self, now: datetime) -> None:
+    def delivered(self, now: datetime, via: str | None = None) -> None:
         self.status, self.delivered_at, self.last_error = NotificationStatus.DELIVERED, now, None
+        self.delivered_via = via[:32] if via else None
 
     def failed(self, error: str, now: datetime, *, permanent: bool = False) -> None:
         self.attempts += 1

@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 JOB_TIMEOUT = timedelta(minutes=5)  # a periodic job that runs longer may be started again elsewhere
 HEARTBEAT = "alive:"  # each running dispatcher holds the lease alive:<its name> while it runs
 
-# One channel's delivery: raise DeliveryFailed (or anything) when the message did not get through.
-Deliver = Callable[[model.Notification], Awaitable[None]]
+# One channel's delivery: raise DeliveryFailed (or anything) when the message did not get through;
+# it may answer how it went ("mailbox", "custom", "template"), which is kept on the notification.
+Deliver = Callable[[model.Notification], Awaitable[str | None]]
 
 
 def _lease(recipient: str) -> str:
@@ -62,22 +63,22 @@ class Dispatcher:
             await uow.commit()
             return held, head
 
-    async def _send(self, notification: model.Notification) -> tuple[str | None, bool]:
-        """(error, permanent) from the recipient's channel; (None, False) when it got through."""
+    async def _send(self, notification: model.Notification) -> tuple[str | None, bool, str | None]:
+        """(error, permanent, None) from the recipient's channel; (None, False, how) when it got through."""
         deliver = self.channels.get(notification.channel)
         if deliver is None:
-            return f"no channel delivers to {notification.channel!r}", True
+            return f"no channel delivers to {notification.channel!r}", True, None
         try:
-            await deliver(notification)
+            via = await deliver(notification)
         except DeliveryFailed as exc:
-            return str(exc) or type(exc).__name__, exc.permanent
+            return str(exc) or type(exc).__name__, exc.permanent, None
         except Exception as exc:  # a channel bug must not stop every delivery
             log.exception("channel %s failed on notification %s", notification.channel, notification.id)
-            return f"{type(exc).__name__}: {exc}", False
-        return None, False
+            return f"{type(exc).__name__}: {exc}", False, None
+        return None, False, via if isinstance(via, str) else None
 
     async def _settle(
-        self, sent: model.Notification, error: str | None, permanent: bool, holder: str
+        self, sent: model.Notification, error: str | None, permanent: bool, holder: str, via: str | None = None
     ) -> model.Notification | None:
         """Record the attempt, renew the lease and read the next notification due (one transaction).
 
@@ -87,7 +88,7 @@ class Dispatcher:
             current = await uow.notifications.get(sent.id)
             if current.status is model.NotificationStatus.PENDING:  # else staff or a sweep settled it
                 if error is None:
-                    current.delivered(self.clock())
+                    current.delivered(self.clock(), via)
                 else:
                     current.failed(error, self.clock(), permanent=permanent)
                     level = logging.ERROR if current.status is model.NotificationStatus.DEAD else logging.WARNING
@@ -120,9 +121,9 @@ class Dispatcher:
                 return sent
             try:
                 while head is not None:
-                    error, permanent = await self._send(head)
+                    error, permanent, via = await self._send(head)
                     sent += error is None
-                    head = await self._settle(head, error, permanent, holder)
+                    head = await self._settle(head, error, permanent, holder, via)
             finally:
                 more = await self._release(recipient, holder)
             if not more:

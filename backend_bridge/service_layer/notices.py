@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from backend_bridge.domain import events, model
+from backend_bridge.domain import categories, events, model
 
 if TYPE_CHECKING:
     from backend_bridge.service_layer.unit_of_work import UnitOfWork
@@ -71,6 +71,7 @@ class NoticeContext:
     now: datetime
     timezone: ZoneInfo
     _roles: dict[model.Role, list[model.StaffMember]] = field(default_factory=dict)
+    _names: dict[str, str] = field(default_factory=dict)
 
     async def holders(self, role: model.Role, nobody: str, community: str | None) -> list[str]:
         """The role's members who work in ``community`` (company-wide ones included)."""
@@ -89,6 +90,35 @@ class NoticeContext:
     def local_time(self, when: datetime) -> str:
         return model.local_time(when, self.timezone)
 
+    def iso(self, when: datetime) -> str:
+        """A time for a notice's fields: ISO 8601 with the local offset (2026-11-21T15:00:00+08:00)."""
+        return when.astimezone(self.timezone).isoformat(timespec="seconds")
+
+    async def name_of(self, username: str) -> str:
+        """A staff member's name as owners are told it (the username for someone without an account)."""
+        if username not in self._names:
+            member = await self.uow.staff.by_username(username)
+            self._names[username] = member.name if member else username
+        return self._names[username]
+
+    async def ticket_fields(self, ticket: model.Ticket, number: str, **extra: object) -> dict:
+        """What a ticket notice says, structured: for channels that build their own message (a
+        WeChat template). ``extra`` adds the event's own (expected_at, note, due, score, …)."""
+        fields = {
+            "number": number,
+            "ticket_kind": ticket.kind.value,
+            "category": categories.LABELS.get(ticket.category, ticket.category),
+            "place": ticket.location.describe(),
+            "summary": ticket.description[:SUMMARY_CHARS],
+            "status": ticket.status.value,
+            "status_label": model.STATUS_LABELS[ticket.status],
+            "at": self.iso(self.now),
+        }
+        if ticket.assignee:
+            fields["assignee"] = await self.name_of(ticket.assignee)
+        fields.update({k: self.iso(v) if isinstance(v, datetime) else v for k, v in extra.items() if v is not None})
+        return fields
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -96,25 +126,30 @@ class Notice:
     text: str
     kind: str
     ticket_id: int | None = None
+    fields: dict | None = None  # the text's content, structured (NoticeContext.ticket_fields)
 
 
 Rule = Callable[[events.Event, object, NoticeContext], Awaitable[list[Notice]]]
 
 
-async def _owners(ctx: NoticeContext, ticket: model.Ticket, text: str, kind: str, **how: str | None) -> list[Notice]:
+async def _owners(
+    ctx: NoticeContext, ticket: model.Ticket, text: str, kind: str, fields: dict, **how: str | None
+) -> list[Notice]:
     """The ticket's owner and the owners of tickets merged into it (``merged_text`` when theirs
     differs); ``skip`` is an owner who caused it and was answered in the chat."""
     skip, merged_text = how.get("skip"), how.get("merged_text")
     recipients = [ticket.sender] + [t.sender for t in await ctx.uow.tickets.merged_into(ticket.id)]
     return [
-        Notice(recipient, text if recipient == ticket.sender else merged_text or text, kind, ticket.id)
+        Notice(recipient, text if recipient == ticket.sender else merged_text or text, kind, ticket.id, fields)
         for recipient in dict.fromkeys(recipients)
         if recipient != skip and recipient.split(":", 1)[0] not in OWNER_CHANNELS_WITHOUT_PUSH
     ]
 
 
-def _staff(usernames: Iterable[str], text: str, kind: str, ticket_id: int | None) -> list[Notice]:
-    return [Notice(staff(username), text, kind, ticket_id) for username in dict.fromkeys(usernames)]
+def _staff(
+    usernames: Iterable[str], text: str, kind: str, ticket_id: int | None, fields: dict | None = None
+) -> list[Notice]:
+    return [Notice(staff(username), text, kind, ticket_id, fields) for username in dict.fromkeys(usernames)]
 
 
 def _assignee_or(ticket: model.Ticket, others: list[str]) -> list[str]:
@@ -131,12 +166,13 @@ async def ticket_assigned(event: events.TicketAssigned, ticket: model.Ticket, ct
     text = (ASSIGNED_FIRST if first else ASSIGNED_AGAIN).format(number=event.number, name=name)
     expected = event.expected_at
     text += ARRIVAL_EXPECTED.format(time=ctx.local_time(expected)) if expected else ARRIVAL_UNKNOWN
-    notices = await _owners(ctx, ticket, text, "ticket_assigned")
+    fields = await ctx.ticket_fields(ticket, event.number, assignee=name, expected_at=expected)
+    notices = await _owners(ctx, ticket, text, "ticket_assigned", fields)
     if member is not None:
         work = STAFF_ASSIGNMENT.format(
             number=event.number, where=ticket.location.describe(), what=ticket.description[:SUMMARY_CHARS]
         )
-        notices += _staff([event.assignee], work, "assignment", ticket.id)
+        notices += _staff([event.assignee], work, "assignment", ticket.id, fields)
     return notices
 
 
@@ -152,7 +188,11 @@ async def ticket_status_changed(
         if event.note and status is not model.TicketStatus.RESOLVED:
             text += f"\n说明：{event.note}"
     merged_text = MERGED_OWNER_RESOLVED.format(number=event.number) if status is model.TicketStatus.RESOLVED else None
-    return await _owners(ctx, ticket, text, f"ticket_{event.status}", skip=event.actor, merged_text=merged_text)
+    fields = await ctx.ticket_fields(
+        ticket, event.number, status=status.value, status_label=model.STATUS_LABELS[status], note=event.note or None
+    )
+    kind = f"ticket_{event.status}"
+    return await _owners(ctx, ticket, text, kind, fields, skip=event.actor, merged_text=merged_text)
 
 
 async def ticket_chased(event: events.TicketChased, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
@@ -160,13 +200,15 @@ async def ticket_chased(event: events.TicketChased, ticket: model.Ticket, ctx: N
     who = [event.assignee] if event.assignee else []
     if event.overdue or event.times > 1 or not event.assignee:
         who += await ctx.supervisors(ticket)
-    return _staff(who, STAFF_CHASE.format(number=event.number, times=event.times), "chase", ticket.id)
+    fields = await ctx.ticket_fields(ticket, event.number, times=event.times)
+    return _staff(who, STAFF_CHASE.format(number=event.number, times=event.times), "chase", ticket.id, fields)
 
 
 async def poor_rating(event: events.PoorRating, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
     text = STAFF_POOR_RATING.format(score=event.score, number=event.number)
     text += f"：{event.comment}" if event.comment else ""
-    return _staff([*_assignee_or(ticket, []), *await ctx.supervisors(ticket)], text, "poor_rating", ticket.id)
+    fields = await ctx.ticket_fields(ticket, event.number, score=event.score, note=event.comment or None)
+    return _staff([*_assignee_or(ticket, []), *await ctx.supervisors(ticket)], text, "poor_rating", ticket.id, fields)
 
 
 async def emergency_reported(event: events.EmergencyReported, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
@@ -174,7 +216,8 @@ async def emergency_reported(event: events.EmergencyReported, ticket: model.Tick
     text = STAFF_EMERGENCY.format(
         number=event.number, where=ticket.location.describe(), what=ticket.description[:SUMMARY_CHARS]
     )
-    return _staff(await ctx.supervisors(ticket), text, "emergency", ticket.id)
+    fields = await ctx.ticket_fields(ticket, event.number, hazard=ticket.hazard)
+    return _staff(await ctx.supervisors(ticket), text, "emergency", ticket.id, fields)
 
 
 async def deadline_alerted(event: events.DeadlineAlerted, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
@@ -187,7 +230,8 @@ async def deadline_alerted(event: events.DeadlineAlerted, ticket: model.Ticket, 
     else:
         who = [*_assignee_or(ticket, []), *await ctx.supervisors(ticket)]
         text = SLA_ESCALATION.format(number=event.number, due=due, label=label)
-    return _staff(who, text, event.alert, ticket.id)
+    fields = await ctx.ticket_fields(ticket, event.number, deadline=event.deadline, due=event.due)
+    return _staff(who, text, event.alert, ticket.id, fields)
 
 
 async def staff_message_sent(event: events.StaffMessageSent, _source: object, ctx: NoticeContext) -> list[Notice]:
@@ -233,5 +277,12 @@ class NoticeWriter:
                 raise TypeError(f"no notice rule for {type(event).__name__}: add it to NOTICES or SILENT")
             for notice in await rule(event, source, ctx):
                 await uow.notifications.add(
-                    model.Notification(notice.recipient, notice.text, notice.kind, ctx.now, ticket_id=notice.ticket_id)
+                    model.Notification(
+                        notice.recipient,
+                        notice.text,
+                        notice.kind,
+                        ctx.now,
+                        ticket_id=notice.ticket_id,
+                        fields=notice.fields,
+                    )
                 )

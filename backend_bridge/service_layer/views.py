@@ -352,6 +352,7 @@ async def message_log(uow: UnitOfWork, sender: str, limit: int = 200, scope: Sco
             "text": n.text,
             "status": n.status.value,
             "delivered_at": _iso(n.delivered_at),
+            "delivered_via": n.delivered_via,
         }
         for n in pushed
     ]
@@ -368,6 +369,7 @@ def notification_view(n: model.Notification) -> dict:
         "status": n.status.value,
         "attempts": n.attempts,
         "last_error": n.last_error,
+        "delivered_via": n.delivered_via,
         "created_at": n.created_at.isoformat(),
         "next_attempt_at": _iso(n.next_attempt_at),
     }

@@ -38,3 +38,63 @@ async def test_an_event_with_no_decision_stops_the_commit():
 def test_the_shared_recipients_are_reserved_so_no_account_reads_the_whole_desk_s_alerts():
     shared = {notices.NO_SUPERVISOR, notices.NO_AGENT, *notices.OWNER_CHANNELS_WITHOUT_PUSH}
     assert shared <= model.RESERVED_USERNAMES
+
+
+# -- structured fields beside the text: what a template channel builds its message from -----------
+
+OWNER = "wechat:oAbC-_123owner"
+
+
+async def _owner_notices(backend) -> list[model.Notification]:
+    from sqlalchemy import select
+
+    async with backend.new_uow() as uow:
+        found = await uow.session.scalars(
+            select(model.Notification).where(model.Notification.recipient == OWNER).order_by(model.Notification.id)
+        )
+        return list(found.all())
+
+
+async def test_ticket_notices_carry_their_number_status_assignee_and_times(backend, clock):
+    from datetime import timedelta
+
+    from backend_bridge.domain import commands
+
+    opened = await backend.bus.handle(commands.OpenTicket(OWNER, "repair", "厨房水管漏水", "3", "2", "501"))
+    await backend.bus.handle(commands.AddStaff("wang", "王师傅", "technician", actor="admin"))
+    expected = clock.now + timedelta(hours=2)
+    await backend.bus.handle(commands.AssignTicket(opened.number, "wang", actor="admin", expected_at=expected))
+    clock.advance(hours=1)
+    await backend.bus.handle(commands.ChangeTicketStatus(opened.number, "in_progress", actor="wang", note="已出发"))
+
+    assigned, started = await _owner_notices(backend)
+    assert assigned.kind == "ticket_assigned" and "王师傅" in assigned.text
+    assert assigned.fields == {
+        "number": opened.number,
+        "ticket_kind": "repair",
+        "category": "水暖",
+        "place": "3号楼2单元501",
+        "summary": "厨房水管漏水",
+        "status": "assigned",
+        "status_label": "已派单",
+        "assignee": "王师傅",
+        "at": "2026-11-21T10:30:00+08:00",
+        "expected_at": "2026-11-21T12:30:00+08:00",
+    }
+    assert started.kind == "ticket_in_progress"
+    assert {k: started.fields[k] for k in ("status", "status_label", "assignee", "note", "at")} == {
+        "status": "in_progress",
+        "status_label": "处理中",
+        "assignee": "王师傅",
+        "note": "已出发",
+        "at": "2026-11-21T11:30:00+08:00",
+    }
+
+
+async def test_a_late_answer_has_no_fields_and_a_staff_message_neither(backend):
+    from backend_bridge.domain import commands
+
+    await backend.bus.handle(commands.RecordInbound(OWNER, "你好"))
+    await backend.bus.handle(commands.SendStaffMessage(OWNER, "您好，我是管家小李", actor="admin"))
+    (sent,) = await _owner_notices(backend)
+    assert (sent.kind, sent.fields) == ("staff", None)
