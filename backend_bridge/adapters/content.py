@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import logging
 import os
+import string
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
 from backend_bridge.domain.communities import valid_code
-from backend_bridge.domain.model import Priority, ServiceLevel, TicketKind
+from backend_bridge.domain.model import NOTICE_FIELDS, Priority, ServiceLevel, TicketKind
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,17 @@ class ContentError(ValueError):
 
 
 @dataclass(frozen=True)
+class MessageTemplate:
+    """A platform's pre-approved message template for one kind of notification (a WeChat template
+    message): its id and, per template key, the text to put there, written with the
+    notification's fields ("{number}", "{expected_at:%m月%d日 %H:%M}", "{text}")."""
+
+    template_id: str
+    fields: dict[str, str]
+    url: str = ""  # where tapping the message leads; empty: nowhere
+
+
+@dataclass(frozen=True)
 class CommunityContent:
     name: str
     service_hotline: str
@@ -66,6 +78,9 @@ class CommunityContent:
     code: str = ""  # the community's code (its file name); "" for the company default
     address: str = ""
     aliases: tuple[str, ...] = ()  # names owners use for the community; always includes the name
+    # notification kind → WeChat template: how a status update reaches an owner outside the 48 h
+    # in which customer-service messages may be sent (optional; without one it is dead-lettered)
+    wechat_templates: dict[str, MessageTemplate] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.name not in self.aliases:
@@ -135,7 +150,42 @@ def parse_content(raw: object, *, code: str = "") -> CommunityContent:
         code=code,
         address=str(community.get("address", "")),
         aliases=_aliases(name, community.get("aliases")),
+        wechat_templates=_templates(raw.get("wechat_templates"), "wechat_templates"),
     )
+
+
+def _templates(raw: object, section: str) -> dict[str, MessageTemplate]:
+    """kind → {template_id, fields: {key: text with {field} placeholders}, url?}; checked here, so a
+    placeholder typo fails when the file is loaded, not in front of an owner."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ContentError(f"'{section}' must map notification kinds to templates")
+    found = {}
+    for kind, entry in raw.items():
+        where = f"{section}.{kind}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("template_id"), str) or not entry["template_id"]:
+            raise ContentError(f"'{where}.template_id' is missing")
+        fields = entry.get("fields")
+        if not isinstance(fields, dict) or not fields:
+            raise ContentError(f"'{where}.fields' must map template keys to texts")
+        for key, text in fields.items():
+            if not isinstance(text, str):
+                raise ContentError(f"'{where}.fields.{key}' must be text")
+            try:
+                names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+            except ValueError as exc:
+                raise ContentError(f"'{where}.fields.{key}' is not a valid template: {exc}") from exc
+            unknown = sorted(n for n in names if n not in NOTICE_FIELDS)
+            if unknown:
+                raise ContentError(
+                    f"'{where}.fields.{key}' names {', '.join(unknown)}; use {', '.join(sorted(NOTICE_FIELDS))}"
+                )
+        url = entry.get("url", "")
+        if not isinstance(url, str):
+            raise ContentError(f"'{where}.url' must be text")
+        found[str(kind)] = MessageTemplate(entry["template_id"], {str(k): v for k, v in fields.items()}, url)
+    return found
 
 
 def _service_levels(levels: dict, sla: object) -> tuple[dict[str, dict[str, ServiceLevel]], int, int]:

@@ -279,6 +279,16 @@ leases = Table(
     Column("until", UTCDateTime, nullable=False),
 )
 
+# What channels keep between calls and share between processes: a platform's access token, a
+# message cursor, an owner who unsubscribed, which parts of a long message already went out.
+channel_state = Table(
+    "channel_state",
+    metadata,
+    Column("name", String(170), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("until", UTCDateTime),  # forgotten after this; None: kept
+)
+
 staff = Table(
     "staff",
     metadata,

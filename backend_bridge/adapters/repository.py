@@ -399,6 +399,38 @@ class LeaseRepository:
         )
 
 
+class ChannelStateRepository:
+    """Small named values channels keep and share between processes (orm.channel_state)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, name: str, now: datetime) -> str | None:
+        """The value, unless it is missing or expired."""
+        table = orm.channel_state
+        stmt = select(table.c.value).where(table.c.name == name, (table.c.until.is_(None)) | (table.c.until > now))
+        return await self.session.scalar(stmt)
+
+    async def put(self, name: str, value: str, until: datetime | None = None) -> None:
+        table = orm.channel_state
+        stmt = (
+            _insert(self.session)(table)
+            .values(name=name, value=value, until=until)
+            .on_conflict_do_update(index_elements=[table.c.name], set_={"value": value, "until": until})
+        )
+        await self.session.execute(stmt)
+
+    async def remove(self, name: str) -> None:
+        await self.session.execute(delete(orm.channel_state).where(orm.channel_state.c.name == name))
+
+    async def purge(self, prefix: str, now: datetime) -> None:
+        """Forget the expired values whose names start with ``prefix``."""
+        table = orm.channel_state
+        await self.session.execute(
+            delete(table).where(table.c.name.startswith(prefix, autoescape=True), table.c.until < now)
+        )
+
+
 class StaffRepository(_Tracking):
     async def by_token_hash(self, token_hash: str) -> model.StaffMember | None:
         stmt = select(model.StaffMember).where(model.StaffMember.token_hash == token_hash)

@@ -16,6 +16,32 @@ class NotificationStatus(str, Enum):
     DEAD = "dead"  # gave up after MAX_DELIVERY_ATTEMPTS; staff see it and can retry
 
 
+# What a notification's ``fields`` may name (service_layer/notices.py fills them for ticket
+# notices): a channel's message templates (content: wechat_templates) refer to these, and to
+# "text", the notification's own words. Times (at, expected_at, due) are ISO 8601, local offset.
+NOTICE_FIELDS = frozenset(
+    {
+        "number",
+        "ticket_kind",
+        "category",
+        "place",
+        "summary",
+        "status",
+        "status_label",
+        "at",
+        "assignee",
+        "expected_at",
+        "note",
+        "due",
+        "deadline",
+        "score",
+        "times",
+        "hazard",
+        "text",
+    }
+)
+NOTICE_TIMES = frozenset({"at", "expected_at", "due"})
+
 MAX_DELIVERY_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=2)
 LAST_RETRY = timedelta(minutes=10)

@@ -37,6 +37,7 @@ class UnitOfWork:
         self.messages = repository.MessageRepository(self.session)
         self.notifications = repository.NotificationRepository(self.session)
         self.leases = repository.LeaseRepository(self.session)
+        self.channel_state = repository.ChannelStateRepository(self.session)
         self.staff = repository.StaffRepository(self.session)
         self.external_events = repository.ExternalEventRepository(self.session)
         self._repositories = [
