@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from backend_bridge.bootstrap import Backend
@@ -72,6 +73,8 @@ class _Waiting:
     text: str
     record: InboundRecorded
     answer: asyncio.Future  # the replies, if the caller is still there to send them
+    fits: Callable[[list[str]], bool] | None = None  # whether the caller can send these replies
+    abandoned: bool = False  # the caller's request was cancelled while it waited
 
 
 class Gateway:
@@ -116,12 +119,15 @@ class Gateway:
             replies, answered = await self._respond(inbound.sender, text, record)
             return await self._reply(record, replies, answered=answered)
 
-    async def accept(self, inbound: Inbound, *, answer_within: float = 0.0) -> Accepted:
+    async def accept(
+        self, inbound: Inbound, *, answer_within: float = 0.0, fits: Callable[[list[str]], bool] | None = None
+    ) -> Accepted:
         """Write the message down and answer it in the background; return within about
         ``answer_within`` seconds (plus the time to write it down).
 
-        The answer is handed back if it is ready by then, else it goes through the outbox. A
-        message already accepted (same ``message_id``) is not answered again: None, duplicate.
+        The answer is handed back if it is ready by then (and ``fits`` what the caller can send
+        in its answer), else it goes through the outbox. A message already accepted (same
+        ``message_id``) is not answered again: None, duplicate.
         """
         text = clean(inbound.text)
         if not text:
@@ -129,19 +135,35 @@ class Gateway:
         record = await self._record(inbound, text)  # outside the lock: the acknowledgement never waits
         if record.duplicate:
             return Accepted(None, duplicate=True, inbound_id=record.id)
-        waiting = _Waiting(text, record, asyncio.get_running_loop().create_future())
+        waiting = _Waiting(text, record, asyncio.get_running_loop().create_future(), fits)
         self._accepted.setdefault(inbound.sender, {})[record.id] = waiting
         worker = asyncio.create_task(self._work(inbound.sender))
         self._workers.add(worker)
         worker.add_done_callback(self._workers.discard)
-        if answer_within > 0:
-            await asyncio.wait({waiting.answer}, timeout=answer_within)
+        try:
+            if answer_within > 0:
+                await asyncio.wait({waiting.answer}, timeout=answer_within)
+        except asyncio.CancelledError:  # the platform hung up and the server cancelled its request
+            waiting.abandoned = True
+            waiting.answer.cancel()
+            raise
         # Decided here, with no await between the check and the cancel: the worker either
         # handed the answer over already, or finds the caller gone and pushes it.
         if waiting.answer.done() and not waiting.answer.cancelled():
             return Accepted(waiting.answer.result(), inbound_id=record.id)
         waiting.answer.cancel()
         return Accepted(None, inbound_id=record.id)
+
+    async def note(self, inbound: Inbound, replies: tuple[str, ...] = ()) -> Accepted:
+        """Write down something the assistant does not read (a follow, a voice it cannot hear, a
+        picture) with the fixed answer it gets, so staff see it in the message log; de-duplicated
+        by ``message_id`` like any message. The replies are the caller's to send (None: a repeat)."""
+        text = clean(inbound.text)
+        record = await self._record(inbound, text or "[空]")
+        if record.duplicate:
+            return Accepted(None, duplicate=True, inbound_id=record.id)
+        await self.backend.bus.handle(commands.RecordReplies(record.id, replies, answered=True))
+        return Accepted([render(r, record.script) for r in replies], inbound_id=record.id)
 
     async def _work(self, sender: str) -> None:
         """Answer the sender's accepted messages, oldest first, under the sender's lock."""
@@ -167,12 +189,16 @@ class Gateway:
             await self.backend.bus.handle(commands.RecordReplies(record.id, (), answered=False))
             raise
         rendered = [render(r, record.script) for r in replies]
-        claimed = not waiting.answer.done()
+        claimed = not waiting.answer.done() and (waiting.fits is None or waiting.fits(rendered))
         if claimed:  # the caller is still there: it answers in its request
             waiting.answer.set_result(rendered)
+        else:  # too late, or more than the caller can send: it answers at once, the outbox the rest
+            waiting.answer.cancel()
         await self.backend.bus.handle(
             commands.RecordReplies(record.id, replies, answered=answered, push=answered and not claimed)
         )
+        if claimed and waiting.abandoned and answered and replies:  # handed over, then the caller went away
+            await self.backend.bus.handle(commands.RecordReplies(record.id, replies, answered=True, push=True))
 
     async def settled(self, timeout: float | None = None) -> None:
         """Wait until every accepted message has been answered (tests, and a clean stop)."""
