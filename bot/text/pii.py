@@ -27,11 +27,11 @@ _ID_NUMBER = re.compile(
 )
 # A chat id ("<channel>:<id>", the web chat's id is also its conversation's secret) where logs
 # show one: a path segment (":" or "%3A"; not a host:port after "//"), the web chat's
-# /api/chat/<id>, a sender query parameter, a sender field of a dumped body or tracker.
+# /api/chat/<id>, a sender (or WeChat's openid) query parameter, a sender field of a dumped body or tracker.
 # Rasa's token travels in its URLs' query (?token=…) and is masked with them.
 _CHAT_ID = re.compile(
     r"""(?P<keep>(?<![/:])/[a-z][a-z0-9_]{1,31}(?::|%3[Aa])|/api/chat/"""
-    r"""|\b(?:sender|sender_id|token)=|["'](?:sender|sender_id|recipient_id)["']\s*:\s*["'])"""
+    r"""|\b(?:sender|sender_id|token|openid)=|["'](?:sender|sender_id|recipient_id)["']\s*:\s*["'])"""
     r"""(?P<id>[^/?#&\s"']+)"""
 )
 

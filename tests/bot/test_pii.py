@@ -50,6 +50,7 @@ CHAT_ID = "a1B2c3D4e5F6"  # a web chat id doubles as the conversation's secret
         (f"GET /api/chat/{CHAT_ID}/updates?after=3 200", "/updates?after=3 200"),
         (f"POST http://127.0.0.1:5005/conversations/webchat%3A{CHAT_ID}/tracker/events 200", "127.0.0.1:5005/conv"),
         (f"GET /bot/v1/tickets?sender=webchat:{CHAT_ID}&open=1: 503", "&open=1: 503"),
+        (f"POST /wechat/mp?signature=9f1c&timestamp=1795228200&nonce=53&openid={CHAT_ID} 200", "&nonce=53&openid="),
         (f"tracker {{'sender_id': 'webchat:{CHAT_ID}', 'slots': {{}}}}", "'slots'"),
         (f'{{"sender": "webchat:{CHAT_ID}", "message": "hi"}}', '"message": "hi"'),
     ],
