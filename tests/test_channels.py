@@ -63,6 +63,16 @@ def test_the_wechat_section_is_read_with_the_other_settings(tmp_path):
     assert Settings.from_env(env, dispatcher=True).channels["wechat"] == section  # the dispatcher delivers
 
 
+async def test_with_its_settings_the_wechat_channel_is_installed_and_serves_its_callback():
+    section = WeChatSettings.from_env(WECHAT)
+    assert "wechat" not in {c.name for c in installed_channels({"wechat": section})}  # no client for WeChat: off
+    async with aiohttp.ClientSession() as http:
+        channels = installed_channels({"wechat": section}, http)
+        wechat = next(c for c in channels if c.name == "wechat")
+        assert {(r.method, r.path) for r in wechat.routes()} == {("GET", "/wechat/mp"), ("POST", "/wechat/mp")}
+        await close_channels(channels)
+
+
 def test_without_settings_the_channels_that_need_none_are_installed():
     names = {channel.name for channel in installed_channels()}
     assert {"webchat", "log"} <= names
