@@ -123,12 +123,13 @@ class Gateway:
         self, inbound: Inbound, *, answer_within: float = 0.0, fits: Callable[[list[str]], bool] | None = None
     ) -> Accepted:
         """Write the message down and answer it in the background; return within about
-        ``answer_within`` seconds (plus the time to write it down).
+        ``answer_within`` seconds (or once it is written down, if that took longer).
 
         The answer is handed back if it is ready by then (and ``fits`` what the caller can send
         in its answer), else it goes through the outbox. A message already accepted (same
         ``message_id``) is not answered again: None, duplicate.
         """
+        deadline = asyncio.get_running_loop().time() + answer_within
         text = clean(inbound.text)
         if not text:
             return Accepted([EMPTY_REPLY])
@@ -141,8 +142,9 @@ class Gateway:
         self._workers.add(worker)
         worker.add_done_callback(self._workers.discard)
         try:
-            if answer_within > 0:
-                await asyncio.wait({waiting.answer}, timeout=answer_within)
+            left = deadline - asyncio.get_running_loop().time()
+            if left > 0:
+                await asyncio.wait({waiting.answer}, timeout=left)
         except asyncio.CancelledError:  # the platform hung up and the server cancelled its request
             waiting.abandoned = True
             waiting.answer.cancel()

@@ -111,32 +111,32 @@ class WeChatChannel:
         return web.Response(text=xml, content_type="application/xml")
 
     async def _answer(self, push: Push, gateway: Gateway, backend: Backend, budget: float) -> list[str] | None:
-        """What to answer in the response; None or [] for "success"."""
+        """What to answer in the response; None or [] for "success". Read through wechatpy's message."""
         message, openid = push.message, push.openid
-        kind = message.type
         msg_id = push.fields.get("MsgId") or None
 
         def inbound(text: str, community: str | None = None, key: str | None = None) -> Inbound:
             return Inbound(self.name, openid, text, key or msg_id, community)
 
-        if kind == "text":
-            return await self._converse(gateway, inbound(push.fields.get("Content") or ""), budget)
-        if kind == "voice":
-            heard = (push.fields.get("Recognition") or "").strip()
+        if message.type == "text":
+            return await self._converse(gateway, inbound(message.content or ""), budget)
+        if message.type == "voice":
+            heard = (message.recognition or "").strip()
             if heard:
                 return await self._converse(gateway, inbound(heard), budget)
             return (await gateway.note(inbound(say.VOICE_MARK), (say.VOICE_UNHEARD,))).replies
-        if kind == "image":
-            mark = say.IMAGE_MARK.format(url=push.fields.get("PicUrl") or "")
+        if message.type == "image":
+            mark = say.IMAGE_MARK.format(url=message.image or "")
             return (await gateway.note(inbound(mark), (say.IMAGE_RECEIVED,))).replies
-        if kind == "location":
-            f = push.fields
-            mark = say.LOCATION_MARK.format(
-                label=f.get("Label") or "", lat=f.get("Location_X") or "", lng=f.get("Location_Y") or ""
-            )
+        if message.type == "location":
+            lat, lng = message.location
+            mark = say.LOCATION_MARK.format(label=message.label or "", lat=lat or "", lng=lng or "")
             return (await gateway.note(inbound(mark), (say.LOCATION_RECEIVED,))).replies
-        if kind == "event":
-            return await self._event(push, gateway, backend, inbound)
+        if message.type == "event":
+            return await self._event(push, gateway, backend, inbound, budget)
+        if (push.fields.get("MsgType") or "").lower() == "event":  # an event wechatpy does not know: nothing to do
+            return None
+        kind = (push.fields.get("MsgType") or "unknown").lower()[:16]  # video, link, file…: staff can look
         return (await gateway.note(inbound(say.OTHER_MARK.format(kind=kind)), (say.OTHER_RECEIVED,))).replies
 
     async def _converse(self, gateway: Gateway, inbound: Inbound, budget: float) -> list[str] | None:
@@ -146,26 +146,28 @@ class WeChatChannel:
         return accepted.replies
 
     async def _event(
-        self, push: Push, gateway: Gateway, backend: Backend, inbound: Callable[..., Inbound]
+        self, push: Push, gateway: Gateway, backend: Backend, inbound: Callable[..., Inbound], budget: float
     ) -> list[str] | None:
-        event = (push.fields.get("Event") or "").lower()
+        """wechatpy names a follow through a QR code subscribe_scan, its scene without "qrscene_"."""
+        message = push.message
+        event = message.event
         key = f"ev:{push.fields.get('CreateTime') or ''}:{event}"[:64]  # events: sender + CreateTime
-        scene = (push.fields.get("EventKey") or "").removeprefix("qrscene_")
-        community = scene if scene and model.valid_code(scene) else None
-        if event in ("subscribe", "scan"):
-            if event == "subscribe":
+        if event in ("subscribe", "subscribe_scan", "scan"):
+            scene = str(getattr(message, "scene_id", "") or "")
+            community = scene if model.valid_code(scene) else None  # a community's own QR code
+            if event != "scan":
                 await self._set_unsubscribed(backend, push.openid, False)
             name = backend.content.get(community).name
-            text = say.WELCOME if event == "subscribe" else say.WELCOME_BACK
-            mark = say.SUBSCRIBED_MARK if event == "subscribe" else f"[扫码 {scene}]"
+            text = say.WELCOME_BACK if event == "scan" else say.WELCOME
+            mark = f"[扫码 {scene[:32]}]" if event == "scan" else say.SUBSCRIBED_MARK
             return (await gateway.note(inbound(mark, community, key), (text.format(name=name),))).replies
         if event == "unsubscribe":
             await self._set_unsubscribed(backend, push.openid, True)
             await gateway.note(inbound(say.UNSUBSCRIBED_MARK, None, key))
             log.info("wechat owner %s unfollowed; nothing more is pushed to them", say.mask(push.openid))
             return None
-        if event == "click" and scene in ("0", "1", "2", "3", "4", "5"):  # a menu button carrying a menu digit
-            return await self._converse(gateway, inbound(scene, None, key), 0.0)
+        if event == "click" and message.key in ("0", "1", "2", "3", "4", "5"):  # a menu button with a menu digit
+            return await self._converse(gateway, inbound(message.key, None, key), budget)
         return None  # menu links, location reports, template receipts: nothing to do
 
     async def _set_unsubscribed(self, backend: Backend, openid: str, unsubscribed: bool) -> None:

@@ -179,6 +179,13 @@ async def test_following_through_a_communitys_qr_code_routes_the_owner_there_wit
     assert conversations[SENDER]["community"] == "yangguang"
 
 
+async def test_a_menu_button_carrying_a_menu_digit_is_the_owner_typing_it(mp):
+    delivery = await mp.driver().send_event(OPENID, "CLICK", event_key="1")
+    assert delivery.reply["Content"] == "收到：1"
+    assert await mp.driver().send_event(OPENID, "VIEW", event_key="https://wuye.example/pay") is not None
+    assert mp.rasa.seen == [(SENDER, "1")]  # a link in the menu is not a message
+
+
 async def test_the_welcome_menu_is_the_assistants_own(mp):
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     greeting = domain["responses"]["utter_greet"][0]["text"]
