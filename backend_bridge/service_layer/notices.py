@@ -133,14 +133,24 @@ Rule = Callable[[events.Event, object, NoticeContext], Awaitable[list[Notice]]]
 
 
 async def _owners(
-    ctx: NoticeContext, ticket: model.Ticket, text: str, kind: str, fields: dict, **how: str | None
+    ctx: NoticeContext,
+    ticket: model.Ticket,
+    text: str,
+    kind: str,
+    fields: dict,
+    *,
+    skip: str | None = None,
+    merged_text: str | None = None,
+    merged_fields: dict | None = None,
 ) -> list[Notice]:
-    """The ticket's owner and the owners of tickets merged into it (``merged_text`` when theirs
-    differs); ``skip`` is an owner who caused it and was answered in the chat."""
-    skip, merged_text = how.get("skip"), how.get("merged_text")
+    """The ticket's owner and the owners of tickets merged into it (``merged_text`` and
+    ``merged_fields`` when theirs differ); ``skip`` is an owner who caused it and was answered in
+    the chat."""
     recipients = [ticket.sender] + [t.sender for t in await ctx.uow.tickets.merged_into(ticket.id)]
     return [
-        Notice(recipient, text if recipient == ticket.sender else merged_text or text, kind, ticket.id, fields)
+        Notice(recipient, text, kind, ticket.id, fields)
+        if recipient == ticket.sender
+        else Notice(recipient, merged_text or text, kind, ticket.id, merged_fields or fields)
         for recipient in dict.fromkeys(recipients)
         if recipient != skip and recipient.split(":", 1)[0] not in OWNER_CHANNELS_WITHOUT_PUSH
     ]
@@ -187,12 +197,25 @@ async def ticket_status_changed(
         text = OWNER_MESSAGES[status].format(number=event.number)
         if event.note and status is not model.TicketStatus.RESOLVED:
             text += f"\n说明：{event.note}"
-    merged_text = MERGED_OWNER_RESOLVED.format(number=event.number) if status is model.TicketStatus.RESOLVED else None
+    # The owners of merged duplicates are other people: they hear the status, never the note staff
+    # wrote for this ticket's owner (it may name the flat, the owner, what was found inside).
+    plain = OWNER_MESSAGES[status].format(number=event.number)
+    resolved = status is model.TicketStatus.RESOLVED
+    merged_text = MERGED_OWNER_RESOLVED.format(number=event.number) if resolved else plain
     fields = await ctx.ticket_fields(
         ticket, event.number, status=status.value, status_label=model.STATUS_LABELS[status], note=event.note or None
     )
     kind = f"ticket_{event.status}"
-    return await _owners(ctx, ticket, text, kind, fields, skip=event.actor, merged_text=merged_text)
+    return await _owners(
+        ctx,
+        ticket,
+        text,
+        kind,
+        fields,
+        skip=event.actor,
+        merged_text=merged_text,
+        merged_fields=fields | {"note": None},
+    )
 
 
 async def ticket_chased(event: events.TicketChased, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:

@@ -556,6 +556,24 @@ async def test_a_merged_duplicate_is_cancelled_and_both_owners_follow_the_primar
     assert len(bobs) == 4 and all(primary in text for text in bobs)
 
 
+async def test_the_owners_of_merged_duplicates_never_get_the_notes_staff_write_for_the_primary(backend):
+    await team(backend)
+    primary = await open_repair(backend, ALICE, "3号楼电梯困人")
+    duplicate = await open_repair(backend, BOB, "电梯卡在五楼了")
+    await handle(backend, commands.MergeTickets(duplicate, primary, actor="wang"))
+    await assign(backend, primary)
+    await move(backend, primary, "in_progress")
+    await move(backend, primary, "on_hold", note="张女士家502的门禁卡已登记，等配件")
+    alice, bob = (await outbox(backend, ALICE))[-1], (await outbox(backend, BOB))[-1]
+    assert alice[1] == bob[1] == "ticket_on_hold"
+    assert "张女士家502" in alice[2]
+    assert "张女士" not in bob[2] and "说明" not in bob[2] and primary in bob[2]
+    async with backend.new_uow() as uow:
+        rows = (await uow.session.scalars(select(model.Notification).where(model.Notification.recipient == BOB))).all()
+    about_primary = [n for n in rows if n.kind != "ticket_cancelled"]  # his own ticket's merge note is his
+    assert about_primary and all((n.fields or {}).get("note") is None for n in about_primary)
+
+
 async def test_merging_a_ticket_that_has_duplicates_takes_them_along(backend):
     """A into B, then B into C: A's owner was promised updates and must hear about C's work."""
     await team(backend)
