@@ -27,7 +27,8 @@ OWNER = "webchat:owner1"
         ("五分", 5),
         ("打4分吧", 4),
         ("给3星", 3),
-        ("1", 1),
+        ("1分", 1),
+        ("打一分", 1),
         ("两分", 2),
         ("非常满意", 5),
         ("很满意！👍", 5),
@@ -57,6 +58,8 @@ def test_ratings_in_owners_words(text, score):
         "我要报修",
         "我家水管又坏了能来看看吗",
         "6",
+        "1",  # the menu's 报修 after a resolution, not a one-star rating (the question asks "1分")
+        "一",
         "10分",
         "物业费怎么交",
         "你好" * 30,

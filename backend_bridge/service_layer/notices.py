@@ -27,7 +27,8 @@ OWNER_MESSAGES = {
     model.TicketStatus.IN_PROGRESS: "您的工单 {number} 正在处理中。",
     model.TicketStatus.ON_HOLD: "您的工单 {number} 暂停处理。有进展我们会马上告诉您。",
     model.TicketStatus.RESOLVED: (
-        "您的工单 {number} 已处理完。请您评价：回复1到5分（5分最满意），或直接说“满意”“不满意”。"
+        "您的工单 {number} 已处理完。请您评价：回复“满意”“一般”或“不满意”，"
+        "也可以打分，如“5分”（5分最满意，1分最不满意）。"
     ),
     model.TicketStatus.REOPENED: "您的工单 {number} 已重新打开，我们会重新安排处理。",
     model.TicketStatus.CLOSED: "您的工单 {number} 已办结，感谢您的支持。",

@@ -13,6 +13,7 @@ import re
 from bot.text.numerals import DIGIT_OF
 from bot.text.script import to_simplified
 
+_MENU_DIGITS = frozenset({"1", "一"})  # the numbered menu's first entry (报修), also on SMS
 MAX_RATING_TEXT = 40  # a longer message is a new request, not an answer to the survey
 
 _SCORE = re.compile(r"^(?:我?(?:打|给|评)?)\s*([1-5一二三四五两])\s*(?:分|星|颗星)?\s*(?:吧|啊|的)?$")
@@ -37,6 +38,8 @@ def parse_rating(text: str) -> int | None:
     if not plain or len(plain) > MAX_RATING_TEXT:
         return None
     core = re.sub(r"[\s，。！!？?,.~～、…]+", "", plain)
+    if core in _MENU_DIGITS:  # a bare "1" is the menu's 报修 as often as a score: "1分" is the score
+        return None
     if match := _SCORE.match(core):
         digit = match.group(1)
         return int(digit) if digit.isdigit() else int(DIGIT_OF[digit])

@@ -34,6 +34,8 @@ OTHER = f"webchat:{OTHER_ID}"
 SECRET = "卧室天花板渗水-私密描述-91ce"
 ZHANG = {"building": "3", "unit": "2", "room": "501", "phone": "13800000501"}
 
+RATING_QUESTION = "请您评价：回复“满意”“一般”或“不满意”，也可以打分，如“5分”（5分最满意，1分最不满意）。"
+
 
 async def open_ticket(backend, sender: str = OWNER, kind: str = "repair", **extra) -> str:
     extra.setdefault("description", SECRET)
@@ -357,7 +359,7 @@ async def test_a_ticket_goes_through_its_life_cycle_with_an_update_at_each_step(
     assert texts == [
         f"您的工单 {number} 已派单，由李师傅负责，预计11月21日 14:00前到。",
         f"您的工单 {number} 正在处理中。",
-        f"您的工单 {number} 已处理完。请您评价：回复1到5分（5分最满意），或直接说“满意”“不满意”。",
+        f"您的工单 {number} 已处理完。{RATING_QUESTION}",
         f"您的工单 {number} 已办结，感谢您的支持。",
     ]
 

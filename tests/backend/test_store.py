@@ -33,6 +33,8 @@ EMERGENCY_PROMISE = "值班人员会在15分钟内赶到现场。"
 GAS_ADVICE = "闻到煤气味请马上：关闭燃气总阀，打开门窗通风；不要开关电灯电器、不要在屋里打电话；带家人离开到室外。"
 DEFAULT_ADVICE = "请注意安全，先远离危险区域。"
 
+RATING_QUESTION = "请您评价：回复“满意”“一般”或“不满意”，也可以打分，如“5分”（5分最满意，1分最不满意）。"
+
 
 # -- helpers ---------------------------------------------------------------------------------
 
@@ -345,7 +347,7 @@ async def test_full_life_cycle_including_a_reopen_queues_one_message_per_change(
     texts = [r.text for r in await outbox_rows(backend, ALICE)]
     assert len(texts) == len(path) + 1
     assert all(number in text for text in texts)
-    assert texts[4] == f"您的工单 {number} 已处理完。请您评价：回复1到5分（5分最满意），或直接说“满意”“不满意”。"
+    assert texts[4] == f"您的工单 {number} 已处理完。{RATING_QUESTION}"
     assert texts[5] == f"您的工单 {number} 已重新打开，我们会重新安排处理。"
     assert texts[-1] == f"您的工单 {number} 已办结，感谢您的支持。"
 

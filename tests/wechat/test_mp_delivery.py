@@ -56,7 +56,7 @@ async def test_a_tickets_updates_and_the_rating_reach_the_owner_in_order(mp, clo
     assert [s.split("，")[0] for s in sent] == [
         f"您的工单 {number} 已派单",
         f"您的工单 {number} 正在处理中。",
-        f"您的工单 {number} 已处理完。请您评价：回复1到5分（5分最满意）",
+        f"您的工单 {number} 已处理完。请您评价：回复“满意”“一般”或“不满意”",
     ]
     assert "王师傅" in sent[0]
     assert {n.delivered_via for n in await notices(mp)} == {"custom"}
