@@ -61,6 +61,7 @@ bench: envs $(MODEL)
 	$(RASA)/bin/python -m bench.nlu_eval --model $(MODEL)
 	$(APP)/bin/python -m bench.latency
 	$(APP)/bin/python -m bench.outbox
+	$(APP)/bin/python -m bench.wechat
 	$(APP)/bin/python -m bench.report
 
 clean:
