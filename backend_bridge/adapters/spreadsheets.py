@@ -23,6 +23,7 @@ import openpyxl
 log = logging.getLogger(__name__)
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_COLUMNS = 64  # columns read from a worksheet; the rest are ignored
 MAX_UNPACKED = 100 * 1024 * 1024  # an .xlsx is a zip: refuse one that unpacks to more than this
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -123,14 +124,21 @@ def _xlsx_rows(data: bytes, max_rows: int | None) -> Rows:
             try:
                 sheet = workbook.active if workbook.active in workbook.worksheets else workbook.worksheets[0]
                 sheet.reset_dimensions()  # some exporters write a wrong dimension; read every cell
-                for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+                # At most MAX_COLUMNS: one cell far to the right would pad every row to 16,384 cells
+                # (137 KB a row); no export we read has a tenth of that many columns.
+                cells_of = sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True)
+                for number, values in enumerate(cells_of, start=1):
                     cells = [_cell_text(value) for value in values]
+                    while cells and not cells[-1]:  # max_col pads every row to it
+                        cells.pop()
                     if any(cells):
                         rows.append((number, cells))
                         if max_rows is not None and len(rows) > max_rows:
                             break  # the caller says the file is too long
             finally:
                 workbook.close()
+        width = max((len(cells) for _, cells in rows), default=0)  # as wide as the widest row, as before
+        rows = [(number, cells + [""] * (width - len(cells))) for number, cells in rows]
     except Exception as exc:  # noqa: BLE001 - whatever openpyxl trips over, the workbook is unreadable
         log.info("unreadable workbook: %s", type(exc).__name__)
         raise UnreadableSpreadsheet(

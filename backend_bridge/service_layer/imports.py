@@ -539,8 +539,12 @@ async def import_ledger(cmd: ImportLedger, uow: UnitOfWork, deps: Deps) -> resul
             if row.key and row.key[:3] not in rooms:
                 row.error(None, f"flat {flat_key(*row.key[:3])} is not on the roster; import the roster first")
         _reject_bad(rows, cmd, "ledger")
+        ledgers: dict[Address, dict[tuple[str, str], model.Bill]] = {}  # each flat's bills, indexed once
         for entry in filter(None, entries):  # all of them: no row was rejected
-            bills[_upsert_bill(rooms[entry.address], entry)] += 1
+            room = rooms[entry.address]
+            if entry.address not in ledgers:
+                ledgers[entry.address] = {(b.period, b.item): b for b in room.bills}
+            bills[_upsert_bill(room, entry, ledgers[entry.address])] += 1
         if not cmd.dry_run:
             await uow.commit()
     counts = {"community": community, "rows": len(rows), "bills": bills}
@@ -548,10 +552,14 @@ async def import_ledger(cmd: ImportLedger, uow: UnitOfWork, deps: Deps) -> resul
     return results.Imported(counts, cmd.dry_run)
 
 
-def _upsert_bill(room: model.Room, entry: LedgerEntry) -> str:
-    bill = next((b for b in room.bills if b.period == entry.period and b.item == entry.item), None)
+def _upsert_bill(room: model.Room, entry: LedgerEntry, ledger: dict[tuple[str, str], model.Bill]) -> str:
+    """One bill by (period, item), found through ``ledger`` (the flat's bills by key): looking
+    through the flat's list for each row made a big ledger quadratic and froze the event loop."""
+    bill = ledger.get((entry.period, entry.item))
     if bill is None:
-        room.bills.append(model.Bill(entry.period, entry.item, entry.amount_cents, entry.due_date, entry.paid_at))
+        bill = model.Bill(entry.period, entry.item, entry.amount_cents, entry.due_date, entry.paid_at)
+        room.bills.append(bill)
+        ledger[(entry.period, entry.item)] = bill
         return "added"
     new = (entry.amount_cents, entry.due_date, entry.paid_at)
     changed = (bill.amount_cents, bill.due_date, bill.paid_at) != new

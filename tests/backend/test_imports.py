@@ -442,11 +442,11 @@ async def test_a_failure_while_writing_rolls_back_every_row_before_it(backend, m
     before = await snapshot(backend)
     upsert, calls = imports._upsert_bill, []
 
-    def failing(found, entry):
+    def failing(found, entry, ledger):
         calls.append(entry)
         if len(calls) == len(rows) - 5:
             raise RuntimeError("the database went away")
-        return upsert(found, entry)
+        return upsert(found, entry, ledger)
 
     monkeypatch.setattr(imports, "_upsert_bill", failing)
     upload = imports.read_upload(csv_bytes(rows), "ledger")

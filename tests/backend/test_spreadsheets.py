@@ -77,3 +77,18 @@ def test_what_is_not_a_spreadsheet_says_why(body, content_type, code):
     with pytest.raises(UnreadableSpreadsheet) as caught:
         read_table(body, content_type)
     assert caught.value.code == code and caught.value.message
+
+
+def test_a_cell_far_to_the_right_does_not_pad_every_row_to_the_sheet_s_width():
+    """A crafted .xlsx (one cell in column XFD) made each row 16,384 cells, 137 KB in memory."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in range(1, 201):
+        sheet.cell(row=row, column=1, value="3-2-501")
+        sheet.cell(row=row, column=16000, value="x")
+    out = io.BytesIO()
+    workbook.save(out)
+    rows = spreadsheets.read_table(out.getvalue(), spreadsheets.XLSX_TYPE)
+    assert len(rows) == 200
+    assert max(len(cells) for _, cells in rows) <= spreadsheets.MAX_COLUMNS
+    assert rows[0][1][0] == "3-2-501"
