@@ -88,9 +88,52 @@ class WeChatSettings:
         )
 
 
+DEFAULT_WECOM_API = "https://qyapi.weixin.qq.com"
+
+
+@dataclass(frozen=True)
+class WeComKfSettings:
+    """微信客服 (connectors/wechat_kf), run through the company's WeCom (企业微信): on once the corp
+    id, the 微信客服 secret, the callback token and the EncodingAESKey are set (WeCom always encrypts)."""
+
+    corpid: str = ""
+    secret: str = ""  # the 微信客服 application's Secret
+    token: str = ""  # the callback Token
+    aes_key: str = ""  # the callback EncodingAESKey (43 characters)
+    api_base: str = DEFAULT_WECOM_API
+
+    title = "微信客服 (WeCom)"
+    REQUIRED = ("WUYE_WECOM_CORPID", "WUYE_WECOM_KF_SECRET", "WUYE_WECOM_TOKEN", "WUYE_WECOM_AES_KEY")
+
+    @property
+    def on(self) -> bool:
+        return bool(self.corpid)
+
+    @property
+    def off_reason(self) -> str | None:
+        return None if self.on else f"set {', '.join(self.REQUIRED)} to turn it on"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> WeComKfSettings:
+        given = {k: env.get(k, "") for k in cls.REQUIRED}
+        missing = [k for k, v in given.items() if not v]
+        if missing and len(missing) < len(given):
+            raise SystemExit(f"missing settings for {cls.title}: {', '.join(missing)}")
+        aes_key = given["WUYE_WECOM_AES_KEY"]
+        if aes_key and len(aes_key) != 43:
+            raise SystemExit("WUYE_WECOM_AES_KEY must be the 43-character EncodingAESKey")
+        return cls(
+            corpid=given["WUYE_WECOM_CORPID"],
+            secret=given["WUYE_WECOM_KF_SECRET"],
+            token=given["WUYE_WECOM_TOKEN"],
+            aes_key=aes_key,
+            api_base=(env.get("WUYE_WECOM_API_BASE") or DEFAULT_WECOM_API).rstrip("/"),
+        )
+
+
 # Channel package name (connectors/<name>/) → how its section is read. Channels not named here
 # (webchat, log) need no settings and get None.
-CHANNEL_SECTIONS = {"wechat": WeChatSettings.from_env}
+CHANNEL_SECTIONS = {"wechat": WeChatSettings.from_env, "wechat_kf": WeComKfSettings.from_env}
 
 
 def channel_sections(env: dict[str, str]) -> dict[str, object]:

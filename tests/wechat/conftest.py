@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import CONTENT, DEMO
-from tests.fakes.wechat import FakeWeChat, WeChatDriver, new_aes_key
+from tests.fakes.wechat import FakeWeChat, KfDriver, WeChatDriver, new_aes_key
 
 TOKEN = "cb-token-for-tests"
 AES_KEY = new_aes_key()
@@ -147,3 +147,99 @@ async def mp(wechat_backend, fake, rasa, aiohttp_client, mp_settings):
         yield Mp(wechat_backend, gateway, fake, rasa, channels, str(client.make_url("/wechat/mp")), client)
         await gateway.close()
         await close_channels(channels)
+
+
+# -- 微信客服 ---------------------------------------------------------------------------------------
+
+KF_TOKEN = "kf-cb-token-for-tests"
+KF_AES_KEY = new_aes_key()
+
+
+@dataclass
+class Kf:
+    """One gateway process with the 微信客服 channel on (``restart`` makes a new one, same database)."""
+
+    backend: object
+    gateway: object
+    fake: FakeWeChat
+    rasa: object
+    channels: list
+    url: str  # the callback, http://127.0.0.1:<port>/wechat/kf
+    client: object
+
+    @property
+    def channel(self):
+        return next(c for c in self.channels if c.name == "wechat_kf")
+
+    def driver(self, **kw) -> KfDriver:
+        kw.setdefault("clock", self.fake.now)  # signed at the backend's (test) time
+        return KfDriver(self.url, token=KF_TOKEN, aes_key=KF_AES_KEY, corpid=self.fake.corpid, **kw)
+
+    async def settle(self) -> None:
+        """The background readers done and the assistant's answers recorded."""
+        await self.channel.settled()
+        await self.gateway.settled()
+
+    async def deliver(self) -> int:
+        from backend_bridge.service_layer.delivery import Dispatcher
+        from connectors.channel import deliveries
+
+        await self.settle()
+        channels = deliveries(self.backend, self.channels)
+        return await Dispatcher(self.backend.new_uow, channels, self.backend.clock).poll_once()
+
+    async def write(self, open_kfid: str, user: str, text: str, **kw) -> int:
+        """The customer writes; WeCom calls the callback; returns its HTTP status."""
+        token = self.fake.kf_customer_writes(open_kfid, user, text, **kw)
+        status, _ = await self.driver().notify(open_kfid, token)
+        return status
+
+    def texts_sent(self, user: str | None = None) -> list[str]:
+        return [s["content"] for s in self.fake.sent if s["api"] == "kf" and user in (None, s["touser"])]
+
+
+def kf_settings_for(fake: FakeWeChat):
+    from connectors.settings import WeComKfSettings
+
+    return WeComKfSettings(fake.corpid, fake.kf_secret, KF_TOKEN, KF_AES_KEY, fake.url)
+
+
+@pytest.fixture
+async def kf_start(wechat_backend, fake, rasa, aiohttp_client):
+    """Starts a gateway process (the public app with 微信客服 on); call again for a restart."""
+    from connectors.app import public_app
+    from connectors.channel import close_channels, installed_channels
+    from connectors.gateway import Gateway
+    from connectors.rasa import RasaClient
+    from tests.conftest import ADMIN_TOKEN
+
+    started: list[Kf] = []
+    async with aiohttp.ClientSession() as http:
+
+        async def start() -> Kf:
+            rasa_client = RasaClient(rasa.url, "token", http, timeout=5)
+            gateway = Gateway(wechat_backend, rasa_client)
+            channels = installed_channels({"wechat_kf": kf_settings_for(fake)}, http)
+            app = public_app(
+                wechat_backend,
+                gateway,
+                admin_token=ADMIN_TOKEN,
+                rasa=rasa_client,
+                http=http,
+                actions_url="http://127.0.0.1:9",
+                channels=channels,
+            )
+            client = await aiohttp_client(app)
+            url = str(client.make_url("/wechat/kf"))
+            started.append(Kf(wechat_backend, gateway, fake, rasa, channels, url, client))
+            return started[-1]
+
+        yield start
+        for kf in started:
+            await kf.gateway.close()
+            await close_channels(kf.channels)
+
+
+@pytest.fixture
+async def kf(kf_start):
+    return await kf_start()
