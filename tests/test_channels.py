@@ -170,3 +170,39 @@ async def test_every_channels_user_id_shape_is_a_conversation_id(public_client, 
     resp = await public_client.get(f"/api/conversations/{sender}/messages", headers=bearer(ADMIN_TOKEN))
     assert resp.status == 200, await resp.text()
     assert [m["text"] for m in await resp.json()] == ["你好"]
+
+
+WECOM = {
+    "WUYE_WECOM_CORPID": "ww123",
+    "WUYE_WECOM_KF_SECRET": "kf-s3cret",
+    "WUYE_WECOM_TOKEN": "tok",
+    "WUYE_WECOM_AES_KEY": "a" * 43,
+}
+
+
+def test_wechat_kf_is_off_with_its_settings_empty_and_refuses_to_start_half_configured(tmp_path):
+    from connectors.settings import DEFAULT_WECOM_API, WeComKfSettings
+
+    sections = channel_sections({})
+    assert sections["wechat_kf"].on is False
+    assert "WUYE_WECOM_CORPID" in channels_line(sections) and "微信客服" in channels_line(sections)
+    with pytest.raises(SystemExit, match="WUYE_WECOM_KF_SECRET, WUYE_WECOM_AES_KEY"):
+        Settings.from_env({**TOKENS, "WUYE_WECOM_CORPID": "ww123", "WUYE_WECOM_TOKEN": "tok"})
+    with pytest.raises(SystemExit, match="43"):
+        WeComKfSettings.from_env({**WECOM, "WUYE_WECOM_AES_KEY": "short"})
+    section = Settings.from_env({**TOKENS, **WECOM, "WUYE_VAR_DIR": str(tmp_path)}).channels["wechat_kf"]
+    assert section == WeComKfSettings("ww123", "kf-s3cret", "tok", "a" * 43, DEFAULT_WECOM_API)
+    assert "微信客服 (WeCom) is on" in channels_line({"wechat_kf": section})
+
+
+async def test_with_its_settings_wechat_kf_is_installed_with_its_callback_and_delivery():
+    from connectors.settings import WeComKfSettings
+
+    section = WeComKfSettings.from_env(WECOM)
+    assert "wechat_kf" not in {c.name for c in installed_channels({"wechat_kf": section})}
+    async with aiohttp.ClientSession() as http:
+        channels = installed_channels({"wechat_kf": section}, http)
+        kf = next(c for c in channels if c.name == "wechat_kf")
+        assert {r.path for r in kf.routes()} == {"/wechat/kf"}
+        assert hasattr(kf, "delivery")
+        await close_channels(channels)
