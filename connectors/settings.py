@@ -101,6 +101,7 @@ class WeComKfSettings:
     token: str = ""  # the callback Token
     aes_key: str = ""  # the callback EncodingAESKey (43 characters)
     api_base: str = DEFAULT_WECOM_API
+    servicer: str = ""  # a servicer's WeCom userid for handed-off sessions; empty: WeCom's queue
 
     title = "微信客服 (WeCom)"
     REQUIRED = ("WUYE_WECOM_CORPID", "WUYE_WECOM_KF_SECRET", "WUYE_WECOM_TOKEN", "WUYE_WECOM_AES_KEY")
@@ -128,6 +129,7 @@ class WeComKfSettings:
             token=given["WUYE_WECOM_TOKEN"],
             aes_key=aes_key,
             api_base=(env.get("WUYE_WECOM_API_BASE") or DEFAULT_WECOM_API).rstrip("/"),
+            servicer=env.get("WUYE_WECOM_KF_SERVICER", ""),
         )
 
 

@@ -16,6 +16,7 @@ SEND_COUNT_LIMIT = 95001  # 5 messages since the customer's last one
 SEND_TIME_LIMIT = 95002  # 48 hours since the customer's last message
 STATE_FORBIDS = 95018  # the session is queued, with a servicer or ended: the API may not speak
 SESSION_ENDED = 95013
+ASSISTANT, QUEUE, HUMAN, ENDED = 1, 2, 3, 4  # service_state
 
 
 class KfApi(WeChatApi):
@@ -53,3 +54,14 @@ class KfApi(WeChatApi):
     async def send_text(self, open_kfid: str, user: str, text: str) -> None:  # type: ignore[override]
         body = {"touser": user, "open_kfid": open_kfid, "msgtype": "text", "text": {"content": text}}
         await self.call("/cgi-bin/kf/send_msg", body)
+
+    async def service_state(self, open_kfid: str, user: str) -> int:
+        answer = await self.call("/cgi-bin/kf/service_state/get", {"open_kfid": open_kfid, "external_userid": user})
+        state = answer.get("service_state")
+        return state if isinstance(state, int) else -1
+
+    async def transfer(self, open_kfid: str, user: str, state: int, servicer: str = "") -> None:
+        body: dict[str, Any] = {"open_kfid": open_kfid, "external_userid": user, "service_state": state}
+        if servicer:
+            body["servicer_userid"] = servicer
+        await self.call("/cgi-bin/kf/service_state/trans", body)

@@ -44,7 +44,16 @@ from connectors.wechat.api import WeChatError
 from connectors.wechat.callback import MAX_AGE, MAX_BODY, Refused, _same, _xml_fields
 from connectors.wechat.callback import signature as sign
 from connectors.wechat.tokens import DatabaseTokens, SharedToken
-from connectors.wechat_kf.api import SEND_COUNT_LIMIT, SEND_TIME_LIMIT, STATE_FORBIDS, KfApi
+from connectors.wechat_kf.api import (
+    ASSISTANT,
+    ENDED,
+    HUMAN,
+    QUEUE,
+    SEND_COUNT_LIMIT,
+    SEND_TIME_LIMIT,
+    STATE_FORBIDS,
+    KfApi,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +75,10 @@ def _cursor(open_kfid: str) -> str:
 
 def _account_of(user: str) -> str:
     return f"wechat_kf:account:{user}"
+
+
+def _handed(user: str) -> str:
+    return f"wechat_kf:handed:{user}"
 
 
 class KfChannel:
@@ -211,6 +224,7 @@ class KfChannel:
             return  # a servicer's or the system's message, or nothing we can answer
         msgid = str(msgid)[:64] if msgid else None
         await self._remember_account(backend, user, open_kfid)
+        await self._follow_handoff(backend, open_kfid, user)
         if msgtype == "text":
             text = str((message.get("text") or {}).get("content") or "")
             accepted = await gateway.accept(Inbound(self.name, user, text, msgid))
@@ -249,6 +263,40 @@ class KfChannel:
                 await uow.channel_state.put(_account_of(user), open_kfid)
                 await uow.commit()
 
+    # -- handoff ------------------------------------------------------------------------------
+
+    async def _follow_handoff(self, backend: Backend, open_kfid: str, user: str) -> None:
+        """Bring WeCom's service_state in line with our conversation: handed to staff → the queue
+        (2), or the configured servicer (3); handed back → a servicer's session is ended (4), so
+        the customer's next message opens a new one the assistant answers (WeCom never lets a
+        session go back to the assistant, nor leave the queue except to a servicer). Seen at the
+        customer's messages and after each delivery, not at the moment of the handoff."""
+        state, _ = await views.conversation_state(backend.new_uow(), f"{self.name}:{user}")
+        handed = state == model.ConversationState.HANDED_OFF.value
+        async with backend.new_uow() as uow:
+            marked = await uow.channel_state.get(_handed(user), backend.clock()) is not None
+        if handed == marked:
+            return
+        try:
+            if handed:
+                current = await self.api.service_state(open_kfid, user)
+                if current in (0, ASSISTANT):
+                    target = HUMAN if self.settings.servicer else QUEUE
+                    await self.api.transfer(open_kfid, user, target, self.settings.servicer)
+                    log.info("wechat_kf %s handed to staff: service_state %d", say.mask(user), target)
+            elif await self.api.service_state(open_kfid, user) == HUMAN:
+                await self.api.transfer(open_kfid, user, ENDED)
+                log.info("wechat_kf %s handed back: the servicer's session ended", say.mask(user))
+        except (WeChatError, DeliveryFailed) as exc:
+            log.warning("wechat_kf could not move %s's service_state: %s", say.mask(user), exc)
+            return
+        async with backend.new_uow() as uow:
+            if handed:
+                await uow.channel_state.put(_handed(user), backend.clock().isoformat())
+            else:
+                await uow.channel_state.remove(_handed(user))
+            await uow.commit()
+
     # -- outbound ----------------------------------------------------------------------------
 
     def _ensure_token(self, backend: Backend) -> None:
@@ -280,6 +328,7 @@ class KfChannel:
                         permanent=True,
                     ) from exc
                 raise DeliveryFailed(f"wechat_kf send_msg: {exc}") from exc
+            await self._follow_handoff(backend, open_kfid, user)
             return "kf"
 
         return deliver
