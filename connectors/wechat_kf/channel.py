@@ -8,7 +8,9 @@ cursor kept in channel_state, page after page while has_more. Only the customer'
 (sender, message id) makes a message read twice (here or in another process) a duplicate that
 is not answered again. The cursor is saved after the page's messages are recorded: a restart
 reads the page again and the duplicates change nothing. An enter_session event with a scene
-that is a community code routes the conversation there and gets the welcome menu.
+that is a community code routes the conversation there; the welcome menu is recorded and sent by
+send_msg, which WeCom accepts only from a customer who wrote within 48 hours (a first-time
+customer's welcome would need send_msg_on_event with the event's welcome_code: not built).
 
 Outbound (``delivery``): every answer and notification goes by ``kf/send_msg`` to the account
 the customer last wrote to; WeCom allows 5 messages within 48 hours of the customer's message

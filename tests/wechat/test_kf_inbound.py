@@ -106,3 +106,17 @@ async def test_a_forged_or_stale_callback_is_refused_and_nothing_is_pulled(kf, c
     assert resp.status == 400
     await kf.settle()
     assert kf.fake.sync_calls == [] and kf.rasa.seen == []
+
+
+async def test_entering_through_a_communitys_link_routes_the_customer_there(kf):
+    from backend_bridge.service_layer import views
+
+    token = kf.fake.kf_enter_session(KFID, USER, scene="yangguang")
+    assert (await kf.driver().notify(KFID, token))[0] == 200
+    await kf.settle()
+    conversations = {c["sender"]: c for c in await views.conversations(kf.backend.new_uow())}
+    assert conversations[SENDER]["community"] == "yangguang"
+    assert await inbound_texts(kf) == ["[进入会话 yangguang]"]
+    await kf.write(KFID, USER, "你好")
+    await kf.deliver()
+    assert kf.texts_sent(USER) == ["收到：你好"]
