@@ -232,6 +232,7 @@ class KfChannel:
             accepted = await gateway.accept(Inbound(self.name, user, text, msgid))
             if accepted.duplicate:
                 log.info("wechat_kf message %s read again: answered already", msgid)
+            await self._send_replies(open_kfid, user, accepted.replies)  # only an empty text's fixed answer
             return
         mark = say.OTHER_MARK.format(kind=str(msgtype or "unknown")[:16])
         noted = await gateway.note(Inbound(self.name, user, mark, msgid), (say.OTHER_RECEIVED,))
