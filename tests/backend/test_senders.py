@@ -38,7 +38,7 @@ async def test_the_longest_web_chat_id_rates_and_a_poor_rating_keeps_the_ticket_
 ):
     number = await resolved_for(backend, f"webchat:{LONGEST_WEB_CHAT_ID}")
 
-    resp = await public_client.post("/api/chat", json={"sender": LONGEST_WEB_CHAT_ID, "text": "1"})
+    resp = await public_client.post("/api/chat", json={"sender": LONGEST_WEB_CHAT_ID, "text": "1分"})
     assert resp.status == 200, await resp.text()
     ticket = await staff_view(backend, number)
     assert (ticket["status"], ticket["rating"]) == ("reopened", 1)
