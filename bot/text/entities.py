@@ -426,8 +426,13 @@ def extract_all(text: str, now: datetime) -> list[Entity]:
     address = [e for e in extract_address(text) if not taken.overlaps(e.start, e.end)]
     found = exact + address
     taken = _taken_by(found, len(text))
-    found += [Entity("person_name", text[s:e], s, e) for s, e in extract_person_names(text) if not taken.overlaps(s, e)]
-    found += extract_times(text, now, avoid=found)
+    times = extract_times(text, now, avoid=found)
+    names = [
+        Entity("person_name", text[s:e], s, e)
+        for s, e in extract_person_names(text)
+        if not taken.overlaps(s, e) and not any(t.start <= s < t.end for t in times)  # 四十分钟之后: no Mr 钟
+    ]
+    found += names + [t for t in times if not any(n.start < t.end and t.start < n.end for n in names)]
     found += extract_hazards(text)
     found += extract_fee_topic(text)
     return sorted(found, key=lambda e: (e.start, e.end))

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 _RANGE_JOINER = re.compile(r"^\s*(到|至|-|~|～|—)\s*$")
 _DAY_PART = re.compile(r"上午|早上|早晨|凌晨|半夜|夜里|晚上|下午|中午|傍晚|晚|早|夜")
-_HOUR = re.compile(r"[点點时:：]")
+_HOUR = re.compile(r"[点點时:：]|分钟")
 _FMT = "%Y-%m-%d %H:%M:%S"
 # Owners write a time in at most 16 characters (2026年11月22日下午3点半, 明天上午9:00-11:00; a pass
 # window as the assistant words it, 11月22日 14:00 - 19:00, is 20), and no message in the NLU data
@@ -112,9 +112,13 @@ def _jionlp_times(text: str, base: datetime) -> list[dict]:
     return found
 
 
+# 半小时后, 两个钟头以后: counted from now, so already on the right clock whatever the hour.
+_FROM_NOW = re.compile(r"(小时|钟头|分钟)\s*(以后|之后|后)")
+
+
 def _afternoon_fix(text: str, begins: datetime, ends: datetime) -> tuple[datetime, datetime]:
-    """两点半 without 上午/早上 means 14:30 for a visit, not 02:30."""
-    if not _DAY_PART.search(text) and 1 <= begins.hour <= 6:
+    """两点半 without 上午/早上 means 14:30 for a visit, not 02:30; 半小时后 said at 1 a.m. stays 1:30."""
+    if not _DAY_PART.search(text) and not _FROM_NOW.search(text) and 1 <= begins.hour <= 6:
         return begins + timedelta(hours=12), ends + timedelta(hours=12)
     return begins, ends
 

@@ -109,6 +109,17 @@ def test_two_thirty_means_afternoon_for_a_visit(now):
     assert value.startswith("2026-11-21T14:30")
 
 
+@pytest.mark.parametrize(("said", "minutes"), [("半小时后", 30), ("两个小时以后", 120), ("四十分钟之后", 40)])
+@pytest.mark.parametrize("hour", [1, 4, 10, 23])
+def test_a_time_counted_from_now_is_never_moved_to_the_afternoon(now, said, minutes, hour):
+    """At one in the morning 半小时后 is half past one, not half past one in the afternoon."""
+    at = now.replace(hour=hour, minute=10)
+    found = entities(f"朋友{said}到", at)
+    [(_, value, _)] = [e for e in found if e[0] == "visit_time"]
+    assert value.startswith((at + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M"))
+    assert not [e for e in found if e[0] == "person_name"]  # 四十分钟之后 has no Mr 钟 in it
+
+
 def test_a_clock_time_joins_the_day_said_just_before(now):
     [(_, value, _)] = [e for e in entities("明天上午 上午十点吧", now) if e[0] == "visit_time"]
     assert value.startswith((now + timedelta(days=1)).strftime("%Y-%m-%dT10:00"))
