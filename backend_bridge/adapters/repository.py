@@ -464,6 +464,13 @@ class ExternalEventRepository(_Tracking):
         row = {"system": system, "event_id": event_id, "received_at": now}
         return await _insert_if_new(self.session, orm.external_events, row)
 
+    async def known(self, system: str, event_id: str) -> bool:
+        table = orm.external_events
+        found = await self.session.scalar(
+            select(table.c.id).where(table.c.system == system, table.c.event_id == event_id)
+        )
+        return found is not None
+
 
 def _insert(session: AsyncSession):
     """The dialect's INSERT, for ON CONFLICT (SQLite and PostgreSQL spell it the same)."""

@@ -67,6 +67,9 @@ class ApplyExternalUpdate(commands.Command):
     assignee: str | None = None  # with "dispatched": their technician, who is not in our staff table
     expected_at: datetime | None = None
     note: str = ""  # shown to the owner, as our staff's notes are
+    # The signed request's own id (its signature): a captured request replayed later, even one
+    # refused the first time, is never applied. Empty for callers that are not HTTP deliveries.
+    delivery: str = ""
 
 
 def ticket_payload(ticket: model.Ticket) -> dict:
@@ -172,33 +175,49 @@ def _apply(ticket: model.Ticket, cmd: ApplyExternalUpdate, now: datetime) -> boo
     return True
 
 
+DELIVERY_PREFIX = "request:"  # beside event ids in external_events; event ids are theirs, never this shape
+
+
 async def apply_external_update(
     cmd: ApplyExternalUpdate, uow: UnitOfWork, deps: Deps
 ) -> results.ExternalUpdateApplied | results.ExternalUpdateDuplicate:
     """Apply one webhook event once: its id, the change and the owner's notifications in one transaction.
 
     NotFound for an unknown system or ticket; DomainError (InvalidTransition) when our
-    life cycle refuses it. Either way the transaction is rolled back and nothing is kept,
-    not even the event id, so a corrected redelivery is still applied.
+    life cycle refuses it. Either way the change is rolled back and the event id is not kept,
+    so a corrected redelivery (a new signed request) is still applied. The refused request
+    itself is kept (``delivery``): sent again byte for byte within the signature's window — a
+    captured request replayed once the ticket's state would let it through — it is refused again.
     """
     if cmd.status not in EXTERNAL_STATUSES:
         raise model.DomainError(f"unknown status {cmd.status!r}; expected one of {sorted(EXTERNAL_STATUSES)}")
     if deps.external is None or cmd.system != deps.external.name:
         raise model.NotFound("external system", cmd.system)
     now = deps.clock()
-    async with uow:
-        if not await uow.external_events.record(cmd.system, cmd.event_id, now):
-            return results.ExternalUpdateDuplicate()
-        ticket = await uow.tickets.by_external_id(cmd.external_id)
-        if ticket is None:
-            raise model.NotFound("ticket", cmd.external_id)
-        try:
-            changed = _apply(ticket, cmd, now)
-        except model.DomainError as exc:
-            log.warning("%s event %s for %s refused: %s", cmd.system, cmd.event_id, ticket.number, exc)
-            raise
-        await uow.commit()
-        return results.ExternalUpdateApplied(ticket.number, ticket.status.value, changed)
+    refused_before = DELIVERY_PREFIX + cmd.delivery[:32] if cmd.delivery else None
+    try:
+        async with uow:
+            if refused_before and await uow.external_events.known(cmd.system, refused_before):
+                log.warning("%s event %s refused: the same request was refused before", cmd.system, cmd.event_id)
+                raise model.DomainError("this signed request was refused before; sign a new one to send it again")
+            if not await uow.external_events.record(cmd.system, cmd.event_id, now):
+                return results.ExternalUpdateDuplicate()
+            ticket = await uow.tickets.by_external_id(cmd.external_id)
+            if ticket is None:
+                raise model.NotFound("ticket", cmd.external_id)
+            try:
+                changed = _apply(ticket, cmd, now)
+            except model.DomainError as exc:
+                log.warning("%s event %s for %s refused: %s", cmd.system, cmd.event_id, ticket.number, exc)
+                raise
+            await uow.commit()
+            return results.ExternalUpdateApplied(ticket.number, ticket.status.value, changed)
+    except model.DomainError:
+        if refused_before:
+            async with uow:  # after the rollback: the refusal is all that is kept
+                await uow.external_events.record(cmd.system, refused_before, now)
+                await uow.commit()
+        raise
 
 
 COMMAND_HANDLERS = {

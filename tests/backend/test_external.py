@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from backend_bridge.adapters import orm
 from backend_bridge.adapters.external import HttpTicketSystem
 from backend_bridge.domain import commands, model
-from backend_bridge.service_layer.external_sync import SyncTickets
+from backend_bridge.service_layer.external_sync import DELIVERY_PREFIX, SyncTickets
 from backend_bridge.service_layer.ports import DeliveryFailed
 from tests.conftest import CONTENT, DEMO, chunked
 
@@ -210,7 +210,9 @@ async def state(backend, number: str) -> tuple:
     found = await ticket(backend, number)
     async with backend.new_uow() as uow:
         notifications = await uow.session.scalar(select(func.count()).select_from(orm.notifications))
-        seen = await uow.session.scalar(select(func.count()).select_from(orm.external_events))
+        events = orm.external_events  # event ids used up; a refused request is kept apart, by design
+        applied = events.c.event_id.not_like(f"{DELIVERY_PREFIX}%")
+        seen = await uow.session.scalar(select(func.count()).select_from(events).where(applied))
     return found.status, found.assignee, len(found.history), notifications, seen
 
 
@@ -453,6 +455,27 @@ async def test_refused_webhooks_change_nothing(public_client, backend, fake):
     # A refused event id is not used up: delivered again once it makes sense, it applies.
     assert (await fake.webhook(target, their_id, "dispatched", event_id="evt-1", assignee="王师傅"))[0] == 200
     assert (await ticket(backend, number)).status is model.TicketStatus.ASSIGNED
+
+
+async def test_a_captured_refused_request_replayed_once_it_would_fit_is_refused_again(
+    public_client, backend, fake, clock
+):
+    number = await open_ticket(backend)
+    [their_id] = fake.tickets
+    target = hook(public_client)
+    captured = {"event_id": "evt-done", "at": clock()}  # the same bytes, the same signature
+    assert (await fake.webhook(target, their_id, "completed", **captured))[0] == 409  # a new ticket
+    assert (await fake.webhook(target, their_id, "dispatched", assignee="王师傅"))[0] == 200
+    assert (await fake.webhook(target, their_id, "processing"))[0] == 200
+    clock.advance(minutes=2)  # still inside the signature's five minutes
+
+    status, answer = await fake.webhook(target, their_id, "completed", **captured)
+    assert status == 409 and "refused before" in answer["message"]
+    assert (await ticket(backend, number)).status is model.TicketStatus.IN_PROGRESS
+
+    # Their own corrected redelivery is a new signed request, and applies.
+    assert (await fake.webhook(target, their_id, "completed", event_id="evt-done"))[0] == 200
+    assert (await ticket(backend, number)).status is model.TicketStatus.RESOLVED
 
 
 async def test_hostile_json_and_unstorable_ids_in_a_signed_webhook_are_400_and_change_nothing(
