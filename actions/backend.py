@@ -82,9 +82,11 @@ class BackendClient:
             return {"which_community": body.get("choices", [])}
         return body if status == 200 else None
 
-    async def fee_answer(self, sender: str, topic: str) -> str:
-        """The sender's community's answer (the company's while the owner is not routed to one)."""
-        return (await self._call("GET", f"/bot/v1/content/fees/{topic}", params={"sender": sender}))[1]["text"]
+    async def fee_answer(self, sender: str, topic: str, item: str | None = None) -> str | None:
+        """The sender's community's answer (the company's while the owner is not routed to one);
+        None when the fee asked about (``item``, common/fees.py) is not one the content covers."""
+        params = {"sender": sender} | ({"item": item} if item else {})
+        return (await self._call("GET", f"/bot/v1/content/fees/{topic}", params=params))[1]["text"]
 
     async def community(self, sender: str) -> dict:
         return (await self._call("GET", "/bot/v1/content", params={"sender": sender}))[1]

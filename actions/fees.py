@@ -44,10 +44,27 @@ async def answer(dispatcher: CollectingDispatcher, tracker: Tracker, topic: str 
                 return []
             _personal(dispatcher, ledger)
             return []
-        dispatcher.utter_message(text=await backend().fee_answer(tracker.sender_id, topic or "overview"))
+        item = entity(tracker, "fee_item")
+        text = await backend().fee_answer(tracker.sender_id, topic or "overview", item)
+        if text is None:  # 停车费 where the content says nothing about parking: never the 物业费 answer
+            hotline = (await backend().community(tracker.sender_id))["service_hotline"]
+            dispatcher.utter_message(
+                response="utter_fee_not_covered", fee=_words_for(tracker, "fee_item"), hotline=hotline
+            )
+            return []
+        dispatcher.utter_message(text=text)
     except BackendUnavailable:
         dispatcher.utter_message(response="utter_backend_down")
     return []
+
+
+def _words_for(tracker: Tracker, name: str) -> str:
+    """The owner's own words for an entity (停车费), as they wrote them."""
+    said = tracker.latest_message.get("text") or ""
+    for found in tracker.latest_message.get("entities") or []:
+        if found.get("entity") == name and isinstance(found.get("start"), int) and isinstance(found.get("end"), int):
+            return said[found["start"] : found["end"]] or str(found.get("value"))
+    return "这项费用"
 
 
 def _personal(dispatcher: CollectingDispatcher, ledger: dict) -> None:

@@ -55,6 +55,10 @@ def _bare_number(tracker: Tracker, slot: str) -> Slots:
     return {}
 
 
+def _asks(event: dict) -> bool:
+    return event.get("event") == "slot" and event.get("name") == "requested_slot"
+
+
 class ConfirmingForm(FormValidationAction):
     """Base for forms: subclasses name their ``restartable`` slots and write ``summary``."""
 
@@ -77,6 +81,11 @@ class ConfirmingForm(FormValidationAction):
         tracker.add_slots([e for e in events if e.get("event") == "slot"])
         extra = await self.checked(dispatcher, tracker, events)
         tracker.add_slots(extra)
+        if any(_asks(e) for e in extra):
+            # Rasa asks for the first requested_slot it finds: the one rasa-sdk chose from the
+            # slots before the check (the confirmation, with a summary that no longer exists)
+            # must give way to the check's own (the address again).
+            events = [e for e in events if not _asks(e)]
         events += extra
         summary = self.summary(tracker) if tracker.get_slot("confirmed") is None else tracker.get_slot("summary")
         if summary != tracker.get_slot("summary"):

@@ -32,10 +32,13 @@ import yaml
 
 from backend_bridge.domain.communities import valid_code
 from backend_bridge.domain.model import NOTICE_FIELDS, Priority, ServiceLevel, TicketKind
+from common.fees import FEE_ITEMS, PROPERTY_FEE
 
 log = logging.getLogger(__name__)
 
 FEE_TOPICS = ("overview", "how_to_pay", "invoice", "late_fee", "standard", "public_income")
+# What a fee is and how to pay it differ by fee; invoices, late fees and public income do not.
+ITEM_TOPICS = ("overview", "how_to_pay", "standard")
 # Deadlines per kind and priority tier; a complaint has no emergency tier of its own.
 TIERS = {
     "repair": ("emergency", "urgent", "normal", "low"),
@@ -69,7 +72,7 @@ class CommunityContent:
     service_hotline: str
     duty_hotline: str
     office_hours: str
-    fees: dict[str, str]
+    fees: dict[str, str]  # about the property fee, by topic
     service_levels: dict[str, dict[str, ServiceLevel]]
     promises: dict[str, str]
     emergency_advice: dict[str, str]
@@ -81,12 +84,18 @@ class CommunityContent:
     # notification kind → WeChat template: how a status update reaches an owner outside the 48 h
     # in which customer-service messages may be sent (optional; without one it is dead-lettered)
     wechat_templates: dict[str, MessageTemplate] = field(default_factory=dict)
+    # other fees than the property fee (common/fees.py): item → answer; an item not here is not covered
+    fee_items: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.name not in self.aliases:
             object.__setattr__(self, "aliases", (self.name, *self.aliases))
 
-    def fee_answer(self, topic: str) -> str:
+    def fee_answer(self, topic: str, item: str | None = None) -> str | None:
+        """The answer about ``topic`` of the property fee, or of another fee (``item``) when the
+        content covers it; None when it does not (the assistant says so and offers a person)."""
+        if item and item != PROPERTY_FEE and topic in ITEM_TOPICS:
+            return self.fee_items.get(item)
         return self.fees.get(topic) or self.fees["overview"]
 
     def advice(self, hazard: str) -> str:
@@ -129,7 +138,8 @@ def parse_content(raw: object, *, code: str = "") -> CommunityContent:
         return value
 
     community = section("community", ("name", "service_hotline", "duty_hotline", "office_hours"))
-    fees = section("fees", FEE_TOPICS)
+    fees = dict(section("fees", FEE_TOPICS))
+    fee_items = _fee_items(fees.pop("items", None))
     levels = section("service_levels", tuple(TIERS))
     promises = section("promises", PROMISES)
     advice = section("emergency_advice", ("default",))
@@ -151,7 +161,23 @@ def parse_content(raw: object, *, code: str = "") -> CommunityContent:
         address=str(community.get("address", "")),
         aliases=_aliases(name, community.get("aliases")),
         wechat_templates=_templates(raw.get("wechat_templates"), "wechat_templates"),
+        fee_items=fee_items,
     )
+
+
+def _fee_items(raw: object) -> dict[str, str]:
+    """fees.items: other fees the community answers about, by the names in common/fees.py."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ContentError("'fees.items' must map fees to answers")
+    for item, text in raw.items():
+        if item not in FEE_ITEMS or item == PROPERTY_FEE:
+            others = sorted(set(FEE_ITEMS) - {PROPERTY_FEE})
+            raise ContentError(f"'fees.items.{item}' is not a fee we know; use one of {others}")
+        if not isinstance(text, str) or not text.strip():
+            raise ContentError(f"'fees.items.{item}' must be non-empty text")
+    return {item: text.strip() for item, text in raw.items()}
 
 
 def _templates(raw: object, section: str) -> dict[str, MessageTemplate]:

@@ -28,6 +28,7 @@ from backend_bridge.entrypoints.http import (
 )
 from backend_bridge.entrypoints.keys import BACKEND, INTERNAL_TOKEN, TIMEZONE
 from backend_bridge.service_layer import handlers, routing, views
+from common.fees import FEE_ITEMS
 
 routes = web.RouteTableDef()
 internal = require_bearer(INTERNAL_TOKEN, "bot")
@@ -190,10 +191,13 @@ async def community(request: web.Request) -> web.Response:
 @routes.get("/bot/v1/content/fees/{topic}")
 @internal
 async def fee_answer(request: web.Request) -> web.Response:
-    topic = request.match_info["topic"]
+    """{"text": the answer} or {"text": null} when the fee asked about (``item``) is not covered."""
+    topic, item = request.match_info["topic"], request.query.get("item") or None
     if topic not in FEE_TOPICS:
         raise BadRequest(f"topic must be one of {list(FEE_TOPICS)}")
-    return web.json_response({"text": (await _content(request)).fee_answer(topic)})
+    if item is not None and item not in FEE_ITEMS:
+        raise BadRequest(f"item must be one of {list(FEE_ITEMS)}")
+    return web.json_response({"text": (await _content(request)).fee_answer(topic, item)})
 
 
 @routes.post("/bot/v1/passes")

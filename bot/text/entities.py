@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from bot.text.names import extract_person_names
 from bot.text.timeparse import find_times
 from common.addresses import address_part
+from common.fees import FEE_ITEMS
 from common.phones import normalize_mobile
 
 
@@ -268,6 +269,10 @@ FEE_TOPICS = {
 }
 _FEE_TOPIC = [(topic, re.compile("|".join(phrases))) for topic, phrases in FEE_TOPICS.items()]
 
+# Which fee a question is about (common/fees.py says why it matters).
+_FEE_ITEM_OF = {phrase: item for item, phrases in FEE_ITEMS.items() for phrase in phrases}
+_FEE_ITEM = re.compile("|".join(sorted(_FEE_ITEM_OF, key=len, reverse=True)))  # 车位管理费 before 管理费
+
 
 class Taken:
     """The characters of a text that entities already stand on. Asking about a span costs its
@@ -395,6 +400,12 @@ def extract_fee_topic(text: str) -> list[Entity]:
     return []
 
 
+def extract_fee_item(text: str) -> list[Entity]:
+    """The fee asked about (停车费一个月多少钱 → parking), the first one named."""
+    m = _FEE_ITEM.search(text)
+    return [Entity("fee_item", _FEE_ITEM_OF[m.group()], *m.span())] if m else []
+
+
 def _taken_by(entities: list[Entity], size: int) -> Taken:
     taken = Taken(size)
     for e in entities:
@@ -435,4 +446,5 @@ def extract_all(text: str, now: datetime) -> list[Entity]:
     found += names + [t for t in times if not any(n.start < t.end and t.start < n.end for n in names)]
     found += extract_hazards(text)
     found += extract_fee_topic(text)
+    found += extract_fee_item(text)
     return sorted(found, key=lambda e: (e.start, e.end))

@@ -192,11 +192,17 @@ async def run(act, tr: Tracker) -> tuple[list[str], list[dict], list[dict]]:
 
 
 def after(events: list[dict], slots: dict | None = None) -> dict:
-    """Slot values once Rasa has applied ``events`` on top of ``slots``."""
+    """Slot values once Rasa has applied ``events`` on top of ``slots``.
+
+    As Rasa's form loop does (FormAction.request_next_slot): the slot it asks for next is the
+    first requested_slot a validation sets, not the last.
+    """
     values = {name: None for name in DOMAIN["slots"]} | {"requested_slot": None} | (slots or {})
+    asked = False
     for e in events:
-        if e.get("event") == "slot":
+        if e.get("event") == "slot" and not (e["name"] == "requested_slot" and asked):
             values[e["name"]] = e["value"]
+            asked = asked or e["name"] == "requested_slot"
     return values
 
 
@@ -746,6 +752,18 @@ async def test_general_fee_questions_are_answered_from_the_community_content(bot
     names, _, events = await run(ActionAnswerFee(), tracker(STRANGER, said(text, "ask_fee")))
     assert names == [COMMUNITY["fees"][topic]]
     assert events == []
+
+
+async def test_a_fee_the_content_covers_is_answered_with_its_own_answer(bot_api):
+    names, _, _ = await run(ActionAnswerFee(), tracker(STRANGER, said("停车费一个月多少钱", "ask_fee")))
+    assert names == [COMMUNITY["fees"]["items"]["parking"]]
+
+
+@pytest.mark.parametrize(("text", "fee"), [("垃圾清运费多少钱", "垃圾清运费"), ("装修押金怎么交", "装修押金")])
+async def test_a_fee_the_content_does_not_cover_is_said_so_with_a_person_offered(bot_api, text, fee):
+    names, args, _ = await run(ActionAnswerFee(), tracker(STRANGER, said(text, "ask_fee")))
+    assert names == ["utter_fee_not_covered"]  # not the property fee's schedule
+    assert args[0]["fee"] == fee and args[0]["hotline"] == COMMUNITY["community"]["service_hotline"]
 
 
 async def test_personal_fee_question_from_an_unbound_sender_starts_the_identity_check(bot_api):

@@ -167,6 +167,31 @@ async def test_fee_answer_gives_the_text_of_each_topic(topic):
     assert content.fee_answer(topic) == SHIPPED_DOC["fees"][topic].strip()
 
 
+async def test_another_fee_is_answered_only_where_the_content_covers_it(doc):
+    doc["fees"]["items"] = {"parking": "临时停车每小时3元"}
+    content = parse_content(doc)
+    assert content.fee_answer("standard", "parking") == "临时停车每小时3元"
+    assert content.fee_answer("how_to_pay", "parking") == "临时停车每小时3元"
+    assert content.fee_answer("standard", "garbage") is None  # never the property fee's schedule
+    assert content.fee_answer("standard", "property") == content.fees["standard"]
+    assert content.fee_answer("invoice", "garbage") == content.fees["invoice"]  # invoices are one answer
+
+
+@pytest.mark.parametrize(
+    ("items", "error"),
+    [
+        ({"swimming": "50元"}, "not a fee we know"),
+        ({"property": "2元"}, "not a fee we know"),  # the property fee is the topics' own
+        ({"parking": " "}, "non-empty text"),
+        (["parking"], "must map fees"),
+    ],
+)
+async def test_fee_items_that_cannot_be_served_are_refused_when_loaded(doc, items, error):
+    doc["fees"]["items"] = items
+    with pytest.raises(ContentError, match=error):
+        parse_content(doc)
+
+
 @pytest.mark.parametrize("topic", ["parking", "", "OVERVIEW", "物业费"])
 async def test_fee_answer_falls_back_to_the_overview_for_unknown_topics(topic):
     content = parse_content(SHIPPED_DOC)

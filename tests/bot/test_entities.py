@@ -235,3 +235,22 @@ def test_a_phrase_that_is_not_a_time_logs_no_error(now, caplog):
         found = entities("她每天早上来做饭", now)
     assert not [e for e in found if e[0] == "visit_time"]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("停车费一个月多少钱", "parking"),
+        ("地下车位管理费怎么交", "parking"),  # not the property fee's 管理费
+        ("物业管理费多少钱一平", "property"),
+        ("垃圾清运费要交吗", "garbage"),
+        ("装修押金什么时候退", "deposit"),
+        ("水费在哪交", "water"),
+    ],
+)
+def test_the_fee_a_question_is_about(text, item, now):
+    assert [(e, v) for e, v, _ in entities(text, now) if e == "fee_item"] == [("fee_item", item)]
+
+
+def test_a_fee_question_without_a_fee_named_has_no_fee_item(now):
+    assert not [e for e in entities("能开发票吗", now) if e[0] == "fee_item"]

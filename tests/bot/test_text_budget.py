@@ -19,6 +19,7 @@ from bot.text.description import says_what, without_address
 from bot.text.entities import (
     extract_address,
     extract_all,
+    extract_fee_item,
     extract_fee_topic,
     extract_hazards,
     extract_phones,
@@ -101,6 +102,7 @@ def _run_every_rule(message: str, now) -> None:
         extract_tickets,
         extract_hazards,
         extract_fee_topic,
+        extract_fee_item,
         extract_person_names,
         placeholder_spans,
     ):

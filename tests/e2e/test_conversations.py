@@ -87,6 +87,21 @@ def test_general_fee_questions_come_from_community_content(owner):
     assert "公示" in owner.said("公共收益在哪里公示")
 
 
+def test_a_question_about_another_fee_is_never_answered_with_the_property_fee(owner):
+    parking = owner.said("停车费一个月多少钱")
+    assert "临时停车" in parking and "物业费按季度" not in parking  # content covers parking
+    garbage = owner.said("垃圾清运费多少钱")
+    assert "垃圾清运费" in garbage and "人工" in garbage and "2.20" not in garbage and "物业费按季度" not in garbage
+
+
+def test_an_address_not_on_file_is_asked_again_not_confirmed(owner):
+    owner.say("我家厨房水管漏水了")
+    refused = owner.said("7栋1单元1203")  # no such flat in the demo community
+    assert "没有找到这个地址" in refused and "请确认" not in refused and "None" not in refused
+    confirm = owner.said("3号楼2单元501")
+    assert "请确认报修信息" in confirm and "3号楼2单元501" in confirm and "厨房水管漏水" in confirm
+
+
 def test_personal_fees_only_after_the_phone_on_file_matches(owner):
     assert "核对身份" in owner.said("我家还欠多少物业费")
     assert "手机号" in owner.said("3号楼2单元501")
