@@ -23,6 +23,7 @@ import redis.asyncio as aioredis
 
 from backend_bridge.bootstrap import Backend, bootstrap
 from backend_bridge.domain import commands
+from backend_bridge.domain.retention import RetentionPolicy
 from backend_bridge.entrypoints.stream_consumer import StreamConsumer
 from backend_bridge.service_layer.delivery import Dispatcher
 from backend_bridge.service_layer.external_sync import SyncTickets
@@ -55,6 +56,8 @@ async def run(
     poll_interval: float = 0.5,
     sweep_interval: float = 5.0,
     deadline_interval: float = 30.0,
+    retention: RetentionPolicy | None = None,
+    purge_interval: float = 3600.0,
 ) -> None:
     """Deliver until ``stop`` is set, renewing the heartbeat on every sweep (it lasts three)."""
     consumer = None
@@ -64,6 +67,8 @@ async def run(
     last_sweep = last_job = last_beat = 0.0
     check = lambda: backend.bus.handle(commands.CheckDeadlines())  # noqa: E731
     sync = lambda: backend.bus.handle(SyncTickets())  # noqa: E731
+    purge = lambda: backend.bus.handle(commands.PurgeExpired(retention or RetentionPolicy()))  # noqa: E731
+    last_purge = 0.0
     while not stop.is_set():
         try:
             if time.monotonic() - last_beat >= sweep_interval:
@@ -78,6 +83,9 @@ async def run(
             if time.monotonic() - last_job >= deadline_interval / 2:  # whoever holds the job's lease runs it
                 await dispatcher.run_job("deadlines", timedelta(seconds=deadline_interval), check)
                 last_job = time.monotonic()
+            if time.monotonic() - last_purge >= purge_interval / 2:  # personal data past its time
+                await dispatcher.run_job("retention", timedelta(seconds=purge_interval), purge)
+                last_purge = time.monotonic()
         except Exception:  # keep delivering; the database keeps what is owed
             log.exception("dispatcher loop failed; retrying")
             sent = 0
@@ -116,6 +124,7 @@ async def serve(settings: Settings) -> None:
             stop,
             redis_url=settings.redis_url,
             poll_interval=float(os.environ.get("WUYE_POLL_INTERVAL", "0.5")),
+            retention=settings.retention,
         )
     finally:
         with contextlib.suppress(Exception):  # the database may be what stopped us; the beat then runs out

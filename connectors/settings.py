@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from backend_bridge.domain.retention import RetentionPolicy
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -171,6 +173,7 @@ class Settings:
     redis_url: str | None  # notifications wake dispatchers through a Redis stream; None: they poll
     external: ExternalSystem | None = None  # WUYE_EXTERNAL_*: tickets are also kept there
     channels: dict[str, object] = field(default_factory=dict)  # channel name → its settings section
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)  # WUYE_RETAIN_*_DAYS
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, dispatcher: bool = False) -> Settings:
@@ -200,4 +203,23 @@ class Settings:
             redis_url=env.get("WUYE_REDIS_URL") or None,
             external=ExternalSystem.from_env(env),
             channels=channel_sections(env),
+            retention=retention_policy(env),
         )
+
+
+RETENTION_SETTINGS = {
+    "WUYE_RETAIN_MESSAGES_DAYS": "messages_days",
+    "WUYE_RETAIN_NOTIFICATIONS_DAYS": "notifications_days",
+    "WUYE_RETAIN_ATTEMPTS_DAYS": "attempts_days",
+    "WUYE_RETAIN_WEBHOOK_DAYS": "webhook_days",
+}
+
+
+def retention_policy(env: dict[str, str]) -> RetentionPolicy:
+    """How long personal data is kept (domain/retention.py); unset: the policy's defaults."""
+    given = {name: env[key] for key, name in RETENTION_SETTINGS.items() if env.get(key)}
+    try:
+        return RetentionPolicy(**{name: int(value) for name, value in given.items()})
+    except ValueError as exc:
+        keys = ", ".join(RETENTION_SETTINGS)
+        raise SystemExit(f"retention settings ({keys}) must be whole numbers of days, at least 1: {exc}") from exc

@@ -210,9 +210,10 @@ async def test_a_dead_consumers_wake_ups_are_claimed_by_another(backend, redis_u
 # -- a real dispatcher process, killed mid-delivery ------------------------------------------------
 
 
-def _start_dispatcher(database_url: str, redis_url: str | None, tmp_path: Path) -> subprocess.Popen:
+def _start_dispatcher(database_url: str, redis_url: str | None, tmp_path: Path, **settings: str) -> subprocess.Popen:
     env = {
         **os.environ,
+        **settings,
         "WUYE_DATABASE_URL": database_url,
         "WUYE_DELIVERY_LEASE": "1",  # a killed holder's lease runs out quickly
         "WUYE_POLL_INTERVAL": "0.05",
@@ -360,3 +361,28 @@ async def test_a_real_dispatcher_beats_while_it_runs_and_withdraws_when_stopped(
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0, (tmp_path / "dispatcher.log").read_text()
     assert await views.running_dispatchers(backend.new_uow(), utc_now()) == []
+
+
+async def test_a_real_dispatcher_removes_personal_data_past_the_retention_setting(backend, database_url, tmp_path):
+    """The wiring: WUYE_RETAIN_MESSAGES_DAYS reaches the dispatcher's hourly job, which runs at start.
+    (The backend's clock is days behind the real one the dispatcher uses.)"""
+    from backend_bridge.domain import commands
+
+    sender = "webchat:retention-wiring"
+    answered = await backend.bus.handle(commands.RecordInbound(sender, "3号楼2单元501 13800000501"))
+    await backend.bus.handle(commands.RecordReplies(answered.id, ("好的",), answered=True))
+    owed = await backend.bus.handle(commands.RecordInbound(sender, "还没回我"))
+    proc = _start_dispatcher(database_url, None, tmp_path, WUYE_RETAIN_MESSAGES_DAYS="1")
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            async with backend.new_uow() as uow:
+                if await uow.messages.inbound(answered.id) is None:
+                    assert await uow.messages.inbound(owed.id) is not None  # unanswered: still owed
+                    break
+            assert proc.poll() is None, (tmp_path / "dispatcher.log").read_text()
+            assert time.monotonic() < deadline, "the message was not removed within 30 s"
+            await asyncio.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0, (tmp_path / "dispatcher.log").read_text()

@@ -174,6 +174,9 @@ class RoomRepository(_Tracking):
 
 
 class BindingRepository(_Tracking):
+    async def purge_attempts_before(self, cutoff: datetime, limit: int) -> int:
+        return await _delete_some(self.session, orm.binding_attempts, limit, orm.binding_attempts.c.at < cutoff)
+
     async def for_sender(self, sender: str) -> dict[str, model.Binding]:
         """The sender's bindings by community (one flat per community)."""
         stmt = (
@@ -245,6 +248,12 @@ class ConversationRepository(_Tracking):
 class MessageRepository(_Tracking):
     """The inbound log: every owner message, and what the assistant answered."""
 
+    async def purge_answered_before(self, cutoff: datetime, limit: int) -> int:
+        """Answered messages received before ``cutoff`` (an unanswered one is still owed)."""
+        table = orm.inbound_messages
+        answered = table.c.status == model.InboundStatus.ANSWERED
+        return await _delete_some(self.session, table, limit, answered, table.c.received_at < cutoff)
+
     async def add_inbound(self, message: model.InboundMessage) -> None:
         self.session.add(message)
         await self.session.flush()
@@ -285,6 +294,15 @@ class MessageRepository(_Tracking):
 
 class NotificationRepository(_Tracking):
     """The outbox and the pull channels' mailbox."""
+
+    async def purge_settled_before(self, cutoff: datetime, limit: int) -> int:
+        """Delivered or dead notifications created before ``cutoff`` (a pending one is owed)."""
+        table = orm.notifications
+        settled = table.c.status.in_([model.NotificationStatus.DELIVERED, model.NotificationStatus.DEAD])
+        return await _delete_some(self.session, table, limit, settled, table.c.created_at < cutoff)
+
+    async def purge_mailbox_before(self, cutoff: datetime, limit: int) -> int:
+        return await _delete_some(self.session, orm.mailbox, limit, orm.mailbox.c.created_at < cutoff)
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
@@ -455,6 +473,10 @@ class StaffRepository(_Tracking):
 class ExternalEventRepository(_Tracking):
     """Webhook event ids already applied, per external system."""
 
+    async def purge_before(self, cutoff: datetime, limit: int) -> int:
+        table = orm.external_events
+        return await _delete_some(self.session, table, limit, table.c.received_at < cutoff)
+
     async def record(self, system: str, event_id: str, now: datetime) -> bool:
         """Remember the event; False when it was already there (a redelivery).
 
@@ -484,3 +506,10 @@ async def _insert_if_new(session: AsyncSession, table: Table, row: dict) -> bool
     """
     stmt = _insert(session)(table).values(**row).on_conflict_do_nothing().returning(table.c.id)
     return await session.scalar(stmt) is not None
+
+
+async def _delete_some(session: AsyncSession, table: Table, limit: int, *conditions) -> int:
+    """Delete up to ``limit`` rows matching ``conditions``; how many went."""
+    ids = select(table.c.id).where(*conditions).limit(limit).scalar_subquery()
+    result = await session.execute(delete(table).where(table.c.id.in_(ids)).returning(table.c.id))
+    return len(result.all())

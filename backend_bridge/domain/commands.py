@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+
+from backend_bridge.domain.retention import RetentionPolicy
 
 
 class Command:
@@ -195,3 +197,10 @@ class RecordReplies(Command):
 @dataclass(frozen=True)
 class SyncCommunities(Command):
     """Make the store's communities those the content names (at start, and before an import)."""
+
+
+@dataclass(frozen=True)
+class PurgeExpired(Command):
+    """Remove personal data older than the policy allows (the dispatcher runs it every hour)."""
+
+    policy: RetentionPolicy = field(default_factory=RetentionPolicy)

@@ -524,6 +524,45 @@ async def record_replies(cmd: commands.RecordReplies, uow: UnitOfWork, deps: Dep
     return results.RepliesRecorded(message.status.value)
 
 
+PURGE_BATCH = 500  # rows per transaction: a first purge of years of messages never holds a long lock
+
+
+async def purge_expired(cmd: commands.PurgeExpired, uow: UnitOfWork, deps: Deps) -> results.Purged:
+    """Remove what the retention policy (domain/retention.py) no longer allows us to keep.
+
+    A batch per transaction, so owners' messages are never kept waiting behind a long delete;
+    stopping half way (a restart) loses nothing, the next run goes on where this one stopped.
+    """
+    now, policy = deps.clock(), cmd.policy
+    kept_messages = policy.before(now, policy.messages_days)
+    purges = {
+        "messages": lambda: uow.messages.purge_answered_before(kept_messages, PURGE_BATCH),
+        "mailbox": lambda: uow.notifications.purge_mailbox_before(kept_messages, PURGE_BATCH),
+        "notifications": lambda: uow.notifications.purge_settled_before(
+            policy.before(now, policy.notifications_days), PURGE_BATCH
+        ),
+        "binding_attempts": lambda: uow.bindings.purge_attempts_before(
+            policy.before(now, policy.attempts_days), PURGE_BATCH
+        ),
+        "external_events": lambda: uow.external_events.purge_before(
+            policy.before(now, policy.webhook_days), PURGE_BATCH
+        ),
+    }
+    removed = {}
+    for kind, purge in purges.items():
+        removed[kind] = 0
+        while True:
+            async with uow:
+                count = await purge()
+                await uow.commit()
+            removed[kind] += count
+            if count < PURGE_BATCH:
+                break
+    if any(removed.values()):
+        log.info("retention: removed %s", ", ".join(f"{n} {kind}" for kind, n in removed.items() if n))
+    return results.Purged(removed)
+
+
 # -- events ------------------------------------------------------------------------------------
 
 
@@ -537,6 +576,7 @@ async def log_handoff(event: events.ConversationHandedOff, uow: UnitOfWork, deps
 
 
 COMMAND_HANDLERS = {
+    commands.PurgeExpired: purge_expired,
     commands.OpenTicket: open_ticket,
     commands.ReportEmergency: report_emergency,
     commands.OpenTicketForOwner: open_ticket_for_owner,

@@ -183,3 +183,10 @@ class ExternalUpdateDuplicate(Result):
 @dataclass(frozen=True)
 class CommunitiesSynced(Result):
     codes: list[str]
+
+
+@dataclass(frozen=True)
+class Purged(Result):
+    """How many rows of each kind the retention policy removed."""
+
+    removed: dict[str, int]
