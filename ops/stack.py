@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from connectors.settings import channel_sections, channels_line
+from connectors.settings import channel_sections, channels_line, retention_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -70,9 +70,20 @@ def write_private(path: Path, text: str) -> None:
         out.write(text)
 
 
-def rasa_endpoints(actions_url: str, redis_url: str | None, database_url: str | None) -> dict:
-    """endpoints.yml for this run: Redis tracker and lock stores when Redis is configured,
-    else a SQL tracker store on PostgreSQL, else Rasa's in-process stores."""
+RASA_TRACKERS = "rasa_trackers.db"  # in var/: the embedded mode's Rasa conversations
+
+
+def rasa_endpoints(
+    actions_url: str,
+    redis_url: str | None,
+    database_url: str | None,
+    var_dir: Path | None = None,
+    tracker_days: int = 180,
+) -> dict:
+    """endpoints.yml for this run: Redis tracker and lock stores when Redis is configured (each
+    conversation expiring ``tracker_days`` after its last turn), else a SQL tracker store on
+    PostgreSQL, else one in a SQLite file in ``var_dir``. Never Rasa's in-memory store: a Rasa
+    restart would forget every half-filled form, and memory would grow with every sender."""
     doc: dict = {"action_endpoint": {"url": f"{actions_url}/webhook"}}
     if redis_url:
         r = urlparse(redis_url)
@@ -85,7 +96,7 @@ def rasa_endpoints(actions_url: str, redis_url: str | None, database_url: str | 
         }
         if r.password:
             common["password"] = r.password
-        doc["tracker_store"] = {"type": "redis", **common}
+        doc["tracker_store"] = {"type": "redis", **common, "record_exp": tracker_days * 24 * 3600}
         doc["lock_store"] = {"type": "redis", **common}
     elif database_url and database_url.startswith(("postgresql", "postgres:")):
         p = urlparse(database_url)
@@ -98,6 +109,8 @@ def rasa_endpoints(actions_url: str, redis_url: str | None, database_url: str | 
             "username": p.username or "postgres",
             "password": p.password or "",
         }
+    elif var_dir is not None:
+        doc["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(var_dir / RASA_TRACKERS)}
     return doc
 
 
@@ -199,7 +212,13 @@ class Stack:
         write_private(
             endpoints,
             yaml.safe_dump(
-                rasa_endpoints(env["WUYE_ACTIONS_URL"], env.get("WUYE_REDIS_URL"), env.get("WUYE_DATABASE_URL")),
+                rasa_endpoints(
+                    env["WUYE_ACTIONS_URL"],
+                    env.get("WUYE_REDIS_URL"),
+                    env.get("WUYE_DATABASE_URL"),
+                    self.var_dir,
+                    retention_policy(env).messages_days,
+                ),
                 sort_keys=False,
             ),
         )

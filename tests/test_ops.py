@@ -11,13 +11,17 @@ from connectors.settings import Settings
 from ops.stack import ensure_secrets, rasa_endpoints
 
 
-def test_embedded_mode_uses_rasa_in_process_stores():
-    doc = rasa_endpoints("http://127.0.0.1:5055", None, None)
-    assert doc == {"action_endpoint": {"url": "http://127.0.0.1:5055/webhook"}}
+def test_embedded_mode_keeps_rasa_conversations_in_a_sqlite_file_in_var(tmp_path):
+    doc = rasa_endpoints("http://127.0.0.1:5055", None, None, tmp_path)
+    assert doc == {
+        "action_endpoint": {"url": "http://127.0.0.1:5055/webhook"},
+        "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "rasa_trackers.db")},
+    }
 
 
 def test_redis_url_moves_tracker_and_lock_stores_to_redis():
-    doc = rasa_endpoints("http://a", "redis://:secret@cache.internal:6380/3", "postgresql://u:p@db/wuye")
+    doc = rasa_endpoints("http://a", "redis://:secret@cache.internal:6380/3", "postgresql://u:p@db/wuye", None, 90)
+    assert doc["tracker_store"].pop("record_exp") == 90 * 24 * 3600  # conversations age out with messages
     for store in ("tracker_store", "lock_store"):
         assert doc[store] | {"password": "secret"} == {
             "type": "redis",

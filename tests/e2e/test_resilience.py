@@ -12,8 +12,12 @@ import redis
 from tests.e2e.conftest import Owner, start_stack
 
 
-def test_messages_sent_while_rasa_is_down_are_answered_when_it_is_back(stack):
+def test_messages_sent_while_rasa_is_down_are_answered_when_it_is_back_and_forms_survive(stack):
+    """Embedded mode (SQLite, no Redis) too keeps Rasa's conversations on disk (var/rasa_trackers.db)."""
     owner = Owner(stack, uuid.uuid4().hex)
+    halfway = Owner(stack, uuid.uuid4().hex)
+    assert "几号楼" in halfway.said("报修")
+    assert "问题" in halfway.said("3号楼2单元501")
     stack.stop_process("rasa")
     try:
         busy = owner.said("3号楼2单元501 厨房水管漏水了")
@@ -24,6 +28,8 @@ def test_messages_sent_while_rasa_is_down_are_answered_when_it_is_back(stack):
     late = owner.wait_for_update("请确认报修信息")  # the retry loop answered it through the outbox
     assert "3号楼2单元501" in late
     assert re.search(r"BX\d{6}", owner.said("是"))  # and the conversation carries on where it was
+    summary = halfway.said("客厅空调漏水")  # the form still has the address after the restart
+    assert "3号楼2单元501" in summary and "客厅空调漏水" in summary
 
 
 def test_postgres_and_redis_keep_a_conversation_across_a_rasa_restart(tmp_path, postgres_url, redis_url):
