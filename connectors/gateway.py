@@ -43,6 +43,10 @@ RATED_REPLY = "感谢您的评价！工单 {number} 已办结。还有什么需�
 POOR_RATING_REPLY = "很抱歉没让您满意。工单 {number} 已重新打开，主管会跟进，尽快重新安排处理。"
 BUSY_REPLY = "抱歉，系统有点忙。您的消息已经记下了，稍后在这里回复您；着急的话请拨打物业服务电话。"
 ROUTED_REPLY = "好的，接下来为您办理{name}的事。请问有什么可以帮您？"
+QUEUED_REPLY = "收到，您前面的消息还在处理，这条已经记下了，稍后在这里一起回复您。"
+# How long a message answered in the request (the web chat) waits for the owner's earlier one
+# before it is written down and answered later instead: a stuck turn never piles up requests.
+LOCK_WAIT = 20.0
 
 
 def clean(text: str) -> str:
@@ -66,6 +70,10 @@ class Accepted:
     inbound_id: int | None = None
 
 
+class _SenderBusy(Exception):
+    """The owner's earlier message still holds their turn after the caller's wait."""
+
+
 @dataclass
 class _Waiting:
     """An accepted message waiting for its turn (under the sender's lock)."""
@@ -78,22 +86,30 @@ class _Waiting:
 
 
 class Gateway:
-    def __init__(self, backend: Backend, dialogue: RasaClient) -> None:
+    def __init__(self, backend: Backend, dialogue: RasaClient, *, lock_wait: float = LOCK_WAIT) -> None:
         self.backend = backend
         self.dialogue = dialogue
+        self.lock_wait = lock_wait
         self._locks: dict[str, list] = {}  # sender → [lock, users]; dropped when nobody waits
         self._accepted: dict[str, dict[int, _Waiting]] = {}  # sender → inbound id → its message
         self._workers: set[asyncio.Task] = set()
 
     @contextlib.asynccontextmanager
-    async def _one_at_a_time(self, sender: str):
+    async def _one_at_a_time(self, sender: str, wait: float | None = None):
         """One message per owner at a time: a page's retry waits for the first attempt's
-        replies instead of racing it, and an owner's messages reach Rasa in order."""
+        replies instead of racing it, and an owner's messages reach Rasa in order.
+        _SenderBusy when the lock is not free within ``wait`` seconds (None: wait as long as it takes)."""
         entry = self._locks.setdefault(sender, [asyncio.Lock(), 0])
         entry[1] += 1
         try:
-            async with entry[0]:
+            try:
+                await asyncio.wait_for(entry[0].acquire(), wait)
+            except TimeoutError:
+                raise _SenderBusy from None
+            try:
                 yield
+            finally:
+                entry[0].release()
         finally:
             entry[1] -= 1
             if entry[1] == 0:
@@ -112,12 +128,17 @@ class Gateway:
         text = clean(inbound.text)
         if not text:
             return [EMPTY_REPLY]
-        async with self._one_at_a_time(inbound.sender):
-            record = await self._record(inbound, text)
-            if record.duplicate:
-                return [render(r, record.script) for r in record.replies]
-            replies, answered = await self._respond(inbound.sender, text, record)
-            return await self._reply(record, replies, answered=answered)
+        try:
+            async with self._one_at_a_time(inbound.sender, self.lock_wait):
+                record = await self._record(inbound, text)
+                if record.duplicate:
+                    return [render(r, record.script) for r in record.replies]
+                replies, answered = await self._respond(inbound.sender, text, record)
+                return await self._reply(record, replies, answered=answered)
+        except _SenderBusy:  # the owner's earlier message is still being answered (Rasa is slow)
+            accepted = await self.accept(inbound)  # written down now; answered in turn, through the outbox
+            log.warning("message %s waited for the sender's earlier one; answering later", accepted.inbound_id)
+            return [render(QUEUED_REPLY, detect_script(text))]
 
     async def accept(
         self, inbound: Inbound, *, answer_within: float = 0.0, fits: Callable[[list[str]], bool] | None = None

@@ -16,7 +16,7 @@ from backend_bridge.domain import commands
 from backend_bridge.domain.model import MAX_ANSWER_ATTEMPTS
 from backend_bridge.service_layer import views
 from connectors.channel import Inbound
-from connectors.gateway import BUSY_REPLY
+from connectors.gateway import BUSY_REPLY, QUEUED_REPLY
 from tests.conftest import deliver
 
 
@@ -167,6 +167,24 @@ async def test_accepting_never_waits_for_the_senders_earlier_message(gateway, ra
     await gateway.settled()
     assert [t for _, t in rasa.seen] == ["第一条", "第二条"]
     assert await late_replies(backend) == [("late_reply", "收到：第二条")]
+
+
+async def test_a_message_that_waits_too_long_for_the_earlier_one_is_kept_and_answered_later(gateway, rasa, backend):
+    """The per-sender turn has a time limit for callers that answer in the request (the web chat)."""
+    gateway.lock_wait = 0.2
+    rasa.delay = 1.0
+    first = asyncio.create_task(gateway.handle(message("第一条")))
+    await asyncio.sleep(0.1)  # the first holds the sender's turn, waiting for Rasa
+    started = asyncio.get_running_loop().time()
+    assert await gateway.handle(message("第二条", "m2")) == [QUEUED_REPLY]
+    assert asyncio.get_running_loop().time() - started < 0.8  # not the whole of the first turn
+    assert await first == ["收到：第一条"]
+    await gateway.settled()
+    assert [t for _, t in rasa.seen] == ["第一条", "第二条"]  # still in order
+    assert await late_replies(backend) == [("late_reply", "收到：第二条")]
+    # The page retries the same message later: it was kept once, not twice.
+    assert await gateway.handle(message("第二条", "m2")) == ["收到：第二条"]
+    assert [t for _, t in rasa.seen] == ["第一条", "第二条"]
 
 
 async def test_a_platforms_retries_of_one_message_make_one_turn_and_one_answer(gateway, rasa, backend):
