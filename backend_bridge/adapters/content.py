@@ -81,6 +81,9 @@ class CommunityContent:
     # notification kind → WeChat template: how a status update reaches an owner outside the 48 h
     # in which customer-service messages may be sent (optional; without one it is dead-lettered)
     wechat_templates: dict[str, MessageTemplate] = field(default_factory=dict)
+    # notification kind → approved SMS template (template code, variables from the fields): mainland
+    # SMS may only carry these; "late_reply" is the generic one for the assistant's answers
+    sms_templates: dict[str, MessageTemplate] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.name not in self.aliases:
@@ -151,6 +154,7 @@ def parse_content(raw: object, *, code: str = "") -> CommunityContent:
         address=str(community.get("address", "")),
         aliases=_aliases(name, community.get("aliases")),
         wechat_templates=_templates(raw.get("wechat_templates"), "wechat_templates"),
+        sms_templates=_templates(raw.get("sms_templates"), "sms_templates"),
     )
 
 
