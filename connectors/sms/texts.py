@@ -60,6 +60,17 @@ class _Fields(dict):
         return EMPTY_VARIABLE
 
 
+class _Lenient(string.Formatter):
+    """A format spec that does not fit the value (a time's "%H:%M" on a missing time, "-")
+    writes the value plainly: a notice must not fail on a field it happens not to have."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        try:
+            return super().format_field(value, format_spec)
+        except (ValueError, TypeError):
+            return str(value)
+
+
 def variables(template: MessageTemplate, fields: dict[str, Any] | None, text: str) -> dict[str, str]:
     """The template's variables, in the operator's order, filled from the notification's fields
     (content: sms_templates, the same shape as wechat_templates); each at most 35 characters."""
@@ -74,7 +85,7 @@ def variables(template: MessageTemplate, fields: dict[str, Any] | None, text: st
             values[name] = _Time(*parsed.timetuple()[:6], tzinfo=parsed.tzinfo)
         elif value is not None:
             values[name] = str(value)
-    formatter = string.Formatter()
+    formatter = _Lenient()
     filled = {}
     for key, pattern in template.fields.items():
         value = " ".join(formatter.vformat(pattern, (), values).split())

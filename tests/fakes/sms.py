@@ -344,6 +344,7 @@ class FakeTencentSms(_FakeSms):
                     limit, "PhoneNumberDailyLimit"
                 )
                 status |= {"SerialNo": "", "Code": f"LimitExceeded.{code}", "Message": "limit exceeded"}
+                self.refused.append({"code": status["Code"], "body": body, "http_status": 200})
             else:
                 self._ids += 1
                 serial = f"2433:{3400000000 + self._ids}"
@@ -376,4 +377,6 @@ class FakeTencentSms(_FakeSms):
 
 
 def _json(answer: dict[str, Any], status: int = 200) -> web.Response:
-    return web.Response(text=json.dumps(answer, ensure_ascii=False), status=status, content_type="application/json")
+    """JSON with the bare Content-Type both providers send (Tencent's SDK looks for errors only then)."""
+    body = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+    return web.Response(body=body, status=status, headers={"Content-Type": "application/json"})

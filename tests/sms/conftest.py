@@ -161,6 +161,10 @@ class Sms:
     async def writes(self, text: str, mobile: str = MOBILE, **kw) -> tuple[int, object]:
         return await self.push(self.fake.reply_push(mobile, text, **kw))
 
+    async def push_answer(self) -> dict:
+        """What the provider expects back from a push it delivered."""
+        return {"code": 0, "msg": "接收成功"} if self.provider == "aliyun" else {"result": 0, "errmsg": "OK"}
+
     async def receipt(self, message_id: str, **kw) -> tuple[int, object]:
         return await self.push(self.fake.receipt_push(message_id, **kw), path="/report")
 
@@ -199,6 +203,12 @@ class Sms:
                 .order_by(model.InboundMessage.id)
             )
             return [m.text for m in found.all()]
+
+
+@pytest.fixture
+async def http_session():
+    async with aiohttp.ClientSession() as http:
+        yield http
 
 
 @pytest.fixture
