@@ -68,6 +68,10 @@ class SmsChannel:
         self.settings = settings
         self.provider = provider
 
+    async def close(self) -> None:
+        if self.provider is not None:
+            await self.provider.close()
+
     def routes(self) -> list[web.RouteDef]:
         if self.provider is None:  # the log provider: nobody pushes to us
             return []

@@ -52,6 +52,8 @@ class Provider(Protocol):
 
     async def send(self, message: Outgoing) -> Taken: ...
 
+    async def close(self) -> None: ...
+
 
 def _host(endpoint: str) -> tuple[str, str]:
     parts = urlsplit(endpoint)
@@ -90,6 +92,9 @@ class Aliyun:
         )
         self.client = Client(config)
         self.sign_name = settings.sign_name
+
+    async def close(self) -> None:
+        """Nothing held: the SDK's async calls open and close their own aiohttp session."""
 
     async def send(self, message: Outgoing) -> Taken:
         from alibabacloud_dysmsapi20170525 import models  # noqa: PLC0415
@@ -151,6 +156,9 @@ class Tencent:
         self.client = SmsClient(secret, settings.region, ClientProfile(httpProfile=http))
         self.app_id = settings.app_id
         self.sign_name = settings.sign_name
+
+    async def close(self) -> None:
+        await self.client.close()  # its httpx connection pool
 
     async def send(self, message: Outgoing) -> Taken:
         from tencentcloud.common.exception.tencent_cloud_sdk_exception import (  # noqa: PLC0415

@@ -156,13 +156,17 @@ async def test_unsubscribing_stops_all_but_the_owners_own_service_messages(sms, 
 
 
 async def test_a_wrong_key_is_refused_by_the_providers_signature_check(sms, provider, fake, http_session):
-    channel = installed_channels({"sms": settings_for(fake, key_secret="not-the-secret")}, http_session)
-    deliver = next(c for c in channel if c.name == "sms").delivery(sms.backend)
-    await owner_wrote(sms)
     from backend_bridge.service_layer.ports import DeliveryFailed
+    from connectors.channel import close_channels
 
-    with pytest.raises(DeliveryFailed) as failed:
-        await deliver(model.Notification(SENDER, "您好", "staff", sms.backend.clock()))
+    channels = installed_channels({"sms": settings_for(fake, key_secret="not-the-secret")}, http_session)
+    deliver = next(c for c in channels if c.name == "sms").delivery(sms.backend)
+    await owner_wrote(sms)
+    try:
+        with pytest.raises(DeliveryFailed) as failed:
+            await deliver(model.Notification(SENDER, "您好", "staff", sms.backend.clock()))
+    finally:
+        await close_channels(channels)
     assert failed.value.permanent
     code = "SignatureDoesNotMatch" if provider == "aliyun" else "AuthFailure.SignatureFailure"
     assert fake.refused[-1]["code"] == code and code in str(failed.value)
