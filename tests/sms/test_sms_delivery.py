@@ -183,3 +183,35 @@ async def test_without_a_provider_notifications_to_a_phone_go_to_the_log_masked(
     assert via == "log"
     line = next(r.getMessage() for r in caplog.records if r.name == "wuye.notifications")
     assert "您的工单已派单" in line and MOBILE not in line and "0501" in line
+
+
+@pytest.mark.parametrize("wrong", ["sign_name", "template"])
+async def test_a_sign_name_or_template_the_provider_did_not_approve_is_dead_lettered(sms, provider, fake, wrong):
+    if wrong == "sign_name":
+        next(c for c in sms.channels if c.name == "sms").provider.sign_name = "别家物业"
+    else:
+        fake.templates.pop(next(iter(fake.templates)))  # the status template was withdrawn
+    await sms.backend.bus.handle(commands.RecordInbound(SENDER, "你好"))
+    opened = await sms.backend.bus.handle(commands.OpenTicket(SENDER, "repair", "厨房水管漏水", "3", "2", "501"))
+    await sms.backend.bus.handle(commands.AddStaff("wang", "王师傅", "technician", actor="admin"))
+    await sms.backend.bus.handle(commands.AssignTicket(opened.number, "wang", actor="admin"))
+    await sms.deliver()
+    (notice,) = await sms.notices()
+    codes = {
+        ("aliyun", "sign_name"): "isv.SMS_SIGNATURE_ILLEGAL",
+        ("aliyun", "template"): "isv.SMS_TEMPLATE_ILLEGAL",
+        ("tencent", "sign_name"): "FailedOperation.SignatureIncorrectOrUnapproved",
+        ("tencent", "template"): "FailedOperation.TemplateIncorrectOrUnapproved",
+    }
+    assert notice.kind == "ticket_assigned"
+    assert notice.status is model.NotificationStatus.DEAD and notice.attempts == 1
+    assert codes[provider, wrong] in notice.last_error and fake.sent == []
+
+
+@pytest.mark.parametrize("provider", ["aliyun"])  # Tencent's receipts do not single out a dead number
+async def test_a_receipt_saying_the_number_cannot_receive_dead_letters_at_once(sms, provider):
+    await owner_wrote(sms)
+    (answer,) = await sms.notices()
+    await sms.receipt(answer.provider_message_id, success=False, err_code="MOBILE_NOT_ON_SERVICE")
+    (answer,) = await sms.notices()
+    assert answer.status is model.NotificationStatus.DEAD and "MOBILE_NOT_ON_SERVICE" in answer.last_error
