@@ -135,9 +135,78 @@ class WeComKfSettings:
         )
 
 
+SMS_PROVIDERS = ("aliyun", "tencent")
+DEFAULT_SMS_ENDPOINTS = {"aliyun": "https://dysmsapi.aliyuncs.com", "tencent": "https://sms.tencentcloudapi.com"}
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """SMS both ways (connectors/sms): owners' replies pushed by the provider, notifications sent
+    with the operator's approved templates (content: sms_templates). WUYE_SMS_PROVIDER empty: the
+    log provider (notifications to sms: recipients are written to the log, nothing is pushed in)."""
+
+    provider: str = ""  # aliyun, tencent, or "" for the log provider
+    endpoint: str = ""  # the provider's API as a URL (tests: the fake on 127.0.0.1)
+    key_id: str = ""  # AccessKey ID / SecretId
+    key_secret: str = ""  # AccessKey Secret / SecretKey
+    app_id: str = ""  # Tencent's SmsSdkAppId
+    sign_name: str = ""  # the approved 短信签名
+    push_token: str = ""  # the secret path token of POST /sms/<provider>/<token>[/report]
+    daily_cap: int = 10  # messages per number per (Shanghai) day; more wait for the next day
+    region: str = "ap-guangzhou"  # Tencent's X-TC-Region (Aliyun's SMS API is central)
+
+    title = "SMS"
+    REQUIRED = ("WUYE_SMS_KEY_ID", "WUYE_SMS_KEY_SECRET", "WUYE_SMS_SIGN_NAME", "WUYE_SMS_PUSH_TOKEN")
+
+    @property
+    def on(self) -> bool:
+        """The channel is always on: without a provider it delivers to the log."""
+        return True
+
+    @property
+    def off_reason(self) -> str | None:
+        return None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> SmsSettings:
+        provider = env.get("WUYE_SMS_PROVIDER", "").strip().lower()
+        cap = env.get("WUYE_SMS_DAILY_CAP", "10")
+        if not cap.isdigit() or int(cap) < 1:
+            raise SystemExit("WUYE_SMS_DAILY_CAP must be a whole number of messages, at least 1")
+        if not provider:
+            return cls(daily_cap=int(cap))
+        if provider not in SMS_PROVIDERS:
+            raise SystemExit(f"WUYE_SMS_PROVIDER must be one of {', '.join(SMS_PROVIDERS)}, or empty (the log)")
+        required = cls.REQUIRED + (("WUYE_SMS_APP_ID",) if provider == "tencent" else ())
+        missing = [k for k in required if not env.get(k)]
+        if missing:
+            raise SystemExit(f"missing settings for SMS ({provider}): {', '.join(missing)}")
+        token = env["WUYE_SMS_PUSH_TOKEN"]
+        if len(token) < 16 or not token.replace("-", "").replace("_", "").isalnum() or not token.isascii():
+            raise SystemExit("WUYE_SMS_PUSH_TOKEN must be at least 16 letters, digits, '-' or '_' (it is in a URL)")
+        endpoint = (env.get("WUYE_SMS_ENDPOINT") or DEFAULT_SMS_ENDPOINTS[provider]).rstrip("/")
+        if not endpoint.startswith(("https://", "http://")):
+            raise SystemExit("WUYE_SMS_ENDPOINT must be a URL (https://…)")
+        return cls(
+            provider=provider,
+            endpoint=endpoint,
+            key_id=env["WUYE_SMS_KEY_ID"],
+            key_secret=env["WUYE_SMS_KEY_SECRET"],
+            app_id=env.get("WUYE_SMS_APP_ID", ""),
+            sign_name=env["WUYE_SMS_SIGN_NAME"],
+            push_token=token,
+            daily_cap=int(cap),
+            region=env.get("WUYE_SMS_REGION") or "ap-guangzhou",
+        )
+
+
 # Channel package name (connectors/<name>/) → how its section is read. Channels not named here
 # (webchat, log) need no settings and get None.
-CHANNEL_SECTIONS = {"wechat": WeChatSettings.from_env, "wechat_kf": WeComKfSettings.from_env}
+CHANNEL_SECTIONS = {
+    "wechat": WeChatSettings.from_env,
+    "wechat_kf": WeComKfSettings.from_env,
+    "sms": SmsSettings.from_env,
+}
 
 
 def channel_sections(env: dict[str, str]) -> dict[str, object]:

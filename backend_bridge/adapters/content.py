@@ -86,6 +86,9 @@ class CommunityContent:
     wechat_templates: dict[str, MessageTemplate] = field(default_factory=dict)
     # other fees than the property fee (common/fees.py): item → answer; an item not here is not covered
     fee_items: dict[str, str] = field(default_factory=dict)
+    # notification kind → approved SMS template (template code, variables from the fields): mainland
+    # SMS may only carry these; "late_reply" is the generic one for the assistant's answers
+    sms_templates: dict[str, MessageTemplate] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.name not in self.aliases:
@@ -162,6 +165,7 @@ def parse_content(raw: object, *, code: str = "") -> CommunityContent:
         aliases=_aliases(name, community.get("aliases")),
         wechat_templates=_templates(raw.get("wechat_templates"), "wechat_templates"),
         fee_items=fee_items,
+        sms_templates=_templates(raw.get("sms_templates"), "sms_templates"),
     )
 
 

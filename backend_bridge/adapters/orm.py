@@ -252,7 +252,11 @@ notifications = Table(
     Column("delivered_at", UTCDateTime),
     Column("fields", JSON),  # the notice's structured content (ticket number, status, times…)
     Column("delivered_via", String(32)),  # how the channel got it through (mailbox, custom, template…)
+    Column("provider_message_id", String(64)),  # a paid platform's id for it (SMS), named by receipts
+    Column("billed_parts", Integer),  # SMS parts billed (70 characters in one, 67 per part beyond)
+    Column("confirmed_at", UTCDateTime),  # the platform's receipt: it reached the handset
     Index("ix_notifications_due", "status", "next_attempt_at"),
+    Index("ix_notifications_provider_message_id", "provider_message_id"),
     Index("ix_notifications_recipient", "recipient", "status", "id"),
 )
 

@@ -137,6 +137,17 @@ class RoomRepository(_Tracking):
     async def get(self, room_id: int) -> model.Room | None:
         return await self.session.get(model.Room, room_id)
 
+    async def with_owner_phone(self, mobile: str) -> list[model.Room]:
+        """Flats with an owner whose phone on file is ``mobile`` (stored as 11 digits)."""
+        stmt = (
+            select(model.Room)
+            .join(model.Owner, model.Owner.room_id == model.Room.id)
+            .where(model.Owner.phone == mobile)
+            .order_by(model.Room.id)
+            .distinct()
+        )
+        return list((await self.session.scalars(stmt)).all())
+
     async def find_many(
         self, community: str, addresses: Iterable[tuple[str, str, str]]
     ) -> dict[tuple[str, str, str], model.Room]:
@@ -333,6 +344,19 @@ class NotificationRepository(_Tracking):
             .limit(limit)
         )
         return list((await self.session.scalars(stmt)).all())
+
+    async def by_provider_message_id(self, channel: str, message_id: str) -> model.Notification | None:
+        """The ``channel`` notification a platform's receipt names (the latest, if ids repeat)."""
+        stmt = (
+            select(model.Notification)
+            .where(
+                model.Notification.provider_message_id == message_id,
+                model.Notification.recipient.startswith(f"{channel}:", autoescape=True),
+            )
+            .order_by(model.Notification.id.desc())
+            .limit(1)
+        )
+        return (await self.session.scalars(stmt)).first()
 
     async def head(self, recipient: str) -> model.Notification | None:
         """The recipient's oldest pending notification: nothing newer goes out before it."""

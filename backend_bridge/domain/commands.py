@@ -149,6 +149,27 @@ class BindSender(Command):
 
 
 @dataclass(frozen=True)
+class BindByPhone(Command):
+    """A channel whose sender id is the owner's mobile (SMS): the number itself is the proof, so
+    the conversation is bound to the flats where that mobile is on file, without questions."""
+
+    sender: str
+    mobile: str  # 11 digits (common.phones.normalize_mobile)
+
+
+@dataclass(frozen=True)
+class RecordDeliveryReceipt(Command):
+    """A paid platform's delivery receipt (SMS) for the message it called ``message_id``."""
+
+    channel: str  # the recipients' channel ("sms"): receipts only touch its notifications
+    message_id: str
+    delivered: bool
+    error: str | None = None
+    permanent: bool = False  # the platform says retrying cannot help (an empty or barred number)
+    parts: int | None = None
+
+
+@dataclass(frozen=True)
 class IssuePass(Command):
     sender: str
     visitor_name: str

@@ -77,15 +77,44 @@ class Notification:
     delivered_at: datetime | None = None
     fields: dict | None = None
     delivered_via: str | None = None
+    # What a paid platform (SMS) said about it: its message id (delivery receipts name it), the
+    # parts it billed, and when the handset confirmed it (a receipt; delivered_at is when it was sent).
+    provider_message_id: str | None = None
+    billed_parts: int | None = None
+    confirmed_at: datetime | None = None
     id: int | None = None
 
     @property
     def channel(self) -> str:
         return self.recipient.split(":", 1)[0]
 
-    def delivered(self, now: datetime, via: str | None = None) -> None:
+    def delivered(
+        self, now: datetime, via: str | None = None, *, message_id: str | None = None, parts: int | None = None
+    ) -> None:
         self.status, self.delivered_at, self.last_error = NotificationStatus.DELIVERED, now, None
         self.delivered_via = via[:32] if via else None
+        self.provider_message_id = message_id[:64] if message_id else None
+        self.billed_parts = parts
+
+    def deferred(self, reason: str, until: datetime) -> None:
+        """Not sent yet, and not a failure (a per-number cap reached): tried again at ``until``,
+        the attempts left untouched, so waiting never dead-letters it."""
+        self.last_error = reason[:500]
+        self.next_attempt_at = until
+
+    def confirmed(self, now: datetime, parts: int | None = None) -> None:
+        """The platform's delivery receipt: it reached the handset."""
+        self.confirmed_at = now
+        if parts:
+            self.billed_parts = parts
+
+    def bounced(self, error: str, now: datetime, *, permanent: bool = False) -> None:
+        """The platform took it but its receipt says it never arrived: back in the outbox to be
+        sent again (with back-off), or dead-lettered, as any failed attempt."""
+        if self.status is not NotificationStatus.DELIVERED:
+            return  # a repeated receipt, or already sent again
+        self.status, self.delivered_at, self.confirmed_at = NotificationStatus.PENDING, None, None
+        self.failed(error, now, permanent=permanent)
 
     def failed(self, error: str, now: datetime, *, permanent: bool = False) -> None:
         self.attempts += 1

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from backend_bridge.domain import model
-from backend_bridge.service_layer.ports import Clock, DeliveryFailed
+from backend_bridge.service_layer.ports import Clock, DeliveryDeferred, DeliveryFailed
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -29,9 +29,21 @@ log = logging.getLogger(__name__)
 JOB_TIMEOUT = timedelta(minutes=5)  # a periodic job that runs longer may be started again elsewhere
 HEARTBEAT = "alive:"  # each running dispatcher holds the lease alive:<its name> while it runs
 
-# One channel's delivery: raise DeliveryFailed (or anything) when the message did not get through;
-# it may answer how it went ("mailbox", "custom", "template"), which is kept on the notification.
-Deliver = Callable[[model.Notification], Awaitable[str | None]]
+
+@dataclass(frozen=True)
+class Sent:
+    """How a paid platform took a notification: the path, its message id (receipts name it) and
+    the parts it billed; kept on the notification."""
+
+    via: str
+    message_id: str | None = None
+    parts: int | None = None
+
+
+# One channel's delivery: raise DeliveryFailed (or anything) when the message did not get through,
+# DeliveryDeferred when it must wait; it may answer how it went ("mailbox", "custom", "template", or
+# a Sent with the platform's message id), which is kept on the notification.
+Deliver = Callable[[model.Notification], Awaitable["str | Sent | None"]]
 
 
 def _lease(recipient: str) -> str:
@@ -63,32 +75,46 @@ class Dispatcher:
             await uow.commit()
             return held, head
 
-    async def _send(self, notification: model.Notification) -> tuple[str | None, bool, str | None]:
-        """(error, permanent, None) from the recipient's channel; (None, False, how) when it got through."""
+    async def _send(self, notification: model.Notification) -> tuple[str | None, bool, Sent | DeliveryDeferred | None]:
+        """(error, permanent, None) from the recipient's channel; (None, False, how) when it got through;
+        (reason, False, the deferral) when it must wait."""
         deliver = self.channels.get(notification.channel)
         if deliver is None:
             return f"no channel delivers to {notification.channel!r}", True, None
         try:
             via = await deliver(notification)
+        except DeliveryDeferred as exc:
+            return str(exc) or "deferred", False, exc
         except DeliveryFailed as exc:
             return str(exc) or type(exc).__name__, exc.permanent, None
         except Exception as exc:  # a channel bug must not stop every delivery
             log.exception("channel %s failed on notification %s", notification.channel, notification.id)
             return f"{type(exc).__name__}: {exc}", False, None
-        return None, False, via if isinstance(via, str) else None
+        if isinstance(via, str):
+            via = Sent(via)
+        return None, False, via if isinstance(via, Sent) else None
 
     async def _settle(
-        self, sent: model.Notification, error: str | None, permanent: bool, holder: str, via: str | None = None
+        self,
+        sent: model.Notification,
+        error: str | None,
+        permanent: bool,
+        holder: str,
+        via: Sent | DeliveryDeferred | None = None,
     ) -> model.Notification | None:
         """Record the attempt, renew the lease and read the next notification due (one transaction).
 
-        Returns None after a failure: newer notifications wait for the failed one's retry.
+        Returns None after a failure or a deferral: newer notifications wait for it.
         """
         async with self.uow_factory() as uow:
             current = await uow.notifications.get(sent.id)
             if current.status is model.NotificationStatus.PENDING:  # else staff or a sweep settled it
-                if error is None:
-                    current.delivered(self.clock(), via)
+                if isinstance(via, DeliveryDeferred):
+                    current.deferred(error or "deferred", via.until)
+                    log.info("notification %s on %s deferred until %s: %s", sent.id, sent.channel, via.until, error)
+                elif error is None:
+                    how = via or Sent("")
+                    current.delivered(self.clock(), how.via or None, message_id=how.message_id, parts=how.parts)
                 else:
                     current.failed(error, self.clock(), permanent=permanent)
                     level = logging.ERROR if current.status is model.NotificationStatus.DEAD else logging.WARNING
@@ -124,6 +150,8 @@ class Dispatcher:
                     error, permanent, via = await self._send(head)
                     sent += error is None
                     head = await self._settle(head, error, permanent, holder, via)
+                    if isinstance(via, DeliveryDeferred):
+                        head = None
             finally:
                 more = await self._release(recipient, holder)
             if not more:

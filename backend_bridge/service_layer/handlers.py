@@ -385,6 +385,47 @@ async def bind_sender(cmd: commands.BindSender, uow: UnitOfWork, deps: Deps) -> 
         return results.BindingChecked("bound")
 
 
+async def bind_by_phone(cmd: commands.BindByPhone, uow: UnitOfWork, deps: Deps) -> results.BindingChecked:
+    """Bind an SMS conversation to the flats where its mobile is on file, one per community (the
+    first flat when a number is on file for several there); "mismatch" when it is on file nowhere.
+    An existing binding is kept: the owner may have chosen another flat since."""
+    async with uow:
+        bound = await uow.bindings.for_sender(cmd.sender)
+        matches = [
+            (room, owner)
+            for room in await uow.rooms.with_owner_phone(cmd.mobile)
+            if (owner := room.phone_matches(cmd.mobile)) is not None
+        ]
+        if not matches:
+            return results.BindingChecked("mismatch")
+        now = deps.clock()
+        for room, owner in matches:
+            if room.community not in bound:
+                binding = model.Binding(cmd.sender, room.id, owner.id, now)
+                await uow.bindings.add(binding)
+                bound[room.community] = binding
+        await uow.commit()
+        return results.BindingChecked("bound")
+
+
+async def record_delivery_receipt(
+    cmd: commands.RecordDeliveryReceipt, uow: UnitOfWork, deps: Deps
+) -> results.ReceiptRecorded:
+    """A receipt confirms the notification, or puts it back in the outbox (retried with back-off,
+    dead-lettered after the last attempt) with the platform's error."""
+    async with uow:
+        notification = await uow.notifications.by_provider_message_id(cmd.channel, cmd.message_id)
+        if notification is None:
+            return results.ReceiptRecorded(None)
+        if cmd.delivered:
+            notification.confirmed(deps.clock(), cmd.parts)
+        else:
+            notification.bounced(cmd.error or "not delivered", deps.clock(), permanent=cmd.permanent)
+            uow.notifications.recipients.add(notification.recipient)  # wake a dispatcher for the retry
+        await uow.commit()
+        return results.ReceiptRecorded(notification.status.value)
+
+
 class NotBound(model.DomainError):
     """Personal data or passes asked for by a sender not bound to a flat."""
 
@@ -594,6 +635,8 @@ COMMAND_HANDLERS = {
     commands.RotateStaffToken: rotate_staff_token,
     commands.DeactivateStaff: deactivate_staff,
     commands.BindSender: bind_sender,
+    commands.BindByPhone: bind_by_phone,
+    commands.RecordDeliveryReceipt: record_delivery_receipt,
     commands.IssuePass: issue_pass,
     commands.HandOff: hand_off,
     commands.HandBack: hand_back,

@@ -73,6 +73,15 @@ class DeliveryFailed(Exception):
         self.permanent = permanent
 
 
+class DeliveryDeferred(Exception):
+    """A channel must not send a notification before ``until`` (a platform's per-number cap is
+    reached): not a failure, so it waits without counting an attempt."""
+
+    def __init__(self, reason: str, until: datetime) -> None:
+        super().__init__(reason)
+        self.until = until
+
+
 class ContentSource(Protocol):
     """The operator's content (hours, fees, SLA tiers, advice), reloaded when its files change.
 

@@ -124,6 +124,11 @@ class BindingChecked(Result):
 
 
 @dataclass(frozen=True)
+class ReceiptRecorded(Result):
+    status: str | None  # the notification's status after it; None: no notification has that id
+
+
+@dataclass(frozen=True)
 class ConversationState(Result):
     state: str
 

@@ -156,3 +156,40 @@ async def test_a_store_made_by_main_becomes_one_community_losing_nothing(empty_d
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, metadata) == []
     engine.dispose()
+
+
+# -- 0009: SMS notifications keep the provider's message id, billed parts and receipt ----------------
+
+
+async def test_notifications_from_before_0009_keep_everything_and_can_take_a_receipt(empty_database):
+    from alembic import command
+
+    from backend_bridge.domain import commands
+
+    engine = create_engine(_sync_url(empty_database))
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0007")
+        conn.exec_driver_sql(
+            "INSERT INTO notifications (recipient, key, kind, text, status, attempts, created_at, delivered_at, "
+            "delivered_via) VALUES ('sms:13800000501', 'k1', 'staff', '您好', 'delivered', 0, "
+            "'2026-11-01 00:00:00', '2026-11-01 00:00:05', 'template')"
+        )
+    engine.dispose()
+    backend = await _start(empty_database)  # migrates to head
+    try:
+        async with backend.new_uow() as uow:
+            old = await uow.notifications.get(1)
+            assert (old.text, old.delivered_via) == ("您好", "template")
+            assert (old.provider_message_id, old.billed_parts, old.confirmed_at) == (None, None, None)
+            old.provider_message_id = "900001^0"
+            await uow.commit()
+        recorded = await backend.bus.handle(commands.RecordDeliveryReceipt("sms", "900001^0", False, "IC_BUSY: 忙"))
+        assert recorded.status == "pending"
+    finally:
+        await backend.close()
+    engine = create_engine(_sync_url(empty_database))
+    with engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0007")
+        assert "provider_message_id" not in {c["name"] for c in inspect(conn).get_columns("notifications")}
+        assert conn.exec_driver_sql("SELECT text FROM notifications").scalar() == "您好"
+    engine.dispose()
