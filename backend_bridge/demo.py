@@ -12,6 +12,7 @@ import yaml
 
 from backend_bridge.bootstrap import Backend
 from backend_bridge.domain import commands, model
+from backend_bridge.service_layer.imports import demo_mark
 
 
 def _months_back(today: datetime, count: int) -> list[tuple[int, int]]:
@@ -71,11 +72,13 @@ def build_rooms(spec: dict, now: datetime, tz: ZoneInfo, community: str = model.
     return rooms
 
 
-async def load_demo(backend: Backend, path: Path, tz: ZoneInfo, *, with_staff: bool = True) -> int:
+async def load_demo(backend: Backend, path: Path, tz: ZoneInfo, *, with_staff: bool = True, mark: bool = True) -> int:
     """Insert the demo communities and staff unless the store already has rooms; returns rooms added.
 
     A community of the demo must be one the content names (content/communities/<code>.yml):
-    bootstrap has put those in the store already.
+    bootstrap has put those in the store already. Each is marked as holding demo data
+    (``mark``), so the first real roster imported there replaces every fictitious owner and bill
+    (service_layer/imports.py); tests that use the demo flats as a real roster leave it unmarked.
     """
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     async with backend.new_uow() as uow:
@@ -88,10 +91,19 @@ async def load_demo(backend: Backend, path: Path, tz: ZoneInfo, *, with_staff: b
             for room in build_rooms(community, backend.clock(), tz, code):
                 await uow.rooms.add(room)
                 added += 1
+            if mark:  # in the same transaction: demo data is never in the store unmarked
+                await uow.channel_state.put(demo_mark(code), "1")
         await uow.commit()
     if with_staff:
         await add_demo_staff(backend, spec)
     return added
+
+
+async def mark_demo(backend: Backend, code: str) -> None:
+    """Note that community ``code`` holds the demo's owners and bills (imports replace them)."""
+    async with backend.new_uow() as uow:
+        await uow.channel_state.put(demo_mark(code), "1")
+        await uow.commit()
 
 
 async def add_demo_staff(backend: Backend, spec: dict) -> None:

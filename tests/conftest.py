@@ -138,7 +138,7 @@ async def backend(database_url, clock, dialogue):
         await conn.run_sync(metadata.create_all)
     await built.bus.handle(SyncCommunities())  # the tables were emptied: the content's communities again
     # the flats and owners of both demo communities; staff are each test's own (test_communities adds the demo's)
-    await load_demo(built, DEMO, ZoneInfo("Asia/Shanghai"), with_staff=False)
+    await load_demo(built, DEMO, ZoneInfo("Asia/Shanghai"), with_staff=False, mark=False)
     yield built
     await built.close()
 

@@ -439,6 +439,12 @@ def _reject_bad(rows: Sequence[_Row], cmd: ImportRoster | ImportLedger, kind: st
 # -- handlers ----------------------------------------------------------------------------------
 
 
+def demo_mark(community: str) -> str:
+    """The store's note that ``community`` holds the demo's fictitious owners and bills
+    (backend_bridge/demo.py): their phones follow a pattern anyone can guess."""
+    return f"store:demo:{community}"
+
+
 def _tally() -> dict[str, int]:
     return {"added": 0, "updated": 0, "unchanged": 0}
 
@@ -462,6 +468,9 @@ async def import_roster(cmd: ImportRoster, uow: UnitOfWork, deps: Deps) -> resul
     ``replace`` the file is the community's whole roster: owners not in it are removed with their
     chat bindings (a sold flat's former owner no longer reads its ledger). Rooms always stay,
     because tickets and bills refer to them.
+
+    A community that still holds the demo's owners is always replaced, and its demo bills go
+    too: a real flat must never keep a fictitious owner whose guessable phone reads its ledger.
     """
     rows = [_Row(r, cmd.columns) for r in cmd.rows]
     entries = [_roster_row(row) for row in rows]
@@ -472,6 +481,10 @@ async def import_roster(cmd: ImportRoster, uow: UnitOfWork, deps: Deps) -> resul
     owners = _tally() | {"removed": 0}
     async with uow:
         community = await _community(uow, deps, cmd.community)
+        demo = await uow.channel_state.get(demo_mark(community), deps.clock()) is not None
+        if demo:  # the demo's bills are as fictitious as its owners
+            for room in await uow.rooms.in_community(community):
+                room.bills.clear()
         rooms = await uow.rooms.find_many(community, (e.address for e in entries if e))
         for entry in filter(None, entries):  # all of them: no row was rejected
             room = rooms.get(entry.address)
@@ -487,13 +500,18 @@ async def import_roster(cmd: ImportRoster, uow: UnitOfWork, deps: Deps) -> resul
             else:
                 room_state.setdefault(entry.address, "unchanged")
             owners[_upsert_owner(room, entry)] += 1
-        if cmd.replace:
+        if cmd.replace or demo:
             listed = {(e.address, e.phone) for e in entries if e}
             owners["removed"] = await _remove_unlisted(uow, community, listed)
+        if demo:
+            await uow.channel_state.remove(demo_mark(community))
+            log.warning("community %s held the demo's owners and bills; this roster replaced them", community)
         if not cmd.dry_run:
             await uow.commit()
     rooms_tally = _tally() | Counter(room_state.values())
     counts = {"community": community, "rows": len(rows), "rooms": dict(rooms_tally), "owners": owners}
+    if demo:
+        counts["demo_replaced"] = True
     log.info("roster import by %s%s: %s", cmd.actor, " (dry run)" if cmd.dry_run else "", counts)
     return results.Imported(counts, cmd.dry_run)
 
@@ -534,6 +552,11 @@ async def import_ledger(cmd: ImportLedger, uow: UnitOfWork, deps: Deps) -> resul
     bills = _tally()
     async with uow:
         community = await _community(uow, deps, cmd.community)
+        if await uow.channel_state.get(demo_mark(community), deps.clock()) is not None:
+            raise model.DomainError(
+                f"community {community} still holds the demo's fictitious owners and bills: "
+                "import its roster first, which replaces them"
+            )
         rooms = await uow.rooms.find_many(community, (row.key[:3] for row in rows if row.key))
         for row in rows:
             if row.key and row.key[:3] not in rooms:

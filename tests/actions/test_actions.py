@@ -33,6 +33,7 @@ from actions.fallback import ActionDefaultFallback
 from actions.fees import ActionAnswerFee
 from actions.flow import ActionCancelFlow
 from actions.handoff import ActionHandoff
+from actions.inform import ActionReadInform
 from actions.repair import ActionAskRepairFormBuilding, ActionPrepareRepair, ActionSubmitRepair, ValidateRepairForm
 from actions.status import ActionCheckStatus
 from actions.visitor import ActionIssuePass, ActionPrepareVisitorPass, ValidateVisitorForm
@@ -1000,6 +1001,38 @@ async def test_prepare_visitor_pass_for_a_bound_owner_goes_to_the_form(bot_api):
     assert not_slots(events) == [FollowupAction("visitor_form")]
     assert "pending_request" not in slot_events(events)
     assert after(events)["visitor_name"] is None
+
+
+ANNOUNCED_VISIT = "明天下午两点我同学孙浩开车来 车牌苏E66A12"
+
+
+def announced_visit() -> dict:
+    """As Rasa parses it (the time from Rasa's extractor: this environment has no time parser)."""
+    start = tomorrow_at(14)
+    return visit_message(ANNOUNCED_VISIT, "明天下午两点", start, start + timedelta(hours=1))
+
+
+async def test_an_announced_visit_read_as_mere_information_starts_the_visitor_pass(bot_api):
+    """Who comes, when and by which car is a pass being asked for, request word or not."""
+    await bind(bot_api, ZHANG)
+    names, _, events = await run(ActionReadInform(), tracker(ZHANG, announced_visit()))
+    assert names == []
+    assert not_slots(events) == [FollowupAction("visitor_form")]
+    state = after(events)
+    assert (state["visitor_name"], state["visitor_plate"]) == ("孙浩", "苏E66A12")
+    assert state["visit_start"] == tomorrow_at(14).isoformat()
+
+
+async def test_an_announced_visit_from_an_unbound_sender_checks_identity_first(bot_api):
+    names, _, events = await run(ActionReadInform(), tracker(STRANGER, announced_visit()))
+    assert names == [] and not_slots(events) == [FollowupAction("binding_form")]
+    assert after(events)["pending_request"] == "visitor_pass"
+
+
+@pytest.mark.parametrize("text", ["3号楼2单元501", "我姓王", "车牌苏E66A12"])
+async def test_other_information_without_a_request_is_asked_what_for(bot_api, text):
+    names, _, events = await run(ActionReadInform(), tracker(ZHANG, said(text, "inform")))
+    assert names == ["utter_ask_what_for"] and events == []
 
 
 async def test_prepare_visitor_pass_with_the_backend_down(backend_down):

@@ -25,7 +25,7 @@ from backend_bridge.adapters import orm, spreadsheets
 from backend_bridge.domain import commands
 from backend_bridge.entrypoints.import_api import MAX_UPLOAD
 from backend_bridge.service_layer import imports
-from tests.conftest import ADMIN_TOKEN, bearer
+from tests.conftest import ADMIN_TOKEN, CONTENT, DEMO, bearer
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CSV = "text/csv"
@@ -128,6 +128,50 @@ async def test_a_utf8_bom_roster_with_chinese_headers_adds_and_updates_rooms_and
         commands.BindSender(sender="webchat:zhao", building="7", unit="1", room="101", phone="13912345678")
     )
     assert bound.as_json() == {"status": "bound"}
+
+
+async def test_a_real_roster_for_a_demo_community_replaces_every_fictitious_owner_and_bill(public_client, backend):
+    """The demo's owners have guessable phones (139 + flat): a real flat must never keep one."""
+    from backend_bridge.demo import mark_demo
+
+    await mark_demo(backend, "shifan")  # as `make run` loads the demo
+    zhang_binding = await backend.bus.handle(
+        commands.BindSender(sender="webchat:demo-zhang", building="3", unit="2", room="501", phone="13800000501")
+    )
+    assert zhang_binding.as_json() == {"status": "bound"}
+    ledger = csv_bytes([LEDGER_HEADER, ["3", "2", "501", "2026-10", "物业费", "300", "2026-10-20", ""]])
+    refused = await post(public_client, "ledger", ledger)
+    assert refused.status == 409 and "roster first" in (await refused.json())["message"]
+    assert bill(await room(backend, "3", "2", "501"), "2026-09", "物业费")  # the demo's, still there
+
+    roster = csv_bytes([ROSTER_HEADER, ["3", "2", "501", "130", "陈真", "13955550001", "业主"]])
+    result = await ok(await post(public_client, "roster", roster))  # no ?replace=1 asked for
+    assert result["imported"]["demo_replaced"] is True and result["imported"]["owners"]["removed"] > 0
+    flat = await room(backend, "3", "2", "501")
+    assert owners_of(flat) == {"13955550001": ("陈真", "owner")} and flat.bills == []
+    async with backend.new_uow() as uow:
+        assert not await uow.bindings.for_sender("webchat:demo-zhang")  # the guessed phone reads nothing now
+        assert not [r for r in await uow.rooms.in_community("shifan") if r.bills]  # no demo bill anywhere
+    again = csv_bytes([ROSTER_HEADER, ["3", "2", "502", "90", "林一", "13955550002", "业主"]])
+    second = await ok(await post(public_client, "roster", again))  # the demo is gone: an ordinary import
+    assert "demo_replaced" not in second["imported"] and second["imported"]["owners"]["removed"] == 0
+    assert (await ok(await post(public_client, "ledger", ledger)))["imported"]["bills"]["added"] == 1
+
+
+async def test_the_demo_marks_each_community_it_fills(tmp_path, clock, dialogue):
+    from backend_bridge.bootstrap import bootstrap
+    from backend_bridge.demo import load_demo
+    from backend_bridge.service_layer.imports import demo_mark
+    from backend_bridge.service_layer.ports import NullNotifier
+
+    built = await bootstrap(f"sqlite:///{tmp_path / 'demo.db'}", CONTENT, dialogue, NullNotifier(), clock=clock)
+    try:
+        assert await load_demo(built, DEMO, SHANGHAI, with_staff=False) > 0
+        async with built.new_uow() as uow:
+            for code in ("shifan", "yangguang"):
+                assert await uow.channel_state.get(demo_mark(code), clock()) == "1"
+    finally:
+        await built.close()
 
 
 async def test_a_gbk_roster_as_chinese_excel_saves_it_imports(public_client, backend):
