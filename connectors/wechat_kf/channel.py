@@ -13,7 +13,8 @@ send_msg, which WeCom accepts only from a customer who wrote within 48 hours (a 
 customer's welcome would need send_msg_on_event with the event's welcome_code: not built).
 
 Outbound (``delivery``): every answer and notification goes by ``kf/send_msg`` to the account
-the customer last wrote to; WeCom allows 5 messages within 48 hours of the customer's message
+the customer last wrote to, each part marked sent once WeCom took it (connectors/wechat/parts.py:
+a killed dispatcher's successor sends only the rest); WeCom allows 5 messages within 48 hours of the customer's message
 and none while the session is queued or with a servicer. There are no templates for 微信客服, so
 a refused message is dead-lettered with the reason for staff.
 """
@@ -45,6 +46,7 @@ from connectors.wechat import messages as say
 from connectors.wechat.api import WeChatError
 from connectors.wechat.callback import MAX_AGE, MAX_BODY, Refused, _same, _xml_fields
 from connectors.wechat.callback import signature as sign
+from connectors.wechat.parts import send_parts
 from connectors.wechat.tokens import DatabaseTokens, SharedToken
 from connectors.wechat_kf.api import (
     ASSISTANT,
@@ -320,8 +322,9 @@ class KfChannel:
             _, script = await views.conversation_state(backend.new_uow(), notification.recipient)
             text = render(notification.text, script)
             try:
-                for part in say.split_text(text):
-                    await self.api.send_text(open_kfid, user, part)
+                parts = say.split_text(text)
+                send = lambda part: self.api.send_text(open_kfid, user, part)  # noqa: E731
+                await send_parts(backend, self.name, notification, parts, send)
             except WeChatError as exc:
                 why = REFUSALS.get(exc.errcode)
                 if why is not None:

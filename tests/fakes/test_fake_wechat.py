@@ -230,6 +230,28 @@ async def test_delay_slows_a_path_down_so_client_timeouts_can_be_tested(http, fa
     assert time.monotonic() - started < 0.3
 
 
+async def test_a_held_call_is_accepted_on_release_unless_its_caller_hung_up(http, fake):
+    token = (await mp_token(http, fake))["access_token"]
+    fake.user_wrote("o-held")
+    gone = fake.hold_next(CUSTOM, skip=1)  # the second call: its caller hangs up while it is held
+    kept = fake.hold_next(CUSTOM)  # the third: its caller waits
+    assert (await post(http, fake, CUSTOM, text("o-held", "一"), token))["errcode"] == 0
+    async with aiohttp.ClientSession() as caller:
+        call = asyncio.create_task(post(caller, fake, CUSTOM, text("o-held", "二"), token))
+        await asyncio.wait_for(gone.arrived.wait(), 5)
+        call.cancel()
+    await asyncio.sleep(0.1)
+    gone.release.set()
+    waiting = asyncio.create_task(post(http, fake, CUSTOM, text("o-held", "三"), token))
+    await asyncio.wait_for(kept.arrived.wait(), 5)
+    assert not waiting.done()
+    kept.release.set()
+    assert (await waiting)["errcode"] == 0
+    assert gone.abandoned and not kept.abandoned
+    assert [s["content"] for s in fake.sent] == ["一", "三"]
+    assert [a["body"]["text"]["content"] for a in fake.abandoned] == ["二"]
+
+
 # -- WeCom tokens ----------------------------------------------------------------------------
 async def test_wecom_token_is_issued_reused_and_checked(http, fake):
     first = await kf_token(http, fake)

@@ -19,6 +19,7 @@ import json
 import re
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -53,6 +54,19 @@ TOKEN_ERRORS = {
 }
 
 
+@dataclass
+class Hold:
+    """A call the fake keeps open before handling it (``FakeWeChat.hold_next``): ``arrived`` is set
+    when it comes in; after ``release`` it is handled, unless the caller hung up meanwhile (a
+    process killed mid-call): then it is ``abandoned``, never accepted, as a request the platform
+    had not yet read to the end."""
+
+    skip: int = 0  # calls to let through first
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    abandoned: bool = False
+
+
 class FakeWeChat:
     """One aiohttp server on 127.0.0.1 playing both api.weixin.qq.com and qyapi.weixin.qq.com."""
 
@@ -85,6 +99,8 @@ class FakeWeChat:
         self.sync_calls: list[dict[str, Any]] = []
         self._failures: dict[str, deque[tuple[int, int]]] = {}
         self._delays: dict[str, float] = {}
+        self._holds: dict[str, deque[Hold]] = {}
+        self.abandoned: list[dict[str, Any]] = []  # held calls whose caller hung up: never accepted
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -134,6 +150,29 @@ class FakeWeChat:
         """Every later call to ``path`` waits ``seconds`` before being handled (0 to stop)."""
         self._delays[path] = seconds
 
+    def hold_next(self, path: str, *, skip: int = 0) -> Hold:
+        """Keep the next call to ``path`` (after ``skip`` others) open until ``release`` is set."""
+        hold = Hold(skip)
+        self._holds.setdefault(path, deque()).append(hold)
+        return hold
+
+    async def _held(self, path: str, request: web.Request, raw: bytes) -> bool:
+        """True when the call was held and its caller is gone by the time it is released."""
+        holds = self._holds.get(path)
+        if not holds:
+            return False
+        if holds[0].skip:
+            holds[0].skip -= 1
+            return False
+        hold = holds.popleft()
+        hold.arrived.set()
+        await hold.release.wait()
+        if request.transport is None or request.transport.is_closing():
+            hold.abandoned = True
+            self.abandoned.append({"path": path, "body": _json_or_text(raw)})
+            return True
+        return False
+
     def kf_customer_writes(
         self, open_kfid: str, external_userid: str, text: str, *, msgid: str | None = None, origin: int = 3
     ) -> str:
@@ -158,6 +197,8 @@ class FakeWeChat:
         raw = await request.read()
         if path == "/cgi-bin/kf/sync_msg":
             self.sync_calls.append(_json_or_text(raw))
+        if await self._held(path, request, raw):
+            return web.Response(status=499, text="the caller hung up")
         seconds = self._delays.get(path, 0)
         if seconds:
             await asyncio.sleep(seconds)
