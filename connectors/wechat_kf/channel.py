@@ -9,8 +9,8 @@ cursor kept in channel_state, page after page while has_more. Only the customer'
 is not answered again. The cursor is saved after the page's messages are recorded: a restart
 reads the page again and the duplicates change nothing. An enter_session event with a scene
 that is a community code routes the conversation there; the welcome menu is recorded and sent by
-send_msg, which WeCom accepts only from a customer who wrote within 48 hours (a first-time
-customer's welcome would need send_msg_on_event with the event's welcome_code: not built).
+send_msg_on_event with the event's welcome_code (a customer new to the account, within 20 s,
+once), else by send_msg (a customer who wrote within 48 hours).
 
 Outbound (``delivery``): every answer and notification goes by ``kf/send_msg`` to the account
 the customer last wrote to, each part marked sent once WeCom took it (connectors/wechat/parts.py:
@@ -55,6 +55,7 @@ from connectors.wechat.tokens import DatabaseTokens, SharedToken
 from connectors.wechat_kf.api import (
     ASSISTANT,
     ENDED,
+    EVENT_CODE_LIFE,
     HUMAN,
     QUEUE,
     SEND_COUNT_LIMIT,
@@ -226,7 +227,7 @@ class KfChannel:
         if msgtype == "event":
             event = message.get("event") or {}
             if isinstance(event, dict) and event.get("event_type") == "enter_session":
-                await self._entered(backend, gateway, open_kfid, event)
+                await self._entered(backend, gateway, open_kfid, event, message.get("send_time"))
             return
         user, msgid = message.get("external_userid"), message.get("msgid")
         if origin != CUSTOMER or not isinstance(user, str) or not user or len(user) > 64:
@@ -245,18 +246,39 @@ class KfChannel:
         noted = await gateway.note(Inbound(self.name, user, mark, msgid), (say.OTHER_RECEIVED,))
         await self._send_replies(open_kfid, user, noted.replies)
 
-    async def _entered(self, backend: Backend, gateway: Gateway, open_kfid: str, event: dict[str, Any]) -> None:
+    async def _entered(
+        self, backend: Backend, gateway: Gateway, open_kfid: str, event: dict[str, Any], sent_at: object
+    ) -> None:
+        """The customer opened the conversation: the welcome menu, recorded once (keyed by the
+        welcome_code, or the scene). WeCom gives a welcome_code only to a customer who has not
+        written nor been welcomed in 48 hours, i.e. one send_msg cannot reach yet: the welcome goes
+        by send_msg_on_event with it, within 20 s of the event and once. Without a code (or too
+        late) it goes by send_msg, which reaches a customer who wrote within 48 hours."""
         user = event.get("external_userid")
         if not isinstance(user, str) or not user or len(user) > 64:
             return
         scene = str(event.get("scene") or "")[:32]
         community = scene if model.valid_code(scene) else None
         await self._remember_account(backend, user, open_kfid)
-        key = f"ev:{event.get('welcome_code') or scene}"[:64]
+        code = event.get("welcome_code")
+        key = f"ev:{code or scene}"[:64]
         name = backend.content.get(community).name
         noted = await gateway.note(
             Inbound(self.name, user, f"[进入会话 {scene}]", key, community), (say.WELCOME.format(name=name),)
         )
+        if not noted.replies:
+            return  # read again: welcomed already
+        age = backend.clock().timestamp() - sent_at if isinstance(sent_at, int) else 0.0
+        if isinstance(code, str) and code and age <= EVENT_CODE_LIFE:
+            first, *rest = say.split_text(say.joined(noted.replies))
+            try:
+                await self.api.send_on_event(code, first)
+                await self._send_replies(open_kfid, user, rest)
+                return
+            except (WeChatError, DeliveryFailed) as exc:
+                log.warning("wechat_kf welcome by welcome_code to %s refused: %s", say.mask(user), exc)
+        elif code:
+            log.warning("wechat_kf read %s's enter_session %.0f s late: its welcome_code expired", say.mask(user), age)
         await self._send_replies(open_kfid, user, noted.replies)
 
     async def _send_replies(self, open_kfid: str, user: str, replies: list[str] | None) -> None:

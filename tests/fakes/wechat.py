@@ -9,7 +9,7 @@ tests can also make any path fail or slow down on demand. Nothing here ever reac
 Paths (both bases are ``fake.url``; the two platforms' paths do not collide):
   公众号  POST /cgi-bin/stable_token, /cgi-bin/message/custom/send, /cgi-bin/message/template/send
   WeCom   GET  /cgi-bin/gettoken;  POST /cgi-bin/kf/sync_msg, /cgi-bin/kf/send_msg,
-          /cgi-bin/kf/service_state/get, /cgi-bin/kf/service_state/trans
+          /cgi-bin/kf/service_state/get, /cgi-bin/kf/service_state/trans, /cgi-bin/kf/send_msg_on_event
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ ROUTES: dict[str, tuple[str, str, bool, Handler]] = {
     "/cgi-bin/kf/send_msg": ("work", "POST", True, wechat_kf.send_msg),
     "/cgi-bin/kf/service_state/get": ("work", "POST", True, wechat_kf.state_get),
     "/cgi-bin/kf/service_state/trans": ("work", "POST", True, wechat_kf.state_trans),
+    "/cgi-bin/kf/send_msg_on_event": ("work", "POST", True, wechat_kf.send_msg_on_event),
 }
 # WeCom refuses JSON with \uXXXX escapes (errcode 40033), what json.dumps writes for Chinese by default.
 UNICODE_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u[0-9a-fA-F]{4}")
