@@ -7,7 +7,7 @@ import pytest
 
 from tests.e2e.conftest import Staff
 from tests.e2e.test_conversations import ticket_number
-from tests.e2e.wechat_world import KFID
+from tests.e2e.wechat_world import KFID, sent_to
 from tests.fakes.wechat_driver import DEFAULT_ECHOSTR
 
 
@@ -38,4 +38,16 @@ def test_a_repair_in_wechat_kf_opens_a_ticket(wechat_world):
     number = ticket_number(customer.said("是", "工单号"))
     ticket = Staff(wechat_world.stack).ticket(number)
     assert (ticket["kind"], ticket["sender"], ticket["room"]) == ("repair", customer.sender, "501")
+    assert wechat_world.fake.call(lambda f: f.service_state[(KFID, customer.user)]) == 1
+
+
+def test_in_wechat_kf_a_handed_off_customer_hears_the_consoles_staff(wechat_world):
+    """No WeCom servicer configured: the session stays the assistant's (1), so our staff's reply
+    from the console goes out by kf/send_msg and reaches the customer."""
+    customer = wechat_world.kf_customer()
+    assert "人工" in customer.said("转人工", "人工")
+    staff = Staff(wechat_world.stack)
+    status, body = staff.post(f"/api/conversations/{customer.sender}/messages", {"text": "您好，我是客服小李"})
+    assert status == 202, body
+    wechat_world.fake.wait_for(lambda f: "您好，我是客服小李" in sent_to(f, "kf", customer.user), 30, "the reply")
     assert wechat_world.fake.call(lambda f: f.service_state[(KFID, customer.user)]) == 1
