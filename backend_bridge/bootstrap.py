@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ class Backend:
     bus: MessageBus
     content: ContentStore
     clock: Clock
+    notices: NoticeWriter | None = None
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -37,6 +39,13 @@ class Backend:
 
     def new_uow(self) -> UnitOfWork:
         return self.bus.uow_factory()
+
+    def follow_handoffs(self, channels: Iterable[str]) -> None:
+        """Conversations on these channels get a conversation_state notice when handed to staff
+        or back (their platform keeps its own session state: 微信客服); the process that hands
+        conversations off (the gateway) says which, from the channels it runs."""
+        if self.notices is not None:
+            self.notices.handoff_channels = frozenset(channels)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -157,4 +166,4 @@ async def bootstrap(
         event_handlers=event_handlers,
     )
     await bus.handle(commands.SyncCommunities())  # the content names the communities
-    return Backend(engine=engine, bus=bus, content=content, clock=clock)
+    return Backend(engine=engine, bus=bus, content=content, clock=clock, notices=notices)

@@ -113,8 +113,10 @@ def public_app(
     app[HTTP] = http
     app[ACTIONS_URL] = actions_url
     app.router.add_get("/healthz", healthz)
-    for channel in installed_channels(http=http) if channels is None else channels:
+    running = installed_channels(http=http) if channels is None else channels
+    for channel in running:
         app.add_routes(channel.routes())
+    backend.follow_handoffs(c.name for c in running if getattr(c, "follows_handoff", False))
     for module in (staff_api, import_api, stats_api, external_api):
         app.add_routes(module.routes)
     return app

@@ -31,7 +31,9 @@ import aiohttp
 from aiohttp import web
 
 from backend_bridge.bootstrap import Backend
+from backend_bridge.domain.model import Notification
 from backend_bridge.service_layer.delivery import Deliver
+from backend_bridge.service_layer.notices import CONVERSATION_STATE
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class Channel(Protocol):
 
 class PushChannel(Channel, Protocol):
     also_for: tuple[str, ...]  # other recipient prefixes it delivers for (optional)
+    follows_handoff: bool  # True: it is given the handoff notices too (optional, default False)
 
     def delivery(self, backend: Backend) -> Deliver:
         """Send one notification; raise DeliveryFailed when it did not get through. May return
@@ -76,14 +79,30 @@ class ClosingChannel(Channel, Protocol):
 
 
 def deliveries(backend: Backend, channels: list[Channel] | None = None) -> dict[str, Deliver]:
-    """Recipient channel name → delivery function, for every installed channel that delivers."""
+    """Recipient channel name → delivery function, for every installed channel that delivers.
+
+    The notice that a conversation went to staff or back (kind CONVERSATION_STATE) is written only
+    for channels with ``follows_handoff = True`` (their platform keeps its own session state;
+    ``Backend.follow_handoffs``); should one reach another channel, it is done with at once,
+    recorded as "skipped:not-followed"."""
     found: dict[str, Deliver] = {}
     for channel in installed_channels() if channels is None else channels:
         if hasattr(channel, "delivery"):
             deliver = channel.delivery(backend)
+            if not getattr(channel, "follows_handoff", False):
+                deliver = _without_handoffs(deliver)
             for name in (channel.name, *getattr(channel, "also_for", ())):
                 found[name] = deliver
     return found
+
+
+def _without_handoffs(deliver: Deliver) -> Deliver:
+    async def delivering(notification: Notification) -> str | None:
+        if notification.kind == CONVERSATION_STATE:
+            return "skipped:not-followed"
+        return await deliver(notification)
+
+    return delivering
 
 
 def installed_channels(

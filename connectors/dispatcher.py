@@ -114,8 +114,13 @@ async def serve(settings: Settings) -> None:
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def graceful() -> None:  # the push in flight is finished and recorded, then nothing more is sent
+        dispatcher.request_stop()
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, graceful)
     log.info("dispatcher %s delivering (%s)", dispatcher.name, "redis streams" if settings.redis_url else "polling")
     try:
         await run(

@@ -103,7 +103,7 @@ class WeComKfSettings:
     token: str = ""  # the callback Token
     aes_key: str = ""  # the callback EncodingAESKey (43 characters)
     api_base: str = DEFAULT_WECOM_API
-    servicer: str = ""  # a servicer's WeCom userid for handed-off sessions; empty: WeCom's queue
+    servicer: str = ""  # a WeCom servicer's userid for handed-off sessions; empty: our console answers
 
     title = "微信客服 (WeCom)"
     REQUIRED = ("WUYE_WECOM_CORPID", "WUYE_WECOM_KF_SECRET", "WUYE_WECOM_TOKEN", "WUYE_WECOM_AES_KEY")

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 import connectors
-from backend_bridge.domain import commands
+from backend_bridge.domain import commands, model
 from connectors.channel import close_channels, deliveries, installed_channels
 from connectors.settings import Settings, WeChatSettings, channel_sections, channels_line
 from tests.conftest import ADMIN_TOKEN, bearer
@@ -134,7 +134,8 @@ async def test_a_channel_is_one_folder_given_its_section_and_the_shared_client(c
         channels = installed_channels({"zz_probe": "its-section"}, http)
         probe = next(c for c in channels if c.name == "probe")
         assert (probe.settings, probe.http) == ("its-section", http)
-        assert await deliveries(backend, channels)["probe"](None) == "probe-path"
+        notice = model.Notification("probe:someone", "您好", "staff", backend.clock())
+        assert await deliveries(backend, channels)["probe"](notice) == "probe-path"
         await close_channels(channels)
         assert sys.modules["connectors.zz_probe"].closed == [probe]
 
@@ -206,3 +207,46 @@ async def test_with_its_settings_wechat_kf_is_installed_with_its_callback_and_de
         assert {r.path for r in kf.routes()} == {"/wechat/kf"}
         assert hasattr(kf, "delivery")
         await close_channels(channels)
+
+
+async def test_a_handoff_notice_is_written_and_delivered_only_for_channels_that_follow_handoffs(backend):
+    from sqlalchemy import select
+
+    from backend_bridge.service_layer import views
+    from backend_bridge.service_layer.delivery import Dispatcher
+    from backend_bridge.service_layer.notices import CONVERSATION_STATE
+
+    reached: list[str] = []
+
+    class Following:  # a channel whose platform keeps its own session state
+        name = "following"
+        follows_handoff = True
+
+        def routes(self):
+            return []
+
+        def delivery(self, _backend):
+            async def deliver(notification):
+                reached.append(notification.kind)
+                return "moved"
+
+            return deliver
+
+    backend.follow_handoffs(["following"])  # what the gateway says from the channels it runs
+    await backend.bus.handle(commands.HandOff("webchat:handoff-owner", "owner_asked"))
+    await backend.bus.handle(commands.HandOff("following:someone", "owner_asked"))
+    await backend.bus.handle(commands.HandBack("following:someone", actor="admin"))
+    async with backend.new_uow() as uow:  # one written for a channel that does not follow: skipped
+        await uow.notifications.add(model.Notification("webchat:other", "[x]", CONVERSATION_STATE, backend.clock()))
+        await uow.commit()
+    channels = deliveries(backend, [*installed_channels(), Following()])
+    assert await Dispatcher(backend.new_uow, channels, backend.clock).poll_once() == 3
+    assert reached == ["conversation_state", "conversation_state"]
+    assert await views.updates_for(backend.new_uow(), "webchat:other", 0) == []  # the web chat shows nothing
+    async with backend.new_uow() as uow:
+        found = (await uow.session.scalars(select(model.Notification).order_by(model.Notification.id))).all()
+        assert [(n.recipient, n.fields["status"] if n.fields else None, n.delivered_via) for n in found] == [
+            ("following:someone", "handed_off", "moved"),
+            ("following:someone", "bot", "moved"),
+            ("webchat:other", None, "skipped:not-followed"),
+        ]

@@ -55,6 +55,8 @@ class StreamConsumer:
             if recipient is not None:
                 recipients.append(recipient.decode() if isinstance(recipient, bytes) else recipient)
         sent = await self.dispatcher.drain_all(recipients)
+        if self.dispatcher.stopping:  # some may not have been drained: left pending, another consumer claims them
+            return sent
         await self.client.xack(self.stream, self.group, *(entry_id for entry_id, _ in entries))
         return sent
 

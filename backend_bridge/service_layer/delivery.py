@@ -8,7 +8,14 @@ MAX_DELIVERY_ATTEMPTS the notification is dead-lettered for staff and the queue 
 
 A dispatcher killed between sending and marking sends again after its lease runs out,
 with the same idempotency key: channels drop the repeat (the web chat's mailbox has the
-key as a unique column), so the owner sees every notification exactly once.
+key as a unique column), so the owner sees every notification exactly once. A channel
+whose platform takes no idempotency key (WeChat's customer-service API) cannot drop it:
+there a kill in the window between the platform accepting a message and the delivery
+being recorded repeats that one message (at least once, never lost); see the channel.
+
+A dispatcher asked to stop (``request_stop``: SIGTERM, Ctrl+C) finishes the push in
+flight, records it and releases the lease before it returns, and starts no other, so a
+clean stop never leaves that window open.
 """
 
 from __future__ import annotations
@@ -59,6 +66,11 @@ class Dispatcher:
     lease_ttl: timedelta = timedelta(seconds=15)  # longer than any channel's send timeout
     concurrency: int = 8  # recipients drained side by side
     name: str = field(default_factory=lambda: f"dispatcher-{uuid.uuid4().hex[:8]}")
+    stopping: bool = field(default=False, init=False)
+
+    def request_stop(self) -> None:
+        """Finish (and record) the notification each drain is sending, then send nothing more."""
+        self.stopping = True
 
     async def _due(self, uow: UnitOfWork, recipient: str) -> model.Notification | None:
         head = await uow.notifications.head(recipient)
@@ -146,7 +158,7 @@ class Dispatcher:
             if not held:
                 return sent
             try:
-                while head is not None:
+                while head is not None and not self.stopping:
                     error, permanent, via = await self._send(head)
                     sent += error is None
                     head = await self._settle(head, error, permanent, holder, via)
@@ -154,7 +166,7 @@ class Dispatcher:
                         head = None
             finally:
                 more = await self._release(recipient, holder)
-            if not more:
+            if not more or self.stopping:
                 return sent
 
     async def drain_all(self, recipients: list[str]) -> int:
@@ -163,7 +175,7 @@ class Dispatcher:
 
         async def one(recipient: str) -> int:
             async with limit:
-                return await self.drain(recipient)
+                return 0 if self.stopping else await self.drain(recipient)
 
         return sum(await asyncio.gather(*(one(r) for r in dict.fromkeys(recipients))))
 

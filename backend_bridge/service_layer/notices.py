@@ -50,6 +50,11 @@ SLA_ESCALATION = "工单 {number} 已超过{label}时限（{due}），请主管�
 DEADLINE_LABELS = {"respond": "响应", "resolve": "完成"}
 SUMMARY_CHARS = 80  # how much of a ticket's description a staff alert quotes
 
+# The kind of the notice that tells the owner's channel the conversation went to staff or back
+# (written only for channels that follow handoffs, NoticeWriter.handoff_channels); its text is for
+# the message log.
+CONVERSATION_STATE = "conversation_state"
+CONVERSATION_STATE_TEXT = {"handed_off": "[会话转给人工客服]", "bot": "[会话交还智能助手]"}
 # A ticket staff opened with no owner contact has nobody to push to.
 OWNER_CHANNELS_WITHOUT_PUSH = frozenset({"staff"})
 # Shared log recipients while nobody holds the role yet.
@@ -71,6 +76,7 @@ class NoticeContext:
     uow: UnitOfWork
     now: datetime
     timezone: ZoneInfo
+    handoff_channels: frozenset[str] = frozenset()  # NoticeWriter.handoff_channels
     _roles: dict[model.Role, list[model.StaffMember]] = field(default_factory=dict)
     _names: dict[str, str] = field(default_factory=dict)
 
@@ -266,6 +272,18 @@ async def replies_deferred(event: events.RepliesDeferred, _source: object, ctx: 
     return [Notice(event.sender, reply, "late_reply") for reply in event.replies]
 
 
+async def conversation_moved(
+    event: events.ConversationHandedOff | events.ConversationHandedBack, _source: object, ctx: NoticeContext
+) -> list[Notice]:
+    """No words for the owner (the assistant or staff say what happens), but a channel whose
+    platform keeps its own session state (微信客服's service_state) must follow the handoff at
+    once, not at the owner's next message: written only for those channels (handoff_channels)."""
+    if event.sender.split(":", 1)[0] not in ctx.handoff_channels:
+        return []
+    state = "handed_off" if isinstance(event, events.ConversationHandedOff) else "bot"
+    return [Notice(event.sender, CONVERSATION_STATE_TEXT[state], CONVERSATION_STATE, fields={"status": state})]
+
+
 NOTICES: dict[type[events.Event], Rule] = {
     events.TicketAssigned: ticket_assigned,
     events.TicketStatusChanged: ticket_status_changed,
@@ -275,11 +293,11 @@ NOTICES: dict[type[events.Event], Rule] = {
     events.DeadlineAlerted: deadline_alerted,
     events.StaffMessageSent: staff_message_sent,
     events.RepliesDeferred: replies_deferred,
+    events.ConversationHandedOff: conversation_moved,
+    events.ConversationHandedBack: conversation_moved,
 }  # type: ignore[dict-item]
 # Nobody is told: the owner was answered in the chat, or the event is for logs and other systems.
-SILENT: frozenset[type[events.Event]] = frozenset(
-    {events.TicketOpened, events.ConversationHandedOff, events.ConversationHandedBack}
-)
+SILENT: frozenset[type[events.Event]] = frozenset({events.TicketOpened})
 
 
 class NoticeWriter:
@@ -288,11 +306,14 @@ class NoticeWriter:
     def __init__(self, clock: Callable[[], datetime], timezone: ZoneInfo) -> None:
         self.clock = clock
         self.timezone = timezone
+        # Channels that follow handoffs (connectors: a channel with follows_handoff, installed in
+        # the process that hands conversations off); only their conversations get CONVERSATION_STATE.
+        self.handoff_channels: frozenset[str] = frozenset()
 
     async def write(self, uow: UnitOfWork, raised: Iterable[tuple[object, events.Event]]) -> None:
         """``raised``: (aggregate, event) pairs not written yet. Unknown event types raise, so a
         new event cannot slip past without a decision in ``NOTICES`` or ``SILENT``."""
-        ctx = NoticeContext(uow, self.clock(), self.timezone)
+        ctx = NoticeContext(uow, self.clock(), self.timezone, self.handoff_channels)
         for source, event in raised:
             if type(event) in SILENT:
                 continue

@@ -295,6 +295,32 @@ async def conversation_state(uow: UnitOfWork, sender: str) -> tuple[str, str | N
         return conversation.state.value, conversation.script
 
 
+async def still_to_tell(uow: UnitOfWork, sender: str, after_notification: int) -> bool:
+    """Whether ``sender`` has an answer on its way: a message of theirs the assistant has not
+    answered yet (in flight, or failed and to be retried), or a notification queued after
+    ``after_notification``. A channel that must close the platform's session to our messages
+    (微信客服 handing to its servicer) waits for these first."""
+    async with uow:
+        unanswered = await uow.session.scalar(
+            select(func.count())
+            .select_from(model.InboundMessage)
+            .where(
+                model.InboundMessage.sender == sender,
+                model.InboundMessage.status.in_([model.InboundStatus.RECEIVED, model.InboundStatus.FAILED]),
+            )
+        )
+        queued = await uow.session.scalar(
+            select(func.count())
+            .select_from(model.Notification)
+            .where(
+                model.Notification.recipient == sender,
+                model.Notification.status == model.NotificationStatus.PENDING,
+                model.Notification.id > after_notification,
+            )
+        )
+        return bool(unanswered or queued)
+
+
 async def updates_for(uow: UnitOfWork, sender: str, after: int) -> list[dict]:
     """What the dispatcher delivered to ``sender``'s mailbox after mailbox id ``after``, oldest first."""
     async with uow:

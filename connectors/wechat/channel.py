@@ -10,7 +10,10 @@ seconds and fits one message; otherwise "success" at once, and the answer follow
 outbox as a customer-service message (Gateway.accept).
 
 Outbound (``delivery``, run by the dispatchers): customer-service messages while WeChat allows
-them (48 h after the owner's last message, 5 per message), cut to 2048 bytes; outside that
+them (48 h after the owner's last message, 5 per message), cut to 2048 bytes, each part marked
+sent once WeChat took it (connectors/wechat/parts.py: a killed dispatcher's successor sends only
+the rest; WeChat has no idempotency key, so a kill after WeChat accepted a part and before its
+mark was committed sends that one part again: at least once, never lost); outside that
 (45015/45047) a template message when the operator mapped one for the notification's kind
 (content: wechat_templates), else the notification is dead-lettered for staff. Each delivery
 records its path: custom, template, or skipped:unsubscribed for an owner who unfollowed.
@@ -21,7 +24,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
 
 import aiohttp
 import redis.asyncio as aioredis
@@ -42,12 +44,12 @@ from connectors.settings import WeChatSettings
 from connectors.wechat import messages as say
 from connectors.wechat.api import NOT_FOLLOWING, OUTSIDE_WINDOW, OVER_QUOTA, WeChatApi, WeChatError
 from connectors.wechat.callback import MAX_BODY, Push, Refused, passive_reply, read_push, verify
+from connectors.wechat.parts import send_parts
 from connectors.wechat.tokens import DatabaseTokens, RedisTokens, SharedToken
 
 log = logging.getLogger(__name__)
 
 PATH = "/wechat/mp"
-SENT_MARK_DAYS = 3  # parts of a long message already sent are remembered this long
 NEVER_RETRY = frozenset({40003, 40037, 47001, 40008, 44004, 45002})  # a bad openid, template, body: staff must look
 
 
@@ -213,20 +215,10 @@ class WeChatChannel:
         return deliver
 
     async def _custom(self, backend: Backend, notification: model.Notification, openid: str, text: str) -> None:
-        """Customer-service messages, one per 2048 bytes; the parts of a long one already sent are
-        remembered, so a retry after a failure part-way sends only the rest."""
+        """Customer-service messages, one per 2048 bytes; each part is marked once WeChat took it,
+        so a retry (after a failure part-way, or a killed dispatcher) sends only the rest."""
         parts = say.split_text(text)
-        for i, part in enumerate(parts):
-            mark = f"wechat:sent:{notification.key}:{i}"
-            if len(parts) > 1:
-                async with backend.new_uow() as uow:
-                    if await uow.channel_state.get(mark, backend.clock()) is not None:
-                        continue
-            await self.api.send_text(openid, part)
-            if len(parts) > 1:
-                async with backend.new_uow() as uow:
-                    await uow.channel_state.put(mark, "sent", backend.clock() + timedelta(days=SENT_MARK_DAYS))
-                    await uow.commit()
+        await send_parts(backend, self.name, notification, parts, lambda part: self.api.send_text(openid, part))
 
     async def _template(
         self, backend: Backend, notification: model.Notification, openid: str, text: str, refused: int

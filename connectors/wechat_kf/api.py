@@ -17,6 +17,7 @@ SEND_TIME_LIMIT = 95002  # 48 hours since the customer's last message
 STATE_FORBIDS = 95018  # the session is queued, with a servicer or ended: the API may not speak
 SESSION_ENDED = 95013
 ASSISTANT, QUEUE, HUMAN, ENDED = 1, 2, 3, 4  # service_state
+EVENT_CODE_LIFE = 20  # seconds after its event a welcome_code / msg_code may be used (once)
 
 
 class KfApi(WeChatApi):
@@ -54,6 +55,10 @@ class KfApi(WeChatApi):
     async def send_text(self, open_kfid: str, user: str, text: str) -> None:  # type: ignore[override]
         body = {"touser": user, "open_kfid": open_kfid, "msgtype": "text", "text": {"content": text}}
         await self.call("/cgi-bin/kf/send_msg", body)
+
+    async def send_on_event(self, code: str, text: str) -> None:
+        """A text answering an event by its code (enter_session's welcome_code): within 20 s, once."""
+        await self.call("/cgi-bin/kf/send_msg_on_event", {"code": code, "msgtype": "text", "text": {"content": text}})
 
     async def service_state(self, open_kfid: str, user: str) -> int:
         answer = await self.call("/cgi-bin/kf/service_state/get", {"open_kfid": open_kfid, "external_userid": user})

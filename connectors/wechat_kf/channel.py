@@ -9,18 +9,22 @@ cursor kept in channel_state, page after page while has_more. Only the customer'
 is not answered again. The cursor is saved after the page's messages are recorded: a restart
 reads the page again and the duplicates change nothing. An enter_session event with a scene
 that is a community code routes the conversation there; the welcome menu is recorded and sent by
-send_msg, which WeCom accepts only from a customer who wrote within 48 hours (a first-time
-customer's welcome would need send_msg_on_event with the event's welcome_code: not built).
+send_msg_on_event with the event's welcome_code (a customer new to the account, within 20 s,
+once), else by send_msg (a customer who wrote within 48 hours).
 
 Outbound (``delivery``): every answer and notification goes by ``kf/send_msg`` to the account
-the customer last wrote to; WeCom allows 5 messages within 48 hours of the customer's message
-and none while the session is queued or with a servicer. There are no templates for 微信客服, so
-a refused message is dead-lettered with the reason for staff.
+the customer last wrote to, each part marked sent once WeCom took it (connectors/wechat/parts.py:
+a killed dispatcher's successor sends only the rest); WeCom allows 5 messages within 48 hours of
+the customer's message and none while the session is queued or with a servicer. There are no
+templates for 微信客服, so a refused message is dead-lettered with the reason for staff. The
+notice that our conversation went to staff or back (kind conversation_state) moves WeCom's
+service_state at once (``_follow_handoff`` says how, and why staff replies still reach the owner).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from datetime import timedelta
@@ -35,6 +39,7 @@ from backend_bridge.domain import model
 from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.service_layer import views
 from backend_bridge.service_layer.delivery import Deliver
+from backend_bridge.service_layer.notices import CONVERSATION_STATE
 from backend_bridge.service_layer.ports import DeliveryFailed
 from bot.text.script import render
 from connectors.channel import Inbound
@@ -45,10 +50,12 @@ from connectors.wechat import messages as say
 from connectors.wechat.api import WeChatError
 from connectors.wechat.callback import MAX_AGE, MAX_BODY, Refused, _same, _xml_fields
 from connectors.wechat.callback import signature as sign
+from connectors.wechat.parts import send_parts
 from connectors.wechat.tokens import DatabaseTokens, SharedToken
 from connectors.wechat_kf.api import (
     ASSISTANT,
     ENDED,
+    EVENT_CODE_LIFE,
     HUMAN,
     QUEUE,
     SEND_COUNT_LIMIT,
@@ -67,7 +74,7 @@ MAX_PAGES = 50  # per callback; the next callback goes on from the saved cursor
 REFUSALS = {
     SEND_TIME_LIMIT: "48 hours since the customer last wrote",
     SEND_COUNT_LIMIT: "5 messages since the customer last wrote",
-    STATE_FORBIDS: "the session is queued, with a servicer or ended",
+    STATE_FORBIDS: "the session is with a WeCom servicer, queued or ended: answer the customer in WeCom",
 }
 
 
@@ -85,6 +92,7 @@ def _handed(user: str) -> str:
 
 class KfChannel:
     name = "wechat_kf"
+    follows_handoff = True  # WeCom keeps its own session state (service_state): see _follow_handoff
 
     def __init__(self, settings: WeComKfSettings, http: aiohttp.ClientSession) -> None:
         self.settings = settings
@@ -219,14 +227,14 @@ class KfChannel:
         if msgtype == "event":
             event = message.get("event") or {}
             if isinstance(event, dict) and event.get("event_type") == "enter_session":
-                await self._entered(backend, gateway, open_kfid, event)
+                await self._entered(backend, gateway, open_kfid, event, message.get("send_time"))
             return
         user, msgid = message.get("external_userid"), message.get("msgid")
         if origin != CUSTOMER or not isinstance(user, str) or not user or len(user) > 64:
             return  # a servicer's or the system's message, or nothing we can answer
         msgid = str(msgid)[:64] if msgid else None
         await self._remember_account(backend, user, open_kfid)
-        await self._follow_handoff(backend, open_kfid, user)
+        await self._follow_after_delivery(backend, open_kfid, user, 0)
         if msgtype == "text":
             text = str((message.get("text") or {}).get("content") or "")
             accepted = await gateway.accept(Inbound(self.name, user, text, msgid))
@@ -238,18 +246,39 @@ class KfChannel:
         noted = await gateway.note(Inbound(self.name, user, mark, msgid), (say.OTHER_RECEIVED,))
         await self._send_replies(open_kfid, user, noted.replies)
 
-    async def _entered(self, backend: Backend, gateway: Gateway, open_kfid: str, event: dict[str, Any]) -> None:
+    async def _entered(
+        self, backend: Backend, gateway: Gateway, open_kfid: str, event: dict[str, Any], sent_at: object
+    ) -> None:
+        """The customer opened the conversation: the welcome menu, recorded once (keyed by the
+        welcome_code, or the scene). WeCom gives a welcome_code only to a customer who has not
+        written nor been welcomed in 48 hours, i.e. one send_msg cannot reach yet: the welcome goes
+        by send_msg_on_event with it, within 20 s of the event and once. Without a code (or too
+        late) it goes by send_msg, which reaches a customer who wrote within 48 hours."""
         user = event.get("external_userid")
         if not isinstance(user, str) or not user or len(user) > 64:
             return
         scene = str(event.get("scene") or "")[:32]
         community = scene if model.valid_code(scene) else None
         await self._remember_account(backend, user, open_kfid)
-        key = f"ev:{event.get('welcome_code') or scene}"[:64]
+        code = event.get("welcome_code")
+        key = f"ev:{code or scene}"[:64]
         name = backend.content.get(community).name
         noted = await gateway.note(
             Inbound(self.name, user, f"[进入会话 {scene}]", key, community), (say.WELCOME.format(name=name),)
         )
+        if not noted.replies:
+            return  # read again: welcomed already
+        age = backend.clock().timestamp() - sent_at if isinstance(sent_at, int) else 0.0
+        if isinstance(code, str) and code and age <= EVENT_CODE_LIFE:
+            first, *rest = say.split_text(say.joined(noted.replies))
+            try:
+                await self.api.send_on_event(code, first)
+                await self._send_replies(open_kfid, user, rest)
+                return
+            except (WeChatError, DeliveryFailed) as exc:
+                log.warning("wechat_kf welcome by welcome_code to %s refused: %s", say.mask(user), exc)
+        elif code:
+            log.warning("wechat_kf read %s's enter_session %.0f s late: its welcome_code expired", say.mask(user), age)
         await self._send_replies(open_kfid, user, noted.replies)
 
     async def _send_replies(self, open_kfid: str, user: str, replies: list[str] | None) -> None:
@@ -268,37 +297,56 @@ class KfChannel:
 
     # -- handoff ------------------------------------------------------------------------------
 
-    async def _follow_handoff(self, backend: Backend, open_kfid: str, user: str) -> None:
-        """Bring WeCom's service_state in line with our conversation: handed to staff → the queue
-        (2), or the configured servicer (3); handed back → a servicer's session is ended (4), so
-        the customer's next message opens a new one the assistant answers (WeCom never lets a
-        session go back to the assistant, nor leave the queue except to a servicer). Seen at the
-        customer's messages and after each delivery, not at the moment of the handoff."""
-        state, _ = await views.conversation_state(backend.new_uow(), f"{self.name}:{user}")
+    async def _follow_handoff(self, backend: Backend, open_kfid: str, user: str, after: int = 0) -> None:
+        """Bring WeCom's service_state in line with our conversation.
+
+        The decision (README, 微信客服 "Handoff"): WeCom lets the API speak only while a session is
+        new (0) or the assistant's (1). So without ``WUYE_WECOM_KF_SERVICER`` the session stays in
+        state 1 while handed off: the assistant is silent (our conversation says so) and our own
+        staff answer from the console through kf/send_msg, which reaches the customer. With a
+        servicer configured, handing off gives the session to that servicer (3), who answers in
+        WeCom (messages from our console are then refused, 95018, and dead-lettered saying so),
+        and handing back ends the servicer's session (4), so the customer's next message opens a
+        new one the assistant answers (WeCom never lets a session go back to the assistant).
+
+        Handing off waits while the customer still has an answer coming (their message in flight,
+        or notifications queued after ``after``): a move to 3 first would make WeCom refuse them.
+        The delivery of the last of them moves it; the handoff notice moves it at once otherwise.
+        """
+        if not self.settings.servicer:
+            return
+        sender = f"{self.name}:{user}"
+        state, _ = await views.conversation_state(backend.new_uow(), sender)
         handed = state == model.ConversationState.HANDED_OFF.value
         async with backend.new_uow() as uow:
             marked = await uow.channel_state.get(_handed(user), backend.clock()) is not None
         if handed == marked:
             return
+        if handed and await views.still_to_tell(backend.new_uow(), sender, after):
+            return
         try:
-            if handed:
-                current = await self.api.service_state(open_kfid, user)
-                if current in (0, ASSISTANT):
-                    target = HUMAN if self.settings.servicer else QUEUE
-                    await self.api.transfer(open_kfid, user, target, self.settings.servicer)
-                    log.info("wechat_kf %s handed to staff: service_state %d", say.mask(user), target)
-            elif await self.api.service_state(open_kfid, user) == HUMAN:
+            current = await self.api.service_state(open_kfid, user)
+            if handed and current in (0, ASSISTANT, QUEUE):
+                await self.api.transfer(open_kfid, user, HUMAN, self.settings.servicer)
+                log.info("wechat_kf %s handed to the WeCom servicer: service_state %d", say.mask(user), HUMAN)
+            elif not handed and current == HUMAN:
                 await self.api.transfer(open_kfid, user, ENDED)
                 log.info("wechat_kf %s handed back: the servicer's session ended", say.mask(user))
         except (WeChatError, DeliveryFailed) as exc:
             log.warning("wechat_kf could not move %s's service_state: %s", say.mask(user), exc)
-            return
+            raise
         async with backend.new_uow() as uow:
             if handed:
                 await uow.channel_state.put(_handed(user), backend.clock().isoformat())
             else:
                 await uow.channel_state.remove(_handed(user))
             await uow.commit()
+
+    async def _follow_after_delivery(self, backend: Backend, open_kfid: str, user: str, after: int) -> None:
+        """The message went out (or came in): a failure to move the session is logged, not raised;
+        the next delivery or message tries again."""
+        with contextlib.suppress(WeChatError, DeliveryFailed):
+            await self._follow_handoff(backend, open_kfid, user, after)
 
     # -- outbound ----------------------------------------------------------------------------
 
@@ -316,12 +364,21 @@ class KfChannel:
             async with backend.new_uow() as uow:
                 open_kfid = await uow.channel_state.get(_account_of(user), backend.clock())
             if not open_kfid:
+                if notification.kind == CONVERSATION_STATE:
+                    return "skipped:no-session"  # never wrote to us: no WeCom session to move
                 raise DeliveryFailed("no 微信客服 account known for this customer", permanent=True)
+            if notification.kind == CONVERSATION_STATE:  # handed to staff or back: move WeCom's session now
+                try:
+                    await self._follow_handoff(backend, open_kfid, user, notification.id or 0)
+                except WeChatError as exc:
+                    raise DeliveryFailed(f"wechat_kf service_state: {exc}") from exc
+                return "service_state"
             _, script = await views.conversation_state(backend.new_uow(), notification.recipient)
             text = render(notification.text, script)
             try:
-                for part in say.split_text(text):
-                    await self.api.send_text(open_kfid, user, part)
+                parts = say.split_text(text)
+                send = lambda part: self.api.send_text(open_kfid, user, part)  # noqa: E731
+                await send_parts(backend, self.name, notification, parts, send)
             except WeChatError as exc:
                 why = REFUSALS.get(exc.errcode)
                 if why is not None:
@@ -331,7 +388,7 @@ class KfChannel:
                         permanent=True,
                     ) from exc
                 raise DeliveryFailed(f"wechat_kf send_msg: {exc}") from exc
-            await self._follow_handoff(backend, open_kfid, user)
+            await self._follow_after_delivery(backend, open_kfid, user, notification.id or 0)
             return "kf"
 
         return deliver

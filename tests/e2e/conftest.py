@@ -37,6 +37,21 @@ def start_stack(var_dir, **env_overrides: str) -> Stack:
 
 
 @pytest.fixture(scope="session")
+def wechat_world(tmp_path_factory):
+    """A second stack, with the 公众号 and 微信客服 channels on against the fake WeChat (one for
+    every WeChat end-to-end test: see tests/e2e/wechat_world.py)."""
+    from tests.e2e.wechat_world import WeChatWorld, wechat_env
+    from tests.fakes.wechat_thread import FakeWeChatThread
+
+    with FakeWeChatThread() as fake:
+        running = start_stack(tmp_path_factory.mktemp("wechat-stack"), **wechat_env(fake))
+        try:
+            yield WeChatWorld(running, fake)
+        finally:
+            running.stop()
+
+
+@pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     """Default embedded mode: SQLite file, Rasa's in-process tracker and lock stores."""
     running = start_stack(tmp_path_factory.mktemp("stack"))

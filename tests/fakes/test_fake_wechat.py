@@ -24,6 +24,7 @@ SYNC = "/cgi-bin/kf/sync_msg"
 KF_SEND = "/cgi-bin/kf/send_msg"
 STATE_GET = "/cgi-bin/kf/service_state/get"
 STATE_TRANS = "/cgi-bin/kf/service_state/trans"
+EVENT_SEND = "/cgi-bin/kf/send_msg_on_event"
 KFID = "wk-test-kf"
 
 
@@ -230,6 +231,28 @@ async def test_delay_slows_a_path_down_so_client_timeouts_can_be_tested(http, fa
     assert time.monotonic() - started < 0.3
 
 
+async def test_a_held_call_is_accepted_on_release_unless_its_caller_hung_up(http, fake):
+    token = (await mp_token(http, fake))["access_token"]
+    fake.user_wrote("o-held")
+    gone = fake.hold_next(CUSTOM, skip=1)  # the second call: its caller hangs up while it is held
+    kept = fake.hold_next(CUSTOM)  # the third: its caller waits
+    assert (await post(http, fake, CUSTOM, text("o-held", "一"), token))["errcode"] == 0
+    async with aiohttp.ClientSession() as caller:
+        call = asyncio.create_task(post(caller, fake, CUSTOM, text("o-held", "二"), token))
+        await asyncio.wait_for(gone.arrived.wait(), 5)
+        call.cancel()
+    await asyncio.sleep(0.1)
+    gone.release.set()
+    waiting = asyncio.create_task(post(http, fake, CUSTOM, text("o-held", "三"), token))
+    await asyncio.wait_for(kept.arrived.wait(), 5)
+    assert not waiting.done()
+    kept.release.set()
+    assert (await waiting)["errcode"] == 0
+    assert gone.abandoned and not kept.abandoned
+    assert [s["content"] for s in fake.sent] == ["一", "三"]
+    assert [a["body"]["text"]["content"] for a in fake.abandoned] == ["二"]
+
+
 # -- WeCom tokens ----------------------------------------------------------------------------
 async def test_wecom_token_is_issued_reused_and_checked(http, fake):
     first = await kf_token(http, fake)
@@ -355,6 +378,34 @@ async def test_kf_send_needs_a_customer_message_within_48_hours_and_allows_five(
     assert (await post(http, fake, KF_SEND, kf_text("wm-1", "迟了"), token))["errcode"] == 42001
     token = (await kf_token(http, fake))["access_token"]
     assert (await post(http, fake, KF_SEND, kf_text("wm-1", "迟了"), token))["errcode"] == 95002
+
+
+async def test_a_welcome_code_sends_one_message_within_20_seconds_and_only_to_a_customer_not_yet_welcomed(
+    http, fake, clock
+):
+    token = (await kf_token(http, fake))["access_token"]
+
+    async def entered(user: str) -> str | None:
+        fake.kf_enter_session(KFID, user)
+        answer = await post(http, fake, SYNC, {"open_kfid": KFID, "limit": 1000}, token)
+        return answer["msg_list"][-1]["event"].get("welcome_code")
+
+    def welcome(code: str | None, content: str = "欢迎") -> dict[str, Any]:
+        return {"code": code, "msgtype": "text", "text": {"content": content}}
+
+    code = await entered("wm-new")
+    assert code  # never welcomed, never wrote: a welcome_code
+    clock.advance(seconds=19)
+    assert (await post(http, fake, EVENT_SEND, welcome(code), token))["errcode"] == 0  # no window needed
+    assert (await post(http, fake, EVENT_SEND, welcome(code, "再来"), token))["errcode"] == 40058  # once
+    assert [(s["api"], s["touser"], s["content"]) for s in fake.sent] == [("kf_event", "wm-new", "欢迎")]
+    assert await entered("wm-new") is None  # welcomed within 48 hours
+    late = await entered("wm-late")
+    clock.advance(seconds=21)
+    assert (await post(http, fake, EVENT_SEND, welcome(late), token))["errcode"] == 40058  # over 20 s
+    fake.kf_customer_writes(KFID, "wm-wrote", "你好")
+    assert await entered("wm-wrote") is None  # wrote within 48 hours: send_msg is the way
+    assert (await post(http, fake, EVENT_SEND, welcome("WC-forged"), token))["errcode"] == 40058
 
 
 async def test_service_state_follows_the_platform_transition_rules(http, fake):

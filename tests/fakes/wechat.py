@@ -9,7 +9,7 @@ tests can also make any path fail or slow down on demand. Nothing here ever reac
 Paths (both bases are ``fake.url``; the two platforms' paths do not collide):
   公众号  POST /cgi-bin/stable_token, /cgi-bin/message/custom/send, /cgi-bin/message/template/send
   WeCom   GET  /cgi-bin/gettoken;  POST /cgi-bin/kf/sync_msg, /cgi-bin/kf/send_msg,
-          /cgi-bin/kf/service_state/get, /cgi-bin/kf/service_state/trans
+          /cgi-bin/kf/service_state/get, /cgi-bin/kf/service_state/trans, /cgi-bin/kf/send_msg_on_event
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import json
 import re
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -42,6 +43,7 @@ ROUTES: dict[str, tuple[str, str, bool, Handler]] = {
     "/cgi-bin/kf/send_msg": ("work", "POST", True, wechat_kf.send_msg),
     "/cgi-bin/kf/service_state/get": ("work", "POST", True, wechat_kf.state_get),
     "/cgi-bin/kf/service_state/trans": ("work", "POST", True, wechat_kf.state_trans),
+    "/cgi-bin/kf/send_msg_on_event": ("work", "POST", True, wechat_kf.send_msg_on_event),
 }
 # WeCom refuses JSON with \uXXXX escapes (errcode 40033), what json.dumps writes for Chinese by default.
 UNICODE_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u[0-9a-fA-F]{4}")
@@ -51,6 +53,19 @@ TOKEN_ERRORS = {
     "mp": {"missing": 41001, "malformed": 40014, "unknown": 40001, "revoked": 40001, "expired": 42001},
     "work": {"missing": 41001, "malformed": 40014, "unknown": 40014, "revoked": 40014, "expired": 42001},
 }
+
+
+@dataclass
+class Hold:
+    """A call the fake keeps open before handling it (``FakeWeChat.hold_next``): ``arrived`` is set
+    when it comes in; after ``release`` it is handled, unless the caller hung up meanwhile (a
+    process killed mid-call): then it is ``abandoned``, never accepted, as a request the platform
+    had not yet read to the end."""
+
+    skip: int = 0  # calls to let through first
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    abandoned: bool = False
 
 
 class FakeWeChat:
@@ -85,6 +100,8 @@ class FakeWeChat:
         self.sync_calls: list[dict[str, Any]] = []
         self._failures: dict[str, deque[tuple[int, int]]] = {}
         self._delays: dict[str, float] = {}
+        self._holds: dict[str, deque[Hold]] = {}
+        self.abandoned: list[dict[str, Any]] = []  # held calls whose caller hung up: never accepted
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -134,6 +151,29 @@ class FakeWeChat:
         """Every later call to ``path`` waits ``seconds`` before being handled (0 to stop)."""
         self._delays[path] = seconds
 
+    def hold_next(self, path: str, *, skip: int = 0) -> Hold:
+        """Keep the next call to ``path`` (after ``skip`` others) open until ``release`` is set."""
+        hold = Hold(skip)
+        self._holds.setdefault(path, deque()).append(hold)
+        return hold
+
+    async def _held(self, path: str, request: web.Request, raw: bytes) -> bool:
+        """True when the call was held and its caller is gone by the time it is released."""
+        holds = self._holds.get(path)
+        if not holds:
+            return False
+        if holds[0].skip:
+            holds[0].skip -= 1
+            return False
+        hold = holds.popleft()
+        hold.arrived.set()
+        await hold.release.wait()
+        if request.transport is None or request.transport.is_closing():
+            hold.abandoned = True
+            self.abandoned.append({"path": path, "body": _json_or_text(raw)})
+            return True
+        return False
+
     def kf_customer_writes(
         self, open_kfid: str, external_userid: str, text: str, *, msgid: str | None = None, origin: int = 3
     ) -> str:
@@ -158,6 +198,8 @@ class FakeWeChat:
         raw = await request.read()
         if path == "/cgi-bin/kf/sync_msg":
             self.sync_calls.append(_json_or_text(raw))
+        if await self._held(path, request, raw):
+            return web.Response(status=499, text="the caller hung up")
         seconds = self._delays.get(path, 0)
         if seconds:
             await asyncio.sleep(seconds)

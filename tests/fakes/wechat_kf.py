@@ -29,6 +29,7 @@ REPLIES_PER_MESSAGE = 5
 MAX_TEXT_BYTES = 2048
 MAX_LIMIT = 1000  # sync_msg: default and maximum page size
 TOKEN_LIFE = timedelta(minutes=10)  # the callback Token
+EVENT_CODE_LIFE = timedelta(seconds=20)  # send_msg_on_event: within 20 s of the event, once
 RETENTION = timedelta(days=3)  # sync_msg returns the last 3 days only
 CUSTOMER, SYSTEM, SERVICER = 3, 4, 5  # msg_list "origin"
 UNTREATED, ASSISTANT, QUEUE, HUMAN, ENDED = 0, 1, 2, 3, 4  # service_state
@@ -59,6 +60,10 @@ class KfState:
     servicer: dict[tuple[str, str], str] = field(default_factory=dict)
     sent_msgids: set[tuple[str, str]] = field(default_factory=set)
     servicers: set[str] = field(default_factory=set)  # if not empty, the only valid servicer_userids
+    # welcome_code / msg_code -> (open_kfid, external_userid, issued): send_msg_on_event's credential
+    event_codes: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
+    used_codes: set[str] = field(default_factory=set)
+    welcomed: dict[tuple[str, str], datetime] = field(default_factory=dict)  # the last API welcome
 
 
 def gettoken(fake: FakeWeChat, query: dict[str, Any]) -> dict[str, Any]:
@@ -107,8 +112,15 @@ def customer_writes(fake: FakeWeChat, open_kfid: str, user: str, text: str, msgi
 
 
 def enter_session(fake: FakeWeChat, open_kfid: str, user: str, scene: str) -> str:
+    """The event carries a welcome_code only as WeCom gives one: when the customer got no welcome
+    in the last 48 hours and has not written to the account (the fake has no native welcome)."""
     event = {"event_type": "enter_session", "scene": scene, "scene_param": "", "open_kfid": open_kfid}
-    event |= {"external_userid": user, "welcome_code": new_id("WC")}
+    event["external_userid"] = user
+    key, now = (open_kfid, user), fake.now()
+    welcomed, wrote = fake.kf.welcomed.get(key), fake.kf.last_message.get(key)
+    if (welcomed is None or now - welcomed > WINDOW) and (wrote is None or now - wrote > WINDOW):
+        event["welcome_code"] = new_id("WC")
+        fake.kf.event_codes[event["welcome_code"]] = (open_kfid, user, now)
     message = {"open_kfid": open_kfid, "origin": SYSTEM, "msgtype": "event", "event": event}
     fake.service_state.setdefault((open_kfid, user), ENDED)  # entered but not written yet: "未开始"
     return queue_message(fake, open_kfid, message)
@@ -224,4 +236,30 @@ def state_trans(fake: FakeWeChat, body: dict[str, Any]) -> dict[str, Any]:
     answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
     if target in (QUEUE, HUMAN, ENDED):
         answer["msg_code"] = new_id("MSGCODE")  # for send_msg_on_event (greeting / closing words)
+        fake.kf.event_codes[answer["msg_code"]] = (open_kfid, key[1], fake.now())
     return answer
+
+
+def send_msg_on_event(fake: FakeWeChat, body: dict[str, Any]) -> dict[str, Any]:
+    """A message answering an event, by the event's code (welcome_code, msg_code): only within
+    20 s of the event and only once; needs no 48-hour window (the customer may never have written).
+    Refused codes get 40058 (invalid parameter: the fake's choice, WeCom documents no own code)."""
+    code = body.get("code")
+    issued = fake.kf.event_codes.get(code) if isinstance(code, str) else None
+    if issued is None:
+        raise ApiError(40058, "code")
+    if code in fake.kf.used_codes:
+        raise ApiError(40058, "code already used")
+    if fake.now() - issued[2] > EVENT_CODE_LIFE:
+        raise ApiError(40058, "code older than 20 seconds")
+    msgtype = body.get("msgtype")
+    if msgtype not in ("text", "msgmenu"):
+        raise ApiError(40008, str(msgtype))
+    content = text_content(body, MAX_TEXT_BYTES) if msgtype == "text" else None
+    fake.kf.used_codes.add(code)
+    open_kfid, user, _ = issued
+    if code.startswith("WC"):
+        fake.kf.welcomed[(open_kfid, user)] = fake.now()
+    msgid = body.get("msgid") if isinstance(body.get("msgid"), str) else new_id("kfevt")
+    fake.record_sent("kf_event", user, msgtype, content, open_kfid=open_kfid, msgid=msgid)
+    return {"errcode": 0, "errmsg": "ok", "msgid": msgid}

@@ -1,6 +1,7 @@
 """Answers and notifications reaching a 微信客服 customer through kf/send_msg.
 
-Protects: an expired WeCom token replaced once (gettoken asked once more), nothing lost; outside
+Protects: an expired WeCom token replaced once (gettoken asked once more), nothing lost; a long
+message failing part-way sends only the parts WeCom did not take yet; outside
 the 48 hours (95002) or past the 5 messages (95001) a notification dead-lettered saying why, since
 微信客服 has no templates.
 """
@@ -58,3 +59,23 @@ async def test_past_five_messages_a_notification_is_dead_lettered_with_the_reaso
     assert kf.texts_sent(USER) == ["收到：你好", "第0条", "第1条", "第2条", "第3条"]
     last = (await notices(kf))[-1]
     assert last.status is model.NotificationStatus.DEAD and "95001" in last.last_error
+
+
+async def test_a_long_message_failing_part_way_sends_only_the_rest_later(kf, clock):
+    await kf.write(KFID, USER, "你好")
+    await kf.deliver()
+    text = "\n".join(f"第{i}行：楼道灯不亮，电梯也坏了，请尽快处理。" for i in range(80))  # ~4 KB: 3 parts
+    await kf.backend.bus.handle(commands.SendStaffMessage(SENDER, text, actor="admin"))
+    original = kf.fake.record_sent
+
+    def fail_after_first(*args, **kw):  # WeCom takes the first part, then has a bad moment
+        original(*args, **kw)
+        kf.fake.record_sent = original
+        kf.fake.fail_next("/cgi-bin/kf/send_msg", -1)
+
+    kf.fake.record_sent = fail_after_first
+    assert await kf.deliver() == 0
+    clock.advance(seconds=5)
+    assert await kf.deliver() == 1
+    parts = kf.texts_sent(USER)[1:]
+    assert len(parts) == 3 and "\n".join(parts) == text  # every part once, in order

@@ -120,3 +120,27 @@ async def test_entering_through_a_communitys_link_routes_the_customer_there(kf):
     await kf.write(KFID, USER, "你好")
     await kf.deliver()
     assert kf.texts_sent(USER) == ["收到：你好"]
+
+
+async def test_a_new_customer_is_welcomed_once_by_the_events_welcome_code(kf):
+    token = kf.fake.kf_enter_session(KFID, USER, scene="yangguang")
+    assert (await kf.driver().notify(KFID, token))[0] == 200
+    await kf.settle()
+    welcomes = [(s["api"], s["content"]) for s in kf.fake.sent if s["touser"] == USER]
+    assert len(welcomes) == 1 and welcomes[0][0] == "kf_event"  # send_msg could not reach them yet
+    assert "阳光" in welcomes[0][1] and "1" in welcomes[0][1]  # the community's welcome with the menu
+    async with kf.backend.new_uow() as uow:  # the page is read again (a restart before the cursor was saved)
+        await uow.channel_state.remove(_cursor(KFID))
+        await uow.commit()
+    assert (await kf.driver().notify(KFID, token))[0] == 200
+    await kf.settle()
+    assert len([s for s in kf.fake.sent if s["touser"] == USER]) == 1  # welcomed once
+
+
+async def test_a_welcome_code_read_after_its_20_seconds_is_not_used(kf, clock):
+    token = kf.fake.kf_enter_session(KFID, USER)
+    clock.advance(seconds=25)  # the callback was lost; the event is read with a later one
+    assert (await kf.driver().notify(KFID, token))[0] == 200
+    await kf.settle()
+    assert not [c for c in kf.fake.calls if c[1] == "/cgi-bin/kf/send_msg_on_event"]
+    assert await inbound_texts(kf) == ["[进入会话 ]"]  # recorded for staff all the same
