@@ -64,11 +64,11 @@ async def run(
     if redis_url:
         consumer = StreamConsumer(aioredis.Redis.from_url(redis_url), dispatcher, block_ms=int(poll_interval * 1000))
         await consumer.join()
-    last_sweep = last_job = last_beat = 0.0
+    last_sweep = last_job = last_beat = float("-inf")
     check = lambda: backend.bus.handle(commands.CheckDeadlines())  # noqa: E731
     sync = lambda: backend.bus.handle(SyncTickets())  # noqa: E731
     purge = lambda: backend.bus.handle(commands.PurgeExpired(retention or RetentionPolicy()))  # noqa: E731
-    last_purge = 0.0
+    last_purge = float("-inf")  # at start: not "monotonic() - 0", which is small on a machine just booted
     while not stop.is_set():
         try:
             if time.monotonic() - last_beat >= sweep_interval:
