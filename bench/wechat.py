@@ -41,7 +41,7 @@ from connectors.channel import close_channels, deliveries, installed_channels
 from connectors.dispatcher import NoDialogue
 from connectors.gateway import Gateway
 from connectors.rasa import RasaClient
-from connectors.settings import WeChatSettings
+from connectors.settings import WebChatSettings, WeChatSettings
 from tests.conftest import RasaStandIn
 from tests.fakes.wechat import FakeWeChat, WeChatDriver
 
@@ -198,7 +198,8 @@ async def main(args: argparse.Namespace) -> dict:
     }
     async with FakeWeChat() as fake, aiohttp.ClientSession() as http:
         settings = WeChatSettings(appid=fake.appid, secret=fake.secret, token=TOKEN, api_base=fake.url)
-        channels = installed_channels({"wechat": settings}, http)
+        unlimited = WebChatSettings(sender_per_minute=0, client_per_minute=0)  # the baseline, not the limits
+        channels = installed_channels({"wechat": settings, "webchat": unlimited}, http)
         rasa = RasaClient(rasa_url, "token", http, timeout=5)
         gateway = Gateway(backend, rasa)
         app = public_app(

@@ -200,9 +200,43 @@ class SmsSettings:
         )
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+@dataclass(frozen=True)
+class WebChatSettings:
+    """Limits on the web chat, the one way in that anyone can use without an account.
+
+    Per sender and per client address, messages a minute (0: no limit). A client's address is
+    the connection's, or — when the connection comes from a trusted proxy (default: this
+    machine, as with nginx in front) — the address the proxy put last in X-Forwarded-For. A
+    local client without that header (a test, a script on the host) has no address limit.
+    """
+
+    sender_per_minute: int = 20
+    client_per_minute: int = 120
+    trusted_proxies: frozenset[str] = LOOPBACK
+
+    title = "web chat"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> WebChatSettings:
+        try:
+            sender = int(env.get("WUYE_CHAT_SENDER_RATE") or cls.sender_per_minute)
+            client = int(env.get("WUYE_CHAT_CLIENT_RATE") or cls.client_per_minute)
+        except ValueError as exc:
+            raise SystemExit("WUYE_CHAT_SENDER_RATE and WUYE_CHAT_CLIENT_RATE must be whole numbers") from exc
+        if sender < 0 or client < 0:
+            raise SystemExit("WUYE_CHAT_SENDER_RATE and WUYE_CHAT_CLIENT_RATE must be 0 (off) or more")
+        proxies = env.get("WUYE_TRUSTED_PROXIES")
+        trusted = frozenset(p.strip() for p in proxies.split(",") if p.strip()) if proxies is not None else LOOPBACK
+        return cls(sender, client, trusted)
+
+
 # Channel package name (connectors/<name>/) → how its section is read. Channels not named here
 # (webchat, log) need no settings and get None.
 CHANNEL_SECTIONS = {
+    "webchat": WebChatSettings.from_env,
     "wechat": WeChatSettings.from_env,
     "wechat_kf": WeComKfSettings.from_env,
     "sms": SmsSettings.from_env,

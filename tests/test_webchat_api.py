@@ -20,7 +20,7 @@ from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.service_layer import views
 from backend_bridge.service_layer.delivery import Dispatcher
 from connectors.gateway import BUSY_REPLY, EMPTY_REPLY, TOO_LONG_REPLY
-from tests.conftest import deliver
+from tests.conftest import ADMIN_TOKEN, deliver
 
 USER = "a1B2c3D4e5F6a7B8c9D0e1F2a3B4c5D6"  # what the page makes: a random 128-bit id
 SENDER = f"webchat:{USER}"
@@ -377,3 +377,84 @@ async def test_updates_come_in_the_owners_script(public_client, backend):
 async def test_a_huge_cursor_is_a_clear_error_not_a_crash(public_client):
     resp = await public_client.get("/api/chat/abcdef/updates?after=100000000000000000000")
     assert resp.status == 400 and "after" in (await resp.json())["message"]
+
+
+# -- limits ------------------------------------------------------------------------------------
+
+
+def limited_app(backend, gateway_rasa, **limits):
+    """The public app with a web chat of these limits (settings as connectors/settings.py reads them)."""
+    import aiohttp
+
+    from connectors.app import public_app
+    from connectors.gateway import Gateway
+    from connectors.rasa import RasaClient
+    from connectors.settings import WebChatSettings
+    from connectors.webchat import create_channel
+
+    http = aiohttp.ClientSession()
+    rasa = RasaClient(gateway_rasa.url, "token", http, timeout=5)
+    channel = create_channel(WebChatSettings.from_env(limits), http)
+    app = public_app(
+        backend,
+        Gateway(backend, rasa),
+        admin_token=ADMIN_TOKEN,
+        rasa=rasa,
+        http=http,
+        actions_url="http://127.0.0.1:9",
+        channels=[channel],
+    )
+    app.on_cleanup.append(lambda _: http.close())
+    return app
+
+
+async def test_a_sender_faster_than_the_limit_is_asked_to_wait_and_nothing_is_recorded(aiohttp_client, backend, rasa):
+    client = await aiohttp_client(limited_app(backend, rasa, WUYE_CHAT_SENDER_RATE="3"))
+    for i in range(3):
+        assert await replies(await chat(client, f"第{i}条", user="fast")) == [f"收到：第{i}条"]
+    resp = await chat(client, "第3条", user="fast")
+    assert resp.status == 429 and int(resp.headers["Retry-After"]) >= 1
+    body = await resp.json()
+    assert body["error"] == "too_many_requests" and "稍等" in body["message"]
+    assert [t for _, t in rasa.seen] == ["第0条", "第1条", "第2条"]  # the fourth was not recorded
+    assert await replies(await chat(client, "我是别人", user="calm")) == ["收到：我是别人"]  # others go on
+
+
+async def test_many_throwaway_senders_from_one_address_are_limited_by_the_address(aiohttp_client, backend, rasa):
+    app = limited_app(backend, rasa, WUYE_CHAT_CLIENT_RATE="4", WUYE_TRUSTED_PROXIES="127.0.0.1,::1")
+    client = await aiohttp_client(app)
+    behind_proxy = {"X-Forwarded-For": "10.9.8.7"}  # nginx on this machine says who the client is
+    statuses = [
+        (
+            await client.post("/api/chat", json={"sender": f"throwaway{i}", "text": "着火了"}, headers=behind_proxy)
+        ).status
+        for i in range(6)
+    ]
+    assert statuses == [200] * 4 + [429] * 2
+    other = {"X-Forwarded-For": "10.9.8.7, 10.1.1.1"}  # the proxy appends the address it saw last
+    assert (await client.post("/api/chat", json={"sender": "neighbour", "text": "你好"}, headers=other)).status == 200
+    # A local tool without the header is not limited by address (the sender limit still holds).
+    assert (await chat(client, "你好", user="local-tool")).status == 200
+
+
+def test_rate_limiter_refills_and_stays_bounded():
+    from connectors.ratelimit import RateLimiter
+
+    limiter = RateLimiter(60, burst=2, max_keys=3)  # one a second, two at once
+    assert [limiter.wait("a", 0.0), limiter.wait("a", 0.0)] == [0.0, 0.0]
+    assert limiter.wait("a", 0.0) == pytest.approx(1.0)
+    assert limiter.wait("a", 1.0) == 0.0  # a token came back
+    for key in "bcd":
+        limiter.wait(key, 1.0)
+    assert len(limiter._buckets) == 3  # "a" was the least recently seen: dropped
+    assert RateLimiter(0).wait("x", 0.0) == 0.0  # 0: off
+
+
+def test_limit_settings_are_checked():
+    from connectors.settings import WebChatSettings
+
+    assert WebChatSettings.from_env({}) == WebChatSettings()
+    assert WebChatSettings.from_env({"WUYE_TRUSTED_PROXIES": ""}).trusted_proxies == frozenset()
+    for bad in ({"WUYE_CHAT_SENDER_RATE": "fast"}, {"WUYE_CHAT_CLIENT_RATE": "-1"}):
+        with pytest.raises(SystemExit, match="WUYE_CHAT"):
+            WebChatSettings.from_env(bad)

@@ -2,9 +2,10 @@
 
 import aiohttp
 
+from connectors.settings import WebChatSettings
 from connectors.webchat.channel import WebChat
 
 
-def create_channel(settings: None = None, http: aiohttp.ClientSession | None = None) -> WebChat:
-    """Always on; needs no settings and no client."""
-    return WebChat()
+def create_channel(settings: WebChatSettings | None = None, http: aiohttp.ClientSession | None = None) -> WebChat:
+    """Always on; its settings are only limits (the defaults without any)."""
+    return WebChat(settings or WebChatSettings())

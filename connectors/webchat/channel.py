@@ -9,7 +9,10 @@ dispatcher delivers each notification there once (its key is unique), the page p
 
 from __future__ import annotations
 
+import logging
+import math
 import re
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -23,6 +26,10 @@ from backend_bridge.service_layer.delivery import Deliver
 from bot.text.script import render
 from connectors.channel import Inbound
 from connectors.keys import GATEWAY
+from connectors.ratelimit import RateLimiter
+from connectors.settings import WebChatSettings
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 _SENDER = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
@@ -34,8 +41,44 @@ def _sender(value: object) -> str:
     return value
 
 
+TOO_FAST = "发得太快了，请稍等片刻再发。"
+
+
 class WebChat:
     name = "webchat"
+
+    def __init__(self, settings: WebChatSettings | None = None) -> None:
+        self.settings = settings or WebChatSettings()
+        self._per_sender = RateLimiter(self.settings.sender_per_minute)
+        self._per_client = RateLimiter(self.settings.client_per_minute)
+
+    def _client(self, request: web.Request) -> str | None:
+        """The address to limit: the connection's, or the one a trusted proxy forwarded; None for
+        a local client that came straight in (tests, tools on the host)."""
+        remote = request.remote or ""
+        if remote not in self.settings.trusted_proxies:
+            return remote
+        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+        return forwarded[-1] if forwarded else None
+
+    def _too_fast(self, request: web.Request, sender: str) -> web.Response | None:
+        """429 with Retry-After when the sender or the client sends faster than allowed; the
+        message is not recorded (the page keeps it and the owner can send it again)."""
+        now = time.monotonic()
+        client = self._client(request)
+        wait = max(
+            self._per_sender.wait(f"sender:{sender}", now),
+            self._per_client.wait(f"client:{client}", now) if client is not None else 0.0,
+        )
+        if wait <= 0:
+            return None
+        seconds = max(1, math.ceil(wait))
+        log.warning("web chat: too fast from a client; asked to wait %d s", seconds)
+        return web.json_response(
+            {"error": "too_many_requests", "message": TOO_FAST, "retry_after": seconds},
+            status=429,
+            headers={"Retry-After": str(seconds)},
+        )
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -66,6 +109,8 @@ class WebChat:
         community = text_field(body, "community", required=False, max_len=model.MAX_CODE)
         if community is not None and not model.valid_code(community):
             raise BadRequest("'community' must be a community code")
+        if (refused := self._too_fast(request, sender)) is not None:
+            return refused
         replies = await request.app[GATEWAY].handle(Inbound(self.name, sender, text, message_id, community))
         return web.json_response({"replies": [{"text": r} for r in replies]})
 
