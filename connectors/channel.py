@@ -62,6 +62,8 @@ class Channel(Protocol):
 
 class PushChannel(Channel, Protocol):
     also_for: tuple[str, ...]  # other recipient prefixes it delivers for (optional)
+    # (optional) True: only while no other channel delivers for the same prefix (the log channel)
+    fallback: bool
 
     def delivery(self, backend: Backend) -> Deliver:
         """Send one notification; raise DeliveryFailed when it did not get through. May return
@@ -78,7 +80,9 @@ class ClosingChannel(Channel, Protocol):
 def deliveries(backend: Backend, channels: list[Channel] | None = None) -> dict[str, Deliver]:
     """Recipient channel name → delivery function, for every installed channel that delivers."""
     found: dict[str, Deliver] = {}
-    for channel in installed_channels() if channels is None else channels:
+    listed = installed_channels() if channels is None else channels
+    # A fallback (the log) first, so a channel that also delivers its recipients takes them over.
+    for channel in sorted(listed, key=lambda c: not getattr(c, "fallback", False)):
         if hasattr(channel, "delivery"):
             deliver = channel.delivery(backend)
             for name in (channel.name, *getattr(channel, "also_for", ())):

@@ -95,6 +95,13 @@ class Notification:
         else:
             self.next_attempt_at = now + retry_delay(self.attempts)
 
+    def postpone(self, until: datetime, reason: str) -> None:
+        """Not yet, and not a failure: the platform's rate limit for this recipient is used up
+        (WeCom's 30 messages a minute per member). Sent again at ``until``; no attempt counted,
+        so a busy minute can never dead-letter a notice."""
+        self.next_attempt_at = until
+        self.last_error = reason[:500]
+
     def retry(self, now: datetime) -> None:
         """Staff send a dead letter again (after fixing what made it fail)."""
         if self.status is not NotificationStatus.DEAD:

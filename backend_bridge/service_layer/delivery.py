@@ -5,6 +5,8 @@ same time), sends the oldest pending notification through the recipient's channe
 it delivered, and goes on. A failure schedules a retry (``Notification.failed``) and holds
 the newer ones back, so an owner never hears "resolved" before "assigned"; after
 MAX_DELIVERY_ATTEMPTS the notification is dead-lettered for staff and the queue moves on.
+A channel that must wait (a per-recipient rate limit) raises ``NotYet``: the notification is
+postponed to the time given, no attempt counted, and the newer ones wait behind it as well.
 
 A dispatcher killed between sending and marking sends again after its lease runs out,
 with the same idempotency key: channels drop the repeat (the web chat's mailbox has the
@@ -18,10 +20,10 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from backend_bridge.domain import model
-from backend_bridge.service_layer.ports import Clock, DeliveryFailed
+from backend_bridge.service_layer.ports import Clock, DeliveryFailed, NotYet
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ class Dispatcher:
     lease_ttl: timedelta = timedelta(seconds=15)  # longer than any channel's send timeout
     concurrency: int = 8  # recipients drained side by side
     name: str = field(default_factory=lambda: f"dispatcher-{uuid.uuid4().hex[:8]}")
+    _later: dict[int | None, datetime] = field(default_factory=dict, repr=False)  # id → NotYet's time
 
     async def _due(self, uow: UnitOfWork, recipient: str) -> model.Notification | None:
         head = await uow.notifications.head(recipient)
@@ -64,12 +67,16 @@ class Dispatcher:
             return held, head
 
     async def _send(self, notification: model.Notification) -> tuple[str | None, bool, str | None]:
-        """(error, permanent, None) from the recipient's channel; (None, False, how) when it got through."""
+        """(error, permanent, None) from the recipient's channel; (None, False, how) when it got
+        through; (reason, False, None) with ``self._later[id]`` set when the channel said not yet."""
         deliver = self.channels.get(notification.channel)
         if deliver is None:
             return f"no channel delivers to {notification.channel!r}", True, None
         try:
             via = await deliver(notification)
+        except NotYet as exc:
+            self._later[notification.id] = exc.until
+            return str(exc) or "not yet", False, None
         except DeliveryFailed as exc:
             return str(exc) or type(exc).__name__, exc.permanent, None
         except Exception as exc:  # a channel bug must not stop every delivery
@@ -86,9 +93,13 @@ class Dispatcher:
         """
         async with self.uow_factory() as uow:
             current = await uow.notifications.get(sent.id)
+            until = self._later.pop(sent.id, None)
             if current.status is model.NotificationStatus.PENDING:  # else staff or a sweep settled it
                 if error is None:
                     current.delivered(self.clock(), via)
+                elif until is not None:
+                    current.postpone(until, error)
+                    log.info("notification %s on %s postponed: %s", sent.id, sent.channel, error)
                 else:
                     current.failed(error, self.clock(), permanent=permanent)
                     level = logging.ERROR if current.status is model.NotificationStatus.DEAD else logging.WARNING

@@ -73,6 +73,15 @@ class DeliveryFailed(Exception):
         self.permanent = permanent
 
 
+class NotYet(Exception):
+    """A channel may not send this notification before ``until`` (a rate limit it keeps, or the
+    platform's "too many, try later"): the dispatcher postpones it without counting an attempt."""
+
+    def __init__(self, until: datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.until = until
+
+
 class ContentSource(Protocol):
     """The operator's content (hours, fees, SLA tiers, advice), reloaded when its files change.
 

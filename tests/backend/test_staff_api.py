@@ -113,6 +113,7 @@ ROUTES = [
     ("POST", "/api/staff", {"username": "intruder", "name": "入侵者", "role": "admin"}),
     ("POST", "/api/staff/lichen/token", None),
     ("POST", "/api/staff/lichen/deactivate", None),
+    ("PATCH", "/api/staff/lichen", {"wecom_userid": "LiChen"}),
 ]
 BAD_HEADERS = [
     {},
