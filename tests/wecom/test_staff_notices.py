@@ -181,3 +181,19 @@ async def test_a_member_outside_the_apps_range_is_dead_lettered_at_once_saying_w
     [notice] = await staffroom.notifications("staff:wang")
     assert notice.status is model.NotificationStatus.DEAD
     assert "visible range" in notice.last_error and "wecom_userid" in notice.last_error
+
+
+async def test_without_a_robot_key_duty_alerts_go_to_the_log(backend, fake_wecom):
+    import aiohttp
+
+    from connectors.channel import close_channels, installed_channels
+    from tests.wecom.conftest import Staffroom, wecom_settings
+
+    async with aiohttp.ClientSession() as http:
+        channels = installed_channels({"wecom": wecom_settings(fake_wecom, robot_key="")}, http)
+        room = Staffroom(backend, fake_wecom, channels)
+        await queue(backend, "duty:yangguang", 1, kind="duty_emergency")
+        assert await room.deliver() == 1
+        [notice] = await room.notifications("duty:yangguang")
+        assert notice.delivered_via == "log" and fake_wecom.calls == []
+        await close_channels(channels)
