@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import pytest
+
 from backend_bridge.domain import commands, model
 
 OWNER = "webchat:wecom-owner-1"
@@ -197,3 +199,47 @@ async def test_without_a_robot_key_duty_alerts_go_to_the_log(backend, fake_wecom
         [notice] = await room.notifications("duty:yangguang")
         assert notice.delivered_via == "log" and fake_wecom.calls == []
         await close_channels(channels)
+
+
+@pytest.mark.parametrize("store", ["database", "redis"])
+async def test_processes_starting_together_ask_wecom_for_the_token_once(backend, clock, store, request):
+    """Four dispatcher processes' worth of the channel (own instances, one store), four members at once."""
+    import asyncio
+
+    import aiohttp
+
+    from connectors.channel import installed_channels
+    from connectors.wecom.channel import WeComChannel
+    from tests.fakes.wecom import FakeWeCom
+    from tests.wecom.conftest import wecom_settings
+
+    redis_url = request.getfixturevalue("redis_url") if store == "redis" else None
+    if redis_url:  # another database's run of this test left its token there
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(redis_url)
+        await client.delete("wuye:wechat:ww-redis:1000002:token", "wuye:wechat:ww-redis:1000002:refresh")
+        await client.aclose()
+    members = [f"Member{i}" for i in range(4)]
+    for i, userid in enumerate(members):
+        await backend.bus.handle(
+            commands.AddStaff(f"m{i}", f"师傅{i}", "technician", actor="admin", wecom_userid=userid)
+        )
+    async with FakeWeCom(clock=clock, members=tuple(members), corpid=f"ww-{store}") as fake:
+        fake.delay("/cgi-bin/gettoken", 0.3)  # a slow platform widens the race
+        async with aiohttp.ClientSession() as http:
+            settings = wecom_settings(fake, redis_url=redis_url)
+            channels = [
+                next(c for c in installed_channels({"wecom": settings}, http) if c.name == "wecom") for _ in range(4)
+            ]
+            try:
+                sends = [
+                    channel.delivery(backend)(model.Notification(f"staff:m{i}", "您好", "assignment", clock()))
+                    for i, channel in enumerate(channels)
+                ]
+                assert await asyncio.gather(*sends) == ["wecom"] * 4
+            finally:
+                for channel in channels:
+                    await channel.close()
+        assert fake.token_requests == 1 and sorted(s["touser"] for s in fake.sent) == members
+        assert isinstance(channels[0], WeComChannel)
