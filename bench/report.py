@@ -104,7 +104,8 @@ def wecom_markdown(report: dict) -> str:
         [
             f"Measured {report['measured_at']} on {report['machine']}, Python {report['python']}: the backend with "
             f"the wecom channel against the fake WeCom (tests/fakes/wecom.py) on loopback, {report['store']} store, "
-            f"one dispatcher polling every {report['poll_s']} s, {report['rate_per_s']} changes/s, "
+            f"one dispatcher polling every {report['poll_s']} s, {report['rate_per_s']} assignments/s (two notices "
+            "each, the delivery load of the WeChat run), "
             f"{report['technicians']} technicians (none past WeCom's 30 a minute). Ratio: WeCom's figure over the "
             "owner's web chat mailbox for the same change, measured in the same run.",
             "",
