@@ -62,6 +62,7 @@ bench: envs $(MODEL)
 	$(APP)/bin/python -m bench.latency
 	$(APP)/bin/python -m bench.outbox
 	$(APP)/bin/python -m bench.wechat
+	$(APP)/bin/python -m bench.wecom
 	$(APP)/bin/python -m bench.report
 
 clean:

@@ -98,6 +98,30 @@ def wechat_markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def wecom_markdown(report: dict) -> str:
+    wecom, web, duty = report["wecom"], report["webchat"], report["duty_group"]
+    return "\n".join(
+        [
+            f"Measured {report['measured_at']} on {report['machine']}, Python {report['python']}: the backend with "
+            f"the wecom channel against the fake WeCom (tests/fakes/wecom.py) on loopback, {report['store']} store, "
+            f"one dispatcher polling every {report['poll_s']} s, {report['rate_per_s']} assignments/s (two notices "
+            "each, the delivery load of the WeChat run), "
+            f"{report['technicians']} technicians (none past WeCom's 30 a minute). Ratio: WeCom's figure over the "
+            "owner's web chat mailbox for the same change, measured in the same run.",
+            "",
+            "Assignment committed → app message at the fake WeCom; emergency committed → duty group robot's post; "
+            "target p99 < 1 s:",
+            "",
+            "| path | n | p50 / p99 ms | ratio p50 | ratio p99 | dropped by WeCom |",
+            "| --- | --- | --- | --- | --- | --- |",
+            f"| web chat mailbox (baseline) | {web['n']} | {web['p50_ms']} / {web['p99_ms']} | | | |",
+            f"| WeCom app message | {wecom['n']} | {wecom['p50_ms']} / {wecom['p99_ms']} | {report['ratio_p50']} | "
+            f"{report['ratio_p99']} | {report['dropped_by_wecom']} |",
+            f"| duty group robot | {duty['n']} | {duty['p50_ms']} / {duty['p99_ms']} | | | |",
+        ]
+    )
+
+
 def previous_sections() -> dict[str, str]:
     """The sections of the current RESULTS.md by heading: a benchmark not rerun (its json absent,
     bench/results/ is not committed) keeps its last published table instead of disappearing."""
@@ -121,6 +145,7 @@ def main() -> None:
         ("latency", "## Latency through the web chat API (bench/latency.py)", latency_markdown),
         ("outbox", "## Tickets and status-update delivery (bench/outbox.py)", outbox_markdown),
         ("wechat", "## WeChat (bench/wechat.py)", wechat_markdown),
+        ("wecom", "## WeCom for staff (bench/wecom.py)", wecom_markdown),
     ):
         path = HERE / "results" / f"{name}.json"
         if path.exists():

@@ -65,6 +65,8 @@ class Channel(Protocol):
 class PushChannel(Channel, Protocol):
     also_for: tuple[str, ...]  # other recipient prefixes it delivers for (optional)
     follows_handoff: bool  # True: it is given the handoff notices too (optional, default False)
+    # (optional) True: only while no other channel delivers for the same prefix (the log channel)
+    fallback: bool
 
     def delivery(self, backend: Backend) -> Deliver:
         """Send one notification; raise DeliveryFailed when it did not get through. May return
@@ -86,7 +88,9 @@ def deliveries(backend: Backend, channels: list[Channel] | None = None) -> dict[
     ``Backend.follow_handoffs``); should one reach another channel, it is done with at once,
     recorded as "skipped:not-followed"."""
     found: dict[str, Deliver] = {}
-    for channel in installed_channels() if channels is None else channels:
+    listed = installed_channels() if channels is None else channels
+    # A fallback (the log) first, so a channel that also delivers its recipients takes them over.
+    for channel in sorted(listed, key=lambda c: not getattr(c, "fallback", False)):
         if hasattr(channel, "delivery"):
             deliver = channel.delivery(backend)
             if not getattr(channel, "follows_handoff", False):

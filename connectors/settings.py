@@ -110,7 +110,7 @@ class WeComKfSettings:
 
     @property
     def on(self) -> bool:
-        return bool(self.corpid)
+        return bool(self.secret)
 
     @property
     def off_reason(self) -> str | None:
@@ -118,13 +118,16 @@ class WeComKfSettings:
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> WeComKfSettings:
+        """The corp id alone does not ask for 微信客服: WeCom for staff (WeComSettings) shares it."""
         given = {k: env.get(k, "") for k in cls.REQUIRED}
         missing = [k for k, v in given.items() if not v]
-        if missing and len(missing) < len(given):
+        if missing and any(v for k, v in given.items() if k != "WUYE_WECOM_CORPID"):
             raise SystemExit(f"missing settings for {cls.title}: {', '.join(missing)}")
         aes_key = given["WUYE_WECOM_AES_KEY"]
         if aes_key and len(aes_key) != 43:
             raise SystemExit("WUYE_WECOM_AES_KEY must be the 43-character EncodingAESKey")
+        if missing:
+            return cls()
         return cls(
             corpid=given["WUYE_WECOM_CORPID"],
             secret=given["WUYE_WECOM_KF_SECRET"],
@@ -233,6 +236,54 @@ class WebChatSettings:
         return cls(sender, client, trusted)
 
 
+@dataclass(frozen=True)
+class WeComSettings:
+    """WeCom (企业微信) for staff (connectors/wecom): on once the corp id, the self-built app's
+    secret and its AgentId are set. Staff with a WeCom UserID then get their notices as app
+    messages; with a group robot key, new urgent and emergency tickets go to the duty group too.
+    The corp id is the one 微信客服 uses (WUYE_WECOM_CORPID): one company, one corp."""
+
+    corpid: str = ""
+    secret: str = ""  # the self-built app's Secret (not the 微信客服 one: each secret has its own token)
+    agent_id: int = 0  # the app's AgentId
+    robot_key: str = ""  # the duty group's robot webhook key; empty: duty alerts go to the log
+    api_base: str = DEFAULT_WECOM_API
+    redis_url: str | None = None  # the shared access token; None: the database
+
+    title = "WeCom for staff (企业微信)"
+    REQUIRED = ("WUYE_WECOM_CORPID", "WUYE_WECOM_APP_SECRET", "WUYE_WECOM_AGENT_ID")
+
+    @property
+    def on(self) -> bool:
+        return bool(self.secret)
+
+    @property
+    def off_reason(self) -> str | None:
+        return None if self.on else f"set {', '.join(self.REQUIRED)} to turn it on"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> WeComSettings:
+        """Off while the app's secret, AgentId and robot key are empty (the corp id alone may be
+        微信客服's); any of them set makes all three app settings required."""
+        own = ("WUYE_WECOM_APP_SECRET", "WUYE_WECOM_AGENT_ID", "WUYE_WECOM_ROBOT_KEY")
+        if not any(env.get(k) for k in own):
+            return cls()
+        missing = [k for k in cls.REQUIRED if not env.get(k)]
+        if missing:
+            raise SystemExit(f"missing settings for {cls.title}: {', '.join(missing)}")
+        agent_id = env["WUYE_WECOM_AGENT_ID"]
+        if not agent_id.isdigit():
+            raise SystemExit("WUYE_WECOM_AGENT_ID must be the app's AgentId, a number (e.g. 1000002)")
+        return cls(
+            corpid=env["WUYE_WECOM_CORPID"],
+            secret=env["WUYE_WECOM_APP_SECRET"],
+            agent_id=int(agent_id),
+            robot_key=env.get("WUYE_WECOM_ROBOT_KEY", ""),
+            api_base=(env.get("WUYE_WECOM_API_BASE") or DEFAULT_WECOM_API).rstrip("/"),
+            redis_url=env.get("WUYE_REDIS_URL") or None,
+        )
+
+
 # Channel package name (connectors/<name>/) → how its section is read. Channels not named here
 # (webchat, log) need no settings and get None.
 CHANNEL_SECTIONS = {
@@ -240,6 +291,7 @@ CHANNEL_SECTIONS = {
     "wechat": WeChatSettings.from_env,
     "wechat_kf": WeComKfSettings.from_env,
     "sms": SmsSettings.from_env,
+    "wecom": WeComSettings.from_env,
 }
 
 

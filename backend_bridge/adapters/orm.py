@@ -304,6 +304,7 @@ staff = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("communities", JSON, nullable=False, default=list),  # codes; empty: company-wide
+    Column("wecom_userid", String(64)),  # their WeCom UserID; None: notices go to the log
 )
 
 # Webhook deliveries from an external property system already applied: a redelivery changes nothing.

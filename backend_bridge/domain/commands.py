@@ -123,6 +123,16 @@ class AddStaff(Command):
     role: str
     actor: str
     communities: tuple[str, ...] = ()  # codes; empty: company-wide
+    wecom_userid: str | None = None  # their WeCom UserID: notices reach them in WeCom
+
+
+@dataclass(frozen=True)
+class LinkStaffWeCom(Command):
+    """Reach a member in WeCom as ``wecom_userid`` (None: no longer; the log channel instead)."""
+
+    username: str
+    wecom_userid: str | None
+    actor: str
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ from backend_bridge.domain.staff import (
     WORK_STATUSES,
     Role,
     StaffMember,
+    wecom_userid,
 )
 from backend_bridge.domain.tickets import (
     EMERGENCY_REPEAT_WINDOW,
@@ -171,4 +172,5 @@ __all__ = [
     "route_or_ask",
     "sees",
     "valid_code",
+    "wecom_userid",
 ]

@@ -97,8 +97,9 @@ class Notification:
         self.billed_parts = parts
 
     def deferred(self, reason: str, until: datetime) -> None:
-        """Not sent yet, and not a failure (a per-number cap reached): tried again at ``until``,
-        the attempts left untouched, so waiting never dead-letters it."""
+        """Not sent yet, and not a failure (a per-number cap reached, WeCom's 30 messages a
+        minute per member): tried again at ``until``, the attempts left untouched, so waiting
+        never dead-letters it."""
         self.last_error = reason[:500]
         self.next_attempt_at = until
 

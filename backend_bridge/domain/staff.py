@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -51,6 +52,21 @@ BUILT_IN_ADMIN = "admin"  # who calls with WUYE_ADMIN_TOKEN: an administrator wi
 RESERVED_USERNAMES = frozenset({BUILT_IN_ADMIN, "owner", "system", "staff", "external", "desk", "supervisors"})
 
 
+# A WeCom (企业微信) member's UserID as WeCom allows it: 1-64 bytes of letters, digits and "_-@.",
+# starting with a letter or digit. WeCom compares them ignoring case.
+_WECOM_USERID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-@.]{0,63}$")
+
+
+def wecom_userid(value: str | None) -> str | None:
+    """The UserID to keep (None or "" clears it); a malformed one is refused here, not by WeCom
+    at the first notice (which would dead-letter the member's work)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _WECOM_USERID.match(value):
+        raise DomainError("a WeCom UserID is 1-64 letters, digits or _-@., starting with a letter or digit")
+    return value
+
+
 @dataclass(eq=False)
 class StaffMember:
     username: str
@@ -62,16 +78,32 @@ class StaffMember:
     # The communities this member works in (codes); empty: company-wide (a 客服中心 desk, a 主管
     # over the whole company). Every staff answer is scoped to these (``sees``).
     communities: list[str] = field(default_factory=list)
+    # The member's WeCom UserID: their notices (work, SLA alerts, chases) go to WeCom as app
+    # messages (connectors/wecom); None: to the log channel.
+    wecom_userid: str | None = None
     id: int | None = None
 
     @classmethod
     def enrol(
-        cls, username: str, name: str, role: Role, token_hash: str, now: datetime, communities: list[str] = ()
+        cls,
+        username: str,
+        name: str,
+        role: Role,
+        token_hash: str,
+        now: datetime,
+        communities: list[str] = (),
+        wecom: str | None = None,
     ) -> StaffMember:
         """A new account; a name that histories use for someone else (any case, or with a ":") is refused."""
         if ":" in username or username.casefold() in RESERVED_USERNAMES:
             raise DomainError(f"{username!r} is reserved: histories use it for someone who is not a staff account")
-        return cls(username, name, role, token_hash, now, communities=sorted(set(communities)))
+        member = cls(username, name, role, token_hash, now, communities=sorted(set(communities)))
+        member.link_wecom(wecom)
+        return member
+
+    def link_wecom(self, userid: str | None) -> None:
+        """Reach this member in WeCom as ``userid`` (None: no longer; their notices go to the log)."""
+        self.wecom_userid = wecom_userid(userid)
 
     @property
     def company_wide(self) -> bool:

@@ -323,6 +323,7 @@ async def list_staff(request: web.Request) -> web.Response:
                 "role": m.role.value,
                 "active": m.active,
                 "communities": list(m.communities),
+                "wecom_userid": m.wecom_userid,
             }
             for m in members
         ]
@@ -361,9 +362,34 @@ async def add_staff(request: web.Request) -> web.Response:
         text_field(body, "role", max_len=16),
         actor(request),
         tuple(codes),
+        _wecom_userid(body),
     )
     result = await request.app[BACKEND].bus.handle(command)
     return web.json_response(result.as_json(), status=201)
+
+
+def _wecom_userid(body: dict) -> str | None:
+    """``wecom_userid``: a string (the domain checks its form) or null/absent for none."""
+    value = body.get("wecom_userid")
+    if value is not None and not isinstance(value, str):
+        raise BadRequest("'wecom_userid' must be a string, or null for none")
+    try:
+        return model.wecom_userid(value)
+    except model.DomainError as exc:
+        raise BadRequest(str(exc)) from exc
+
+
+@routes.patch("/api/staff/{username}")
+@staff_only("staff")
+async def update_staff(request: web.Request) -> web.Response:
+    """Change a member's account: today their WeCom UserID (``wecom_userid``; null clears it)."""
+    username = await _colleague(request)
+    body = await read_json(request)
+    unknown = set(body) - {"wecom_userid"}
+    if unknown or not body:
+        raise BadRequest("only 'wecom_userid' can be changed here")
+    command = commands.LinkStaffWeCom(username, _wecom_userid(body), actor(request))
+    return web.json_response((await request.app[BACKEND].bus.handle(command)).as_json())
 
 
 @routes.post("/api/staff/{username}/token")

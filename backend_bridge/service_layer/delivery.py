@@ -5,6 +5,8 @@ same time), sends the oldest pending notification through the recipient's channe
 it delivered, and goes on. A failure schedules a retry (``Notification.failed``) and holds
 the newer ones back, so an owner never hears "resolved" before "assigned"; after
 MAX_DELIVERY_ATTEMPTS the notification is dead-lettered for staff and the queue moves on.
+A channel that must wait (a per-recipient rate limit or cap) raises ``DeliveryDeferred``: the
+notification waits until the time given, no attempt counted, and the newer ones wait behind it.
 
 A dispatcher killed between sending and marking sends again after its lease runs out,
 with the same idempotency key: channels drop the repeat (the web chat's mailbox has the
@@ -25,7 +27,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from backend_bridge.domain import model
 from backend_bridge.service_layer.ports import Clock, DeliveryDeferred, DeliveryFailed

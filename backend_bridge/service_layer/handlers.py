@@ -284,15 +284,40 @@ async def add_staff(cmd: commands.AddStaff, uow: UnitOfWork, deps: Deps) -> resu
     except ValueError as exc:
         raise model.DomainError(f"role must be one of {[r.value for r in model.Role]}") from exc
     token, hashed = new_token()
-    member = model.StaffMember.enrol(cmd.username, cmd.name, role, hashed, deps.clock(), list(cmd.communities))
+    member = model.StaffMember.enrol(
+        cmd.username, cmd.name, role, hashed, deps.clock(), list(cmd.communities), cmd.wecom_userid
+    )
     async with uow:
         for code in member.communities:
             _existing(await routing.known_community(uow, deps.content, code), "community", code)
         if await uow.staff.by_username(cmd.username) is not None:
             raise model.DomainError(f"{cmd.username!r} exists")
+        await _wecom_userid_free(uow, member)
         await uow.staff.add(member)
         await uow.commit()
-    return results.StaffAdded(cmd.username, cmd.name, role.value, token, list(member.communities))
+    return results.StaffAdded(cmd.username, cmd.name, role.value, token, list(member.communities), member.wecom_userid)
+
+
+async def _wecom_userid_free(uow: UnitOfWork, member: model.StaffMember) -> None:
+    """One account per WeCom member (WeCom ignores case): two would share the member's 30
+    messages a minute without either knowing, and one would read the other's work."""
+    wanted = member.wecom_userid.casefold() if member.wecom_userid else None
+    if wanted is None:
+        return
+    for other in await uow.staff.all():
+        if other.username != member.username and (other.wecom_userid or "").casefold() == wanted:
+            # not named: the caller may not see that account (another community's)
+            raise model.DomainError(f"WeCom UserID {member.wecom_userid!r} is another staff account's")
+
+
+async def link_staff_wecom(cmd: commands.LinkStaffWeCom, uow: UnitOfWork, deps: Deps) -> results.StaffAccount:
+    async with uow:
+        member = _existing(await uow.staff.by_username(cmd.username), "staff member", cmd.username)
+        member.link_wecom(cmd.wecom_userid)
+        await _wecom_userid_free(uow, member)
+        await uow.commit()
+    log.info("%s set the WeCom UserID of %s (%s)", cmd.actor, cmd.username, "set" if member.wecom_userid else "cleared")
+    return results.StaffAccount(member.username, member.name, member.role.value, member.active, member.wecom_userid)
 
 
 async def rotate_staff_token(cmd: commands.RotateStaffToken, uow: UnitOfWork, deps: Deps) -> results.StaffToken:
@@ -312,7 +337,7 @@ async def deactivate_staff(cmd: commands.DeactivateStaff, uow: UnitOfWork, deps:
         member.deactivate()
         await uow.commit()
     log.info("%s deactivated %s", cmd.actor, cmd.username)
-    return results.StaffAccount(member.username, member.name, member.role.value, member.active)
+    return results.StaffAccount(member.username, member.name, member.role.value, member.active, member.wecom_userid)
 
 
 # -- communities -----------------------------------------------------------------------------
@@ -634,6 +659,7 @@ COMMAND_HANDLERS = {
     commands.SyncCommunities: sync_communities,
     commands.RotateStaffToken: rotate_staff_token,
     commands.DeactivateStaff: deactivate_staff,
+    commands.LinkStaffWeCom: link_staff_wecom,
     commands.BindSender: bind_sender,
     commands.BindByPhone: bind_by_phone,
     commands.RecordDeliveryReceipt: record_delivery_receipt,

@@ -48,6 +48,10 @@ STAFF_POOR_RATING = "差评 {score} 分，工单 {number} 已重新打开"
 SLA_WARNING = "工单 {number} 将于 {due} 超过{label}时限"
 SLA_ESCALATION = "工单 {number} 已超过{label}时限（{due}），请主管跟进"
 DEADLINE_LABELS = {"respond": "响应", "resolve": "完成"}
+DUTY_ALERT = {
+    model.Priority.EMERGENCY.value: "【急修】新工单 {number}（{where}）：{what}",
+    model.Priority.URGENT.value: "【加急】新工单 {number}（{where}）：{what}",
+}
 SUMMARY_CHARS = 80  # how much of a ticket's description a staff alert quotes
 
 # The kind of the notice that tells the owner's channel the conversation went to staff or back
@@ -64,6 +68,12 @@ NO_SUPERVISOR, NO_AGENT = "supervisors", "desk"
 def staff(username: str) -> str:
     """The outbox recipient of a staff member."""
     return f"staff:{username}"
+
+
+def duty(community: str | None) -> str:
+    """The outbox recipient of a community's duty group ("duty:" while the ticket has none): the
+    WeCom group robot when one is set up (connectors/wecom), else the log."""
+    return f"duty:{community or ''}"
 
 
 # -- the rules -----------------------------------------------------------------------------------
@@ -250,6 +260,17 @@ async def emergency_reported(event: events.EmergencyReported, ticket: model.Tick
     return _staff(await ctx.supervisors(ticket), text, "emergency", ticket.id, fields)
 
 
+async def ticket_opened(event: events.TicketOpened, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
+    """A new urgent or emergency ticket is posted to the duty group, whoever it is assigned to
+    later: the people on duty see it at once (the owner was answered in the chat)."""
+    words = DUTY_ALERT.get(event.priority)
+    if words is None:
+        return []
+    text = words.format(number=event.number, where=ticket.location.describe(), what=ticket.description[:SUMMARY_CHARS])
+    fields = await ctx.ticket_fields(ticket, event.number, hazard=ticket.hazard)
+    return [Notice(duty(ticket.community), text, f"duty_{event.priority}", ticket.id, fields)]
+
+
 async def deadline_alerted(event: events.DeadlineAlerted, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
     """A warning goes to the accountable person (the desk while nobody is); an escalation also
     to the leads."""
@@ -285,6 +306,7 @@ async def conversation_moved(
 
 
 NOTICES: dict[type[events.Event], Rule] = {
+    events.TicketOpened: ticket_opened,
     events.TicketAssigned: ticket_assigned,
     events.TicketStatusChanged: ticket_status_changed,
     events.TicketChased: ticket_chased,
@@ -297,7 +319,7 @@ NOTICES: dict[type[events.Event], Rule] = {
     events.ConversationHandedBack: conversation_moved,
 }  # type: ignore[dict-item]
 # Nobody is told: the owner was answered in the chat, or the event is for logs and other systems.
-SILENT: frozenset[type[events.Event]] = frozenset({events.TicketOpened})
+SILENT: frozenset[type[events.Event]] = frozenset()
 
 
 class NoticeWriter:

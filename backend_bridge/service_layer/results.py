@@ -102,6 +102,7 @@ class StaffAdded(Result):
     role: str
     token: str  # shown once; only its hash is kept
     communities: list[str] = field(default_factory=list)
+    wecom_userid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ class StaffAccount(Result):
     name: str
     role: str
     active: bool
+    wecom_userid: str | None = None
 
 
 @dataclass(frozen=True)

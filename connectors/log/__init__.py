@@ -1,7 +1,9 @@
 """The log channel: notifications for recipients without a push channel of their own.
 
-Staff ("staff:<username>") get SLA warnings, escalations, chases and poor ratings here
-until the staff console arrives; operators read them in the dispatcher's log. Lines are
+Staff ("staff:<username>") get SLA warnings, escalations, chases and poor ratings here, and
+duty groups ("duty:<community>") new urgent and emergency tickets, unless WeCom is set up
+(connectors/wecom takes both over and comes back here for staff without a WeCom UserID);
+operators read them in the dispatcher's log. Lines are
 masked like every other log line (bot.text.pii) and carry the idempotency key, so a
 repeat after a crashed dispatcher is recognisable.
 """
@@ -22,7 +24,8 @@ log = logging.getLogger("wuye.notifications")
 
 class LogChannel:
     name = "log"
-    also_for = ("staff",)  # recipient channels this one delivers for
+    also_for = ("staff", "duty")  # recipient channels this one delivers for
+    fallback = True  # a channel that also delivers for these takes them over (channel.deliveries)
 
     def routes(self) -> list[web.RouteDef]:
         return []

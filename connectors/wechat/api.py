@@ -35,6 +35,8 @@ class WeChatError(Exception):
 
 
 class WeChatApi:
+    token_refused = TOKEN_REFUSED  # errcodes that mean "fetch a new token and call again, once"
+
     def __init__(
         self, http: aiohttp.ClientSession, base: str, appid: str, secret: str, token: SharedToken | None = None
     ) -> None:
@@ -80,7 +82,7 @@ class WeChatApi:
         assert self.token is not None
         token = await self.token.get()
         answer = await self._post(path, body, {"access_token": token})
-        if answer.get("errcode") in TOKEN_REFUSED:
+        if answer.get("errcode") in self.token_refused:
             log.info("wechat refused the access token (errcode %s); replacing it", answer.get("errcode"))
             token = await self.token.get(instead_of=token)
             answer = await self._post(path, body, {"access_token": token})

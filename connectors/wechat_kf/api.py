@@ -1,5 +1,6 @@
 """The 微信客服 API: the 公众号's client (connectors/wechat/api.py: one shared token, a refused
-token replaced once, errcodes as WeChatError) with WeCom's ``gettoken`` for the token."""
+token replaced once, errcodes as WeChatError) with WeCom's ``gettoken`` for the token (WeComApi,
+which WeCom for staff, connectors/wecom, uses too)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,16 @@ ASSISTANT, QUEUE, HUMAN, ENDED = 1, 2, 3, 4  # service_state
 EVENT_CODE_LIFE = 20  # seconds after its event a welcome_code / msg_code may be used (once)
 
 
-class KfApi(WeChatApi):
-    """``appid``/``secret`` are the corp id and the 微信客服 secret."""
+# WeCom's "fetch a new token": 40014 invalid, 42001 expired, 41001 missing. (Its 40001 is a wrong
+# secret, which a new token cannot cure; the 公众号's 40001 is a stale token.)
+WECOM_TOKEN_REFUSED = frozenset({40014, 41001, 42001})
 
-    page_size = 1000  # sync_msg's maximum
+
+class WeComApi(WeChatApi):
+    """Any WeCom app's API: ``appid``/``secret`` are the corp id and that app's secret (each
+    secret has its own access token)."""
+
+    token_refused = WECOM_TOKEN_REFUSED
 
     async def fetch_token(self, force: bool, now: float) -> Token:
         """WeCom's gettoken (it has no forced refresh: it hands out the current token until it expires)."""
@@ -43,6 +50,12 @@ class KfApi(WeChatApi):
             code = answer.get("errcode") if isinstance(answer, dict) else None
             raise DeliveryFailed(f"wecom gettoken refused: errcode {code}", permanent=code in (40001, 40013))
         return Token(token, now + expires_in)
+
+
+class KfApi(WeComApi):
+    """``appid``/``secret`` are the corp id and the 微信客服 secret."""
+
+    page_size = 1000  # sync_msg's maximum
 
     async def sync_msg(self, open_kfid: str, cursor: str, token: str) -> dict[str, Any]:
         body: dict[str, Any] = {"open_kfid": open_kfid, "limit": self.page_size}

@@ -55,6 +55,7 @@ ADDED_SINCE = {
     "RESERVED_USERNAMES",
     "NOTICE_FIELDS",
     "NOTICE_TIMES",
+    "wecom_userid",
 }
 
 

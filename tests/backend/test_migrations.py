@@ -189,7 +189,37 @@ async def test_notifications_from_before_0009_keep_everything_and_can_take_a_rec
         await backend.close()
     engine = create_engine(_sync_url(empty_database))
     with engine.begin() as conn:
-        command.downgrade(_alembic_config(conn), "0007")
+        command.downgrade(_alembic_config(conn), "0008")
         assert "provider_message_id" not in {c["name"] for c in inspect(conn).get_columns("notifications")}
         assert conn.exec_driver_sql("SELECT text FROM notifications").scalar() == "您好"
     engine.dispose()
+
+
+# -- 0008: staff may name their WeCom UserID ----------------------------------------------------
+
+
+async def test_0008_gives_existing_staff_no_wecom_userid_and_goes_back_cleanly(empty_database):
+    from alembic import command
+
+    engine = create_engine(_sync_url(empty_database))
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0007")
+        conn.exec_driver_sql(
+            "INSERT INTO staff (username, name, role, token_hash, active, created_at, communities) "
+            "VALUES ('wang', '王', 'technician', 'h1', true, '2026-11-01 00:00:00', '[]')"
+        )
+        command.upgrade(_alembic_config(conn), "0008")
+        assert conn.exec_driver_sql("SELECT username, wecom_userid FROM staff").all() == [("wang", None)]
+        conn.exec_driver_sql("UPDATE staff SET wecom_userid = 'WangShiFu'")
+        command.downgrade(_alembic_config(conn), "0007")
+        assert "wecom_userid" not in {c["name"] for c in inspect(conn).get_columns("staff")}
+        assert conn.exec_driver_sql("SELECT username FROM staff").all() == [("wang",)]
+        command.upgrade(_alembic_config(conn), "head")
+    engine.dispose()
+    backend = await _start(empty_database)
+    try:
+        async with backend.new_uow() as uow:
+            member = await uow.staff.by_username("wang")
+        assert member.wecom_userid is None and member.name == "王"
+    finally:
+        await backend.close()

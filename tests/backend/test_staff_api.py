@@ -113,6 +113,7 @@ ROUTES = [
     ("POST", "/api/staff", {"username": "intruder", "name": "入侵者", "role": "admin"}),
     ("POST", "/api/staff/lichen/token", None),
     ("POST", "/api/staff/lichen/deactivate", None),
+    ("PATCH", "/api/staff/lichen", {"wecom_userid": "LiChen"}),
 ]
 BAD_HEADERS = [
     {},
@@ -722,6 +723,7 @@ async def test_the_admin_adds_staff_and_the_returned_token_works_for_that_role(p
         "name": "李师傅",
         "role": "technician",
         "communities": [],  # none given: company-wide
+        "wecom_userid": None,  # none given: their notices go to the log
     }
     technician = bearer(added["token"])
 
@@ -735,7 +737,14 @@ async def test_the_admin_adds_staff_and_the_returned_token_works_for_that_role(p
 
     resp = await staff_get(public_client, "/api/staff")
     assert await resp.json() == [
-        {"username": "li.chen", "name": "李师傅", "role": "technician", "active": True, "communities": []}
+        {
+            "username": "li.chen",
+            "name": "李师傅",
+            "role": "technician",
+            "active": True,
+            "communities": [],
+            "wecom_userid": None,
+        }
     ]
     again = await public_client.post(
         "/api/staff", json={"username": "li.chen", "name": "另一个", "role": "agent"}, headers=AUTH
@@ -816,7 +825,13 @@ async def test_a_deactivated_member_s_token_stops_working_on_every_route(public_
     assert resp.status == 403
     resp = await public_client.post("/api/staff/lichen/deactivate", headers=AUTH)
     assert resp.status == 200
-    assert await resp.json() == {"username": "lichen", "name": "李师傅", "role": "technician", "active": False}
+    assert await resp.json() == {
+        "username": "lichen",
+        "name": "李师傅",
+        "role": "technician",
+        "active": False,
+        "wecom_userid": None,
+    }
 
     for method, path, body in (
         ("GET", "/api/tickets", None),

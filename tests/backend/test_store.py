@@ -245,10 +245,13 @@ async def test_emergency_opens_an_emergency_ticket_with_the_hazard_and_hands_off
         (ALICE, "webchat", "emergency:gas_leak")
     ]
     assert handed[0]["handed_off_at"] == clock.now.isoformat()
-    # the duty supervisors are paged in the same transaction (no supervisor account yet: the shared recipient)
-    [page] = await outbox_rows(backend)
+    # the duty group hears of the new emergency and the duty supervisors are paged, in the same
+    # transaction (no supervisor account yet: the shared recipient)
+    post, page = await outbox_rows(backend)
+    assert (post.recipient.split(":")[0], post.kind, post.created_at) == ("duty", "duty_emergency", clock.now)
     assert (page.recipient, page.kind, page.created_at) == ("staff:supervisors", "emergency", clock.now)
     assert result.number in page.text and "厨房煤气味很重" in page.text
+    assert post.text.startswith(f"【急修】新工单 {result.number}") and "厨房煤气味很重" in post.text
 
 
 async def test_an_emergency_pages_every_supervisor_on_the_roster(backend):
@@ -258,7 +261,7 @@ async def test_an_emergency_pages_every_supervisor_on_the_roster(backend):
 
     await handle(backend, commands.ReportEmergency(ALICE, "fire", "楼道着火了", building="1"))
 
-    assert [(r.recipient, r.kind) for r in await outbox_rows(backend)] == [
+    assert [(r.recipient, r.kind) for r in await outbox_rows(backend) if r.recipient.startswith("staff:")] == [
         ("staff:wang", "emergency"),
         ("staff:zhao", "emergency"),
     ]
@@ -274,7 +277,8 @@ async def test_the_same_owner_reporting_again_adds_to_their_open_emergency_and_p
         for i in range(20)
     ]
     assert {r.number for r in again} == {first.number} and again[0].advice == first.advice
-    assert [(r.recipient, r.kind) for r in await outbox_rows(backend)] == [("staff:wang", "emergency")]
+    rows = [(r.recipient.split(":")[0], r.kind) for r in await outbox_rows(backend)]
+    assert rows == [("duty", "duty_emergency"), ("staff", "emergency")]  # one post to the duty group, one page
     ticket = await views.ticket_for_staff(backend.new_uow(), first.number)
     notes = [e["note"] for e in ticket["history"] if e["type"] == "note"]
     assert len(notes) == 20 and notes[0].startswith("业主再次报告（fire）：火很大")
