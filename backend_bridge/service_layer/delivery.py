@@ -27,7 +27,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from backend_bridge.domain import model
 from backend_bridge.service_layer.ports import Clock, DeliveryDeferred, DeliveryFailed
