@@ -11,11 +11,10 @@ from __future__ import annotations
 import math
 import string
 import unicodedata
-from datetime import datetime
 from typing import Any
 
 from backend_bridge.adapters.content import MessageTemplate
-from backend_bridge.domain.model import NOTICE_TIMES
+from connectors.templates import template_values
 
 UNSUBSCRIBE_WORDS = frozenset({"T", "TD", "N", "R", "退订"})
 OPTED_OUT = "您已退订，今后不再收到通知类短信；您报修、投诉的办理进度仍会短信告知。"
@@ -48,18 +47,6 @@ def split_reply(text: str, limit: int = MAX_VARIABLE, most: int = MAX_REPLY_PART
     return pieces
 
 
-class _Time(datetime):
-    """A notice's time in a template: "{at}" reads 11-21 15:00, "{at:%m月%d日}" as asked."""
-
-    def __format__(self, spec: str) -> str:
-        return self.strftime(spec or "%m-%d %H:%M")
-
-
-class _Fields(dict):
-    def __missing__(self, key: str) -> str:
-        return EMPTY_VARIABLE
-
-
 class _Lenient(string.Formatter):
     """A format spec that does not fit the value (a time's "%H:%M" on a missing time, "-")
     writes the value plainly: a notice must not fail on a field it happens not to have."""
@@ -74,17 +61,7 @@ class _Lenient(string.Formatter):
 def variables(template: MessageTemplate, fields: dict[str, Any] | None, text: str) -> dict[str, str]:
     """The template's variables, in the operator's order, filled from the notification's fields
     (content: sms_templates, the same shape as wechat_templates); each at most 35 characters."""
-    values = _Fields(text=text)
-    for name, value in (fields or {}).items():
-        if name in NOTICE_TIMES and isinstance(value, str):
-            try:
-                parsed = datetime.fromisoformat(value)
-            except ValueError:
-                values[name] = value
-                continue
-            values[name] = _Time(*parsed.timetuple()[:6], tzinfo=parsed.tzinfo)
-        elif value is not None:
-            values[name] = str(value)
+    values = template_values(fields, text, time_format="%m-%d %H:%M", missing=EMPTY_VARIABLE)
     formatter = _Lenient()
     filled = {}
     for key, pattern in template.fields.items():

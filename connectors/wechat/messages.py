@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import datetime
 from typing import Any
 
 from backend_bridge.adapters.content import MessageTemplate
-from backend_bridge.domain.model import NOTICE_TIMES
+from connectors.templates import template_values
 
 MAX_TEXT_BYTES = 2048  # a customer-service or passive text message
 # The bot's menu (domain.yml utter_greet; tests/wechat keeps the two the same): elderly owners answer with a digit.
@@ -79,18 +78,6 @@ def joined(replies: list[str]) -> str:
     return "\n\n".join(replies)
 
 
-class _Time(datetime):
-    """A notice's time in a template: "{at}" reads 2026-11-21 15:00, "{at:%m月%d日}" as asked."""
-
-    def __format__(self, spec: str) -> str:
-        return self.strftime(spec or "%Y-%m-%d %H:%M")
-
-
-class _Fields(dict):
-    def __missing__(self, key: str) -> str:
-        return EMPTY_FIELD
-
-
 def _limit(key: str, value: str) -> str:
     kind = re.sub(r"\d+$", "", key)
     limit = FIELD_LIMITS.get(kind)
@@ -101,17 +88,7 @@ def _limit(key: str, value: str) -> str:
 
 def template_data(template: MessageTemplate, fields: dict[str, Any] | None, text: str) -> dict[str, str]:
     """The template's keys filled from the notification's fields (content/company.yml wechat_templates)."""
-    values = _Fields(text=text)
-    for name, value in (fields or {}).items():
-        if name in NOTICE_TIMES and isinstance(value, str):
-            try:
-                parsed = datetime.fromisoformat(value)
-            except ValueError:
-                values[name] = value
-                continue
-            values[name] = _Time(*parsed.timetuple()[:6], tzinfo=parsed.tzinfo)
-        elif value is not None:
-            values[name] = str(value)
+    values = template_values(fields, text, time_format="%Y-%m-%d %H:%M", missing=EMPTY_FIELD)
     formatter = string.Formatter()
     data = {}
     for key, pattern in template.fields.items():
