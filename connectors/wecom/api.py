@@ -11,14 +11,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import aiohttp
 
-from backend_bridge.adapters.answers import UnusableAnswer, answer_detail, json_answer
-from backend_bridge.service_layer.ports import DeliveryFailed
-from connectors.wechat.api import TIMEOUT, WeChatError
+from connectors.wechat.api import WeChatError
 from connectors.wechat_kf.api import WeComApi
 
 MAX_TEXT_BYTES = 2048  # both the app's and the robot's text limit (UTF-8 bytes)
@@ -65,22 +62,8 @@ class AppApi(WeComApi):
         message: dict[str, Any] = {"content": clip(text)}
         if mention_all:
             message["mentioned_list"] = ["@all"]
-        data = json.dumps({"msgtype": "text", "text": message}, ensure_ascii=False).encode("utf-8")
-        try:
-            async with self.http.post(
-                f"{self.base}/cgi-bin/webhook/send",
-                params={"key": key},
-                data=data,
-                headers={"Content-Type": "application/json; charset=utf-8"},
-                timeout=TIMEOUT,
-            ) as resp:
-                if resp.status != 200:
-                    raise DeliveryFailed(f"wecom webhook/send answered HTTP {resp.status}: {await answer_detail(resp)}")
-                answer = await json_answer(resp)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise DeliveryFailed(f"wecom webhook/send unreachable: {type(exc).__name__}") from exc
-        except UnusableAnswer as exc:
-            raise DeliveryFailed(f"wecom webhook/send answered {exc}") from exc
-        code = answer.get("errcode", -1) if isinstance(answer, dict) else -1
+        # no token: the key in the URL is the credential, so the shared client's plain POST serves
+        answer = await self._post("/cgi-bin/webhook/send", {"msgtype": "text", "text": message}, params={"key": key})
+        code = answer.get("errcode", -1)
         if code != 0:
             raise WeChatError(code if isinstance(code, int) else -1, str(answer.get("errmsg", "")))
