@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, backend
-from actions.common import entity, location_in_message
+from actions.common import entities, entity, location_in_message
 from common.wording import which_community
 
 PERSONAL = {"owed", "paid_until", "bills"}
@@ -60,9 +60,9 @@ async def answer(dispatcher: CollectingDispatcher, tracker: Tracker, topic: str 
 
 def _words_for(tracker: Tracker, name: str) -> str:
     """The owner's own words for an entity (停车费), as they wrote them."""
-    said = tracker.latest_message.get("text") or ""
-    for found in tracker.latest_message.get("entities") or []:
-        if found.get("entity") == name and isinstance(found.get("start"), int) and isinstance(found.get("end"), int):
+    said = tracker.latest_message.get("text") or ""  # unstripped: the offsets index it
+    for found in entities(tracker, name):
+        if isinstance(found.get("start"), int) and isinstance(found.get("end"), int):
             return said[found["start"] : found["end"]] or str(found.get("value"))
     return "这项费用"
 
