@@ -115,11 +115,16 @@ class Gateway:
             if entry[1] == 0:
                 self._locks.pop(sender, None)
 
-    async def _record(self, inbound: Inbound, text: str) -> InboundRecorded:
+    async def _record(self, inbound: Inbound, text: str, *, owners_words: bool = True) -> InboundRecorded:
         script = detect_script(text)
         return await self.backend.bus.handle(
             commands.RecordInbound(
-                inbound.sender, text, inbound.message_id, script.value if script else None, inbound.community
+                inbound.sender,
+                text,
+                inbound.message_id,
+                script.value if script else None,
+                inbound.community,
+                owners_words=owners_words,
             )
         )
 
@@ -177,15 +182,16 @@ class Gateway:
         waiting.answer.cancel()
         return Accepted(None, inbound_id=record.id)
 
-    async def note(self, inbound: Inbound, replies: tuple[str, ...] = ()) -> Accepted:
+    async def note(self, inbound: Inbound, replies: tuple[str, ...] = (), *, push: bool = False) -> Accepted:
         """Write down something the assistant does not read (a follow, a voice it cannot hear, a
-        picture) with the fixed answer it gets, so staff see it in the message log; de-duplicated
-        by ``message_id`` like any message. The replies are the caller's to send (None: a repeat)."""
+        picture, a call centre agent's words) with the fixed answer it gets, so staff see it in the
+        message log; de-duplicated by ``message_id`` like any message. The replies are the caller's
+        to send (None: a repeat), or go through the outbox (``push``: a channel with no answer of its own)."""
         text = clean(inbound.text)
-        record = await self._record(inbound, text or "[空]")
+        record = await self._record(inbound, text or "[空]", owners_words=False)
         if record.duplicate:
             return Accepted(None, duplicate=True, inbound_id=record.id)
-        await self.backend.bus.handle(commands.RecordReplies(record.id, replies, answered=True))
+        await self.backend.bus.handle(commands.RecordReplies(record.id, replies, answered=True, push=push))
         return Accepted([render(r, record.script) for r in replies], inbound_id=record.id)
 
     async def _work(self, sender: str) -> None:

@@ -142,6 +142,14 @@ SMS_PROVIDERS = ("aliyun", "tencent")
 DEFAULT_SMS_ENDPOINTS = {"aliyun": "https://dysmsapi.aliyuncs.com", "tencent": "https://sms.tencentcloudapi.com"}
 
 
+def _path_token(env: dict[str, str], name: str) -> str:
+    """A secret a platform's pushes carry in their URL path: the only proof they are for us."""
+    token = env[name]
+    if len(token) < 16 or not token.replace("-", "").replace("_", "").isalnum() or not token.isascii():
+        raise SystemExit(f"{name} must be at least 16 letters, digits, '-' or '_' (it is in a URL)")
+    return token
+
+
 @dataclass(frozen=True)
 class SmsSettings:
     """SMS both ways (connectors/sms): owners' replies pushed by the provider, notifications sent
@@ -184,9 +192,7 @@ class SmsSettings:
         missing = [k for k in required if not env.get(k)]
         if missing:
             raise SystemExit(f"missing settings for SMS ({provider}): {', '.join(missing)}")
-        token = env["WUYE_SMS_PUSH_TOKEN"]
-        if len(token) < 16 or not token.replace("-", "").replace("_", "").isalnum() or not token.isascii():
-            raise SystemExit("WUYE_SMS_PUSH_TOKEN must be at least 16 letters, digits, '-' or '_' (it is in a URL)")
+        token = _path_token(env, "WUYE_SMS_PUSH_TOKEN")
         endpoint = (env.get("WUYE_SMS_ENDPOINT") or DEFAULT_SMS_ENDPOINTS[provider]).rstrip("/")
         if not endpoint.startswith(("https://", "http://")):
             raise SystemExit("WUYE_SMS_ENDPOINT must be a URL (https://…)")
@@ -201,6 +207,36 @@ class SmsSettings:
             daily_cap=int(cap),
             region=env.get("WUYE_SMS_REGION") or "ap-guangzhou",
         )
+
+
+@dataclass(frozen=True)
+class PhoneSettings:
+    """Hotline call transcripts (connectors/phone): the ASR provider posts each recorded call's
+    result to POST /phone/<aliyun|tencent>/<token>?caller=<mobile>. On once the token is set.
+    The caller's track (Aliyun ChannelId) or speaker (Tencent SpeakerId) is the call centre's
+    recording setup: 0 or 1. Owners hear back by SMS (the SMS channel)."""
+
+    push_token: str = ""
+    caller_channel: int = 0
+
+    title = "phone transcripts"
+
+    @property
+    def on(self) -> bool:
+        return bool(self.push_token)
+
+    @property
+    def off_reason(self) -> str | None:
+        return None if self.on else "WUYE_PHONE_PUSH_TOKEN is not set"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> PhoneSettings:
+        channel = env.get("WUYE_PHONE_CALLER_CHANNEL") or "0"
+        if channel not in ("0", "1"):
+            raise SystemExit("WUYE_PHONE_CALLER_CHANNEL must be 0 or 1 (the caller's track or speaker id)")
+        if not env.get("WUYE_PHONE_PUSH_TOKEN"):
+            return cls(caller_channel=int(channel))
+        return cls(_path_token(env, "WUYE_PHONE_PUSH_TOKEN"), int(channel))
 
 
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
@@ -291,6 +327,7 @@ CHANNEL_SECTIONS = {
     "wechat": WeChatSettings.from_env,
     "wechat_kf": WeComKfSettings.from_env,
     "sms": SmsSettings.from_env,
+    "phone": PhoneSettings.from_env,
     "wecom": WeComSettings.from_env,
 }
 

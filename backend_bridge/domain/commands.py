@@ -159,6 +159,21 @@ class BindSender(Command):
 
 
 @dataclass(frozen=True)
+class BindByStaff(Command):
+    """Staff checked who the owner is (a call back, at the desk) and bind the conversation to
+    the flat whose owner has this phone on file: the way back for an owner whose flat is locked
+    by other people's wrong guesses."""
+
+    sender: str
+    building: str
+    unit: str
+    room: str
+    phone: str
+    actor: str
+    communities: tuple[str, ...] | None = None  # the staff member's (None: company-wide)
+
+
+@dataclass(frozen=True)
 class BindByPhone(Command):
     """A channel whose sender id is the owner's mobile (SMS): the number itself is the proof, so
     the conversation is bound to the flats where that mobile is on file, without questions."""
@@ -215,6 +230,9 @@ class RecordInbound(Command):
     client_message_id: str | None = None
     script: str | None = None
     community: str | None = None  # the entry point's community (a QR code's scene, a link's scene)
+    # False: not the owner's own words (a marker, a call centre agent's line), so a community it
+    # names does not route the conversation
+    owners_words: bool = True
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,12 @@ class Intake(str, Enum):
     STAFF = "staff"  # staff on the owner's behalf (walk-in, WeChat group)
     PHONE = "phone"  # the hotline
 
+    @classmethod
+    def of_conversation(cls, sender: str) -> Intake:
+        """How an owner's own conversation reached us: the hotline's call transcripts
+        (connectors/phone) are phone:<mobile>; every other channel is the assistant."""
+        return cls.PHONE if sender.startswith("phone:") else cls.ASSISTANT
+
 
 class TicketStatus(str, Enum):
     NEW = "new"
@@ -182,7 +188,7 @@ class Ticket:
         category: str = "other",
         hazard: str | None = None,
         anonymous: bool = False,
-        intake: Intake = Intake.ASSISTANT,
+        intake: Intake | None = None,  # None: what the owner's conversation says (of_conversation)
         actor: str = "owner",
         community: str | None = None,
     ) -> Ticket:
@@ -201,7 +207,7 @@ class Ticket:
             category=category,
             hazard=hazard,
             anonymous=anonymous,
-            intake=intake,
+            intake=intake or Intake.of_conversation(sender),
             channel=sender.split(":", 1)[0],
             community=community,
         )

@@ -281,6 +281,27 @@ async def hand_back(request: web.Request) -> web.Response:
     return web.json_response(result.as_json())
 
 
+@routes.post("/api/conversations/{sender}/binding")
+@staff_only("conversations")
+async def bind_owner(request: web.Request) -> web.Response:
+    """Staff checked who the owner is (a call back, at the desk) and bind the conversation to their
+    flat: the way back for an owner locked out by other people's wrong guesses. The phone must be on
+    file for the flat, in the caller's communities (else 404, the same as for a flat that is not)."""
+    body = await read_json(request)
+    parts = {name: text_field(body, name, max_len=16) for name in ("building", "unit", "room")}
+    phone = text_field(body, "phone", max_len=32)
+    member: model.StaffMember = request[STAFF]
+    command = commands.BindByStaff(
+        await _visible_conversation(request),
+        phone=phone,
+        actor=actor(request),
+        communities=None if member.company_wide else tuple(member.communities),
+        **parts,
+    )
+    result = await request.app[BACKEND].bus.handle(command)
+    return web.json_response(result.as_json())
+
+
 @routes.post("/api/conversations/{sender}/messages")
 @staff_only("conversations")
 async def send_message(request: web.Request) -> web.Response:

@@ -8,7 +8,7 @@ same transaction (a status change and its notification are stored together or no
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from backend_bridge.domain import categories, commands, events, model
@@ -398,16 +398,43 @@ async def bind_sender(cmd: commands.BindSender, uow: UnitOfWork, deps: Deps) -> 
             await uow.commit()
             return results.BindingChecked("mismatch")
         await uow.bindings.succeeded(attempt.id)
-        bound = await uow.bindings.for_sender(cmd.sender)
-        for room, owner in matches:  # one flat per community: a new one there replaces the old
-            binding = bound.get(room.community)
-            if binding is None:
-                await uow.bindings.add(model.Binding(cmd.sender, room.id, owner.id, now))
-            else:
-                binding.room_id, binding.owner_id, binding.bound_at = room.id, owner.id, now
-        conversation.community = matches[0][0].community  # what the owner asks next is about this flat
+        await _bind(uow, conversation, matches, now)
         await uow.commit()
         return results.BindingChecked("bound")
+
+
+async def _bind(
+    uow: UnitOfWork, conversation: model.Conversation, matches: list[tuple[model.Room, model.Owner]], now: datetime
+) -> None:
+    """Bind the conversation to the matched flats, one per community (a new one there replaces
+    the old); what the owner asks next is about the first."""
+    bound = await uow.bindings.for_sender(conversation.sender)
+    for room, owner in matches:
+        binding = bound.get(room.community)
+        if binding is None:
+            await uow.bindings.add(model.Binding(conversation.sender, room.id, owner.id, now))
+        else:
+            binding.room_id, binding.owner_id, binding.bound_at = room.id, owner.id, now
+    conversation.community = matches[0][0].community
+
+
+async def bind_by_staff(cmd: commands.BindByStaff, uow: UnitOfWork, deps: Deps) -> results.BindingChecked:
+    """Staff vouch for the owner: no guess is counted and no lock applies (staff checked the
+    person), but the phone must still be on file for the flat, in the staff member's communities."""
+    async with uow:
+        conversation = _existing(await uow.conversations.get(cmd.sender), "conversation", cmd.sender)
+        matches = [
+            (room, owner)
+            for room in await uow.rooms.find_everywhere(cmd.building, cmd.unit, cmd.room)
+            if (cmd.communities is None or room.community in cmd.communities)
+            and (owner := room.phone_matches(cmd.phone)) is not None
+        ]
+        if not matches:
+            raise model.NotFound("owner with this phone at", flat_key(cmd.building, cmd.unit, cmd.room))
+        await _bind(uow, conversation, matches, deps.clock())
+        await uow.commit()
+    log.info("staff %s bound a conversation to %s", cmd.actor, flat_key(cmd.building, cmd.unit, cmd.room))
+    return results.BindingChecked("bound")
 
 
 async def bind_by_phone(cmd: commands.BindByPhone, uow: UnitOfWork, deps: Deps) -> results.BindingChecked:
@@ -574,7 +601,7 @@ async def _route_conversation(
     else but name it), so the gateway can confirm instead of asking the assistant.
     """
     aliases = {c.code: c.aliases for c in deps.content.communities()}
-    named = model.mentioned(cmd.text, aliases) if aliases else None
+    named = model.mentioned(cmd.text, aliases) if aliases and cmd.owners_words else None
     code = named or (cmd.community if conversation.community is None else None)
     if code is None or code == conversation.community or not await routing.known_community(uow, deps.content, code):
         return None, False
@@ -661,6 +688,7 @@ COMMAND_HANDLERS = {
     commands.DeactivateStaff: deactivate_staff,
     commands.LinkStaffWeCom: link_staff_wecom,
     commands.BindSender: bind_sender,
+    commands.BindByStaff: bind_by_staff,
     commands.BindByPhone: bind_by_phone,
     commands.RecordDeliveryReceipt: record_delivery_receipt,
     commands.IssuePass: issue_pass,

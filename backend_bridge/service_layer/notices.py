@@ -57,6 +57,15 @@ SUMMARY_CHARS = 80  # how much of a ticket's description a staff alert quotes
 # The kind of the notice that tells the owner's channel the conversation went to staff or back
 # (written only for channels that follow handoffs, NoticeWriter.handoff_channels); its text is for
 # the message log.
+# Staff hear that an owner waits for a person, and why (the handoff's reason; "emergency:<hazard>").
+HANDOFF_WAITING = "业主在等人工接待：{why}。请到会话列表接手。"
+HANDOFF_WHY = {
+    "requested": "业主要求转人工",
+    "not_understood": "助手两次没听懂",
+    "assistant_unreachable": "助手暂时无法应答",
+    "emergency": "急修",
+    "call_not_transcribed": "来电录音未能转写，请回电",
+}
 CONVERSATION_STATE = "conversation_state"
 CONVERSATION_STATE_TEXT = {"handed_off": "[会话转给人工客服]", "bot": "[会话交还智能助手]"}
 # A ticket staff opened with no owner contact has nobody to push to.
@@ -294,15 +303,26 @@ async def replies_deferred(event: events.RepliesDeferred, _source: object, ctx: 
 
 
 async def conversation_moved(
-    event: events.ConversationHandedOff | events.ConversationHandedBack, _source: object, ctx: NoticeContext
+    event: events.ConversationHandedOff | events.ConversationHandedBack, conversation: object, ctx: NoticeContext
 ) -> list[Notice]:
     """No words for the owner (the assistant or staff say what happens), but a channel whose
     platform keeps its own session state (微信客服's service_state) must follow the handoff at
-    once, not at the owner's next message: written only for those channels (handoff_channels)."""
-    if event.sender.split(":", 1)[0] not in ctx.handoff_channels:
-        return []
-    state = "handed_off" if isinstance(event, events.ConversationHandedOff) else "bot"
-    return [Notice(event.sender, CONVERSATION_STATE_TEXT[state], CONVERSATION_STATE, fields={"status": state})]
+    once, not at the owner's next message: written only for those channels (handoff_channels).
+    A handoff also tells the desk of the conversation's community that an owner is waiting, and
+    why (in WeCom when they have it): nobody has to watch a list to see it."""
+    notices = []
+    if isinstance(event, events.ConversationHandedOff):
+        community = getattr(conversation, "community", None)
+        why = HANDOFF_WHY.get(event.reason.split(":", 1)[0], event.reason)
+        fields = {"sender": event.sender, "reason": event.reason, "at": ctx.iso(ctx.now)}
+        agents = await ctx.holders(model.Role.AGENT, NO_AGENT, community)
+        notices += _staff(agents, HANDOFF_WAITING.format(why=why), "handoff_waiting", None, fields)
+    if event.sender.split(":", 1)[0] in ctx.handoff_channels:
+        state = "handed_off" if isinstance(event, events.ConversationHandedOff) else "bot"
+        notices.append(
+            Notice(event.sender, CONVERSATION_STATE_TEXT[state], CONVERSATION_STATE, fields={"status": state})
+        )
+    return notices
 
 
 NOTICES: dict[type[events.Event], Rule] = {

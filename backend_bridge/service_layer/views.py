@@ -338,6 +338,9 @@ async def conversation_visible(uow: UnitOfWork, sender: str, scope: Scope) -> bo
         return conversation is not None and visible(scope, conversation.community)
 
 
+ANONYMOUS_NUMBER = "[匿名投诉]"
+
+
 async def message_log(uow: UnitOfWork, sender: str, limit: int = 200, scope: Scope = None) -> list[dict] | None:
     """One conversation as staff read it: owner messages with the assistant's answers, and
     everything pushed later (status updates, staff replies), oldest first; None if unknown."""
@@ -361,26 +364,39 @@ async def message_log(uow: UnitOfWork, sender: str, limit: int = 200, scope: Sco
                 .limit(limit)
             )
         ).all()
+        anonymous = (
+            await uow.session.scalars(
+                select(model.Ticket).where(model.Ticket.sender == sender, model.Ticket.anonymous.is_(True))
+            )
+        ).all()
+    hidden = [t.number for t in anonymous]
+
+    def shown(text: str) -> str:
+        """An anonymous complaint's number never appears beside the chat id that made it."""
+        for number in hidden:
+            text = text.replace(number, ANONYMOUS_NUMBER)
+        return text
+
     log = [
         {
             "at": m.received_at.isoformat(),
             "direction": "in",
             "text": m.text,
             "status": m.status.value,
-            "replies": list(m.replies),
+            "replies": [shown(r) for r in m.replies],
         }
-        for m in inbound
+        for m in reversed(inbound)  # oldest first, so equal times keep the order they were written
     ] + [
         {
             "at": n.created_at.isoformat(),
             "direction": "out",
             "kind": n.kind,
-            "text": n.text,
+            "text": shown(n.text),
             "status": n.status.value,
             "delivered_at": _iso(n.delivered_at),
             "delivered_via": n.delivered_via,
         }
-        for n in pushed
+        for n in reversed(pushed)
     ]
     return sorted(log, key=lambda entry: entry["at"])[-limit:]
 

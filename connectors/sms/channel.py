@@ -5,7 +5,9 @@ retries until answered in its shape. The token in the path is the only proof the
 provider's, so a wrong one is a 404 before the body is read. Each reply is written down under a
 key that every repeat shares (Aliyun's sequence id; Tencent's mobile + time + text) and answered
 through the outbox (Gateway.accept): SMS has no answer in the request. The mobile is the
-conversation id (sms:<11 digits>), and a mobile on file binds the conversation to its flat.
+conversation id (sms:<11 digits>; phone:<11 digits> within a day of a hotline call, whose
+conversation the SMS answer continues), and a mobile on file binds the conversation to its flat.
+Notifications to phone: recipients (hotline callers) go by SMS too.
 Unsubscribe words are handled here, before the assistant sees them.
 
 Outbound (``delivery``): mainland SMS may only carry approved templates. A notification goes as
@@ -35,6 +37,7 @@ from common.phones import normalize_mobile
 from connectors.channel import Inbound
 from connectors.gateway import Gateway
 from connectors.keys import GATEWAY
+from connectors.phone.channel import continues_call
 from connectors.settings import SmsSettings
 from connectors.sms import pushes, texts
 from connectors.sms.providers import Outgoing, Provider, ProviderError, provider_for
@@ -63,6 +66,7 @@ def _service(notification: model.Notification) -> bool:
 
 class SmsChannel:
     name = "sms"
+    also_for = ("phone",)  # hotline callers hear back by SMS, on their own number (connectors/phone)
 
     def __init__(self, settings: SmsSettings, provider: Provider | None) -> None:
         self.settings = settings
@@ -109,7 +113,9 @@ class SmsChannel:
         return web.json_response(pushes.ANSWERS[self.settings.provider])
 
     async def _take(self, backend: Backend, gateway: Gateway, reply: pushes.Reply) -> None:
-        inbound = Inbound(self.name, reply.mobile, reply.text, reply.key)
+        # The answer to the SMS a hotline call ended with belongs to the call's conversation.
+        channel = "phone" if await continues_call(backend, reply.mobile) else self.name
+        inbound = Inbound(channel, reply.mobile, reply.text, reply.key)
         await backend.bus.handle(commands.BindByPhone(inbound.sender, reply.mobile))
         if texts.is_unsubscribe(reply.text):
             noted = await gateway.note(inbound)

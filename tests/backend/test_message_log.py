@@ -35,3 +35,25 @@ async def test_unknown_conversations_and_other_roles(backend, public_client):
     assert resp.status == 403
     resp = await public_client.get(f"/api/conversations/{OWNER}/messages")
     assert resp.status == 401 and "厨房" not in await resp.text()
+
+
+async def test_an_anonymous_complaints_number_never_shows_beside_the_chat_id(backend, public_client, clock):
+    """Staff reading the conversation must not learn which complaint it made anonymously (the
+    number in the assistant's answer and in later updates is hidden); its other tickets show."""
+    record = await backend.bus.handle(commands.RecordInbound(OWNER, "匿名投诉楼上半夜装修"))
+    secret = await backend.bus.handle(
+        commands.OpenTicket(OWNER, "complaint", "楼上半夜装修", "3", "2", "501", anonymous=True)
+    )
+    open_one = await backend.bus.handle(commands.OpenTicket(OWNER, "repair", "厨房水管漏水", "3", "2", "501"))
+    answer = f"已匿名登记投诉，工单号 {secret.number}。另有报修 {open_one.number}。"
+    await backend.bus.handle(commands.RecordReplies(record.id, (answer,), answered=True))
+    clock.advance(minutes=1)
+    await backend.bus.handle(commands.AddStaff("wang", "王师傅", "technician", "admin"))
+    await backend.bus.handle(commands.AssignTicket(secret.number, "wang", actor="admin"))
+    await backend.bus.handle(commands.ChangeTicketStatus(secret.number, "in_progress", actor="wang"))
+    resp = await public_client.get(f"/api/conversations/{OWNER}/messages", headers=bearer(ADMIN_TOKEN))
+    text = await resp.text()
+    assert secret.number not in text and open_one.number in text
+    log = await resp.json()
+    assert log[0]["replies"] == [f"已匿名登记投诉，工单号 [匿名投诉]。另有报修 {open_one.number}。"]
+    assert log[-1]["text"] == "您的工单 [匿名投诉] 正在处理中。"

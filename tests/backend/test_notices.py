@@ -98,3 +98,35 @@ async def test_a_late_answer_has_no_fields_and_a_staff_message_neither(backend):
     await backend.bus.handle(commands.SendStaffMessage(OWNER, "您好，我是管家小李", actor="admin"))
     (sent,) = await _owner_notices(backend)
     assert (sent.kind, sent.fields) == ("staff", None)
+
+
+async def test_a_handoff_tells_the_desk_of_the_conversations_community_that_an_owner_waits_and_why(backend):
+    """Agents of the owner's community hear it (company-wide ones too, the other community's not);
+    the shared desk recipient when the community has none; handing back tells nobody."""
+    from sqlalchemy import select
+
+    from backend_bridge.domain import commands
+
+    await backend.bus.handle(commands.AddStaff("xiaoli", "小李", "agent", actor="admin", communities=("shifan",)))
+    await backend.bus.handle(commands.AddStaff("laozhang", "老张", "agent", actor="admin"))
+    await backend.bus.handle(commands.AddStaff("other", "小王", "agent", actor="admin", communities=("yangguang",)))
+    await backend.bus.handle(commands.RecordInbound("sms:13900000001", "我是示例花园的"))
+    await backend.bus.handle(commands.HandOff("sms:13900000001", "emergency:gas"))
+    await backend.bus.handle(commands.HandBack("sms:13900000001", actor="xiaoli"))
+    await backend.bus.handle(commands.HandOff("sms:13900000002", "requested"))
+
+    async with backend.new_uow() as uow:
+        found = await uow.session.scalars(
+            select(model.Notification)
+            .where(model.Notification.kind == "handoff_waiting")
+            .order_by(model.Notification.id)
+        )
+        told = [(n.recipient, n.text, n.fields["sender"]) for n in found.all()]
+    waiting_first = "业主在等人工接待：急修。请到会话列表接手。"
+    waiting_second = "业主在等人工接待：业主要求转人工。请到会话列表接手。"
+    assert sorted(told[:2]) == [
+        ("staff:laozhang", waiting_first, "sms:13900000001"),
+        ("staff:xiaoli", waiting_first, "sms:13900000001"),
+    ]
+    # not routed: only company-wide agents see it
+    assert told[2:] == [("staff:laozhang", waiting_second, "sms:13900000002")]

@@ -107,6 +107,7 @@ ROUTES = [
     ("GET", "/api/conversations?state=handed_off", None),
     ("POST", f"/api/conversations/{OWNER}/handback", None),
     ("POST", f"/api/conversations/{OWNER}/messages", {"text": "您好，我是物业小王"}),
+    ("POST", f"/api/conversations/{OWNER}/binding", {**ZHANG}),
     ("GET", "/api/notifications/dead", None),
     ("POST", "/api/notifications/1/retry", None),
     ("GET", "/api/staff", None),
@@ -1119,3 +1120,28 @@ async def test_a_technician_never_sees_an_owners_chat_id(public_client, backend)
     assert resp.status == 403 and OTHER_ID not in await resp.text()
     resp = await public_client.get(f"/api/tickets/{mine}", headers=agent)
     assert (await resp.json())["sender"] == OWNER
+
+
+async def test_staff_bind_an_owner_locked_out_by_other_peoples_guesses(public_client, backend):
+    """Ten wrong guesses at 3-2-501 from throwaway ids lock the flat for the assistant's identity
+    check, the real owner's right answer included; the desk, having called the owner back, binds
+    them (the phone must still be on file for the flat, in the desk's communities)."""
+    for i in range(10):
+        await backend.bus.handle(commands.BindSender(f"webchat:guess{i}", "3", "2", "501", f"1390000{i:04d}"))
+    await backend.bus.handle(commands.RecordInbound(OWNER, "我是示例花园的"))
+    locked = await backend.bus.handle(commands.BindSender(sender=OWNER, **ZHANG))
+    assert locked.status == "locked"
+
+    desk = await add_staff(backend, "xiaowang", "agent")
+    path = f"/api/conversations/{OWNER}/binding"
+    wrong = await public_client.post(path, json={**ZHANG, "phone": "13900000000"}, headers=desk)
+    assert wrong.status == 404
+    tech = await add_staff(backend, "lichen", "technician")
+    assert (await public_client.post(path, json=ZHANG, headers=tech)).status == 403
+    other = await backend.bus.handle(commands.AddStaff("yg", "阳光客服", "agent", "admin", communities=("yangguang",)))
+    assert (await public_client.post(path, json=ZHANG, headers=bearer(other.token))).status == 404  # not theirs
+
+    resp = await public_client.post(path, json=ZHANG, headers=desk)
+    assert resp.status == 200 and await resp.json() == {"status": "bound"}
+    binding = await views.binding_for_sender(backend.new_uow(), OWNER)
+    assert (binding["building"], binding["unit"], binding["room"]) == ("3", "2", "501")

@@ -38,15 +38,19 @@ def start_stack(var_dir, **env_overrides: str) -> Stack:
 
 @pytest.fixture(scope="session")
 def wechat_world(tmp_path_factory):
-    """A second stack, with the 公众号 and 微信客服 channels on against the fake WeChat (one for
-    every WeChat end-to-end test: see tests/e2e/wechat_world.py)."""
+    """A second stack, with the 公众号 and 微信客服 channels on against the fake WeChat, SMS against
+    the fake Aliyun and the hotline's transcripts (one for every channel end-to-end test: see
+    tests/e2e/wechat_world.py and tests/e2e/phone_world.py)."""
+    from tests.e2e.phone_world import sms_env, sms_thread
     from tests.e2e.wechat_world import WeChatWorld, wechat_env
     from tests.fakes.wechat_thread import FakeWeChatThread
 
-    with FakeWeChatThread() as fake:
-        running = start_stack(tmp_path_factory.mktemp("wechat-stack"), **wechat_env(fake))
+    with FakeWeChatThread() as fake, sms_thread() as sms:
+        var_dir = tmp_path_factory.mktemp("wechat-stack")
+        env = wechat_env(fake) | sms_env(sms, var_dir / "content")
+        running = start_stack(var_dir, **env)
         try:
-            yield WeChatWorld(running, fake)
+            yield WeChatWorld(running, fake, sms)
         finally:
             running.stop()
 

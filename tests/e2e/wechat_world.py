@@ -14,8 +14,9 @@ import secrets
 from dataclasses import dataclass, field
 
 from ops.stack import Stack
+from tests.fakes.sms import FakeAliyunSms
 from tests.fakes.wechat import FakeWeChat, KfDriver, WeChatDriver, new_aes_key
-from tests.fakes.wechat_thread import FakeWeChatThread
+from tests.fakes.wechat_thread import FakeThread, FakeWeChatThread
 
 MP_TOKEN = "e2e-mp-callback-token"
 MP_AES_KEY = new_aes_key()
@@ -46,6 +47,7 @@ def wechat_env(fake: FakeWeChatThread) -> dict[str, str]:
 class WeChatWorld:
     stack: Stack
     fake: FakeWeChatThread
+    sms: FakeThread[FakeAliyunSms] | None = None  # the SMS fake (tests/e2e/phone_world.py)
 
     def owner(self, mode: str) -> WeChatOwner:
         appid = self.fake.fake.appid  # type: ignore[union-attr]

@@ -12,45 +12,52 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from tests.fakes.wechat import FakeWeChat
 
 T = TypeVar("T")
+F = TypeVar("F")
 
 
-class FakeWeChatThread:
-    """``with FakeWeChatThread() as fake:`` — ``fake.url`` is the base both APIs are called at."""
+class FakeThread(Generic[F]):
+    """Any fake platform on its own loop in a daemon thread: ``make`` builds it (on that loop),
+    ``start`` and ``stop`` open and close its server there."""
 
-    def __init__(self, **fake_options: Any) -> None:
-        self._options = fake_options
+    def __init__(
+        self,
+        make: Callable[[], F],
+        start: Callable[[F], Coroutine[Any, Any, Any]],
+        stop: Callable[[F], Coroutine[Any, Any, Any]],
+        name: str = "fake",
+    ) -> None:
+        self._make, self._start, self._stop = make, start, stop
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="fake-wechat", daemon=True)
-        self.fake: FakeWeChat | None = None
+        self._thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
+        self.fake: F | None = None
 
-    def __enter__(self) -> FakeWeChatThread:
+    def __enter__(self):
         self._thread.start()
-        self.fake = FakeWeChat(**self._options)
-        self.run(self.fake.start())
+        self.fake = self._make()
+        self.run(self._start(self.fake))
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.fake is not None:
-            self.run(self.fake.close())
+            self.run(self._stop(self.fake))
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
 
     @property
     def url(self) -> str:
-        assert self.fake is not None
-        return self.fake.url
+        return self.fake.url  # type: ignore[union-attr]
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 60) -> T:
         """Run ``coroutine`` on the fake's loop and wait for its result."""
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
 
-    def call(self, function: Callable[[FakeWeChat], T]) -> T:
+    def call(self, function: Callable[[F], T]) -> T:
         """``function(fake)`` on the fake's loop (reads and changes of its state, race-free); never
         from the loop itself (it would wait for itself)."""
 
@@ -60,7 +67,7 @@ class FakeWeChatThread:
 
         return self.run(on_loop())
 
-    def wait_for(self, predicate: Callable[[FakeWeChat], T], timeout: float = 30, what: str = "") -> T:
+    def wait_for(self, predicate: Callable[[F], T], timeout: float = 30, what: str = "") -> T:
         """Poll ``predicate(fake)`` until it is truthy; AssertionError after ``timeout``. The predicate
         runs on the fake's loop, so it must read ``fake`` itself, never call back into this object."""
         deadline = time.monotonic() + timeout
@@ -69,6 +76,13 @@ class FakeWeChatThread:
             if found:
                 return found
             if time.monotonic() > deadline:
-                sent = self.call(lambda fake: [(s["api"], s["touser"], s["content"]) for s in fake.sent][-10:])
-                raise AssertionError(f"the fake WeChat never saw {what or predicate}; last sent: {sent}")
+                sent = self.call(lambda fake: fake.sent[-10:])  # type: ignore[attr-defined]
+                raise AssertionError(f"the fake never saw {what or predicate}; last sent: {sent}")
             time.sleep(0.1)
+
+
+class FakeWeChatThread(FakeThread[FakeWeChat]):
+    """``with FakeWeChatThread() as fake:`` — ``fake.url`` is the base both APIs are called at."""
+
+    def __init__(self, **fake_options: Any) -> None:
+        super().__init__(lambda: FakeWeChat(**fake_options), FakeWeChat.start, FakeWeChat.close, "fake-wechat")

@@ -217,7 +217,13 @@ def sms_settings(fake):
 
 
 @pytest.fixture
-async def sms(sms_backend, fake, aiohttp_client, aiohttp_server, sms_settings, provider):
+def other_channels() -> dict:
+    """Settings sections of channels to run beside SMS (tests/phone: the hotline's)."""
+    return {}
+
+
+@pytest.fixture
+async def sms(sms_backend, fake, aiohttp_client, aiohttp_server, sms_settings, provider, other_channels):
     from connectors.app import public_app
     from connectors.channel import close_channels, installed_channels
     from connectors.gateway import Gateway
@@ -232,7 +238,7 @@ async def sms(sms_backend, fake, aiohttp_client, aiohttp_server, sms_settings, p
     async with aiohttp.ClientSession() as http:
         rasa_client = RasaClient(str(rasa_server.make_url("")), "token", http, timeout=5)
         gateway = Gateway(sms_backend, rasa_client)
-        channels = installed_channels({"sms": sms_settings}, http)
+        channels = installed_channels({"sms": sms_settings, **other_channels}, http)
         app = public_app(
             sms_backend,
             gateway,

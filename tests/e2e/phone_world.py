@@ -1,0 +1,75 @@
+"""Hotline calls and SMS on the shared channel stack (tests/e2e/conftest.py: ``wechat_world``):
+the Aliyun SMS fake in a background thread, the phone channel's token, and content with the
+operator's SMS templates. Calls are posted the way the ASR providers post them (tests/fakes/asr.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import CONTENT
+from tests.fakes.asr import FakeAsr
+from tests.fakes.sms import FakeAliyunSms
+from tests.fakes.wechat_thread import FakeThread
+from tests.sms.conftest import templates_yaml
+
+PHONE_TOKEN = "e2e-phone-callback-token"
+SMS_TOKEN = "e2e-sms-push-token-0001"
+
+
+def sms_thread() -> FakeThread[FakeAliyunSms]:
+    return FakeThread(FakeAliyunSms, FakeAliyunSms.__aenter__, lambda f: f.__aexit__(None, None, None), "fake-sms")
+
+
+def sms_env(fake: FakeThread[FakeAliyunSms], content_dir: Path) -> dict[str, str]:
+    """SMS through the fake Aliyun, the hotline's callbacks on, and content with SMS templates."""
+    f = fake.fake
+    assert f is not None
+    shutil.copytree(CONTENT, content_dir)
+    with (content_dir / "company.yml").open("a", encoding="utf-8") as out:
+        out.write(templates_yaml("aliyun"))
+    return {
+        "WUYE_CONTENT": str(content_dir),
+        "WUYE_SMS_PROVIDER": "aliyun",
+        "WUYE_SMS_ENDPOINT": f.url,
+        "WUYE_SMS_KEY_ID": f.key_id,
+        "WUYE_SMS_KEY_SECRET": f.key_secret,
+        "WUYE_SMS_SIGN_NAME": f.sign_name,
+        "WUYE_SMS_PUSH_TOKEN": SMS_TOKEN,
+        "WUYE_PHONE_PUSH_TOKEN": PHONE_TOKEN,
+        "WUYE_PHONE_CALLER_CHANNEL": "0",
+    }
+
+
+def post_call(stack_url: str, fake: FakeThread[Any], provider: str, caller: str, lines: list[tuple[int, str]]):
+    """The ASR provider posts a recorded call (lines: (0 caller / 1 agent, text)); (status, answer)."""
+    asr = FakeAsr(provider)
+    body, content_type = asr.result(lines)
+    url = f"{stack_url}/phone/{provider}/{PHONE_TOKEN}?caller={caller}"
+    return fake.run(asr.post(url, body, content_type), timeout=120)
+
+
+def sms_from(stack_url: str, fake: FakeThread[FakeAliyunSms], mobile: str, text: str):
+    """The owner texts ``text``: Aliyun pushes it (SmsUp) to our endpoint; (status, answer)."""
+    import json
+    import urllib.request
+
+    body = fake.call(lambda f: f.reply_push(mobile, text))
+    request = urllib.request.Request(
+        f"{stack_url}/sms/aliyun/{SMS_TOKEN}", data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as resp:
+        return resp.status, json.loads(resp.read())
+
+
+def sms_texts(fake: FakeThread[FakeAliyunSms], mobile: str) -> list[str]:
+    """What reached ``mobile``, each message's template variables joined."""
+    return fake.call(lambda f: ["|".join(s["values"].values()) for s in f.texts_to(mobile)])
+
+
+def wait_for_sms(fake: FakeThread[FakeAliyunSms], mobile: str, count: int, timeout: float = 30) -> list[str]:
+    """The first ``count`` texts that reached ``mobile`` (AssertionError after ``timeout``)."""
+    fake.wait_for(lambda f: len(f.texts_to(mobile)) >= count, timeout, f"{count} SMS to the owner")
+    return sms_texts(fake, mobile)
