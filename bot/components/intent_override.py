@@ -4,7 +4,9 @@
   is an emergency whatever DIET thinks, unless the owner is declining or plainly
   asking about an existing ticket; without one, DIET must be sure (UNSURE_EMERGENCY)
   and the message must show a sign of danger (bot/text/danger.py): an overconfident
-  model must not page the duty staff for a stuck balcony door.
+  model must not page the duty staff for a stuck balcony door. A danger that is past and made
+  safe (上周冒过火花 现在闸关了) is not an emergency either, hazard word or not: the model's next
+  guess (a repair, usually) is taken.
 * Elderly-friendly menus: a bare 1-5 / 0 picks the numbered menu entry that the
   greeting and SMS replies offer (回复1报修 2投诉 3缴费 4访客 5查进度 0人工).
 """
@@ -18,7 +20,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.components.base import RuleComponent
-from bot.text.danger import shows_danger
+from bot.text.danger import danger_is_over, shows_danger
 
 MENU = {
     "1": "report_repair",
@@ -74,6 +76,10 @@ class IntentOverride(RuleComponent):
                 continue
             intent = message.get(INTENT) or {}
             current = intent.get("name")
+            if danger_is_over(message.get(TEXT) or ""):
+                if current == EMERGENCY_INTENT:
+                    self._demote(message)
+                continue
             if not _entity(message, "hazard"):
                 if current == EMERGENCY_INTENT and (
                     intent.get("confidence", 0) < UNSURE_EMERGENCY or not shows_danger(message.get(TEXT) or "")

@@ -8,6 +8,11 @@ the message shows at least one sign of danger below: a smell or gas, smoke, fire
 trapped or hurt or not answering, water in volume, power gone, something falling, or a cry for
 help. A stuck door, a dripping tap or a dead light shows none, and is read as the model's next guess.
 
+And a danger that is over is not an emergency: "上周插座冒过火花 现在闸已经关了" (sparks last week,
+the breaker off since) asks for an electrician, not the duty staff; :func:`danger_is_over` says
+so when the message puts the danger in the past *and* says it has been made safe, and nothing in it
+says the danger is back or still there (还在, 又, 救命…).
+
 Input is the normalised text (simplified characters, Arabic digits). Patterns are plain
 alternations with short bounded gaps: linear time on any input.
 """
@@ -72,3 +77,25 @@ _DANGER = re.compile("|".join(p for phrases in DANGER_SIGNS.values() for p in ph
 def shows_danger(text: str) -> bool:
     """Whether ``text`` (normalised) shows any sign of danger at all."""
     return _DANGER.search(text) is not None
+
+
+# When it happened: before today, or "earlier" / "once".
+_PAST = re.compile(
+    r"上周|上个?星期|上礼拜|前几天|前两天|前天|昨天|昨晚|上次|上回|之前|以前|那天|上个月|前阵子|前段时间|"
+    r"[冒闪响漏烧]过|有过"
+)
+# Made safe since: switched off, shut, gone, no smell any more.
+_MADE_SAFE = re.compile(
+    r"(?:已经|现在|早就|一直|都|后来|当时就|马上就).{0,8}?(?:关[了掉上着住]|断[了开掉]|拉[了下掉]?闸|跳[了]?闸|"
+    r"不冒|没[有再]?冒|不响|没[有再]?响|没[有]?味|闻不到|灭了|停了|没事|不漏|没[有再]?漏|没用过?|不用了|拔[了掉])|"
+    r"没有?(?:再)?(?:冒|烟|火|味道?)了?"
+)
+# ... unless it is back, still there, or the owner calls for help.
+_STILL = re.compile(
+    r"还在|还有|还是|又[开冒响漏烧有]|越来越|现在.{0,4}(?:冒|烧|漏|响|有味)|" + "|".join(DANGER_SIGNS["help"])
+)
+
+
+def danger_is_over(text: str) -> bool:
+    """Whether ``text`` (normalised) tells of a danger that is past and made safe, and of none now."""
+    return bool(_PAST.search(text) and _MADE_SAFE.search(text) and not _STILL.search(text))

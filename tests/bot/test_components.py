@@ -121,6 +121,27 @@ def test_a_sure_emergency_with_no_sign_of_danger_takes_the_next_guess(text):
     assert message.get(INTENT)["name"] == "report_repair"
 
 
+@pytest.mark.parametrize(
+    ("text", "hazard"),
+    [
+        ("上周插座冒过火花 现在闸已经关了 麻烦派个电工来看看", None),
+        ("昨天有点煤气味 现在已经没味了 想请人来检查下", "gas_leak"),
+    ],
+)
+def test_a_danger_past_and_made_safe_is_a_repair_hazard_word_or_not(text, hazard):
+    entities = [{"entity": "hazard", "value": hazard}] if hazard else []
+    message = _classified(text, "report_emergency", 0.999, entities)
+    message.set(
+        INTENT_RANKING_KEY,
+        [{"name": "report_emergency", "confidence": 0.999}, {"name": "report_repair", "confidence": 0.001}],
+    )
+    create(IntentOverride).process([message])
+    assert message.get(INTENT)["name"] == "report_repair"
+    now = _classified("厨房插座冒火花了", "report_repair", 0.9, [{"entity": "hazard", "value": "electrical"}])
+    create(IntentOverride).process([now])
+    assert now.get(INTENT)["name"] == "report_emergency"
+
+
 def test_menu_digits_pick_menu_entries():
     picks = {}
     for digit in "123450":

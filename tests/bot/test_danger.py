@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.text.danger import shows_danger
+from bot.text.danger import danger_is_over, shows_danger
 from bot.text.normalize import normalize
 
 
@@ -40,3 +40,37 @@ def test_ordinary_faults_and_questions_show_none(text):
 def test_a_long_message_is_checked_in_linear_time():
     assert not shows_danger("门卡住了" * 5000)
     assert shows_danger("门卡住了" * 5000 + "快来人")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上周插座冒过火花 现在闸已经关了 麻烦派个电工来看看",
+        "插座上周冒了火花，已经拉闸了，一直没用",
+        "昨天有点煤气味 现在已经没味了 想请人来检查下",
+        "前几天配电箱响过 后来就没响了",
+    ],
+)
+def test_a_danger_that_is_past_and_made_safe_is_over(text):
+    assert danger_is_over(normalize(text).text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "厨房插座冒火花了",  # now
+        "煤气味很大 快来人",
+        "昨天冒过火花 现在又开始冒烟了",  # back
+        "刚才着火了 已经灭了 但是还有很大的烟",  # still there
+        "昨天就有煤气味 已经关了阀门 救命 头好晕",  # a call for help
+        "上周漏水那单怎么样了",  # a question, not made safe
+        "已经关了总闸 水还在往下流",  # made safe, not past, and still there
+    ],
+)
+def test_a_danger_now_back_or_still_there_is_not_over(text):
+    assert not danger_is_over(normalize(text).text)
+
+
+def test_the_past_danger_check_is_linear():
+    assert not danger_is_over("上周" * 20000)
+    assert not danger_is_over("已经关了" * 20000)
