@@ -63,6 +63,7 @@ bench: envs $(MODEL)
 	$(APP)/bin/python -m bench.outbox
 	$(APP)/bin/python -m bench.wechat
 	$(APP)/bin/python -m bench.wecom
+	$(APP)/bin/python -m bench.sms
 	$(APP)/bin/python -m bench.report
 
 clean:

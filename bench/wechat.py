@@ -35,9 +35,9 @@ from backend_bridge.bootstrap import bootstrap
 from backend_bridge.domain import commands
 from backend_bridge.service_layer.delivery import Dispatcher
 from backend_bridge.service_layer.ports import NullNotifier
-from bench.outbox import percentile
+from bench.pushes import dispatching, ratio, stats, timed_deliveries, wait_for
 from connectors.app import public_app
-from connectors.channel import close_channels, deliveries, installed_channels
+from connectors.channel import close_channels, installed_channels
 from connectors.dispatcher import NoDialogue
 from connectors.gateway import Gateway
 from connectors.rasa import RasaClient
@@ -48,20 +48,6 @@ from tests.fakes.wechat import FakeWeChat, WeChatDriver
 HERE = Path(__file__).parent
 CONTENT = HERE.parent / "content"
 TOKEN = "bench-callback-token"
-
-
-def stats(values_s: list[float]) -> dict:
-    ms = [v * 1000 for v in values_s]
-    return {
-        "n": len(ms),
-        "p50_ms": round(percentile(ms, 50), 1),
-        "p99_ms": round(percentile(ms, 99), 1),
-        "max_ms": round(max(ms), 1),
-    }
-
-
-def ratio(run: dict, baseline: dict, key: str) -> float:
-    return round(run[key] / baseline[key], 2) if baseline[key] else 0.0
 
 
 async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
@@ -110,25 +96,8 @@ async def acknowledgements(url: str, driver: WeChatDriver, messages: int, concur
 
 async def delivery_latency(backend, fake: FakeWeChat, driver: WeChatDriver, channels, args) -> dict:
     """Status change committed → message at the fake platform (wechat) or in the mailbox (web chat)."""
-    arrived: dict[str, datetime] = {}  # web chat recipient -> when its mailbox delivery returned
-
-    found = deliveries(backend, channels)
-    mailbox = found["webchat"]
-
-    async def timed_mailbox(notification):
-        via = await mailbox(notification)
-        arrived[notification.recipient] = datetime.now(timezone.utc)
-        return via
-
-    found["webchat"] = timed_mailbox
+    found, arrived = timed_deliveries(backend, channels)  # arrived: web chat owner → last mailbox delivery
     dispatcher = Dispatcher(backend.new_uow, found, backend.clock)
-    stop = asyncio.Event()
-
-    async def dispatch_loop() -> None:
-        while not stop.is_set():
-            if not await dispatcher.poll_once():
-                await asyncio.sleep(args.poll)
-
     await backend.bus.handle(commands.AddStaff("wang", "王师傅", "technician", "bench"))
     owners: dict[str, list[tuple[str, str]]] = {"wechat": [], "webchat": []}
     for i in range(args.owners):
@@ -140,32 +109,28 @@ async def delivery_latency(backend, fake: FakeWeChat, driver: WeChatDriver, chan
             )
             await backend.bus.handle(commands.AssignTicket(opened.number, "wang", "bench"))
             owners[channel].append((sender, opened.number))
-    loop = asyncio.create_task(dispatch_loop())
-    await _until_quiet(dispatcher, args.poll)
-    results: dict = {"dispatchers": 1, "poll_s": args.poll, "rate_per_s": args.rate}
-    for channel in ("webchat", "wechat"):
-        mark = len(fake.sent)
-        committed: dict[str, datetime] = {}
-        interval = 1 / args.rate
-        for sender, number in owners[channel]:
-            tick = time.perf_counter()
-            await backend.bus.handle(commands.ChangeTicketStatus(number, "in_progress", "wang"))
-            committed[sender] = datetime.now(timezone.utc)
-            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - tick)))
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if channel == "wechat":
-                got = {f"wechat:{s['touser']}": s["at"] for s in fake.sent[mark:] if "处理中" in (s["content"] or "")}
-            else:
-                got = {s: arrived[s] for s in committed if s in arrived and arrived[s] >= committed[s]}
-            if len(got) >= len(committed):
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise TimeoutError(f"{channel}: {len(got)} of {len(committed)} updates arrived")
-        results[channel] = stats([(got[s] - committed[s]).total_seconds() for s in committed])
-    stop.set()
-    await loop
+    async with dispatching(dispatcher, args.poll):
+        await _until_quiet(dispatcher, args.poll)
+        results: dict = {"dispatchers": 1, "poll_s": args.poll, "rate_per_s": args.rate}
+        for channel in ("webchat", "wechat"):
+            mark = len(fake.sent)
+            committed: dict[str, datetime] = {}
+            interval = 1 / args.rate
+            for sender, number in owners[channel]:
+                tick = time.perf_counter()
+                await backend.bus.handle(commands.ChangeTicketStatus(number, "in_progress", "wang"))
+                committed[sender] = datetime.now(timezone.utc)
+                await asyncio.sleep(max(0.0, interval - (time.perf_counter() - tick)))
+
+            def landed(channel: str = channel, mark: int = mark, committed: dict = committed) -> dict:
+                if channel == "wechat":
+                    return {
+                        f"wechat:{s['touser']}": s["at"] for s in fake.sent[mark:] if "处理中" in (s["content"] or "")
+                    }
+                return {s: arrived[s] for s in committed if s in arrived and arrived[s] >= committed[s]}
+
+            got = await wait_for(landed, len(committed), f"{channel} updates")
+            results[channel] = stats([(got[s] - committed[s]).total_seconds() for s in committed])
     results["ratio_p50"] = ratio(results["wechat"], results["webchat"], "p50_ms")
     results["ratio_p99"] = ratio(results["wechat"], results["webchat"], "p99_ms")
     return results

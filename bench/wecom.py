@@ -32,8 +32,8 @@ from backend_bridge.bootstrap import bootstrap
 from backend_bridge.domain import commands
 from backend_bridge.service_layer.delivery import Dispatcher
 from backend_bridge.service_layer.ports import NullNotifier
-from bench.wechat import ratio, stats
-from connectors.channel import close_channels, deliveries, installed_channels
+from bench.pushes import dispatching, ratio, stats, timed_deliveries, wait_for
+from connectors.channel import close_channels, installed_channels
 from connectors.dispatcher import NoDialogue
 from connectors.settings import WeComSettings
 from tests.fakes.wecom import FakeWeCom
@@ -44,35 +44,9 @@ ROBOT = "bench-robot-key"
 PER_MEMBER = 10  # assignments per technician: well inside WeCom's 30 a minute
 
 
-async def _wait_for(found, want: int, what: str) -> dict:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        got = found()
-        if len(got) >= want:
-            return got
-        await asyncio.sleep(0.02)
-    raise TimeoutError(f"{what}: {len(found())} of {want} arrived")
-
-
 async def measure(backend, fake: FakeWeCom, channels, args) -> dict:
-    arrived: dict[str, datetime] = {}
-    found = deliveries(backend, channels)
-    mailbox = found["webchat"]
-
-    async def timed_mailbox(notification):
-        via = await mailbox(notification)
-        arrived[notification.recipient] = datetime.now(timezone.utc)
-        return via
-
-    found["webchat"] = timed_mailbox
+    found, arrived = timed_deliveries(backend, channels)
     dispatcher = Dispatcher(backend.new_uow, found, backend.clock)
-    stop = asyncio.Event()
-
-    async def dispatch_loop() -> None:
-        while not stop.is_set():
-            if not await dispatcher.poll_once():
-                await asyncio.sleep(args.poll)
-
     members = [f"Tech{i:03d}" for i in range(-(-args.changes // PER_MEMBER))]
     for i, userid in enumerate(members):
         await backend.bus.handle(commands.AddStaff(f"tech{i}", f"师傅{i}", "technician", "bench", wecom_userid=userid))
@@ -81,48 +55,46 @@ async def measure(backend, fake: FakeWeCom, channels, args) -> dict:
         sender = f"webchat:bench-wecom-{i}"
         opened = await backend.bus.handle(commands.OpenTicket(sender, "repair", "客厅灯不亮", "3", "2", "501"))
         tickets.append((sender, opened.number, i % len(members)))
-    loop = asyncio.create_task(dispatch_loop())
-    results: dict = {"dispatchers": 1, "poll_s": args.poll, "rate_per_s": args.rate, "technicians": len(members)}
-    committed: dict[str, datetime] = {}
-    for _sender, number, member in tickets:
-        tick = time.perf_counter()
-        await backend.bus.handle(commands.AssignTicket(number, f"tech{member}", "bench"))
-        committed[number] = datetime.now(timezone.utc)
-        await asyncio.sleep(max(0.0, 1 / args.rate - (time.perf_counter() - tick)))
-    senders = {number: sender for sender, number, _ in tickets}
+    async with dispatching(dispatcher, args.poll):
+        results: dict = {"dispatchers": 1, "poll_s": args.poll, "rate_per_s": args.rate, "technicians": len(members)}
+        committed: dict[str, datetime] = {}
+        for _sender, number, member in tickets:
+            tick = time.perf_counter()
+            await backend.bus.handle(commands.AssignTicket(number, f"tech{member}", "bench"))
+            committed[number] = datetime.now(timezone.utc)
+            await asyncio.sleep(max(0.0, 1 / args.rate - (time.perf_counter() - tick)))
+        senders = {number: sender for sender, number, _ in tickets}
 
-    def at_wecom() -> dict:
-        got = {}
-        for s in fake.sent:
-            if s["api"] == "app":
-                number = s["content"].split(" ")[1].split("（")[0]
-                got.setdefault(number, s["at"])
-        return got
+        def at_wecom() -> dict:
+            got = {}
+            for s in fake.sent:
+                if s["api"] == "app":
+                    number = s["content"].split(" ")[1].split("（")[0]
+                    got.setdefault(number, s["at"])
+            return got
 
-    wecom = await _wait_for(at_wecom, len(committed), "assignments at WeCom")
-    web = await _wait_for(
-        lambda: {n: arrived[senders[n]] for n in committed if senders[n] in arrived}, len(committed), "mailbox"
-    )
-    results["webchat"] = stats([(web[n] - committed[n]).total_seconds() for n in committed])
-    results["wecom"] = stats([(wecom[n] - committed[n]).total_seconds() for n in committed])
-    results["ratio_p50"] = ratio(results["wecom"], results["webchat"], "p50_ms")
-    results["ratio_p99"] = ratio(results["wecom"], results["webchat"], "p99_ms")
-    results["dropped_by_wecom"] = len(fake.dropped)
+        wecom = await wait_for(at_wecom, len(committed), "assignments at WeCom")
+        web = await wait_for(
+            lambda: {n: arrived[senders[n]] for n in committed if senders[n] in arrived}, len(committed), "mailbox"
+        )
+        results["webchat"] = stats([(web[n] - committed[n]).total_seconds() for n in committed])
+        results["wecom"] = stats([(wecom[n] - committed[n]).total_seconds() for n in committed])
+        results["ratio_p50"] = ratio(results["wecom"], results["webchat"], "p50_ms")
+        results["ratio_p99"] = ratio(results["wecom"], results["webchat"], "p99_ms")
+        results["dropped_by_wecom"] = len(fake.dropped)
 
-    emergencies: dict[str, datetime] = {}
-    for i in range(args.emergencies):
-        report = commands.ReportEmergency(f"webchat:bench-gas-{i}", "gas", f"燃气味 {i}号", "3", "2", "501")
-        opened = await backend.bus.handle(report)
-        emergencies[opened.number] = datetime.now(timezone.utc)
-        await asyncio.sleep(1 / args.rate)
+        emergencies: dict[str, datetime] = {}
+        for i in range(args.emergencies):
+            report = commands.ReportEmergency(f"webchat:bench-gas-{i}", "gas", f"燃气味 {i}号", "3", "2", "501")
+            opened = await backend.bus.handle(report)
+            emergencies[opened.number] = datetime.now(timezone.utc)
+            await asyncio.sleep(1 / args.rate)
 
-    def at_robot() -> dict:
-        return {s["content"].split(" ")[1].split("（")[0]: s["at"] for s in fake.sent if s["api"] == "robot"}
+        def at_robot() -> dict:
+            return {s["content"].split(" ")[1].split("（")[0]: s["at"] for s in fake.sent if s["api"] == "robot"}
 
-    robot = await _wait_for(at_robot, len(emergencies), "duty group posts")
-    results["duty_group"] = stats([(robot[n] - emergencies[n]).total_seconds() for n in emergencies])
-    stop.set()
-    await loop
+        robot = await wait_for(at_robot, len(emergencies), "duty group posts")
+        results["duty_group"] = stats([(robot[n] - emergencies[n]).total_seconds() for n in emergencies])
     return results
 
 

@@ -1,7 +1,8 @@
 """Composition root of the gateway process: backend, Rasa client, channels, APIs.
 
 Two applications: the public one (web chat, channel callbacks, staff API, /healthz)
-and the internal one, bound to loopback, that the chat actions call.
+and the internal one, bound to loopback, that the chat actions call and Prometheus scrapes
+(/metrics: never on the public port).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from backend_bridge.service_layer.ports import NullNotifier
 from connectors.channel import Channel, close_channels, installed_channels
 from connectors.gateway import Gateway
 from connectors.keys import GATEWAY, RASA
+from connectors.metrics import METRICS, Metrics
+from connectors.metrics import routes as metrics_routes
 from connectors.rasa import RasaClient
 from connectors.settings import Settings, channels_line
 
@@ -83,13 +86,18 @@ def _application() -> web.Application:
     return web.Application(client_max_size=MAX_BODY, middlewares=[errors_as_json, domain_errors])
 
 
-def internal_app(backend: Backend, *, token: str, timezone: ZoneInfo) -> web.Application:
-    """The bot API the actions call; bind it to loopback only."""
+def internal_app(
+    backend: Backend, *, token: str, timezone: ZoneInfo, metrics: Metrics | None = None
+) -> web.Application:
+    """The bot API the actions call, and /metrics (the gateway's ``metrics``, given to its Gateway
+    and RasaClient too); bind it to loopback only."""
     app = _application()
     app[BACKEND] = backend
     app[INTERNAL_TOKEN] = token
     app[TIMEZONE] = timezone
+    app[METRICS] = metrics or Metrics()
     app.add_routes(bot_api.routes)
+    app.add_routes(metrics_routes)
     return app
 
 
@@ -134,7 +142,8 @@ def external_system(settings: Settings, session: aiohttp.ClientSession) -> HttpT
 
 async def build(settings: Settings) -> tuple[web.Application, web.Application]:
     session = aiohttp.ClientSession()
-    rasa = RasaClient(settings.rasa_url, settings.rasa_token, session)
+    metrics = Metrics()
+    rasa = RasaClient(settings.rasa_url, settings.rasa_token, session, metrics=metrics)
     notifier = NullNotifier()  # without Redis the dispatchers poll the database
     if settings.redis_url:
         notifier = RedisStreamNotifier(aioredis.Redis.from_url(settings.redis_url))
@@ -146,7 +155,7 @@ async def build(settings: Settings) -> tuple[web.Application, web.Application]:
         added = await load_demo(backend, settings.demo_data, settings.timezone)
         if added:
             log.info("loaded the demo communities (%d flats)", added)
-    gateway = Gateway(backend, rasa)
+    gateway = Gateway(backend, rasa, metrics=metrics)
     channels = installed_channels(settings.channels, session)
     log.info("channels: %s", ", ".join(c.name for c in channels))
     if settings.channels:
@@ -160,7 +169,7 @@ async def build(settings: Settings) -> tuple[web.Application, web.Application]:
         actions_url=settings.actions_url,
         channels=channels,
     )
-    internal = internal_app(backend, token=settings.internal_token, timezone=settings.timezone)
+    internal = internal_app(backend, token=settings.internal_token, timezone=settings.timezone, metrics=metrics)
 
     async def background(app: web.Application):
         task = asyncio.create_task(gateway.retry_forever(settings.retry_interval))

@@ -19,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from backend_bridge.bootstrap import Backend
 from backend_bridge.domain import commands
@@ -32,6 +33,7 @@ from bot.text.rasa_input import as_plain_text
 from bot.text.rating import parse_rating
 from bot.text.script import detect_script, render
 from connectors.channel import Inbound
+from connectors.metrics import Metrics
 from connectors.rasa import DialogueRejected, DialogueUnavailable, RasaClient
 
 log = logging.getLogger(__name__)
@@ -83,13 +85,17 @@ class _Waiting:
     answer: asyncio.Future  # the replies, if the caller is still there to send them
     fits: Callable[[list[str]], bool] | None = None  # whether the caller can send these replies
     abandoned: bool = False  # the caller's request was cancelled while it waited
+    recorded_at: float = field(default_factory=time.monotonic)  # written down (the reply latency's start)
 
 
 class Gateway:
-    def __init__(self, backend: Backend, dialogue: RasaClient, *, lock_wait: float = LOCK_WAIT) -> None:
+    def __init__(
+        self, backend: Backend, dialogue: RasaClient, *, lock_wait: float = LOCK_WAIT, metrics: Metrics | None = None
+    ) -> None:
         self.backend = backend
         self.dialogue = dialogue
         self.lock_wait = lock_wait
+        self.metrics = metrics or Metrics()  # /metrics on the loopback port shows the app's own
         self._locks: dict[str, list] = {}  # sender → [lock, users]; dropped when nobody waits
         self._accepted: dict[str, dict[int, _Waiting]] = {}  # sender → inbound id → its message
         self._workers: set[asyncio.Task] = set()
@@ -117,7 +123,7 @@ class Gateway:
 
     async def _record(self, inbound: Inbound, text: str, *, owners_words: bool = True) -> InboundRecorded:
         script = detect_script(text)
-        return await self.backend.bus.handle(
+        record = await self.backend.bus.handle(
             commands.RecordInbound(
                 inbound.sender,
                 text,
@@ -127,6 +133,9 @@ class Gateway:
                 owners_words=owners_words,
             )
         )
+        if not record.duplicate and owners_words:  # what the assistant reads, not markers or an agent's lines
+            self.metrics.message_in(inbound.sender)
+        return record
 
     async def handle(self, inbound: Inbound) -> list[str]:
         """Answer in the request: the replies, in the owner's script."""
@@ -138,8 +147,12 @@ class Gateway:
                 record = await self._record(inbound, text)
                 if record.duplicate:
                     return [render(r, record.script) for r in record.replies]
+                recorded_at = time.monotonic()
                 replies, answered = await self._respond(inbound.sender, text, record)
-                return await self._reply(record, replies, answered=answered)
+                rendered = await self._reply(record, replies, answered=answered)
+                waited = time.monotonic() - recorded_at if answered else None  # else the backlog answers it later
+                self.metrics.replied(inbound.sender, len(replies), waited)
+                return rendered
         except _SenderBusy:  # the owner's earlier message is still being answered (Rasa is slow)
             accepted = await self.accept(inbound)  # written down now; answered in turn, through the outbox
             log.warning("message %s waited for the sender's earlier one; answering later", accepted.inbound_id)
@@ -191,7 +204,9 @@ class Gateway:
         record = await self._record(inbound, text or "[空]", owners_words=False)
         if record.duplicate:
             return Accepted(None, duplicate=True, inbound_id=record.id)
+        recorded_at = time.monotonic()
         await self.backend.bus.handle(commands.RecordReplies(record.id, replies, answered=True, push=push))
+        self.metrics.replied(inbound.sender, len(replies), time.monotonic() - recorded_at)
         return Accepted([render(r, record.script) for r in replies], inbound_id=record.id)
 
     async def _work(self, sender: str) -> None:
@@ -226,6 +241,9 @@ class Gateway:
         await self.backend.bus.handle(
             commands.RecordReplies(record.id, replies, answered=answered, push=answered and not claimed)
         )
+        # Unanswered and no caller left: nothing went out, and the backlog answers it later.
+        sent = len(replies) if claimed or answered else 0
+        self.metrics.replied(sender, sent, time.monotonic() - waiting.recorded_at if answered else None)
         if claimed and waiting.abandoned and answered and replies:  # handed over, then the caller went away
             await self.backend.bus.handle(commands.RecordReplies(record.id, replies, answered=True, push=True))
 
@@ -311,6 +329,9 @@ class Gateway:
             await self.backend.bus.handle(
                 commands.RecordReplies(message["id"], tuple(replies), answered=True, push=True)
             )
+            # written down before an outage (or by another gateway): its wait is read from the store's clock
+            waited = (self.backend.clock() - message["received_at"]).total_seconds()
+            self.metrics.replied(message["sender"], len(replies), waited)
 
     async def _failed(self, message: dict) -> None:
         await self.backend.bus.handle(commands.RecordReplies(message["id"], (), answered=False))

@@ -3,29 +3,54 @@
 from __future__ import annotations
 
 import logging
+import time
 from urllib.parse import quote
 
 import aiohttp
 
 from backend_bridge.adapters.answers import UnusableAnswer, json_answer
 from backend_bridge.service_layer.ports import DialogueRejected, DialogueUnavailable
+from connectors.metrics import Metrics
 
 log = logging.getLogger(__name__)
 __all__ = ["DialogueRejected", "DialogueUnavailable", "RasaClient"]
 
 
 class RasaClient:
-    def __init__(self, base_url: str, token: str, session: aiohttp.ClientSession, timeout: float = 20.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        session: aiohttp.ClientSession,
+        timeout: float = 20.0,
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.session = session
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.metrics = metrics or Metrics()
 
     async def send(self, sender: str, text: str) -> list[str]:
-        """Hand one owner message to Rasa; returns the text replies in order.
+        """Hand one owner message to Rasa; returns the text replies in order. Timed, by outcome:
+        Rasa's share of an owner's wait (``wuye_rasa_seconds``)."""
+        started, outcome = time.monotonic(), "error"
+        try:
+            replies = await self._send(sender, text)
+            outcome = "ok"
+            return replies
+        except DialogueRejected:  # (a kind of DialogueUnavailable: first)
+            outcome = "rejected"
+            raise
+        except DialogueUnavailable:
+            outcome = "unavailable"
+            raise
+        finally:
+            self.metrics.rasa_answered(outcome, time.monotonic() - started)
 
-        An answer that is not a JSON list (too large, garbled) is Rasa failing on this message.
-        """
+    async def _send(self, sender: str, text: str) -> list[str]:
+        """An answer that is not a JSON list (too large, garbled) is Rasa failing on this message."""
         url = f"{self.base_url}/webhooks/rest/webhook"
         payload = {"sender": sender, "message": text}
         try:

@@ -106,6 +106,18 @@ def _shown_actor(ticket: model.Ticket, actor: str) -> str:
     return "owner" if actor == ticket.sender and ":" in actor else actor
 
 
+def _overdue(at: datetime) -> list:
+    """Open, and past the response deadline unanswered or past the resolution one: the one
+    reading of an SLA breach (the staff list's ``overdue=1`` and the metrics' gauge)."""
+    return [
+        model.Ticket.status.in_(list(model.OPEN_STATUSES)),
+        or_(
+            and_(model.Ticket.responded_at.is_(None), model.Ticket.respond_by < at),
+            model.Ticket.resolve_by < at,
+        ),
+    ]
+
+
 async def tickets_for_staff(
     uow: UnitOfWork,
     *,
@@ -137,14 +149,8 @@ async def tickets_for_staff(
         conditions.append(orm.tickets.c.building == building)
     if assignee:
         conditions.append(model.Ticket.assignee == assignee)
-    if overdue_at is not None:  # open, and past the response deadline unanswered or past the resolution one
-        conditions.append(model.Ticket.status.in_(list(model.OPEN_STATUSES)))
-        conditions.append(
-            or_(
-                and_(model.Ticket.responded_at.is_(None), model.Ticket.respond_by < overdue_at),
-                model.Ticket.resolve_by < overdue_at,
-            )
-        )
+    if overdue_at is not None:
+        conditions.extend(_overdue(overdue_at))
     async with uow:
         total = await uow.session.scalar(select(func.count()).select_from(model.Ticket).where(*conditions))
         stmt = select(model.Ticket).where(*conditions).order_by(model.Ticket.id.desc()).limit(limit).offset(offset)
@@ -445,7 +451,10 @@ async def unanswered(uow: UnitOfWork, sender: str | None = None, now: datetime |
     half-way and has stalled since ``now - STALLED_AFTER``), oldest first."""
     async with uow:
         waiting = await uow.messages.unanswered(sender=sender, now=now)
-        return [{"id": m.id, "sender": m.sender, "text": m.text, "attempts": m.attempts} for m in waiting]
+        return [
+            {"id": m.id, "sender": m.sender, "text": m.text, "attempts": m.attempts, "received_at": m.received_at}
+            for m in waiting
+        ]
 
 
 def local_window(start: datetime, end: datetime, tz: ZoneInfo) -> str:
@@ -459,3 +468,30 @@ async def running_dispatchers(uow: UnitOfWork, now: datetime) -> list[str]:
     """The dispatchers whose heartbeat has not run out: without one, nothing reaches owners."""
     async with uow:
         return [name.removeprefix(HEARTBEAT) for name in await uow.leases.live_leases(HEARTBEAT, now)]
+
+
+async def operations(uow: UnitOfWork, now: datetime) -> dict:
+    """What an operator watches, read from the store when metrics are scraped: notifications
+    waiting to go out and how long the oldest has waited (a stuck or missing dispatcher shows
+    here first), dead letters nobody has retried, and open tickets past a deadline."""
+    pending = model.Notification.status == model.NotificationStatus.PENDING
+    async with uow:
+        waiting, oldest = (
+            await uow.session.execute(
+                select(func.count(), func.min(model.Notification.created_at))
+                .select_from(model.Notification)
+                .where(pending)
+            )
+        ).one()
+        dead = await uow.session.scalar(
+            select(func.count())
+            .select_from(model.Notification)
+            .where(model.Notification.status == model.NotificationStatus.DEAD)
+        )
+        breached = await uow.session.scalar(select(func.count()).select_from(model.Ticket).where(*_overdue(now)))
+    return {
+        "outbox_pending": int(waiting or 0),
+        "outbox_oldest_seconds": max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0,
+        "dead_letters": int(dead or 0),
+        "sla_breaches": int(breached or 0),
+    }

@@ -846,7 +846,7 @@ async def test_failed_messages_are_listed_as_unanswered_until_answered(backend):
         "status": "failed"
     }
 
-    expected = [{"id": failed.id, "sender": ALICE, "text": "电梯坏了", "attempts": 1}]
+    expected = [{"id": failed.id, "sender": ALICE, "text": "电梯坏了", "attempts": 1, "received_at": backend.clock()}]
     assert await views.unanswered(backend.new_uow()) == expected
     assert await views.unanswered(backend.new_uow(), ALICE) == expected
     assert await views.unanswered(backend.new_uow(), BOB) == []
