@@ -121,24 +121,56 @@ def database_url(request, tmp_path):
     return request.getfixturevalue("postgres_url")
 
 
-@pytest.fixture
-async def backend(database_url, clock, dialogue):
-    """A backend on a clean store with the demo community loaded."""
+# The demo store's rows, read once per test session and kind of database: loading the demo takes
+# 1-2 s (hundreds of flats, owners and bills through the domain), a bulk insert of the same rows a
+# few milliseconds, and nearly every test starts from it.
+_DEMO_ROWS: dict[tuple[str, bool, bool], list[tuple[object, list[dict]]]] = {}
+
+
+async def demo_store(built, *, with_staff: bool = True, mark: bool = True) -> None:
+    """Empty the store's tables and put the demo communities in: the first time in a session
+    through SyncCommunities and load_demo, then as a copy of the rows that wrote."""
     from zoneinfo import ZoneInfo
 
+    from sqlalchemy import func, select, text
+
     from backend_bridge.adapters.orm import metadata
-    from backend_bridge.bootstrap import bootstrap
     from backend_bridge.demo import load_demo
     from backend_bridge.domain.commands import SyncCommunities
-    from backend_bridge.service_layer.ports import NullNotifier
 
-    built = await bootstrap(database_url, CONTENT, dialogue, NullNotifier(), clock=clock)
     async with built.engine.begin() as conn:  # the PostgreSQL database is shared by the session
         await conn.run_sync(metadata.drop_all)
         await conn.run_sync(metadata.create_all)
-    await built.bus.handle(SyncCommunities())  # the tables were emptied: the content's communities again
+    key = (built.engine.dialect.name, with_staff, mark)
+    rows = _DEMO_ROWS.get(key)
+    if rows is None:
+        await built.bus.handle(SyncCommunities())  # the tables were emptied: the content's communities again
+        await load_demo(built, DEMO, ZoneInfo("Asia/Shanghai"), with_staff=with_staff, mark=mark)
+        async with built.engine.connect() as conn:
+            rows = [(t, [dict(r._mapping) for r in await conn.execute(t.select())]) for t in metadata.sorted_tables]
+        _DEMO_ROWS[key] = rows
+        return
+    async with built.engine.begin() as conn:
+        for table, table_rows in rows:
+            if table_rows:
+                await conn.execute(table.insert(), table_rows)
+        if built.engine.dialect.name == "postgresql":  # ids were given: move each sequence past them
+            for table, table_rows in rows:
+                ids = [c for c in table.primary_key.columns if c.autoincrement is not False and c.name == "id"]
+                if table_rows and ids:
+                    top = (await conn.execute(select(func.max(ids[0])))).scalar()
+                    await conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), {top})"))
+
+
+@pytest.fixture
+async def backend(database_url, clock, dialogue):
+    """A backend on a clean store with the demo community loaded."""
+    from backend_bridge.bootstrap import bootstrap
+    from backend_bridge.service_layer.ports import NullNotifier
+
+    built = await bootstrap(database_url, CONTENT, dialogue, NullNotifier(), clock=clock)
     # the flats and owners of both demo communities; staff are each test's own (test_communities adds the demo's)
-    await load_demo(built, DEMO, ZoneInfo("Asia/Shanghai"), with_staff=False, mark=False)
+    await demo_store(built, with_staff=False, mark=False)
     yield built
     await built.close()
 

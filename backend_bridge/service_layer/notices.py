@@ -63,7 +63,6 @@ HANDOFF_WHY = {
     "requested": "业主要求转人工",
     "not_understood": "助手两次没听懂",
     "assistant_unreachable": "助手暂时无法应答",
-    "emergency": "急修",
     "call_not_transcribed": "来电录音未能转写，请回电",
 }
 CONVERSATION_STATE = "conversation_state"
@@ -309,9 +308,11 @@ async def conversation_moved(
     platform keeps its own session state (微信客服's service_state) must follow the handoff at
     once, not at the owner's next message: written only for those channels (handoff_channels).
     A handoff also tells the desk of the conversation's community that an owner is waiting, and
-    why (in WeCom when they have it): nobody has to watch a list to see it."""
+    why (in WeCom when they have it): nobody has to watch a list to see it. Not for an emergency,
+    whose page to the supervisors and the duty group says it already."""
     notices = []
-    if isinstance(event, events.ConversationHandedOff):
+    # An emergency has paged the supervisors and the duty group already (emergency_reported).
+    if isinstance(event, events.ConversationHandedOff) and not event.reason.startswith("emergency"):
         community = getattr(conversation, "community", None)
         why = HANDOFF_WHY.get(event.reason.split(":", 1)[0], event.reason)
         fields = {"sender": event.sender, "reason": event.reason, "at": ctx.iso(ctx.now)}

@@ -111,7 +111,7 @@ async def test_a_handoff_tells_the_desk_of_the_conversations_community_that_an_o
     await backend.bus.handle(commands.AddStaff("laozhang", "老张", "agent", actor="admin"))
     await backend.bus.handle(commands.AddStaff("other", "小王", "agent", actor="admin", communities=("yangguang",)))
     await backend.bus.handle(commands.RecordInbound("sms:13900000001", "我是示例花园的"))
-    await backend.bus.handle(commands.HandOff("sms:13900000001", "emergency:gas"))
+    await backend.bus.handle(commands.HandOff("sms:13900000001", "not_understood"))
     await backend.bus.handle(commands.HandBack("sms:13900000001", actor="xiaoli"))
     await backend.bus.handle(commands.HandOff("sms:13900000002", "requested"))
 
@@ -122,7 +122,7 @@ async def test_a_handoff_tells_the_desk_of_the_conversations_community_that_an_o
             .order_by(model.Notification.id)
         )
         told = [(n.recipient, n.text, n.fields["sender"]) for n in found.all()]
-    waiting_first = "业主在等人工接待：急修。请到会话列表接手。"
+    waiting_first = "业主在等人工接待：助手两次没听懂。请到会话列表接手。"
     waiting_second = "业主在等人工接待：业主要求转人工。请到会话列表接手。"
     assert sorted(told[:2]) == [
         ("staff:laozhang", waiting_first, "sms:13900000001"),
@@ -130,3 +130,15 @@ async def test_a_handoff_tells_the_desk_of_the_conversations_community_that_an_o
     ]
     # not routed: only company-wide agents see it
     assert told[2:] == [("staff:laozhang", waiting_second, "sms:13900000002")]
+
+
+async def test_an_emergency_handoff_pages_the_leads_and_adds_no_desk_notice(backend):
+    from sqlalchemy import select
+
+    from backend_bridge.domain import commands
+
+    await backend.bus.handle(commands.AddStaff("laozhang", "老张", "agent", actor="admin"))
+    await backend.bus.handle(commands.HandOff("sms:13900000003", "emergency:gas"))
+    async with backend.new_uow() as uow:
+        kinds = (await uow.session.scalars(select(model.Notification.kind))).all()
+    assert "handoff_waiting" not in kinds

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 
-from tests.conftest import CONTENT, DEMO
+from tests.conftest import CONTENT, demo_store
 from tests.fakes.wechat import FakeWeChat, KfDriver, WeChatDriver, new_aes_key
 
 TOKEN = "cb-token-for-tests"
@@ -51,18 +50,11 @@ def content_dir(tmp_path):
 @pytest.fixture
 async def wechat_backend(database_url, clock, dialogue, content_dir):
     """As tests/conftest.py's backend, over content with WeChat templates."""
-    from backend_bridge.adapters.orm import metadata
     from backend_bridge.bootstrap import bootstrap
-    from backend_bridge.demo import load_demo
-    from backend_bridge.domain.commands import SyncCommunities
     from backend_bridge.service_layer.ports import NullNotifier
 
     built = await bootstrap(database_url, content_dir, dialogue, NullNotifier(), clock=clock)
-    async with built.engine.begin() as conn:
-        await conn.run_sync(metadata.drop_all)
-        await conn.run_sync(metadata.create_all)
-    await built.bus.handle(SyncCommunities())
-    await load_demo(built, DEMO, ZoneInfo("Asia/Shanghai"))
+    await demo_store(built)
     yield built
     await built.close()
 
