@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.text.names import extract_person_names
+from bot.text.names import extract_person_names, signature
 from bot.text.tickets import find_tickets
 from bot.text.timeparse import find_times
 from common.addresses import address_part
@@ -524,8 +524,9 @@ def extract_all(text: str, now: datetime) -> list[Entity]:
     found = exact + address
     taken = _taken_by(found, len(text))
     times = extract_times(text, now, avoid=found)
+    signed = signature(text)
     names = [
-        Entity("person_name", text[s:e], s, e)
+        Entity("person_name", text[s:e], s, e, {"signature": True} if (s, e) == signed else {})
         for s, e in extract_person_names(text)
         if not taken.overlaps(s, e) and not any(t.start <= s < t.end for t in times)  # 四十分钟之后: no Mr 钟
     ]

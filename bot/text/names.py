@@ -119,8 +119,9 @@ _THANKS = re.compile(r"[谢感多致答道]谢")
 _TIME_WORD = re.compile(r"周[一二三四五六日天末\d]|凌晨")
 
 
-def _signature(text: str) -> tuple[int, int] | None:
-    """The span of a name signed at the very end of ``text``, if the last word is one."""
+def signature(text: str) -> tuple[int, int] | None:
+    """The span of a name signed at the very end of ``text``, if the last word is one: the sender's own
+    name, most likely, not a visitor's (bot.text.entities marks it so)."""
     end = len(text.rstrip(_SIGN_OFF_TRAIL))
     for size in (4, 3, 2, 1):
         start = end - size
@@ -195,7 +196,7 @@ def extract_person_names(text: str) -> list[tuple[int, int]]:
         )
         if whole_message or cued or visiting or titled or signed:
             spans.append((start, end))
-    signature = _signature(text)
-    if signature and not any(s < signature[1] and signature[0] < e for s, e in spans):
-        spans.append(signature)
+    signed = signature(text)
+    if signed and not any(s < signed[1] and signed[0] < e for s, e in spans):
+        spans.append(signed)
     return spans

@@ -278,6 +278,15 @@ def test_a_name_signed_at_the_end_of_a_message(text, name, now):
     assert [span for e, _, span in entities(text, now) if e == "person_name"] == [name]
 
 
+def test_a_signature_is_marked_as_the_senders_and_a_visitor_is_not(now):
+    """A repair SMS signed 王建国 that says when to come is not a visitor pass for 王建国."""
+    found = extract_all(normalize("明天上午来修 我朋友李明下午也来 谢谢 王建国").text, now)
+    assert [(e.value, e.extra) for e in found if e.entity == "person_name"] == [
+        ("李明", {}),
+        ("王建国", {"signature": True}),
+    ]
+
+
 @pytest.mark.parametrize(
     "text",
     [
