@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.text.names import extract_person_names
+from bot.text.names import extract_person_names, signature
+from bot.text.tickets import find_tickets
 from bot.text.timeparse import find_times
 from common.addresses import address_part
 from common.fees import FEE_ITEMS
@@ -42,15 +43,48 @@ _ROOM_CUE = re.compile(
     r"(?:房号|房间号?|门牌号?|我家|家住|住在?|业主)\s*(?:(?:是|为|:|：)\s*)?(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元))"
 )
 
+# A room taken back in the same breath keeps the last one said: 503 不对 是502, 501 哦不 502,
+# 503不是 是502, 不是503 是502. (503不是502 alone is "503, not 502" and keeps 503: no rule here.)
+# Each \s* follows a character it cannot share with the next one, so a match is found one way.
+_ROOM_SAID = r"(\d{3,4})(?!\d)\s*(?:(?:室|号)\s*)?(?:[,，.。]\s*)?"
+_ROOM_INSTEAD = r"(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元|元|块|点|分|个|岁|年|月|日|天|次|平|米|度|斤|%))"  # not 350块
+_IT_IS = r"(?:[,，.。!！]\s*)?(?:应该|其实|而)?是\s*"
+_ROOM_CORRECTIONS = (
+    re.compile(
+        rf"(?<![\dA-Za-z.]){_ROOM_SAID}(?:不对|哦不|噢不|喔不|不不|说错了?|搞错了|错了|口误|更正一下|更正|纠正一下)"
+        rf"\s*(?:{_IT_IS}|(?:[,，.。!！]\s*)?(?:改成|改为)\s*|[,，.。!！]\s*)?{_ROOM_INSTEAD}"
+    ),
+    re.compile(rf"(?<![\dA-Za-z.]){_ROOM_SAID}不是\s*{_IT_IS}{_ROOM_INSTEAD}"),  # 503不是 是502
+    re.compile(rf"不是\s*{_ROOM_SAID}{_IT_IS}{_ROOM_INSTEAD}"),  # 不是503 是502
+)
+# A room number said alone at the end of a call that named the building at the start (我是3栋2单元的
+# …… 501): the last thing in the message, set off from what precedes it, 3–4 digits that could be a
+# flat (not ending in 00), with no word nearby that makes it a price, a time, a phone or a code.
+_LAST_NUMBER = re.compile(r"(?:^|(?<=[\s,，.。!！?？、;；:：…~～是]))(\d{3,4})\s*(?:室|号|的|吧|啊|呀|哈)?$")
+_NOT_A_ROOM = re.compile(
+    r"钱|元|块|费|价|共|总|计|交|付|扣|退|赔|电话|手机|号码|尾号|单号|工单|编号|码|点|分钟|小时|年|月|天|次|个|平|米|度|岁|斤|公里|%|\d\s+$"
+)
+_LAST_NUMBER_WINDOW = 40
+# A number right after one of these is a ticket, a phone's tail, a code or a plate, corrected or not.
+_OTHER_NUMBER_CUE = re.compile(
+    r"(?:工单号?|单号|编号|尾号|号码|电话|手机|密码|验证码|车牌号?)\s*(?:是|为|:|：)?\s*(?:不是)?\s*$"
+)
+_ROOM_TAIL_TRAIL = " ,，.。!！~～"
+
 # Where a mainland mobile stands in a message, with or without the country code (+86 138…, 86-138…,
 # 0086 138…); what it is worth is common.phones' to say.
 _CELL = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?(\d{7,8})(?!\d)")
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-_PLATE = re.compile(rf"([{_PROVINCES}])\s*([A-Za-z])\s*(?:[·•.\-]\s*)?([A-Za-z0-9]{{5,6}})(?![A-Za-z0-9])")
-# ASR reads numbers in groups (BX 000 456): allow single spaces between digit groups.
-_TICKET = re.compile(r"(?<![A-Za-z])([Bb]\s*[Xx]|[Tt]\s*[Ss])\s*(?:-\s*)?(\d{1,8}(?:\s\d{1,4}){0,2})(?!\d)")
-_TICKET_CUE = re.compile(r"(?:工单号?|单号|编号)\s*(?:(?:是|为|:|：)\s*)?(\d{1,8})(?!\d)")
+# The dot owners put after the city letter (粤B·12345), or after the first character of a new-energy
+# plate's number (粤BD·12345): · • ・ ‧ ∙ ⋅ . or a dash; NFKC has already made ･ and ． half width.
+_PLATE_DOT = r"(?:[·•・‧∙⋅.\-]\s*)?"
+_PLATE = re.compile(
+    rf"([{_PROVINCES}])\s*([A-Za-z])\s*{_PLATE_DOT}([A-Za-z0-9])\s*{_PLATE_DOT}([A-Za-z0-9]{{4,5}})(?![A-Za-z0-9])"
+)
+# Five characters: an ordinary plate. Six: a new-energy plate, D/F first (粤BD12345, 粤BDA1234)
+# or last (粤B12345D); any other six is not a plate (浙A123456 is a typo or another number).
+_NEW_ENERGY = re.compile(r"[DFdf][A-Za-z0-9]\d{4}|\d{5}[DFdf]")
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,4})\s*(?:[.。!！]\s*)?$")
 
 PUBLIC_AREAS = {
@@ -288,10 +322,6 @@ class Taken:
         self._chars[start:end] = b"\x01" * (end - start)
 
 
-def _strip_zeros(number: str) -> str:
-    return number.lstrip("0") or "0"
-
-
 def extract_address(text: str) -> list[Entity]:
     found: list[Entity] = []
     taken = Taken(len(text))
@@ -306,6 +336,11 @@ def extract_address(text: str) -> list[Entity]:
         """A flat's part as the store keys it (0501 → 501, a → A): the roster import reads cells the same way."""
         add(part, address_part(m.group(group), part), *m.span(group))
 
+    corrections = _room_corrections(text)
+    for said, _ in corrections:
+        taken.take(*said)  # the room taken back is no room (and no other rule's either)
+    for _, instead in corrections:
+        add("room", address_part(text[instead[0] : instead[1]], "room"), *instead)
     for m in _TRIPLE.finditer(text):
         add_part("building", m, 1)
         add_part("unit", m, 2)
@@ -317,9 +352,59 @@ def extract_address(text: str) -> list[Entity]:
     for pattern in (_ROOM_AFTER_MARKER, _ROOM_MARKED, _ROOM_CUE):
         for m in pattern.finditer(text):
             add_part("room", m, 1)
+    last_room = _room_at_the_end(text, found)
+    if last_room is not None:
+        add("room", address_part(text[last_room[0] : last_room[1]], "room"), *last_room)
     for m in _PUBLIC_AREA.finditer(text):
         add("public_area", PUBLIC_AREAS[m.group()], *m.span())
     return found
+
+
+def _plausible_room(number: str) -> bool:
+    """501, 1202: a floor and a door. 500 or 1200 is a round sum, not a flat."""
+    return 3 <= len(number) <= 4 and not number.endswith("00")
+
+
+def _room_corrections(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(span said, span said instead) for each room the owner corrected, in order."""
+    corrections: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    seen: set[tuple[int, int]] = set()
+
+    def keep(m: re.Match[str] | None) -> None:
+        if m is None or m.span(1) in seen or not _plausible_room(m.group(2).lstrip("0")):
+            return
+        if _OTHER_NUMBER_CUE.search(text, max(0, m.start(1) - 8), m.start(1)):
+            return  # 工单号503 不对 是502 corrects a ticket number, not a room
+        seen.add(m.span(1))
+        corrections.append((m.span(1), m.span(2)))
+
+    for pattern in _ROOM_CORRECTIONS:
+        for m in pattern.finditer(text):
+            keep(m)
+    # 501 不对 502 哦不 503: the second correction starts on the first one's answer, which finditer
+    # had already passed. One more look from each answer finds every link of a chain.
+    for _, (start, _end) in list(corrections):
+        for pattern in _ROOM_CORRECTIONS[:2]:
+            keep(pattern.match(text, start))
+    return corrections
+
+
+def _room_at_the_end(text: str, found: list[Entity]) -> tuple[int, int] | None:
+    """The span of a bare room number closing a message whose building was said before it."""
+    if any(e.entity == "room" for e in found):
+        return None
+    end = len(text.rstrip(_ROOM_TAIL_TRAIL))
+    m = _LAST_NUMBER.search(text, max(0, end - 8), end)
+    if m is None or not _plausible_room(m.group(1).lstrip("0")):
+        return None
+    start = m.start(1)
+    said = [e.end for e in found if e.entity in ("building", "unit") and e.end <= start]
+    if not said:
+        return None
+    after_address = max(said) + len(_ADDRESS_TAIL.match(text, max(said)).group())  # past 单元 (元 is no price)
+    if _NOT_A_ROOM.search(text, max(after_address, start - _LAST_NUMBER_WINDOW), start):
+        return None
+    return m.span(1)
 
 
 _ADDRESS_GLUE = re.compile(r"^\s*(?:(?:号楼|号院|栋|幢|座|#|单元|门洞|室|号房|房|[-－—_/、])\s*)?$")
@@ -365,21 +450,22 @@ def extract_phones(text: str) -> list[Entity]:
 
 
 def extract_plates(text: str) -> list[Entity]:
-    return [Entity("plate", (m.group(1) + m.group(2) + m.group(3)).upper(), *m.span()) for m in _PLATE.finditer(text)]
+    """Plates valued as written on the car, without dots or spaces: 粤BD·12345 → 粤BD12345."""
+    plates = []
+    for m in _PLATE.finditer(text):
+        number = m.group(3) + m.group(4)
+        if len(number) == 5 or _NEW_ENERGY.fullmatch(number):
+            plates.append(Entity("plate", (m.group(1) + m.group(2) + number).upper(), *m.span()))
+    return plates
 
 
 def extract_tickets(text: str) -> list[Entity]:
-    tickets = []
-    for m in _TICKET.finditer(text):
-        digits = re.sub(r"\s", "", m.group(2))
-        if len(digits) <= 8:
-            tickets.append(Entity("ticket_id", re.sub(r"\s", "", m.group(1)).upper() + digits.zfill(6), *m.span()))
-    tickets += [
-        Entity("ticket_id", _strip_zeros(m.group(1)), *m.span(1))
-        for m in _TICKET_CUE.finditer(text)
-        if not any(t.start <= m.start(1) < t.end for t in tickets)
+    """Ours (BX000123) and external systems' numbers (20261030-0017, bot.text.tickets says which);
+    an external one says its format in ``extra["system"]``."""
+    return [
+        Entity("ticket_id", t.value, t.start, t.end, {"system": t.system} if t.system else {})
+        for t in find_tickets(text)
     ]
-    return tickets
 
 
 def extract_hazards(text: str) -> list[Entity]:
@@ -438,8 +524,9 @@ def extract_all(text: str, now: datetime) -> list[Entity]:
     found = exact + address
     taken = _taken_by(found, len(text))
     times = extract_times(text, now, avoid=found)
+    signed = signature(text)
     names = [
-        Entity("person_name", text[s:e], s, e)
+        Entity("person_name", text[s:e], s, e, {"signature": True} if (s, e) == signed else {})
         for s, e in extract_person_names(text)
         if not taken.overlaps(s, e) and not any(t.start <= s < t.end for t in times)  # 四十分钟之后: no Mr 钟
     ]

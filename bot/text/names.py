@@ -88,6 +88,67 @@ _SURNAME_AT = re.compile(rf"{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}]")
 _TITLE = re.compile(HONORIFICS)
 
 
+# An SMS signed with a name and nothing after it (…麻烦尽快来修 谢谢 王建国, …——李): the name is the
+# last word, set off by a space, punctuation, a dash or a thank-you. The last word of an ordinary
+# message is often a surname character too (谢谢师傅, 何时, 卫生间, 管一下, 祝好), so a signature is
+# checked harder than a name with a cue: no particles or noun suffixes in the given name, no time
+# word, none of the everyday words below, and a bare surname (——李) only after a dash.
+_SIGN_OFF_TRAIL = " ,，.。!！~～"
+_SIGN_OFF_BEFORE = re.compile(
+    r"(?:[\s,，.。!！?？、;；:：~～…)）]|—|-|(?:谢谢|多谢|感谢|麻烦了|辛苦了|拜托了|麻烦你们了?))$"
+)
+_SIGN_OFF_DASH = re.compile(r"(?:—|-|~|～)\s*$")
+_SIGNATURE = re.compile(
+    rf"(?:老|小)(?:[{SURNAMES}])|(?:{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}])(?:{HONORIFICS}|{_HAN}{{0,2}})"
+)
+# Characters that end or glue words, never part of a given name at the end of a message.
+_NOT_GIVEN = re.compile(
+    r"[了的吗吧啊呢呀么嘛哈哦噢啦呗咯喔们下个不没是在有来去很都也还就又再说看修坏漏号室栋单元楼点天]"
+)
+_NOT_LAST_GIVEN = re.compile(r"[子头儿间]$")
+_NOT_SIGNATURES = re.compile(
+    r"^(谢$|谢过|查|白白|费心|劳驾|劳烦|祝|万分|万谢|万一|何时|何日|何处|何必|关心|关注|关于|关掉|关上|卫生|阳台|施工|解决|解释|申请|"
+    r"高兴|高温|高峰|许多|许可|曾经|任何|任务|陆续|余额|杜绝|胡说|夏天|冬天|秋天|春天|段时间|莫名|文明|文件|"
+    r"简单|尤其|饶了|迟迟|迟到|毕竟|季度|焦急|郑重|商量|沙发|荣幸|容易|符合|舒服|舒适|连续|于是|安心|安静|幸好|"
+    r"幸亏|闻到|厉害|宣传|敬请|呼叫|智能|郁闷|储藏|游泳|边上|管|包括|包修|常来|路上|路过|小米|小区|小心|小时|老毛|"
+    r"欧了|司机|车子|车辆|金额|周到|江湖|向您|康复|平安|顺利)"
+)
+# 谢 after 谢/感/多… is the verb: 谢谢师傅 thanks the plumber, it is not Mr 谢.
+_THANKS = re.compile(r"[谢感多致答道]谢")
+# Time words that start with a surname character (周六, 周末); 周建华 is a name.
+_TIME_WORD = re.compile(r"周[一二三四五六日天末\d]|凌晨")
+
+
+def signature(text: str) -> tuple[int, int] | None:
+    """The span of a name signed at the very end of ``text``, if the last word is one: the sender's own
+    name, most likely, not a visitor's (bot.text.entities marks it so)."""
+    end = len(text.rstrip(_SIGN_OFF_TRAIL))
+    for size in (4, 3, 2, 1):
+        start = end - size
+        if start <= 0:
+            continue
+        word = text[start:end]
+        if not _SIGNATURE.fullmatch(word) or not _SIGN_OFF_BEFORE.search(text, max(0, start - 6), start):
+            continue
+        if not text[:start].strip(_SIGN_OFF_TRAIL + "—-"):
+            return None  # nothing before it: the whole-message rule's call
+        surname = _SURNAME_AT.match(word)
+        given = word[surname.end() :] if surname else ""
+        if _TITLE.fullmatch(given) or word[0] in "老小":
+            pass
+        elif not given:
+            if not _SIGN_OFF_DASH.search(text, max(0, start - 3), start):
+                return None  # 谢谢 王 is too little to go on; ——王 is a signature
+        elif _NOT_GIVEN.search(given) or _NOT_LAST_GIVEN.search(given):
+            return None
+        if len(word) == 2 and word[0] == word[1]:
+            return None  # 白白, 常常: a doubled character is a word, not a name
+        if _NOT_NAMES.match(word) or _NOT_SIGNATURES.match(word) or _TIME_WORD.match(word):
+            return None
+        return start, end
+    return None
+
+
 def _name_at(text: str, start: int) -> tuple[int, bool] | None:
     """(end, titled) of the best name starting at ``start``: surname + honorific or given name."""
     m = _SURNAME_AT.match(text, start)
@@ -122,7 +183,7 @@ def extract_person_names(text: str) -> list[tuple[int, int]]:
         if found is None:
             continue
         end, titled = found
-        if _NOT_NAMES.match(text[start:end]):
+        if _NOT_NAMES.match(text[start:end]) or _THANKS.match(text, max(0, start - 1), start + 1):
             continue
         whole_message = text[start:end] == stripped
         cued = bool(_CUE.search(text[max(0, start - 6) : start]))
@@ -135,4 +196,7 @@ def extract_person_names(text: str) -> list[tuple[int, int]]:
         )
         if whole_message or cued or visiting or titled or signed:
             spans.append((start, end))
+    signed = signature(text)
+    if signed and not any(s < signed[1] and signed[0] < e for s, e in spans):
+        spans.append(signed)
     return spans

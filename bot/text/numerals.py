@@ -46,7 +46,7 @@ _AFTER = re.compile(r"\s*(号楼|号院|号门|栋|幢|座|单元|室|层|楼|�
 # A numeral directly preceded by one of these is a room, phone, plate or ticket number.
 _BEFORE = re.compile(
     r"(单元|号楼|栋|幢|座|室|房号|房间|门牌号?|电话|手机|号码|尾号|工单号?|单号|编号|"
-    r"车牌号?|[A-Za-z#-])\s*(是|为|:|：)?\s*$"
+    r"车牌号?|[A-Za-z#-]|\d\s*杠)\s*(是|为|:|：)?\s*$"  # 杠: a dash read aloud inside a number
 )
 # 号 alone is an address marker (五零一号) unless it is a date (十一月三号) or 号码.
 _HAO = re.compile(r"\s*号(?!码)")

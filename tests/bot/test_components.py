@@ -170,3 +170,17 @@ def test_restorer_maps_offsets_back_and_restores_the_text():
     assert original[by_type["room"]["start"] : by_type["room"]["end"]] == "五零一"
     assert by_type["room"]["value"] == "501"
     assert by_type["person_name"]["value"] == "張偉"  # names keep the owner's writing
+
+
+def test_an_external_ticket_number_spoken_aloud_reaches_the_actions_whole():
+    """An ASR call reads 20261030-0017 digit by digit with 杠; the actions get the number and its format."""
+    message = Message(data={TEXT: "喂 帮我查一下 二零二六一零三零杠零零一七 这个单子 谢谢 王建国"})
+    for component in (ChineseNormalizer, PropertyEntityExtractor, OriginalTextRestorer):
+        create(component).process([message])
+    by_type = {e["entity"]: e for e in message.get(ENTITIES)}
+    original = message.get(TEXT)
+    ticket = by_type["ticket_id"]
+    assert (ticket["value"], ticket["additional_info"]) == ("20261030-0017", {"system": "date_sequence"})
+    assert original[ticket["start"] : ticket["end"]] == "二零二六一零三零杠零零一七"
+    name = by_type["person_name"]
+    assert (name["value"], name["additional_info"]) == ("王建国", {"signature": True})  # the sender's sign-off

@@ -7,6 +7,7 @@ import pytest
 
 from bot.text.entities import extract_all, extract_hazards
 from bot.text.normalize import normalize
+from bot.text.tickets import EXTERNAL_FORMATS, ExternalFormat, find_tickets
 
 
 def entities(text, now):
@@ -254,3 +255,213 @@ def test_the_fee_a_question_is_about(text, item, now):
 
 def test_a_fee_question_without_a_fee_named_has_no_fee_item(now):
     assert not [e for e in entities("能开发票吗", now) if e[0] == "fee_item"]
+
+
+# Names signed at the end of an SMS, with no phone after them (the commonest sign-off of older owners).
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("卫生间下水道返味 麻烦尽快来修 谢谢 王建国", "王建国"),
+        ("楼道灯坏了一个星期 3栋2单元501 张阿姨", "张阿姨"),
+        ("阳台顶上渗水——李", "李"),
+        ("業主陳大文", "陳大文"),  # the offsets lead back to the traditional the owner wrote
+        ("下水道堵了，请尽快处理。谢谢！刘秀英。", "刘秀英"),
+        ("窗户关不上了麻烦派人看看谢谢周建华", "周建华"),
+        ("单元门禁刷不开 ——老张", "老张"),
+        ("空调外机噪音太大，晚上睡不着 欧阳娜娜", "欧阳娜娜"),
+        ("燃气表不走字了 请安排人看一下 - 孙", "孙"),
+    ],
+)
+def test_a_name_signed_at_the_end_of_a_message(text, name, now):
+    assert [span for e, _, span in entities(text, now) if e == "person_name"] == [name]
+
+
+def test_a_signature_is_marked_as_the_senders_and_a_visitor_is_not(now):
+    """A repair SMS signed 王建国 that says when to come is not a visitor pass for 王建国."""
+    found = extract_all(normalize("明天上午来修 我朋友李明下午也来 谢谢 王建国").text, now)
+    assert [(e.value, e.extra) for e in found if e.entity == "person_name"] == [
+        ("李明", {}),
+        ("王建国", {"signature": True}),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "水管修好了 麻烦尽快来修 谢谢师傅",
+        "谢谢师傅",  # not Mr 谢: the plumber is thanked
+        "好的 知道了 好的再见",
+        "门禁又坏了 麻烦了",
+        "楼上漏水 漏到我家 卫生间",
+        "热水器坏了 能修吗 何时",
+        "能不能来修 周末",
+        "电梯老是坏 你们管一下",
+        "下水道堵了 麻烦 尽快 解决",
+        "门锁坏了 帮忙查一下",
+        "请尽快 祝好",
+        "多谢关心",
+        "就这样 白白",
+        "修好了 谢谢 李",  # a bare surname is a signature only after a dash
+        "有人吗 谢",
+        "物业 你好 我家电梯 又坏了 快点",
+        "灯不亮了 阳台",
+        "楼下在装修 施工",
+    ],
+)
+def test_the_last_words_of_an_ordinary_message_are_not_a_signature(text, now):
+    assert not [e for e in entities(text, now) if e[0] == "person_name"]
+
+
+# Ticket numbers of an external system of record, and ours.
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "span"),
+    [
+        ("物业系统的单号是20261030-0017", "20261030-0017", "20261030-0017"),
+        ("二零二六一零三零杠零零一七", "20261030-0017", "二零二六一零三零杠零零一七"),
+        ("查一下 20261030—0017 到哪了", "20261030-0017", "20261030—0017"),
+        ("单号 20261030 - 0017", "20261030-0017", "20261030 - 0017"),
+        ("单号二零二六一零三零杠一七五", "20261030-175", "二零二六一零三零杠一七五"),
+        ("查一下工单BX000123", "BX000123", "BX000123"),
+        ("投诉单TS000045怎么样了", "TS000045", "TS000045"),
+    ],
+)
+def test_ticket_numbers_are_read_whole(text, value, span, now):
+    assert [(v, s) for e, v, s in entities(text, now) if e == "ticket_id"] == [(value, span)]
+
+
+def test_an_external_number_says_which_format_it_is(now):
+    [ticket] = [e for e in extract_all(normalize("单号20261030-0017").text, now) if e.entity == "ticket_id"]
+    assert ticket.extra == {"system": "date_sequence"}
+    [ours] = [e for e in extract_all("BX000123", now) if e.entity == "ticket_id"]
+    assert ours.extra == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20261399-0017",  # no such day: not a dated number
+        "座机0571-88886666",  # a phone
+        "2026-10-30来修",  # a date
+        "抬杠一下",  # 杠 outside a number stays a word
+    ],
+)
+def test_what_only_looks_like_an_external_ticket_number_is_not_one(text, now):
+    assert not [v for e, v, _ in entities(text, now) if e == "ticket_id" and "-" in v]
+
+
+def test_another_systems_format_is_a_row_not_a_rule():
+    """A second system (HC-2026-000123) is read by adding its row; the default table does not know it."""
+    hc = ExternalFormat("hc", r"(?<![A-Za-z])HC-?(?P<year>20\d\d)-?(?P<seq>\d{6})(?!\d)", "HC-{year}-{seq}")
+    text = normalize("查一下HC2026000123和20261030-0017").text
+    assert [t.value for t in find_tickets(text, (*EXTERNAL_FORMATS, hc))] == ["HC-2026-000123", "20261030-0017"]
+    assert [t.value for t in find_tickets(text)] == ["20261030-0017"]
+
+
+# Plates with a middle dot, and eight-character new-energy plates.
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "span"),
+    [
+        ("车牌粤BD·12345", "粤BD12345", "粤BD·12345"),
+        ("粤B·12345", "粤B12345", "粤B·12345"),
+        ("粤B・12345 今天下午来", "粤B12345", "粤B・12345"),
+        ("粤B･12345", "粤B12345", "粤B･12345"),  # half-width katakana dot
+        ("粤B‧D12345", "粤BD12345", "粤B‧D12345"),
+        ("新能源车 粤BD12345", "粤BD12345", "粤BD12345"),
+        ("大巴 粤B12345D", "粤B12345D", "粤B12345D"),
+        ("浙A·DA1234", "浙ADA1234", "浙A·DA1234"),
+    ],
+)
+def test_plates_with_a_dot_or_eight_characters(text, value, span, now):
+    assert [(v, s) for e, v, s in entities(text, now) if e == "plate"] == [(value, span)]
+
+
+@pytest.mark.parametrize("text", ["浙A123456", "浙A1234567", "粤B·1234"])
+def test_six_characters_after_the_letter_are_a_plate_only_in_the_new_energy_form(text, now):
+    assert not [e for e in entities(text, now) if e[0] == "plate"]
+
+
+# A room corrected in the same breath keeps the last one said.
+
+
+def _flat(text, now):
+    return [(e, v, s) for e, v, s in entities(text, now) if e in ("building", "unit", "room")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("五零三 不对 是五零二", [("room", "502", "五零二")]),
+        ("501 哦不 502", [("room", "502", "502")]),
+        ("3栋2单元503不是 是502", [("building", "3", "3"), ("unit", "2", "2"), ("room", "502", "502")]),
+        (
+            "三号楼二单元五零三 说错了 应该是五零二",
+            [("building", "3", "三"), ("unit", "2", "二"), ("room", "502", "五零二")],
+        ),
+        ("3-2-503，不对，502 水管漏了", [("building", "3", "3"), ("unit", "2", "2"), ("room", "502", "502")]),
+        ("我家不是1203 是1202", [("room", "1202", "1202")]),
+        ("501 不对 502 哦不 503", [("room", "503", "503")]),
+    ],
+)
+def test_a_corrected_room_keeps_the_last_one_said(text, expected, now):
+    assert _flat(text, now) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3栋2单元503不是502", [("building", "3", "3"), ("unit", "2", "2"), ("room", "503", "503")]),  # 503, not 502
+        ("300块 不对 是350块", []),  # a sum
+        ("500 不对 是600", []),  # round numbers are no flats
+        ("工单号503 不对 是502", []),  # a ticket number
+    ],
+)
+def test_what_is_not_a_room_correction(text, expected, now):
+    assert _flat(text, now) == expected
+
+
+# A bare room number closing a call that named the building and unit at the start.
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "喂 我是三号楼二单元的 那个 厨房水管漏了 嗯 房号是五零一",
+            [("building", "3", "三"), ("unit", "2", "二"), ("room", "501", "五零一")],
+        ),
+        (
+            "我是3号楼2单元的 厨房的水管 漏水了 …… 501",
+            [("building", "3", "3"), ("unit", "2", "2"), ("room", "501", "501")],
+        ),
+        (
+            "8栋1单元 卧室空调不制冷 麻烦来看看 一二零二",
+            [("building", "8", "8"), ("unit", "1", "1"), ("room", "1202", "一二零二")],
+        ),
+        ("A座 空调漏水 1502。", [("building", "A", "A"), ("room", "1502", "1502")]),
+    ],
+)
+def test_a_room_said_last_joins_the_building_said_first(text, expected, now):
+    assert _flat(text, now) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3号楼2单元 物业费一年 2400",  # a sum
+        "3号楼2单元 物业费 350",
+        "3号楼2单元 一共 365",
+        "3号楼2单元 明天下午三点 1430",  # a time
+        "3号楼2单元 电话 138 1234 5678",  # a phone read in groups
+        "3号楼2单元 工单 456",  # a ticket
+        "厨房漏水了 501",  # no building said: only the dialogue knows what 501 answers
+        "3号楼2单元 漏水了501",  # not set off from the words before it
+    ],
+)
+def test_a_number_at_the_end_is_not_always_a_room(text, now):
+    assert not [e for e in entities(text, now) if e[0] == "room"]

@@ -60,6 +60,15 @@ ADVERSARIAL = {
     "weekday names": "周一" * 999 + "来",
     "spaces": " 1" + " " * 1998,
     "zero width": "\u200b啊" * 1000,
+    "room corrections": "501 不对 " * 250,
+    "room corrections, no answer": "501不是 " * 285,
+    "spaces before a last room": "3号楼2单元" + " " * 1990 + "501",
+    "digits before a last room": "3号楼2单元 " + "1 " * 990 + "501",
+    "dashes before a signature": "修" + "—" * 1998 + "李",
+    "surnames between spaces": "王 " * 1000,
+    "dated numbers": "20261030-" * 222,
+    "spoken dashes": "2026杠" * 400,
+    "dotted plates": "粤B·" * 666,
 }
 
 
