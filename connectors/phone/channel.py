@@ -65,7 +65,7 @@ class PhoneChannel:
 
     def __init__(self, settings: PhoneSettings) -> None:
         self.settings = settings
-        self._calls: dict[str, asyncio.Lock] = {}
+        self._calls: dict[str, list] = {}  # task key → [lock, requests using it]; dropped when unused
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post("/phone/{provider}/{token}", self.receive)]
@@ -95,12 +95,14 @@ class PhoneChannel:
             log.warning("phone transcript refused (%d): %s", exc.status, exc.reason)
             return web.Response(status=exc.status, text=exc.reason)
         key = f"{provider}:{call.task_id}"
-        lock = self._calls.setdefault(key, asyncio.Lock())
+        entry = self._calls.setdefault(key, [asyncio.Lock(), 0])  # [lock, requests using it]
+        entry[1] += 1
         try:
-            async with lock:  # the provider's repeat of a call still being taken waits for it
+            async with entry[0]:  # the provider's repeat of a call still being taken waits for it
                 await self._take(request.app[BACKEND], request.app[GATEWAY], call, key, community)
         finally:
-            if not lock.locked():
+            entry[1] -= 1
+            if entry[1] == 0:
                 self._calls.pop(key, None)
         return web.json_response(transcripts.ANSWERS[provider])
 

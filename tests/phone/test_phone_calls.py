@@ -139,3 +139,16 @@ async def test_a_community_the_agent_names_does_not_route_the_conversation_but_t
     assert (await call([(AGENT, "请讲"), (OWNER, "我是示例花园的")], caller=stranger))[0] == 200
     [conversation] = [c for c in await views.conversations(sms.backend.new_uow()) if c["sender"].endswith(stranger)]
     assert conversation["community"] == "shifan"
+
+
+async def test_a_repeat_that_arrives_while_the_call_is_being_taken_waits_and_is_answered_once(sms, asr):
+    import asyncio
+
+    body, content_type = asr.result(LONG_CALL, task_id="4000099999")
+    url = str(sms.client.make_url(f"/phone/{asr.provider}/phone-token-for-tests-0123?caller={CALLER}"))
+    answers = await asyncio.gather(asr.post(url, body, content_type), asr.post(url, body, content_type))
+    assert [status for status, _ in answers] == [200, 200]
+    assert len(sms.rasa.seen) == 6  # each caller turn once
+    await sms.deliver()
+    [sent] = sms.received()
+    assert sent.startswith("已登记报修，工单号")  # what came of the call, whichever request ended it
