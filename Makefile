@@ -61,8 +61,7 @@ test: lint test-bot test-app
 # The long hostile-input run: every HTTP edge and parser of tests/fuzz with hypothesis's "long"
 # profile (over 20,000 cases, on SQLite and PostgreSQL); `make test` runs the same tests briefly.
 fuzz: $(APP)/.installed
-	WUYE_FUZZ=long $(APP)/bin/python -m pytest tests/fuzz -q -p no:cacheprovider --hypothesis-show-statistics \
-		-W ignore::hypothesis.errors.HypothesisWarning
+	WUYE_FUZZ=long $(APP)/bin/python -m pytest tests/fuzz -q -p no:cacheprovider
 
 bench: envs $(MODEL)
 	$(RASA)/bin/python -m bench.nlu_eval --model $(MODEL)

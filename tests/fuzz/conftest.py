@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 
 import aiohttp
@@ -50,6 +51,9 @@ FAST_FACTOR = 10
 PUSH_TOKEN = "push-token-for-fuzz-0123"
 EXTERNAL = "hc"  # the external system's name in its webhook path
 EXTERNAL_SECRET = "fuzz-webhook-secret"
+WECHAT_TOKEN = "wechat-token-for-fuzz"
+WECHAT_APPID = "wx0123456789fuzz"
+WECHAT_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat's console makes
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"] if LONG else ["sqlite"])
@@ -122,7 +126,7 @@ async def apps(fuzz_backend) -> Apps:
     from connectors.channel import close_channels, installed_channels
     from connectors.gateway import Gateway
     from connectors.rasa import RasaClient
-    from connectors.settings import SmsSettings, WebChatSettings
+    from connectors.settings import SmsSettings, WebChatSettings, WeChatSettings
 
     stand_in = RasaStandIn()
     rasa_app = web.Application()
@@ -136,12 +140,21 @@ async def apps(fuzz_backend) -> Apps:
         sign_name="物业",
         push_token=PUSH_TOKEN,
     )
+    # the 公众号 in compatible mode (plain and encrypted pushes both accepted); its API is nowhere
+    wechat = WeChatSettings(
+        appid=WECHAT_APPID,
+        secret="secret",
+        token=WECHAT_TOKEN,
+        aes_key=WECHAT_AES_KEY,
+        api_base="http://127.0.0.1:9",
+        reply_budget=1.0,
+    )
     # no web chat limits: a fuzzer is one client sending fast, and a 429 would hide the handler
     webchat = WebChatSettings(sender_per_minute=0, client_per_minute=0)
     async with TestServer(rasa_app) as rasa_server, aiohttp.ClientSession() as http:
         client = RasaClient(str(rasa_server.make_url("")), "token", http, timeout=5)
         gateway = Gateway(fuzz_backend, client)
-        channels = installed_channels({"sms": sms, "webchat": webchat}, http)
+        channels = installed_channels({"sms": sms, "webchat": webchat, "wechat": wechat}, http)
         public = public_app(
             fuzz_backend,
             gateway,
@@ -163,8 +176,24 @@ async def apps(fuzz_backend) -> Apps:
 CONTRACT_5XX = {"/healthz": 503}
 
 
-async def fuzz_request(client, method: str, path: str, **kw) -> tuple[int, bytes]:
-    """One request that must be answered, below 500, within REQUEST_TIMEOUT seconds."""
+# What this run tried, for the summary line (`make fuzz` must reach 10,000 cases and more).
+CASES: Counter[str] = Counter()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if CASES:
+        profile = "long" if LONG else "short"
+        terminalreporter.write_line(
+            f"fuzz ({profile} profile): {CASES['request']} hostile requests, {CASES['parser']} parser inputs, "
+            f"{CASES['request'] + CASES['parser']} cases in all"
+        )
+
+
+async def fuzz_request(client, method: str, path: str, *, probe: bool = False, **kw) -> tuple[int, bytes]:
+    """One request that must be answered, below 500, within REQUEST_TIMEOUT seconds
+    (``probe``: a check of our own, not counted as a case)."""
+    if not probe:
+        CASES["request"] += 1
 
     async def send() -> tuple[int, bytes]:
         async with client.request(method, path, **kw) as resp:
@@ -182,9 +211,14 @@ async def still_serving(apps: Apps) -> None:
     """After a hostile request both apps still answer a plain read that goes to the database."""
     from tests.conftest import bearer
 
-    status, body = await fuzz_request(apps.public, "GET", "/api/communities", headers=bearer(ADMIN_TOKEN))
+    status, body = await fuzz_request(apps.public, "GET", "/api/communities", probe=True, headers=bearer(ADMIN_TOKEN))
     assert status == 200, body
     status, body = await fuzz_request(
-        apps.internal, "GET", "/bot/v1/bindings", params={"sender": "webchat:probe"}, headers=bearer(INTERNAL_TOKEN)
+        apps.internal,
+        "GET",
+        "/bot/v1/bindings",
+        probe=True,
+        params={"sender": "webchat:probe"},
+        headers=bearer(INTERNAL_TOKEN),
     )
     assert status == 200, body

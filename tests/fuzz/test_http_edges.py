@@ -21,7 +21,16 @@ from backend_bridge.adapters.external import SIGNATURE_HEADER, TIMESTAMP_HEADER,
 from backend_bridge.domain import commands
 from tests.conftest import ADMIN_TOKEN, INTERNAL_TOKEN, bearer
 from tests.fuzz import strategies as fz
-from tests.fuzz.conftest import EXTERNAL, EXTERNAL_SECRET, PUSH_TOKEN, fuzz_request, still_serving
+from tests.fuzz.conftest import (
+    EXTERNAL,
+    EXTERNAL_SECRET,
+    PUSH_TOKEN,
+    WECHAT_AES_KEY,
+    WECHAT_APPID,
+    WECHAT_TOKEN,
+    fuzz_request,
+    still_serving,
+)
 
 # hypothesis warns when it prints a huge failing input; the inputs are huge on purpose
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
@@ -356,3 +365,46 @@ async def test_the_hang_check_itself_fails_on_a_slow_answer(apps, monkeypatch):
         await conftest.fuzz_request(
             apps.public, "POST", "/api/chat", json={"sender": "slow-probe-0001", "text": "你好"}
         )
+
+
+# -- the 公众号's callback, signed (plain, compatible and safe mode) and not -----------------------
+
+# XML fields as WeChat sends them, with text that XML can carry (WeChat's own XML never holds
+# control characters; the raw-body cases below send those)
+_xml_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=40)
+WECHAT_FIELDS = {
+    "ToUserName": st.just("gh_wuye_test"),
+    "FromUserName": st.one_of(st.sampled_from(["o6_bmjrPTlm6_2sgVt7hMZOPfL2M", ""]), _xml_text),
+    "CreateTime": st.one_of(st.integers(), _xml_text),
+    "MsgType": st.sampled_from(["text", "voice", "image", "location", "event", "link", "video", "x"]),
+    "Content": st.one_of(_xml_text, st.sampled_from(["报修", "人工", "TD", "下午" * 300])),
+    "MsgId": st.one_of(st.integers(), _xml_text),
+    "Event": st.sampled_from(["subscribe", "unsubscribe", "SCAN", "CLICK", "x"]),
+    "EventKey": _xml_text,
+    "Recognition": _xml_text,
+    "Location_X": st.one_of(st.floats(), _xml_text),
+}
+
+
+@given(
+    fields=st.fixed_dictionaries({}, optional=WECHAT_FIELDS),
+    mode=st.sampled_from(["plain", "compat", "safe"]),
+    raw=st.one_of(st.none(), fz.bodies),
+    signed=st.booleans(),
+)
+async def test_the_wechat_callback_signed_or_not_answers_below_500(seeded, fields, mode, raw, signed):
+    from tests.fakes.wechat import WeChatDriver
+
+    clock = seeded.backend.clock
+    driver = WeChatDriver(
+        "http://unused", token=WECHAT_TOKEN, appid=WECHAT_APPID, aes_key=WECHAT_AES_KEY, mode=mode, clock=clock
+    )
+    params, body = driver.build(fields)
+    if raw is not None:
+        body = raw  # signed query, hostile body
+    if not signed:
+        params["signature"] = "0" * 40
+    status, _ = await fuzz_request(seeded.public, "POST", "/wechat/mp", params=params, data=body)
+    if not signed:
+        assert status in (403, 413)
+    await still_serving(seeded)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from common.phones import normalize_mobile, same_mobile
 from connectors.sms import pushes
 from tests.fuzz import strategies as fz
-from tests.fuzz.conftest import FAST_FACTOR
+from tests.fuzz.conftest import CASES, FAST_FACTOR
 
 # hypothesis warns when it prints a huge failing input; the inputs are huge on purpose
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
@@ -56,6 +56,7 @@ push_bodies = st.one_of(
 @given(provider=st.sampled_from(["aliyun", "tencent"]), body=push_bodies)
 @example(provider="aliyun", body=b"[" * 2_000)  # past the JSON parser's recursion limit: once a RecursionError
 def test_a_push_is_read_or_refused_never_a_crash(provider, body):
+    CASES["parser"] += 1
     for read in (pushes.replies, pushes.receipts):
         try:
             found = read(provider, body)
@@ -97,6 +98,7 @@ mobile_like = st.tuples(
 @example("13٨٠٠٠٠٠٥٠١")  # Arabic-Indic digits: once returned as they were, and stored so
 @example("13८००००0501")
 def test_a_mobile_number_is_eleven_ascii_digits_or_none(text):
+    CASES["parser"] += 1
     found = normalize_mobile(text)
     if found is not None:
         assert found.isascii() and found.isdigit() and len(found) == 11 and found[0] == "1", (text, found)
