@@ -199,6 +199,7 @@ async def test_public_bodies_shaped_like_the_routes_own_answer_below_500(seeded,
 
 
 @given(sender=fz.path_values, after=st.one_of(st.integers(), fz.path_values))
+@example(sender="a1B2c3D4e5F6a7B8c9D0e1F2a3B4c5D6", after="13800000501")  # past int4: a 500 on PostgreSQL once
 async def test_web_chat_updates_for_any_sender_and_cursor_answer_below_500(seeded, sender, after):
     from urllib.parse import quote
 
@@ -273,9 +274,9 @@ def upload(draw, kind: str) -> tuple[bytes, str]:
     xlsx_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     if form == "xlsx":
         return _xlsx(heading, rows), xlsx_type
-    if form == "xlsx-cut":
+    if form == "xlsx-cut":  # (a fraction: the file's size varies with the time it is saved at)
         whole = _xlsx(heading, rows)
-        return whole[: draw(st.integers(0, len(whole)))], xlsx_type
+        return whole[: len(whole) * draw(st.integers(0, 1000)) // 1000], xlsx_type
     return draw(st.binary(max_size=500)), draw(fz.content_types) or "application/octet-stream"
 
 
