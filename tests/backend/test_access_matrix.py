@@ -175,6 +175,23 @@ def _with_table(document: str, table: str) -> str:
     return f"{head}{START}\n{table}\n{END}{tail}"
 
 
+async def test_every_bot_api_route_needs_the_internal_token(internal_client):
+    """The bot API trusts the sender id it is given, so nothing but the action server may call it."""
+    routes = sorted(
+        {
+            (r.method, r.resource.get_info().get("path") or r.resource.get_info().get("formatter"))
+            for r in internal_client.server.app.router.routes()
+            if r.method != "HEAD"
+        }
+    )
+    assert len(routes) >= 10
+    for method, path in routes:
+        url = _VARIABLE.sub("x", path)
+        for auth in ({}, bearer("not-the-token"), bearer(ADMIN_TOKEN)):
+            resp = await internal_client.request(method, url, params={"sender": ZHANG}, json={}, headers=auth)
+            assert resp.status == 401, (method, path, auth, await resp.text())
+
+
 def test_the_matrix_says_what_the_permissions_say():
     """The table's expectation is PERMISSIONS itself: a technician never closes or imports."""
     assert expected("tickets.close", "technician") == "403"

@@ -44,7 +44,7 @@ _COMMON = {
 }
 # Examples per HTTP test; the pure parsers get FAST_FACTOR times as many (they cost microseconds).
 settings.register_profile("short", max_examples=40, **_COMMON)
-settings.register_profile("long", max_examples=600, **_COMMON)
+settings.register_profile("long", max_examples=400, **_COMMON)
 settings.load_profile("long" if LONG else "short")
 FAST_FACTOR = 10
 

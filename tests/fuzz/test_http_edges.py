@@ -4,7 +4,7 @@ Protects the README's promise that malformed input is a 4xx: each route found by
 apps' routers (a route added later is fuzzed without touching this file) gets bodies of any
 shape, odd path values, query strings, content types and headers; then the routes whose bodies
 matter most get bodies shaped like theirs (the web chat, the staff API's ticket moves and staff
-accounts, the imports as CSV and .xlsx, the signed webhook, the SMS pushes). After each
+accounts, the imports as CSV and .xlsx, the signed webhook, the SMS pushes, the 公众号 callback). After each
 request both apps must still answer a read that goes to the database.
 """
 
