@@ -84,8 +84,10 @@ def _mobile(value: str, nationcode: str = "") -> str:
 
 
 def _key(provider: str, *parts: str) -> str:
-    """The de-duplication key: a stable digest of what identifies the message."""
-    return f"{provider}:" + hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:40]
+    """The de-duplication key: a stable digest of what identifies the message. JSON can carry a
+    lone surrogate ("\\ud800"), which has no UTF-8 form: surrogatepass digests it like any other
+    character (the gateway drops it from the text itself); it was a 500 once."""
+    return f"{provider}:" + hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:40]
 
 
 def replies(provider: str, body: bytes) -> list[Reply]:

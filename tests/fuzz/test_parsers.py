@@ -55,6 +55,8 @@ push_bodies = st.one_of(
 @FAST
 @given(provider=st.sampled_from(["aliyun", "tencent"]), body=push_bodies)
 @example(provider="aliyun", body=b"[" * 2_000)  # past the JSON parser's recursion limit: once a RecursionError
+@example(provider="tencent", body=b'{"mobile":"13000000158","text":"\\ud800","time":0}')  # once a UnicodeEncodeError
+@example(provider="aliyun", body=b'[{"phone_number":"13800000501","content":"\\udfff","send_time":"t"}]')
 def test_a_push_is_read_or_refused_never_a_crash(provider, body):
     CASES["parser"] += 1
     for read in (pushes.replies, pushes.receipts):
