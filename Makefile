@@ -12,13 +12,14 @@ MODEL := models/current.tar.gz
 MODEL_INPUTS := config.yml domain.yml requirements/rasa.lock \
 	$(shell find data bot common -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help run test train parse bench lint envs test-bot test-app clean
+.PHONY: help run test train parse bench lint envs test-bot test-app fuzz clean
 
 help:
 	@echo "make run    start the assistant (web chat on http://127.0.0.1:8080/)"
 	@echo "make test   lint, component tests, then the whole stack end to end"
 	@echo "make train  retrain the Rasa model if data, config, bot/ or common/ changed"
 	@echo "make parse  classify messages: one per line on stdin, one JSON object per line out"
+	@echo "make fuzz   hostile input, long: over 20,000 fuzzed requests and parser inputs (tests/fuzz)"
 	@echo "make bench  held-out NLU evaluation, chat latency, tickets/s and delivery latency -> bench/RESULTS.md"
 
 $(APP)/.installed: requirements/app.lock ops/make_venv.sh
@@ -56,6 +57,11 @@ test-app: $(APP)/.installed $(MODEL)
 	$(APP)/bin/python -m pytest tests --ignore=tests/bot
 
 test: lint test-bot test-app
+
+# The long hostile-input run: every HTTP edge and parser of tests/fuzz with hypothesis's "long"
+# profile (over 20,000 cases, on SQLite and PostgreSQL); `make test` runs the same tests briefly.
+fuzz: $(APP)/.installed
+	WUYE_FUZZ=long $(APP)/bin/python -m pytest tests/fuzz -q -p no:cacheprovider
 
 bench: envs $(MODEL)
 	$(RASA)/bin/python -m bench.nlu_eval --model $(MODEL)

@@ -29,6 +29,9 @@ def normalize_mobile(text: str) -> str | None:
     mobile number: a guess here would bind or import the wrong person.
     """
     value = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
+    # Digits of any script as ASCII (NFKC leaves ٨ or ८ alone, and \d matches them): what is
+    # returned is stored, compared and sent to SMS providers as 11 ASCII digits.
+    value = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in value)
     match = _MOBILE.fullmatch(value)
     return match[1] if match else None
 

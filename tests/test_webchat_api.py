@@ -458,3 +458,10 @@ def test_limit_settings_are_checked():
     for bad in ({"WUYE_CHAT_SENDER_RATE": "fast"}, {"WUYE_CHAT_CLIENT_RATE": "-1"}):
         with pytest.raises(SystemExit, match="WUYE_CHAT"):
             WebChatSettings.from_env(bad)
+
+
+@pytest.mark.parametrize("after", [2**31 - 1, 2**31, 13800000501, 2**63])
+async def test_a_cursor_past_the_mailbox_ids_is_a_400_on_both_stores(public_client, after):
+    """Found by tests/fuzz on PostgreSQL (an int4 column refuses larger parameters): a 500 once."""
+    resp = await public_client.get("/api/chat/a1B2c3D4e5F6a7B8c9D0e1F2a3B4c5D6/updates", params={"after": after})
+    assert resp.status == (200 if after < 2**31 else 400), await resp.text()

@@ -51,6 +51,7 @@ def staff_only(permission: str) -> Callable[[Handler], Handler]:
             return await handler(request)
 
         guarded.__name__ = handler.__name__
+        guarded.permission = permission  # read by the access matrix (tests/backend/test_access_matrix.py)
         return guarded
 
     return decorate

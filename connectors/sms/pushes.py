@@ -52,8 +52,10 @@ def _items(body: bytes, *, single_allowed: bool = False) -> list[dict[str, Any]]
         raise Refused(413, "body over 64 KB")
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError):  # ValueError: bad JSON, or an integer past 4,300 digits
         raise Refused(400, "not UTF-8 JSON") from None
+    except RecursionError:  # "[[[[…" deeper than the parser's recursion limit (a few KB of it)
+        raise Refused(400, "JSON nested too deeply") from None
     if single_allowed and isinstance(data, dict):
         data = [data]
     if not isinstance(data, list) or not data or len(data) > MAX_ITEMS:
@@ -82,8 +84,10 @@ def _mobile(value: str, nationcode: str = "") -> str:
 
 
 def _key(provider: str, *parts: str) -> str:
-    """The de-duplication key: a stable digest of what identifies the message."""
-    return f"{provider}:" + hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:40]
+    """The de-duplication key: a stable digest of what identifies the message. JSON can carry a
+    lone surrogate ("\\ud800"), which has no UTF-8 form: surrogatepass digests it like any other
+    character (the gateway drops it from the text itself); it was a 500 once."""
+    return f"{provider}:" + hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:40]
 
 
 def replies(provider: str, body: bytes) -> list[Reply]:

@@ -35,6 +35,11 @@ STATIC = Path(__file__).parent / "static"
 _SENDER = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 
 
+# The cursor is a mailbox id: an INTEGER column, 32 bits on PostgreSQL, which refuses a larger
+# parameter outright (a 500 once, for ?after=13800000501); past it is a 400 like any bad cursor.
+MAX_MAILBOX_ID = 2**31 - 1
+
+
 def _sender(value: object) -> str:
     if not isinstance(value, str) or not _SENDER.fullmatch(value):
         raise BadRequest("'sender' must be 1-64 characters of letters, digits, '.', '_', '-' or '@'")
@@ -116,7 +121,7 @@ class WebChat:
 
     async def updates(self, request: web.Request) -> web.Response:
         sender = _sender(request.match_info["sender"])
-        after = int_param(request, "after", 0, 0, 2**63 - 1)
+        after = int_param(request, "after", 0, 0, MAX_MAILBOX_ID)
         backend = request.app[BACKEND]
         conversation = f"{self.name}:{sender}"
         found = await views.updates_for(backend.new_uow(), conversation, after)
