@@ -23,7 +23,6 @@ way (a restart) is finished by the repeat. One call is taken at a time per task.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 from datetime import timedelta
 
@@ -31,9 +30,11 @@ from aiohttp import web
 
 from backend_bridge.bootstrap import Backend
 from backend_bridge.domain import commands
+from backend_bridge.entrypoints.http import token_matches
 from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.service_layer import views
 from bot.text.pii import mask_pii
+from connectors.callbacks import Refused, read_body
 from connectors.channel import Inbound
 from connectors.gateway import Gateway
 from connectors.keys import GATEWAY
@@ -71,8 +72,7 @@ class PhoneChannel:
         return [web.post("/phone/{provider}/{token}", self.receive)]
 
     def _ours(self, request: web.Request) -> bool:
-        token = request.match_info["token"].encode("utf-8", "replace")
-        same = hmac.compare_digest(token, self.settings.push_token.encode("utf-8"))
+        same = token_matches(request.match_info["token"], self.settings.push_token)
         return same and request.match_info["provider"] in transcripts.PROVIDERS
 
     async def receive(self, request: web.Request) -> web.Response:
@@ -83,15 +83,10 @@ class PhoneChannel:
             mobile = transcripts.caller_mobile(request.query.get("caller"))
             community = request.query.get("community") or None
             if community is not None and (len(community) > 32 or not community.isascii()):
-                raise transcripts.Refused(400, "a malformed community code")
-            if (request.content_length or 0) > transcripts.MAX_BODY:
-                raise transcripts.Refused(413, "body over 512 KB")
-            try:
-                body = await request.read()
-            except web.HTTPRequestEntityTooLarge:
-                raise transcripts.Refused(413, "body over 512 KB") from None
+                raise Refused(400, "a malformed community code")
+            body = await read_body(request, transcripts.MAX_BODY, "body over 512 KB")
             call = transcripts.parse(provider, body, mobile, self.settings.caller_channel)
-        except transcripts.Refused as exc:
+        except Refused as exc:
             log.warning("phone transcript refused (%d): %s", exc.status, exc.reason)
             return web.Response(status=exc.status, text=exc.reason)
         key = f"{provider}:{call.task_id}"

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from common.phones import normalize_mobile
+from connectors.callbacks import Refused
 
 MAX_BODY = 512 * 1024  # a two-hour call is a few hundred sentences of JSON
 MAX_SENTENCES = 2000
@@ -30,13 +31,6 @@ ALIYUN_SUCCESS = 21050000  # and 21050003: the recording was silent (a success w
 ALIYUN_SILENT = 21050003
 # How each provider wants its callback answered (anything else is retried).
 ANSWERS = {"aliyun": {"code": 0, "message": "success"}, "tencent": {"code": 0, "message": "success"}}
-
-
-class Refused(Exception):
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ notification or put it back in the outbox with the provider's error.
 
 from __future__ import annotations
 
-import hmac
 import logging
 from datetime import datetime, time, timedelta
 
@@ -29,11 +28,13 @@ from aiohttp import web
 
 from backend_bridge.bootstrap import Backend
 from backend_bridge.domain import commands, model
+from backend_bridge.entrypoints.http import token_matches
 from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.service_layer.delivery import Deliver, Sent
 from backend_bridge.service_layer.ports import DeliveryDeferred, DeliveryFailed
 from bot.text.pii import mask_pii
 from common.phones import normalize_mobile
+from connectors.callbacks import Refused, read_body
 from connectors.channel import Inbound
 from connectors.gateway import Gateway
 from connectors.keys import GATEWAY
@@ -87,24 +88,18 @@ class SmsChannel:
     # -- inbound -----------------------------------------------------------------------------
 
     def _ours(self, request: web.Request) -> bool:
-        token = request.match_info["token"].encode("utf-8", "replace")
-        same = hmac.compare_digest(token, self.settings.push_token.encode("utf-8"))
+        same = token_matches(request.match_info["token"], self.settings.push_token)
         return same and request.match_info["provider"] == self.settings.provider
 
     async def _body(self, request: web.Request) -> bytes:
-        if (request.content_length or 0) > pushes.MAX_BODY:
-            raise pushes.Refused(413, "body over 64 KB")
-        try:
-            return await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            raise pushes.Refused(413, "body over 64 KB") from None
+        return await read_body(request, pushes.MAX_BODY, "body over 64 KB")
 
     async def receive(self, request: web.Request) -> web.Response:
         if not self._ours(request):
             return web.Response(status=404, text="404 Not Found")
         try:
             replies = pushes.replies(self.settings.provider, await self._body(request))
-        except pushes.Refused as exc:
+        except Refused as exc:
             log.warning("sms push refused (%d): %s", exc.status, exc.reason)
             return web.Response(status=exc.status, text=exc.reason)
         backend, gateway = request.app[BACKEND], request.app[GATEWAY]
@@ -144,7 +139,7 @@ class SmsChannel:
             return web.Response(status=404, text="404 Not Found")
         try:
             receipts = pushes.receipts(self.settings.provider, await self._body(request))
-        except pushes.Refused as exc:
+        except Refused as exc:
             log.warning("sms receipt refused (%d): %s", exc.status, exc.reason)
             return web.Response(status=exc.status, text=exc.reason)
         backend: Backend = request.app[BACKEND]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.phones import normalize_mobile
+from connectors.callbacks import Refused
 
 MAX_BODY = 64 * 1024  # a real push is a few hundred bytes per message
 MAX_ITEMS = 100
@@ -20,13 +21,6 @@ MAX_TEXT = 1000  # an owner's reply: a long SMS is at most a few hundred charact
 
 # How each provider wants its pushes answered (they retry anything else).
 ANSWERS = {"aliyun": {"code": 0, "msg": "接收成功"}, "tencent": {"result": 0, "errmsg": "OK"}}
-
-
-class Refused(Exception):
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -23,20 +23,13 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 
+from connectors.callbacks import Refused
+
 MAX_BODY = 64 * 1024  # a real push is a few hundred bytes
 MAX_AGE = 300  # seconds a signed call stays acceptable (WeChat retries within about 15)
 # An openid is 28 characters of letters, digits, '-' and '_'; leave room, refuse anything else.
 OPENID = re.compile(r"[A-Za-z0-9_-]{6,64}")
 _DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-
-
-class Refused(Exception):
-    """A call that is not WeChat's or not readable: answered with ``status``, nothing processed."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 def signature(*parts: str) -> str:

@@ -37,6 +37,7 @@ from backend_bridge.service_layer import views
 from backend_bridge.service_layer.delivery import Deliver
 from backend_bridge.service_layer.ports import DeliveryFailed
 from bot.text.script import render
+from connectors.callbacks import read_body
 from connectors.channel import Inbound
 from connectors.gateway import Accepted, Gateway
 from connectors.keys import GATEWAY
@@ -93,13 +94,8 @@ class WeChatChannel:
     async def receive(self, request: web.Request) -> web.Response:
         started = time.monotonic()
         backend: Backend = request.app[BACKEND]
-        if (request.content_length or 0) > MAX_BODY:
-            return web.Response(status=413, text="body over 64 KB")
         try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return web.Response(status=413, text="body over 64 KB")
-        try:
+            body = await read_body(request, MAX_BODY, "body over 64 KB")
             now = backend.clock().timestamp()
             push = read_push(body, dict(request.query), token=self.settings.token, crypto=self.crypto, now=now)
         except Refused as exc:

@@ -42,6 +42,7 @@ from backend_bridge.service_layer.delivery import Deliver
 from backend_bridge.service_layer.notices import CONVERSATION_STATE
 from backend_bridge.service_layer.ports import DeliveryFailed
 from bot.text.script import render
+from connectors.callbacks import read_body
 from connectors.channel import Inbound
 from connectors.gateway import Gateway
 from connectors.keys import GATEWAY
@@ -147,15 +148,8 @@ class KfChannel:
 
     async def receive(self, request: web.Request) -> web.Response:
         backend: Backend = request.app[BACKEND]
-        if (request.content_length or 0) > MAX_BODY:
-            return web.Response(status=413, text="body over 64 KB")
         try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return web.Response(status=413, text="body over 64 KB")
-        try:
-            if len(body) > MAX_BODY:
-                raise Refused(413, "body over 64 KB")
+            body = await read_body(request, MAX_BODY, "body over 64 KB")
             ciphertext = _xml_fields(body).get("Encrypt") or ""
             if not isinstance(ciphertext, str):
                 raise Refused(400, "a malformed Encrypt")
