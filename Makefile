@@ -12,7 +12,7 @@ MODEL := models/current.tar.gz
 MODEL_INPUTS := config.yml domain.yml requirements/rasa.lock \
 	$(shell find data bot common -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help run test train parse bench lint envs test-bot test-app fuzz clean
+.PHONY: help run test train parse bench lint envs test-bot test-app fuzz clean browser
 
 help:
 	@echo "make run    start the assistant (web chat on http://127.0.0.1:8080/)"
@@ -21,6 +21,7 @@ help:
 	@echo "make parse  classify messages: one per line on stdin, one JSON object per line out"
 	@echo "make fuzz   hostile input, long: over 20,000 fuzzed requests and parser inputs (tests/fuzz)"
 	@echo "make bench  held-out NLU evaluation, chat latency, tickets/s and delivery latency -> bench/RESULTS.md"
+	@echo "make browser  install Debian's Chromium and CJK fonts (the console's browser tests; .ci/run does it too)"
 
 $(APP)/.installed: requirements/app.lock ops/make_venv.sh
 	@ops/make_venv.sh $(APP) 3.11 requirements/app.lock $(PYTHON311)
@@ -29,6 +30,15 @@ $(RASA)/.installed: requirements/rasa.lock ops/make_venv.sh
 	@ops/make_venv.sh $(RASA) 3.10 requirements/rasa.lock $(PYTHON310)
 
 envs: $(APP)/.installed $(RASA)/.installed
+
+# The staff console's browser tests (tests/e2e/test_console.py) and bench/console.py drive Debian's
+# Chromium through Playwright (which cannot download its own browser here): installed when missing.
+# As root (a CI container) it installs them; otherwise it says the command (the tests then skip with
+# a loud reason, or fail when WUYE_REQUIRE_SERVICES=1).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk; \
+	else echo "Chromium is missing: sudo apt-get install chromium fonts-noto-cjk (the console's browser tests)" >&2; fi
 
 $(MODEL): $(RASA)/.installed $(MODEL_INPUTS)
 	@echo "Training the Rasa model (about three minutes)." >&2
@@ -56,20 +66,21 @@ test-bot: $(RASA)/.installed $(MODEL)
 test-app: $(APP)/.installed $(MODEL)
 	$(APP)/bin/python -m pytest tests --ignore=tests/bot
 
-test: lint test-bot test-app
+test: lint browser test-bot test-app
 
 # The long hostile-input run: every HTTP edge and parser of tests/fuzz with hypothesis's "long"
 # profile (over 20,000 cases, on SQLite and PostgreSQL); `make test` runs the same tests briefly.
 fuzz: $(APP)/.installed
 	WUYE_FUZZ=long $(APP)/bin/python -m pytest tests/fuzz -q -p no:cacheprovider
 
-bench: envs $(MODEL)
+bench: envs $(MODEL) browser
 	$(RASA)/bin/python -m bench.nlu_eval --model $(MODEL)
 	$(APP)/bin/python -m bench.latency
 	$(APP)/bin/python -m bench.outbox
 	$(APP)/bin/python -m bench.wechat
 	$(APP)/bin/python -m bench.wecom
 	$(APP)/bin/python -m bench.sms
+	$(APP)/bin/python -m bench.console
 	$(APP)/bin/python -m bench.report
 
 clean:
