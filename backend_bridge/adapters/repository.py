@@ -75,6 +75,22 @@ class TicketRepository(_Tracking):
         )
         return self._track((await self.session.scalars(stmt)).first())
 
+    async def unverified_emergencies_since(self, community: str | None, since: datetime) -> int:
+        """Emergencies opened in ``community`` since ``since`` by senders bound to no flat: what
+        the flood limit counts (domain/tickets.py emergency_paging)."""
+        bound = select(orm.bindings.c.sender)
+        stmt = (
+            select(func.count())
+            .select_from(model.Ticket)
+            .where(
+                model.Ticket.priority == model.Priority.EMERGENCY,
+                model.Ticket.created_at >= since,
+                model.Ticket.community.is_(None) if community is None else model.Ticket.community == community,
+                model.Ticket.sender.not_in(bound),
+            )
+        )
+        return int(await self.session.scalar(stmt) or 0)
+
     async def awaiting_rating(self, sender: str) -> model.Ticket | None:
         """The sender's most recently resolved ticket, which a rating now refers to."""
         stmt = (

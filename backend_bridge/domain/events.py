@@ -17,6 +17,7 @@ class TicketOpened(Event):
     kind: str
     priority: str
     sender: str
+    quiet: bool = False  # an emergency past the unverified limit: no duty-group post of its own
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class EmergencyReported(Event):
     ticket_id: int
     number: str
     hazard: str | None
+    paging: str = "page"  # EmergencyPaging: page, flood_alert (one alert for many) or flagged (none)
+    unverified: int = 0  # unverified emergencies in the community within the window, this one included
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,33 @@ class TicketEvent:
 
 # The same owner reporting an emergency again within this time, while theirs is open, adds to it.
 EMERGENCY_REPEAT_WINDOW = timedelta(hours=1)
+
+# Emergencies from senders we cannot tie to a flat (no binding: a fresh chat id, a number not on
+# file). Each one is opened and answered at once — a real emergency never waits for a check — and
+# the first few in a community within the window page the leads one by one. Past that, the rest are
+# flagged on the ticket and the leads get one alert for the lot: a stream of throwaway ids cannot
+# bury the real emergencies under pages (nor exhaust the duty group robot's 20 a minute).
+# Owners bound to a flat always page.
+UNVERIFIED_EMERGENCY_WINDOW = timedelta(minutes=10)
+UNVERIFIED_EMERGENCY_PAGES = 3
+
+
+class EmergencyPaging(str, Enum):
+    PAGE = "page"  # the leads and the duty group are told of this one
+    FLOOD_ALERT = "flood_alert"  # the first past the limit: one alert that more are coming unpaged
+    FLAGGED = "flagged"  # opened and visible in the pool, no page of its own
+
+
+def emergency_paging(*, verified: bool, unverified_before: int) -> EmergencyPaging:
+    """How the leads hear of an emergency, given whether its sender is bound to a flat and how many
+    unverified emergencies the community had within UNVERIFIED_EMERGENCY_WINDOW before it."""
+    if verified or unverified_before < UNVERIFIED_EMERGENCY_PAGES:
+        return EmergencyPaging.PAGE
+    if unverified_before == UNVERIFIED_EMERGENCY_PAGES:
+        return EmergencyPaging.FLOOD_ALERT
+    return EmergencyPaging.FLAGGED
+
+
 MAX_EXTERNAL_ID = 64  # tickets.external_id's width
 GOOD_RATING = 4  # 4-5 count as satisfied in the statistics (the seeds' target: >= 90%)
 POOR_RATING = 2  # 1-2 reopen the ticket and alert a supervisor

@@ -35,9 +35,11 @@ async def _open(
     location: model.Location,
     priority: model.Priority = model.Priority.NORMAL,
     community: str | None = None,
+    quiet: bool = False,
     **fields: object,
 ) -> model.Ticket:
-    """Store a new ticket with its community's deadlines for its tier (inside the caller's unit of work)."""
+    """Store a new ticket with its community's deadlines for its tier (inside the caller's unit of work);
+    ``quiet``: no duty-group post (an emergency flagged past the unverified limit)."""
     ticket = model.Ticket.open(
         kind=kind,
         priority=priority,
@@ -51,7 +53,7 @@ async def _open(
         **fields,
     )
     await uow.tickets.add(ticket)
-    ticket.events.append(events.TicketOpened(ticket.id, ticket.number, kind.value, priority.value, sender))
+    ticket.events.append(events.TicketOpened(ticket.id, ticket.number, kind.value, priority.value, sender, quiet))
     return ticket
 
 
@@ -106,12 +108,18 @@ async def open_ticket_for_owner(cmd: commands.OpenTicketForOwner, uow: UnitOfWor
         return results.TicketOpened(ticket.number)
 
 
+# On the ticket of an emergency past the unverified limit, so whoever opens it knows why nobody was paged.
+FLAGGED_EMERGENCY = "未核实身份的紧急报告（本小区10分钟内第{count}起），未逐条通知主管，请核实后处理。"
+
+
 async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps: Deps) -> results.EmergencyOpened:
     """急修: open an emergency ticket at once and hand the conversation to the duty staff.
 
     The same owner reporting again while their emergency is open (within EMERGENCY_REPEAT_WINDOW)
     adds to that ticket instead: one ticket, one page of the supervisors. A frightened owner
     repeating themselves, or one chat id flooding reports, no longer buries the other emergencies.
+    Many throwaway ids flooding reports are limited by ``model.emergency_paging``: every report is
+    opened and answered, but past the limit unverified ones are flagged instead of paged.
     """
     location = model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area)
     now = deps.clock()
@@ -122,6 +130,12 @@ async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps:
             community = ticket.community
         else:
             community = await routing.community_for_ticket(uow, cmd.sender, location)  # never asks: act first
+            verified = bool(await uow.bindings.for_sender(cmd.sender))
+            before = 0
+            if not verified:
+                since = now - model.UNVERIFIED_EMERGENCY_WINDOW
+                before = await uow.tickets.unverified_emergencies_since(community, since)
+            paging = model.emergency_paging(verified=verified, unverified_before=before)
             ticket = await _open(
                 uow,
                 deps,
@@ -132,8 +146,15 @@ async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps:
                 location=location,
                 priority=model.Priority.EMERGENCY,
                 hazard=cmd.hazard,
+                quiet=paging is not model.EmergencyPaging.PAGE,
             )
-            ticket.events.append(events.EmergencyReported(ticket.id, ticket.number, cmd.hazard))
+            if paging is not model.EmergencyPaging.PAGE:
+                ticket.comment(FLAGGED_EMERGENCY.format(count=before + 1), actor="system", now=now)
+            ticket.events.append(
+                events.EmergencyReported(
+                    ticket.id, ticket.number, cmd.hazard, paging.value, before + 1 if not verified else 0
+                )
+            )
         conversation = await uow.conversations.get_or_create(cmd.sender)
         conversation.hand_off(f"emergency:{cmd.hazard}", now)
         await uow.commit()
