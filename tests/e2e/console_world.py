@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Route
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Route, expect
 
 from ops.stack import Stack
 from tests.conftest import ADMIN_TOKEN, service_unavailable
@@ -197,7 +197,8 @@ class Console:
         """The console (``/console/``, optionally at a ``#/…`` route), signed in already."""
         await self.page.goto(f"{self.url}/console/{hash_route}")
         # the shell fills in who is signed in once /console/api/me has answered
-        await self.page.wait_for_function("document.querySelector('[data-testid=me]')?.textContent.trim().length > 1")
+        # (a locator, not wait_for_function: its polling evaluates a string, which the CSP forbids)
+        await expect(self.page.locator(self.testid("me"))).not_to_have_text(re.compile(r"^\s*…?\s*$"))
 
     async def nav(self, name: str) -> None:
         """Click a menu entry (``nav-tickets``…); on a phone the menu opens behind ☰ first."""
@@ -208,8 +209,9 @@ class Console:
         await entry.click()
 
     async def find_ticket(self, number: str):
-        """The pool searched for one number (the pool may hold more tickets than one page); its row."""
-        await self.nav("nav-tickets")
+        """The pool searched for one number (it may hold more tickets than one page): its row.
+        Opened by its address: a menu click while the landing screen still loads races it."""
+        await self.open("#/tickets")
         await self.page.fill(self.testid("ticket-search"), number)
         found = self.page.locator(self.testid("ticket-row", ticket=number))
         await found.wait_for()
