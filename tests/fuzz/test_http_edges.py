@@ -5,7 +5,7 @@ apps' routers (a route added later is fuzzed without touching this file) gets bo
 shape, odd path values, query strings, content types and headers; then the routes whose bodies
 matter most get bodies shaped like theirs (the web chat, the staff API's ticket moves and staff
 accounts, the imports as CSV and .xlsx, the signed webhook, the SMS pushes, the 公众号 callback, the
-hotline's transcript callbacks). After each
+hotline's transcript callbacks, the 微信客服 callback). After each
 request both apps must still answer a read that goes to the database.
 """
 
@@ -27,6 +27,8 @@ from tests.fuzz import strategies as fz
 from tests.fuzz.conftest import (
     EXTERNAL,
     EXTERNAL_SECRET,
+    KF_CORPID,
+    KF_TOKEN,
     PHONE_TOKEN,
     PUSH_TOKEN,
     WECHAT_AES_KEY,
@@ -476,4 +478,40 @@ async def test_phone_transcript_callbacks_answer_below_500(seeded, provider, tok
     )
     if token != PHONE_TOKEN:
         assert status in (403, 404)
+    await still_serving(seeded)
+
+
+no_surrogates = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
+
+
+@given(
+    open_kfid=st.sampled_from(["wkFUZZ", ""]) | no_surrogates,
+    token=st.sampled_from(["ENCFUZZ", ""]) | no_surrogates,
+    plaintext=st.one_of(st.none(), no_surrogates),  # what decrypts is not an event at all
+    raw=st.one_of(st.none(), fz.bodies),  # a signed query with a hostile body
+    signed=st.booleans(),
+    skew=st.sampled_from([0, 0, 400, -400]),
+)
+async def test_the_wechat_kf_callback_signed_or_not_answers_below_500(
+    seeded, open_kfid, token, plaintext, raw, signed, skew
+):
+    """WeCom's encrypted kf_msg_or_event: whatever decrypts (or doesn't), a 4xx or "success"."""
+    from datetime import timedelta
+
+    from tests.fakes.wechat_driver import KfDriver, sign, to_xml
+
+    clock = lambda: seeded.backend.clock() + timedelta(seconds=skew)  # noqa: E731
+    driver = KfDriver("http://unused", token=KF_TOKEN, aes_key=WECHAT_AES_KEY, corpid=KF_CORPID, clock=clock)
+    params, body = driver.build(open_kfid, token)
+    if plaintext is not None:
+        encrypted = driver._encrypt(plaintext)
+        params["msg_signature"] = sign(KF_TOKEN, params["timestamp"], params["nonce"], encrypted)
+        body = to_xml({"ToUserName": KF_CORPID, "Encrypt": encrypted}).encode("utf-8")
+    if raw is not None:
+        body = raw
+    if not signed:
+        params["msg_signature"] = "0" * 40
+    status, _ = await fuzz_request(seeded.public, "POST", "/wechat/kf", params=params, data=body)
+    if not signed or skew:
+        assert status in (400, 403, 413)
     await still_serving(seeded)
