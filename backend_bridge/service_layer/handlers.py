@@ -335,8 +335,9 @@ async def deactivate_staff(cmd: commands.DeactivateStaff, uow: UnitOfWork, deps:
     async with uow:
         member = _existing(await uow.staff.by_username(cmd.username), "staff member", cmd.username)
         member.deactivate()
+        ended = await uow.staff_sessions.revoke_all(member.username, deps.clock())  # the console too, at once
         await uow.commit()
-    log.info("%s deactivated %s", cmd.actor, cmd.username)
+    log.info("%s deactivated %s (%d console sessions ended)", cmd.actor, cmd.username, ended)
     return results.StaffAccount(member.username, member.name, member.role.value, member.active, member.wecom_userid)
 
 
