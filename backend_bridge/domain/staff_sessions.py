@@ -44,6 +44,17 @@ def check_password_rule(password: str) -> None:
         raise WeakPassword(f"密码至少 {MIN_PASSWORD} 个字符")
     if len(password) > MAX_PASSWORD:
         raise WeakPassword(f"密码最多 {MAX_PASSWORD} 个字符")
+    if any(ord(c) < 32 or ord(c) == 127 for c in password) or _unencodable(password):
+        raise WeakPassword("密码不能包含控制字符")
+
+
+def _unencodable(text: str) -> bool:
+    """A lone surrogate (possible in JSON) has no UTF-8 bytes to hash."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 @dataclass(eq=False)

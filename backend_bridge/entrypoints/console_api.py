@@ -115,8 +115,12 @@ def _file(request: web.Request, relative: str) -> Path:
     parts = relative.split("/")
     if not relative or "\\" in relative or "\x00" in relative or any(p.startswith(".") or not p for p in parts):
         raise web.HTTPNotFound()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    try:
+        path = (root / relative).resolve()
+        found = path.is_relative_to(root) and path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, …
+        found = False
+    if not found:
         raise web.HTTPNotFound()
     return path
 

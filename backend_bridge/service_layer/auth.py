@@ -46,7 +46,7 @@ async def hash_password(password: str) -> str:
 def _verify(stored: str, password: str) -> bool:
     try:
         return _HASHER.verify(stored, password)
-    except (VerifyMismatchError, InvalidHashError, VerificationError):
+    except (VerifyMismatchError, InvalidHashError, VerificationError, UnicodeEncodeError):
         return False
 
 

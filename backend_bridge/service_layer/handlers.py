@@ -638,6 +638,10 @@ async def purge_expired(cmd: commands.PurgeExpired, uow: UnitOfWork, deps: Deps)
         "binding_attempts": lambda: uow.bindings.purge_attempts_before(
             policy.before(now, policy.attempts_days), PURGE_BATCH
         ),
+        # console sessions (who signed in, when) once ended by their 7 days, as long as the guesses
+        "staff_sessions": lambda: uow.staff_sessions.purge_before(
+            policy.before(now, policy.attempts_days), PURGE_BATCH
+        ),
         "external_events": lambda: uow.external_events.purge_before(
             policy.before(now, policy.webhook_days), PURGE_BATCH
         ),
