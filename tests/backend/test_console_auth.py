@@ -425,3 +425,19 @@ async def test_sessions_on_postgresql(postgres_url, clock):
         assert await resume_session(backend.new_uow(), third.token, clock()) is None
     finally:
         await backend.close()
+
+
+def test_console_settings_from_the_environment():
+    from connectors.settings import LOOPBACK, ConsoleSettings
+
+    assert ConsoleSettings.from_env({}) == ConsoleSettings(False, 5, 30, LOOPBACK)
+    env = {
+        "WUYE_CONSOLE_SECURE_COOKIE": "1",
+        "WUYE_CONSOLE_USER_FAILURES": "3",
+        "WUYE_CONSOLE_CLIENT_FAILURES": "10",
+        "WUYE_TRUSTED_PROXIES": "10.0.0.2, 10.0.0.3",
+    }
+    assert ConsoleSettings.from_env(env) == ConsoleSettings(True, 3, 10, frozenset({"10.0.0.2", "10.0.0.3"}))
+    for bad in ({"WUYE_CONSOLE_SECURE_COOKIE": "yes please"}, {"WUYE_CONSOLE_USER_FAILURES": "0"}):
+        with pytest.raises(SystemExit):
+            ConsoleSettings.from_env(bad)
