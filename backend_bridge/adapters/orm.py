@@ -305,6 +305,24 @@ staff = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("communities", JSON, nullable=False, default=list),  # codes; empty: company-wide
     Column("wecom_userid", String(64)),  # their WeCom UserID; None: notices go to the log
+    Column("password_hash", String(255)),  # argon2id (the console); None: no password yet
+    Column("invite_hash", String(64), unique=True),  # sha256 of an open invite link's token
+    Column("invite_expires_at", UTCDateTime),
+)
+
+# Signed-in console browsers (domain/staff_sessions.py): looked up by the cookie's sha256 on every
+# request; the member's are revoked together (logout, deactivation, a new password).
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("username", String(64), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
 )
 
 # Webhook deliveries from an external property system already applied: a redelivery changes nothing.
@@ -374,6 +392,7 @@ def start_mappers() -> None:
     m(model.InboundMessage, inbound_messages)
     m(model.Notification, notifications)
     m(model.StaffMember, staff)
+    m(model.StaffSession, staff_sessions)
     event.listen(model.Ticket, "load", _with_event_list)
     event.listen(model.Conversation, "load", _with_event_list)
     event.listen(model.InboundMessage, "load", _with_event_list)

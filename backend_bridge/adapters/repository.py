@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, and_, delete, func, or_, select
+from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -508,6 +508,43 @@ class StaffRepository(_Tracking):
     async def add(self, member: model.StaffMember) -> None:
         self.session.add(member)
         await self.session.flush()
+
+    async def by_invite_hash(self, invite_hash: str) -> model.StaffMember | None:
+        stmt = select(model.StaffMember).where(model.StaffMember.invite_hash == invite_hash)
+        return (await self.session.scalars(stmt)).first()
+
+
+class StaffSessionRepository(_Tracking):
+    """Console sessions, found by the sha256 of their cookie."""
+
+    async def add(self, staff_session: model.StaffSession) -> None:
+        self.session.add(staff_session)
+        await self.session.flush()
+
+    async def by_token_hash(self, token_hash: str) -> model.StaffSession | None:
+        stmt = select(model.StaffSession).where(model.StaffSession.token_hash == token_hash)
+        return (await self.session.scalars(stmt)).first()
+
+    async def revoke_all(self, username: str, now: datetime, *, keep: str | None = None) -> int:
+        """End every live session of ``username`` but the one whose hash is ``keep`` (one
+        statement: none slips through); how many ended."""
+        table = orm.staff_sessions
+        conditions = [table.c.username == username, table.c.revoked_at.is_(None)]
+        if keep:
+            conditions.append(table.c.token_hash != keep)
+        result = await self.session.execute(
+            update(table)
+            .where(*conditions)
+            .values(revoked_at=now)
+            .returning(table.c.id)
+            .execution_options(synchronize_session=False)
+        )
+        return len(result.all())
+
+    async def purge_before(self, cutoff: datetime, limit: int) -> int:
+        """Forget sessions that ended (expired) before ``cutoff``."""
+        table = orm.staff_sessions
+        return await _delete_some(self.session, table, limit, table.c.expires_at < cutoff)
 
 
 class ExternalEventRepository(_Tracking):

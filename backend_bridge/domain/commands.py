@@ -253,3 +253,60 @@ class PurgeExpired(Command):
     """Remove personal data older than the policy allows (the dispatcher runs it every hour)."""
 
     policy: RetentionPolicy = field(default_factory=RetentionPolicy)
+
+
+# -- the staff console's sign-in (service_layer/staff_access.py) ----------------------------------
+
+
+@dataclass(frozen=True)
+class LogIn(Command):
+    """Sign in to the console; ``address`` (the client's, for the log) may be None. The built-in
+    administrator signs in as "admin" with ``admin_token`` as the password."""
+
+    username: str
+    password: str = field(repr=False)
+    admin_token: str = field(repr=False, default="")
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class LogOut(Command):
+    token_hash: str  # the sha256 of the session's cookie
+    actor: str
+
+
+@dataclass(frozen=True)
+class SetStaffPassword(Command):
+    """An administrator sets a member's password (a first one, or a forgotten one): the member's
+    sessions end."""
+
+    username: str
+    password: str = field(repr=False)
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class InviteStaff(Command):
+    """A one-time link for the member to choose a password (72 hours); the token is shown once."""
+
+    username: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class AcceptInvite(Command):
+    """The invited member chooses a password: the invite is spent and they are signed in."""
+
+    token: str = field(repr=False)
+    password: str = field(repr=False)
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeOwnPassword(Command):
+    """A member changes their own password (the old one proves it is them): their other sessions end."""
+
+    username: str
+    old: str = field(repr=False)
+    new: str = field(repr=False)
+    token_hash: str = ""  # the session asking: it stays signed in

@@ -15,6 +15,9 @@ new subclass gets its nearest ancestor's answer until it is given one of its own
 | ``model.WhichCommunity``       | 409    | ``which_community``, ``choices``|
 | ``imports.ImportFileError``    | 400    | its code, missing columns       |
 | ``imports.RowsRejected``       | 422    | ``rejected_rows``, the rows     |
+| ``model.BadCredentials``       | 401    | ``bad_credentials`` (console)   |
+| ``model.WeakPassword``         | 400    | ``weak_password``               |
+| ``model.InviteInvalid``        | 400    | ``invite_invalid``              |
 | ``model.DomainError`` (others, | 409    | ``conflict``, or the route's    |
 | ``ConcurrentChange`` included) |        | ``conflict_as`` code            |
 | ``ports.DialogueUnavailable``  | 503    | ``dialogue_unavailable``        |
@@ -102,6 +105,18 @@ def _rows_rejected(request: web.Request, exc: imports.RowsRejected) -> web.Respo
     )
 
 
+def _bad_credentials(request: web.Request, exc: model.BadCredentials) -> web.Response:
+    return json_error(401, "bad_credentials", str(exc))
+
+
+def _weak_password(request: web.Request, exc: model.WeakPassword) -> web.Response:
+    return json_error(400, "weak_password", str(exc))
+
+
+def _invite_invalid(request: web.Request, exc: model.InviteInvalid) -> web.Response:
+    return json_error(400, "invite_invalid", str(exc))
+
+
 def _refused(request: web.Request, exc: model.DomainError) -> web.Response:
     return json_error(409, request.get(CONFLICT_CODE, DEFAULT_CONFLICT_CODE), str(exc))
 
@@ -119,6 +134,9 @@ ANSWERS: dict[type[Exception], Answer] = {
     model.WhichCommunity: _which_community,
     imports.ImportFileError: _unusable_file,
     imports.RowsRejected: _rows_rejected,
+    model.BadCredentials: _bad_credentials,
+    model.WeakPassword: _weak_password,
+    model.InviteInvalid: _invite_invalid,
     model.DomainError: _refused,
     DialogueUnavailable: _dialogue_unavailable,
 }

@@ -356,8 +356,9 @@ async def deactivate_staff(cmd: commands.DeactivateStaff, uow: UnitOfWork, deps:
     async with uow:
         member = _existing(await uow.staff.by_username(cmd.username), "staff member", cmd.username)
         member.deactivate()
+        ended = await uow.staff_sessions.revoke_all(member.username, deps.clock())  # the console too, at once
         await uow.commit()
-    log.info("%s deactivated %s", cmd.actor, cmd.username)
+    log.info("%s deactivated %s (%d console sessions ended)", cmd.actor, cmd.username, ended)
     return results.StaffAccount(member.username, member.name, member.role.value, member.active, member.wecom_userid)
 
 
@@ -656,6 +657,10 @@ async def purge_expired(cmd: commands.PurgeExpired, uow: UnitOfWork, deps: Deps)
             policy.before(now, policy.notifications_days), PURGE_BATCH
         ),
         "binding_attempts": lambda: uow.bindings.purge_attempts_before(
+            policy.before(now, policy.attempts_days), PURGE_BATCH
+        ),
+        # console sessions (who signed in, when) once ended by their 7 days, as long as the guesses
+        "staff_sessions": lambda: uow.staff_sessions.purge_before(
             policy.before(now, policy.attempts_days), PURGE_BATCH
         ),
         "external_events": lambda: uow.external_events.purge_before(

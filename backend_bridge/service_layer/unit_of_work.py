@@ -39,6 +39,7 @@ class UnitOfWork:
         self.leases = repository.LeaseRepository(self.session)
         self.channel_state = repository.ChannelStateRepository(self.session)
         self.staff = repository.StaffRepository(self.session)
+        self.staff_sessions = repository.StaffSessionRepository(self.session)
         self.external_events = repository.ExternalEventRepository(self.session)
         self._repositories = [
             self.tickets,

@@ -48,6 +48,7 @@ BODIES = {
     ("POST", "/api/conversations/{sender}/messages"): {"text": "您好，马上到"},
     ("POST", "/api/staff"): {"username": "{new_username}", "name": "新同事", "role": "agent"},
     ("PATCH", "/api/staff/{username}"): {"wecom_userid": "ZhangSan"},
+    ("POST", "/api/staff/{username}/password"): {"password": "a-first-password"},
 }
 
 

@@ -100,6 +100,8 @@ def requests_against(other: dict, own_ticket: str) -> list[tuple[str, str, dict 
         ("POST", f"/api/staff/{other['colleague']}/token", {}, "staff"),
         ("POST", f"/api/staff/{other['colleague']}/deactivate", {}, "staff"),
         ("PATCH", f"/api/staff/{other['colleague']}", {"wecom_userid": "Intruder"}, "staff"),
+        ("POST", f"/api/staff/{other['colleague']}/invite", {}, "staff"),
+        ("POST", f"/api/staff/{other['colleague']}/password", {"password": "intruder-password"}, "staff"),
         ("POST", "/api/staff", {"username": "x1", "name": "x", "role": "agent", "communities": ["yangguang"]}, "staff"),
         ("GET", "/api/stats?community=yangguang", None, "stats"),
         ("POST", "/api/imports/roster?community=yangguang", None, "imports"),
@@ -127,6 +129,7 @@ async def test_every_staff_route_and_role_refuses_the_other_community(public_cli
         assert [e.type for e in ticket.history] == [model.EventType.OPENED, model.EventType.ASSIGNED]
         assert colleague.active and conversation.state is model.ConversationState.BOT
         assert colleague.wecom_userid is None
+        assert colleague.password_hash is None and colleague.invite_hash is None
         assert dead.status is model.NotificationStatus.DEAD
         assert await uow.staff.by_username("x1") is None
     resp = await public_client.get(f"/api/passes/{other['pass']}", headers=ADMIN)
