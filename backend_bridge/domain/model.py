@@ -79,6 +79,7 @@ from backend_bridge.domain.tickets import (
     GOOD_RATING,
     MAX_EXTERNAL_ID,
     MAX_TICKET_ID,
+    NOT_COUNTING,
     NUMBER_PREFIX,
     OPEN_STATUSES,
     POOR_RATING,
@@ -89,12 +90,14 @@ from backend_bridge.domain.tickets import (
     Location,
     Priority,
     ServiceLevel,
+    SlaClock,
     Ticket,
     TicketEvent,
     TicketKind,
     TicketStatus,
     format_number,
     parse_number,
+    sla_clock,
 )
 from common.wording import local_time
 
@@ -116,6 +119,7 @@ __all__ = [
     "MAX_TICKET_ID",
     "NOTICE_FIELDS",
     "NOTICE_TIMES",
+    "NOT_COUNTING",
     "NUMBER_PREFIX",
     "OPEN_STATUSES",
     "PASS_CODE_DIGITS",
@@ -152,6 +156,7 @@ __all__ = [
     "Role",
     "Room",
     "ServiceLevel",
+    "SlaClock",
     "StaffMember",
     "Ticket",
     "TicketEvent",
@@ -171,6 +176,7 @@ __all__ = [
     "route",
     "route_or_ask",
     "sees",
+    "sla_clock",
     "valid_code",
     "wecom_userid",
 ]

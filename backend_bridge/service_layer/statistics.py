@@ -22,9 +22,10 @@ Definitions, chosen once so every report means the same thing:
   so the median and p90 are always minutes some ticket really took; ``None`` with no data.
 * SLA: a deadline is met when done at or before it, missed when done after it or when it passed
   while the ticket was open (or before it was cancelled), not yet due otherwise; a cancelled
-  ticket's deadlines after its cancellation do not apply. A ticket complies when every deadline
-  that applies is met, misses when any is missed; tickets with nothing missed and something not
-  yet due are excluded from the rate.
+  ticket's deadlines after its cancellation do not apply; on hold the resolution clock stands
+  still (``Ticket.sla``), so a held ticket misses only a deadline that passed before the hold.
+  A ticket complies when every deadline that applies is met, misses when any is missed; tickets
+  with nothing missed and something not yet due are excluded from the rate.
 * Satisfaction: every RATING event of the cohort (a poor rating and the good one after the rework
   both count); satisfied means score >= ``GOOD_RATING``.
 * Backlog: every ticket open at ``now``, whatever the period, by age since opening; the oldest
@@ -144,6 +145,8 @@ def sla_outcomes(ticket: model.Ticket, now: datetime) -> tuple[Outcome, Outcome,
     """(respond, resolve, the ticket as a whole)."""
     respond = deadline_outcome(ticket, ticket.responded_at, ticket.respond_by, now)
     resolve = deadline_outcome(ticket, resolution_time(ticket), ticket.resolve_by, now)
+    if resolve is Outcome.MISSED and ticket.status is model.TicketStatus.ON_HOLD and not ticket.sla(now).breached:
+        resolve = Outcome.NOT_DUE  # on hold the clock stands still: the deadline moves on when work resumes
     both = {respond, resolve}
     if Outcome.MISSED in both:
         overall = Outcome.MISSED
@@ -405,7 +408,8 @@ def compute(
             "excluded": "tickets merged into another are duplicates and not counted",
             "percentile": "nearest rank; null without data",
             "resolution": "opening to the resolution that stuck (a reopen undoes a resolution)",
-            "sla": "met at or before the deadline; open past it is missed; not yet due is excluded",
+            "sla": "met at or before the deadline; open past it is missed (on hold the clock stands still); "
+            "not yet due is excluded",
             "satisfaction": f"every rating in the history; satisfied at {model.GOOD_RATING} or more",
             "backlog": "every ticket open now, whenever it was opened, by age",
             "months": "the period's tickets by the local month they were opened; the months add up to the totals",

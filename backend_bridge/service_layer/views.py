@@ -15,7 +15,6 @@ from sqlalchemy import and_, case, func, literal, or_, select, type_coerce
 
 from backend_bridge.adapters import orm
 from backend_bridge.domain import categories, model
-from backend_bridge.domain.tickets import SlaClock, sla_clock
 from backend_bridge.service_layer import routing
 from backend_bridge.service_layer.delivery import HEARTBEAT
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
@@ -41,7 +40,7 @@ async def communities(uow: UnitOfWork, scope: Scope = None) -> list[dict]:
         ]
 
 
-def sla_view(clock: SlaClock) -> dict:
+def sla_view(clock: model.SlaClock) -> dict:
     """The countdown a staff list shows (SlaClock: the domain's rule, read at the request's now)."""
     return {
         "deadline": clock.deadline,
@@ -170,7 +169,7 @@ async def _by_urgency(uow: UnitOfWork, conditions: list, now: datetime, limit: i
 
     def key(row) -> tuple:
         ticket_id, status, responded_at, respond_by, resolve_by, held = row
-        clock = sla_clock(
+        clock = model.sla_clock(
             status=status,
             responded_at=responded_at,
             respond_by=respond_by,

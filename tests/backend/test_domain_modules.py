@@ -56,6 +56,9 @@ ADDED_SINCE = {
     "NOTICE_FIELDS",
     "NOTICE_TIMES",
     "wecom_userid",
+    "SlaClock",  # the ticket pool's countdown (issue 11)
+    "NOT_COUNTING",
+    "sla_clock",
 }
 
 

@@ -19,9 +19,8 @@ from sqlalchemy import event
 
 from backend_bridge.adapters.spreadsheets import read_table
 from backend_bridge.domain import commands
-from backend_bridge.domain.model import Location, ServiceLevel, Ticket, TicketKind
+from backend_bridge.domain.model import NOT_COUNTING, Location, ServiceLevel, SlaClock, Ticket, TicketKind
 from backend_bridge.domain.model import TicketStatus as S
-from backend_bridge.domain.tickets import NOT_COUNTING, SlaClock
 from backend_bridge.service_layer import exports
 from tests.conftest import ADMIN_TOKEN, bearer
 
