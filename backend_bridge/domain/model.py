@@ -92,6 +92,7 @@ from backend_bridge.domain.tickets import (
     GOOD_RATING,
     MAX_EXTERNAL_ID,
     MAX_TICKET_ID,
+    NOT_COUNTING,
     NUMBER_PREFIX,
     OPEN_STATUSES,
     POOR_RATING,
@@ -105,6 +106,7 @@ from backend_bridge.domain.tickets import (
     Location,
     Priority,
     ServiceLevel,
+    SlaClock,
     Ticket,
     TicketEvent,
     TicketKind,
@@ -112,6 +114,7 @@ from backend_bridge.domain.tickets import (
     emergency_paging,
     format_number,
     parse_number,
+    sla_clock,
 )
 from common.wording import local_time
 
@@ -138,6 +141,7 @@ __all__ = [
     "MIN_PASSWORD",
     "NOTICE_FIELDS",
     "NOTICE_TIMES",
+    "NOT_COUNTING",
     "NUMBER_PREFIX",
     "OPEN_STATUSES",
     "PASS_CODE_DIGITS",
@@ -180,6 +184,7 @@ __all__ = [
     "Role",
     "Room",
     "ServiceLevel",
+    "SlaClock",
     "StaffMember",
     "StaffSession",
     "Ticket",
@@ -203,6 +208,7 @@ __all__ = [
     "route",
     "route_or_ask",
     "sees",
+    "sla_clock",
     "valid_code",
     "wecom_userid",
 ]

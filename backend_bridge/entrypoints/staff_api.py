@@ -27,7 +27,9 @@ from backend_bridge.entrypoints.http import (
 )
 from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.entrypoints.staff_auth import STAFF, actor, community_param, scope, staff_only
-from backend_bridge.service_layer import views
+from backend_bridge.service_layer import exports, views
+from backend_bridge.service_layer.exports import CSV_TYPE
+from common.addresses import parse_flat
 
 routes = web.RouteTableDef()
 
@@ -50,8 +52,9 @@ def _shows_sender(request: web.Request) -> bool:
 
 
 async def _ticket_answer(request: web.Request, number: str, status: int = 200) -> web.Response:
+    backend = request.app[BACKEND]
     found = await views.ticket_for_staff(
-        request.app[BACKEND].new_uow(), number, show_sender=_shows_sender(request), scope=scope(request)
+        backend.new_uow(), number, show_sender=_shows_sender(request), scope=scope(request), now=backend.clock()
     )
     if found is None:
         raise model.NotFound("ticket", number)
@@ -94,9 +97,22 @@ async def list_communities(request: web.Request) -> web.Response:
     return web.json_response(await views.communities(request.app[BACKEND].new_uow(), scope(request)))
 
 
-@routes.get("/api/tickets")
-@staff_only("tickets.read")
-async def list_tickets(request: web.Request) -> web.Response:
+def _search(request: web.Request) -> dict:
+    """``q``: a ticket number (BX000123, or the bare 123) or a flat (3-2-501, 3号楼2单元501室),
+    read by the rules every side shares (model.parse_number, common.addresses.parse_flat)."""
+    q = (request.query.get("q") or "").strip()
+    if not q:
+        return {}
+    if len(q) <= 32 and (number := model.parse_number(q)) is not None:
+        return {"number": number}
+    if len(q) <= 32 and (flat := parse_flat(q)) is not None:
+        return {"flat": flat}
+    raise BadRequest("'q' must be a ticket number (BX000123) or a flat (3-2-501, 3号楼2单元501)")
+
+
+def _ticket_filters(request: web.Request) -> dict:
+    """The staff list's filters, search and order, as the list and its CSV export both read them:
+    a technician's list is their own work, whatever ``assignee`` says."""
     backend = request.app[BACKEND]
     member: model.StaffMember = request[STAFF]
     query = dict(request.query)
@@ -106,22 +122,61 @@ async def list_tickets(request: web.Request) -> web.Response:
     overdue = request.query.get("overdue")
     if overdue not in (None, "", "0", "1", "true", "false"):
         raise BadRequest("'overdue' must be 1 or 0")
+    now = backend.clock()
+    return {
+        "status": _choice(request, "status", model.TicketStatus),
+        "kind": _choice(request, "kind", model.TicketKind),
+        "priority": _choice(request, "priority", model.Priority),
+        "category": _choice(request, "category", categories.CODES),
+        "building": text_field(query, "building", required=False, max_len=16),
+        "assignee": assignee,
+        "overdue_at": now if overdue in ("1", "true") else None,
+        "sort": _choice(request, "sort", frozenset(views.SORTS)),
+        "now": now,
+        "show_sender": _shows_sender(request),
+        "scope": scope(request),
+        "community": community_param(request),
+        **_search(request),
+    }
+
+
+@routes.get("/api/tickets")
+@staff_only("tickets.read")
+async def list_tickets(request: web.Request) -> web.Response:
+    """One page of tickets (``limit``, ``offset``; ``X-Total-Count`` the total matching), each with
+    its ``chases`` (催单) and ``sla`` countdown. Filters: status, kind, priority, category,
+    building, assignee, overdue=1, community; ``q`` a number or a flat; ``sort`` urgency
+    (breached first, then the nearest deadline), created or updated (newest first); none: the
+    newest number first."""
     found, total = await views.tickets_for_staff(
-        backend.new_uow(),
-        status=_choice(request, "status", model.TicketStatus),
-        kind=_choice(request, "kind", model.TicketKind),
-        priority=_choice(request, "priority", model.Priority),
-        category=_choice(request, "category", categories.CODES),
-        building=text_field(query, "building", required=False, max_len=16),
-        assignee=assignee,
-        overdue_at=backend.clock() if overdue in ("1", "true") else None,
-        show_sender=_shows_sender(request),
+        request.app[BACKEND].new_uow(),
         limit=int_param(request, "limit", 50, 1, 200),
         offset=int_param(request, "offset", 0, 0, 10**9),
-        scope=scope(request),
-        community=community_param(request),
+        **_ticket_filters(request),
     )
     return web.json_response(found, headers={"X-Total-Count": str(total)})
+
+
+@routes.get("/api/tickets.csv")
+@staff_only("tickets.read")
+async def export_tickets(request: web.Request) -> web.Response:
+    """The list as a CSV for Excel: the same filters, order and permission as ``GET /api/tickets``
+    (a technician gets their own tickets), at most exports.MAX_ROWS rows; ``X-Total-Count`` says
+    how many matched, so a cut export can be told from a complete one."""
+    backend = request.app[BACKEND]
+    found, total = await views.tickets_for_staff(
+        backend.new_uow(), limit=exports.MAX_ROWS, offset=0, **_ticket_filters(request)
+    )
+    filename = f"工单_{backend.clock().astimezone(backend.timezone):%Y%m%d_%H%M}.csv"
+    return web.Response(
+        body=exports.tickets_csv(found, backend.timezone),
+        headers={
+            "Content-Type": CSV_TYPE,
+            "Content-Disposition": exports.attachment(filename),
+            "X-Total-Count": str(total),
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @routes.post("/api/tickets")

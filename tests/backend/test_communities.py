@@ -17,6 +17,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from backend_bridge.adapters.spreadsheets import read_table
 from backend_bridge.demo import add_demo_staff
 from backend_bridge.domain import commands, model
 from tests.conftest import ADMIN_TOKEN, DEMO, INTERNAL_TOKEN, bearer
@@ -85,6 +86,7 @@ def requests_against(other: dict, own_ticket: str) -> list[tuple[str, str, dict 
         ("POST", f"/api/tickets/{t}/merge", {"into": own_ticket}, "tickets.merge"),
         ("POST", f"/api/tickets/{own_ticket}/merge", {"into": t}, "tickets.merge"),
         ("GET", "/api/tickets?community=yangguang", None, "tickets.read"),
+        ("GET", "/api/tickets.csv?community=yangguang", None, "tickets.read"),
         (
             "POST",
             "/api/tickets",
@@ -104,6 +106,7 @@ def requests_against(other: dict, own_ticket: str) -> list[tuple[str, str, dict 
         ("POST", f"/api/staff/{other['colleague']}/password", {"password": "intruder-password"}, "staff"),
         ("POST", "/api/staff", {"username": "x1", "name": "x", "role": "agent", "communities": ["yangguang"]}, "staff"),
         ("GET", "/api/stats?community=yangguang", None, "stats"),
+        ("GET", "/api/stats.csv?community=yangguang", None, "stats"),
         ("POST", "/api/imports/roster?community=yangguang", None, "imports"),
     ]
 
@@ -170,6 +173,9 @@ async def test_lists_show_only_the_callers_communities(public_client, backend):
         return await resp.json()
 
     assert [t["id"] for t in await listed("/api/tickets")] == [own]
+    assert [t["id"] for t in await listed(f"/api/tickets?q={other['ticket']}")] == []  # searched for by number
+    exported = await (await public_client.get("/api/tickets.csv", headers=auth)).read()
+    assert [cells[0] for _, cells in read_table(exported)[1:]] == [own]
     assert {t["id"] for t in await listed("/api/tickets", ADMIN)} == {own, other["ticket"]}
     assert {t["community"] for t in await listed("/api/tickets?community=yangguang", ADMIN)} == {"yangguang"}
     assert CHEN not in [c["sender"] for c in await listed("/api/conversations")]

@@ -79,6 +79,9 @@ ADDED_SINCE = {
     "StaffSession",
     "WeakPassword",
     "check_password_rule",
+    "SlaClock",  # the ticket pool's countdown (issue 11)
+    "NOT_COUNTING",
+    "sla_clock",
 }
 
 
