@@ -79,6 +79,10 @@ ADDED_SINCE = {
     "StaffSession",
     "WeakPassword",
     "check_password_rule",
+    "EmergencyPaging",  # how the leads hear of an emergency from an unverified sender (issue 13 #7)
+    "UNVERIFIED_EMERGENCY_PAGES",
+    "UNVERIFIED_EMERGENCY_WINDOW",
+    "emergency_paging",
     "SlaClock",  # the ticket pool's countdown (issue 11)
     "NOT_COUNTING",
     "sla_clock",
