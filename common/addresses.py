@@ -51,3 +51,23 @@ def address_part(text: str, part: str) -> str | None:
 def flat_key(building: str, unit: str, room: str) -> str:
     """3-2-501: how a flat is named in one string (reports, the per-flat binding attempt count)."""
     return f"{building}-{unit}-{room}"
+
+
+# A flat written in one string: 3-2-501 (flat_key's form, or with / . — between the parts), or
+# worded: 3号楼2单元501, A座1单元1203室, 3栋2单元0501.
+_FLAT_SEPARATED = re.compile(r"[-/.—－_]")
+_FLAT_WORDED = re.compile(r"^(.+?(?:号楼|号院|栋|幢|座|#))(.+?(?:单元|门洞))(.+)$")
+
+
+def parse_flat(text: str) -> tuple[str, str, str] | None:
+    """(building, unit, room) of a flat written in one string, each part as :func:`address_part`
+    stores it; None unless ``text`` is exactly one flat (staff searching by 3-2-501 or 3号楼2单元501)."""
+    value = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+    pieces = _FLAT_SEPARATED.split(value)
+    if len(pieces) != 3:
+        worded = _FLAT_WORDED.match(value)
+        if worded is None:
+            return None
+        pieces = list(worded.groups())
+    parts = tuple(address_part(piece, part) for piece, part in zip(pieces, PARTS, strict=True))
+    return parts if all(parts) else None  # type: ignore[return-value]

@@ -26,14 +26,21 @@ from backend_bridge.domain.communities import (
     valid_code,
 )
 from backend_bridge.domain.conversations import (
+    ASSISTANT_HANDOFFS,
     MAX_ANSWER_ATTEMPTS,
+    MAX_CANNED_TEXT,
+    MAX_CANNED_TITLE,
     MAX_CONVERSATION_ID,
+    STAFF_TOOK_OVER,
     STALLED_AFTER,
+    CannedReply,
+    Claimed,
     Conversation,
     ConversationState,
     Handoff,
     InboundMessage,
     InboundStatus,
+    Note,
 )
 from backend_bridge.domain.errors import DomainError, Forbidden, InvalidTransition, NotFound, PassRefused
 from backend_bridge.domain.outbox import (
@@ -99,6 +106,7 @@ from backend_bridge.domain.tickets import (
 from common.wording import local_time
 
 __all__ = [
+    "ASSISTANT_HANDOFFS",
     "BUILT_IN_ADMIN",
     "DEFAULT_CODE",
     "EMERGENCY_REPEAT_WINDOW",
@@ -106,6 +114,8 @@ __all__ = [
     "GOOD_RATING",
     "LAST_RETRY",
     "MAX_ANSWER_ATTEMPTS",
+    "MAX_CANNED_TEXT",
+    "MAX_CANNED_TITLE",
     "MAX_CODE",
     "MAX_CONVERSATION_ID",
     "MAX_DELIVERY_ATTEMPTS",
@@ -122,6 +132,7 @@ __all__ = [
     "PERMISSIONS",
     "POOR_RATING",
     "RESERVED_USERNAMES",
+    "STAFF_TOOK_OVER",
     "STALLED_AFTER",
     "STATUS_LABELS",
     "TRANSITIONS",
@@ -129,6 +140,8 @@ __all__ = [
     "Bill",
     "Binding",
     "BindingAttempt",
+    "CannedReply",
+    "Claimed",
     "Community",
     "Conversation",
     "ConversationState",
@@ -143,6 +156,7 @@ __all__ = [
     "LedgerSummary",
     "Location",
     "NotFound",
+    "Note",
     "Notification",
     "NotificationStatus",
     "Owner",

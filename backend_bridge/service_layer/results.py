@@ -197,3 +197,30 @@ class Purged(Result):
     """How many rows of each kind the retention policy removed."""
 
     removed: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ConversationClaimed(Result):
+    sender: str
+    state: str
+    assignee: str
+    claimed_at: datetime
+
+    def as_json(self) -> dict:
+        return {**asdict(self), "claimed_at": self.claimed_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class NoteAdded(Result):
+    id: int
+    author: str
+    text: str
+    at: datetime
+
+    def as_json(self) -> dict:
+        return {"direction": "note", "id": self.id, "author": self.author, "text": self.text, "at": self.at.isoformat()}
+
+
+@dataclass(frozen=True)
+class CannedReplySaved(Result):
+    id: int

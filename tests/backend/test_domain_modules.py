@@ -56,6 +56,13 @@ ADDED_SINCE = {
     "NOTICE_FIELDS",
     "NOTICE_TIMES",
     "wecom_userid",
+    "ASSISTANT_HANDOFFS",
+    "MAX_CANNED_TEXT",
+    "MAX_CANNED_TITLE",
+    "STAFF_TOOK_OVER",
+    "CannedReply",
+    "Claimed",
+    "Note",
 }
 
 
