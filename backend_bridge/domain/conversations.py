@@ -26,11 +26,12 @@ class ConversationState(str, Enum):
 
 # Why a conversation went to staff when a member took it from the assistant (the console's 接管).
 STAFF_TOOK_OVER = "staff_took_over"
-# Handoffs the assistant makes itself, in its answer to the message that asked for them (转人工, two
-# misunderstandings, an emergency): that answer still goes out ("正在为您转接…", the safety advice).
-# Any other handoff (staff took over, the assistant was unreachable, a call not transcribed) silences
-# an answer still on its way when it happened.
-ASSISTANT_HANDOFFS = frozenset({"requested", "not_understood", "emergency"})
+# Handoffs made from outside the assistant's answer: staff took over, the gateway gave up on an
+# unreachable assistant, a call could not be transcribed (connectors/phone). An answer still on its
+# way when one of these happened is dropped. Every other handoff (the bot API's: 转人工, two
+# misunderstandings; an emergency) is the assistant's own, made in its answer to the message that
+# asked for it, and that answer still goes out ("正在为您转接…", the safety advice).
+OUTSIDE_HANDOFFS = frozenset({STAFF_TOOK_OVER, "assistant_unreachable", "call_not_transcribed"})
 
 
 class Claimed(DomainError):
@@ -101,8 +102,8 @@ class Conversation:
         the conversation (claimed, or handed to them other than by the assistant's own answer)."""
         if self.state is not ConversationState.HANDED_OFF:
             return False
-        own = (self.handoff_reason or "").split(":", 1)[0] in ASSISTANT_HANDOFFS
-        return self.assignee is not None or not own
+        outside = (self.handoff_reason or "").split(":", 1)[0] in OUTSIDE_HANDOFFS
+        return self.assignee is not None or outside
 
     def add_note(self, text: str, author: str, now: datetime) -> Note:
         """A staff note on the conversation: for colleagues only, never sent to the owner."""

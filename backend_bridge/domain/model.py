@@ -26,11 +26,11 @@ from backend_bridge.domain.communities import (
     valid_code,
 )
 from backend_bridge.domain.conversations import (
-    ASSISTANT_HANDOFFS,
     MAX_ANSWER_ATTEMPTS,
     MAX_CANNED_TEXT,
     MAX_CANNED_TITLE,
     MAX_CONVERSATION_ID,
+    OUTSIDE_HANDOFFS,
     STAFF_TOOK_OVER,
     STALLED_AFTER,
     CannedReply,
@@ -106,7 +106,6 @@ from backend_bridge.domain.tickets import (
 from common.wording import local_time
 
 __all__ = [
-    "ASSISTANT_HANDOFFS",
     "BUILT_IN_ADMIN",
     "DEFAULT_CODE",
     "EMERGENCY_REPEAT_WINDOW",
@@ -128,6 +127,7 @@ __all__ = [
     "NOTICE_TIMES",
     "NUMBER_PREFIX",
     "OPEN_STATUSES",
+    "OUTSIDE_HANDOFFS",
     "PASS_CODE_DIGITS",
     "PERMISSIONS",
     "POOR_RATING",

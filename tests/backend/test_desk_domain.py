@@ -58,6 +58,7 @@ def test_a_colleagues_conversation_only_by_force_and_the_handback_ends_the_claim
         ("requested", False, False),  # 转人工: the assistant's own answer says so
         ("emergency:gas_leak", False, False),  # the safety advice goes out
         ("not_understood", False, False),
+        ("owner_asked", False, False),  # any reason the bot API is given is the assistant's own
         ("requested", True, True),  # staff are there now
         (model.STAFF_TOOK_OVER, True, True),
         ("assistant_unreachable", False, True),

@@ -56,7 +56,7 @@ ADDED_SINCE = {
     "NOTICE_FIELDS",
     "NOTICE_TIMES",
     "wecom_userid",
-    "ASSISTANT_HANDOFFS",
+    "OUTSIDE_HANDOFFS",
     "MAX_CANNED_TEXT",
     "MAX_CANNED_TITLE",
     "STAFF_TOOK_OVER",
