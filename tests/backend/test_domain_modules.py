@@ -86,6 +86,13 @@ ADDED_SINCE = {
     "SlaClock",  # the ticket pool's countdown (issue 11)
     "NOT_COUNTING",
     "sla_clock",
+    "OUTSIDE_HANDOFFS",
+    "MAX_CANNED_TEXT",
+    "MAX_CANNED_TITLE",
+    "STAFF_TOOK_OVER",
+    "CannedReply",
+    "Claimed",
+    "Note",
 }
 
 
