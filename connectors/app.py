@@ -22,7 +22,7 @@ from backend_bridge.adapters.external import HttpTicketSystem
 from backend_bridge.adapters.redis_streams import RedisStreamNotifier
 from backend_bridge.bootstrap import Backend, bootstrap
 from backend_bridge.demo import load_demo
-from backend_bridge.entrypoints import bot_api, console_api, external_api, import_api, staff_api, stats_api
+from backend_bridge.entrypoints import bot_api, console_api, external_api, import_api, live_api, staff_api, stats_api
 from backend_bridge.entrypoints.errors import domain_errors
 from backend_bridge.entrypoints.http import errors_as_json
 from backend_bridge.entrypoints.keys import ADMIN_TOKEN, BACKEND, INTERNAL_TOKEN, TIMEZONE
@@ -144,6 +144,7 @@ def public_app(
         throttle=throttle,
         trusted=console.trusted_proxies,
     )
+    live_api.install(app, backend)  # the console's live feed: one shared poller for this app
     return app
 
 

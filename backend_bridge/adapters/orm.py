@@ -208,6 +208,8 @@ conversations = Table(
     Column("handed_off_at", UTCDateTime),
     Column("last_inbound_at", UTCDateTime),
     Column("community", COMMUNITY, ForeignKey("communities.code"), index=True),
+    Column("assignee", String(64), index=True),  # the staff member answering it now (the console's claim)
+    Column("claimed_at", UTCDateTime),
 )
 
 handoffs = Table(
@@ -219,6 +221,29 @@ handoffs = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("ended_at", UTCDateTime),
     Column("ended_by", String(64)),
+)
+
+# Staff notes on a conversation: for colleagues, never sent to the owner (no outbox row).
+conversation_notes = Table(
+    "conversation_notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender", ForeignKey("conversations.sender"), nullable=False, index=True),
+    Column("author", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+# 常用语: words staff often send; community None: the whole company's.
+canned_replies = Table(
+    "canned_replies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", String(model.MAX_CANNED_TITLE), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("community", COMMUNITY, ForeignKey("communities.code"), index=True),
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 inbound_messages = Table(
@@ -389,6 +414,8 @@ def start_mappers() -> None:
             )
         },
     )
+    m(model.Note, conversation_notes)
+    m(model.CannedReply, canned_replies)
     m(model.InboundMessage, inbound_messages)
     m(model.Notification, notifications)
     m(model.StaffMember, staff)

@@ -272,18 +272,55 @@ class ConversationRepository(_Tracking):
         return conversation
 
 
+class NoteRepository:
+    """Staff notes on conversations (append-only)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, note: model.Note) -> None:
+        self.session.add(note)
+        await self.session.flush()
+
+
+class CannedReplyRepository:
+    """常用语: kept as written; a community's staff see the company's and their communities'."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, reply: model.CannedReply) -> None:
+        self.session.add(reply)
+        await self.session.flush()
+
+    async def get(self, reply_id: int) -> model.CannedReply | None:
+        return await self.session.get(model.CannedReply, reply_id)
+
+    async def remove(self, reply: model.CannedReply) -> None:
+        await self.session.delete(reply)
+
+
 class MessageRepository(_Tracking):
     """The inbound log: every owner message, and what the assistant answered."""
 
     async def purge_answered_before(self, cutoff: datetime, limit: int) -> int:
-        """Answered messages received before ``cutoff`` (an unanswered one is still owed)."""
+        """Answered messages (by the assistant, or staff's) received before ``cutoff`` (an
+        unanswered one is still owed)."""
         table = orm.inbound_messages
-        answered = table.c.status == model.InboundStatus.ANSWERED
+        answered = table.c.status.in_([model.InboundStatus.ANSWERED, model.InboundStatus.FOR_STAFF])
         return await _delete_some(self.session, table, limit, answered, table.c.received_at < cutoff)
 
     async def add_inbound(self, message: model.InboundMessage) -> None:
         self.session.add(message)
         await self.session.flush()
+
+    async def owed(self, sender: str) -> list[model.InboundMessage]:
+        """The sender's messages nobody has answered yet (received or failed), oldest first."""
+        stmt = select(model.InboundMessage).where(
+            model.InboundMessage.sender == sender,
+            model.InboundMessage.status.in_([model.InboundStatus.RECEIVED, model.InboundStatus.FAILED]),
+        )
+        return [self._track(m) for m in (await self.session.scalars(stmt.order_by(model.InboundMessage.id))).all()]
 
     async def inbound(self, inbound_id: int) -> model.InboundMessage | None:
         return self._track(await self.session.get(model.InboundMessage, inbound_id))

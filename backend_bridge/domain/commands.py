@@ -217,6 +217,46 @@ class HandBack(Command):
 
 
 @dataclass(frozen=True)
+class ClaimConversation(Command):
+    """A staff member answers this owner now; ``force`` (a lead's) takes it from a colleague."""
+
+    sender: str
+    actor: str
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class AddNote(Command):
+    sender: str
+    text: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class LeaveToStaff(Command):
+    """The assistant will not answer this message: the conversation went to staff before it could."""
+
+    inbound_id: int
+
+
+@dataclass(frozen=True)
+class SaveCannedReply(Command):
+    """Add a 常用语 (``reply_id`` None) or change one (title/text None: kept)."""
+
+    actor: str
+    reply_id: int | None = None
+    title: str | None = None
+    text: str | None = None
+    community: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoveCannedReply(Command):
+    reply_id: int
+    actor: str
+
+
+@dataclass(frozen=True)
 class SendStaffMessage(Command):
     sender: str
     text: str

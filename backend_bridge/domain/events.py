@@ -71,6 +71,14 @@ class ConversationHandedBack(Event):
 
 
 @dataclass(frozen=True)
+class ConversationClaimed(Event):
+    """A staff member took the conversation (the console's 接管, or a lead's reassignment)."""
+
+    sender: str
+    assignee: str
+
+
+@dataclass(frozen=True)
 class EmergencyReported(Event):
     """An owner reported a hazard: the duty leads are paged at once."""
 

@@ -155,6 +155,11 @@ class StaffMember:
     def may(self, permission: str) -> bool:
         return self.active and self.role in PERMISSIONS[permission]
 
+    @property
+    def leads(self) -> bool:
+        """A supervisor or administrator: may take a conversation a colleague holds (force)."""
+        return self.active and self.role in _LEADS
+
     def may_work_on(self, ticket: Ticket) -> bool:
         return (
             self.may("tickets.work")

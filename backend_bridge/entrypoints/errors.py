@@ -13,6 +13,7 @@ new subclass gets its nearest ancestor's answer until it is given one of its own
 | ``model.Forbidden``            | 403    | ``forbidden``, the reason       |
 | ``model.PassRefused``          | 422    | its reason (past, too_far)      |
 | ``model.WhichCommunity``       | 409    | ``which_community``, ``choices``|
+| ``model.Claimed``              | 409    | ``claimed``, ``assignee``       |
 | ``imports.ImportFileError``    | 400    | its code, missing columns       |
 | ``imports.RowsRejected``       | 422    | ``rejected_rows``, the rows     |
 | ``model.BadCredentials``       | 401    | ``bad_credentials`` (console)   |
@@ -84,6 +85,11 @@ def _which_community(request: web.Request, exc: model.WhichCommunity) -> web.Res
     return web.json_response({"error": "which_community", "message": str(exc), "choices": exc.names}, status=409)
 
 
+def _claimed(request: web.Request, exc: model.Claimed) -> web.Response:
+    # the colleague's username: the console shows who to talk to (a lead may force it)
+    return web.json_response({"error": "claimed", "message": str(exc), "assignee": exc.assignee}, status=409)
+
+
 def _unusable_file(request: web.Request, exc: imports.ImportFileError) -> web.Response:
     answer: dict[str, Any] = {"error": exc.code, "message": exc.message}
     if exc.missing:
@@ -132,6 +138,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     model.Forbidden: _forbidden,
     model.PassRefused: _pass_refused,
     model.WhichCommunity: _which_community,
+    model.Claimed: _claimed,
     imports.ImportFileError: _unusable_file,
     imports.RowsRejected: _rows_rejected,
     model.BadCredentials: _bad_credentials,

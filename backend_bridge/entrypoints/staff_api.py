@@ -306,8 +306,19 @@ async def use_pass(request: web.Request) -> web.Response:
 @routes.get("/api/conversations")
 @staff_only("conversations")
 async def list_conversations(request: web.Request) -> web.Response:
-    state = _choice(request, "state", model.ConversationState)
-    return web.json_response(await views.conversations(request.app[BACKEND].new_uow(), state, scope(request)))
+    """``tab=waiting|mine|bot|all`` (``state=`` still filters), ``q=`` a flat or a phone, ``community=``."""
+    backend = request.app[BACKEND]
+    found = await views.conversations(
+        backend.new_uow(),
+        _choice(request, "state", model.ConversationState),
+        scope(request),
+        tab=_choice(request, "tab", frozenset(views.TABS)) or "all",
+        me=actor(request),
+        q=text_field(dict(request.query), "q", required=False, max_len=64),
+        community=community_param(request),
+        now=backend.clock(),
+    )
+    return web.json_response(found)
 
 
 async def _visible_conversation(request: web.Request) -> str:
@@ -315,6 +326,41 @@ async def _visible_conversation(request: web.Request) -> str:
     if not await views.conversation_visible(request.app[BACKEND].new_uow(), sender, scope(request)):
         raise model.NotFound("conversation", request.match_info["sender"])
     return sender
+
+
+@routes.get("/api/conversations/{sender}")
+@staff_only("conversations")
+async def conversation(request: web.Request) -> web.Response:
+    """Who holds it, the owner's flat (phone masked) and their open tickets."""
+    found = await views.conversation_detail(request.app[BACKEND].new_uow(), _sender(request), scope(request))
+    if found is None:
+        raise model.NotFound("conversation", request.match_info["sender"])
+    return web.json_response(found)
+
+
+@routes.post("/api/conversations/{sender}/claim")
+@staff_only("conversations")
+async def claim(request: web.Request) -> web.Response:
+    """Take the conversation (from the assistant too); a colleague's only with ``force`` as a lead (else 409)."""
+    body = await read_json(request) if request.can_read_body else {}
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise BadRequest("'force' must be true or false")
+    member: model.StaffMember = request[STAFF]
+    command = commands.ClaimConversation(
+        await _visible_conversation(request), actor=actor(request), force=force and member.leads
+    )
+    return web.json_response((await request.app[BACKEND].bus.handle(command)).as_json())
+
+
+@routes.post("/api/conversations/{sender}/notes")
+@staff_only("conversations")
+async def add_note(request: web.Request) -> web.Response:
+    """A note for colleagues, in the message log; never sent to the owner."""
+    body = await read_json(request)
+    text = text_field(body, "text", max_len=2000, free_text=True)
+    command = commands.AddNote(await _visible_conversation(request), text, actor=actor(request))
+    return web.json_response((await request.app[BACKEND].bus.handle(command)).as_json(), status=201)
 
 
 @routes.get("/api/conversations/{sender}/messages")
@@ -365,6 +411,84 @@ async def send_message(request: web.Request) -> web.Response:
     command = commands.SendStaffMessage(await _visible_conversation(request), text, actor=actor(request))
     result = await request.app[BACKEND].bus.handle(command)
     return web.json_response(result.as_json(), status=202)
+
+
+def _canned_community(request: web.Request, body: dict) -> str | None:
+    """The community a 常用语 is for: one of the caller's; company-wide (null) only for company-wide staff."""
+    member: model.StaffMember = request[STAFF]
+    code = text_field(body, "community", required=False, max_len=model.MAX_CODE)
+    if code is None and len(member.communities) == 1:
+        code = member.communities[0]
+    if code is None and not member.company_wide:
+        raise BadRequest("'community' is required: you work in several communities")
+    if code is not None and (not model.valid_code(code) or not member.sees(code)):
+        raise model.NotFound("community", code)
+    return code
+
+
+async def _visible_canned(request: web.Request) -> int:
+    """A 常用语 the caller may change: their communities' (the company's: company-wide staff only)."""
+    raw = request.match_info["id"]
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 12):
+        raise model.NotFound("canned reply", raw)
+    reply = await views.canned_reply(request.app[BACKEND].new_uow(), int(raw))
+    member: model.StaffMember = request[STAFF]
+    if reply is None or not (member.sees(reply.community) if reply.community else member.company_wide):
+        raise model.NotFound("canned reply", raw)
+    return reply.id
+
+
+async def _canned_answer(request: web.Request, reply_id: int, status: int = 200) -> web.Response:
+    found = next(r for r in await views.canned_replies(request.app[BACKEND].new_uow()) if r["id"] == reply_id)
+    return web.json_response(found, status=status)
+
+
+@routes.get("/api/canned-replies")
+@staff_only("conversations")
+async def list_canned(request: web.Request) -> web.Response:
+    """常用语: the company's and the caller's communities' (``community=``: that one's and the company's)."""
+    found = await views.canned_replies(request.app[BACKEND].new_uow(), scope(request), community_param(request))
+    return web.json_response(found)
+
+
+@routes.post("/api/canned-replies")
+@staff_only("conversations")
+async def add_canned(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    command = commands.SaveCannedReply(
+        actor(request),
+        title=text_field(body, "title", max_len=model.MAX_CANNED_TITLE, free_text=True),
+        text=text_field(body, "text", max_len=model.MAX_CANNED_TEXT, free_text=True),
+        community=_canned_community(request, body),
+    )
+    result = await request.app[BACKEND].bus.handle(command)
+    return await _canned_answer(request, result.id, status=201)
+
+
+@routes.patch("/api/canned-replies/{id}")
+@staff_only("conversations")
+async def change_canned(request: web.Request) -> web.Response:
+    """Change the title or text (the community stays)."""
+    reply_id = await _visible_canned(request)
+    body = await read_json(request)
+    if not body or set(body) - {"title", "text"}:
+        raise BadRequest("only 'title' and 'text' can be changed")
+    command = commands.SaveCannedReply(
+        actor(request),
+        reply_id,
+        title=text_field(body, "title", required=False, max_len=model.MAX_CANNED_TITLE, free_text=True),
+        text=text_field(body, "text", required=False, max_len=model.MAX_CANNED_TEXT, free_text=True),
+    )
+    await request.app[BACKEND].bus.handle(command)
+    return await _canned_answer(request, reply_id)
+
+
+@routes.delete("/api/canned-replies/{id}")
+@staff_only("conversations")
+async def remove_canned(request: web.Request) -> web.Response:
+    command = commands.RemoveCannedReply(await _visible_canned(request), actor(request))
+    await request.app[BACKEND].bus.handle(command)
+    return web.Response(status=204)
 
 
 @routes.get("/api/notifications/dead")

@@ -309,7 +309,8 @@ async def deadline_alerted(event: events.DeadlineAlerted, ticket: model.Ticket, 
 
 
 async def staff_message_sent(event: events.StaffMessageSent, _source: object, ctx: NoticeContext) -> list[Notice]:
-    return [Notice(event.sender, event.text, "staff")]
+    # who wrote it: the message log shows the author (never the owner: their channel sends the text)
+    return [Notice(event.sender, event.text, "staff", fields={"author": event.actor})]
 
 
 async def replies_deferred(event: events.RepliesDeferred, _source: object, ctx: NoticeContext) -> list[Notice]:
@@ -327,7 +328,10 @@ async def conversation_moved(
     whose page to the supervisors and the duty group says it already."""
     notices = []
     # An emergency has paged the supervisors and the duty group already (emergency_reported).
-    if isinstance(event, events.ConversationHandedOff) and not event.reason.startswith("emergency"):
+    # Nor when a member took it from the assistant themselves (STAFF_TOOK_OVER): nobody waits.
+    if isinstance(event, events.ConversationHandedOff) and not event.reason.startswith(
+        ("emergency", model.STAFF_TOOK_OVER)
+    ):
         community = getattr(conversation, "community", None)
         why = HANDOFF_WHY.get(event.reason.split(":", 1)[0], event.reason)
         fields = {"sender": event.sender, "reason": event.reason, "at": ctx.iso(ctx.now)}
@@ -355,7 +359,8 @@ NOTICES: dict[type[events.Event], Rule] = {
     events.ConversationHandedBack: conversation_moved,
 }  # type: ignore[dict-item]
 # Nobody is told: the owner was answered in the chat, or the event is for logs and other systems.
-SILENT: frozenset[type[events.Event]] = frozenset()
+# A claim: the member who took it knows, and the console's live feed shows the others.
+SILENT: frozenset[type[events.Event]] = frozenset({events.ConversationClaimed})
 
 
 class NoticeWriter:

@@ -221,3 +221,30 @@ class InviteIssued(Result):
 @dataclass(frozen=True)
 class Done(Result):
     """A change with nothing to answer but that it happened."""
+
+
+@dataclass(frozen=True)
+class ConversationClaimed(Result):
+    sender: str
+    state: str
+    assignee: str
+    claimed_at: datetime
+
+    def as_json(self) -> dict:
+        return {**asdict(self), "claimed_at": self.claimed_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class NoteAdded(Result):
+    id: int
+    author: str
+    text: str
+    at: datetime
+
+    def as_json(self) -> dict:
+        return {"direction": "note", "id": self.id, "author": self.author, "text": self.text, "at": self.at.isoformat()}
+
+
+@dataclass(frozen=True)
+class CannedReplySaved(Result):
+    id: int

@@ -35,6 +35,8 @@ class UnitOfWork:
         self.passes = repository.PassRepository(self.session)
         self.conversations = repository.ConversationRepository(self.session)
         self.messages = repository.MessageRepository(self.session)
+        self.notes = repository.NoteRepository(self.session)
+        self.canned_replies = repository.CannedReplyRepository(self.session)
         self.notifications = repository.NotificationRepository(self.session)
         self.leases = repository.LeaseRepository(self.session)
         self.channel_state = repository.ChannelStateRepository(self.session)

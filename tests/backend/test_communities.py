@@ -62,7 +62,17 @@ async def the_other_community(backend) -> dict:
         notification.status = model.NotificationStatus.DEAD
         await uow.commit()
         dead = notification.id
-    return {"ticket": ticket, "pass": code, "sender": CHEN, "notification": dead, "colleague": "kefu_yangguang"}
+    canned = await backend.bus.handle(
+        commands.SaveCannedReply("kefu_yangguang", title="停水", text="明早停水", community="yangguang")
+    )
+    return {
+        "ticket": ticket,
+        "pass": code,
+        "sender": CHEN,
+        "notification": dead,
+        "colleague": "kefu_yangguang",
+        "canned": canned.id,
+    }
 
 
 async def shifan_member(client, role: str) -> dict[str, str]:
@@ -98,6 +108,14 @@ def requests_against(other: dict, own_ticket: str) -> list[tuple[str, str, dict 
         ("GET", f"/api/conversations/{s}/messages", None, "conversations"),
         ("POST", f"/api/conversations/{s}/handback", {}, "conversations"),
         ("POST", f"/api/conversations/{s}/messages", {"text": "您好"}, "conversations"),
+        ("GET", f"/api/conversations/{s}", None, "conversations"),
+        ("GET", "/api/conversations?community=yangguang", None, "conversations"),
+        ("POST", f"/api/conversations/{s}/claim", {"force": True}, "conversations"),
+        ("POST", f"/api/conversations/{s}/notes", {"text": "看一下"}, "conversations"),
+        ("GET", "/api/canned-replies?community=yangguang", None, "conversations"),
+        ("POST", "/api/canned-replies", {"title": "x", "text": "y", "community": "yangguang"}, "conversations"),
+        ("PATCH", f"/api/canned-replies/{other['canned']}", {"text": "改"}, "conversations"),
+        ("DELETE", f"/api/canned-replies/{other['canned']}", None, "conversations"),
         ("POST", f"/api/notifications/{other['notification']}/retry", {}, "notifications"),
         ("POST", f"/api/staff/{other['colleague']}/token", {}, "staff"),
         ("POST", f"/api/staff/{other['colleague']}/deactivate", {}, "staff"),
@@ -131,6 +149,8 @@ async def test_every_staff_route_and_role_refuses_the_other_community(public_cli
         dead = await uow.notifications.get(other["notification"])
         assert [e.type for e in ticket.history] == [model.EventType.OPENED, model.EventType.ASSIGNED]
         assert colleague.active and conversation.state is model.ConversationState.BOT
+        assert conversation.assignee is None
+        assert (await uow.canned_replies.get(other["canned"])).text == "明早停水"
         assert colleague.wecom_userid is None
         assert colleague.password_hash is None and colleague.invite_hash is None
         assert dead.status is model.NotificationStatus.DEAD

@@ -79,9 +79,20 @@ ADDED_SINCE = {
     "StaffSession",
     "WeakPassword",
     "check_password_rule",
+    "EmergencyPaging",  # how the leads hear of an emergency from an unverified sender (issue 13 #7)
+    "UNVERIFIED_EMERGENCY_PAGES",
+    "UNVERIFIED_EMERGENCY_WINDOW",
+    "emergency_paging",
     "SlaClock",  # the ticket pool's countdown (issue 11)
     "NOT_COUNTING",
     "sla_clock",
+    "OUTSIDE_HANDOFFS",
+    "MAX_CANNED_TEXT",
+    "MAX_CANNED_TITLE",
+    "STAFF_TOOK_OVER",
+    "CannedReply",
+    "Claimed",
+    "Note",
 }
 
 
