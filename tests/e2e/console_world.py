@@ -209,8 +209,8 @@ class Console:
         await entry.click()
 
     async def find_ticket(self, number: str):
-        """The pool searched for one number (it may hold more tickets than one page): its row.
-        Opened by its address: a menu click while the landing screen still loads races it."""
+        """The pool, opened by its address, searched for one number (it may hold more tickets
+        than one page): its row."""
         await self.open("#/tickets")
         await self.page.fill(self.testid("ticket-search"), number)
         found = self.page.locator(self.testid("ticket-row", ticket=number))
