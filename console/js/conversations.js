@@ -180,13 +180,16 @@ function tickWaits() {
 async function showSelected() {
   $("#conv-layout").classList.toggle("has-selection", Boolean(state.selected));
   if (!state.selected) {
+    delete $("#conv-main").dataset.sender;
     fill($("#conv-main"), h("div", { class: "empty big" }, h("h2", {}, "选择左侧的会话"), h("p", { class: "muted" }, "待人工的业主按等待时间排列，等得最久的在最上面。")));
     fill($("#conv-side"));
     return;
   }
   state.info = null;
   state.log = [];
-  fill($("#conv-main"), h("p", { class: "loading" }, "正在加载会话…"));
+  const main = $("#conv-main");
+  delete main.dataset.sender;
+  fill(main, h("p", { class: "loading" }, "正在加载会话…"));
   await loadConversation(true);
 }
 
@@ -206,6 +209,7 @@ async function loadConversation(first) {
     renderConversation(first);
   } catch (err) {
     if (sender !== state.selected || !root) return;
+    delete $("#conv-main").dataset.sender;
     fill($("#conv-main"), h("div", { class: "empty" }, h("h2", {}, "无法打开会话"), h("p", {}, explain(err))));
     fill($("#conv-side"));
   }
@@ -222,21 +226,13 @@ function renderConversation(first) {
   const info = state.info;
   const { mine, other } = holder();
   const handedOff = info.state === "handed_off";
-  // Keep what staff were typing across live refreshes.
-  const oldReply = main.querySelector("[data-testid=reply-text]");
-  const oldNote = main.querySelector("[data-testid=note-text]");
-  const oldTranscript = main.querySelector("[data-testid=transcript]");
-  const wasAtBottom = !oldTranscript || oldTranscript.scrollHeight - oldTranscript.scrollTop - oldTranscript.clientHeight < 60;
-  const draft = oldReply ? oldReply.value : "";
-  const noteDraft = oldNote ? oldNote.value : "";
-  const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.testid : null;
 
   const actions = [];
   if (mine) {
     actions.push(h("button", { type: "button", class: "btn", testid: "handback", onclick: handBack }, "交还机器人"));
   } else if (other) {
     actions.push(h("span", { class: "holder" }, `${other} 正在处理`));
-    if (may("conversations") && ["supervisor", "admin"].includes(currentMe().role)) {
+    if (["supervisor", "admin"].includes(currentMe().role)) {
       actions.push(h("button", { type: "button", class: "btn", testid: "claim", onclick: () => claim(true) }, "强制接手"));
     }
   } else {
@@ -261,37 +257,47 @@ function renderConversation(first) {
     ),
     h("div", { class: "conv-actions" }, actions),
   );
-
   const transcript = h("div", { class: "transcript", testid: "transcript", "aria-live": "polite" }, renderLog(state.log));
 
-  const canWrite = mine;
+  // A live refresh replaces the header and the transcript only: what staff are typing (and
+  // where the caret is) stays as it was.
+  const old = main.dataset.sender === state.selected ? main.querySelector("[data-testid=transcript]") : null;
+  if (old) {
+    const wasAtBottom = old.scrollHeight - old.scrollTop - old.clientHeight < 60;
+    const scrolled = old.scrollTop;
+    main.querySelector(".conv-head").replaceWith(header);
+    old.replaceWith(transcript);
+    transcript.scrollTop = wasAtBottom ? transcript.scrollHeight : scrolled;
+  } else {
+    main.dataset.sender = state.selected;
+    fill(main, header, transcript, composer());
+    transcript.scrollTop = transcript.scrollHeight;
+  }
+  const reply = main.querySelector("[data-testid=reply-text]");
+  reply.disabled = !mine;
+  reply.placeholder = mine ? "回复业主（Ctrl+Enter 发送），通过业主所用的渠道送达" : handedOff ? "接手会话后才能回复" : "机器人接待中（只读）。接管对话后才能回复";
+  main.querySelector("[data-testid=reply-send]").disabled = !mine;
+  if (first && mine) reply.focus();
+  renderSide();
+}
+
+function composer() {
   const reply = h("textarea", {
     testid: "reply-text",
     rows: 3,
     maxlength: 2000,
-    placeholder: canWrite ? "回复业主（Ctrl+Enter 发送），通过业主所用的渠道送达" : handedOff ? "接手会话后才能回复" : "机器人接待中（只读）。接管对话后才能回复",
-    disabled: !canWrite,
     onkeydown: (ev) => {
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) send();
     },
   });
-  reply.value = draft;
   const note = h("input", { testid: "note-text", maxlength: 2000, placeholder: "内部备注（业主看不到）", onkeydown: (ev) => ev.key === "Enter" && addNote() });
-  note.value = noteDraft;
-  const composer = h(
+  return h(
     "div",
     { class: "composer" },
     reply,
-    h("div", { class: "composer-actions" }, h("button", { type: "button", class: "btn btn-primary", testid: "reply-send", disabled: !canWrite, onclick: send }, "发送")),
+    h("div", { class: "composer-actions" }, h("button", { type: "button", class: "btn btn-primary", testid: "reply-send", onclick: send }, "发送")),
     h("div", { class: "note-row" }, note, h("button", { type: "button", class: "btn", testid: "note-add", onclick: addNote }, "添加备注")),
   );
-
-  fill(main, header, transcript, composer);
-  if (first || wasAtBottom) transcript.scrollTop = transcript.scrollHeight;
-  else if (oldTranscript) transcript.scrollTop = oldTranscript.scrollTop;
-  if (focused === "reply-text" && canWrite) reply.focus();
-  if (focused === "note-text") note.focus();
-  renderSide();
 }
 
 function deliveryText(entry) {
@@ -523,9 +529,8 @@ async function send() {
     box.value = "";
   } catch (err) {
     toast(explain(err), "error");
-  } finally {
-    button.disabled = false;
   }
+  button.disabled = false;
   await loadConversation(false);
   const transcript = root && root.querySelector("[data-testid=transcript]");
   if (transcript) transcript.scrollTop = transcript.scrollHeight;

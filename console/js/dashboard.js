@@ -30,7 +30,9 @@ function range(preset) {
   return { from: isoDate(from), to: isoDate(today) };
 }
 
-const pct = (rate) => (rate === null || rate === undefined ? "—" : `${(rate * 100).toFixed(1)}%`);
+// The API rounds rates to 4 decimals: shown as a percentage with up to 2 decimals, the tile says
+// exactly the number /api/stats gives (no second rounding that could disagree with it).
+const pct = (rate) => (rate === null || rate === undefined ? "—" : `${Math.round(rate * 10000) / 100}%`);
 
 export async function mount(el) {
   root = el;

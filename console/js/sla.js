@@ -2,7 +2,7 @@
 // breached, frozen with "已暂停" while the ticket is on hold. The server's seconds_left is
 // counted down from when it was fetched, so a wrong clock on the PC does not matter.
 
-import { h, fmtDuration } from "./dom.js";
+import { h } from "./dom.js";
 import { OPEN_STATUSES } from "./labels.js";
 
 const DEADLINE = { respond: "响应", resolve: "完成" };
@@ -21,6 +21,16 @@ function reading(ticket) {
   return { deadline: respond ? "respond" : "resolve", dueMs, paused: ticket.status === "on_hold", left: dueMs ? (dueMs - Date.now()) / 1000 : null };
 }
 
+const pad = (n) => String(n).padStart(2, "0");
+
+/** A countdown that visibly ticks: "02:05:09", "1天 03:12:45". */
+function clock(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86400);
+  const hms = `${pad(Math.floor((s % 86400) / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
+  return d ? `${d}天 ${hms}` : hms;
+}
+
 function paint(el) {
   const deadline = el.dataset.deadline;
   const paused = el.dataset.paused === "1";
@@ -30,9 +40,9 @@ function paint(el) {
   el.classList.toggle("paused", paused);
   el.classList.toggle("soon", !breached && !paused && left < 3600);
   const what = DEADLINE[deadline] || "";
-  if (paused) el.textContent = `已暂停 · ${what}剩${fmtDuration(Math.max(left, 0))}`;
-  else if (left < 0) el.textContent = `${what}超时 ${fmtDuration(-left)}`;
-  else el.textContent = `${what}剩 ${fmtDuration(left)}`;
+  if (paused) el.textContent = left < 0 ? `已暂停 · ${what}已超时 ${clock(-left)}` : `已暂停 · ${what}剩 ${clock(left)}`;
+  else if (left < 0) el.textContent = `${what}超时 ${clock(-left)}`;
+  else el.textContent = `${what}剩 ${clock(left)}`;
 }
 
 /** span.sla for one ticket (text countdown; classes breached / paused / soon). */

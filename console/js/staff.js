@@ -55,14 +55,15 @@ async function load() {
           h("td", { "data-label": "状态" }, m.active ? h("span", { class: "tag tag-mine" }, "在职") : h("span", { class: "tag" }, "已停用")),
           h(
             "td",
-            { class: "row-actions" },
-            m.active
+            {},
+            h("div", { class: "row-actions" }, m.active
               ? [
                   h("button", { type: "button", class: "btn btn-small", testid: "staff-invite", onclick: () => invite(m) }, "邀请链接"),
                   h("button", { type: "button", class: "btn btn-small", testid: "staff-password", onclick: () => setPassword(m) }, "设置密码"),
                   m.username !== me.username ? h("button", { type: "button", class: "btn btn-small btn-danger", testid: "staff-deactivate", onclick: () => deactivate(m) }, "停用") : null,
                 ]
               : null,
+          ),
           ),
         ),
       ),

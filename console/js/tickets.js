@@ -9,7 +9,7 @@ import { staffList, staffPicker } from "./staffpick.js";
 
 const PAGE = 50;
 // Kept while the console is open: back from a ticket, the pool is as it was left.
-const filters = { kind: "", status: "open", priority: "", category: "", building: "", assignee: "", overdue: false, q: "", sort: "urgency", offset: 0 };
+const filters = { kind: "", status: "", priority: "", category: "", building: "", assignee: "", overdue: false, q: "", sort: "urgency", offset: 0 };
 let root = null;
 let stopSla = null;
 let loading = false;
@@ -32,17 +32,22 @@ function setFilter(key, value) {
   load();
 }
 
-/** The API's query for the current filters ("open" is every open status: none given). */
+/** A number (BX000123, 123) or a whole flat (3-2-501, 3号楼2单元501): what the API can search. */
+export function searchable(text) {
+  return /^(bx|ts)?\d+$/i.test(text) || /\d+\D+\d+\D+\d+/.test(text);
+}
+
+/** The API's query for the current filters. */
 function query() {
   const q = {
     kind: filters.kind,
-    status: filters.status === "open" ? "" : filters.status,
+    status: filters.status,
     priority: filters.priority,
     category: filters.category,
     building: filters.building,
     assignee: filters.assignee,
     overdue: filters.overdue ? "1" : "",
-    q: filters.q,
+    q: searchable(filters.q) ? filters.q : "",
     sort: filters.sort,
   };
   return q;
@@ -57,11 +62,23 @@ export async function mount(el) {
     h("optgroup", { label: "投诉" }, COMPLAINT_CATEGORIES.filter((c) => c !== "other").map((c) => h("option", { value: c }, CATEGORY[c]))),
     h("option", { value: "other" }, "其他"),
   ];
-  const statusOptions = [h("option", { value: "open" }, "未完结"), h("option", { value: "" }, "全部状态"), ...Object.keys(STATUS).map((s) => h("option", { value: s }, STATUS[s]))];
+  const statusOptions = [h("option", { value: "" }, "全部状态"), ...Object.keys(STATUS).map((s) => h("option", { value: s }, STATUS[s]))];
   const assignee = staffPicker({ testid: "filter-assignee", members, value: filters.assignee, placeholder: "负责人用户名", allowEmpty: true, emptyText: "全部负责人" });
   assignee.addEventListener(assignee.tagName === "SELECT" ? "change" : "input", debounce((ev) => setFilter("assignee", ev.target.value.trim()), assignee.tagName === "SELECT" ? 0 : 400));
   const building = h("input", { testid: "filter-building", placeholder: "楼栋", value: filters.building, inputmode: "numeric", class: "narrow", oninput: debounce((ev) => setFilter("building", ev.target.value.trim()), 400) });
-  const search = h("input", { type: "search", testid: "ticket-search", placeholder: "单号或房号", value: filters.q, oninput: debounce((ev) => setFilter("q", ev.target.value.trim()), 400) });
+  const search = h("input", {
+    type: "search",
+    testid: "ticket-search",
+    placeholder: "单号或房号 3-2-501",
+    title: "输入单号（BX000123）或完整房号（3-2-501）",
+    value: filters.q,
+    oninput: debounce((ev) => {
+      const text = ev.target.value.trim();
+      ev.target.classList.toggle("invalid", Boolean(text) && !searchable(text));
+      if (!text || searchable(text) || searchable(filters.q)) setFilter("q", text);
+      else filters.q = text;
+    }, 300),
+  });
   const overdue = h("input", { type: "checkbox", testid: "filter-overdue", checked: filters.overdue, onchange: (ev) => setFilter("overdue", ev.target.checked) });
   const sort = select("sort", [h("option", { value: "urgency" }, "按紧急程度"), h("option", { value: "created" }, "按创建时间"), h("option", { value: "updated" }, "按更新时间")], "sort");
   fill(
