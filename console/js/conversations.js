@@ -468,7 +468,13 @@ async function editCanned(item) {
   if (!values || !values.title.trim() || !values.text.trim()) return;
   try {
     if (item) await api.patch(`/api/canned-replies/${item.id}`, { title: values.title.trim(), text: values.text.trim() });
-    else await api.post("/api/canned-replies", { title: values.title.trim(), text: values.text.trim() });
+    else {
+      // Staff of several communities say whose it is: the open conversation's.
+      const me = currentMe();
+      const body = { title: values.title.trim(), text: values.text.trim() };
+      if ((me.communities || []).length > 1 && state.info && state.info.community) body.community = state.info.community;
+      await api.post("/api/canned-replies", body);
+    }
     toast("已保存");
     await loadCanned();
   } catch (err) {

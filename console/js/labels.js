@@ -83,11 +83,11 @@ export const OUT_KIND = {
   conversation_state: "会话状态",
 };
 export const REASON = {
-  asked_for_human: "业主要求人工",
-  misunderstood: "两次未能理解",
+  requested: "业主要求人工",
+  not_understood: "两次未能理解",
   emergency: "紧急情况",
-  rasa_unreachable: "助手暂时无法连接",
-  transcription_failed: "电话未能转写",
+  assistant_unreachable: "助手暂时无法连接",
+  call_not_transcribed: "电话未能转写",
   staff_took_over: "客服主动接管",
 };
 
