@@ -118,3 +118,15 @@ export async function logout() {
   }
   location.assign(LOGIN_URL);
 }
+
+let communities = null;
+/** {code: name} of the caller's communities (fetched once; {} if unavailable). */
+export function communityNames() {
+  if (!communities) {
+    communities = api
+      .get("/api/communities")
+      .then((list) => Object.fromEntries(list.map((c) => [c.code, c.name])))
+      .catch(() => ({}));
+  }
+  return communities;
+}

@@ -2,7 +2,7 @@
 // (read-only until taken over) and all. Claiming one shows the whole transcript with delivery
 // state, the owner's flat and open tickets; replies go out through the owner's own channel.
 
-import { api, explain, may, currentMe, ApiError } from "./api.js";
+import { api, explain, may, currentMe, ApiError, communityNames } from "./api.js";
 import { h, fill, fmtTime, fmtDuration, toast, dialog, debounce, $ } from "./dom.js";
 import { CHANNEL, DELIVERY, OUT_KIND, REASON, STATUS, KIND, label, flatOf } from "./labels.js";
 import { slaCell, startSlaClock } from "./sla.js";
@@ -65,7 +65,8 @@ export async function mount(el, arg) {
   );
   markTab();
   timer = setInterval(tickWaits, 1000);
-  await Promise.all([loadList(), loadCanned()]);
+  state.communities = {};
+  await Promise.all([loadList(), loadCanned(), communityNames().then((names) => (state.communities = names))]);
   await showSelected();
 }
 
@@ -300,6 +301,13 @@ function composer() {
   );
 }
 
+/** Staff by name where we know it (the signed-in member), else by username. */
+function staffName(username) {
+  const me = currentMe();
+  if (me && username === me.username) return `${me.name || me.username}（我）`;
+  return username || "";
+}
+
 function deliveryText(entry) {
   const parts = [DELIVERY[entry.status] || entry.status || ""];
   if (entry.delivered_via) parts.push(`经${CHANNEL[entry.delivered_via] || entry.delivered_via}`);
@@ -328,7 +336,7 @@ function renderLog(log) {
         h(
           "div",
           { class: "msg msg-note", testid: "msg", dataset: { direction: "note" } },
-          h("div", { class: "msg-meta" }, "内部备注 · ", entry.author || "", " · ", fmtTime(entry.at)),
+          h("div", { class: "msg-meta" }, "内部备注 · ", staffName(entry.author), " · ", fmtTime(entry.at)),
           h("div", { class: "bubble" }, entry.text),
         ),
       );
@@ -338,7 +346,7 @@ function renderLog(log) {
         h(
           "div",
           { class: ["msg", staff ? "msg-out" : "msg-system"], testid: "msg", dataset: { direction: "out", status: entry.status || "" } },
-          h("div", { class: "msg-meta" }, entry.author || OUT_KIND[entry.kind] || "系统通知", " · ", fmtTime(entry.at)),
+          h("div", { class: "msg-meta" }, entry.author ? staffName(entry.author) : OUT_KIND[entry.kind] || "系统通知", " · ", fmtTime(entry.at)),
           h("div", { class: "bubble" }, entry.text),
           h("div", { class: ["delivery", `delivery-${entry.status}`] }, deliveryText(entry)),
         ),
@@ -364,7 +372,7 @@ function renderSide() {
           h("dd", {}, flatOf(b)),
           b.owner_name ? [h("dt", {}, "业主"), h("dd", {}, b.owner_name)] : null,
           b.phone ? [h("dt", {}, "电话"), h("dd", {}, b.phone)] : null,
-          b.community ? [h("dt", {}, "小区"), h("dd", {}, b.community)] : null,
+          b.community ? [h("dt", {}, "小区"), h("dd", {}, state.communities[b.community] || b.community)] : null,
         )
       : h("div", {}, h("p", { class: "muted" }, "未绑定房屋"), h("button", { type: "button", class: "btn btn-small", testid: "bind-owner", onclick: bindOwner }, "核实身份并绑定")),
   );

@@ -62,7 +62,10 @@ export const CHANNEL = {
   sms: "短信",
   phone: "电话",
   wecom: "企业微信",
+  mailbox: "网页",
 };
+// Channels an owner talks through (a ticket opened by staff has a "staff:" contact, no conversation).
+export const OWNER_CHANNELS = ["webchat", "wechat", "wechat_kf", "sms", "phone"];
 export const EVENT = {
   opened: "创建",
   assigned: "派单",
@@ -93,9 +96,11 @@ export const REASON = {
 
 export const label = (table, code) => (code ? table[code] || code : "—");
 
-/** The actor as people say it ("owner" is the owner, "system" the scheduler). */
-export function actorName(actor) {
+/** The actor as people say it ("owner" is the owner, "system" the scheduler); ``names`` maps
+ * staff usernames to their names when the API gives them. */
+export function actorName(actor, names = {}) {
   if (!actor) return "—";
+  if (names && names[actor]) return names[actor];
   if (actor === "owner") return "业主";
   if (actor === "system") return "系统";
   if (actor === "admin") return "管理员";

@@ -4,7 +4,7 @@
 
 import { api, explain, may, currentMe } from "./api.js";
 import { h, fill, fmtTime, toast, $ } from "./dom.js";
-import { KIND, PRIORITY, STATUS, EVENT, CHANNEL, CATEGORY, TRANSITIONS, WORK_STATUSES, OPEN_STATUSES, label, flatOf, actorName } from "./labels.js";
+import { KIND, PRIORITY, STATUS, EVENT, CHANNEL, CATEGORY, TRANSITIONS, WORK_STATUSES, OPEN_STATUSES, OWNER_CHANNELS, label, flatOf, actorName } from "./labels.js";
 import { slaCell, startSlaClock } from "./sla.js";
 import { staffList, staffPicker } from "./staffpick.js";
 
@@ -85,7 +85,7 @@ function detailRows() {
     ["位置", flatOf(t) || "—"],
     ["分类", `${label(KIND, t.kind)} · ${t.category_label || CATEGORY[t.category] || t.category}`],
     ["优先级", h("span", { class: `prio prio-${t.priority}` }, label(PRIORITY, t.priority))],
-    ["负责人", t.assignee || h("span", { class: "muted" }, "未派单")],
+    ["负责人", t.assignee ? person(t.assignee) : h("span", { class: "muted" }, "未派单")],
     ["时限", slaCell(t)],
     ["响应期限", fmtTime(t.respond_by)],
     ["完成期限", fmtTime(t.resolve_by)],
@@ -96,14 +96,21 @@ function detailRows() {
   if (t.merged_into) rows.push(["已合并到", h("a", { href: `#/tickets/${enc(t.merged_into)}` }, t.merged_into)]);
   if (t.external_id) rows.push(["物业系统单号", t.external_id]);
   if (t.anonymous) rows.push(["联系人", "匿名投诉"]);
-  else if (t.sender && may("conversations")) rows.push(["联系人", h("a", { href: `#/conversations/${enc(t.sender)}` }, `${CHANNEL[t.channel] || t.channel}会话`)]);
+  else if (t.sender && may("conversations") && OWNER_CHANNELS.includes(t.channel)) rows.push(["联系人", h("a", { href: `#/conversations/${enc(t.sender)}` }, `${CHANNEL[t.channel] || t.channel}会话`)]);
   return h("dl", { class: "kv" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+}
+
+/** A colleague by name when the API names them (``names``), else by username. */
+function person(username) {
+  const names = ticket.names || {};
+  if (ticket.assignee === username && ticket.assignee_name) return ticket.assignee_name;
+  return names[username] || username;
 }
 
 function eventDetail(e) {
   const d = e.data || {};
   const bits = [];
-  if (e.type === "assigned" && (d.assignee || d.to)) bits.push(`负责人：${d.assignee || d.to}`);
+  if (e.type === "assigned" && d.assignee) bits.push(d.previous ? `${person(d.previous)} → ${person(d.assignee)}` : `负责人：${person(d.assignee)}`);
   if (e.status) bits.push(`→ ${STATUS[e.status] || e.status}`);
   if (e.type === "merged" && (d.into || d.from)) bits.push(d.into ? `并入 ${d.into}` : `合并了 ${d.from}`);
   if (e.type === "rating" && (d.score || d.rating)) bits.push(`${d.score || d.rating} 分`);
@@ -123,7 +130,7 @@ function timeline() {
         "li",
         { class: `ev ev-${e.type}`, dataset: { type: e.type } },
         h("div", { class: "ev-head" }, h("strong", {}, EVENT[e.type] || e.type), " ", h("span", { class: "muted" }, eventDetail(e))),
-        h("div", { class: "ev-meta muted small" }, actorName(e.actor), " · ", fmtTime(e.at)),
+        h("div", { class: "ev-meta muted small" }, actorName(e.actor, ticket.names), " · ", fmtTime(e.at)),
         e.note ? h("div", { class: "ev-note" }, e.note) : null,
       ),
     ),

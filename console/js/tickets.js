@@ -172,7 +172,7 @@ function render(rows, total) {
           h("td", { class: "desc", "data-label": "描述", title: t.description }, t.hazard ? h("span", { class: "tag tag-danger" }, "险情") : null, t.description),
           h("td", { "data-label": "状态" }, h("span", { class: `status status-${t.status}` }, STATUS[t.status] || t.status)),
           h("td", { "data-label": "优先级" }, h("span", { class: `prio prio-${t.priority}` }, label(PRIORITY, t.priority))),
-          h("td", { "data-label": "负责人" }, t.assignee || h("span", { class: "muted" }, "未派单")),
+          h("td", { "data-label": "负责人" }, t.assignee ? t.assignee_name || t.assignee : h("span", { class: "muted" }, "未派单")),
           h("td", { "data-label": "时限" }, slaCell(t)),
           h("td", { "data-label": "催单", class: "chases" }, t.chases ? h("span", { class: "chase" }, `催 ${t.chases}`) : h("span", { class: "muted" }, "0")),
           h("td", { "data-label": "创建", class: "muted" }, fmtTime(t.created_at)),
