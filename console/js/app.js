@@ -10,6 +10,7 @@ const TITLE = "物业助手 · 工作台";
 const view = $("#view");
 let current = null; // {name, module, cleanup}
 let waiting = null;
+let routeSeq = 0; // the latest navigation wins over a slower one still loading
 
 // Which screens a member may open: the API's permissions decide (a technician works their own
 // tickets, not the pool).
@@ -70,13 +71,16 @@ async function route() {
   if (current && current.module.unmount) current.module.unmount();
   current = null;
   fill(view, h("p", { class: "loading" }, "正在加载…"));
+  const seq = ++routeSeq;
   try {
     const module = await screen.load();
+    if (seq !== routeSeq) return;
     current = { name, module };
     view.replaceChildren();
     await module.mount(view, arg, { me });
   } catch (err) {
-    console.error(err);
+    if (seq !== routeSeq) return;
+    console.warn(err);
     fill(view, h("div", { class: "empty" }, h("h2", {}, "页面加载失败"), h("p", {}, explain(err))));
   }
 }

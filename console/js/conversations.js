@@ -67,6 +67,7 @@ export async function mount(el, arg) {
   timer = setInterval(tickWaits, 1000);
   state.communities = {};
   await Promise.all([loadList(), loadCanned(), communityNames().then((names) => (state.communities = names))]);
+  if (root !== el) return; // left for another screen meanwhile
   await showSelected();
 }
 
@@ -125,7 +126,7 @@ async function loadList() {
     if (state.tab === "waiting" && !state.q) window.dispatchEvent(new CustomEvent("wuye:waiting", { detail: rows.length }));
     renderList();
   } catch (err) {
-    fill($("#conv-rows"), h("p", { class: "empty" }, explain(err)));
+    if (root) fill($("#conv-rows"), h("p", { class: "empty" }, explain(err)));
   }
 }
 
@@ -179,6 +180,7 @@ function tickWaits() {
 }
 
 async function showSelected() {
+  if (!root) return;
   $("#conv-layout").classList.toggle("has-selection", Boolean(state.selected));
   if (!state.selected) {
     delete $("#conv-main").dataset.sender;
@@ -414,7 +416,7 @@ async function loadCanned() {
   } catch (_err) {
     state.canned = [];
   }
-  if (state.selected && state.info) renderSide();
+  if (root && state.selected && state.info) renderSide();
 }
 
 function renderCanned() {

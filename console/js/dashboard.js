@@ -115,7 +115,7 @@ async function load() {
     renderStaff(stats.by_staff || []);
     $("#stats-note").textContent = `统计口径：${stats.period.from} 至 ${stats.period.to} 新建的工单（合并的重复单 ${stats.excluded ? stats.excluded.merged : 0} 张不计）；未完结工单为当前全部。生成于 ${new Date(stats.generated_at).toLocaleString("zh-CN")}。`;
   } catch (err) {
-    fill($("#kpis"), h("p", { class: "empty" }, explain(err)));
+    if (root) fill($("#kpis"), h("p", { class: "empty" }, explain(err)));
   }
 }
 

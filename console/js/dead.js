@@ -62,7 +62,7 @@ async function load() {
       ),
     );
   } catch (err) {
-    fill($("#dead-rows"), h("tr", {}, h("td", { colspan: 8, class: "empty" }, explain(err))));
+    if (root) fill($("#dead-rows"), h("tr", {}, h("td", { colspan: 8, class: "empty" }, explain(err))));
   }
 }
 

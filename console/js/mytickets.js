@@ -60,7 +60,7 @@ async function load() {
     $("#mine-count").textContent = `${rows.length} 张`;
     render(rows);
   } catch (err) {
-    fill($("#mine-cards"), h("p", { class: "empty" }, explain(err)));
+    if (root) fill($("#mine-cards"), h("p", { class: "empty" }, explain(err)));
   }
 }
 

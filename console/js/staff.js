@@ -69,7 +69,7 @@ async function load() {
       ),
     );
   } catch (err) {
-    fill($("#staff-rows"), h("tr", {}, h("td", { colspan: 6, class: "empty" }, explain(err))));
+    if (root) fill($("#staff-rows"), h("tr", {}, h("td", { colspan: 6, class: "empty" }, explain(err))));
   }
 }
 

@@ -47,7 +47,7 @@ async function load() {
     ticket = await api.get(`/api/tickets/${enc(number)}`);
     if (root) await render();
   } catch (err) {
-    fill(root, h("div", { class: "empty" }, h("h2", {}, `工单 ${number}`), h("p", {}, explain(err)), h("a", { href: backHref() }, "返回")));
+    if (root) fill(root, h("div", { class: "empty" }, h("h2", {}, `工单 ${number}`), h("p", {}, explain(err)), h("a", { href: backHref() }, "返回")));
   }
 }
 

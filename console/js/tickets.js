@@ -56,6 +56,7 @@ function query() {
 export async function mount(el) {
   root = el;
   const members = await staffList();
+  if (root !== el) return; // left for another screen meanwhile
   const categoryOptions = [
     h("option", { value: "" }, "全部分类"),
     h("optgroup", { label: "报修" }, REPAIR_CATEGORIES.filter((c) => c !== "other").map((c) => h("option", { value: c }, CATEGORY[c]))),
