@@ -190,10 +190,15 @@ function renderCharts(s) {
     grid,
     xAxis: { type: "category", data: months.map((m) => m.month) },
     yAxis: percentAxis,
+    // A trend needs a few months; fewer are clearer as bars side by side.
     series: [
-      { name: "响应按时率", type: "line", smooth: true, connectNulls: true, data: months.map((m) => asPct(m.respond && m.respond.rate)) },
-      { name: "完成按时率", type: "line", smooth: true, connectNulls: true, data: months.map((m) => asPct(m.resolve && m.resolve.rate)) },
-    ],
+      ["响应按时率", (m) => m.respond],
+      ["完成按时率", (m) => m.resolve],
+    ].map(([name, of]) =>
+      months.length >= 3
+        ? { name, type: "line", smooth: true, connectNulls: true, symbolSize: 7, data: months.map((m) => asPct(of(m) && of(m).rate)) }
+        : { name, type: "bar", barMaxWidth: 36, label: { show: true, position: "top", formatter: "{c}%" }, data: months.map((m) => asPct(of(m) && of(m).rate)) },
+    ),
   });
   const sat = s.satisfaction_by_month || [{ month: `${s.period.from}~${s.period.to}`, ratings: s.satisfaction.ratings, rate: s.satisfaction.rate }];
   const target = asPct(s.satisfaction.target || 0.9);
