@@ -160,6 +160,11 @@ const grid = { left: 48, right: 16, top: 28, bottom: 36, containLabel: true };
 const percentAxis = { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } };
 const asPct = (rate) => (rate === null || rate === undefined ? null : Math.round(rate * 1000) / 10);
 
+/** A quiet note in an empty chart (its axes still drawn). */
+function noData(empty, text) {
+  return empty ? { text, left: "center", top: "middle", textStyle: { color: "#94a3b8", fontSize: 13, fontWeight: "normal" } } : undefined;
+}
+
 function renderCharts(s) {
   disposeCharts();
   init("kind", {
@@ -186,8 +191,9 @@ function renderCharts(s) {
   const months = s.sla_by_month || [{ month: `${s.period.from}~${s.period.to}`, respond: s.sla.respond, resolve: s.sla.resolve }];
   init("sla", {
     tooltip: { trigger: "axis", valueFormatter: (v) => (v === null || v === undefined ? "—" : `${v}%`) },
-    legend: { top: 0, right: 0 },
-    grid,
+    legend: { bottom: 0 },
+    grid: { ...grid, top: 24, bottom: 40 },
+    title: noData(months.every((m) => !(m.respond && m.respond.due) && !(m.resolve && m.resolve.due)), "还没有到期的工单"),
     xAxis: { type: "category", data: months.map((m) => m.month) },
     yAxis: percentAxis,
     // A trend needs a few months; fewer are clearer as bars side by side.
@@ -205,6 +211,7 @@ function renderCharts(s) {
   init("satisfaction", {
     tooltip: { trigger: "axis", formatter: (p) => p.map((x) => `${x.name}：${x.value === null || x.value === undefined ? "—" : `${x.value}%`}（${sat[x.dataIndex].ratings} 条评价）`).join("<br>") },
     grid,
+    title: noData(sat.every((m) => !m.ratings), "这段时间还没有业主评价"),
     xAxis: { type: "category", data: sat.map((m) => m.month) },
     yAxis: percentAxis,
     series: [
