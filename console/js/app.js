@@ -78,6 +78,7 @@ async function route() {
     current = { name, module };
     view.replaceChildren();
     await module.mount(view, arg, { me });
+    if (waiting !== null) window.dispatchEvent(new CustomEvent("wuye:badge", { detail: waiting }));
   } catch (err) {
     if (seq !== routeSeq) return;
     console.warn(err);
@@ -93,6 +94,7 @@ function setWaiting(n) {
   badge.textContent = String(n);
   badge.hidden = n <= 0;
   document.title = n > 0 ? `(${n}) ${TITLE}` : TITLE;
+  window.dispatchEvent(new CustomEvent("wuye:badge", { detail: n }));
   if (before !== null && n > before) beep();
 }
 

@@ -50,7 +50,12 @@ export async function mount(el, arg) {
     "div",
     { class: "tabs", role: "tablist" },
     TABS.map(([key, text]) =>
-      h("button", { type: "button", role: "tab", class: "tab", testid: `tab-${key}`, dataset: { tab: key }, onclick: () => selectTab(key) }, text),
+      h(
+        "button",
+        { type: "button", role: "tab", class: "tab", testid: `tab-${key}`, dataset: { tab: key }, onclick: () => selectTab(key) },
+        text,
+        key === "waiting" ? h("span", { class: "tab-count", id: "waiting-count", hidden: true }) : null,
+      ),
     ),
   );
   fill(
@@ -64,6 +69,7 @@ export async function mount(el, arg) {
     ),
   );
   markTab();
+  window.addEventListener("wuye:badge", showCount);
   timer = setInterval(tickWaits, 1000);
   state.communities = {};
   await Promise.all([loadList(), loadCanned(), communityNames().then((names) => (state.communities = names))]);
@@ -71,7 +77,16 @@ export async function mount(el, arg) {
   await showSelected();
 }
 
+/** The shell's waiting count, shown on the 待人工 tab too. */
+function showCount(ev) {
+  const el = root && root.querySelector("#waiting-count");
+  if (!el) return;
+  el.textContent = String(ev.detail);
+  el.hidden = !(ev.detail > 0);
+}
+
 export function unmount() {
+  window.removeEventListener("wuye:badge", showCount);
   clearInterval(timer);
   if (stopSla) stopSla();
   root = null;
