@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from backend_bridge.adapters.content import ContentStore
 from backend_bridge.adapters.orm import start_mappers
 from backend_bridge.domain import commands
-from backend_bridge.service_layer import external_sync, handlers, imports
+from backend_bridge.service_layer import external_sync, handlers, imports, staff_access
 from backend_bridge.service_layer.messagebus import MessageBus
 from backend_bridge.service_layer.notices import NoticeWriter
 from backend_bridge.service_layer.ports import Clock, Deps, DialogueEngine, Notifier, TicketSystem, utc_now
@@ -156,13 +156,18 @@ async def bootstrap(
     )
     notices = NoticeWriter(clock, timezone)
     event_handlers: dict = {}
-    for module in (handlers, imports, external_sync):
+    for module in (handlers, imports, external_sync, staff_access):
         for event_type, handler_list in module.EVENT_HANDLERS.items():
             event_handlers.setdefault(event_type, []).extend(handler_list)
     bus = MessageBus(
         uow_factory=lambda: UnitOfWork(session_factory, notices),
         deps=deps,
-        command_handlers={**handlers.COMMAND_HANDLERS, **imports.COMMAND_HANDLERS, **external_sync.COMMAND_HANDLERS},
+        command_handlers={
+            **handlers.COMMAND_HANDLERS,
+            **imports.COMMAND_HANDLERS,
+            **external_sync.COMMAND_HANDLERS,
+            **staff_access.COMMAND_HANDLERS,
+        },
         event_handlers=event_handlers,
     )
     await bus.handle(commands.SyncCommunities())  # the content names the communities

@@ -1,5 +1,5 @@
 """Load the demo (content/demo_community.yml) into an empty store: two communities, their flats,
-owners and bills, and staff scoped to each."""
+owners and bills, staff scoped to each, and a few 常用语 (canned replies) for the console."""
 
 from __future__ import annotations
 
@@ -96,7 +96,17 @@ async def load_demo(backend: Backend, path: Path, tz: ZoneInfo, *, with_staff: b
         await uow.commit()
     if with_staff:
         await add_demo_staff(backend, spec)
+    await add_demo_canned_replies(backend, spec)
     return added
+
+
+async def add_demo_canned_replies(backend: Backend, spec: dict) -> None:
+    """The demo's 常用语: the company's and each community's own (through the bus, checked as staff's are)."""
+    for reply in spec.get("canned_replies", []):
+        command = commands.SaveCannedReply(
+            "demo", title=reply["title"], text=reply["text"], community=reply.get("community")
+        )
+        await backend.bus.handle(command)
 
 
 async def mark_demo(backend: Backend, code: str) -> None:

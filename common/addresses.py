@@ -51,3 +51,21 @@ def address_part(text: str, part: str) -> str | None:
 def flat_key(building: str, unit: str, room: str) -> str:
     """3-2-501: how a flat is named in one string (reports, the per-flat binding attempt count)."""
     return f"{building}-{unit}-{room}"
+
+
+# 3-2-501, 3/2/501, 3－2－501: three parts with one separator between each.
+_SEPARATED = re.compile(r"([^-/－—]+)[-/－—]([^-/－—]+)[-/－—]([^-/－—]+)")
+# 3号楼2单元501室, A座1单元1502, 3栋2单元0501: the building's marker, the unit's marker, the room.
+_MARKED = re.compile(r"(.+?(?:号楼|号院|栋|幢|座|楼|号|#))(.+?(?:单元|门洞))(.+)")
+
+
+def parse_flat(text: str) -> tuple[str, str, str] | None:
+    """A whole flat written in one string, as staff type it into a search box: 3-2-501 or
+    3号楼2单元501室 → ("3", "2", "501"); None unless every part is one (see address_part).
+    Chinese numerals (三号楼) are the chat assistant's business (bot/text), not a search box's."""
+    value = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    found = _SEPARATED.fullmatch(value) or _MARKED.fullmatch(value)
+    if found is None:
+        return None
+    parts = tuple(address_part(p, part) for p, part in zip(found.groups(), PARTS, strict=True))
+    return parts if all(parts) else None  # type: ignore[return-value]

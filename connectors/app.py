@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -21,7 +22,7 @@ from backend_bridge.adapters.external import HttpTicketSystem
 from backend_bridge.adapters.redis_streams import RedisStreamNotifier
 from backend_bridge.bootstrap import Backend, bootstrap
 from backend_bridge.demo import load_demo
-from backend_bridge.entrypoints import bot_api, external_api, import_api, staff_api, stats_api
+from backend_bridge.entrypoints import bot_api, console_api, external_api, import_api, live_api, staff_api, stats_api
 from backend_bridge.entrypoints.errors import domain_errors
 from backend_bridge.entrypoints.http import errors_as_json
 from backend_bridge.entrypoints.keys import ADMIN_TOKEN, BACKEND, INTERNAL_TOKEN, TIMEZONE
@@ -33,10 +34,12 @@ from connectors.keys import GATEWAY, RASA
 from connectors.metrics import METRICS, Metrics
 from connectors.metrics import routes as metrics_routes
 from connectors.rasa import RasaClient
-from connectors.settings import Settings, channels_line
+from connectors.ratelimit import RateLimiter
+from connectors.settings import ROOT, ConsoleSettings, Settings, channels_line
 
 log = logging.getLogger(__name__)
 
+LOGIN_WINDOW = 15 * 60  # seconds: the console allows so many sign-in failures in this window
 MAX_BODY = 64 * 1024  # a chat message is at most a few KB; anything bigger is refused with 413
 ACTIONS_URL = web.AppKey("actions_url", str)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
@@ -110,9 +113,11 @@ def public_app(
     http: aiohttp.ClientSession,
     actions_url: str,
     channels: list[Channel] | None = None,
+    console: ConsoleSettings | None = None,
+    console_dir: Path = ROOT / "console",
 ) -> web.Application:
-    """Channels, the staff API and /healthz. ``channels``: those that are on (Settings.channels);
-    by default the ones that need no settings."""
+    """Channels, the staff API, the staff console and /healthz. ``channels``: those that are on
+    (Settings.channels); by default the ones that need no settings."""
     app = _application()
     app[BACKEND] = backend
     app[ADMIN_TOKEN] = admin_token
@@ -127,6 +132,19 @@ def public_app(
     backend.follow_handoffs(c.name for c in running if getattr(c, "follows_handoff", False))
     for module in (staff_api, import_api, stats_api, external_api):
         app.add_routes(module.routes)
+    console = console or ConsoleSettings()
+    throttle = console_api.LoginThrottle(
+        RateLimiter.per_window(console.user_failures, LOGIN_WINDOW),
+        RateLimiter.per_window(console.client_failures, LOGIN_WINDOW),
+    )
+    console_api.setup(
+        app,
+        console_dir=console_dir,
+        secure_cookie=console.secure_cookie,
+        throttle=throttle,
+        trusted=console.trusted_proxies,
+    )
+    live_api.install(app, backend)  # the console's live feed: one shared poller for this app
     return app
 
 
@@ -168,6 +186,7 @@ async def build(settings: Settings) -> tuple[web.Application, web.Application]:
         http=session,
         actions_url=settings.actions_url,
         channels=channels,
+        console=settings.console,
     )
     internal = internal_app(backend, token=settings.internal_token, timezone=settings.timezone, metrics=metrics)
 

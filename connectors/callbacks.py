@@ -7,6 +7,9 @@ channel answers it with ``status`` and ``reason`` (the platforms log what they g
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from aiohttp import web
 
 
@@ -31,3 +34,15 @@ async def read_body(request: web.Request, limit: int, too_large: str) -> bytes:
     if len(body) > limit:
         raise Refused(413, too_large)
     return body
+
+
+def parse_json(body: bytes | str) -> Any:
+    """A callback's JSON; Refused(400) for anything else: not UTF-8, not JSON, an integer past
+    Python's 4,300-digit limit, or nesting deeper than the parser's recursion limit ("[[[[…", a
+    few KB of it: a RecursionError, not a ValueError)."""
+    try:
+        return json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
+    except (UnicodeDecodeError, ValueError):
+        raise Refused(400, "not UTF-8 JSON") from None
+    except RecursionError:
+        raise Refused(400, "JSON nested too deeply") from None

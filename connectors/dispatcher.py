@@ -21,12 +21,14 @@ from datetime import timedelta
 import aiohttp
 import redis.asyncio as aioredis
 
-from backend_bridge.bootstrap import Backend, bootstrap
+from backend_bridge.adapters.rasa_trackers import RasaTrackerPurge, tracker_store_url
+from backend_bridge.bootstrap import Backend, async_url, bootstrap
 from backend_bridge.domain import commands
 from backend_bridge.domain.retention import RetentionPolicy
 from backend_bridge.entrypoints.stream_consumer import StreamConsumer
 from backend_bridge.service_layer.delivery import Dispatcher
 from backend_bridge.service_layer.external_sync import SyncTickets
+from backend_bridge.service_layer.handlers import PURGE_BATCH
 from backend_bridge.service_layer.ports import NullNotifier
 from bot.text.pii import install_log_masking
 from connectors.app import external_system
@@ -58,8 +60,10 @@ async def run(
     deadline_interval: float = 30.0,
     retention: RetentionPolicy | None = None,
     purge_interval: float = 3600.0,
+    trackers: RasaTrackerPurge | None = None,
 ) -> None:
-    """Deliver until ``stop`` is set, renewing the heartbeat on every sweep (it lasts three)."""
+    """Deliver until ``stop`` is set, renewing the heartbeat on every sweep (it lasts three).
+    ``trackers``: Rasa's SQL tracker store, purged with the retention job (None: Redis expires them)."""
     consumer = None
     if redis_url:
         consumer = StreamConsumer(aioredis.Redis.from_url(redis_url), dispatcher, block_ms=int(poll_interval * 1000))
@@ -67,7 +71,17 @@ async def run(
     last_sweep = last_job = last_beat = float("-inf")
     check = lambda: backend.bus.handle(commands.CheckDeadlines())  # noqa: E731
     sync = lambda: backend.bus.handle(SyncTickets())  # noqa: E731
-    purge = lambda: backend.bus.handle(commands.PurgeExpired(retention or RetentionPolicy()))  # noqa: E731
+    policy = retention or RetentionPolicy()
+
+    async def purge() -> None:
+        await backend.bus.handle(commands.PurgeExpired(policy))
+        if trackers is not None:  # Rasa's SQL trackers age out with the messages they hold
+            cutoff, removed = policy.before(backend.clock(), policy.messages_days), 0
+            while (batch := await trackers.purge_before(cutoff, PURGE_BATCH)) > 0:
+                removed += batch
+            if removed:
+                log.info("retention: %d idle Rasa conversations removed", removed)
+
     last_purge = float("-inf")  # at start: not "monotonic() - 0", which is small on a machine just booted
     while not stop.is_set():
         try:
@@ -112,6 +126,8 @@ async def serve(settings: Settings) -> None:
         backend.clock,
         lease_ttl=timedelta(seconds=float(os.environ.get("WUYE_DELIVERY_LEASE", "15"))),
     )
+    tracker_url = tracker_store_url(settings.var_dir / "endpoints.yml")  # what ops/stack.py told Rasa
+    trackers = RasaTrackerPurge(async_url(tracker_url)) if tracker_url else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
@@ -130,8 +146,11 @@ async def serve(settings: Settings) -> None:
             redis_url=settings.redis_url,
             poll_interval=float(os.environ.get("WUYE_POLL_INTERVAL", "0.5")),
             retention=settings.retention,
+            trackers=trackers,
         )
     finally:
+        if trackers is not None:
+            await trackers.close()
         with contextlib.suppress(Exception):  # the database may be what stopped us; the beat then runs out
             await dispatcher.stop()
         await close_channels(channels)

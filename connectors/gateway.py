@@ -12,6 +12,12 @@ callback only a few seconds (WeChat: 5): the message is answered in the backgrou
 answer goes out through the outbox like any late answer (RepliesDeferred → "late_reply"),
 unless it is ready within the time the caller can wait, when the caller sends it in its own
 answer. Either way one owner's messages reach Rasa one at a time and in order.
+
+While staff hold a conversation the assistant says nothing, however late: a message written to
+staff is theirs ("for_staff") and never reaches Rasa; one still waiting when staff took over
+(queued, in the backlog) is left to them; an answer on its way when they did is dropped
+(RecordReplies decides, by the conversation's state). After the handback the assistant answers
+what the owner writes next, never what was written to staff.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from dataclasses import dataclass, field
 
 from backend_bridge.bootstrap import Backend
 from backend_bridge.domain import commands
-from backend_bridge.domain.model import MAX_ANSWER_ATTEMPTS, POOR_RATING, ConversationState, DomainError
+from backend_bridge.domain.model import MAX_ANSWER_ATTEMPTS, POOR_RATING, ConversationState, DomainError, InboundStatus
 from backend_bridge.service_layer import views
 from backend_bridge.service_layer.results import InboundRecorded
 from bot.text.normalize import without_invisible
@@ -205,7 +211,9 @@ class Gateway:
         if record.duplicate:
             return Accepted(None, duplicate=True, inbound_id=record.id)
         recorded_at = time.monotonic()
-        await self.backend.bus.handle(commands.RecordReplies(record.id, replies, answered=True, push=push))
+        result = await self.backend.bus.handle(commands.RecordReplies(record.id, replies, answered=True, push=push))
+        if result.status == InboundStatus.FOR_STAFF.value:  # staff hold the conversation: no automatic word
+            replies = ()
         self.metrics.replied(inbound.sender, len(replies), time.monotonic() - recorded_at)
         return Accepted([render(r, record.script) for r in replies], inbound_id=record.id)
 
@@ -232,6 +240,8 @@ class Gateway:
         except Exception:
             await self.backend.bus.handle(commands.RecordReplies(record.id, (), answered=False))
             raise
+        if replies and await views.late_answers_silenced(self.backend.new_uow(), sender):
+            replies = ()  # staff took the conversation while the assistant was answering
         rendered = [render(r, record.script) for r in replies]
         claimed = not waiting.answer.done() and (waiting.fits is None or waiting.fits(rendered))
         if claimed:  # the caller is still there: it answers in its request
@@ -269,6 +279,10 @@ class Gateway:
         """What to tell the owner about a recorded message (the sender's lock is held), and
         whether the message counts as answered (False: the dialogue engine was unreachable).
         The sender's unanswered older messages go first (``backlog``, or when the record says so)."""
+        if record.status == InboundStatus.FOR_STAFF.value:  # written to staff: never the assistant's
+            return (), True
+        if backlog and await self._staff_took(sender, record.id):  # queued, and staff took it meanwhile
+            return (), True
         with_staff = record.state == ConversationState.HANDED_OFF.value
         if record.routed_to and record.names_only and not with_staff:  # "阳光小区": the answer to "which one?"
             return (ROUTED_REPLY.format(name=record.routed_to),), True
@@ -287,9 +301,20 @@ class Gateway:
         return (() if with_staff else tuple(replies)), True
 
     async def _reply(self, record: InboundRecorded, replies: tuple[str, ...], *, answered: bool = True) -> list[str]:
-        """Record what the owner is told (a retried message gets the same), in the owner's script."""
-        await self.backend.bus.handle(commands.RecordReplies(record.id, replies, answered=answered))
+        """Record what the owner is told (a retried message gets the same), in the owner's script;
+        nothing when staff took the conversation while the assistant was answering."""
+        result = await self.backend.bus.handle(commands.RecordReplies(record.id, replies, answered=answered))
+        if result.status == InboundStatus.FOR_STAFF.value:
+            return []
         return [render(r, record.script) for r in replies]
+
+    async def _staff_took(self, sender: str, inbound_id: int) -> bool:
+        """Whether staff hold the conversation now; if so the message is left to them."""
+        state, _ = await views.conversation_state(self.backend.new_uow(), sender)
+        if state != ConversationState.HANDED_OFF.value:
+            return False
+        await self.backend.bus.handle(commands.LeaveToStaff(inbound_id))
+        return True
 
     async def _rating(self, sender: str, text: str) -> str | None:
         """回访: a score or verdict as the owner's first message after the rating question.
@@ -315,6 +340,8 @@ class Gateway:
         Raises DialogueUnavailable while Rasa is unreachable, so nothing newer goes first.
         """
         for message in await views.unanswered(self.backend.new_uow(), sender, now=self.backend.clock()):
+            if await self._staff_took(message["sender"], message["id"]):  # staff answer it, not the retry loop
+                continue
             try:
                 replies = await self.dialogue.send(message["sender"], as_plain_text(message["text"][:MAX_TEXT]))
             except DialogueRejected:  # Rasa fails on this message only: count it, go on

@@ -267,9 +267,43 @@ class WebChatSettings:
             raise SystemExit("WUYE_CHAT_SENDER_RATE and WUYE_CHAT_CLIENT_RATE must be whole numbers") from exc
         if sender < 0 or client < 0:
             raise SystemExit("WUYE_CHAT_SENDER_RATE and WUYE_CHAT_CLIENT_RATE must be 0 (off) or more")
-        proxies = env.get("WUYE_TRUSTED_PROXIES")
-        trusted = frozenset(p.strip() for p in proxies.split(",") if p.strip()) if proxies is not None else LOOPBACK
-        return cls(sender, client, trusted)
+        return cls(sender, client, trusted_proxies(env))
+
+
+def trusted_proxies(env: dict[str, str]) -> frozenset[str]:
+    """WUYE_TRUSTED_PROXIES (comma-separated addresses); unset: this machine (nginx in front)."""
+    proxies = env.get("WUYE_TRUSTED_PROXIES")
+    return frozenset(p.strip() for p in proxies.split(",") if p.strip()) if proxies is not None else LOOPBACK
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """The staff console (backend_bridge/entrypoints/console_api.py).
+
+    ``secure_cookie``: the session cookie is sent over HTTPS only (set it once TLS is in front).
+    Sign-in failures allowed per username and per client address in 15 minutes before a 429.
+    """
+
+    secure_cookie: bool = False
+    user_failures: int = 5
+    client_failures: int = 30
+    trusted_proxies: frozenset[str] = LOOPBACK
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> ConsoleSettings:
+        secure = env.get("WUYE_CONSOLE_SECURE_COOKIE", "0").strip().lower()
+        if secure not in ("0", "1", "true", "false", ""):
+            raise SystemExit("WUYE_CONSOLE_SECURE_COOKIE must be 1 (HTTPS only) or 0")
+        try:
+            user = int(env.get("WUYE_CONSOLE_USER_FAILURES") or cls.user_failures)
+            client = int(env.get("WUYE_CONSOLE_CLIENT_FAILURES") or cls.client_failures)
+        except ValueError as exc:
+            raise SystemExit(
+                "WUYE_CONSOLE_USER_FAILURES and WUYE_CONSOLE_CLIENT_FAILURES must be whole numbers"
+            ) from exc
+        if user < 1 or client < 1:
+            raise SystemExit("WUYE_CONSOLE_USER_FAILURES and WUYE_CONSOLE_CLIENT_FAILURES must be 1 or more")
+        return cls(secure in ("1", "true"), user, client, trusted_proxies(env))
 
 
 @dataclass(frozen=True)
@@ -366,6 +400,7 @@ class Settings:
     external: ExternalSystem | None = None  # WUYE_EXTERNAL_*: tickets are also kept there
     channels: dict[str, object] = field(default_factory=dict)  # channel name → its settings section
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)  # WUYE_RETAIN_*_DAYS
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)  # WUYE_CONSOLE_*
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, dispatcher: bool = False) -> Settings:
@@ -396,6 +431,7 @@ class Settings:
             external=ExternalSystem.from_env(env),
             channels=channel_sections(env),
             retention=retention_policy(env),
+            console=ConsoleSettings.from_env(env),
         )
 
 

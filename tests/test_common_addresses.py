@@ -13,7 +13,7 @@ import pytest
 
 from backend_bridge.service_layer import imports
 from bot.text.entities import extract_address, extract_all
-from common.addresses import MARKERS, address_part, flat_key
+from common.addresses import MARKERS, address_part, flat_key, parse_flat
 
 
 @pytest.mark.parametrize(
@@ -85,3 +85,28 @@ def test_the_assistant_reads_a_flat_as_the_import_stores_it(message, cells, flat
 
 def test_a_zero_is_no_building():
     assert not [e for e in extract_address("0号楼漏水") if e.entity == "building"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3-2-501", ("3", "2", "501")),
+        ("3/2/0501", ("3", "2", "501")),
+        (" 3 - 2 - 501 ", ("3", "2", "501")),
+        ("３－２－５０１", ("3", "2", "501")),  # full width, as a Chinese keyboard types it
+        ("3号楼2单元501", ("3", "2", "501")),
+        ("3栋2单元0501室", ("3", "2", "501")),
+        ("A座1单元1502", ("A", "1", "1502")),
+        ("12#3门洞101", ("12", "3", "101")),
+        ("3号楼", None),
+        ("3-2", None),
+        ("3-2-501-1", None),
+        ("0-2-501", None),
+        ("3号楼2单元", None),
+        ("BX000123", None),
+        ("三号楼二单元五零一", None),  # the chat assistant reads numerals; a search box does not
+        ("", None),
+    ],
+)
+def test_a_whole_flat_in_one_string_as_staff_search_for_it(text, expected):
+    assert parse_flat(text) == expected

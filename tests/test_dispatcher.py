@@ -217,7 +217,9 @@ def _start_dispatcher(database_url: str, redis_url: str | None, tmp_path: Path, 
         "WUYE_DATABASE_URL": database_url,
         "WUYE_DELIVERY_LEASE": "1",  # a killed holder's lease runs out quickly
         "WUYE_POLL_INTERVAL": "0.05",
+        "WUYE_VAR_DIR": str(tmp_path),  # its endpoints.yml (Rasa's tracker store), none unless a test writes one
         "PYTHONPATH": str(ROOT),
+        **settings,
     }
     env.pop("WUYE_REDIS_URL", None)
     if redis_url:
@@ -386,3 +388,80 @@ async def test_a_real_dispatcher_removes_personal_data_past_the_retention_settin
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0, (tmp_path / "dispatcher.log").read_text()
+
+
+def _rasa_events(db: Path, rows: list[tuple[str, float]]) -> None:
+    """A tracker store as Rasa 3.6's SQLTrackerStore makes it (table events), with ``rows`` of
+    (sender_id, timestamp)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255)"
+            " NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
+        )
+        conn.executemany("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'user', ?, '{}')", rows)
+
+
+def _senders(db: Path) -> set[str]:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return {row[0] for row in conn.execute("SELECT sender_id FROM events")}
+
+
+async def test_a_real_dispatcher_ages_out_rasas_sql_trackers_with_the_messages(backend, database_url, tmp_path):
+    """Rasa's SQL tracker store (the embedded mode's file) is purged by the retention job: whole
+    conversations idle past WUYE_RETAIN_MESSAGES_DAYS go, a live one stays untouched. The store is
+    found through the endpoints.yml ops/stack.py writes for Rasa. (``backend``: a fresh store, so no
+    earlier test's dispatcher still holds the retention job's hour-long lease.)"""
+    import yaml
+
+    from ops.stack import rasa_endpoints
+
+    trackers = tmp_path / "rasa_trackers.db"
+    now = time.time()
+    _rasa_events(
+        trackers,
+        [
+            ("webchat:idle", now - 5 * 86400),
+            ("webchat:idle", now - 3 * 86400),
+            ("webchat:live", now - 5 * 86400),
+            ("webchat:live", now - 60),
+        ],
+    )
+    endpoints = rasa_endpoints("http://127.0.0.1:5055", None, None, tmp_path)
+    (tmp_path / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
+    proc = _start_dispatcher(database_url, None, tmp_path, WUYE_RETAIN_MESSAGES_DAYS="1")
+    try:
+        deadline = time.monotonic() + 30
+        while "webchat:idle" in _senders(trackers):
+            assert proc.poll() is None, (tmp_path / "dispatcher.log").read_text()
+            assert time.monotonic() < deadline, "the idle conversation was not removed within 30 s"
+            await asyncio.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0, (tmp_path / "dispatcher.log").read_text()
+    assert _senders(trackers) == {"webchat:live"}
+    with __import__("sqlite3").connect(trackers) as conn:
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 2  # the live one whole
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "database_url", "expected"),
+    [
+        ("redis://127.0.0.1:6379/3", None, None),  # Redis expires its own keys
+        (None, "postgresql://wuye:s3cret@db.internal:5433/wuye", "postgresql://wuye:s3cret@db.internal:5433/wuye"),
+        (None, None, "sqlite:///{var}/rasa_trackers.db"),
+    ],
+)
+def test_the_purge_finds_the_tracker_store_rasa_was_given(tmp_path, redis_url, database_url, expected):
+    import yaml
+
+    from backend_bridge.adapters.rasa_trackers import tracker_store_url
+    from ops.stack import rasa_endpoints
+
+    endpoints = tmp_path / "endpoints.yml"
+    assert tracker_store_url(endpoints) is None  # no file: nothing to purge
+    endpoints.write_text(yaml.safe_dump(rasa_endpoints("http://127.0.0.1:5055", redis_url, database_url, tmp_path)))
+    assert tracker_store_url(endpoints) == (expected.format(var=tmp_path) if expected else None)

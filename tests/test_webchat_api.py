@@ -291,7 +291,10 @@ async def test_a_traditional_long_message_gets_the_too_long_reply_in_traditional
 async def test_with_staff_on_the_conversation_the_assistant_stays_silent_but_keeps_the_message(public_client, backend):
     await backend.bus.handle(commands.HandOff(SENDER, "owner_asked"))
     assert await replies(await chat(public_client, "师傅什么时候到？")) == []
-    assert await unanswered_texts(backend) == ["师傅什么时候到？"]
+    # kept for staff (the message log shows it), never owed by the assistant: no retry answers it later
+    assert await unanswered_texts(backend) == []
+    log = await views.message_log(backend.new_uow(), SENDER)
+    assert [(e["text"], e["status"]) for e in log] == [("师傅什么时候到？", "for_staff")]
 
 
 # -- updates -----------------------------------------------------------------------------------

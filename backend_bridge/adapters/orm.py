@@ -208,6 +208,8 @@ conversations = Table(
     Column("handed_off_at", UTCDateTime),
     Column("last_inbound_at", UTCDateTime),
     Column("community", COMMUNITY, ForeignKey("communities.code"), index=True),
+    Column("assignee", String(64), index=True),  # the staff member answering it now (the console's claim)
+    Column("claimed_at", UTCDateTime),
 )
 
 handoffs = Table(
@@ -219,6 +221,29 @@ handoffs = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("ended_at", UTCDateTime),
     Column("ended_by", String(64)),
+)
+
+# Staff notes on a conversation: for colleagues, never sent to the owner (no outbox row).
+conversation_notes = Table(
+    "conversation_notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender", ForeignKey("conversations.sender"), nullable=False, index=True),
+    Column("author", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+# 常用语: words staff often send; community None: the whole company's.
+canned_replies = Table(
+    "canned_replies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", String(model.MAX_CANNED_TITLE), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("community", COMMUNITY, ForeignKey("communities.code"), index=True),
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 inbound_messages = Table(
@@ -305,6 +330,24 @@ staff = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("communities", JSON, nullable=False, default=list),  # codes; empty: company-wide
     Column("wecom_userid", String(64)),  # their WeCom UserID; None: notices go to the log
+    Column("password_hash", String(255)),  # argon2id (the console); None: no password yet
+    Column("invite_hash", String(64), unique=True),  # sha256 of an open invite link's token
+    Column("invite_expires_at", UTCDateTime),
+)
+
+# Signed-in console browsers (domain/staff_sessions.py): looked up by the cookie's sha256 on every
+# request; the member's are revoked together (logout, deactivation, a new password).
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("username", String(64), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
 )
 
 # Webhook deliveries from an external property system already applied: a redelivery changes nothing.
@@ -371,9 +414,12 @@ def start_mappers() -> None:
             )
         },
     )
+    m(model.Note, conversation_notes)
+    m(model.CannedReply, canned_replies)
     m(model.InboundMessage, inbound_messages)
     m(model.Notification, notifications)
     m(model.StaffMember, staff)
+    m(model.StaffSession, staff_sessions)
     event.listen(model.Ticket, "load", _with_event_list)
     event.listen(model.Conversation, "load", _with_event_list)
     event.listen(model.InboundMessage, "load", _with_event_list)

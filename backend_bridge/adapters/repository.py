@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, and_, delete, func, or_, select
+from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,6 +74,22 @@ class TicketRepository(_Tracking):
             .order_by(model.Ticket.id.desc())
         )
         return self._track((await self.session.scalars(stmt)).first())
+
+    async def unverified_emergencies_since(self, community: str | None, since: datetime) -> int:
+        """Emergencies opened in ``community`` since ``since`` by senders bound to no flat: what
+        the flood limit counts (domain/tickets.py emergency_paging)."""
+        bound = select(orm.bindings.c.sender)
+        stmt = (
+            select(func.count())
+            .select_from(model.Ticket)
+            .where(
+                model.Ticket.priority == model.Priority.EMERGENCY,
+                model.Ticket.created_at >= since,
+                model.Ticket.community.is_(None) if community is None else model.Ticket.community == community,
+                model.Ticket.sender.not_in(bound),
+            )
+        )
+        return int(await self.session.scalar(stmt) or 0)
 
     async def awaiting_rating(self, sender: str) -> model.Ticket | None:
         """The sender's most recently resolved ticket, which a rating now refers to."""
@@ -256,18 +272,55 @@ class ConversationRepository(_Tracking):
         return conversation
 
 
+class NoteRepository:
+    """Staff notes on conversations (append-only)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, note: model.Note) -> None:
+        self.session.add(note)
+        await self.session.flush()
+
+
+class CannedReplyRepository:
+    """常用语: kept as written; a community's staff see the company's and their communities'."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, reply: model.CannedReply) -> None:
+        self.session.add(reply)
+        await self.session.flush()
+
+    async def get(self, reply_id: int) -> model.CannedReply | None:
+        return await self.session.get(model.CannedReply, reply_id)
+
+    async def remove(self, reply: model.CannedReply) -> None:
+        await self.session.delete(reply)
+
+
 class MessageRepository(_Tracking):
     """The inbound log: every owner message, and what the assistant answered."""
 
     async def purge_answered_before(self, cutoff: datetime, limit: int) -> int:
-        """Answered messages received before ``cutoff`` (an unanswered one is still owed)."""
+        """Answered messages (by the assistant, or staff's) received before ``cutoff`` (an
+        unanswered one is still owed)."""
         table = orm.inbound_messages
-        answered = table.c.status == model.InboundStatus.ANSWERED
+        answered = table.c.status.in_([model.InboundStatus.ANSWERED, model.InboundStatus.FOR_STAFF])
         return await _delete_some(self.session, table, limit, answered, table.c.received_at < cutoff)
 
     async def add_inbound(self, message: model.InboundMessage) -> None:
         self.session.add(message)
         await self.session.flush()
+
+    async def owed(self, sender: str) -> list[model.InboundMessage]:
+        """The sender's messages nobody has answered yet (received or failed), oldest first."""
+        stmt = select(model.InboundMessage).where(
+            model.InboundMessage.sender == sender,
+            model.InboundMessage.status.in_([model.InboundStatus.RECEIVED, model.InboundStatus.FAILED]),
+        )
+        return [self._track(m) for m in (await self.session.scalars(stmt.order_by(model.InboundMessage.id))).all()]
 
     async def inbound(self, inbound_id: int) -> model.InboundMessage | None:
         return self._track(await self.session.get(model.InboundMessage, inbound_id))
@@ -492,6 +545,43 @@ class StaffRepository(_Tracking):
     async def add(self, member: model.StaffMember) -> None:
         self.session.add(member)
         await self.session.flush()
+
+    async def by_invite_hash(self, invite_hash: str) -> model.StaffMember | None:
+        stmt = select(model.StaffMember).where(model.StaffMember.invite_hash == invite_hash)
+        return (await self.session.scalars(stmt)).first()
+
+
+class StaffSessionRepository(_Tracking):
+    """Console sessions, found by the sha256 of their cookie."""
+
+    async def add(self, staff_session: model.StaffSession) -> None:
+        self.session.add(staff_session)
+        await self.session.flush()
+
+    async def by_token_hash(self, token_hash: str) -> model.StaffSession | None:
+        stmt = select(model.StaffSession).where(model.StaffSession.token_hash == token_hash)
+        return (await self.session.scalars(stmt)).first()
+
+    async def revoke_all(self, username: str, now: datetime, *, keep: str | None = None) -> int:
+        """End every live session of ``username`` but the one whose hash is ``keep`` (one
+        statement: none slips through); how many ended."""
+        table = orm.staff_sessions
+        conditions = [table.c.username == username, table.c.revoked_at.is_(None)]
+        if keep:
+            conditions.append(table.c.token_hash != keep)
+        result = await self.session.execute(
+            update(table)
+            .where(*conditions)
+            .values(revoked_at=now)
+            .returning(table.c.id)
+            .execution_options(synchronize_session=False)
+        )
+        return len(result.all())
+
+    async def purge_before(self, cutoff: datetime, limit: int) -> int:
+        """Forget sessions that ended (expired) before ``cutoff``."""
+        table = orm.staff_sessions
+        return await _delete_some(self.session, table, limit, table.c.expires_at < cutoff)
 
 
 class ExternalEventRepository(_Tracking):

@@ -1,10 +1,16 @@
-"""Reading an uploaded spreadsheet into rows of cell texts: CSV in whatever encoding, or .xlsx.
+"""Reading an uploaded spreadsheet into rows of cell texts (CSV in whatever encoding, or .xlsx),
+and writing the one CSV every export uses (``write_csv``).
 
 Operators export from whatever they used before (an old property system, Excel): UTF-8
 with or without a BOM, GBK/GB18030 (what Chinese Excel writes), UTF-16, or .xlsx. This is
 file-format work with no idea of rosters or ledgers, so it lives apart from the import's
 rules (service_layer/imports.py), which get rows of strings and need not know where they
 came from. An .xlsx is a zip, so its unpacked size is checked before openpyxl opens it.
+
+Exports are written for Excel as the property office has it (Chinese Windows): UTF-8 *with* a
+BOM, or Excel reads the bytes as GBK and shows mojibake; CRLF line ends; and every text cell
+that Excel would take for a formula (= + - @, or a leading tab or CR) gets a leading ' , since
+the cells carry what owners wrote (CSV injection: a description "=HYPERLINK(...)" must stay text).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import logging
 import re
 import warnings
 import zipfile
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 
 import openpyxl
@@ -31,6 +38,9 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # text files have none of these
 
 Rows = list[tuple[int, list[str]]]
+Cell = str | int | float | None
+CSV_TYPE = "text/csv; charset=utf-8"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what Excel (and LibreOffice) read as a formula
 
 
 class UnreadableSpreadsheet(Exception):
@@ -160,3 +170,30 @@ def _cell_text(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value).strip()
+
+
+def neutralise(text: str) -> str:
+    """A text cell Excel will show as text: a leading ' when it would start a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _cell_out(value: Cell) -> str:
+    """Numbers as Python writes them (our own counts and rates: -5 is a number, never a formula,
+    so it is left alone); None as an empty cell; text neutralised."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int | float):
+        return str(value)
+    return neutralise(str(value))
+
+
+def write_csv(rows: Iterable[Sequence[Cell]]) -> bytes:
+    """Rows (the header first; an empty row is a blank line between sections) as the bytes of a
+    CSV Excel opens directly: UTF-8 with BOM, CRLF, minimal quoting, formulas neutralised."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([_cell_out(value) for value in row])
+    return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")

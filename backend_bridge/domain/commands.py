@@ -217,6 +217,46 @@ class HandBack(Command):
 
 
 @dataclass(frozen=True)
+class ClaimConversation(Command):
+    """A staff member answers this owner now; ``force`` (a lead's) takes it from a colleague."""
+
+    sender: str
+    actor: str
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class AddNote(Command):
+    sender: str
+    text: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class LeaveToStaff(Command):
+    """The assistant will not answer this message: the conversation went to staff before it could."""
+
+    inbound_id: int
+
+
+@dataclass(frozen=True)
+class SaveCannedReply(Command):
+    """Add a 常用语 (``reply_id`` None) or change one (title/text None: kept)."""
+
+    actor: str
+    reply_id: int | None = None
+    title: str | None = None
+    text: str | None = None
+    community: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoveCannedReply(Command):
+    reply_id: int
+    actor: str
+
+
+@dataclass(frozen=True)
 class SendStaffMessage(Command):
     sender: str
     text: str
@@ -253,3 +293,60 @@ class PurgeExpired(Command):
     """Remove personal data older than the policy allows (the dispatcher runs it every hour)."""
 
     policy: RetentionPolicy = field(default_factory=RetentionPolicy)
+
+
+# -- the staff console's sign-in (service_layer/staff_access.py) ----------------------------------
+
+
+@dataclass(frozen=True)
+class LogIn(Command):
+    """Sign in to the console; ``address`` (the client's, for the log) may be None. The built-in
+    administrator signs in as "admin" with ``admin_token`` as the password."""
+
+    username: str
+    password: str = field(repr=False)
+    admin_token: str = field(repr=False, default="")
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class LogOut(Command):
+    token_hash: str  # the sha256 of the session's cookie
+    actor: str
+
+
+@dataclass(frozen=True)
+class SetStaffPassword(Command):
+    """An administrator sets a member's password (a first one, or a forgotten one): the member's
+    sessions end."""
+
+    username: str
+    password: str = field(repr=False)
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class InviteStaff(Command):
+    """A one-time link for the member to choose a password (72 hours); the token is shown once."""
+
+    username: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class AcceptInvite(Command):
+    """The invited member chooses a password: the invite is spent and they are signed in."""
+
+    token: str = field(repr=False)
+    password: str = field(repr=False)
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeOwnPassword(Command):
+    """A member changes their own password (the old one proves it is them): their other sessions end."""
+
+    username: str
+    old: str = field(repr=False)
+    new: str = field(repr=False)
+    token_hash: str = ""  # the session asking: it stays signed in

@@ -24,6 +24,24 @@ class ConversationState(str, Enum):
     HANDED_OFF = "handed_off"  # staff answer; the assistant stays silent
 
 
+# Why a conversation went to staff when a member took it from the assistant (the console's 接管).
+STAFF_TOOK_OVER = "staff_took_over"
+# Handoffs made from outside the assistant's answer: staff took over, the gateway gave up on an
+# unreachable assistant, a call could not be transcribed (connectors/phone). An answer still on its
+# way when one of these happened is dropped. Every other handoff (the bot API's: 转人工, two
+# misunderstandings; an emergency) is the assistant's own, made in its answer to the message that
+# asked for it, and that answer still goes out ("正在为您转接…", the safety advice).
+OUTSIDE_HANDOFFS = frozenset({STAFF_TOOK_OVER, "assistant_unreachable", "call_not_transcribed"})
+
+
+class Claimed(DomainError):
+    """A colleague holds the conversation: the caller may take it only by force (leads)."""
+
+    def __init__(self, assignee: str) -> None:
+        super().__init__(f"{assignee} is handling this conversation")
+        self.assignee = assignee
+
+
 @dataclass(eq=False)
 class Handoff:
     """One stretch of a conversation with staff: why, since when, and who gave it back."""
@@ -47,6 +65,10 @@ class Conversation:
     handed_off_at: datetime | None = None
     last_inbound_at: datetime | None = None
     community: str | None = None  # the community the owner was routed to: entry point or own words
+    # The staff member answering it now (the console's claim) and since when; None: nobody yet
+    # (a handed-off conversation nobody holds is "waiting").
+    assignee: str | None = None
+    claimed_at: datetime | None = None
     handoffs: list[Handoff] = field(default_factory=list)
     events: list[events.Event] = field(default_factory=list, repr=False)
 
@@ -59,12 +81,45 @@ class Conversation:
         self.handoffs.append(Handoff(reason, now))
         self.events.append(events.ConversationHandedOff(sender=self.sender, reason=reason))
 
+    @property
+    def waiting(self) -> bool:
+        """With staff and nobody holds it: an owner is waiting for a person."""
+        return self.state is ConversationState.HANDED_OFF and self.assignee is None
+
+    def claim(self, username: str, now: datetime, *, force: bool = False) -> None:
+        """``username`` answers this owner now. Taken from the assistant, it goes to staff
+        (STAFF_TOOK_OVER); held by a colleague, only ``force`` (a lead's) takes it over."""
+        if self.assignee is not None and self.assignee != username and not force:
+            raise Claimed(self.assignee)
+        if self.state is ConversationState.BOT:
+            self.hand_off(STAFF_TOOK_OVER, now)
+        if self.assignee != username:
+            self.assignee, self.claimed_at = username, now
+            self.events.append(events.ConversationClaimed(sender=self.sender, assignee=username))
+
+    def silences_late_answers(self) -> bool:
+        """Whether an answer the assistant is still giving must not reach the owner: staff hold
+        the conversation (claimed, or handed to them other than by the assistant's own answer)."""
+        if self.state is not ConversationState.HANDED_OFF:
+            return False
+        outside = (self.handoff_reason or "").split(":", 1)[0] in OUTSIDE_HANDOFFS
+        return self.assignee is not None or outside
+
+    def add_note(self, text: str, author: str, now: datetime) -> Note:
+        """A staff note on the conversation: for colleagues only, never sent to the owner."""
+        text = text.strip()
+        if not text:
+            raise DomainError("a note needs text")
+        return Note(self.sender, author, text, now)
+
     def hand_back(self, actor: str, now: datetime) -> None:
         if self.state is not ConversationState.HANDED_OFF:
             raise DomainError("conversation is not with staff")
         self.state = ConversationState.BOT
         self.handoff_reason = None
         self.handed_off_at = None
+        self.assignee = None  # the claim ends with the handoff
+        self.claimed_at = None
         for handoff in self.handoffs:
             if handoff.ended_at is None:
                 handoff.ended_at, handoff.ended_by = now, actor
@@ -75,6 +130,48 @@ class Conversation:
         if not text.strip():
             raise DomainError("a message needs text")
         self.events.append(events.StaffMessageSent(sender=self.sender, text=text, actor=actor))
+
+
+@dataclass(eq=False)
+class Note:
+    """What a staff member wrote down about a conversation for colleagues (never the owner's)."""
+
+    sender: str
+    author: str
+    text: str
+    at: datetime
+    id: int | None = None
+
+
+MAX_CANNED_TITLE = 32
+MAX_CANNED_TEXT = 1000
+
+
+@dataclass(eq=False)
+class CannedReply:
+    """A 常用语: words staff often send, company-wide (community None) or one community's."""
+
+    title: str
+    text: str
+    community: str | None
+    updated_by: str
+    updated_at: datetime
+    id: int | None = None
+
+    def revise(self, updated_by: str, now: datetime, *, title: str | None = None, text: str | None = None) -> None:
+        if title is not None:
+            self.title = title
+        if text is not None:
+            self.text = text
+        self.check()
+        self.updated_by, self.updated_at = updated_by, now
+
+    def check(self) -> None:
+        self.title, self.text = self.title.strip(), self.text.strip()
+        if not self.title or not self.text:
+            raise DomainError("a canned reply needs a title and a text")
+        if len(self.title) > MAX_CANNED_TITLE or len(self.text) > MAX_CANNED_TEXT:
+            raise DomainError(f"a title is at most {MAX_CANNED_TITLE} characters, a text {MAX_CANNED_TEXT}")
 
 
 # Tries to get an answer from the dialogue engine before a person takes the conversation.
@@ -89,6 +186,9 @@ class InboundStatus(str, Enum):
     RECEIVED = "received"
     ANSWERED = "answered"
     FAILED = "failed"  # the dialogue engine did not answer; retried later
+    # Staff's to answer, never the assistant's: written while staff held the conversation, or
+    # still unanswered when staff took it (or gave it back: the owner has moved on since).
+    FOR_STAFF = "for_staff"
 
 
 @dataclass(eq=False)
@@ -105,9 +205,17 @@ class InboundMessage:
     id: int | None = None
     events: list[events.Event] = field(default_factory=list, repr=False)
 
+    def for_staff(self) -> None:
+        """Staff answer this one; an answer of the assistant still on its way is dropped."""
+        if self.status is not InboundStatus.ANSWERED:
+            self.status = InboundStatus.FOR_STAFF
+
     def record_answer(self, replies: list[str], *, answered: bool, push: bool) -> None:
         """One more attempt at an answer. A failed retry keeps what the owner was told before;
-        an answer that came after the owner's request returned (``push``) is sent to them."""
+        an answer that came after the owner's request returned (``push``) is sent to them.
+        A message that is staff's (FOR_STAFF) keeps no answer of the assistant's."""
+        if self.status is InboundStatus.FOR_STAFF:
+            return
         self.attempts += 1
         if answered or replies:
             self.replies = list(replies)

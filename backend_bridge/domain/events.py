@@ -17,6 +17,7 @@ class TicketOpened(Event):
     kind: str
     priority: str
     sender: str
+    quiet: bool = False  # an emergency past the unverified limit: no duty-group post of its own
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,22 @@ class ConversationHandedBack(Event):
 
 
 @dataclass(frozen=True)
+class ConversationClaimed(Event):
+    """A staff member took the conversation (the console's 接管, or a lead's reassignment)."""
+
+    sender: str
+    assignee: str
+
+
+@dataclass(frozen=True)
 class EmergencyReported(Event):
     """An owner reported a hazard: the duty leads are paged at once."""
 
     ticket_id: int
     number: str
     hazard: str | None
+    paging: str = "page"  # EmergencyPaging: page, flood_alert (one alert for many) or flagged (none)
+    unverified: int = 0  # unverified emergencies in the community within the window, this one included
 
 
 @dataclass(frozen=True)

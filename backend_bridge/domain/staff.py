@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 from backend_bridge.domain import communities
@@ -81,6 +81,11 @@ class StaffMember:
     # The member's WeCom UserID: their notices (work, SLA alerts, chases) go to WeCom as app
     # messages (connectors/wecom); None: to the log channel.
     wecom_userid: str | None = None
+    # The console's sign-in (domain/staff_sessions.py): an argon2id hash, None until a first
+    # password is set; an invite is the sha256 of a one-time link's token, valid until its time.
+    password_hash: str | None = None
+    invite_hash: str | None = None
+    invite_expires_at: datetime | None = None
     id: int | None = None
 
     @classmethod
@@ -125,8 +130,35 @@ class StaffMember:
         """Left the team: the token stops working, the name stays in the histories."""
         self.active = False
 
+    def set_password(self, password_hash: str) -> None:
+        """A new password (set by an administrator, from an invite, or by the member): an open
+        invite is spent with it. The caller revokes the member's sessions."""
+        self.password_hash = password_hash
+        self.invite_hash = None
+        self.invite_expires_at = None
+
+    def invite(self, invite_hash: str, now: datetime, valid_for: timedelta) -> None:
+        """A one-time link to choose a password; a new invite replaces the previous one."""
+        if not self.active:
+            raise DomainError("this staff account is deactivated")
+        self.invite_hash = invite_hash
+        self.invite_expires_at = now + valid_for
+
+    def invite_open(self, now: datetime) -> bool:
+        return (
+            self.active
+            and self.invite_hash is not None
+            and self.invite_expires_at is not None
+            and (now < self.invite_expires_at)
+        )
+
     def may(self, permission: str) -> bool:
         return self.active and self.role in PERMISSIONS[permission]
+
+    @property
+    def leads(self) -> bool:
+        """A supervisor or administrator: may take a conversation a colleague holds (force)."""
+        return self.active and self.role in _LEADS
 
     def may_work_on(self, ticket: Ticket) -> bool:
         return (

@@ -7,6 +7,7 @@ event the message bus reacts to (notify the owner, page staff).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -137,8 +138,90 @@ class TicketEvent:
     id: int | None = None
 
 
+@dataclass(frozen=True)
+class SlaClock:
+    """Where an open ticket stands against the deadline that counts now (the staff list's
+    countdown, its urgency order and its ``overdue`` filter all read this one rule).
+
+    ``deadline``: "respond" until someone is assigned (``responded_at``), then "resolve"; None
+    once the ticket is no longer open (nothing is counting). On hold the resolution clock stands
+    still (``Ticket.move_to`` moves ``resolve_by`` on by the hold when work resumes): ``paused``,
+    ``seconds_left`` frozen at what was left when the hold began, and ``due_at`` where the
+    deadline would fall if work resumed now. ``breached``: the deadline has passed (for a paused
+    ticket: it had passed before the hold); ``seconds_left`` is then negative.
+    """
+
+    deadline: str | None
+    due_at: datetime | None
+    paused: bool
+    breached: bool
+    seconds_left: int | None
+
+    def urgency(self) -> tuple[int, int]:
+        """Sort key, most urgent first: breached (longest overdue first), then running by the
+        nearest deadline, then paused by the time they have left, then tickets no longer open."""
+        if self.deadline is None or self.seconds_left is None:
+            return (3, 0)
+        if self.breached:
+            return (0, self.seconds_left)
+        return (2 if self.paused else 1, self.seconds_left)
+
+
+NOT_COUNTING = SlaClock(deadline=None, due_at=None, paused=False, breached=False, seconds_left=None)
+
+
+def sla_clock(
+    *,
+    status: TicketStatus,
+    responded_at: datetime | None,
+    respond_by: datetime,
+    resolve_by: datetime,
+    hold_started: datetime | None,
+    now: datetime,
+) -> SlaClock:
+    """The SLA rule over a ticket's columns alone, so a list can order thousands of tickets from a
+    narrow query; ``hold_started`` matters only on hold (when the current hold began, else now)."""
+    if status not in OPEN_STATUSES:
+        return NOT_COUNTING
+    if responded_at is None:
+        left = respond_by - now
+        return SlaClock("respond", respond_by, False, left < timedelta(0), math.floor(left.total_seconds()))
+    if status is TicketStatus.ON_HOLD:
+        left = resolve_by - (hold_started or now)
+        return SlaClock("resolve", now + left, True, left < timedelta(0), math.floor(left.total_seconds()))
+    left = resolve_by - now
+    return SlaClock("resolve", resolve_by, False, left < timedelta(0), math.floor(left.total_seconds()))
+
+
 # The same owner reporting an emergency again within this time, while theirs is open, adds to it.
 EMERGENCY_REPEAT_WINDOW = timedelta(hours=1)
+
+# Emergencies from senders we cannot tie to a flat (no binding: a fresh chat id, a number not on
+# file). Each one is opened and answered at once — a real emergency never waits for a check — and
+# the first few in a community within the window page the leads one by one. Past that, the rest are
+# flagged on the ticket and the leads get one alert for the lot: a stream of throwaway ids cannot
+# bury the real emergencies under pages (nor exhaust the duty group robot's 20 a minute).
+# Owners bound to a flat always page.
+UNVERIFIED_EMERGENCY_WINDOW = timedelta(minutes=10)
+UNVERIFIED_EMERGENCY_PAGES = 3
+
+
+class EmergencyPaging(str, Enum):
+    PAGE = "page"  # the leads and the duty group are told of this one
+    FLOOD_ALERT = "flood_alert"  # the first past the limit: one alert that more are coming unpaged
+    FLAGGED = "flagged"  # opened and visible in the pool, no page of its own
+
+
+def emergency_paging(*, verified: bool, unverified_before: int) -> EmergencyPaging:
+    """How the leads hear of an emergency, given whether its sender is bound to a flat and how many
+    unverified emergencies the community had within UNVERIFIED_EMERGENCY_WINDOW before it."""
+    if verified or unverified_before < UNVERIFIED_EMERGENCY_PAGES:
+        return EmergencyPaging.PAGE
+    if unverified_before == UNVERIFIED_EMERGENCY_PAGES:
+        return EmergencyPaging.FLOOD_ALERT
+    return EmergencyPaging.FLAGGED
+
+
 MAX_EXTERNAL_ID = 64  # tickets.external_id's width
 GOOD_RATING = 4  # 4-5 count as satisfied in the statistics (the seeds' target: >= 90%)
 POOR_RATING = 2  # 1-2 reopen the ticket and alert a supervisor
@@ -224,6 +307,23 @@ class Ticket:
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def chases(self) -> int:
+        """How often the owner has chased (催单) this ticket."""
+        return sum(1 for e in self.history if e.type is EventType.CHASE)
+
+    def sla(self, now: datetime) -> SlaClock:
+        """Where the ticket stands against its deadlines at ``now`` (see SlaClock)."""
+        on_hold = self.status is TicketStatus.ON_HOLD
+        return sla_clock(
+            status=self.status,
+            responded_at=self.responded_at,
+            respond_by=self.respond_by,
+            resolve_by=self.resolve_by,
+            hold_started=self._hold_started(now) if on_hold else None,
+            now=now,
+        )
 
     def _record(self, now: datetime, type_: EventType, actor: str, note: str = "", **data: object) -> None:
         if type_ not in _INTERNAL_EVENTS:  # owners see updated_at; a deadline alert is not news to them
@@ -315,14 +415,14 @@ class Ticket:
         if not self.is_open:
             raise DomainError(f"a {self.status.value} ticket cannot be chased")
         self._record(now, EventType.CHASE, actor)
-        times = sum(1 for e in self.history if e.type is EventType.CHASE)
+        times = self.chases
         self.events.append(
             events.TicketChased(
                 ticket_id=self.id,
                 number=self.number,
                 assignee=self.assignee,
                 times=times,
-                overdue=now > (self.resolve_by if self.responded_at else self.respond_by),
+                overdue=self.sla(now).breached,  # on hold, the time left when the hold began
             )
         )
         return times

@@ -13,8 +13,12 @@ new subclass gets its nearest ancestor's answer until it is given one of its own
 | ``model.Forbidden``            | 403    | ``forbidden``, the reason       |
 | ``model.PassRefused``          | 422    | its reason (past, too_far)      |
 | ``model.WhichCommunity``       | 409    | ``which_community``, ``choices``|
+| ``model.Claimed``              | 409    | ``claimed``, ``assignee``       |
 | ``imports.ImportFileError``    | 400    | its code, missing columns       |
 | ``imports.RowsRejected``       | 422    | ``rejected_rows``, the rows     |
+| ``model.BadCredentials``       | 401    | ``bad_credentials`` (console)   |
+| ``model.WeakPassword``         | 400    | ``weak_password``               |
+| ``model.InviteInvalid``        | 400    | ``invite_invalid``              |
 | ``model.DomainError`` (others, | 409    | ``conflict``, or the route's    |
 | ``ConcurrentChange`` included) |        | ``conflict_as`` code            |
 | ``ports.DialogueUnavailable``  | 503    | ``dialogue_unavailable``        |
@@ -81,6 +85,11 @@ def _which_community(request: web.Request, exc: model.WhichCommunity) -> web.Res
     return web.json_response({"error": "which_community", "message": str(exc), "choices": exc.names}, status=409)
 
 
+def _claimed(request: web.Request, exc: model.Claimed) -> web.Response:
+    # the colleague's username: the console shows who to talk to (a lead may force it)
+    return web.json_response({"error": "claimed", "message": str(exc), "assignee": exc.assignee}, status=409)
+
+
 def _unusable_file(request: web.Request, exc: imports.ImportFileError) -> web.Response:
     answer: dict[str, Any] = {"error": exc.code, "message": exc.message}
     if exc.missing:
@@ -102,6 +111,18 @@ def _rows_rejected(request: web.Request, exc: imports.RowsRejected) -> web.Respo
     )
 
 
+def _bad_credentials(request: web.Request, exc: model.BadCredentials) -> web.Response:
+    return json_error(401, "bad_credentials", str(exc))
+
+
+def _weak_password(request: web.Request, exc: model.WeakPassword) -> web.Response:
+    return json_error(400, "weak_password", str(exc))
+
+
+def _invite_invalid(request: web.Request, exc: model.InviteInvalid) -> web.Response:
+    return json_error(400, "invite_invalid", str(exc))
+
+
 def _refused(request: web.Request, exc: model.DomainError) -> web.Response:
     return json_error(409, request.get(CONFLICT_CODE, DEFAULT_CONFLICT_CODE), str(exc))
 
@@ -117,8 +138,12 @@ ANSWERS: dict[type[Exception], Answer] = {
     model.Forbidden: _forbidden,
     model.PassRefused: _pass_refused,
     model.WhichCommunity: _which_community,
+    model.Claimed: _claimed,
     imports.ImportFileError: _unusable_file,
     imports.RowsRejected: _rows_rejected,
+    model.BadCredentials: _bad_credentials,
+    model.WeakPassword: _weak_password,
+    model.InviteInvalid: _invite_invalid,
     model.DomainError: _refused,
     DialogueUnavailable: _dialogue_unavailable,
 }

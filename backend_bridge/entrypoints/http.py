@@ -67,6 +67,28 @@ def require_bearer(token_key: web.AppKey[str], realm: str) -> Callable[[Handler]
     return decorate
 
 
+def client_address(request: web.Request, trusted_proxies: frozenset[str]) -> str | None:
+    """The client's address for rate limits: the connection's, or the one a trusted proxy put
+    last in X-Forwarded-For; None for a local client that came straight in (tests, tools on the
+    host). One rule for the web chat's limits and the console's sign-in throttle."""
+    remote = request.remote or ""
+    if remote not in trusted_proxies:
+        return remote
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    return forwarded[-1] if forwarded else None
+
+
+def own_origin(request: web.Request, trusted_proxies: frozenset[str]) -> str:
+    """``scheme://host`` as the browser sees this server: behind a trusted proxy that terminates
+    TLS, the scheme it names in X-Forwarded-Proto (the Host header is passed through)."""
+    scheme = request.scheme
+    if (request.remote or "") in trusted_proxies:
+        forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+        if forwarded in ("http", "https"):
+            scheme = forwarded
+    return f"{scheme}://{request.host}".lower()
+
+
 class BadRequest(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)

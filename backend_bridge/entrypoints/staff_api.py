@@ -27,7 +27,9 @@ from backend_bridge.entrypoints.http import (
 )
 from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.entrypoints.staff_auth import STAFF, actor, community_param, scope, staff_only
-from backend_bridge.service_layer import views
+from backend_bridge.service_layer import exports, views
+from backend_bridge.service_layer.exports import CSV_TYPE
+from common.addresses import parse_flat
 
 routes = web.RouteTableDef()
 
@@ -50,8 +52,9 @@ def _shows_sender(request: web.Request) -> bool:
 
 
 async def _ticket_answer(request: web.Request, number: str, status: int = 200) -> web.Response:
+    backend = request.app[BACKEND]
     found = await views.ticket_for_staff(
-        request.app[BACKEND].new_uow(), number, show_sender=_shows_sender(request), scope=scope(request)
+        backend.new_uow(), number, show_sender=_shows_sender(request), scope=scope(request), now=backend.clock()
     )
     if found is None:
         raise model.NotFound("ticket", number)
@@ -94,9 +97,22 @@ async def list_communities(request: web.Request) -> web.Response:
     return web.json_response(await views.communities(request.app[BACKEND].new_uow(), scope(request)))
 
 
-@routes.get("/api/tickets")
-@staff_only("tickets.read")
-async def list_tickets(request: web.Request) -> web.Response:
+def _search(request: web.Request) -> dict:
+    """``q``: a ticket number (BX000123, or the bare 123) or a flat (3-2-501, 3号楼2单元501室),
+    read by the rules every side shares (model.parse_number, common.addresses.parse_flat)."""
+    q = (request.query.get("q") or "").strip()
+    if not q:
+        return {}
+    if len(q) <= 32 and (number := model.parse_number(q)) is not None:
+        return {"number": number}
+    if len(q) <= 32 and (flat := parse_flat(q)) is not None:
+        return {"flat": flat}
+    raise BadRequest("'q' must be a ticket number (BX000123) or a flat (3-2-501, 3号楼2单元501)")
+
+
+def _ticket_filters(request: web.Request) -> dict:
+    """The staff list's filters, search and order, as the list and its CSV export both read them:
+    a technician's list is their own work, whatever ``assignee`` says."""
     backend = request.app[BACKEND]
     member: model.StaffMember = request[STAFF]
     query = dict(request.query)
@@ -106,22 +122,61 @@ async def list_tickets(request: web.Request) -> web.Response:
     overdue = request.query.get("overdue")
     if overdue not in (None, "", "0", "1", "true", "false"):
         raise BadRequest("'overdue' must be 1 or 0")
+    now = backend.clock()
+    return {
+        "status": _choice(request, "status", model.TicketStatus),
+        "kind": _choice(request, "kind", model.TicketKind),
+        "priority": _choice(request, "priority", model.Priority),
+        "category": _choice(request, "category", categories.CODES),
+        "building": text_field(query, "building", required=False, max_len=16),
+        "assignee": assignee,
+        "overdue_at": now if overdue in ("1", "true") else None,
+        "sort": _choice(request, "sort", frozenset(views.SORTS)),
+        "now": now,
+        "show_sender": _shows_sender(request),
+        "scope": scope(request),
+        "community": community_param(request),
+        **_search(request),
+    }
+
+
+@routes.get("/api/tickets")
+@staff_only("tickets.read")
+async def list_tickets(request: web.Request) -> web.Response:
+    """One page of tickets (``limit``, ``offset``; ``X-Total-Count`` the total matching), each with
+    its ``chases`` (催单) and ``sla`` countdown. Filters: status, kind, priority, category,
+    building, assignee, overdue=1, community; ``q`` a number or a flat; ``sort`` urgency
+    (breached first, then the nearest deadline), created or updated (newest first); none: the
+    newest number first."""
     found, total = await views.tickets_for_staff(
-        backend.new_uow(),
-        status=_choice(request, "status", model.TicketStatus),
-        kind=_choice(request, "kind", model.TicketKind),
-        priority=_choice(request, "priority", model.Priority),
-        category=_choice(request, "category", categories.CODES),
-        building=text_field(query, "building", required=False, max_len=16),
-        assignee=assignee,
-        overdue_at=backend.clock() if overdue in ("1", "true") else None,
-        show_sender=_shows_sender(request),
+        request.app[BACKEND].new_uow(),
         limit=int_param(request, "limit", 50, 1, 200),
         offset=int_param(request, "offset", 0, 0, 10**9),
-        scope=scope(request),
-        community=community_param(request),
+        **_ticket_filters(request),
     )
     return web.json_response(found, headers={"X-Total-Count": str(total)})
+
+
+@routes.get("/api/tickets.csv")
+@staff_only("tickets.read")
+async def export_tickets(request: web.Request) -> web.Response:
+    """The list as a CSV for Excel: the same filters, order and permission as ``GET /api/tickets``
+    (a technician gets their own tickets), at most exports.MAX_ROWS rows; ``X-Total-Count`` says
+    how many matched, so a cut export can be told from a complete one."""
+    backend = request.app[BACKEND]
+    found, total = await views.tickets_for_staff(
+        backend.new_uow(), limit=exports.MAX_ROWS, offset=0, **_ticket_filters(request)
+    )
+    filename = f"工单_{backend.clock().astimezone(backend.timezone):%Y%m%d_%H%M}.csv"
+    return web.Response(
+        body=exports.tickets_csv(found, backend.timezone),
+        headers={
+            "Content-Type": CSV_TYPE,
+            "Content-Disposition": exports.attachment(filename),
+            "X-Total-Count": str(total),
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @routes.post("/api/tickets")
@@ -251,8 +306,19 @@ async def use_pass(request: web.Request) -> web.Response:
 @routes.get("/api/conversations")
 @staff_only("conversations")
 async def list_conversations(request: web.Request) -> web.Response:
-    state = _choice(request, "state", model.ConversationState)
-    return web.json_response(await views.conversations(request.app[BACKEND].new_uow(), state, scope(request)))
+    """``tab=waiting|mine|bot|all`` (``state=`` still filters), ``q=`` a flat or a phone, ``community=``."""
+    backend = request.app[BACKEND]
+    found = await views.conversations(
+        backend.new_uow(),
+        _choice(request, "state", model.ConversationState),
+        scope(request),
+        tab=_choice(request, "tab", frozenset(views.TABS)) or "all",
+        me=actor(request),
+        q=text_field(dict(request.query), "q", required=False, max_len=64),
+        community=community_param(request),
+        now=backend.clock(),
+    )
+    return web.json_response(found)
 
 
 async def _visible_conversation(request: web.Request) -> str:
@@ -260,6 +326,41 @@ async def _visible_conversation(request: web.Request) -> str:
     if not await views.conversation_visible(request.app[BACKEND].new_uow(), sender, scope(request)):
         raise model.NotFound("conversation", request.match_info["sender"])
     return sender
+
+
+@routes.get("/api/conversations/{sender}")
+@staff_only("conversations")
+async def conversation(request: web.Request) -> web.Response:
+    """Who holds it, the owner's flat (phone masked) and their open tickets."""
+    found = await views.conversation_detail(request.app[BACKEND].new_uow(), _sender(request), scope(request))
+    if found is None:
+        raise model.NotFound("conversation", request.match_info["sender"])
+    return web.json_response(found)
+
+
+@routes.post("/api/conversations/{sender}/claim")
+@staff_only("conversations")
+async def claim(request: web.Request) -> web.Response:
+    """Take the conversation (from the assistant too); a colleague's only with ``force`` as a lead (else 409)."""
+    body = await read_json(request) if request.can_read_body else {}
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise BadRequest("'force' must be true or false")
+    member: model.StaffMember = request[STAFF]
+    command = commands.ClaimConversation(
+        await _visible_conversation(request), actor=actor(request), force=force and member.leads
+    )
+    return web.json_response((await request.app[BACKEND].bus.handle(command)).as_json())
+
+
+@routes.post("/api/conversations/{sender}/notes")
+@staff_only("conversations")
+async def add_note(request: web.Request) -> web.Response:
+    """A note for colleagues, in the message log; never sent to the owner."""
+    body = await read_json(request)
+    text = text_field(body, "text", max_len=2000, free_text=True)
+    command = commands.AddNote(await _visible_conversation(request), text, actor=actor(request))
+    return web.json_response((await request.app[BACKEND].bus.handle(command)).as_json(), status=201)
 
 
 @routes.get("/api/conversations/{sender}/messages")
@@ -310,6 +411,84 @@ async def send_message(request: web.Request) -> web.Response:
     command = commands.SendStaffMessage(await _visible_conversation(request), text, actor=actor(request))
     result = await request.app[BACKEND].bus.handle(command)
     return web.json_response(result.as_json(), status=202)
+
+
+def _canned_community(request: web.Request, body: dict) -> str | None:
+    """The community a 常用语 is for: one of the caller's; company-wide (null) only for company-wide staff."""
+    member: model.StaffMember = request[STAFF]
+    code = text_field(body, "community", required=False, max_len=model.MAX_CODE)
+    if code is None and len(member.communities) == 1:
+        code = member.communities[0]
+    if code is None and not member.company_wide:
+        raise BadRequest("'community' is required: you work in several communities")
+    if code is not None and (not model.valid_code(code) or not member.sees(code)):
+        raise model.NotFound("community", code)
+    return code
+
+
+async def _visible_canned(request: web.Request) -> int:
+    """A 常用语 the caller may change: their communities' (the company's: company-wide staff only)."""
+    raw = request.match_info["id"]
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 12):
+        raise model.NotFound("canned reply", raw)
+    reply = await views.canned_reply(request.app[BACKEND].new_uow(), int(raw))
+    member: model.StaffMember = request[STAFF]
+    if reply is None or not (member.sees(reply.community) if reply.community else member.company_wide):
+        raise model.NotFound("canned reply", raw)
+    return reply.id
+
+
+async def _canned_answer(request: web.Request, reply_id: int, status: int = 200) -> web.Response:
+    found = next(r for r in await views.canned_replies(request.app[BACKEND].new_uow()) if r["id"] == reply_id)
+    return web.json_response(found, status=status)
+
+
+@routes.get("/api/canned-replies")
+@staff_only("conversations")
+async def list_canned(request: web.Request) -> web.Response:
+    """常用语: the company's and the caller's communities' (``community=``: that one's and the company's)."""
+    found = await views.canned_replies(request.app[BACKEND].new_uow(), scope(request), community_param(request))
+    return web.json_response(found)
+
+
+@routes.post("/api/canned-replies")
+@staff_only("conversations")
+async def add_canned(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    command = commands.SaveCannedReply(
+        actor(request),
+        title=text_field(body, "title", max_len=model.MAX_CANNED_TITLE, free_text=True),
+        text=text_field(body, "text", max_len=model.MAX_CANNED_TEXT, free_text=True),
+        community=_canned_community(request, body),
+    )
+    result = await request.app[BACKEND].bus.handle(command)
+    return await _canned_answer(request, result.id, status=201)
+
+
+@routes.patch("/api/canned-replies/{id}")
+@staff_only("conversations")
+async def change_canned(request: web.Request) -> web.Response:
+    """Change the title or text (the community stays)."""
+    reply_id = await _visible_canned(request)
+    body = await read_json(request)
+    if not body or set(body) - {"title", "text"}:
+        raise BadRequest("only 'title' and 'text' can be changed")
+    command = commands.SaveCannedReply(
+        actor(request),
+        reply_id,
+        title=text_field(body, "title", required=False, max_len=model.MAX_CANNED_TITLE, free_text=True),
+        text=text_field(body, "text", required=False, max_len=model.MAX_CANNED_TEXT, free_text=True),
+    )
+    await request.app[BACKEND].bus.handle(command)
+    return await _canned_answer(request, reply_id)
+
+
+@routes.delete("/api/canned-replies/{id}")
+@staff_only("conversations")
+async def remove_canned(request: web.Request) -> web.Response:
+    command = commands.RemoveCannedReply(await _visible_canned(request), actor(request))
+    await request.app[BACKEND].bus.handle(command)
+    return web.Response(status=204)
 
 
 @routes.get("/api/notifications/dead")

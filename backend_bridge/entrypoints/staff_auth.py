@@ -1,42 +1,91 @@
-"""Who is calling the staff API, and may they: bearer tokens mapped to staff accounts and roles.
+"""Who is calling the staff API, and may they: bearer tokens (and the console's session cookie)
+mapped to staff accounts and roles.
 
 ``WUYE_ADMIN_TOKEN`` is the built-in administrator (it creates the other accounts);
 every other token belongs to one staff member and only its sha256 is stored. Rotating a
 member's token or deactivating the member makes the old token unknown at once (the account is
 read on every request). Unknown tokens get 401 and no data; a known member without the
-permission gets 403.
+permission gets 403. The console's browser calls the same routes with its session cookie
+(service_layer/staff_access.py); a change made so must also prove it comes from the console
+page (CSRF token and origin), because a browser sends cookies with any site's request.
 """
 
 from __future__ import annotations
 
+import hmac
+import json
 from collections.abc import Callable
-from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from backend_bridge.domain import model
-from backend_bridge.entrypoints.http import Handler, bearer_token, json_error, token_matches, unauthorized
-from backend_bridge.entrypoints.keys import ADMIN_TOKEN, BACKEND
+from backend_bridge.entrypoints.http import Handler, bearer_token, json_error, own_origin, token_matches, unauthorized
+from backend_bridge.entrypoints.keys import ADMIN_TOKEN, BACKEND, TRUSTED_PROXIES
 from backend_bridge.service_layer.auth import token_hash
+from backend_bridge.service_layer.staff_access import built_in_admin, resume_session
 
 STAFF = web.RequestKey("staff", model.StaffMember)  # the member making the call
+SESSION = web.RequestKey("staff_session", model.StaffSession)  # set when the call came with the console cookie
+COOKIE = "wuye_console"  # the console's session cookie: 32 random bytes, only their sha256 is stored
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def csrf_refused() -> web.HTTPForbidden:
+    """403 {"error": "csrf"}: raised, so every route that asks ``caller`` refuses the same way."""
+    body = json.dumps({"error": "csrf", "message": "missing or wrong X-CSRF-Token, or another site's request"})
+    return web.HTTPForbidden(text=body, content_type="application/json")
+
+
+def _same_site(request: web.Request, session: model.StaffSession) -> bool:
+    """A change made with the cookie carries the session's CSRF token (which another site cannot
+    read) and, when the browser names where the request comes from, comes from this origin."""
+    given = request.headers.get("X-CSRF-Token", "")
+    if not given or not hmac.compare_digest(given.encode("utf-8", "replace"), session.csrf.encode()):
+        return False
+    expected = own_origin(request, request.app.get(TRUSTED_PROXIES, frozenset()))
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin.lower() == expected
+    referer = request.headers.get("Referer")
+    if referer is not None:
+        parts = urlsplit(referer)
+        return f"{parts.scheme}://{parts.netloc}".lower() == expected
+    return True
 
 
 async def caller(request: web.Request) -> model.StaffMember | None:
+    """The member calling: a bearer token as always, else the console's session cookie (then a
+    change needs the CSRF token and this origin, else 403 {"error": "csrf"} is raised). None: 401."""
     token = bearer_token(request)
-    if token is None or len(token) > 256:
+    if token is not None:
+        return await _token_caller(request, token)
+    cookie = request.cookies.get(COOKIE)
+    if not cookie or len(cookie) > 256:
+        return None
+    backend = request.app[BACKEND]
+    found = await resume_session(backend.new_uow(), cookie, backend.clock())
+    if found is None:
+        return None
+    member, session = found
+    if request.method not in SAFE_METHODS and not _same_site(request, session):
+        raise csrf_refused()
+    request[SESSION] = session
+    return member
+
+
+async def _token_caller(request: web.Request, token: str) -> model.StaffMember | None:
+    if len(token) > 256:
         return None
     if token_matches(token, request.app[ADMIN_TOKEN]):
-        return model.StaffMember(
-            model.BUILT_IN_ADMIN, "管理员", model.Role.ADMIN, "", datetime(2000, 1, 1, tzinfo=timezone.utc)
-        )
+        return built_in_admin()
     async with request.app[BACKEND].new_uow() as uow:
         member = await uow.staff.by_token_hash(token_hash(token))
     return member if member is not None and member.active else None
 
 
 def staff_only(permission: str) -> Callable[[Handler], Handler]:
-    """Decorator: 401 without a valid token, 403 without ``permission``; sets request[STAFF]."""
+    """Decorator: 401 without a valid token or session, 403 without ``permission``; sets request[STAFF]."""
     if permission not in model.PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
 

@@ -1,4 +1,5 @@
-"""Statistics for supervisors and administrators: ``GET /api/stats?from=YYYY-MM-DD&to=YYYY-MM-DD``.
+"""Statistics for supervisors and administrators: ``GET /api/stats?from=YYYY-MM-DD&to=YYYY-MM-DD``,
+and the same numbers as a CSV for Excel, ``GET /api/stats.csv`` (same query, same permission).
 
 ``&community=<code>`` for one community; without it, every community the caller works in
 (the whole company for company-wide staff).
@@ -17,7 +18,7 @@ from aiohttp import web
 from backend_bridge.entrypoints.http import BadRequest
 from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.entrypoints.staff_auth import community_param, scope, staff_only
-from backend_bridge.service_layer import statistics
+from backend_bridge.service_layer import exports, statistics
 
 routes = web.RouteTableDef()
 
@@ -50,9 +51,8 @@ def _period(request: web.Request, default: tuple[date, date]) -> tuple[date, dat
     return first, last
 
 
-@routes.get("/api/stats")
-@staff_only("stats")
-async def stats(request: web.Request) -> web.Response:
+async def _statistics(request: web.Request) -> dict:
+    """What ``/api/stats`` answers for this request (period, community, the caller's scope)."""
     backend = request.app[BACKEND]
     now, tz = backend.clock(), backend.timezone
     first, last = _period(request, statistics.default_period(now, tz))
@@ -61,4 +61,28 @@ async def stats(request: web.Request) -> web.Response:
     found = await statistics.ticket_statistics(
         backend.new_uow(), first=first, last=last, tz=tz, now=now, communities=communities
     )
-    return web.json_response({"community": community, **found})
+    return {"community": community, **found}
+
+
+@routes.get("/api/stats")
+@staff_only("stats")
+async def stats(request: web.Request) -> web.Response:
+    return web.json_response(await _statistics(request))
+
+
+@routes.get("/api/stats.csv")
+@staff_only("stats")
+async def stats_csv(request: web.Request) -> web.Response:
+    """The statistics as one CSV sheet of sections (KPIs, months, categories, buildings, staff;
+    why one sheet: exports.stats_rows), named after the period."""
+    found = await _statistics(request)
+    period = found["period"]
+    filename = f"统计_{found['community'] or '全部'}_{period['from']}_{period['to']}.csv"
+    return web.Response(
+        body=exports.stats_csv(found),
+        headers={
+            "Content-Type": exports.CSV_TYPE,
+            "Content-Disposition": exports.attachment(filename),
+            "Cache-Control": "no-store",
+        },
+    )

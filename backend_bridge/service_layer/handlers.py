@@ -35,9 +35,11 @@ async def _open(
     location: model.Location,
     priority: model.Priority = model.Priority.NORMAL,
     community: str | None = None,
+    quiet: bool = False,
     **fields: object,
 ) -> model.Ticket:
-    """Store a new ticket with its community's deadlines for its tier (inside the caller's unit of work)."""
+    """Store a new ticket with its community's deadlines for its tier (inside the caller's unit of work);
+    ``quiet``: no duty-group post (an emergency flagged past the unverified limit)."""
     ticket = model.Ticket.open(
         kind=kind,
         priority=priority,
@@ -51,7 +53,7 @@ async def _open(
         **fields,
     )
     await uow.tickets.add(ticket)
-    ticket.events.append(events.TicketOpened(ticket.id, ticket.number, kind.value, priority.value, sender))
+    ticket.events.append(events.TicketOpened(ticket.id, ticket.number, kind.value, priority.value, sender, quiet))
     return ticket
 
 
@@ -106,12 +108,18 @@ async def open_ticket_for_owner(cmd: commands.OpenTicketForOwner, uow: UnitOfWor
         return results.TicketOpened(ticket.number)
 
 
+# On the ticket of an emergency past the unverified limit, so whoever opens it knows why nobody was paged.
+FLAGGED_EMERGENCY = "未核实身份的紧急报告（本小区10分钟内第{count}起），未逐条通知主管，请核实后处理。"
+
+
 async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps: Deps) -> results.EmergencyOpened:
     """急修: open an emergency ticket at once and hand the conversation to the duty staff.
 
     The same owner reporting again while their emergency is open (within EMERGENCY_REPEAT_WINDOW)
     adds to that ticket instead: one ticket, one page of the supervisors. A frightened owner
     repeating themselves, or one chat id flooding reports, no longer buries the other emergencies.
+    Many throwaway ids flooding reports are limited by ``model.emergency_paging``: every report is
+    opened and answered, but past the limit unverified ones are flagged instead of paged.
     """
     location = model.Location(cmd.building, cmd.unit, cmd.room, cmd.public_area)
     now = deps.clock()
@@ -122,6 +130,12 @@ async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps:
             community = ticket.community
         else:
             community = await routing.community_for_ticket(uow, cmd.sender, location)  # never asks: act first
+            verified = bool(await uow.bindings.for_sender(cmd.sender))
+            before = 0
+            if not verified:
+                since = now - model.UNVERIFIED_EMERGENCY_WINDOW
+                before = await uow.tickets.unverified_emergencies_since(community, since)
+            paging = model.emergency_paging(verified=verified, unverified_before=before)
             ticket = await _open(
                 uow,
                 deps,
@@ -132,8 +146,15 @@ async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps:
                 location=location,
                 priority=model.Priority.EMERGENCY,
                 hazard=cmd.hazard,
+                quiet=paging is not model.EmergencyPaging.PAGE,
             )
-            ticket.events.append(events.EmergencyReported(ticket.id, ticket.number, cmd.hazard))
+            if paging is not model.EmergencyPaging.PAGE:
+                ticket.comment(FLAGGED_EMERGENCY.format(count=before + 1), actor="system", now=now)
+            ticket.events.append(
+                events.EmergencyReported(
+                    ticket.id, ticket.number, cmd.hazard, paging.value, before + 1 if not verified else 0
+                )
+            )
         conversation = await uow.conversations.get_or_create(cmd.sender)
         conversation.hand_off(f"emergency:{cmd.hazard}", now)
         await uow.commit()
@@ -335,8 +356,9 @@ async def deactivate_staff(cmd: commands.DeactivateStaff, uow: UnitOfWork, deps:
     async with uow:
         member = _existing(await uow.staff.by_username(cmd.username), "staff member", cmd.username)
         member.deactivate()
+        ended = await uow.staff_sessions.revoke_all(member.username, deps.clock())  # the console too, at once
         await uow.commit()
-    log.info("%s deactivated %s", cmd.actor, cmd.username)
+    log.info("%s deactivated %s (%d console sessions ended)", cmd.actor, cmd.username, ended)
     return results.StaffAccount(member.username, member.name, member.role.value, member.active, member.wecom_userid)
 
 
@@ -522,22 +544,91 @@ async def _conversation(uow: UnitOfWork, sender: str) -> model.Conversation:
     return _existing(await uow.conversations.get(sender), "conversation", sender)
 
 
+async def _owed_to_staff(uow: UnitOfWork, sender: str, *, failed_only: bool) -> None:
+    """The sender's messages the assistant has not answered become staff's: it never answers them
+    later (the retry loop, a late reply). At a handoff only the failed ones (a received one may be
+    the very message whose answer makes the handoff); at the handback all of them."""
+    for message in await uow.messages.owed(sender):
+        if not failed_only or message.status is model.InboundStatus.FAILED:
+            message.for_staff()
+
+
 async def hand_off(cmd: commands.HandOff, uow: UnitOfWork, deps: Deps) -> results.ConversationState:
     async with uow:
         conversation = await uow.conversations.get_or_create(cmd.sender)
         conversation.hand_off(cmd.reason, deps.clock())
+        await _owed_to_staff(uow, cmd.sender, failed_only=True)
         await uow.commit()
         return results.ConversationState(conversation.state.value)
+
+
+async def claim_conversation(
+    cmd: commands.ClaimConversation, uow: UnitOfWork, deps: Deps
+) -> results.ConversationClaimed:
+    """A member takes the conversation (from the assistant: it goes to staff at once, and what
+    the assistant still owes the owner is theirs)."""
+    async with uow:
+        conversation = await _conversation(uow, cmd.sender)
+        conversation.claim(cmd.actor, deps.clock(), force=cmd.force)
+        await _owed_to_staff(uow, cmd.sender, failed_only=False)
+        await uow.commit()
+        return results.ConversationClaimed(
+            conversation.sender, conversation.state.value, conversation.assignee, conversation.claimed_at
+        )
 
 
 async def hand_back(cmd: commands.HandBack, uow: UnitOfWork, deps: Deps) -> results.ConversationState:
-    """Staff give the conversation back: resume the engine first, so a failure leaves it with staff."""
+    """Staff give the conversation back: resume the engine first, so a failure leaves it with staff.
+    What the owner wrote meanwhile was staff's: the assistant answers only what comes next."""
     async with uow:
         conversation = await _conversation(uow, cmd.sender)
         conversation.hand_back(cmd.actor, deps.clock())
+        await _owed_to_staff(uow, cmd.sender, failed_only=False)
         await deps.dialogue.resume(cmd.sender)
         await uow.commit()
         return results.ConversationState(conversation.state.value)
+
+
+async def add_note(cmd: commands.AddNote, uow: UnitOfWork, deps: Deps) -> results.NoteAdded:
+    """A note for colleagues: stored beside the conversation, never in the outbox."""
+    async with uow:
+        conversation = await _conversation(uow, cmd.sender)
+        note = conversation.add_note(cmd.text, cmd.actor, deps.clock())
+        await uow.notes.add(note)
+        await uow.commit()
+        return results.NoteAdded(note.id, note.author, note.text, note.at)
+
+
+async def leave_to_staff(cmd: commands.LeaveToStaff, uow: UnitOfWork, deps: Deps) -> results.RepliesRecorded:
+    async with uow:
+        message = _existing(await uow.messages.inbound(cmd.inbound_id), "inbound message", cmd.inbound_id)
+        message.for_staff()
+        await uow.commit()
+        return results.RepliesRecorded(message.status.value)
+
+
+async def save_canned_reply(cmd: commands.SaveCannedReply, uow: UnitOfWork, deps: Deps) -> results.CannedReplySaved:
+    now = deps.clock()
+    async with uow:
+        if cmd.reply_id is None:
+            if cmd.community is not None:
+                _existing(await routing.known_community(uow, deps.content, cmd.community), "community", cmd.community)
+            reply = model.CannedReply(cmd.title or "", cmd.text or "", cmd.community, cmd.actor, now)
+            reply.check()
+            await uow.canned_replies.add(reply)
+        else:
+            reply = _existing(await uow.canned_replies.get(cmd.reply_id), "canned reply", cmd.reply_id)
+            reply.revise(cmd.actor, now, title=cmd.title, text=cmd.text)
+        await uow.commit()
+        return results.CannedReplySaved(reply.id)
+
+
+async def remove_canned_reply(cmd: commands.RemoveCannedReply, uow: UnitOfWork, deps: Deps) -> results.CannedReplySaved:
+    async with uow:
+        reply = _existing(await uow.canned_replies.get(cmd.reply_id), "canned reply", cmd.reply_id)
+        await uow.canned_replies.remove(reply)
+        await uow.commit()
+        return results.CannedReplySaved(cmd.reply_id)
 
 
 async def send_staff_message(cmd: commands.SendStaffMessage, uow: UnitOfWork, deps: Deps) -> results.StaffMessageQueued:
@@ -575,6 +666,8 @@ async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Dep
         routed_to, names_only = await _route_conversation(uow, deps, conversation, cmd)
         conversation.last_inbound_at = now
         message = model.InboundMessage(cmd.sender, cmd.text, now, cmd.client_message_id)
+        if conversation.state is model.ConversationState.HANDED_OFF:
+            message.for_staff()  # staff answer what the owner writes to them; the assistant never will
         await uow.messages.add_inbound(message)
         await uow.commit()
         return results.InboundRecorded(
@@ -610,8 +703,13 @@ async def _route_conversation(
 
 
 async def record_replies(cmd: commands.RecordReplies, uow: UnitOfWork, deps: Deps) -> results.RepliesRecorded:
+    """The assistant's answer, unless staff took the conversation while it was on its way: then
+    the message is theirs and the answer is dropped (status "for_staff": nothing to send)."""
     async with uow:
         message = _existing(await uow.messages.inbound(cmd.inbound_id), "inbound message", cmd.inbound_id)
+        conversation = await uow.conversations.get(message.sender)
+        if conversation is not None and conversation.silences_late_answers():
+            message.for_staff()
         message.record_answer(list(cmd.replies), answered=cmd.answered, push=cmd.push)
         await uow.commit()
     return results.RepliesRecorded(message.status.value)
@@ -635,6 +733,10 @@ async def purge_expired(cmd: commands.PurgeExpired, uow: UnitOfWork, deps: Deps)
             policy.before(now, policy.notifications_days), PURGE_BATCH
         ),
         "binding_attempts": lambda: uow.bindings.purge_attempts_before(
+            policy.before(now, policy.attempts_days), PURGE_BATCH
+        ),
+        # console sessions (who signed in, when) once ended by their 7 days, as long as the guesses
+        "staff_sessions": lambda: uow.staff_sessions.purge_before(
             policy.before(now, policy.attempts_days), PURGE_BATCH
         ),
         "external_events": lambda: uow.external_events.purge_before(
@@ -695,6 +797,11 @@ COMMAND_HANDLERS = {
     commands.HandOff: hand_off,
     commands.HandBack: hand_back,
     commands.SendStaffMessage: send_staff_message,
+    commands.ClaimConversation: claim_conversation,
+    commands.AddNote: add_note,
+    commands.LeaveToStaff: leave_to_staff,
+    commands.SaveCannedReply: save_canned_reply,
+    commands.RemoveCannedReply: remove_canned_reply,
     commands.RecordInbound: record_inbound,
     commands.RecordReplies: record_replies,
 }

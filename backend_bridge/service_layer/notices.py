@@ -43,6 +43,12 @@ ARRIVAL_EXPECTED = "，预计{time}前到。"
 ARRIVAL_UNKNOWN = "，会尽快和您联系。"
 STAFF_ASSIGNMENT = "新派工单 {number}（{where}）：{what}"
 STAFF_EMERGENCY = "急修 {number}（{where}）：{what}"
+# Once per flood (tickets.emergency_paging): the leads and the duty group hear that more unverified
+# emergencies are coming than can be paged one by one, and where to look.
+EMERGENCY_FLOOD = (
+    "【急修异常】{window}分钟内已有{count}起未核实身份的紧急报告（最新 {number}），疑似刷单；"
+    "此后同类报告不再逐条通知，请在工单池查看急修工单并核实。"
+)
 STAFF_CHASE = "业主催单：工单 {number}（第{times}次）"
 STAFF_POOR_RATING = "差评 {score} 分，工单 {number} 已重新打开"
 SLA_WARNING = "工单 {number} 将于 {due} 超过{label}时限"
@@ -260,11 +266,20 @@ async def poor_rating(event: events.PoorRating, ticket: model.Ticket, ctx: Notic
 
 
 async def emergency_reported(event: events.EmergencyReported, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
-    """急修 pages the leads at once; the owner was answered in the chat."""
+    """急修 pages the leads at once; the owner was answered in the chat. Past the limit of
+    unverified emergencies (tickets.emergency_paging) one alert stands for the rest."""
+    paging = model.EmergencyPaging(event.paging)
+    if paging is model.EmergencyPaging.FLAGGED:
+        return []
+    fields = await ctx.ticket_fields(ticket, event.number, hazard=ticket.hazard)
+    if paging is model.EmergencyPaging.FLOOD_ALERT:
+        window = int(model.UNVERIFIED_EMERGENCY_WINDOW.total_seconds() // 60)
+        text = EMERGENCY_FLOOD.format(window=window, count=event.unverified, number=event.number)
+        leads = _staff(await ctx.supervisors(ticket), text, "emergency_flood", ticket.id, fields)
+        return [*leads, Notice(duty(ticket.community), text, "emergency_flood", ticket.id, fields)]
     text = STAFF_EMERGENCY.format(
         number=event.number, where=ticket.location.describe(), what=ticket.description[:SUMMARY_CHARS]
     )
-    fields = await ctx.ticket_fields(ticket, event.number, hazard=ticket.hazard)
     return _staff(await ctx.supervisors(ticket), text, "emergency", ticket.id, fields)
 
 
@@ -272,7 +287,7 @@ async def ticket_opened(event: events.TicketOpened, ticket: model.Ticket, ctx: N
     """A new urgent or emergency ticket is posted to the duty group, whoever it is assigned to
     later: the people on duty see it at once (the owner was answered in the chat)."""
     words = DUTY_ALERT.get(event.priority)
-    if words is None:
+    if words is None or event.quiet:
         return []
     text = words.format(number=event.number, where=ticket.location.describe(), what=ticket.description[:SUMMARY_CHARS])
     fields = await ctx.ticket_fields(ticket, event.number, hazard=ticket.hazard)
@@ -294,7 +309,8 @@ async def deadline_alerted(event: events.DeadlineAlerted, ticket: model.Ticket, 
 
 
 async def staff_message_sent(event: events.StaffMessageSent, _source: object, ctx: NoticeContext) -> list[Notice]:
-    return [Notice(event.sender, event.text, "staff")]
+    # who wrote it: the message log shows the author (never the owner: their channel sends the text)
+    return [Notice(event.sender, event.text, "staff", fields={"author": event.actor})]
 
 
 async def replies_deferred(event: events.RepliesDeferred, _source: object, ctx: NoticeContext) -> list[Notice]:
@@ -312,7 +328,10 @@ async def conversation_moved(
     whose page to the supervisors and the duty group says it already."""
     notices = []
     # An emergency has paged the supervisors and the duty group already (emergency_reported).
-    if isinstance(event, events.ConversationHandedOff) and not event.reason.startswith("emergency"):
+    # Nor when a member took it from the assistant themselves (STAFF_TOOK_OVER): nobody waits.
+    if isinstance(event, events.ConversationHandedOff) and not event.reason.startswith(
+        ("emergency", model.STAFF_TOOK_OVER)
+    ):
         community = getattr(conversation, "community", None)
         why = HANDOFF_WHY.get(event.reason.split(":", 1)[0], event.reason)
         fields = {"sender": event.sender, "reason": event.reason, "at": ctx.iso(ctx.now)}
@@ -340,7 +359,8 @@ NOTICES: dict[type[events.Event], Rule] = {
     events.ConversationHandedBack: conversation_moved,
 }  # type: ignore[dict-item]
 # Nobody is told: the owner was answered in the chat, or the event is for logs and other systems.
-SILENT: frozenset[type[events.Event]] = frozenset()
+# A claim: the member who took it knows, and the console's live feed shows the others.
+SILENT: frozenset[type[events.Event]] = frozenset({events.ConversationClaimed})
 
 
 class NoticeWriter:

@@ -197,3 +197,54 @@ class Purged(Result):
     """How many rows of each kind the retention policy removed."""
 
     removed: dict[str, int]
+
+
+@dataclass(frozen=True)
+class SessionStarted(Result):
+    """A console session: ``token`` goes into the cookie and nowhere else (only its hash is kept)."""
+
+    username: str
+    name: str
+    role: str
+    csrf: str
+    expires_at: datetime
+    token: str = field(repr=False, default="")
+
+
+@dataclass(frozen=True)
+class InviteIssued(Result):
+    username: str
+    token: str = field(repr=False)  # shown once, in the link; only its hash is kept
+    expires_at: datetime = field(default=None)  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Done(Result):
+    """A change with nothing to answer but that it happened."""
+
+
+@dataclass(frozen=True)
+class ConversationClaimed(Result):
+    sender: str
+    state: str
+    assignee: str
+    claimed_at: datetime
+
+    def as_json(self) -> dict:
+        return {**asdict(self), "claimed_at": self.claimed_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class NoteAdded(Result):
+    id: int
+    author: str
+    text: str
+    at: datetime
+
+    def as_json(self) -> dict:
+        return {"direction": "note", "id": self.id, "author": self.author, "text": self.text, "at": self.at.isoformat()}
+
+
+@dataclass(frozen=True)
+class CannedReplySaved(Result):
+    id: int

@@ -22,13 +22,22 @@ Definitions, chosen once so every report means the same thing:
   so the median and p90 are always minutes some ticket really took; ``None`` with no data.
 * SLA: a deadline is met when done at or before it, missed when done after it or when it passed
   while the ticket was open (or before it was cancelled), not yet due otherwise; a cancelled
-  ticket's deadlines after its cancellation do not apply. A ticket complies when every deadline
-  that applies is met, misses when any is missed; tickets with nothing missed and something not
-  yet due are excluded from the rate.
+  ticket's deadlines after its cancellation do not apply; on hold the resolution clock stands
+  still (``Ticket.sla``), so a held ticket misses only a deadline that passed before the hold.
+  A ticket complies when every deadline that applies is met, misses when any is missed; tickets
+  with nothing missed and something not yet due are excluded from the rate.
 * Satisfaction: every RATING event of the cohort (a poor rating and the good one after the rework
   both count); satisfied means score >= ``GOOD_RATING``.
 * Backlog: every ticket open at ``now``, whatever the period, by age since opening; the oldest
   problems are exactly the ones a window would hide.
+* Months (``by_month``, ``sla_by_month``, ``satisfaction_by_month``): the cohort split by the
+  local month each ticket was *opened*, every month of the period shown; so the months add up to
+  the period's totals (a rating given in December for a November ticket counts for November).
+* Staff (``by_staff``): the cohort's tickets by their accountable person now (``assignee``; a
+  hand-over moves the ticket to the new one); unassigned tickets are in no row. ``resolved`` has
+  a resolution that stuck, ``open`` is still open, ``overdue`` is open and past the deadline that
+  counts now (``Ticket.sla``: on hold the clock stands still); the on-time rate is the resolution
+  deadline's, the satisfaction rate over every rating of those tickets.
 """
 
 from __future__ import annotations
@@ -136,6 +145,8 @@ def sla_outcomes(ticket: model.Ticket, now: datetime) -> tuple[Outcome, Outcome,
     """(respond, resolve, the ticket as a whole)."""
     respond = deadline_outcome(ticket, ticket.responded_at, ticket.respond_by, now)
     resolve = deadline_outcome(ticket, resolution_time(ticket), ticket.resolve_by, now)
+    if resolve is Outcome.MISSED and ticket.status is model.TicketStatus.ON_HOLD and not ticket.sla(now).breached:
+        resolve = Outcome.NOT_DUE  # on hold the clock stands still: the deadline moves on when work resumes
     both = {respond, resolve}
     if Outcome.MISSED in both:
         overall = Outcome.MISSED
@@ -280,6 +291,64 @@ def _by_month(tickets: Sequence[model.Ticket], months: list[str], tz: ZoneInfo) 
     return list(rows.values())
 
 
+def _month_of(ticket: model.Ticket, tz: ZoneInfo) -> str:
+    return f"{ticket.created_at.astimezone(tz):%Y-%m}"
+
+
+def sla_by_month(tickets: Sequence[model.Ticket], months: list[str], tz: ZoneInfo, now: datetime) -> list[dict]:
+    """Response and resolution compliance of each month's tickets (by opening month)."""
+    judged: dict[str, list[tuple[Outcome, Outcome]]] = {m: [] for m in months}
+    for ticket in tickets:
+        respond, resolve, _ = sla_outcomes(ticket, now)
+        judged[_month_of(ticket, tz)].append((respond, resolve))
+    return [
+        {
+            "month": month,
+            "respond": _compliance(r for r, _ in outcomes),
+            "resolve": _compliance(r for _, r in outcomes),
+        }
+        for month, outcomes in judged.items()
+    ]
+
+
+def satisfaction_by_month(tickets: Sequence[model.Ticket], months: list[str], tz: ZoneInfo) -> list[dict]:
+    """Every rating of each month's tickets (by opening month) and the share satisfied."""
+    scores: dict[str, list[int]] = {m: [] for m in months}
+    for ticket in tickets:
+        scores[_month_of(ticket, tz)].extend(ratings(ticket))
+    rows = []
+    for month, given in scores.items():
+        good = sum(1 for s in given if s >= model.GOOD_RATING)
+        rows.append({"month": month, "ratings": len(given), "satisfied": good, "rate": _rate(good, len(given))})
+    return rows
+
+
+def by_staff(tickets: Sequence[model.Ticket], names: dict[str, str], now: datetime) -> list[dict]:
+    """Each accountable person's share of the cohort (see the module docstring), most tickets
+    first; ``names``: usernames to display names (None for an assignee with no account)."""
+    mine: dict[str, list[model.Ticket]] = {}
+    for ticket in tickets:
+        if ticket.assignee:
+            mine.setdefault(ticket.assignee, []).append(ticket)
+    rows = []
+    for username, theirs in mine.items():
+        resolve = _compliance(sla_outcomes(t, now)[1] for t in theirs)
+        scores = [s for t in theirs for s in ratings(t)]
+        rows.append(
+            {
+                "username": username,
+                "name": names.get(username),
+                "assigned": len(theirs),
+                "resolved": sum(1 for t in theirs if resolution_time(t) is not None),
+                "open": sum(1 for t in theirs if t.is_open),
+                "overdue": sum(1 for t in theirs if t.sla(now).breached),
+                "resolve_on_time_rate": resolve["rate"],
+                "satisfaction_rate": _rate(sum(1 for s in scores if s >= model.GOOD_RATING), len(scores)),
+            }
+        )
+    return sorted(rows, key=lambda row: (-row["assigned"], row["username"]))
+
+
 def compute(
     tickets: Iterable[model.Ticket],
     open_tickets: Iterable[model.Ticket],
@@ -288,9 +357,11 @@ def compute(
     last: date,
     tz: ZoneInfo,
     now: datetime,
+    staff_names: dict[str, str] | None = None,
 ) -> dict:
     """Everything ``GET /api/stats`` shows. ``tickets`` may hold more than the period (only those
-    opened in it count); ``open_tickets`` are the ones open at ``now``, for the backlog."""
+    opened in it count); ``open_tickets`` are the ones open at ``now``, for the backlog;
+    ``staff_names`` name the assignees in ``by_staff``."""
     start, end = period_bounds(first, last, tz)
     cohort, merged = [], 0
     for ticket in tickets:
@@ -301,6 +372,7 @@ def compute(
         else:
             merged += 1
     by_category = Counter(t.category for t in cohort)
+    months = months_between(first, last)
     return {
         "period": {
             "from": first.isoformat(),
@@ -321,21 +393,28 @@ def compute(
         ],
         "by_community": _by_community(cohort),
         "by_building": _by_building(cohort),  # within one community; company-wide, buildings of all add up
-        "by_month": _by_month(cohort, months_between(first, last), tz),
+        "by_month": _by_month(cohort, months, tz),
         "response_minutes": durations(cohort, response_minutes),
         "resolution_minutes": durations(cohort, resolution_minutes),
         "reopened": sum(1 for t in cohort if reopened(t)),
         "sla": sla(cohort, now),
         "satisfaction": satisfaction(cohort),
         "backlog": backlog(open_tickets, now),
+        "sla_by_month": sla_by_month(cohort, months, tz, now),
+        "satisfaction_by_month": satisfaction_by_month(cohort, months, tz),
+        "by_staff": by_staff(cohort, staff_names or {}, now),
         "method": {
             "cohort": "tickets opened in the period (local dates, inclusive), as they stand now",
             "excluded": "tickets merged into another are duplicates and not counted",
             "percentile": "nearest rank; null without data",
             "resolution": "opening to the resolution that stuck (a reopen undoes a resolution)",
-            "sla": "met at or before the deadline; open past it is missed; not yet due is excluded",
+            "sla": "met at or before the deadline; open past it is missed (on hold the clock stands still); "
+            "not yet due is excluded",
             "satisfaction": f"every rating in the history; satisfied at {model.GOOD_RATING} or more",
             "backlog": "every ticket open now, whenever it was opened, by age",
+            "months": "the period's tickets by the local month they were opened; the months add up to the totals",
+            "by_staff": "the period's tickets by their assignee now; overdue: open and past the deadline "
+            "that counts now (on hold the clock stands still); on time: the resolution deadline",
         },
     }
 
@@ -359,5 +438,6 @@ async def ticket_statistics(
             model.Ticket.status.in_(list(model.OPEN_STATUSES)), model.Ticket.merged_into.is_(None), *within
         )
         open_now = (await uow.session.scalars(still_open.order_by(model.Ticket.id))).all()
+        names = dict((await uow.session.execute(select(model.StaffMember.username, model.StaffMember.name))).all())
         # Computed inside the unit of work: leaving it rolls back, which expires the objects.
-        return compute(opened, open_now, first=first, last=last, tz=tz, now=now)
+        return compute(opened, open_now, first=first, last=last, tz=tz, now=now, staff_names=names)

@@ -35,10 +35,13 @@ class UnitOfWork:
         self.passes = repository.PassRepository(self.session)
         self.conversations = repository.ConversationRepository(self.session)
         self.messages = repository.MessageRepository(self.session)
+        self.notes = repository.NoteRepository(self.session)
+        self.canned_replies = repository.CannedReplyRepository(self.session)
         self.notifications = repository.NotificationRepository(self.session)
         self.leases = repository.LeaseRepository(self.session)
         self.channel_state = repository.ChannelStateRepository(self.session)
         self.staff = repository.StaffRepository(self.session)
+        self.staff_sessions = repository.StaffSessionRepository(self.session)
         self.external_events = repository.ExternalEventRepository(self.session)
         self._repositories = [
             self.tickets,

@@ -11,13 +11,17 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, type_coerce
 
 from backend_bridge.adapters import orm
 from backend_bridge.domain import categories, model
 from backend_bridge.service_layer import routing
 from backend_bridge.service_layer.delivery import HEARTBEAT
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
+from common.addresses import parse_flat
+from common.masking import masked_phone
+from common.phones import normalize_mobile
+from common.wording import describe_place
 
 Scope = list[str] | None  # community codes a staff member sees; None: every community
 
@@ -40,7 +44,21 @@ async def communities(uow: UnitOfWork, scope: Scope = None) -> list[dict]:
         ]
 
 
-def ticket_view(ticket: model.Ticket, *, for_staff: bool, show_sender: bool = True) -> dict:
+def sla_view(clock: model.SlaClock) -> dict:
+    """The countdown a staff list shows (SlaClock: the domain's rule, read at the request's now)."""
+    return {
+        "deadline": clock.deadline,
+        "due_at": _iso(clock.due_at),
+        "paused": clock.paused,
+        "breached": clock.breached,
+        "seconds_left": clock.seconds_left,
+    }
+
+
+def ticket_view(
+    ticket: model.Ticket, *, for_staff: bool, show_sender: bool = True, now: datetime | None = None
+) -> dict:
+    """``now``: staff views then carry ``sla``, the countdown at that moment."""
     loc = ticket.location
     view = {
         "id": ticket.number,
@@ -73,7 +91,10 @@ def ticket_view(ticket: model.Ticket, *, for_staff: bool, show_sender: bool = Tr
             closed_at=_iso(ticket.closed_at),
             merged_into=format_id(ticket, ticket.merged_into),
             external_id=ticket.external_id,
+            chases=ticket.chases,
         )
+        if now is not None:
+            view["sla"] = sla_view(ticket.sla(now))
         # An anonymous complainant stays anonymous to the team handling the complaint.
         # The chat id reaches the owner's conversation: only for staff who talk to owners.
         view["sender"] = None if ticket.anonymous or not show_sender else ticket.sender
@@ -106,16 +127,63 @@ def _shown_actor(ticket: model.Ticket, actor: str) -> str:
     return "owner" if actor == ticket.sender and ":" in actor else actor
 
 
+def _hold_started():
+    """When each ticket's current hold began: its latest move to on_hold (a correlated subquery)."""
+    events = orm.ticket_events.c
+    return (
+        select(func.max(events.at))
+        .where(
+            events.ticket_id == orm.tickets.c.id,
+            events.type == model.EventType.STATUS,
+            events.status == model.TicketStatus.ON_HOLD,
+        )
+        .scalar_subquery()
+    )
+
+
 def _overdue(at: datetime) -> list:
-    """Open, and past the response deadline unanswered or past the resolution one: the one
-    reading of an SLA breach (the staff list's ``overdue=1`` and the metrics' gauge)."""
+    """SlaClock.breached as a WHERE condition (the staff list's ``overdue=1`` and the metrics'
+    gauge): open, and unanswered past the response deadline, or answered and past the resolution
+    one; on hold, only if it had passed before the hold began (the clock stands still on hold)."""
+    on_hold = model.Ticket.status == model.TicketStatus.ON_HOLD
+    hold_started = func.coalesce(_hold_started(), literal(at, orm.UTCDateTime()))
     return [
         model.Ticket.status.in_(list(model.OPEN_STATUSES)),
         or_(
             and_(model.Ticket.responded_at.is_(None), model.Ticket.respond_by < at),
-            model.Ticket.resolve_by < at,
+            and_(model.Ticket.responded_at.is_not(None), ~on_hold, model.Ticket.resolve_by < at),
+            and_(model.Ticket.responded_at.is_not(None), on_hold, model.Ticket.resolve_by < hold_started),
         ),
     ]
+
+
+SORTS = ("urgency", "created", "updated")  # the staff list's orders; none given: newest number first
+
+
+async def _by_urgency(uow: UnitOfWork, conditions: list, now: datetime, limit: int, offset: int) -> list[int]:
+    """The ids of one page in urgency order (SlaClock.urgency), from a narrow query of every
+    matching ticket's deadline columns: the order needs the domain's rule, not a SQL copy of it."""
+    t = model.Ticket
+    hold = type_coerce(case((t.status == model.TicketStatus.ON_HOLD, _hold_started()), else_=None), orm.UTCDateTime())
+    rows = (
+        await uow.session.execute(
+            select(t.id, t.status, t.responded_at, t.respond_by, t.resolve_by, hold).where(*conditions)
+        )
+    ).all()
+
+    def key(row) -> tuple:
+        ticket_id, status, responded_at, respond_by, resolve_by, held = row
+        clock = model.sla_clock(
+            status=status,
+            responded_at=responded_at,
+            respond_by=respond_by,
+            resolve_by=resolve_by,
+            hold_started=held,
+            now=now,
+        )
+        return (*clock.urgency(), -ticket_id)
+
+    return [row[0] for row in sorted(rows, key=key)[offset : offset + limit]]
 
 
 async def tickets_for_staff(
@@ -128,12 +196,20 @@ async def tickets_for_staff(
     building: str | None = None,
     assignee: str | None = None,
     overdue_at: datetime | None = None,
+    number: tuple[model.TicketKind | None, int] | None = None,
+    flat: tuple[str, str, str] | None = None,
+    sort: str | None = None,
+    now: datetime | None = None,
     show_sender: bool = True,
     limit: int = 50,
     offset: int = 0,
     scope: Scope = None,
     community: str | None = None,
 ) -> tuple[list[dict], int]:
+    """One page of the staff list and the total matching. ``number`` (model.parse_number's
+    answer) or ``flat`` (building, unit, room) is what was searched for; ``now`` gives each
+    ticket its ``sla`` countdown (and is required for ``sort="urgency"``). Histories come with
+    the page in one more query (selectin), so ``chases`` costs nothing per ticket."""
     conditions = _within(model.Ticket.community, scope)
     if community:
         conditions.append(model.Ticket.community == community)
@@ -151,21 +227,43 @@ async def tickets_for_staff(
         conditions.append(model.Ticket.assignee == assignee)
     if overdue_at is not None:
         conditions.extend(_overdue(overdue_at))
+    if number is not None:
+        number_kind, ticket_id = number
+        conditions.append(model.Ticket.id == ticket_id)
+        if number_kind is not None:
+            conditions.append(model.Ticket.kind == number_kind)
+    if flat is not None:
+        columns = orm.tickets.c
+        conditions.extend([columns.building == flat[0], columns.unit == flat[1], columns.room == flat[2]])
     async with uow:
         total = await uow.session.scalar(select(func.count()).select_from(model.Ticket).where(*conditions))
-        stmt = select(model.Ticket).where(*conditions).order_by(model.Ticket.id.desc()).limit(limit).offset(offset)
-        found = (await uow.session.scalars(stmt)).all()
-        return [ticket_view(t, for_staff=True, show_sender=show_sender) for t in found], int(total or 0)
+        if sort == "urgency":
+            if now is None:
+                raise ValueError("the urgency order needs the time it is read at")
+            ids = await _by_urgency(uow, conditions, now, limit, offset)
+            loaded = {
+                t.id: t for t in (await uow.session.scalars(select(model.Ticket).where(model.Ticket.id.in_(ids))))
+            }
+            found = [loaded[i] for i in ids if i in loaded]
+        else:
+            order = {
+                "created": [model.Ticket.created_at.desc()],
+                "updated": [func.coalesce(model.Ticket.updated_at, model.Ticket.created_at).desc()],
+            }.get(sort or "", [])
+            stmt = select(model.Ticket).where(*conditions).order_by(*order, model.Ticket.id.desc())
+            found = (await uow.session.scalars(stmt.limit(limit).offset(offset))).all()
+        shown = [ticket_view(t, for_staff=True, show_sender=show_sender, now=now) for t in found]
+        return shown, int(total or 0)
 
 
 async def ticket_for_staff(
-    uow: UnitOfWork, number: str, *, show_sender: bool = True, scope: Scope = None
+    uow: UnitOfWork, number: str, *, show_sender: bool = True, scope: Scope = None, now: datetime | None = None
 ) -> dict | None:
     async with uow:
         ticket = await uow.tickets.by_number(number)
         if ticket is None or not visible(scope, ticket.community):
             return None
-        return ticket_view(ticket, for_staff=True, show_sender=show_sender)
+        return ticket_view(ticket, for_staff=True, show_sender=show_sender, now=now)
 
 
 async def ticket_community(uow: UnitOfWork, number: str) -> tuple[bool, str | None]:
@@ -269,27 +367,226 @@ async def check_pass(uow: UnitOfWork, code: str, now: datetime, scope: Scope = N
         return pass_view(visitor_pass, room, now) if visible(scope, room.community) else None
 
 
-async def conversations(uow: UnitOfWork, state: str | None = None, scope: Scope = None) -> list[dict]:
+# How the console names why a conversation went to staff (the reason's code before any ":").
+REASON_LABELS = {
+    "requested": "业主要求人工",
+    "not_understood": "两次未能理解",
+    "emergency": "紧急情况",
+    "assistant_unreachable": "助手暂时无法连接",
+    "call_not_transcribed": "电话未能转写",
+    model.STAFF_TOOK_OVER: "客服主动接管",
+}
+TABS = ("waiting", "mine", "bot", "all")
+LAST_TEXT = 60  # characters of the owner's last words in a list item
+
+
+def reason_label(reason: str | None) -> str | None:
+    if not reason:
+        return None
+    return REASON_LABELS.get(reason.split(":", 1)[0], reason)
+
+
+def _waiting_clause() -> list:
+    """Handed off and nobody holds it: an owner waits for a person."""
+    return [model.Conversation.state == model.ConversationState.HANDED_OFF, model.Conversation.assignee.is_(None)]
+
+
+async def _senders_matching(uow: UnitOfWork, q: str, scope: Scope) -> list[str] | None:
+    """Chat ids a search names: a phone (owners on file with it, and chats whose id is that number:
+    SMS, the hotline) or a flat (3-2-501, 3号楼2单元501) in the caller's communities. None: the
+    search is neither, so nothing matches."""
+    phone = normalize_mobile(q)
+    if phone is not None:
+        bound = select(model.Binding.sender).join(model.Owner, model.Owner.id == model.Binding.owner_id)
+        found = set((await uow.session.scalars(bound.where(model.Owner.phone == phone))).all())
+        by_id = select(model.Conversation.sender).where(model.Conversation.sender.like(f"%{phone}"))
+        return sorted(found | set((await uow.session.scalars(by_id)).all()))
+    flat = parse_flat(q)
+    if flat is None:
+        return None
+    building, unit, room = flat
+    stmt = (
+        select(model.Binding.sender)
+        .join(model.Room, model.Room.id == model.Binding.room_id)
+        .where(model.Room.building == building, model.Room.unit == unit, model.Room.room == room)
+        .where(*_within(model.Room.community, scope))
+    )
+    return sorted(set((await uow.session.scalars(stmt)).all()))
+
+
+async def _flats_of(uow: UnitOfWork, senders: list[str]) -> dict[str, dict[str, model.Room]]:
+    """Each sender's bound flats by community."""
+    if not senders:
+        return {}
+    stmt = (
+        select(model.Binding.sender, model.Room)
+        .join(model.Room, model.Room.id == model.Binding.room_id)
+        .where(model.Binding.sender.in_(senders))
+        .order_by(model.Binding.bound_at, model.Binding.id)
+    )
+    flats: dict[str, dict[str, model.Room]] = {}
+    for sender, room in (await uow.session.execute(stmt)).all():
+        flats.setdefault(sender, {})[room.community] = room
+    return flats
+
+
+def _flat_of(rooms: dict[str, model.Room], community: str | None) -> model.Room | None:
+    """The flat of the conversation's community, else the latest bound."""
+    if not rooms:
+        return None
+    return rooms.get(community) or list(rooms.values())[-1]
+
+
+def _flat_words(room: model.Room | None) -> str | None:
+    return describe_place(room.building, room.unit, room.room) if room is not None else None
+
+
+async def _last_words(uow: UnitOfWork, senders: list[str]) -> dict[str, str]:
+    if not senders:
+        return {}
+    newest = (
+        select(func.max(model.InboundMessage.id))
+        .where(model.InboundMessage.sender.in_(senders))
+        .group_by(model.InboundMessage.sender)
+    )
+    stmt = select(model.InboundMessage.sender, model.InboundMessage.text).where(model.InboundMessage.id.in_(newest))
+    return {sender: text[:LAST_TEXT] for sender, text in (await uow.session.execute(stmt)).all()}
+
+
+def _conversation_head(c: model.Conversation) -> dict:
+    return {
+        "sender": c.sender,
+        "channel": c.channel,
+        "community": c.community,
+        "state": c.state.value,
+        "handoff_reason": c.handoff_reason,
+        "reason_label": reason_label(c.handoff_reason),
+        "handed_off_at": _iso(c.handed_off_at),
+        "assignee": c.assignee,
+        "claimed_at": _iso(c.claimed_at),
+    }
+
+
+async def conversations(
+    uow: UnitOfWork,
+    state: str | None = None,
+    scope: Scope = None,
+    *,
+    tab: str = "all",
+    me: str | None = None,
+    q: str | None = None,
+    community: str | None = None,
+    now: datetime | None = None,
+    limit: int = 200,
+) -> list[dict]:
+    """The console's conversation list. ``tab``: waiting (handed off, nobody holds it, longest
+    wait first), mine (held by ``me``), bot (with the assistant), all; ``q`` a flat or a phone."""
+    conditions = _within(model.Conversation.community, scope)
+    if community:
+        conditions.append(model.Conversation.community == community)
+    if state:
+        conditions.append(model.Conversation.state == model.ConversationState(state))
+    order = [model.Conversation.last_inbound_at.desc(), model.Conversation.sender]
+    if tab == "waiting":
+        conditions += _waiting_clause()
+        order = [model.Conversation.handed_off_at, model.Conversation.sender]
+    elif tab == "mine":
+        conditions.append(model.Conversation.assignee == me)
+    elif tab == "bot":
+        conditions.append(model.Conversation.state == model.ConversationState.BOT)
     async with uow:
-        stmt = (
-            select(model.Conversation)
-            .where(*_within(model.Conversation.community, scope))
-            .order_by(model.Conversation.last_inbound_at.desc())
-        )
-        if state:
-            stmt = stmt.where(model.Conversation.state == model.ConversationState(state))
-        return [
+        if q:
+            senders = await _senders_matching(uow, q, scope)
+            if not senders:
+                return []
+            conditions.append(model.Conversation.sender.in_(senders))
+        stmt = select(model.Conversation).where(*conditions).order_by(*order).limit(limit)
+        found = (await uow.session.scalars(stmt)).all()
+        names = [c.sender for c in found]
+        flats, words = await _flats_of(uow, names), await _last_words(uow, names)
+    items = []
+    for c in found:
+        waited = None
+        if c.state is model.ConversationState.HANDED_OFF and c.handed_off_at and now is not None:
+            waited = max(int((now - c.handed_off_at).total_seconds()), 0)
+        items.append(
             {
-                "sender": c.sender,
-                "community": c.community,
-                "channel": c.channel,
-                "state": c.state.value,
-                "handoff_reason": c.handoff_reason,
-                "handed_off_at": c.handed_off_at.isoformat() if c.handed_off_at else None,
-                "last_inbound_at": c.last_inbound_at.isoformat() if c.last_inbound_at else None,
+                **_conversation_head(c),
+                "waiting_seconds": waited,
+                "last_inbound_at": _iso(c.last_inbound_at),
+                "last_text": words.get(c.sender),
+                "flat": _flat_words(_flat_of(flats.get(c.sender, {}), c.community)),
             }
-            for c in (await uow.session.scalars(stmt.limit(200))).all()
-        ]
+        )
+    return items
+
+
+async def conversation_detail(uow: UnitOfWork, sender: str, scope: Scope = None) -> dict | None:
+    """One conversation for the console: who holds it, the owner's flat (phone masked), their
+    open tickets in the caller's communities; None when unknown or out of scope."""
+    async with uow:
+        c = await uow.conversations.get(sender)
+        if c is None or not visible(scope, c.community):
+            return None
+        room = _flat_of((await _flats_of(uow, [sender])).get(sender, {}), c.community)
+        binding = None
+        if room is not None:
+            bound = (await uow.bindings.for_sender(sender)).get(room.community)
+            owner = next((o for o in room.owners if bound is not None and o.id == bound.owner_id), None)
+            binding = {
+                "community": room.community,
+                "building": room.building,
+                "unit": room.unit,
+                "room": room.room,
+                "flat": _flat_words(room),
+                "owner_name": owner.name if owner else None,
+                "phone": masked_phone(owner.phone) if owner and owner.phone else None,
+            }
+        stmt = (
+            select(model.Ticket)
+            .where(model.Ticket.sender == sender, model.Ticket.status.in_(list(model.OPEN_STATUSES)))
+            .where(model.Ticket.merged_into.is_(None), *_within(model.Ticket.community, scope))
+            .order_by(model.Ticket.id.desc())
+            .limit(20)
+        )
+        tickets = [ticket_view(t, for_staff=True) for t in (await uow.session.scalars(stmt)).all()]
+        return {
+            **_conversation_head(c),
+            "last_inbound_at": _iso(c.last_inbound_at),
+            "binding": binding,
+            "open_tickets": tickets,
+        }
+
+
+async def waiting_count(uow: UnitOfWork, scope: Scope = None) -> int:
+    """Handed-off conversations nobody holds, in ``scope`` (the console's badge)."""
+    async with uow:
+        stmt = select(func.count()).select_from(model.Conversation).where(*_waiting_clause())
+        return int(await uow.session.scalar(stmt.where(*_within(model.Conversation.community, scope))) or 0)
+
+
+async def desk_watermark(uow: UnitOfWork) -> tuple:
+    """What changes whenever the console's lists may have: the newest owner message,
+    notification, ticket history row, handoff, note; the latest handback and claim; how many
+    conversations wait. One cheap query (maxima over primary keys and small tables); the live
+    feed compares it with the last one and tells listeners only that something changed."""
+    newest = [
+        select(func.max(table.c.id)).scalar_subquery()
+        for table in (
+            orm.inbound_messages,
+            orm.notifications,
+            orm.ticket_events,
+            orm.handoffs,
+            orm.conversation_notes,
+        )
+    ]
+    latest = [
+        select(func.max(orm.handoffs.c.ended_at)).scalar_subquery(),
+        select(func.max(orm.conversations.c.claimed_at)).scalar_subquery(),
+        select(func.count()).select_from(model.Conversation).where(*_waiting_clause()).scalar_subquery(),
+    ]
+    async with uow:
+        return tuple((await uow.session.execute(select(*newest, *latest))).one())
 
 
 async def conversation_state(uow: UnitOfWork, sender: str) -> tuple[str, str | None]:
@@ -299,6 +596,13 @@ async def conversation_state(uow: UnitOfWork, sender: str) -> tuple[str, str | N
         if conversation is None:
             return model.ConversationState.BOT.value, None
         return conversation.state.value, conversation.script
+
+
+async def late_answers_silenced(uow: UnitOfWork, sender: str) -> bool:
+    """Whether an answer the assistant is still giving must not reach the owner (staff took over)."""
+    async with uow:
+        conversation = await uow.conversations.get(sender)
+        return conversation is not None and conversation.silences_late_answers()
 
 
 async def still_to_tell(uow: UnitOfWork, sender: str, after_notification: int) -> bool:
@@ -345,11 +649,13 @@ async def conversation_visible(uow: UnitOfWork, sender: str, scope: Scope) -> bo
 
 
 ANONYMOUS_NUMBER = "[匿名投诉]"
+STAFF_MESSAGE = "staff"  # the notification kind of a staff member's message to the owner (notices.py)
 
 
 async def message_log(uow: UnitOfWork, sender: str, limit: int = 200, scope: Scope = None) -> list[dict] | None:
-    """One conversation as staff read it: owner messages with the assistant's answers, and
-    everything pushed later (status updates, staff replies), oldest first; None if unknown."""
+    """One conversation as staff read it: owner messages with the assistant's answers, everything
+    pushed later (status updates, staff replies with their author) and staff notes, oldest first;
+    None if unknown."""
     async with uow:
         conversation = await uow.conversations.get(sender)
         if conversation is None or not visible(scope, conversation.community):
@@ -375,6 +681,11 @@ async def message_log(uow: UnitOfWork, sender: str, limit: int = 200, scope: Sco
                 select(model.Ticket).where(model.Ticket.sender == sender, model.Ticket.anonymous.is_(True))
             )
         ).all()
+        notes = (
+            await uow.session.scalars(
+                select(model.Note).where(model.Note.sender == sender).order_by(model.Note.id.desc()).limit(limit)
+            )
+        ).all()
     hidden = [t.number for t in anonymous]
 
     def shown(text: str) -> str:
@@ -383,27 +694,36 @@ async def message_log(uow: UnitOfWork, sender: str, limit: int = 200, scope: Sco
             text = text.replace(number, ANONYMOUS_NUMBER)
         return text
 
-    log = [
-        {
-            "at": m.received_at.isoformat(),
-            "direction": "in",
-            "text": m.text,
-            "status": m.status.value,
-            "replies": [shown(r) for r in m.replies],
-        }
-        for m in reversed(inbound)  # oldest first, so equal times keep the order they were written
-    ] + [
-        {
-            "at": n.created_at.isoformat(),
-            "direction": "out",
-            "kind": n.kind,
-            "text": shown(n.text),
-            "status": n.status.value,
-            "delivered_at": _iso(n.delivered_at),
-            "delivered_via": n.delivered_via,
-        }
-        for n in reversed(pushed)
-    ]
+    log = (
+        [
+            {
+                "at": m.received_at.isoformat(),
+                "direction": "in",
+                "text": m.text,
+                "status": m.status.value,
+                "replies": [shown(r) for r in m.replies],
+            }
+            for m in reversed(inbound)  # oldest first, so equal times keep the order they were written
+        ]
+        + [
+            {
+                "at": n.created_at.isoformat(),
+                "direction": "out",
+                "kind": n.kind,
+                "text": shown(n.text),
+                "status": n.status.value,
+                "delivered_at": _iso(n.delivered_at),
+                "delivered_via": n.delivered_via,
+                "author": (n.fields or {}).get("author") if n.kind == STAFF_MESSAGE else None,
+            }
+            for n in reversed(pushed)
+        ]
+        + [
+            # never sent: what staff wrote down for colleagues
+            {"at": note.at.isoformat(), "direction": "note", "author": note.author, "text": note.text}
+            for note in reversed(notes)
+        ]
+    )
     return sorted(log, key=lambda entry: entry["at"])[-limit:]
 
 
@@ -495,3 +815,32 @@ async def operations(uow: UnitOfWork, now: datetime) -> dict:
         "dead_letters": int(dead or 0),
         "sla_breaches": int(breached or 0),
     }
+
+
+def canned_view(reply: model.CannedReply) -> dict:
+    return {
+        "id": reply.id,
+        "title": reply.title,
+        "text": reply.text,
+        "community": reply.community,
+        "updated_by": reply.updated_by,
+        "updated_at": reply.updated_at.isoformat(),
+    }
+
+
+async def canned_replies(uow: UnitOfWork, scope: Scope = None, community: str | None = None) -> list[dict]:
+    """常用语 the caller may use: the company's and their communities' (``community``: that one's
+    and the company's)."""
+    stmt = select(model.CannedReply)
+    if community:
+        stmt = stmt.where(or_(model.CannedReply.community.is_(None), model.CannedReply.community == community))
+    elif scope is not None:
+        stmt = stmt.where(or_(model.CannedReply.community.is_(None), model.CannedReply.community.in_(scope)))
+    async with uow:
+        found = (await uow.session.scalars(stmt.order_by(model.CannedReply.id))).all()
+        return [canned_view(r) for r in found]
+
+
+async def canned_reply(uow: UnitOfWork, reply_id: int) -> model.CannedReply | None:
+    async with uow:
+        return await uow.canned_replies.get(reply_id)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from bot.text.entities import Taken, extract_address, extract_phones, extract_plates
 from bot.text.names import extract_person_names
 from bot.text.normalize import normalize
+from common.masking import masked as _masked
 from common.phones import SEPARATOR, normalize_mobile
 
 # Eleven digits with up to two separators between any two (1 3 8 1 2 3 4 …, 1381 234 5678):
@@ -34,13 +35,6 @@ _CHAT_ID = re.compile(
     r"""|\b(?:sender|sender_id|token|openid)=|["'](?:sender|sender_id|recipient_id)["']\s*:\s*["'])"""
     r"""(?P<id>[^/?#&\s"']+)"""
 )
-
-
-def _masked(fragment: str, keep_head: int = 0, keep_tail: int = 0) -> str:
-    if len(fragment) <= keep_head + keep_tail:
-        return "*" * len(fragment)
-    tail = fragment[len(fragment) - keep_tail :] if keep_tail else ""
-    return fragment[:keep_head] + "*" * (len(fragment) - keep_head - keep_tail) + tail
 
 
 def _found(norm: str) -> Iterator[tuple[int, int, int, int]]:

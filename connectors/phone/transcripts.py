@@ -15,13 +15,11 @@ is checked before anything is processed; a push that is not the provider's shape
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qs
 
 from common.phones import normalize_mobile
-from connectors.callbacks import Refused
+from connectors.callbacks import Refused, parse_json
 
 MAX_BODY = 512 * 1024  # a two-hour call is a few hundred sentences of JSON
 MAX_SENTENCES = 2000
@@ -63,13 +61,6 @@ def caller_mobile(value: str | None) -> str:
     if mobile is None:
         raise Refused(400, "the callback URL carries no mainland mobile as ?caller=")
     return mobile
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise Refused(400, "not UTF-8 JSON") from None
 
 
 def _number(value: object, name: str) -> int:
@@ -123,7 +114,7 @@ def parse(provider: str, body: bytes, mobile: str, caller_channel: int) -> Call:
     if len(body) > MAX_BODY:
         raise Refused(413, "body over 512 KB")
     if provider == "aliyun":
-        data = _json(body)
+        data = parse_json(body)
         if not isinstance(data, dict):
             raise Refused(400, "not a JSON object")
         task, status = _task_id(data.get("TaskId")), _number(data.get("StatusCode"), "StatusCode")
@@ -148,6 +139,6 @@ def parse(provider: str, body: bytes, mobile: str, caller_channel: int) -> Call:
         detail = fields.get("resultDetail") or ""
         if not detail:  # the task was created without sentence details: nothing says who spoke
             raise Refused(400, "no resultDetail (create the task with ResTextFormat ≥ 1)")
-        found = _sentences(_json(detail.encode("utf-8")), text="FinalSentence", start="StartMs", speaker="SpeakerId")
+        found = _sentences(parse_json(detail), text="FinalSentence", start="StartMs", speaker="SpeakerId")
         return Call(task, mobile, _turns(found, caller_channel))
     raise Refused(404, "unknown provider")

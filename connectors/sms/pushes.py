@@ -8,12 +8,11 @@ or any one item in it that is not, refuses the whole push (400), so nothing half
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from common.phones import normalize_mobile
-from connectors.callbacks import Refused
+from connectors.callbacks import Refused, parse_json
 
 MAX_BODY = 64 * 1024  # a real push is a few hundred bytes per message
 MAX_ITEMS = 100
@@ -44,12 +43,7 @@ class Receipt:
 def _items(body: bytes, *, single_allowed: bool = False) -> list[dict[str, Any]]:
     if len(body) > MAX_BODY:
         raise Refused(413, "body over 64 KB")
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):  # ValueError: bad JSON, or an integer past 4,300 digits
-        raise Refused(400, "not UTF-8 JSON") from None
-    except RecursionError:  # "[[[[…" deeper than the parser's recursion limit (a few KB of it)
-        raise Refused(400, "JSON nested too deeply") from None
+    data = parse_json(body)
     if single_allowed and isinstance(data, dict):
         data = [data]
     if not isinstance(data, list) or not data or len(data) > MAX_ITEMS:

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from backend_bridge.bootstrap import Backend
 from backend_bridge.domain import model
-from backend_bridge.entrypoints.http import BadRequest, int_param, read_json, text_field
+from backend_bridge.entrypoints.http import BadRequest, client_address, int_param, read_json, text_field
 from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.service_layer import views
 from backend_bridge.service_layer.delivery import Deliver
@@ -58,13 +58,8 @@ class WebChat:
         self._per_client = RateLimiter(self.settings.client_per_minute)
 
     def _client(self, request: web.Request) -> str | None:
-        """The address to limit: the connection's, or the one a trusted proxy forwarded; None for
-        a local client that came straight in (tests, tools on the host)."""
-        remote = request.remote or ""
-        if remote not in self.settings.trusted_proxies:
-            return remote
-        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
-        return forwarded[-1] if forwarded else None
+        """The address to limit (http.client_address: the connection's, or a trusted proxy's X-Forwarded-For)."""
+        return client_address(request, self.settings.trusted_proxies)
 
     def _too_fast(self, request: web.Request, sender: str) -> web.Response | None:
         """429 with Retry-After when the sender or the client sends faster than allowed; the

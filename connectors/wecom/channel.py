@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 FREQ_PAUSE = timedelta(seconds=60)  # WeCom said 45009: wait out its minute
 # Errcodes retrying cannot cure: wrong secret, corp id or AgentId, the app has no right to send.
+# Duty group posts that @all: a new emergency, and the alert that unverified emergencies are flooding in.
+MENTION_ALL = frozenset({f"duty_{model.Priority.EMERGENCY.value}", "emergency_flood"})
 NEVER_RETRY = frozenset({40001, 40013, 40056, 40057, 60011, 60020, 48002, 301002})
 
 
@@ -112,9 +114,10 @@ class WeComChannel:
         later = await windows.reserve(self._robot, ROBOT_LIMITS)
         if later is not None:
             raise DeliveryDeferred("wecom group robot: 20 messages a minute; waiting", later)
-        emergency = notification.kind == f"duty_{model.Priority.EMERGENCY.value}"
         try:
-            await self.api.robot_text(self.settings.robot_key, notification.text, mention_all=emergency)
+            await self.api.robot_text(
+                self.settings.robot_key, notification.text, mention_all=notification.kind in MENTION_ALL
+            )
         except WeChatError as exc:
             if exc.errcode == FREQ_LIMIT:  # another sender shares the robot: wait out its minute
                 raise DeliveryDeferred(f"wecom group robot: {exc}", backend.clock() + FREQ_PAUSE) from exc

@@ -17,6 +17,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from backend_bridge.adapters.spreadsheets import read_table
 from backend_bridge.demo import add_demo_staff
 from backend_bridge.domain import commands, model
 from tests.conftest import ADMIN_TOKEN, DEMO, INTERNAL_TOKEN, bearer
@@ -61,7 +62,17 @@ async def the_other_community(backend) -> dict:
         notification.status = model.NotificationStatus.DEAD
         await uow.commit()
         dead = notification.id
-    return {"ticket": ticket, "pass": code, "sender": CHEN, "notification": dead, "colleague": "kefu_yangguang"}
+    canned = await backend.bus.handle(
+        commands.SaveCannedReply("kefu_yangguang", title="停水", text="明早停水", community="yangguang")
+    )
+    return {
+        "ticket": ticket,
+        "pass": code,
+        "sender": CHEN,
+        "notification": dead,
+        "colleague": "kefu_yangguang",
+        "canned": canned.id,
+    }
 
 
 async def shifan_member(client, role: str) -> dict[str, str]:
@@ -85,6 +96,7 @@ def requests_against(other: dict, own_ticket: str) -> list[tuple[str, str, dict 
         ("POST", f"/api/tickets/{t}/merge", {"into": own_ticket}, "tickets.merge"),
         ("POST", f"/api/tickets/{own_ticket}/merge", {"into": t}, "tickets.merge"),
         ("GET", "/api/tickets?community=yangguang", None, "tickets.read"),
+        ("GET", "/api/tickets.csv?community=yangguang", None, "tickets.read"),
         (
             "POST",
             "/api/tickets",
@@ -96,12 +108,23 @@ def requests_against(other: dict, own_ticket: str) -> list[tuple[str, str, dict 
         ("GET", f"/api/conversations/{s}/messages", None, "conversations"),
         ("POST", f"/api/conversations/{s}/handback", {}, "conversations"),
         ("POST", f"/api/conversations/{s}/messages", {"text": "您好"}, "conversations"),
+        ("GET", f"/api/conversations/{s}", None, "conversations"),
+        ("GET", "/api/conversations?community=yangguang", None, "conversations"),
+        ("POST", f"/api/conversations/{s}/claim", {"force": True}, "conversations"),
+        ("POST", f"/api/conversations/{s}/notes", {"text": "看一下"}, "conversations"),
+        ("GET", "/api/canned-replies?community=yangguang", None, "conversations"),
+        ("POST", "/api/canned-replies", {"title": "x", "text": "y", "community": "yangguang"}, "conversations"),
+        ("PATCH", f"/api/canned-replies/{other['canned']}", {"text": "改"}, "conversations"),
+        ("DELETE", f"/api/canned-replies/{other['canned']}", None, "conversations"),
         ("POST", f"/api/notifications/{other['notification']}/retry", {}, "notifications"),
         ("POST", f"/api/staff/{other['colleague']}/token", {}, "staff"),
         ("POST", f"/api/staff/{other['colleague']}/deactivate", {}, "staff"),
         ("PATCH", f"/api/staff/{other['colleague']}", {"wecom_userid": "Intruder"}, "staff"),
+        ("POST", f"/api/staff/{other['colleague']}/invite", {}, "staff"),
+        ("POST", f"/api/staff/{other['colleague']}/password", {"password": "intruder-password"}, "staff"),
         ("POST", "/api/staff", {"username": "x1", "name": "x", "role": "agent", "communities": ["yangguang"]}, "staff"),
         ("GET", "/api/stats?community=yangguang", None, "stats"),
+        ("GET", "/api/stats.csv?community=yangguang", None, "stats"),
         ("POST", "/api/imports/roster?community=yangguang", None, "imports"),
     ]
 
@@ -126,7 +149,10 @@ async def test_every_staff_route_and_role_refuses_the_other_community(public_cli
         dead = await uow.notifications.get(other["notification"])
         assert [e.type for e in ticket.history] == [model.EventType.OPENED, model.EventType.ASSIGNED]
         assert colleague.active and conversation.state is model.ConversationState.BOT
+        assert conversation.assignee is None
+        assert (await uow.canned_replies.get(other["canned"])).text == "明早停水"
         assert colleague.wecom_userid is None
+        assert colleague.password_hash is None and colleague.invite_hash is None
         assert dead.status is model.NotificationStatus.DEAD
         assert await uow.staff.by_username("x1") is None
     resp = await public_client.get(f"/api/passes/{other['pass']}", headers=ADMIN)
@@ -167,6 +193,9 @@ async def test_lists_show_only_the_callers_communities(public_client, backend):
         return await resp.json()
 
     assert [t["id"] for t in await listed("/api/tickets")] == [own]
+    assert [t["id"] for t in await listed(f"/api/tickets?q={other['ticket']}")] == []  # searched for by number
+    exported = await (await public_client.get("/api/tickets.csv", headers=auth)).read()
+    assert [cells[0] for _, cells in read_table(exported)[1:]] == [own]
     assert {t["id"] for t in await listed("/api/tickets", ADMIN)} == {own, other["ticket"]}
     assert {t["community"] for t in await listed("/api/tickets?community=yangguang", ADMIN)} == {"yangguang"}
     assert CHEN not in [c["sender"] for c in await listed("/api/conversations")]

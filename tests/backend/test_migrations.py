@@ -223,3 +223,32 @@ async def test_0008_gives_existing_staff_no_wecom_userid_and_goes_back_cleanly(e
         assert member.wecom_userid is None and member.name == "王"
     finally:
         await backend.close()
+
+
+# -- 0010: the staff console's passwords, invites and sessions -------------------------------------
+
+
+async def test_0010_keeps_existing_staff_without_a_password_and_goes_back_cleanly(empty_database):
+    from alembic import command
+
+    engine = create_engine(_sync_url(empty_database))
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0009")
+        conn.exec_driver_sql(
+            "INSERT INTO staff (username, name, role, token_hash, active, created_at, communities) "
+            "VALUES ('wang', '王', 'agent', 'h1', true, '2026-11-01 00:00:00', '[]')"
+        )
+        command.upgrade(_alembic_config(conn), "0010")
+        assert conn.exec_driver_sql("SELECT username, password_hash, invite_hash FROM staff").all() == [
+            ("wang", None, None)
+        ]
+        conn.exec_driver_sql(
+            "INSERT INTO staff_sessions (token_hash, username, csrf, created_at, last_seen_at, expires_at) "
+            "VALUES ('s1', 'wang', 'c1', '2026-11-01 00:00:00', '2026-11-01 00:00:00', '2026-11-08 00:00:00')"
+        )
+        command.downgrade(_alembic_config(conn), "0009")
+        assert "staff_sessions" not in inspect(conn).get_table_names()
+        assert "password_hash" not in {c["name"] for c in inspect(conn).get_columns("staff")}
+        assert conn.exec_driver_sql("SELECT username FROM staff").all() == [("wang",)]
+        command.upgrade(_alembic_config(conn), "head")
+    engine.dispose()

@@ -91,13 +91,13 @@ async def test_ticket_notices_carry_their_number_status_assignee_and_times(backe
     }
 
 
-async def test_a_late_answer_has_no_fields_and_a_staff_message_neither(backend):
+async def test_a_staff_message_names_only_its_author(backend):
     from backend_bridge.domain import commands
 
     await backend.bus.handle(commands.RecordInbound(OWNER, "你好"))
     await backend.bus.handle(commands.SendStaffMessage(OWNER, "您好，我是管家小李", actor="admin"))
     (sent,) = await _owner_notices(backend)
-    assert (sent.kind, sent.fields) == ("staff", None)
+    assert (sent.kind, sent.fields) == ("staff", {"author": "admin"})  # the log shows who wrote it
 
 
 async def test_a_handoff_tells_the_desk_of_the_conversations_community_that_an_owner_waits_and_why(backend):

@@ -99,3 +99,14 @@ def test_retention_settings_are_read_and_checked():
         RetentionPolicy(attempts_days=0)
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assert RetentionPolicy().before(now, 30) == now - timedelta(days=30)
+
+
+async def test_messages_staff_answered_are_removed_like_the_assistants(backend, clock):
+    """A message written to staff (for_staff) is settled: kept no longer than an answered one."""
+    await backend.bus.handle(commands.HandOff(OWNER, "requested"))
+    to_staff = await message(backend, "人工客服在吗，我家3号楼2单元501", answered=False)
+    clock.advance(days=181)
+    purged = await backend.bus.handle(commands.PurgeExpired(RetentionPolicy()))
+    assert purged.removed["messages"] == 1
+    async with backend.new_uow() as uow:
+        assert await uow.messages.inbound(to_staff) is None

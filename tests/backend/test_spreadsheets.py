@@ -1,5 +1,7 @@
 """Reading uploaded spreadsheets (adapters/spreadsheets.py): encodings and separators Excel
-writes, typed .xlsx cells as the operator sees them, and the limits on what is read at all.
+writes, typed .xlsx cells as the operator sees them, and the limits on what is read at all;
+and the one CSV writer the exports use: what it writes reads back the same, with a BOM and CRLF
+as Excel wants, and no cell Excel would run as a formula.
 
 What the rows mean (columns, values, rejection) is tested in test_imports.py.
 """
@@ -92,3 +94,59 @@ def test_a_cell_far_to_the_right_does_not_pad_every_row_to_the_sheet_s_width():
     assert len(rows) == 200
     assert max(len(cells) for _, cells in rows) <= spreadsheets.MAX_COLUMNS
     assert rows[0][1][0] == "3-2-501"
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+TABLE = [
+    ["工单号", "描述", "催单次数", "剩余分钟", "评分"],
+    ["BX000001", "厨房水管漏水，师傅请带扳手", 2, -15, None],
+    ["TS000002", '说"很吵"，逗号,分号;都在', 0, 1440, 5],
+    ["BX000003", "第一行\n第二行", 1, 0.5, 4],
+]
+
+
+def test_what_is_written_reads_back_as_the_same_values():
+    written = spreadsheets.write_csv(TABLE)
+    expected = [["" if v is None else str(v) for v in row] for row in TABLE]
+    assert [cells for _, cells in read_table(written)] == expected
+
+
+def test_the_file_is_utf8_with_a_bom_and_crlf_line_ends():
+    written = spreadsheets.write_csv([["楼栋", "房号"], ["3", "501"]])
+    assert written.startswith(b"\xef\xbb\xbf")  # without it Chinese Excel reads GBK: mojibake
+    assert written == "\ufeff楼栋,房号\r\n3,501\r\n".encode()
+    assert b"\n" not in written.replace(b"\r\n", b"")
+
+
+def test_cells_are_quoted_the_way_excel_writes_them():
+    """Quotes only where needed; a quote doubled; a line break kept inside one quoted cell; an
+    empty row is a blank line (between the sections of a report)."""
+    written = spreadsheets.write_csv([["a,b", 'x"y', "1\n2", "plain"], [], [None, True, False]])
+    assert written.decode("utf-8-sig") == '"a,b","x""y","1\n2",plain\r\n\r\n,是,否\r\n'
+
+
+@pytest.mark.parametrize(
+    ("cell", "shown"),
+    [
+        ('=HYPERLINK("http://evil","点我")', '\'=HYPERLINK("http://evil","点我")'),
+        ("+86 138", "'+86 138"),
+        ("-1+1", "'-1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("3-2-501", "3-2-501"),  # only the first character matters
+        ("'already", "'already"),
+        ("", ""),
+    ],
+)
+def test_a_cell_excel_would_run_as_a_formula_is_written_as_text(cell, shown):
+    assert spreadsheets.neutralise(cell) == shown
+    written = spreadsheets.write_csv([["h"], [cell]])
+    if cell:
+        [(_, [read])] = read_table(written)[1:]
+        assert read == shown.strip()  # the reader strips the cells it reads
+
+
+def test_our_own_numbers_are_numbers_even_when_negative():
+    assert spreadsheets.write_csv([[-5, -0.25, 0]]).decode("utf-8-sig") == "-5,-0.25,0\r\n"

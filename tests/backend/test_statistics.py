@@ -528,3 +528,92 @@ async def test_periods_up_to_two_years_and_the_default(public_client, clock):
         "start": "2026-06-01T00:00:00+08:00",
         "end": "2026-07-01T00:00:00+08:00",
     }
+
+
+# -- months and staff (the console's dashboard) ---------------------------------------------------
+
+
+def worked(assignee: str, respond: timedelta, resolve: timedelta | None = None, score: int | None = None, **kw):
+    """A ticket assigned to ``assignee`` ``respond`` after opening, resolved and rated like ``handled``."""
+    t = ticket(**kw)
+    t.assign(assignee, actor="desk", now=t.created_at + respond)
+    if resolve is not None:
+        t.move_to(TicketStatus.RESOLVED, actor=assignee, now=t.created_at + resolve)
+        if score is not None:
+            t.rate(score, actor=t.sender, now=t.created_at + resolve + timedelta(minutes=30))
+    return t
+
+
+def test_sla_and_satisfaction_by_month_split_the_cohort_by_opening_month_and_add_up():
+    october = datetime(2026, 10, 31, 15, 59, tzinfo=timezone.utc)  # 23:59 on 31 October locally
+    tickets = [
+        handled(minutes(10), timedelta(hours=2), 5, at=october),  # rated in November, counted in October
+        handled(minutes(40), timedelta(hours=30), 2),  # late twice, rated poorly and reopened
+        ticket(),  # nobody came
+        ticket(NOW - minutes(10)),  # not yet due
+        handled(minutes(5), timedelta(hours=1), 4),
+    ]
+    months = ["2026-10", "2026-11", "2026-12"]
+    none = {"due": 0, "met": 0, "missed": 0, "not_yet_due": 0, "rate": None}
+    october_row = {"due": 1, "met": 1, "missed": 0, "not_yet_due": 0, "rate": 1.0}
+    november_row = {"due": 3, "met": 1, "missed": 2, "not_yet_due": 1, "rate": 0.3333}
+    assert stats.sla_by_month(tickets, months, TZ, NOW) == [
+        {"month": "2026-10", "respond": october_row, "resolve": october_row},
+        {"month": "2026-11", "respond": november_row, "resolve": november_row},
+        {"month": "2026-12", "respond": none, "resolve": none},
+    ]
+    assert stats.satisfaction_by_month(tickets, months, TZ) == [
+        {"month": "2026-10", "ratings": 1, "satisfied": 1, "rate": 1.0},
+        {"month": "2026-11", "ratings": 2, "satisfied": 1, "rate": 0.5},
+        {"month": "2026-12", "ratings": 0, "satisfied": 0, "rate": None},
+    ]
+    result = stats.compute(tickets, [], first=date(2026, 10, 1), last=date(2026, 12, 31), tz=TZ, now=NOW)
+    assert [m["month"] for m in result["sla_by_month"]] == months
+    for deadline in ("respond", "resolve"):
+        for key in ("due", "met", "missed", "not_yet_due"):
+            assert sum(m[deadline][key] for m in result["sla_by_month"]) == result["sla"][deadline][key]
+    assert sum(m["ratings"] for m in result["satisfaction_by_month"]) == result["satisfaction"]["ratings"]
+    assert "opened" in result["method"]["months"]
+
+
+def test_by_staff_counts_each_assignee_s_share_of_the_cohort():
+    held = worked("wang", minutes(5))
+    held.move_to(TicketStatus.ON_HOLD, actor="wang", now=T0 + timedelta(hours=1))  # 23 hours left, frozen
+    late_hold = worked("wang", minutes(5))
+    late_hold.move_to(TicketStatus.ON_HOLD, actor="wang", now=T0 + timedelta(hours=25))  # already late
+    stuck = worked("wang", minutes(5))
+    stuck.move_to(TicketStatus.IN_PROGRESS, actor="wang", now=T0 + timedelta(hours=1))
+    tickets = [
+        worked("wang", minutes(5), timedelta(hours=2), 5),
+        worked("wang", minutes(5), timedelta(hours=3), 2),  # reopened: not resolved, open, late now
+        held,
+        late_hold,
+        stuck,
+        worked("li", minutes(5), timedelta(hours=30), 3),
+        ticket(),  # nobody's: in no row
+    ]
+    assert stats.by_staff(tickets, {"wang": "王师傅"}, NOW) == [
+        {
+            "username": "wang",
+            "name": "王师傅",
+            "assigned": 5,
+            "resolved": 1,
+            "open": 4,
+            "overdue": 3,  # the reopened one, the late hold and the stuck one; the held one is paused
+            "resolve_on_time_rate": 0.25,  # met 1; missed 3; the held one is not yet due
+            "satisfaction_rate": 0.5,
+        },
+        {
+            "username": "li",
+            "name": None,  # no account by that name
+            "assigned": 1,
+            "resolved": 1,
+            "open": 0,
+            "overdue": 0,
+            "resolve_on_time_rate": 0.0,
+            "satisfaction_rate": 0.0,
+        },
+    ]
+    assert stats.sla_outcomes(held, NOW)[1] is Outcome.NOT_DUE  # the statistics read holds as the list does
+    assert stats.sla_outcomes(late_hold, NOW)[1] is Outcome.MISSED
+    assert stats.by_staff([], {}, NOW) == []

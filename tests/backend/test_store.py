@@ -289,6 +289,63 @@ async def test_the_same_owner_reporting_again_adds_to_their_open_emergency_and_p
     assert later.number != first.number  # an hour on, a new emergency
 
 
+async def test_unverified_emergencies_past_the_limit_are_opened_and_answered_but_paged_once_for_the_lot(backend, clock):
+    """Throwaway chat ids flooding 急修 reports (issue 13 #7): every report is still a ticket and the
+    owner still gets the safety advice, but past the limit the leads get one alert, not a page each;
+    an owner bound to a flat pages as always, and after the window the limit starts again."""
+    await add_staff(backend, "wang", "supervisor", "王主管")
+    opened = []
+    for i in range(8):
+        result = await handle(
+            backend, commands.ReportEmergency(f"webchat:throwaway{i}", "fire", f"楼道着火了 {i}", building="1")
+        )
+        assert result.advice and result.duty_hotline
+        opened.append(result.number)
+        clock.advance(seconds=30)
+    assert len(set(opened)) == 8
+
+    def counted(rows, kind: str) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for r in rows:
+            if r.kind == kind:
+                found[r.recipient.split(":")[0]] = found.get(r.recipient.split(":")[0], 0) + 1
+        return found
+
+    rows = await outbox_rows(backend)
+    limit = model.UNVERIFIED_EMERGENCY_PAGES
+    assert counted(rows, "emergency") == {"staff": limit}
+    assert counted(rows, "duty_emergency") == {"duty": limit}
+    assert counted(rows, "emergency_flood") == {"staff": 1, "duty": 1}
+    alert = next(r for r in rows if r.kind == "emergency_flood")
+    assert f"已有{limit + 1}起未核实身份" in alert.text and opened[limit] in alert.text
+    flagged = await views.ticket_for_staff(backend.new_uow(), opened[-1])
+    assert flagged["priority"] == "emergency" and any("未核实身份" in (e["note"] or "") for e in flagged["history"])
+
+    assert await bind(backend, ALICE, "3", "2", "501", "13800000501") == {"status": "bound"}
+    await handle(backend, commands.ReportEmergency(ALICE, "gas_leak", "厨房煤气味很重", building="3"))
+    assert counted(await outbox_rows(backend), "emergency") == {"staff": limit + 1}  # a known owner pages
+
+    clock.advance(minutes=model.UNVERIFIED_EMERGENCY_WINDOW.total_seconds() / 60 + 1)
+    await handle(backend, commands.ReportEmergency("webchat:later", "fire", "楼道着火了", building="1"))
+    assert counted(await outbox_rows(backend), "emergency") == {"staff": limit + 2}
+
+
+@pytest.mark.parametrize(
+    ("verified", "before", "expected"),
+    [
+        (False, 0, "page"),
+        (False, 2, "page"),
+        (False, 3, "flood_alert"),
+        (False, 4, "flagged"),
+        (False, 400, "flagged"),
+        (True, 400, "page"),
+    ],
+)
+def test_emergency_paging_rule(verified, before, expected):
+    assert model.UNVERIFIED_EMERGENCY_PAGES == 3
+    assert model.emergency_paging(verified=verified, unverified_before=before).value == expected
+
+
 async def test_emergency_with_an_unlisted_hazard_gets_the_default_advice(backend):
     result = await handle(backend, commands.ReportEmergency(ALICE, "meteor", "有东西砸下来了", public_area="小区大门"))
 

@@ -4,14 +4,17 @@ Protects the README's promise that malformed input is a 4xx: each route found by
 apps' routers (a route added later is fuzzed without touching this file) gets bodies of any
 shape, odd path values, query strings, content types and headers; then the routes whose bodies
 matter most get bodies shaped like theirs (the web chat, the staff API's ticket moves and staff
-accounts, the imports as CSV and .xlsx, the signed webhook, the SMS pushes, the 公众号 callback). After each
+accounts, the imports as CSV and .xlsx, the signed webhook, the SMS pushes, the 公众号 callback, the
+hotline's transcript callbacks, the 微信客服 callback). After each
 request both apps must still answer a read that goes to the database.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import example, given
@@ -24,6 +27,9 @@ from tests.fuzz import strategies as fz
 from tests.fuzz.conftest import (
     EXTERNAL,
     EXTERNAL_SECRET,
+    KF_CORPID,
+    KF_TOKEN,
+    PHONE_TOKEN,
     PUSH_TOKEN,
     WECHAT_AES_KEY,
     WECHAT_APPID,
@@ -414,4 +420,98 @@ async def test_the_wechat_callback_signed_or_not_answers_below_500(seeded, field
     status, _ = await fuzz_request(seeded.public, "POST", "/wechat/mp", params=params, data=body)
     if not signed:
         assert status in (403, 413)
+    await still_serving(seeded)
+
+
+# What the ASR providers post for a recorded hotline call (connectors/phone/transcripts.py):
+# Aliyun JSON with Result.Sentences, Tencent a form whose resultDetail is JSON.
+SENTENCE_FIELDS = {
+    "Text": fz.text,
+    "BeginTime": st.integers() | fz.text,
+    "ChannelId": st.sampled_from([0, 1, 2, -1]) | fz.json_values,
+    "FinalSentence": fz.text,
+    "StartMs": st.integers() | fz.text,
+    "SpeakerId": st.sampled_from([0, 1, 7]) | fz.json_values,
+}
+sentence = st.fixed_dictionaries({}, optional=SENTENCE_FIELDS)
+sentences = st.lists(st.one_of(sentence, fz.json_values), max_size=6)
+aliyun_calls = st.fixed_dictionaries(
+    {},
+    optional={
+        "TaskId": fz.text | st.integers(),
+        "StatusCode": st.sampled_from([21050000, 21050003, 41050001]) | fz.json_values,
+        "StatusText": fz.text,
+        "Result": st.fixed_dictionaries({}, optional={"Sentences": sentences | fz.json_values}) | fz.json_values,
+    },
+).map(lambda d: json.dumps(d).encode())
+tencent_calls = st.fixed_dictionaries(
+    {},
+    optional={
+        "requestId": fz.text | st.integers().map(str),
+        "code": st.sampled_from(["0", "10000", "x", ""]) | fz.text,
+        "message": fz.text,
+        "resultDetail": sentences.map(json.dumps) | fz.text,
+    },
+).map(lambda d: urlencode(d, encoding="utf-8", errors="surrogatepass").encode())
+
+
+@given(
+    provider=st.sampled_from(["aliyun", "tencent", "other"]),
+    token=st.sampled_from([PHONE_TOKEN, PHONE_TOKEN, "wrong"]),
+    caller=st.sampled_from(["13800000501", "+86 138 0000 0501", "", "110"])
+    | st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+    body=st.one_of(aliyun_calls, tencent_calls, fz.bodies),
+)
+@example(
+    provider="aliyun", token=PHONE_TOKEN, caller="13800000501", body=b'{"a":' * 3_000
+)  # a 500 once (RecursionError)
+async def test_phone_transcript_callbacks_answer_below_500(seeded, provider, token, caller, body):
+    """Every call lands as the owner's turns, or is refused with a 4xx; nothing crashes or hangs."""
+    kind = "application/json" if provider == "aliyun" else "application/x-www-form-urlencoded"
+    status, _ = await fuzz_request(
+        seeded.public,
+        "POST",
+        f"/phone/{provider}/{token}",
+        params={"caller": caller},
+        data=body,
+        headers={"Content-Type": kind},
+    )
+    if token != PHONE_TOKEN:
+        assert status in (403, 404)
+    await still_serving(seeded)
+
+
+no_surrogates = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
+
+
+@given(
+    open_kfid=st.sampled_from(["wkFUZZ", ""]) | no_surrogates,
+    token=st.sampled_from(["ENCFUZZ", ""]) | no_surrogates,
+    plaintext=st.one_of(st.none(), no_surrogates),  # what decrypts is not an event at all
+    raw=st.one_of(st.none(), fz.bodies),  # a signed query with a hostile body
+    signed=st.booleans(),
+    skew=st.sampled_from([0, 0, 400, -400]),
+)
+async def test_the_wechat_kf_callback_signed_or_not_answers_below_500(
+    seeded, open_kfid, token, plaintext, raw, signed, skew
+):
+    """WeCom's encrypted kf_msg_or_event: whatever decrypts (or doesn't), a 4xx or "success"."""
+    from datetime import timedelta
+
+    from tests.fakes.wechat_driver import KfDriver, sign, to_xml
+
+    clock = lambda: seeded.backend.clock() + timedelta(seconds=skew)  # noqa: E731
+    driver = KfDriver("http://unused", token=KF_TOKEN, aes_key=WECHAT_AES_KEY, corpid=KF_CORPID, clock=clock)
+    params, body = driver.build(open_kfid, token)
+    if plaintext is not None:
+        encrypted = driver._encrypt(plaintext)
+        params["msg_signature"] = sign(KF_TOKEN, params["timestamp"], params["nonce"], encrypted)
+        body = to_xml({"ToUserName": KF_CORPID, "Encrypt": encrypted}).encode("utf-8")
+    if raw is not None:
+        body = raw
+    if not signed:
+        params["msg_signature"] = "0" * 40
+    status, _ = await fuzz_request(seeded.public, "POST", "/wechat/kf", params=params, data=body)
+    if not signed or skew:
+        assert status in (400, 403, 413)
     await still_serving(seeded)

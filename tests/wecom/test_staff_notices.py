@@ -124,6 +124,19 @@ async def test_an_emergency_reaches_the_duty_group_and_an_urgent_ticket_too(staf
     assert dead == []
 
 
+async def test_a_flood_of_unverified_emergencies_reaches_the_group_as_one_alert_to_all(staffroom):
+    """Throwaway ids flooding 急修 (issue 13 #7): the group gets the first few and then one @all alert,
+    not a post per report (the robot allows 20 a minute; real emergencies must still get through)."""
+    backend = staffroom.backend
+    for i in range(model.UNVERIFIED_EMERGENCY_PAGES + 5):
+        await backend.bus.handle(commands.ReportEmergency(f"webchat:flood-{i}", "fire", f"楼道着火了{i}", "1"))
+    await staffroom.deliver()
+    posted = [s for s in staffroom.fake.sent if s["api"] == "robot"]
+    assert len(posted) == model.UNVERIFIED_EMERGENCY_PAGES + 1
+    alert = [p for p in posted if "急修异常" in p["content"]]
+    assert len(alert) == 1 and alert[0]["mentioned"] == ["@all"]
+
+
 async def test_the_duty_group_gets_21_alerts_20_in_the_minute_none_refused(staffroom, clock):
     await queue(staffroom.backend, "duty:yangguang", 21, kind="duty_urgent")
     assert await staffroom.deliver() == 20
