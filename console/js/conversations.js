@@ -179,7 +179,7 @@ function renderList() {
           { class: "row-mid" },
           handedOff ? h("span", { class: ["reason", String(row.handoff_reason || "").startsWith("emergency") && "urgent"] }, reasonLabel(row)) : h("span", { class: "tag tag-bot" }, "机器人"),
           h("span", { class: "tag" }, CHANNEL[row.channel] || row.channel || ""),
-          row.assignee ? h("span", { class: ["tag", row.assignee === (me && me.username) ? "tag-mine" : "tag-other"] }, row.assignee === (me && me.username) ? "我处理中" : `${row.assignee} 处理中`) : null,
+          row.assignee ? h("span", { class: ["tag", row.assignee === (me && me.username) ? "tag-mine" : "tag-other"] }, row.assignee === (me && me.username) ? "我处理中" : `${row.assignee_name || row.assignee} 处理中`) : null,
         ),
         row.last_text ? h("div", { class: "row-text" }, row.last_text) : null,
       );
@@ -236,7 +236,8 @@ async function loadConversation(first) {
 function holder() {
   const me = currentMe();
   const info = state.info || {};
-  return { mine: Boolean(info.assignee && me && info.assignee === me.username), other: info.assignee && me && info.assignee !== me.username ? info.assignee : null };
+  const other = info.assignee && me && info.assignee !== me.username ? info.assignee_name || info.assignee : null;
+  return { mine: Boolean(info.assignee && me && info.assignee === me.username), other };
 }
 
 function renderConversation(first) {
