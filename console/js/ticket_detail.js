@@ -110,7 +110,9 @@ function person(username) {
 function eventDetail(e) {
   const d = e.data || {};
   const bits = [];
-  if (e.type === "assigned" && d.assignee) bits.push(d.previous ? `${person(d.previous)} → ${person(d.assignee)}` : `负责人：${person(d.assignee)}`);
+  // Who is accountable by name and login: an estate has more than one 王师傅.
+  const full = (u) => (person(u) === u ? u : `${person(u)}（${u}）`);
+  if (e.type === "assigned" && d.assignee) bits.push(d.previous ? `${full(d.previous)} → ${full(d.assignee)}` : `负责人：${full(d.assignee)}`);
   if (e.status) bits.push(`→ ${STATUS[e.status] || e.status}`);
   if (e.type === "merged" && (d.into || d.from)) bits.push(d.into ? `并入 ${d.into}` : `合并了 ${d.from}`);
   if (e.type === "rating" && (d.score || d.rating)) bits.push(`${d.score || d.rating} 分`);
