@@ -86,6 +86,7 @@ function showCount(ev) {
 }
 
 export function unmount() {
+  clearTimeout(deliveryTimer);
   window.removeEventListener("wuye:badge", showCount);
   clearInterval(timer);
   if (stopSla) stopSla();
@@ -225,12 +226,30 @@ async function loadConversation(first) {
     state.info = info || state.rows.find((r) => r.sender === sender) || { sender };
     state.log = log;
     renderConversation(first);
+    watchDelivery(sender);
   } catch (err) {
     if (sender !== state.selected || !root) return;
     delete $("#conv-main").dataset.sender;
     fill($("#conv-main"), h("div", { class: "empty" }, h("h2", {}, "无法打开会话"), h("p", {}, explain(err))));
     fill($("#conv-side"));
   }
+}
+
+/** A delivery's outcome is not news to the live feed: while something is still on its way to
+ * the owner, look again every couple of seconds (for a minute at most). */
+let deliveryTimer = null;
+let deliveryTries = 0;
+function watchDelivery(sender) {
+  clearTimeout(deliveryTimer);
+  const pending = state.log.some((e) => e.direction === "out" && e.status === "pending");
+  if (!pending) {
+    deliveryTries = 0;
+    return;
+  }
+  if (++deliveryTries > 30) return;
+  deliveryTimer = setTimeout(() => {
+    if (root && state.selected === sender) loadConversation(false);
+  }, 2000);
 }
 
 function holder() {
