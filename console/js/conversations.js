@@ -206,6 +206,7 @@ async function showSelected() {
   }
   state.info = null;
   state.log = [];
+  deliveryTries = 0;
   const main = $("#conv-main");
   delete main.dataset.sender;
   fill(main, h("p", { class: "loading" }, "正在加载会话…"));
