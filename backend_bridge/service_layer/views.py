@@ -253,6 +253,9 @@ async def tickets_for_staff(
             stmt = select(model.Ticket).where(*conditions).order_by(*order, model.Ticket.id.desc())
             found = (await uow.session.scalars(stmt.limit(limit).offset(offset))).all()
         shown = [ticket_view(t, for_staff=True, show_sender=show_sender, now=now) for t in found]
+        names = await staff_names(uow, {t.assignee for t in found if t.assignee})
+        for view in shown:
+            view["assignee_name"] = names.get(view["assignee"])
         return shown, int(total or 0)
 
 
@@ -263,7 +266,23 @@ async def ticket_for_staff(
         ticket = await uow.tickets.by_number(number)
         if ticket is None or not visible(scope, ticket.community):
             return None
-        return ticket_view(ticket, for_staff=True, show_sender=show_sender, now=now)
+        view = ticket_view(ticket, for_staff=True, show_sender=show_sender, now=now)
+        mentioned = {ticket.assignee, *(e.actor for e in ticket.history)}
+        mentioned |= {e.data.get(k) for e in ticket.history for k in ("assignee", "previous")}
+        view["names"] = await staff_names(uow, {m for m in mentioned if isinstance(m, str) and m})
+        view["assignee_name"] = view["names"].get(ticket.assignee) if ticket.assignee else None
+        return view
+
+
+async def staff_names(uow: UnitOfWork, usernames: set[str]) -> dict[str, str]:
+    """Display names of the staff accounts among ``usernames``: the console says 吴师傅, not
+    shifu_shifan (owners, the scheduler and the built-in admin have no account and stay as they are)."""
+    if not usernames:
+        return {}
+    found = await uow.session.execute(
+        select(model.StaffMember.username, model.StaffMember.name).where(model.StaffMember.username.in_(usernames))
+    )
+    return dict(found.all())
 
 
 async def ticket_community(uow: UnitOfWork, number: str) -> tuple[bool, str | None]:
@@ -504,6 +523,7 @@ async def conversations(
         found = (await uow.session.scalars(stmt)).all()
         names = [c.sender for c in found]
         flats, words = await _flats_of(uow, names), await _last_words(uow, names)
+        holders = await staff_names(uow, {c.assignee for c in found if c.assignee})
     items = []
     for c in found:
         waited = None
@@ -512,6 +532,7 @@ async def conversations(
         items.append(
             {
                 **_conversation_head(c),
+                "assignee_name": holders.get(c.assignee) if c.assignee else None,
                 "waiting_seconds": waited,
                 "last_inbound_at": _iso(c.last_inbound_at),
                 "last_text": words.get(c.sender),
@@ -550,8 +571,10 @@ async def conversation_detail(uow: UnitOfWork, sender: str, scope: Scope = None)
             .limit(20)
         )
         tickets = [ticket_view(t, for_staff=True) for t in (await uow.session.scalars(stmt)).all()]
+        holder = await staff_names(uow, {c.assignee} if c.assignee else set())
         return {
             **_conversation_head(c),
+            "assignee_name": holder.get(c.assignee) if c.assignee else None,
             "last_inbound_at": _iso(c.last_inbound_at),
             "binding": binding,
             "open_tickets": tickets,
