@@ -342,6 +342,7 @@ def main() -> None:
         print(f"Staff API token (generated, kept in {kept}):\n  {stack.tokens['WUYE_ADMIN_TOKEN']}")
     for line in stack.community_lines():
         print(line)
+    print(f"Staff console: {stack.url}/console/ (first start: sign in as admin, the password is WUYE_ADMIN_TOKEN)")
     print(f"Staff API: curl -H 'Authorization: Bearer $WUYE_ADMIN_TOKEN' {stack.url}/api/tickets")
     print(f"Logs: {stack.var_dir / 'log'}/  — press Ctrl+C to stop.", flush=True)
     while not stopping:
