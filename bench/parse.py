@@ -24,6 +24,7 @@ import yaml
 
 HERE = Path(__file__).parent
 LINES = 1904
+DEFAULT_BATCH = 64  # bot/parse_cli.py's; not imported so that bench/report.py needs no Rasa
 
 
 def build_input(lines: int = LINES) -> list[str]:
@@ -119,7 +120,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", type=Path, default=Path("models/current.tar.gz"))
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--batch", type=int, default=DEFAULT_BATCH)
     ap.add_argument("--out", type=Path, default=HERE / "results" / "parse.json")
     args = ap.parse_args()
     report = run(args.model, args.workers, args.batch)

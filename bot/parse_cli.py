@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, TextIO
 
 from bot.parse import Parser, preload_rasa, tensorflow_started
 
-DEFAULT_BATCH = 128
+DEFAULT_BATCH = 64
 
 # Each worker process's own parser (WorkerPool explains why not the parent's).
 _PARSER: Parser | None = None
