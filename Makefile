@@ -18,9 +18,9 @@ help:
 	@echo "make run    start the assistant (web chat on http://127.0.0.1:8080/)"
 	@echo "make test   lint, component tests, then the whole stack end to end"
 	@echo "make train  retrain the Rasa model if data, config, bot/ or common/ changed"
-	@echo "make parse  classify messages: one per line on stdin, one JSON object per line out"
+	@echo "make parse  classify messages: one per line on stdin, one JSON object per line out (PARSE_ARGS="--workers 1")"
 	@echo "make fuzz   hostile input, long: over 20,000 fuzzed requests and parser inputs (tests/fuzz)"
-	@echo "make bench  held-out NLU evaluation, chat latency, tickets/s and delivery latency -> bench/RESULTS.md"
+	@echo "make bench  held-out NLU evaluation, bulk parse rate, chat latency, tickets/s, delivery latency and the console -> bench/RESULTS.md"
 	@echo "make browser  install Debian's Chromium and CJK fonts (the console's browser tests; .ci/run does it too)"
 
 $(APP)/.installed: requirements/app.lock ops/make_venv.sh
@@ -53,7 +53,7 @@ run: envs $(MODEL)
 	@$(APP)/bin/python -m ops.stack
 
 parse: $(MODEL)
-	@$(RASA)/bin/python -m bot.parse_cli --model $(MODEL)
+	@$(RASA)/bin/python -m bot.parse_cli --model $(MODEL) $(PARSE_ARGS)
 
 lint: $(APP)/.installed
 	$(APP)/bin/ruff check .
@@ -75,6 +75,7 @@ fuzz: $(APP)/.installed
 
 bench: envs $(MODEL) browser
 	$(RASA)/bin/python -m bench.nlu_eval --model $(MODEL)
+	$(RASA)/bin/python -m bench.parse --model $(MODEL)
 	$(APP)/bin/python -m bench.latency
 	$(APP)/bin/python -m bench.outbox
 	$(APP)/bin/python -m bench.wechat

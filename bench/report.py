@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from bench.nlu_eval import markdown as nlu_markdown
+from bench.parse import markdown as parse_markdown
 
 HERE = Path(__file__).parent
 NOTES = HERE / "NOTES.md"  # hand-written interpretation, kept across regenerations
@@ -192,6 +193,7 @@ def main() -> None:
         parts += [BLIND.read_text().strip(), ""]
     for name, heading, render in (
         ("nlu_eval", "## Held-out NLU evaluation (bench/nlu_eval.py)", nlu_markdown),
+        ("parse", "## Bulk `make parse` (bench/parse.py)", parse_markdown),
         ("latency", "## Latency through the web chat API (bench/latency.py)", latency_markdown),
         ("outbox", "## Tickets and status-update delivery (bench/outbox.py)", outbox_markdown),
         ("wechat", "## WeChat (bench/wechat.py)", wechat_markdown),
