@@ -766,27 +766,43 @@ def notification_view(n: model.Notification) -> dict:
     }
 
 
-async def notification_community(uow: UnitOfWork, n: model.Notification) -> str | None:
-    """A notification's community: its ticket's, else its recipient's conversation's."""
-    if n.ticket_id is not None and (ticket := await uow.tickets.get(n.ticket_id)) is not None:
-        return ticket.community
-    conversation = await uow.conversations.get(n.recipient)
-    return conversation.community if conversation else None
+async def notification_communities(uow: UnitOfWork, found: list[model.Notification]) -> dict[int, str | None]:
+    """Each notification's community (by id): its ticket's, else its recipient's conversation's.
+    Two queries whatever the number of notifications (the dead-letter list holds up to 200)."""
+    ticket_ids = {n.ticket_id for n in found if n.ticket_id is not None}
+    of_ticket: dict[int, str | None] = {}
+    if ticket_ids:
+        rows = await uow.session.execute(
+            select(model.Ticket.id, model.Ticket.community).where(model.Ticket.id.in_(ticket_ids))
+        )
+        of_ticket = dict(rows.tuples().all())
+    recipients = {n.recipient for n in found if n.ticket_id not in of_ticket}
+    of_conversation: dict[str, str | None] = {}
+    if recipients:
+        rows = await uow.session.execute(
+            select(model.Conversation.sender, model.Conversation.community).where(
+                model.Conversation.sender.in_(recipients)
+            )
+        )
+        of_conversation = dict(rows.tuples().all())
+    return {
+        n.id: of_ticket[n.ticket_id] if n.ticket_id in of_ticket else of_conversation.get(n.recipient) for n in found
+    }
 
 
 async def dead_notifications(uow: UnitOfWork, scope: Scope = None) -> list[dict]:
     async with uow:
-        return [
-            notification_view(n)
-            for n in await uow.notifications.dead()
-            if scope is None or visible(scope, await notification_community(uow, n))
-        ]
+        dead = await uow.notifications.dead()
+        communities = await notification_communities(uow, dead) if scope is not None else {}
+        return [notification_view(n) for n in dead if scope is None or visible(scope, communities[n.id])]
 
 
 async def notification_visible(uow: UnitOfWork, notification_id: int, scope: Scope) -> bool:
     async with uow:
         n = await uow.notifications.get(notification_id)
-        return n is not None and (scope is None or visible(scope, await notification_community(uow, n)))
+        if n is None:
+            return False
+        return scope is None or visible(scope, (await notification_communities(uow, [n]))[n.id])
 
 
 async def unanswered(uow: UnitOfWork, sender: str | None = None, now: datetime | None = None) -> list[dict]:
