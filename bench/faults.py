@@ -425,7 +425,7 @@ def fault_pid(fault: Fault) -> int | None:
 # ---------------------------------------------------------------- counting
 
 
-def store_rows(database_url: str) -> tuple[dict[str, dict], list[dict]]:
+def store_rows(database_url: str) -> tuple[dict[str, dict], list[dict], set[str]]:
     with psycopg.connect(database_url, connect_timeout=5) as conn:
         inbound = {
             row[0]: {"status": row[1], "replies": row[2], "attempts": row[3]}
@@ -438,7 +438,8 @@ def store_rows(database_url: str) -> tuple[dict[str, dict], list[dict]]:
             {"recipient": r[0], "kind": r[1], "text": r[2], "status": r[3], "attempts": r[4]}
             for r in conn.execute("SELECT recipient, kind, text, status, attempts FROM notifications")
         ]
-    return inbound, notes
+        handed = {r[0] for r in conn.execute("SELECT sender FROM conversations WHERE state = 'handed_off'")}
+    return inbound, notes, handed
 
 
 def settled(database_url: str) -> bool:
@@ -465,7 +466,9 @@ def updates(stack: Stack, owner: Owner) -> list[dict]:
         after = page["next_after"]
 
 
-def tally(owners: list[Owner], changes: list[Change], got: dict[str, list[dict]], inbound: dict) -> dict[str, dict]:
+def tally(
+    owners: list[Owner], changes: list[Change], got: dict[str, list[dict]], inbound: dict, handed: set[str]
+) -> dict[str, dict]:
     """Per phase: messages answered once, lost, doubled; notifications delivered once, lost, doubled.
 
     A message answered in its request counts once; one told "later" needs its stored replies among
@@ -484,10 +487,11 @@ def tally(owners: list[Owner], changes: list[Change], got: dict[str, list[dict]]
                 findings.append(f"{sent.message_id}: no HTTP answer after {sent.attempts} attempts; store {stored}")
             elif not sent.later:
                 row["once"] += 1
-            elif stored and (
-                stored["status"] == "for_staff" or (stored["status"] == "answered" and not stored["replies"])
-            ):
+            elif stored and stored["status"] in ("for_staff", "answered") and owner.sender in handed:
                 row["to_staff"] += 1  # handed to staff (before, or while, the assistant answered): a person answers
+            elif stored and stored["status"] == "answered" and not stored["replies"]:
+                row["silent"] += 1  # "answered" with nothing: the owner never hears back
+                findings.append(f"{sent.message_id} ({sent.phase}): answered with nothing; store {stored}")
             elif stored and stored["status"] == "answered" and all(late[r] > 0 for r in stored["replies"]):
                 late.subtract(stored["replies"])
                 row["once"] += 1
@@ -587,14 +591,14 @@ def run_campaign(
             while time.monotonic() < deadline and not settled(database_url):
                 time.sleep(1)
             time.sleep(3)  # a last late answer on its way to the mailbox
-            inbound, notifications = store_rows(database_url)
+            inbound, notifications, handed = store_rows(database_url)
             got = {o.user: updates(stack, o) for o in [*everyone, *probes.values()]}
         finally:
             supervisor.stopping.set()
             load.stopping.set()
             stack.stop()
             redis.stop()
-    counts = tally([*everyone, *probes.values()], load.changes, got, inbound)
+    counts = tally([*everyone, *probes.values()], load.changes, got, inbound, handed)
     findings = counts.pop("_findings")
     store = {
         "inbound": dict(Counter(r["status"] for r in inbound.values())),
@@ -626,14 +630,15 @@ def markdown(report: dict) -> str:
         "its stored answer reached the owner's updates once; recovery is until the process runs again, "
         "/healthz says 200 and a new message is answered in its request.",
         "",
-        "| fault | messages sent | answered once (of which later) | lost | doubled | to staff "
+        "| fault | messages sent | answered once (of which later) | lost | answered with nothing | doubled | to staff "
         "| notifications expected | delivered once | lost | doubled | recovery s | longest wait for a late answer s |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for p in [*report["phases"], {"description": "setup (no fault)", **report["setup"]}]:
         lines.append(
             f"| {p['description']} | {p.get('sent', 0)} | {p.get('once', 0)} ({p.get('late', 0)}) | "
-            f"{p.get('lost', 0)} | {p.get('doubled', 0)} | {p.get('to_staff', 0)} | {p.get('expected', 0)} | "
+            f"{p.get('lost', 0)} | {p.get('silent', 0)} | {p.get('doubled', 0)} | {p.get('to_staff', 0)} | "
+            f"{p.get('expected', 0)} | "
             f"{p.get('delivered', 0)} | {p.get('notes_lost', 0)} | {p.get('notes_doubled', 0)} | "
             f"{p.get('recovery_seconds', '—')} | {p.get('late_wait_max', '—')} |"
         )
