@@ -649,7 +649,11 @@ def markdown(report: dict) -> str:
         f"one attempt; notifications {store['notifications']}.",
     ]
     if report["findings"]:
-        lines += ["", "Discrepancies:", *[f"- {f}" for f in report["findings"][:20]]]
+        kinds = Counter(f.split(": ", 1)[1].split(";")[0] for f in report["findings"])
+        lines += [
+            "",
+            "Discrepancies (bench/results/faults.json lists each): " + ", ".join(f"{n}× {k}" for k, n in kinds.items()),
+        ]
     return "\n".join(lines)
 
 
