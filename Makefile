@@ -12,7 +12,7 @@ MODEL := models/current.tar.gz
 MODEL_INPUTS := config.yml domain.yml requirements/rasa.lock \
 	$(shell find data bot common -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help run test train parse bench lint envs test-bot test-app fuzz clean browser
+.PHONY: help run test train parse bench lint envs test-bot test-app fuzz faults clean browser
 
 help:
 	@echo "make run    start the assistant (web chat on http://127.0.0.1:8080/)"
@@ -21,6 +21,7 @@ help:
 	@echo "make parse  classify messages: one per line on stdin, one JSON object per line out (PARSE_ARGS="--workers 1")"
 	@echo "make fuzz   hostile input, long: over 20,000 fuzzed requests and parser inputs (tests/fuzz)"
 	@echo "make bench  held-out NLU evaluation, bulk parse rate, chat latency, tickets/s, delivery latency and the console -> bench/RESULTS.md"
+	@echo "make faults kill -9 each process, restart Redis, drop PostgreSQL connections under load; count lost or doubled answers and updates -> bench/RESULTS.md"
 	@echo "make browser  install Debian's Chromium and CJK fonts (the console's browser tests; .ci/run does it too)"
 
 $(APP)/.installed: requirements/app.lock ops/make_venv.sh
@@ -83,6 +84,13 @@ bench: envs $(MODEL) browser
 	$(APP)/bin/python -m bench.sms
 	$(APP)/bin/python -m bench.console
 	$(APP)/bin/python -m bench.report
+
+# The fault campaign (bench/faults.py): a stack on a PostgreSQL database and a Redis of its own,
+# owners chatting and staff moving tickets while one part after another dies. Needs PostgreSQL
+# (WUYE_TEST_POSTGRES_URL) and redis-server; not part of `make test` (tests/e2e/test_faults.py is its short run).
+faults: envs $(MODEL)
+	$(APP)/bin/python -m bench.faults $(FAULTS_ARGS)
+	$(APP)/bin/python -m bench.report > /dev/null
 
 clean:
 	rm -rf models var .pytest_cache

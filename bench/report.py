@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bench.faults import markdown as faults_markdown
 from bench.nlu_eval import markdown as nlu_markdown
 from bench.parse import markdown as parse_markdown
 
@@ -200,6 +201,7 @@ def main() -> None:
         ("wecom", "## WeCom for staff (bench/wecom.py)", wecom_markdown),
         ("sms", "## SMS to owners (bench/sms.py)", sms_markdown),
         ("console", "## Staff console in a browser (bench/console.py)", console_markdown),
+        ("faults", "## Faults under load (bench/faults.py, `make faults`)", faults_markdown),
     ):
         path = HERE / "results" / f"{name}.json"
         if path.exists():
