@@ -50,7 +50,12 @@ class RasaClient:
             self.metrics.rasa_answered(outcome, time.monotonic() - started)
 
     async def _send(self, sender: str, text: str) -> list[str]:
-        """An answer that is not a JSON list (too large, garbled) is Rasa failing on this message."""
+        """An answer that is not a JSON list (too large, garbled) is Rasa failing on this message; so
+        is an answer without a single text. Every turn of ours says something, so silence means an
+        action failed (the action server away, its backend call refused) or the conversation is still
+        paused in Rasa: recorded as "answered" it would never be tried again and the owner would never
+        hear back (found by the fault campaign, bench/faults.py). As a failure it is kept, the owner is
+        told it is kept, and the retry loop answers it later or hands it to staff."""
         url = f"{self.base_url}/webhooks/rest/webhook"
         payload = {"sender": sender, "message": text}
         try:
@@ -64,7 +69,10 @@ class RasaClient:
             raise DialogueRejected(f"rasa answered {exc}") from exc
         if body is not None and not isinstance(body, list):
             raise DialogueRejected("rasa answered something other than a list of messages")
-        return [t for item in body or [] if isinstance(item, dict) and isinstance(t := item.get("text"), str) and t]
+        replies = [t for item in body or [] if isinstance(item, dict) and isinstance(t := item.get("text"), str) and t]
+        if not replies:
+            raise DialogueRejected("rasa answered no message (an action failed?)")
+        return replies
 
     async def _events(self, sender: str, events: list[dict]) -> None:
         url = f"{self.base_url}/conversations/{quote(sender, safe='')}/tracker/events"

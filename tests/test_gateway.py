@@ -60,6 +60,21 @@ async def test_missed_messages_are_answered_in_order_through_the_outbox(gateway,
     assert [u["text"] for u in late] == ["收到：第一条", "收到：第二条"]
 
 
+@pytest.mark.parametrize("silence", [b"[]", b'[{"recipient_id": "x", "image": "a.png"}]'])
+async def test_an_answer_without_a_word_is_kept_and_answered_later(gateway, rasa, backend, silence):
+    """Rasa answers 200 with no message when an action fails (the action server away): the fault
+    campaign (bench/faults.py) found such messages recorded as answered with nothing, never tried
+    again, the owner never hearing back. Now the owner is told it is kept, and it is answered later."""
+    rasa.garbled = silence
+    assert await gateway.handle(message("物业费怎么交")) == [BUSY_REPLY]
+    assert [m["text"] for m in await views.unanswered(backend.new_uow())] == ["物业费怎么交"]
+    rasa.garbled = None
+    await gateway.answer_backlog()
+    await deliver(backend)
+    late = await views.updates_for(backend.new_uow(), "webchat:owner1", 0)
+    assert [u["text"] for u in late] == ["收到：物业费怎么交"]
+
+
 async def test_one_message_rasa_fails_on_does_not_block_the_others(gateway, rasa, backend):
     rasa.down = True
     await gateway.handle(message("boom 1", user="a"))
