@@ -775,7 +775,7 @@ async def notification_communities(uow: UnitOfWork, found: list[model.Notificati
         rows = await uow.session.execute(
             select(model.Ticket.id, model.Ticket.community).where(model.Ticket.id.in_(ticket_ids))
         )
-        of_ticket = dict(rows.tuples().all())
+        of_ticket = {ticket_id: community for ticket_id, community in rows.all()}
     recipients = {n.recipient for n in found if n.ticket_id not in of_ticket}
     of_conversation: dict[str, str | None] = {}
     if recipients:
@@ -784,7 +784,7 @@ async def notification_communities(uow: UnitOfWork, found: list[model.Notificati
                 model.Conversation.sender.in_(recipients)
             )
         )
-        of_conversation = dict(rows.tuples().all())
+        of_conversation = {sender: community for sender, community in rows.all()}
     return {
         n.id: of_ticket[n.ticket_id] if n.ticket_id in of_ticket else of_conversation.get(n.recipient) for n in found
     }
