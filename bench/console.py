@@ -32,7 +32,7 @@ from pathlib import Path
 import aiohttp
 from playwright.async_api import Browser, async_playwright
 
-from ops.stack import ROOT, Stack, free_port
+from ops.stack import ROOT, Stack
 from tests.e2e.console_world import CHROMIUM, DESKTOP, LAUNCH_ARGS
 
 HERE = Path(__file__).parent
@@ -173,21 +173,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "console.json")
     args = ap.parse_args()
     admin_token = secrets.token_urlsafe(24)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WUYE_")}
-    env["WUYE_DEMO_DATA"] = str(ROOT / "content" / "demo_community.yml")
-    env["WUYE_ADMIN_TOKEN"] = admin_token
+    demo = str(ROOT / "content" / "demo_community.yml")
     with tempfile.TemporaryDirectory() as var:
-        stack = Stack(
-            var_dir=Path(var),
-            env=env,
-            port=free_port(),
-            internal_port=free_port(),
-            rasa_port=free_port(),
-            actions_port=free_port(),
-        )
-        stack.start()
+        stack = Stack.isolated(Path(var), WUYE_DEMO_DATA=demo, WUYE_ADMIN_TOKEN=admin_token)
+        stack.start_ready()
         try:
-            stack.wait_ready()
             results = asyncio.run(measure(stack.url, admin_token, args.samples, args.loads))
         finally:
             stack.stop()

@@ -131,8 +131,8 @@ def socket_to(port: int):
 def start_stack(var_dir: Path, database_url: str, redis_url: str) -> Stack:
     """The stack as `make run` starts it, on PostgreSQL and Redis, on free ports. The web chat's
     per-client limit is raised: every simulated owner comes from 127.0.0.1."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WUYE_")}
-    env.update(
+    stack = Stack.isolated(
+        var_dir,
         WUYE_DEMO_DATA=str(ROOT / "content" / "demo_community.yml"),
         WUYE_ADMIN_TOKEN=ADMIN_TOKEN,
         WUYE_DATABASE_URL=database_url,
@@ -141,20 +141,7 @@ def start_stack(var_dir: Path, database_url: str, redis_url: str) -> Stack:
         WUYE_CHAT_CLIENT_RATE="100000",
         WUYE_CHAT_SENDER_RATE="1000",
     )
-    stack = Stack(
-        var_dir=var_dir,
-        env=env,
-        port=free_port(),
-        internal_port=free_port(),
-        rasa_port=free_port(),
-        actions_port=free_port(),
-    )
-    stack.start()
-    try:
-        stack.wait_ready()
-    except BaseException:
-        stack.stop()
-        raise
+    stack.start_ready()
     return stack
 
 

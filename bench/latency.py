@@ -21,7 +21,7 @@ from pathlib import Path
 
 import aiohttp
 
-from ops.stack import ROOT, Stack, free_port
+from ops.stack import ROOT, Stack
 
 HERE = Path(__file__).parent
 # Conversations as owners have them: multi-turn forms, one-shot questions, all four styles.
@@ -102,21 +102,11 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 50])
     ap.add_argument("--out", type=Path, default=HERE / "results" / "latency.json")
     args = ap.parse_args()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WUYE_")}
-    env["WUYE_DEMO_DATA"] = str(ROOT / "content" / "demo_community.yml")
     with tempfile.TemporaryDirectory() as var:
-        stack = Stack(
-            var_dir=Path(var),
-            env=env,
-            port=free_port(),
-            internal_port=free_port(),
-            rasa_port=free_port(),
-            actions_port=free_port(),
-        )
+        stack = Stack.isolated(Path(var), WUYE_DEMO_DATA=str(ROOT / "content" / "demo_community.yml"))
         started = time.perf_counter()
-        stack.start()
+        stack.start_ready()
         try:
-            stack.wait_ready()
             startup = time.perf_counter() - started
             asyncio.run(run_load(stack.url, 7, 1))  # warm-up: first requests load lazy parts
             runs = [asyncio.run(run_load(stack.url, args.conversations, c)) for c in args.concurrency]

@@ -266,6 +266,24 @@ class Stack:
         lines += [f"  {c['name']} ({c['code']}): {self.url}/?c={c['code']}" for c in found]
         return lines
 
+    @classmethod
+    def isolated(cls, var_dir: Path, **settings: str) -> Stack:
+        """A stack beside any other (tests, benchmarks): every port free, none of the caller's
+        WUYE_* settings, only ``settings``. Not started."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WUYE_")}
+        env.update(settings)
+        ports = {name: free_port() for name in ("port", "internal_port", "rasa_port", "actions_port")}
+        return cls(var_dir=var_dir, env=env, **ports)
+
+    def start_ready(self) -> None:
+        """Start every process and wait until the stack answers; stopped again if it never does."""
+        self.start()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
     def wait_ready(self, timeout: float = 240.0) -> None:
         """Block until /healthz answers 200; raise with the logs' tails if a process dies."""
         deadline = time.monotonic() + timeout

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 import urllib.error
 import urllib.request
@@ -12,27 +11,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from ops.stack import Stack, free_port
+from ops.stack import Stack
 from tests.conftest import ADMIN_TOKEN, DEMO
 
 
 def start_stack(var_dir, **env_overrides: str) -> Stack:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WUYE_")}
-    env.update(WUYE_DEMO_DATA=str(DEMO), WUYE_RETRY_INTERVAL="1", WUYE_ADMIN_TOKEN=ADMIN_TOKEN, **env_overrides)
-    stack = Stack(
-        var_dir=var_dir,
-        env=env,
-        port=free_port(),
-        internal_port=free_port(),
-        rasa_port=free_port(),
-        actions_port=free_port(),
-    )
-    stack.start()
-    try:
-        stack.wait_ready()
-    except BaseException:
-        stack.stop()
-        raise
+    settings = {"WUYE_DEMO_DATA": str(DEMO), "WUYE_RETRY_INTERVAL": "1", "WUYE_ADMIN_TOKEN": ADMIN_TOKEN}
+    stack = Stack.isolated(var_dir, **(settings | env_overrides))
+    stack.start_ready()
     return stack
 
 
