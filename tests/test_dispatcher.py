@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -393,8 +394,6 @@ async def test_a_real_dispatcher_removes_personal_data_past_the_retention_settin
 def _rasa_events(db: Path, rows: list[tuple[str, float]]) -> None:
     """A tracker store as Rasa 3.6's SQLTrackerStore makes it (table events), with ``rows`` of
     (sender_id, timestamp)."""
-    import sqlite3
-
     with sqlite3.connect(db) as conn:
         conn.execute(
             "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255)"
@@ -404,8 +403,6 @@ def _rasa_events(db: Path, rows: list[tuple[str, float]]) -> None:
 
 
 def _senders(db: Path) -> set[str]:
-    import sqlite3
-
     with sqlite3.connect(db) as conn:
         return {row[0] for row in conn.execute("SELECT sender_id FROM events")}
 
@@ -443,7 +440,7 @@ async def test_a_real_dispatcher_ages_out_rasas_sql_trackers_with_the_messages(b
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0, (tmp_path / "dispatcher.log").read_text()
     assert _senders(trackers) == {"webchat:live"}
-    with __import__("sqlite3").connect(trackers) as conn:
+    with sqlite3.connect(trackers) as conn:
         assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 2  # the live one whole
 
 
