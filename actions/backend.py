@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Any
 
 import aiohttp
+
+from actions.metrics import ACTION_METRICS
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +37,18 @@ class BackendClient:
     async def _call(
         self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201), **kwargs: Any
     ) -> tuple[int, Any]:
+        started, outcome = time.perf_counter(), "unavailable"
         try:
             async with self._http().request(method, self.base_url + path, timeout=self.timeout, **kwargs) as resp:
                 body = await resp.json(content_type=None)
                 if resp.status not in ok:
                     raise BackendUnavailable(f"{method} {path} answered {resp.status}")
+                outcome = "ok" if resp.status < 300 else "refused"  # 403/404/409/422: an answer, not a failure
                 return resp.status, body
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise BackendUnavailable(f"{method} {path}: {exc or type(exc).__name__}") from exc
+        finally:
+            ACTION_METRICS.backend_called(method, path, outcome, time.perf_counter() - started)
 
     async def open_ticket(self, sender: str, kind: str, description: str, **location: Any) -> dict:
         payload = {"sender": sender, "kind": kind, "description": description, **location}

@@ -240,3 +240,15 @@ async def test_two_apps_in_one_process_count_apart(apps):
     await chat(first_public, "owner-a", "你好")
     assert value(await scrape(first_internal), "wuye_messages_in_total", WEB) == 1
     assert value(await scrape(second_internal), "wuye_messages_in_total", WEB) == 0
+
+
+def test_action_server_labels_stay_few():
+    """Ticket numbers and ids in bot API paths fold into one series; words stay; status codes
+    become the outcome words the histogram is labelled by."""
+    from actions.metrics import outcome_of, route_of
+
+    assert route_of("/bot/v1/tickets/WY20261128-0012/chase") == "/bot/v1/tickets/{id}/chase"
+    assert route_of("/bot/v1/tickets/20261030-0017?sender=x") == "/bot/v1/tickets/{id}"
+    assert route_of("/bot/v1/content/fees/parking") == "/bot/v1/content/fees/parking"
+    assert route_of("/bot/v1/tickets") == "/bot/v1/tickets"
+    assert [outcome_of(s) for s in (200, 400, 404, 449, 500)] == ["ok", "rejected", "not_found", "error", "error"]
