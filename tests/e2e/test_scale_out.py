@@ -19,7 +19,7 @@ import pytest
 from connectors.rasa import rendezvous
 from ops.stack import Stack
 from tests.conftest import ADMIN_TOKEN, DEMO, new_postgres_database
-from tests.e2e.conftest import Owner, http
+from tests.e2e.conftest import Owner, Staff, http
 
 
 @pytest.fixture(scope="module")
@@ -84,24 +84,27 @@ FLATS = [("3", "2", "501"), ("5", "1", "302")]  # the demo community's
 PROBLEMS = ["客厅空调漏水", "马桶堵了"]
 
 
-def repair(owner: Owner, stack: Stack, flat: tuple[str, str, str], problem: str) -> int:
-    """A whole repair conversation, its turns alternating between the two gateways; the ticket's id."""
+def repair(owner: Owner, stack: Stack, flat: tuple[str, str, str], problem: str) -> str:
+    """A whole repair conversation, its turns alternating between the two gateways; the ticket's number."""
     address = "{}号楼{}单元{}".format(*flat)
     assert "几号楼" in through(owner, stack, 0).said("报修")
     assert "问题" in through(owner, stack, 1).said(address)
     summary = through(owner, stack, 0).said(problem)
     assert address in summary and problem in summary
-    return int(re.search(r"BX(\d{6})", through(owner, stack, 1).said("是")).group(1))
+    return re.search(r"BX\d{6}", through(owner, stack, 1).said("是")).group()
 
 
 def test_two_of_each_share_the_work_open_tickets_once_and_survive_losing_a_rasa(layout):
     stack, database_url = layout
     before = served(stack)
     owners = [owner_on(stack, gateway, instance) for gateway in (0, 1) for instance in (0, 1)]
-    opened = []
-    for n, owner in enumerate(owners):
-        opened.append((repair(owner, stack, FLATS[n % 2], PROBLEMS[n % 2]), *FLATS[n % 2], PROBLEMS[n % 2]))
+    numbers = [repair(owner, stack, FLATS[n % 2], PROBLEMS[n % 2]) for n, owner in enumerate(owners)]
+    opened = [(int(number[2:]), *FLATS[n % 2], PROBLEMS[n % 2]) for n, number in enumerate(numbers)]
     assert tickets(database_url) == opened  # one ticket per conversation, none twice
+
+    # staff on the second gateway dispatch a ticket; its owner reads the news on the first (the dispatcher's)
+    Staff(SimpleNamespace(url=stack.urls[1])).assign(numbers[0])
+    assert "王师傅" in through(owners[0], stack, 0).wait_for_update("已派单")
     after = served(stack)
     assert all(after[url] - before[url] >= 8 for url in stack.rasa_urls), after  # 2 owners x 4 turns each
 
