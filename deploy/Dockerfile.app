@@ -13,6 +13,7 @@ COPY connectors connectors
 COPY console console
 COPY content content
 COPY ops ops
+COPY rasa_sdk_plugins rasa_sdk_plugins
 ENV PATH=/app/.venv/bin:$PATH PYTHONPATH=/app PYTHONUNBUFFERED=1 WUYE_VAR_DIR=/app/var
 # Chat text is personal data: nothing runs as root, and what the processes write only they read.
 RUN useradd --uid 10001 --no-create-home wuye && mkdir -p /app/var && chown wuye /app/var && chmod 700 /app/var

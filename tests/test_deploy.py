@@ -82,6 +82,18 @@ def test_compose_runs_the_commands_the_stack_runs():
     assert dict(pairs(image))["--port"] == dict(pairs(ours))["--port"] == "5005"
 
 
+def copied(dockerfile: Path) -> set[str]:
+    """What a Dockerfile copies from the repository, by top-level name."""
+    text = dockerfile.read_text(encoding="utf-8")
+    return {src.split("/")[0] for line in re.findall(r"^COPY (.+)$", text, re.MULTILINE) for src in line.split()[:-1]}
+
+
+def test_the_images_carry_every_package_their_processes_import():
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    assert packages - copied(DEPLOY / "Dockerfile.app") == set()  # gateway, actions (+ plugins), dispatcher
+    assert {"bot", "common", "ops", "config.yml", "domain.yml", "credentials.yml"} <= copied(DEPLOY / "Dockerfile.rasa")
+
+
 def dockerfile_cmd(path: Path) -> list[str]:
     text = path.read_text(encoding="utf-8").replace("\\\n", " ")
     (cmd,) = re.findall(r"^CMD (\[.*\])$", text, flags=re.MULTILINE)
