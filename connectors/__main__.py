@@ -19,11 +19,12 @@ async def serve(settings: Settings) -> None:
     for runner in runners:
         await runner.setup()
     await web.TCPSite(runners[0], settings.host, settings.port).start()
-    await web.TCPSite(runners[1], "127.0.0.1", settings.internal_port).start()
+    await web.TCPSite(runners[1], settings.internal_host, settings.internal_port).start()
     logging.getLogger("connectors").info(
-        "gateway listening on http://%s:%d (internal API on 127.0.0.1:%d)",
+        "gateway listening on http://%s:%d (internal API on %s:%d)",
         settings.host,
         settings.port,
+        settings.internal_host,
         settings.internal_port,
     )
     stop = asyncio.Event()

@@ -1,6 +1,6 @@
 """Composition root of the gateway process: backend, Rasa client, channels, APIs.
 
-Two applications: the public one (web chat, channel callbacks, staff API, /healthz)
+Two applications: the public one (web chat, channel callbacks, staff API, /healthz, /livez, /readyz)
 and the internal one, bound to loopback, that the chat actions call and Prometheus scrapes
 (/metrics: never on the public port).
 """
@@ -69,19 +69,45 @@ async def _dispatcher_ok(backend: Backend) -> bool:
         return False
 
 
+def _numbered(instances: dict[str, bool]) -> dict[str, bool]:
+    """Each Rasa instance by its place in WUYE_RASA_URLS (1, 2, …): the probes are on the public
+    port, and the instances' internal addresses are nobody's business there."""
+    return {str(n): up for n, up in enumerate(instances.values(), start=1)}
+
+
 async def healthz(request: web.Request) -> web.Response:
-    """200 once every process is ready: the database, the action server, Rasa (with its
-    model) answer, and a dispatcher (which delivers status updates) has a live heartbeat."""
+    """200 once every process is ready: the database, the action server, every Rasa instance (with
+    its model) answer, and a dispatcher (which delivers status updates) has a live heartbeat.
+    What an operator (and ``make run``) waits for; ``rasa_instances`` says which one is missing."""
     app = request.app
-    database, actions, rasa, dispatcher = await asyncio.gather(
+    database, actions, instances, dispatcher = await asyncio.gather(
         _database_ok(app[BACKEND]),
         _actions_ok(app[HTTP], app[ACTIONS_URL]),
-        app[RASA].ready(),
+        app[RASA].instances_ready(),
         _dispatcher_ok(app[BACKEND]),
     )
-    checks = {"database": database, "actions": actions, "rasa": rasa, "dispatcher": dispatcher}
+    checks = {"database": database, "actions": actions, "rasa": all(instances.values()), "dispatcher": dispatcher}
     ready = all(checks.values())
-    return web.json_response({"status": "ok" if ready else "starting", "checks": checks}, status=200 if ready else 503)
+    body = {"status": "ok" if ready else "starting", "checks": checks, "rasa_instances": _numbered(instances)}
+    return web.json_response(body, status=200 if ready else 503)
+
+
+async def livez(request: web.Request) -> web.Response:
+    """200 while the process serves HTTP at all: a liveness probe restarts the gateway only when it
+    is stuck, never because Rasa or the database is away (a restart would not bring them back)."""
+    return web.json_response({"status": "alive"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """200 while this gateway can answer owners: its database and at least one of its Rasa instances
+    answer (senders of an instance that is down fail over to another). A readiness probe takes a
+    gateway out of the load balancer while it cannot; the action server and the dispatchers are
+    /healthz's business (the gateway does not call them for an owner's answer)."""
+    app = request.app
+    database, instances = await asyncio.gather(_database_ok(app[BACKEND]), app[RASA].instances_ready())
+    ready = database and any(instances.values())
+    body = {"status": "ready" if ready else "not ready", "database": database, "rasa_instances": _numbered(instances)}
+    return web.json_response(body, status=200 if ready else 503)
 
 
 def _application() -> web.Application:
@@ -126,6 +152,8 @@ def public_app(
     app[HTTP] = http
     app[ACTIONS_URL] = actions_url
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/livez", livez)
+    app.router.add_get("/readyz", readyz)
     running = installed_channels(http=http) if channels is None else channels
     for channel in running:
         app.add_routes(channel.routes())
@@ -161,7 +189,7 @@ def external_system(settings: Settings, session: aiohttp.ClientSession) -> HttpT
 async def build(settings: Settings) -> tuple[web.Application, web.Application]:
     session = aiohttp.ClientSession()
     metrics = Metrics()
-    rasa = RasaClient(settings.rasa_url, settings.rasa_token, session, metrics=metrics)
+    rasa = RasaClient(settings.rasa_instances, settings.rasa_token, session, metrics=metrics)
     notifier = NullNotifier()  # without Redis the dispatchers poll the database
     if settings.redis_url:
         notifier = RedisStreamNotifier(aioredis.Redis.from_url(settings.redis_url))

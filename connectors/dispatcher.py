@@ -17,6 +17,7 @@ import os
 import signal
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 import redis.asyncio as aioredis
@@ -61,9 +62,12 @@ async def run(
     retention: RetentionPolicy | None = None,
     purge_interval: float = 3600.0,
     trackers: RasaTrackerPurge | None = None,
+    alive_file: Path | None = None,
 ) -> None:
     """Deliver until ``stop`` is set, renewing the heartbeat on every sweep (it lasts three).
-    ``trackers``: Rasa's SQL tracker store, purged with the retention job (None: Redis expires them)."""
+    ``trackers``: Rasa's SQL tracker store, purged with the retention job (None: Redis expires them).
+    ``alive_file``: touched on every sweep, database or not: a container's liveness probe reads its
+    age (a loop that stopped turning is restarted; a database away is not the dispatcher's fault)."""
     consumer = None
     if redis_url:
         consumer = StreamConsumer(aioredis.Redis.from_url(redis_url), dispatcher, block_ms=int(poll_interval * 1000))
@@ -86,6 +90,8 @@ async def run(
     while not stop.is_set():
         try:
             if time.monotonic() - last_beat >= sweep_interval:
+                if alive_file is not None:
+                    alive_file.touch()
                 await dispatcher.beat(timedelta(seconds=3 * sweep_interval))
                 last_beat = time.monotonic()
             sent = await consumer.once() if consumer else 0
@@ -147,6 +153,7 @@ async def serve(settings: Settings) -> None:
             poll_interval=float(os.environ.get("WUYE_POLL_INTERVAL", "0.5")),
             retention=settings.retention,
             trackers=trackers,
+            alive_file=Path(alive) if (alive := os.environ.get("WUYE_DISPATCHER_ALIVE_FILE")) else None,
         )
     finally:
         if trackers is not None:

@@ -401,6 +401,15 @@ class Settings:
     channels: dict[str, object] = field(default_factory=dict)  # channel name → its settings section
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)  # WUYE_RETAIN_*_DAYS
     console: ConsoleSettings = field(default_factory=ConsoleSettings)  # WUYE_CONSOLE_*
+    rasa_urls: tuple[str, ...] = ()  # WUYE_RASA_URLS: several Rasa instances; empty: rasa_url alone
+    # the bot API and /metrics: loopback, unless a container layout must let Prometheus in (and a
+    # network policy then keeps everyone else out: deploy/README.md)
+    internal_host: str = "127.0.0.1"
+
+    @property
+    def rasa_instances(self) -> tuple[str, ...]:
+        """Every Rasa instance the gateway routes senders over (connectors/rasa.py)."""
+        return self.rasa_urls or (self.rasa_url,)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, dispatcher: bool = False) -> Settings:
@@ -412,6 +421,7 @@ class Settings:
         if missing:
             raise SystemExit(f"missing settings: {', '.join(missing)} (`make run` generates them in var/secrets.env)")
         demo = env.get("WUYE_DEMO_DATA", "")
+        rasa = read_rasa_urls(env)
         return cls(
             host=env.get("WUYE_HOST", "127.0.0.1"),
             port=int(env.get("WUYE_PORT", "8080")),
@@ -419,7 +429,9 @@ class Settings:
             database_url=env.get("WUYE_DATABASE_URL") or f"sqlite:///{var_dir / 'wuye.db'}",
             admin_token=env.get("WUYE_ADMIN_TOKEN", ""),
             internal_token=env.get("WUYE_INTERNAL_TOKEN", ""),
-            rasa_url=env.get("WUYE_RASA_URL", "http://127.0.0.1:5005"),
+            rasa_url=rasa[0],
+            rasa_urls=rasa,
+            internal_host=env.get("WUYE_INTERNAL_HOST") or "127.0.0.1",
             rasa_token=env.get("WUYE_RASA_TOKEN", ""),
             actions_url=env.get("WUYE_ACTIONS_URL", "http://127.0.0.1:5055"),
             content_path=Path(env.get("WUYE_CONTENT", ROOT / "content")),
@@ -433,6 +445,17 @@ class Settings:
             retention=retention_policy(env),
             console=ConsoleSettings.from_env(env),
         )
+
+
+def read_rasa_urls(env: dict[str, str]) -> tuple[str, ...]:
+    """WUYE_RASA_URLS (comma-separated) when set, else WUYE_RASA_URL, else Rasa's usual port here."""
+    given = env.get("WUYE_RASA_URLS", "")
+    urls = tuple(dict.fromkeys(u.strip().rstrip("/") for u in given.split(",") if u.strip()))
+    urls = urls or ((env.get("WUYE_RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),)
+    wrong = [u for u in urls if not u.startswith(("http://", "https://"))]
+    if wrong:
+        raise SystemExit(f"WUYE_RASA_URLS / WUYE_RASA_URL must be http(s) URLs: {', '.join(wrong)}")
+    return urls
 
 
 RETENTION_SETTINGS = {

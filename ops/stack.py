@@ -2,10 +2,17 @@
 
 ``make run`` uses :func:`main`; the end-to-end tests start the same :class:`Stack`
 on free ports, so what the tests exercise is exactly what operators run.
+
+One of each by default. Scaled out (``rasa_instances``, ``actions_instances``,
+``gateway_instances``; deploy/README.md): N Rasa instances, N action servers and N gateways
+sharing one database and one Redis, dispatchers as today. Every gateway routes senders over every
+Rasa instance (connectors/rasa.py); Rasa instance i calls action server i, action server i calls
+gateway i's bot API — the layout deploy/compose.yml describes for containers.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import secrets
@@ -114,6 +121,14 @@ def rasa_endpoints(
     return doc
 
 
+KINDS = ("rasa", "actions", "gateway")  # the services that scale out; one dispatcher is enough (it may be more)
+
+
+def instance_name(kind: str, index: int) -> str:
+    """The process name of a service's instance: "rasa" for the first (as with one of each), "rasa-2", …"""
+    return kind if index == 0 else f"{kind}-{index + 1}"
+
+
 RESTART_BACKOFF = (1, 2, 4, 8, 15, 30)  # seconds before restarting a process that died, in a row
 STABLE_AFTER = 60.0  # a process up this long has recovered: its next death waits the first step again
 
@@ -136,20 +151,50 @@ class Stack:
     restarts: dict[str, int] = field(default_factory=dict)  # in a row, for the back-off
     restart_at: dict[str, float] = field(default_factory=dict)  # a dead process's next start (monotonic)
     started_at: dict[str, float] = field(default_factory=dict)
+    rasa_instances: int = 1
+    actions_instances: int = 1
+    gateway_instances: int = 1
+    # ports of the second and later instances: "rasa", "actions", "gateway", "internal" → ports
+    extra_ports: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _environment(self) -> dict[str, str]:
+    def ports(self, kind: str) -> list[int]:
+        """Every instance's port of ``kind`` (rasa, actions, gateway, internal), the first one first.
+        Ports not given are picked free now, once."""
+        first = {"rasa": self.rasa_port, "actions": self.actions_port, "gateway": self.port}
+        first["internal"] = self.internal_port
+        count = {"rasa": self.rasa_instances, "actions": self.actions_instances}.get(kind, self.gateway_instances)
+        extra = self.extra_ports.setdefault(kind, [])
+        extra += [free_port() for _ in range(count - 1 - len(extra))]
+        return [first[kind], *extra[: count - 1]]
+
+    @property
+    def urls(self) -> list[str]:
+        """Every gateway's public address (owners and staff may use any of them)."""
+        return [f"http://127.0.0.1:{port}" for port in self.ports("gateway")]
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{port}" for port in self.ports("rasa")]
+
+    def _environment(self, gateway: int = 0, actions: int = 0) -> dict[str, str]:
+        """The environment of gateway ``gateway`` (and of the processes that talk to it: action
+        server ``actions`` calls its bot API; the first gateway's is every other process's)."""
         env = dict(self.env)
         env.update(self.tokens)
+        rasa = self.rasa_urls
+        if len(rasa) > 1:
+            env["WUYE_RASA_URLS"] = ",".join(rasa)
+        internal = self.ports("internal")[gateway]
         env.update(
-            WUYE_PORT=str(self.port),
-            WUYE_INTERNAL_PORT=str(self.internal_port),
-            WUYE_RASA_URL=f"http://127.0.0.1:{self.rasa_port}",
-            WUYE_ACTIONS_URL=f"http://127.0.0.1:{self.actions_port}",
-            WUYE_BACKEND_URL=f"http://127.0.0.1:{self.internal_port}",
+            WUYE_PORT=str(self.ports("gateway")[gateway]),
+            WUYE_INTERNAL_PORT=str(internal),
+            WUYE_RASA_URL=rasa[0],
+            WUYE_ACTIONS_URL=f"http://127.0.0.1:{self.ports('actions')[actions]}",
+            WUYE_BACKEND_URL=f"http://127.0.0.1:{internal}",
             WUYE_VAR_DIR=str(self.var_dir),
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
@@ -201,37 +246,93 @@ class Stack:
                 said.append(f"{name} restarted (restart {self.restarts[name]} in a row)")
         return said
 
+    def process_names(self) -> list[str]:
+        """What :meth:`start` starts, by name: every instance of each scaled service, then the dispatcher."""
+        counts = {"rasa": self.rasa_instances, "actions": self.actions_instances, "gateway": self.gateway_instances}
+        return [instance_name(kind, n) for kind in ("actions", "rasa", "gateway") for n in range(counts[kind])] + [
+            "dispatcher"
+        ]
+
+    def _check_layout(self) -> None:
+        """Several Rasa instances share conversations only through Redis: its tracker store and its
+        lock store, which keeps one turn of a conversation at a time across instances (Rasa's
+        in-memory lock store would let two instances answer one owner at once after a fail-over)."""
+        for kind in KINDS:
+            if getattr(self, f"{kind}_instances") < 1:
+                raise SystemExit(f"{kind}_instances must be 1 or more")
+        if self.rasa_instances > 1 and not self.env.get("WUYE_REDIS_URL"):
+            raise SystemExit("several Rasa instances need WUYE_REDIS_URL (shared trackers and Rasa's Redis lock store)")
+
     def start(self) -> None:
+        self._check_layout()
         if not self.model.exists():
             raise SystemExit(f"no trained model at {self.model}; run `make train`")
         self.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.var_dir.chmod(0o700)
         self.tokens, self.first_start = ensure_secrets(self.var_dir, self.env)
         env = self._environment()
-        endpoints = self.var_dir / "endpoints.yml"  # database and Redis passwords: private
-        write_private(
-            endpoints,
-            yaml.safe_dump(
-                rasa_endpoints(
-                    env["WUYE_ACTIONS_URL"],
-                    env.get("WUYE_REDIS_URL"),
-                    env.get("WUYE_DATABASE_URL"),
-                    self.var_dir,
-                    retention_policy(env).messages_days,
+        for n, port in enumerate(self.ports("actions")):
+            actions_env = self._environment(gateway=n % self.gateway_instances, actions=n)
+            self._spawn(
+                instance_name("actions", n),
+                self.actions_command(port),
+                actions_env,
+            )
+        for n, port in enumerate(self.ports("rasa")):
+            # Rasa instance n calls action server n: each Rasa has its own, as each pod would
+            rasa_env = self._environment(actions=n % self.actions_instances)
+            endpoints = self.var_dir / ("endpoints.yml" if n == 0 else f"endpoints-{n + 1}.yml")
+            write_private(  # database and Redis passwords: private
+                endpoints,
+                yaml.safe_dump(
+                    rasa_endpoints(
+                        rasa_env["WUYE_ACTIONS_URL"],
+                        env.get("WUYE_REDIS_URL"),
+                        env.get("WUYE_DATABASE_URL"),
+                        self.var_dir,
+                        retention_policy(env).messages_days,
+                    ),
+                    sort_keys=False,
                 ),
-                sort_keys=False,
-            ),
-        )
-        self._spawn(
-            "actions",
-            [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)],
-            env,
-        )
-        self._spawn("rasa", self.rasa_command(endpoints), env)
-        self._spawn("gateway", [str(APP_PYTHON), "-m", "connectors"], env)
-        self._spawn("dispatcher", [str(APP_PYTHON), "-m", "connectors.dispatcher"], env)
+            )
+            self._spawn(instance_name("rasa", n), self.rasa_command(endpoints, port), rasa_env)
+        for n in range(self.gateway_instances):
+            gateway_env = self._environment(gateway=n, actions=n % self.actions_instances)
+            if n > 0:
+                # the first gateway loads the demo data and has the schema migrated before the next
+                # ones start: two loading the demo into an empty store at once would collide
+                gateway_env.pop("WUYE_DEMO_DATA", None)
+                self._wait_listening(self.ports("gateway")[0], "gateway")
+            self._spawn(instance_name("gateway", n), self.gateway_command(), gateway_env)
+        self._spawn("dispatcher", self.dispatcher_command(), env)
 
-    def rasa_command(self, endpoints: Path) -> list[str]:
+    # The commands, one place (deploy/compose.yml and deploy/k8s run the same: tests/test_deploy.py)
+    @staticmethod
+    def actions_command(port: int) -> list[str]:
+        return [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+
+    @staticmethod
+    def gateway_command() -> list[str]:
+        return [str(APP_PYTHON), "-m", "connectors"]
+
+    @staticmethod
+    def dispatcher_command() -> list[str]:
+        return [str(APP_PYTHON), "-m", "connectors.dispatcher"]
+
+    def _wait_listening(self, port: int, name: str, timeout: float = 120.0) -> None:
+        """Until something accepts connections on ``port`` (the gateway listens once bootstrapped)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.processes[name].poll() is not None:
+                raise RuntimeError(f"{name} exited with {self.processes[name].returncode}:\n{self.log_tail(name)}")
+            with socket.socket() as s:
+                s.settimeout(1)
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            time.sleep(0.3)
+        raise TimeoutError(f"{name} did not listen on {port}:\n{self.log_tail(name)}")
+
+    def rasa_command(self, endpoints: Path, port: int | None = None) -> list[str]:
         # The API token reaches Rasa through its environment (ops/rasa_run.py), never its command
         # line, which `ps` shows every local user (and the token loads any model with PUT /model).
         return [
@@ -245,7 +346,7 @@ class Stack:
             "--interface",
             "127.0.0.1",
             "--port",
-            str(self.rasa_port),
+            str(self.rasa_port if port is None else port),
             "--endpoints",
             str(endpoints),
             "--credentials",
@@ -267,13 +368,28 @@ class Stack:
         return lines
 
     @classmethod
-    def isolated(cls, var_dir: Path, **settings: str) -> Stack:
+    def isolated(
+        cls,
+        var_dir: Path,
+        *,
+        rasa_instances: int = 1,
+        actions_instances: int = 1,
+        gateway_instances: int = 1,
+        **settings: str,
+    ) -> Stack:
         """A stack beside any other (tests, benchmarks): every port free, none of the caller's
-        WUYE_* settings, only ``settings``. Not started."""
+        WUYE_* settings, only ``settings``; of each scaled service as many instances as asked. Not started."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("WUYE_")}
         env.update(settings)
         ports = {name: free_port() for name in ("port", "internal_port", "rasa_port", "actions_port")}
-        return cls(var_dir=var_dir, env=env, **ports)
+        return cls(
+            var_dir=var_dir,
+            env=env,
+            rasa_instances=rasa_instances,
+            actions_instances=actions_instances,
+            gateway_instances=gateway_instances,
+            **ports,
+        )
 
     def start_ready(self) -> None:
         """Start every process and wait until the stack answers; stopped again if it never does."""
@@ -285,18 +401,18 @@ class Stack:
             raise
 
     def wait_ready(self, timeout: float = 240.0) -> None:
-        """Block until /healthz answers 200; raise with the logs' tails if a process dies."""
+        """Block until every gateway's /healthz answers 200 (each checks every Rasa instance) and
+        every action server answers; raise with the logs' tails if a process dies."""
         deadline = time.monotonic() + timeout
+        waiting = [f"{url}/healthz" for url in self.urls]
+        waiting += [f"http://127.0.0.1:{port}/health" for port in self.ports("actions")[1:]]
         while time.monotonic() < deadline:
             for name, proc in self.processes.items():
                 if proc.poll() is not None:
                     raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.log_tail(name)}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=3) as resp:
-                    if resp.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
+            waiting = [url for url in waiting if not _answers(url)]
+            if not waiting:
+                return
             time.sleep(1)
         raise TimeoutError(
             "the assistant did not become ready:\n" + "\n".join(self.log_tail(n) for n in self.processes)
@@ -332,10 +448,28 @@ class Stack:
             self.stop_process(name)
 
 
-def main() -> None:
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Start the assistant (make run).")
+    for kind in KINDS:
+        parser.add_argument(f"--{kind}-instances", type=int, default=1, metavar="N", help=f"{kind} instances")
+    args = parser.parse_args(argv)
     env = dict(os.environ)
     env.setdefault("WUYE_DEMO_DATA", str(ROOT / "content" / "demo_community.yml"))
-    stack = Stack(env=env, port=int(env.get("WUYE_PORT", "8080")))
+    stack = Stack(
+        env=env,
+        port=int(env.get("WUYE_PORT", "8080")),
+        rasa_instances=args.rasa_instances,
+        actions_instances=args.actions_instances,
+        gateway_instances=args.gateway_instances,
+    )
     channels = channels_line(channel_sections(env))  # a half-configured channel stops us here, saying what is missing
     print("Starting the assistant (Rasa takes a minute to load its model)…", flush=True)
     stack.start()
@@ -354,6 +488,8 @@ def main() -> None:
         print(exc, file=sys.stderr)
         raise SystemExit(1) from None
     print(f"\n物业小助手 is ready. Open the web chat at {stack.url}/", flush=True)
+    if len(stack.urls) > 1:
+        print(f"Gateways: {', '.join(stack.urls)} (put a load balancer in front: deploy/README.md)", flush=True)
     print(f"Channels: web chat on; {channels}", flush=True)
     if stack.first_start and not os.environ.get("WUYE_ADMIN_TOKEN"):
         kept = stack.var_dir / "secrets.env"

@@ -353,13 +353,16 @@ async def test_heartbeats_of_long_dead_dispatchers_are_cleared(backend, clock):
 
 
 async def test_a_real_dispatcher_beats_while_it_runs_and_withdraws_when_stopped(backend, database_url, tmp_path):
-    proc = _start_dispatcher(database_url, None, tmp_path)
+    """Its loop also touches WUYE_DISPATCHER_ALIVE_FILE, what a container's liveness probe reads."""
+    alive = tmp_path / "dispatcher.alive"
+    proc = _start_dispatcher(database_url, None, tmp_path, WUYE_DISPATCHER_ALIVE_FILE=str(alive))
     try:
         deadline = time.monotonic() + 30
         while not await views.running_dispatchers(backend.new_uow(), utc_now()):
             assert proc.poll() is None, (tmp_path / "dispatcher.log").read_text()
             assert time.monotonic() < deadline, "no heartbeat within 30 s"
             await asyncio.sleep(0.05)
+        assert alive.exists()
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0, (tmp_path / "dispatcher.log").read_text()

@@ -216,6 +216,7 @@ async def test_the_output_is_prometheus_text_with_every_metric_typed(apps):
         "wuye_replies_out": "counter",
         "wuye_reply_seconds": "histogram",
         "wuye_rasa_seconds": "histogram",
+        "wuye_rasa_instance_messages": "counter",  # connectors/rasa.py: per Rasa instance
         "wuye_outbox_pending": "gauge",
         "wuye_outbox_oldest_seconds": "gauge",
         "wuye_dead_letters": "gauge",

@@ -82,6 +82,7 @@ async def test_healthz_is_503_and_says_which_process_is_not_answering(public_cli
     assert await resp.json() == {
         "status": "starting",
         "checks": {"database": True, "actions": False, "rasa": False, "dispatcher": False},
+        "rasa_instances": {"1": False},
     }
     await Dispatcher(backend.new_uow, {}, backend.clock).beat(timedelta(seconds=15))  # a dispatcher starts
     checks = (await (await public_client.get("/healthz")).json())["checks"]

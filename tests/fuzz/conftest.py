@@ -181,8 +181,8 @@ async def apps(fuzz_backend) -> Apps:
 
 
 # Routes whose contract is a 5xx in some state: /healthz says 503 until every process is up
-# (here the action server and a dispatcher never are).
-CONTRACT_5XX = {"/healthz": 503}
+# (here the action server and a dispatcher never are); /readyz while no Rasa instance answers.
+CONTRACT_5XX = {"/healthz": 503, "/readyz": 503}
 
 
 # What this run tried, for the summary line (`make fuzz` must reach 10,000 cases and more).
