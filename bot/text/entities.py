@@ -162,6 +162,13 @@ HAZARDS = {
         "煤气漏",
         "燃气漏",
         "闻到(?:一股)?(?:煤气|燃气|天然气)",
+        # What gas is made to smell of, and gas named only by likeness, by owners who know no gas word.
+        "臭鸡蛋(?:的|一样的?|似的)?(?:气)?味",
+        "味[道儿]?[^。!！?？]{0,4}像(?:是)?(?:燃气|煤气|天然气|液化气|臭鸡蛋)",  # 味道像臭鸡蛋
+        "像(?:是)?(?:燃气|煤气|天然气|液化气)(?:那种|一样|似的|的)?味",  # 像是燃气那种味道
+        # A gas alarm sounding, or any alarm sounding with a smell: with no gap, 报警器没响 never matches.
+        "(?:燃气|煤气|天然气|可燃气体?)报警器?(?:一直|突然|又|还)?在?(?:响|叫|嘀|滴|报警)",
+        "报警器(?:一直|突然|又|还)?在?(?:响|叫|嘀|滴)[^。！？]{0,16}(?<![没无不])(?<!没有)(?<!没什么)味",
     ],
     "fire": [
         "着火",
@@ -190,6 +197,9 @@ HAZARDS = {
         "困在里面",
         "电梯里?关(?:了)?人",
         "(?:卡住|卡在|停在|困在)[^。!！?？]{0,12}里(?:面|头)?(?:好像|可能|估计)?还?有人",
+        # The caller inside a lift that stopped or will not open, with no word for "trapped".
+        "在电梯里(?:面|头)?[^。!！?？]{0,10}(?:停了|停住|停在|卡住|卡了|卡在|不动|打不开|开不了|开不开|出不去|出不到)",
+        "电梯[^。!！?？]{0,6}(?:停|卡)(?:住|了|在)[^。!！?？]{0,10}(?:我|我们|人|孩子|老人|小孩)(?:还|都)?在(?:里面|里头|里边)",
     ],
     "flooding": [
         "爆管",
@@ -235,6 +245,10 @@ HAZARDS = {
         "没有呼吸",
         "不省人事",
         "被电了",
+        "叫不醒",
+        "喊不醒",
+        # Someone lying down and not responding, told in plain words.
+        "(?:躺|倒|趴|瘫)在[^。!！?？]{0,8}(?:没反应|没有反应|一动不动|叫不应|喊不应|不说话|没声音|没气了)",
     ],
 }
 _HAZARD = re.compile("|".join(f"(?P<{name}>{'|'.join(phrases)})" for name, phrases in HAZARDS.items()))
