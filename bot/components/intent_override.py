@@ -35,6 +35,7 @@ MENU = {
     "0": "request_human",
 }
 EMERGENCY_INTENT = "report_emergency"
+FALLBACK_INTENT = "nlu_fallback"
 # Intents a hazard word must not override: 没事了, 取消, 谢谢, 好的.
 KEEP_WITH_HAZARD = {"deny", "cancel", "thank", "goodbye", "affirm"}
 # The model alone, without a hazard word, must be this sure to call a message an emergency
@@ -59,8 +60,11 @@ class IntentOverride(RuleComponent):
 
     @staticmethod
     def _demote(message: Message) -> None:
-        """Take the model's next guess: an emergency skips every question and pages staff."""
-        ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != EMERGENCY_INTENT]
+        """Take the model's next guess: an emergency skips every question and pages staff. An
+        ambiguity (nlu_fallback) between an emergency and what is left is no ambiguity any more."""
+        ranking = [
+            r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") not in (EMERGENCY_INTENT, FALLBACK_INTENT)
+        ]
         if ranking:
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
@@ -71,6 +75,12 @@ class IntentOverride(RuleComponent):
         chosen = {"name": intent, "confidence": 1.0}
         message.set(INTENT, chosen, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)
+
+    @staticmethod
+    def _unsure_of_emergency(message: Message) -> bool:
+        """The fallback was chosen over an emergency: the model's best real guess was one."""
+        real = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != FALLBACK_INTENT]
+        return bool(real) and real[0].get("name") == EMERGENCY_INTENT
 
     def _read_cues(self, message: Message) -> None:
         """The owner's explicit words over a reading the model is known to confuse them with."""
@@ -87,7 +97,7 @@ class IntentOverride(RuleComponent):
             intent = message.get(INTENT) or {}
             current = intent.get("name")
             if danger_is_over(message.get(TEXT) or ""):
-                if current == EMERGENCY_INTENT:
+                if current == EMERGENCY_INTENT or (current == FALLBACK_INTENT and self._unsure_of_emergency(message)):
                     self._demote(message)
                 self._read_cues(message)
                 continue

@@ -29,7 +29,7 @@ import re
 
 # Said to have been reported, asked or arranged before.
 _REPORTED = re.compile(
-    r"报(?:修|过|了|的|给)|报修?过|反[映应](?:过|了|的)|打过电话|打了.{0,3}电话|说过|提过|找过|登记过|"
+    r"报修?(?:过|了|的)|反[映应](?:过|了|的)|打过电话|打了.{0,3}电话|说过|提过|找过|登记过|"
     r"(?:已经|早就|之前|上次|前[天几两]天?|昨天|上周|上个?星期|上礼拜).{0,6}(?:报|说|反映|联系|打电话)|"
     r"约好|约了|说好|答应|派了?单|工单|单号|BX\d|TS\d",
     re.IGNORECASE,
@@ -37,7 +37,7 @@ _REPORTED = re.compile(
 # Nothing since: nobody came, still not fixed, no answer.
 _NOTHING_SINCE = re.compile(
     r"(?:还|一直|始终|仍然?|都)(?:没|未|不)(?:有人|人|来|上门|修|好|弄|处理|换|派|解决|动静|消息|回复|回音|联系|见)|"
-    r"迟迟|至今|到现在(?:还|都|也|仍)|怎么还|咋还|还是(?:漏|坏|堵|不亮|不通|没好)|还在(?:漏|滴|响)|"
+    r"迟迟|至今|到现在(?:还|都|也|仍)|怎么还|咋还|人影|没见(?:到)?人|(?:都|也|人|师傅)没来|结果.{0,4}没|还是(?:漏|坏|堵|不亮|不通|没好)|还在(?:漏|滴|响)|"
     r"没人(?:来|管|理|处理|修|联系|回)|没有人(?:来|管|理|处理|修|联系|回)|"
     r"没动静|没消息|没下文|没回[复音应]|没人?回[复音应]|石沉大海|等了.{0,4}(?:天|周|星期|礼拜|个月)|"
     r"[到在]底什么时候|还要等多久|要等到什么时候"
@@ -54,7 +54,7 @@ _ABOUT_PEOPLE = re.compile(
 _FAULT = re.compile(
     r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死)|不通|不出水|没水|没有水|没热水|打不开|关不上|锁不上|开不了|关不了|"
     r"卡住|卡死|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|"
-    r"异响|不制冷|不制热|不加热|打不着|跳闸|短路|不亮了|闪|黑了"
+    r"异响|不制冷|不制热|不加热|打不着|跳闸|短路|不亮了|闪|黑了|烧(?:过|坏|了|焦)|不走字|不计数"
 )
 # Gratitude or praise.
 _THANKS = re.compile(r"谢谢|谢了|感谢|多谢|辛苦了|点赞|点个赞|表扬|好评|锦旗|唔该晒")
@@ -62,7 +62,7 @@ _THANKS = re.compile(r"谢谢|谢了|感谢|多谢|辛苦了|点赞|点个赞|�
 _RESOLVED = re.compile(r"修好|弄好|搞定|解决了|处理好|好了|通了|亮了|能用了|不漏了|换好")
 # Asking for something (thanks in advance is not a thank-you).
 _ASKING = re.compile(
-    r"帮(?:我|忙)|请(?:派|帮|来|尽快|安排)|麻烦(?:派|帮|来|尽快|安排|看|你们?(?:派|帮|来|过来))|报修|登记|"
+    r"(?<![还也都])帮(?:我|忙)|请(?:派|帮|来|尽快|安排)|麻烦(?:派|帮|来|尽快|安排|看|你们?(?:派|帮|来|过来))|报修|登记|"
     r"派(?:个|人|师傅)|(?:来|过来|上门)(?:看一?下|看看|修一?下|处理一?下)|查|进度|问一下|想问|能不能|可不可以|[?？吗]"
 )
 # ... and nothing still wrong.
@@ -79,9 +79,14 @@ _OFFICE_CONTACT = re.compile(
 )
 
 
+# Urging in so many words.
+_URGES = re.compile(r"催(?:单|一下|下|促|办|了|你们)|再催")
+
+
 def urges_an_earlier_request(text: str) -> bool:
-    """Whether the owner says something was reported before and nothing has happened since."""
-    return bool(_REPORTED.search(text) and _NOTHING_SINCE.search(text))
+    """Whether the owner urges in so many words (催单), or says something was reported before and
+    nothing has happened since."""
+    return bool(_URGES.search(text) or (_REPORTED.search(text) and _NOTHING_SINCE.search(text)))
 
 
 def reports_a_fault(text: str) -> bool:
@@ -115,13 +120,18 @@ THANK_FROM = frozenset({"file_complaint", "report_repair", "check_status", "info
 OFFICE_FROM = frozenset(
     {"check_status", "inform", "nlu_fallback", "ask_fee", "out_of_scope", "file_complaint", "report_repair", "greet"}
 )
-REPORT_FROM = frozenset({"check_status", "inform", "nlu_fallback", "out_of_scope", "file_complaint", "cancel"})
-# Asking to report a repair now (可以报修吗, 我要报修, 帮我报个修), not about one reported before.
-_ASKS_TO_REPORT = re.compile(r"(?:我要|我想|想|要|可以|能|能不能|帮我|麻烦|申请|请)报修|报个修|报一?下修|报修一下")
+REPORT_FROM = frozenset(
+    {"check_status", "inform", "nlu_fallback", "out_of_scope", "file_complaint", "cancel", "request_visitor_pass"}
+)
+# Asking for a repair now (可以报修吗, 帮我报个修, 找人来换一下, 麻烦修下), not about one reported before.
+_ASKS_TO_REPORT = re.compile(
+    r"(?:我要|我想|想|要|可以|能|能不能|帮我|麻烦|申请|请)报修|报个修|报一?下修|报修一下|"
+    r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:来|过来)?(?:换|修|看看|看一下|来一趟)|修一?下[吧啦呀]?|来一趟"
+)
 _SAYS_COMPLAINT = re.compile(r"投诉|举报")
 # A question about progress: the model's status reading stands even when the owner adds that
 # nobody has said anything yet.
-_ASKS_PROGRESS = re.compile(r"[修弄处理]+(?:好|完)了?[没吗么]|好了[没吗么]|怎么样了|进度|到哪|结果")
+_ASKS_PROGRESS = re.compile(r"[修弄处理]+(?:好|完)了?[没吗么]|好了[没吗么]|怎么样了|进度|到哪|处理结果|结果怎么样|有结果")
 
 
 def corrected_intent(text: str, current: str | None) -> str | None:
@@ -141,6 +151,12 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         return "thank"
     if current in OFFICE_FROM and asks_for_the_office(text):
         return "request_human"
-    if current in REPORT_FROM and _ASKS_TO_REPORT.search(text) and reports_a_fault(text):
+    if (
+        current in REPORT_FROM
+        and _ASKS_TO_REPORT.search(text)
+        and reports_a_fault(text)
+        and not _REPORTED.search(text)
+        and not complains_about_people(text)
+    ):
         return "report_repair"
     return None

@@ -192,6 +192,9 @@ def test_everyday_words_are_not_names(text, now):
         ("我爸午睡叫不醒了", "life_threat"),
         ("一开门就有股怪味 味道像臭鸡蛋", "gas_leak"),
         ("屋里有种像是天然气那种味道", "gas_leak"),
+        ("卫生间那个报警器 嗯 一直嘀嘀地叫 还有点怪味", "gas_leak"),
+        ("车库门口有人趴在地上 喊了半天都不答应", "life_threat"),
+        ("樓上爆咗水喉 啲水一直湧落嚟", "flooding"),
         ("樓上爆水喉 水浸到我屋企", "flooding"),  # Cantonese
     ],
 )

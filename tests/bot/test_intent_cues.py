@@ -22,6 +22,8 @@ CHASES = [
     ("约好了今天上午来修热水器 到现在都没人来 也没人联系", "check_status"),
     ("单号BX000321 等了一个礼拜了 还没修", "inform"),
     ("报修过好几次了 马桶还是漏 什么时候来修", "nlu_fallback"),
+    ("催单 阳台的灯坏了好几天了", "report_repair"),  # urging in so many words
+    ("上礼拜三报的 说好第二天来 结果连人影都没见着", "check_status"),
 ]
 
 
@@ -76,6 +78,7 @@ def test_a_complaint_about_people_stays_a_complaint(text):
         ("空调修好了 谢谢你们 辛苦了", "file_complaint"),
         ("表扬一下保洁阿姨 楼道打扫得干干净净", "file_complaint"),
         ("唔该晒 水喉师傅好有耐性", "inform"),
+        ("保安小哥人真好 还帮我把快递搬上楼 谢谢", "file_complaint"),  # help given, not asked
     ],
 )
 def test_thanks_with_praise_is_a_thank_you(text, model):
@@ -127,6 +130,8 @@ def test_other_readings_are_kept(text, model):
     [
         ("请问可以报修吗 阳台的晾衣架摇不动了", "check_status"),
         ("我要报修 楼道的声控灯不亮", "inform"),
+        ("单元门的门禁刷卡没反应 大家都进不去 麻烦修下", "request_visitor_pass"),
+        ("厨房插座之前烧过 我已经把总闸关了 想找人来换一个", "check_status"),
     ],
 )
 def test_asking_to_report_a_fault_is_a_repair(text, model):
