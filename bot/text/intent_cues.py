@@ -131,7 +131,9 @@ _ASKS_TO_REPORT = re.compile(
 _SAYS_COMPLAINT = re.compile(r"投诉|举报")
 # A question about progress: the model's status reading stands even when the owner adds that
 # nobody has said anything yet.
-_ASKS_PROGRESS = re.compile(r"[修弄处理]+(?:好|完)了?[没吗么]|好了[没吗么]|怎么样了|进度|到哪|处理结果|结果怎么样|有结果")
+_ASKS_PROGRESS = re.compile(
+    r"[修弄处理]+(?:好|完)了?[没吗么]|好了[没吗么]|怎么样了|进度|到哪|处理结果|结果怎么样|有结果"
+)
 
 
 def corrected_intent(text: str, current: str | None) -> str | None:
