@@ -5,17 +5,26 @@ still be chased — a repair when the owner speaks of 修/师傅, a complaint wh
 and the reply names it, listing the sender's other open tickets with how to chase one of
 them instead. Owners (many elderly) get an answer in one message and only type a ticket
 number when the guess was wrong. A second chase of the same ticket goes to a supervisor.
+
+An owner with nothing open here who urges a repair and says what is wrong (上周打电话报的漏水
+到现在没人来 还在滴) reported it somewhere we cannot see — a phone call, a word at the desk. The
+problem must not be lost to a "nothing to chase": the repair is registered now, from what they
+said, through the ordinary repair form (which asks only for what is missing).
 """
 
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, backend
 from actions.common import entity, text
+from actions.repair import repair_from_what_was_said
 from actions.status import SHOWN, line
+from bot.text.intent_cues import reports_a_fault
+from bot.text.normalize import normalize
 
 # Open tickets the list shows but a chase would refuse: done, waiting for the owner's rating.
 NOT_CHASEABLE = {"resolved"}
@@ -43,6 +52,16 @@ class ActionChaseTicket(Action):
     def name(self) -> str:
         return "action_chase_ticket"
 
+    @staticmethod
+    def _registers_anew(tracker: Tracker) -> bool:
+        """A repair urged with nothing open: names a fault, is not a complaint, no form running."""
+        said = text(tracker)
+        return (
+            not tracker.active_loop.get("name")
+            and wanted_kind(said) != "complaint"
+            and reports_a_fault(normalize(said).text)
+        )
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         number = entity(tracker, "ticket_id")
         others: list[dict] = []
@@ -54,6 +73,9 @@ class ActionChaseTicket(Action):
                     if tickets:  # only tickets already done, waiting for a rating
                         done = tickets[0]
                         dispatcher.utter_message(response="utter_chase_not_open", ticket=label(done["id"], done))
+                    elif self._registers_anew(tracker):
+                        dispatcher.utter_message(response="utter_chase_nothing_open_register")
+                        return [*await repair_from_what_was_said(tracker), FollowupAction("repair_form")]
                     else:
                         dispatcher.utter_message(response="utter_chase_nothing_open")
                     return []

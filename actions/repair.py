@@ -29,13 +29,18 @@ class ActionPrepareRepair(Action):
         return "action_prepare_repair"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
-        events = clear_flow()
-        location = recent_location(tracker) or await own_flat(tracker.sender_id)
-        events += [SlotSet(k, v) for k, v in location.items()]
-        problem = recent_description(tracker)
-        if problem:
-            events.append(SlotSet("problem", problem))
-        return events
+        return await repair_from_what_was_said(tracker)
+
+
+async def repair_from_what_was_said(tracker: Tracker) -> list[dict]:
+    """The slots a repair starts with: the place and the problem the owner already gave."""
+    events = clear_flow()
+    location = recent_location(tracker) or await own_flat(tracker.sender_id)
+    events += [SlotSet(k, v) for k, v in location.items()]
+    problem = recent_description(tracker)
+    if problem:
+        events.append(SlotSet("problem", problem))
+    return events
 
 
 class ValidateRepairForm(AddressForm):

@@ -7,6 +7,9 @@
   model must not page the duty staff for a stuck balcony door. A danger that is past and made
   safe (上周冒过火花 现在闸关了) is not an emergency either, hazard word or not: the model's next
   guess (a repair, usually) is taken.
+* What the owner says outright, where the model follows the wrong part of a message
+  (bot/text/intent_cues.py): a chase that restates the problem, a broken thing told in
+  frustration, thanks with praise, asking for the office's phone number. Never over a hazard.
 * Elderly-friendly menus: a bare 1-5 / 0 picks the numbered menu entry that the
   greeting and SMS replies offer (回复1报修 2投诉 3缴费 4访客 5查进度 0人工).
 """
@@ -21,6 +24,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.components.base import RuleComponent
 from bot.text.danger import danger_is_over, shows_danger
+from bot.text.intent_cues import corrected_intent
 
 MENU = {
     "1": "report_repair",
@@ -31,6 +35,7 @@ MENU = {
     "0": "request_human",
 }
 EMERGENCY_INTENT = "report_emergency"
+FALLBACK_INTENT = "nlu_fallback"
 # Intents a hazard word must not override: 没事了, 取消, 谢谢, 好的.
 KEEP_WITH_HAZARD = {"deny", "cancel", "thank", "goodbye", "affirm"}
 # The model alone, without a hazard word, must be this sure to call a message an emergency
@@ -55,8 +60,11 @@ class IntentOverride(RuleComponent):
 
     @staticmethod
     def _demote(message: Message) -> None:
-        """Take the model's next guess: an emergency skips every question and pages staff."""
-        ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != EMERGENCY_INTENT]
+        """Take the model's next guess: an emergency skips every question and pages staff. An
+        ambiguity (nlu_fallback) between an emergency and what is left is no ambiguity any more."""
+        ranking = [
+            r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") not in (EMERGENCY_INTENT, FALLBACK_INTENT)
+        ]
         if ranking:
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
@@ -68,6 +76,18 @@ class IntentOverride(RuleComponent):
         message.set(INTENT, chosen, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)
 
+    @staticmethod
+    def _unsure_of_emergency(message: Message) -> bool:
+        """The fallback was chosen over an emergency: the model's best real guess was one."""
+        real = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != FALLBACK_INTENT]
+        return bool(real) and real[0].get("name") == EMERGENCY_INTENT
+
+    def _read_cues(self, message: Message) -> None:
+        """The owner's explicit words over a reading the model is known to confuse them with."""
+        intended = corrected_intent(message.get(TEXT) or "", (message.get(INTENT) or {}).get("name"))
+        if intended:
+            self._force(message, intended)
+
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             number = _entity(message, "number")
@@ -77,14 +97,16 @@ class IntentOverride(RuleComponent):
             intent = message.get(INTENT) or {}
             current = intent.get("name")
             if danger_is_over(message.get(TEXT) or ""):
-                if current == EMERGENCY_INTENT:
+                if current == EMERGENCY_INTENT or (current == FALLBACK_INTENT and self._unsure_of_emergency(message)):
                     self._demote(message)
+                self._read_cues(message)
                 continue
             if not _entity(message, "hazard"):
                 if current == EMERGENCY_INTENT and (
                     intent.get("confidence", 0) < UNSURE_EMERGENCY or not shows_danger(message.get(TEXT) or "")
                 ):
                     self._demote(message)
+                self._read_cues(message)
                 continue
             if current in KEEP_WITH_HAZARD:
                 continue

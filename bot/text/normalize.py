@@ -1,8 +1,8 @@
 """One normal form for the four kinds of owner writing before the model sees them.
 
 WeChat chat (emoji, @-mentions, full-width punctuation), terse SMS, unpunctuated ASR
-transcripts (fillers, Chinese numerals, homophones) and traditional characters all
-become the same simplified text with Arabic digits in addresses and phone numbers.
+transcripts (fillers, Chinese numerals, homophones), traditional characters and Cantonese
+words (bot/text/cantonese.py) all become the same simplified text with Arabic digits in addresses and phone numbers.
 Every step edits a :class:`MappedText`, so offsets still lead back to the original.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.text.cantonese import cantonese_edits
 from bot.text.homophones import homophone_edits
 from bot.text.numerals import numeral_edits
 from bot.text.script import to_simplified
@@ -77,6 +78,7 @@ def normalize(text: str) -> MappedText:
     mt.apply(
         [(m.start(), m.end(), _COLLOQUIAL_TIME[m.group()]) for m in re.finditer("|".join(_COLLOQUIAL_TIME), mt.text)]
     )
+    mt.apply(cantonese_edits(mt.text))  # before the fillers: Cantonese 唔 (not) is no hesitation
     mt.apply(_regex_edits(_FILLERS, mt.text, " "))
     mt.apply(homophone_edits(mt.text))
     mt.apply(numeral_edits(mt.text))

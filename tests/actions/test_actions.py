@@ -1384,6 +1384,30 @@ async def test_chase_with_no_open_tickets(bot_api):
     assert names == ["utter_chase_nothing_open"] and args == [{}] and events == []
 
 
+async def test_chase_of_a_repair_reported_elsewhere_registers_it_now(bot_api):
+    """Nothing open here, but the owner says what is broken: the repair form starts from it."""
+    message = said("上周打电话报过 3号楼2单元501 卫生间的灯不亮 到现在还没人来", "chase_ticket")
+    names, _, events = await run(ActionChaseTicket(), tracker(ZHANG, message))
+    assert names == ["utter_chase_nothing_open_register"]
+    assert events[-1] == {"event": "followup", "name": "repair_form", "timestamp": None}
+    slots = after(events)
+    assert (slots["building"], slots["unit"], slots["room"]) == ("3", "2", "501")
+    assert "灯不亮" in slots["problem"]
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("都两天了还没来", None),  # no fault named: nothing to register
+        ("投诉了三次楼上漏水 还没人管", None),  # a complaint is not re-registered as a repair
+        ("上周报的马桶堵了 还没人来", "visitor_form"),  # a form is running: leave it alone
+    ],
+)
+async def test_chase_with_nothing_open_and_no_repair_to_register(bot_api, text, form):
+    names, _, events = await run(ActionChaseTicket(), tracker(ZHANG, said(text, "chase_ticket"), form=form))
+    assert names == ["utter_chase_nothing_open"] and events == []
+
+
 async def test_chase_when_the_only_ticket_is_done_and_awaits_a_rating(bot_api):
     number = await open_ticket(bot_api, ZHANG, "厨房水管漏水")
     await assign(bot_api, number)

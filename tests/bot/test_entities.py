@@ -181,6 +181,21 @@ def test_everyday_words_are_not_names(text, now):
         ("地库进水了 水很深", "flooding"),
         ("樓下著火了，濃煙一直往上冒", "fire"),
         ("有个老人摔了 头破了 流了好多血", "life_threat"),
+        # Plain words, no hazard keyword (written for this test):
+        ("厨房里有股臭鸡蛋味 越来越浓", "gas_leak"),
+        ("燃气报警器一直在响", "gas_leak"),
+        ("嗯 厨房那个报警器突然嘀嘀嘀地响 好像有点味道", "gas_leak"),
+        ("我在电梯里面 电梯停了门打不开", "lift_entrapment"),
+        ("喂 电梯卡住了 我们还在里面", "lift_entrapment"),
+        ("部𨋢停咗 我哋喺入面出唔到", "lift_entrapment"),  # Cantonese
+        ("单元门口有个大爷躺在地上 叫他没反应", "life_threat"),
+        ("我爸午睡叫不醒了", "life_threat"),
+        ("一开门就有股怪味 味道像臭鸡蛋", "gas_leak"),
+        ("屋里有种像是天然气那种味道", "gas_leak"),
+        ("卫生间那个报警器 嗯 一直嘀嘀地叫 还有点怪味", "gas_leak"),
+        ("车库门口有人趴在地上 喊了半天都不答应", "life_threat"),
+        ("樓上爆咗水喉 啲水一直湧落嚟", "flooding"),
+        ("樓上爆水喉 水浸到我屋企", "flooding"),  # Cantonese
     ],
 )
 def test_hazards(text, hazard):
@@ -198,6 +213,12 @@ def test_hazards(text, hazard):
         "热水器打不著火",
         "手机进水了",
         "电梯里有人抽烟",
+        "燃气报警器没响 也没有味道",
+        "烟雾报警器响了一下 没什么味",
+        "电梯停运保养到几点",
+        "我在电梯里看到通知说明天停水",
+        "按门铃没反应 是不是坏了",
+        "有点臭 但不像是燃气的味道",
     ],
 )
 def test_negated_or_harmless_mentions_are_not_hazards(text):

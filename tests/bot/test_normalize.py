@@ -61,3 +61,21 @@ def test_control_characters_and_binary_junk_do_not_break_it():
 def test_homophones_that_are_real_words_are_not_touched():
     assert normalize("房客明天搬走").text == "房客明天搬走"  # 房客 (tenant) is not 访客
     assert normalize("克服困难").text == "克服困难"  # not 客服
+
+
+@pytest.mark.parametrize(
+    ("written", "normal"),
+    [
+        ("唔係 我冇叫人嚟", "不是 我没叫人来"),  # Cantonese "no": never the filler 唔, never "yes"
+        ("係呀 啱晒", "是呀 对晒"),  # "yes, right"
+        ("唔該幫我睇下 浴室水喉爆咗", "麻烦帮我看下 浴室水管爆了"),  # please …; a burst pipe
+        ("部𨋢停咗 我哋喺入面", "部电梯停了 我们在里面"),
+        ("琴日報嘅維修仲未有人嚟整", "昨天报的维修还没有人来修"),  # a chase in Cantonese
+        ("好嘅 唔該", "好的 谢谢"),  # 唔该 alone: thanks
+        ("喂 唔 我家漏水", "我家漏水"),  # a Mandarin hesitation 唔 is still a filler
+        ("请联系我 门禁系统坏了", "请联系我 门禁系统坏了"),  # 系 in 联系/系统 is not the copula
+        ("劳动仲裁的电话", "劳动仲裁的电话"),
+    ],
+)
+def test_cantonese_words_read_as_mandarin(written, normal):
+    assert normalize(written).text == normal

@@ -168,6 +168,23 @@ def test_an_address_and_a_fault_followed_by_repair_keeps_both(owner):
     assert "地点：3号楼2单元501" in reply and "问题：阳台推拉门卡住了" in reply
 
 
+def test_a_chase_that_restates_a_repair_nobody_here_knows_registers_it(owner, staff):
+    """Urging a repair reported by phone (nothing open here): the problem is not lost to a
+    "nothing to chase" — the repair form takes the place and the fault from the same message."""
+    first = owner.said("前几天打电话报过修 3号楼2单元501 卫生间的灯不亮 到现在都没人来")
+    assert "重新登记" in first and "地点：3号楼2单元501" in first and "灯不亮" in first
+    number = ticket_number(owner.said("是"))
+    ticket = staff.ticket(number)
+    assert (ticket["kind"], ticket["room"]) == ("repair", "501") and "灯不亮" in ticket["description"]
+
+
+def test_a_cantonese_no_is_a_no(owner):
+    """唔係 (no) once lost its 唔 as a filler and read as "yes": a repair summary answered 唔係
+    must not open a ticket."""
+    assert "3號樓2單元501" in owner.said("3號樓2單元501 廁所水喉漏水")  # answered in traditional
+    assert not TICKET.search(owner.said("唔係"))
+
+
 def test_status_lists_open_tickets_and_pushes_staff_updates(owner, staff):
     owner.say("3号楼2单元501 厨房灯不亮了")
     number = ticket_number(owner.said("是"))

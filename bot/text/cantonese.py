@@ -1,0 +1,132 @@
+"""Cantonese words in their Mandarin form, so one reading serves owners in Guangdong and Hong Kong.
+
+OpenCC turns traditional characters into simplified ones, but Cantonese is more than a script:
+its words differ (冇 for 没, 咗 for 了, 水喉 for 水管, 䢂 for 电梯). Without this step the model
+meets them only in the few Cantonese examples it was trained on, and a Cantonese "yes, that's
+right" or a burst 水喉 is a coin toss; with it, everything learnt from Mandarin applies.
+
+The worst case was 唔 (not): the filler rule drops 嗯/呃/唔 as hesitation sounds, so 唔系 (no,
+it isn't) became 系 → "yes". Here 唔 directly before a word becomes 不; a 唔 standing alone (a
+hesitation in a Mandarin call) is left for the filler rule.
+
+Input is simplified text (after OpenCC). The list holds words whose Cantonese sense is the only
+one owners use in messages to their property company; words with a common Mandarin sense are
+mapped only in context (系 stays in 联系/系统, 仲 in 仲裁). Longest match first.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Cantonese → Mandarin, simplified. Grouped for review; one table, longest words tried first.
+WORDS: dict[str, str] = {
+    # thanks, please, yes and no
+    "唔该晒": "谢谢",
+    "多谢晒": "谢谢",
+    "系咪": "是不是",
+    "系唔系": "是不是",
+    "唔系": "不是",
+    "唔使": "不用",
+    "唔驶": "不用",
+    "唔好": "不要",
+    "唔得": "不行",
+    "唔知": "不知道",
+    "唔识": "不会",
+    "冇": "没",
+    "啱啱": "刚刚",
+    "啱": "对",
+    # grammar words
+    "咗": "了",
+    "嘅": "的",
+    "喺": "在",
+    "啲": "些",
+    "佢哋": "他们",
+    "我哋": "我们",
+    "你哋": "你们",
+    "佢": "他",
+    "乜嘢": "什么",
+    "咩": "什么",
+    "点解": "为什么",
+    "点样": "怎样",
+    "点算": "怎么办",
+    "几多": "多少",
+    "几时": "什么时候",
+    "边度": "哪里",
+    "边个": "谁",
+    "而家": "现在",
+    "琴日": "昨天",
+    "寻日": "昨天",
+    "听日": "明天",
+    "今日": "今天",
+    "嚟": "来",
+    "睇": "看",
+    "揾": "找",
+    "畀": "给",
+    "攞": "拿",
+    "嘢": "东西",
+    "仲未": "还没",
+    "咁耐": "这么久",
+    "好耐": "很久",
+    "成日": "整天",
+    "成个": "整个",
+    "好似": "好像",
+    "屋企": "家",
+    "入面": "里面",
+    "揸车": "开车",
+    "泊车": "停车",
+    # the flat and its fittings
+    "水喉": "水管",
+    "水掣": "水阀",
+    "电掣": "开关",
+    "跳掣": "跳闸",
+    "插苏": "插座",
+    "灯胆": "灯泡",
+    "雪柜": "冰箱",
+    "冷气机": "空调",
+    "冷气": "空调",
+    "䢂": "电梯",
+    "升降机": "电梯",
+    "石油气": "液化气",
+    "水浸": "淹水",
+    "塞咗": "堵了",
+    "浸晒": "全淹了",
+    "落嚟": "下来",
+    "落去": "下去",
+    "熄咗": "关了",
+    "总掣": "总闸",
+    "嘈": "吵",
+    "嚟整": "来修",
+    "整返": "修好",
+    "整番": "修好",
+}
+_WORDS = re.compile("|".join(sorted(map(re.escape, WORDS), key=len, reverse=True)))
+# 系 as the Cantonese copula (系呀, 我系业主), not inside 联系, 关系, 系统, 体系…
+_COPULA = re.compile(r"(?<![联关体派维中世直院星父母水])系(?![统列数])")
+# 唔该: "please" before a request (唔该帮我睇下), "thanks" on its own.
+_PLEASE = re.compile(r"唔该(?=[\u4e00-\u9fff])")
+_THANKS = re.compile(r"唔该")
+# 唔 right before a word is Cantonese "not"; alone it is a hesitation sound (the filler rule's).
+_NOT = re.compile(r"唔(?=[\u4e00-\u9fff])(?![唔嗯])")
+# 仲 as "still" (仲未, 仲系), not in 仲裁 or 仲夏.
+_STILL = re.compile(r"仲(?![裁夏介])")
+
+
+def cantonese_edits(text: str) -> list[tuple[int, int, str]]:
+    """Edits (start, end, replacement) turning Cantonese words in ``text`` into Mandarin ones."""
+    edits = [(m.start(), m.end(), WORDS[m.group()]) for m in _WORDS.finditer(text)]
+    taken = [False] * len(text)
+    for start, end, _ in edits:
+        for i in range(start, end):
+            taken[i] = True
+    for pattern, replacement in (
+        (_PLEASE, "麻烦"),
+        (_THANKS, "谢谢"),
+        (_COPULA, "是"),
+        (_NOT, "不"),
+        (_STILL, "还"),
+    ):
+        for m in pattern.finditer(text):
+            if not any(taken[m.start() : m.end()]):
+                edits.append((m.start(), m.end(), replacement))
+                taken[m.start() : m.end()] = [True] * (m.end() - m.start())
+    return sorted(edits)

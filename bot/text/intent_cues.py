@@ -1,0 +1,164 @@
+"""What an owner's words say outright, when the model follows the wrong part of a message.
+
+The model reads a message by its most vivid words. Owners often wrap what they want in other
+words, and then the model follows the wrapping:
+
+* **Chasing (催单)** restates the problem: "上周报的厨房漏水 到现在还没人来 还在滴". The model sees
+  a leak (a new repair) or anger (a complaint). What makes it a chase is that the owner says it
+  was *reported before* and that *nothing has happened since*: :func:`urges_an_earlier_request`.
+* **A broken thing told in frustration** ("电梯怎么又坏了") is still a repair; the model hears
+  the frustration and reads a complaint. A complaint is about people — the service, staff,
+  neighbours, noise, parking — and says so: :func:`reports_a_fault` without
+  :func:`complains_about_people`.
+* **Thanks with praise** ("王师傅修得又快又好 谢谢 给你们点赞") names a repair and a person; the
+  model reads a repair or a complaint. Thanks with nothing still wrong: :func:`thanks_only`.
+* **Asking for the office's phone number** ("物业办公室电话多少") is asking for a person, not a
+  status check: :func:`asks_for_the_office`.
+* **Asking to report a fault** ("请问可以报修吗 排风扇不转了") is a repair, not a status question.
+
+Each cue is explicit wording, never a guess: the override component (bot/components/
+intent_override.py) applies one only where the model's reading is one of the few it is confused
+with, so a cue can correct a confusion but never invent a request. Input is the normalised text
+(simplified characters, Arabic digits). Patterns are alternations with short bounded gaps: linear
+time on any input.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Said to have been reported, asked or arranged before.
+_REPORTED = re.compile(
+    r"报修?(?:过|了|的)|反[映应](?:过|了|的)|打过电话|打了.{0,3}电话|说过|提过|找过|登记过|"
+    r"(?:已经|早就|之前|上次|前[天几两]天?|昨天|上周|上个?星期|上礼拜).{0,6}(?:报|说|反映|联系|打电话)|"
+    r"约好|约了|说好|答应|派了?单|工单|单号|BX\d|TS\d",
+    re.IGNORECASE,
+)
+# Nothing since: nobody came, still not fixed, no answer.
+_NOTHING_SINCE = re.compile(
+    r"(?:还|一直|始终|仍然?|都)(?:没|未|不)(?:有人|人|来|上门|修|好|弄|处理|换|派|解决|动静|消息|回复|回音|联系|见)|"
+    r"迟迟|至今|到现在(?:还|都|也|仍)|怎么还|咋还|人影|没见(?:到)?人|(?:都|也|人|师傅)没来|结果.{0,4}没|还是(?:漏|坏|堵|不亮|不通|没好)|还在(?:漏|滴|响)|"
+    r"没人(?:来|管|理|处理|修|联系|回)|没有人(?:来|管|理|处理|修|联系|回)|"
+    r"没动静|没消息|没下文|没回[复音应]|没人?回[复音应]|石沉大海|等了.{0,4}(?:天|周|星期|礼拜|个月)|"
+    r"[到在]底什么时候|还要等多久|要等到什么时候"
+)
+# A complaint about people: the service, staff, neighbours, noise, parking, pets, rubbish.
+_ABOUT_PEOPLE = re.compile(
+    r"投诉|举报|曝光|差评|12345|市长热线|态度|服务(?:太|真|很|差|不)|不作为|不负责|敷衍|推脱|踢皮球|"
+    r"物业.{0,6}(?:干什么|干啥|不管|不作为|怎么管|管不管|不理|收钱不)|乱收费|"
+    r"吵|噪音|扰民|装修|唱歌|广场舞|乱停|占用|占道|堵门|挡住|遛狗|狗屎|狗叫|宠物|垃圾.{0,4}(?:乱|堆|不清|没人清)|"
+    r"违建|搭建|偷|素质|保安|保洁(?:员)?.{0,4}(?:不|没)|邻居|隔壁|楼上的|楼下的|对门|"
+    r"有人(?:在|把|从|往|乱)|乱扔|乱丢|丢.{0,4}下来|扔.{0,4}下来|烟头|堆(?:满|放|了|着)|杂物|消防通道"
+)
+# A thing that is broken or not working.
+_FAULT = re.compile(
+    r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死)|不通|不出水|没水|没有水|没热水|打不开|关不上|锁不上|开不了|关不了|"
+    r"卡住|卡死|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|"
+    r"异响|不制冷|不制热|不加热|打不着|跳闸|短路|不亮了|闪|黑了|烧(?:过|坏|了|焦)|不走字|不计数"
+)
+# Gratitude or praise.
+_THANKS = re.compile(r"谢谢|谢了|感谢|多谢|辛苦了|点赞|点个赞|表扬|好评|锦旗|唔该晒")
+# Done and working again.
+_RESOLVED = re.compile(r"修好|弄好|搞定|解决了|处理好|好了|通了|亮了|能用了|不漏了|换好")
+# Asking for something (thanks in advance is not a thank-you).
+_ASKING = re.compile(
+    r"(?<![还也都])帮(?:我|忙)|请(?:派|帮|来|尽快|安排)|麻烦(?:派|帮|来|尽快|安排|看|你们?(?:派|帮|来|过来))|报修|登记|"
+    r"派(?:个|人|师傅)|(?:来|过来|上门)(?:看一?下|看看|修一?下|处理一?下)|查|进度|问一下|想问|能不能|可不可以|[?？吗]"
+)
+# ... and nothing still wrong.
+_STILL_WRONG = re.compile(
+    r"但是|可是|不过|就是.{0,4}(?:还|又)|还是(?:不|没|漏|坏|堵|响)|还没|没修好|没弄好|没处理好|又(?:坏|漏|堵|停|不|响)|"
+    r"不行|太差|太慢|怎么还|再来|再派"
+)
+# The office, its counter or its staff, and a way to reach them.
+_OFFICE_CONTACT = re.compile(
+    r"(?:物业|物管|管理处|管理公司|办公室|服务中心|客服中心|客服|前台|管家|值班室|维修部|工程部)"
+    r"[^费]{0,4}(?:电话|号码|手机|联系方式|座机|热线)"
+    r"(?:.{0,3}(?:多少|几多|几号|是什么|是啥|是几|给我|告诉|发我|有没有|有吗|呢|[?？])|$)|"
+    r"(?:怎么|怎样|如何)(?:联系|找到?)(?:物业|物管|管理处|客服|前台|管家|你们)"
+)
+
+
+# Urging in so many words.
+_URGES = re.compile(r"催(?:单|一下|下|促|办|了|你们)|再催")
+
+
+def urges_an_earlier_request(text: str) -> bool:
+    """Whether the owner urges in so many words (催单), or says something was reported before and
+    nothing has happened since."""
+    return bool(_URGES.search(text) or (_REPORTED.search(text) and _NOTHING_SINCE.search(text)))
+
+
+def reports_a_fault(text: str) -> bool:
+    """Whether the message says something is broken or not working."""
+    return _FAULT.search(text) is not None
+
+
+def complains_about_people(text: str) -> bool:
+    """Whether the message complains about people (service, staff, neighbours, noise…) outright."""
+    return _ABOUT_PEOPLE.search(text) is not None
+
+
+def thanks_only(text: str) -> bool:
+    """Thanks or praise, with nothing still wrong and nothing asked for; a fault named in it must
+    be said to be fixed (空调修好了 谢谢)."""
+    if not _THANKS.search(text) or _STILL_WRONG.search(text) or _ASKING.search(text):
+        return False
+    return not reports_a_fault(text) or _RESOLVED.search(text) is not None
+
+
+def asks_for_the_office(text: str) -> bool:
+    """Whether the owner asks how to reach the office or its staff (电话多少, 怎么联系物业)."""
+    return _OFFICE_CONTACT.search(text) is not None
+
+
+# Which reading each cue corrects, and from which of the model's readings only: the ones it is
+# confused with (blind batches 5 and 6). Checked in this order; the first that applies wins.
+CHASE_FROM = frozenset({"report_repair", "file_complaint", "check_status", "inform", "nlu_fallback"})
+REPAIR_FROM = frozenset({"file_complaint"})
+THANK_FROM = frozenset({"file_complaint", "report_repair", "check_status", "inform", "nlu_fallback"})
+OFFICE_FROM = frozenset(
+    {"check_status", "inform", "nlu_fallback", "ask_fee", "out_of_scope", "file_complaint", "report_repair", "greet"}
+)
+REPORT_FROM = frozenset(
+    {"check_status", "inform", "nlu_fallback", "out_of_scope", "file_complaint", "cancel", "request_visitor_pass"}
+)
+# Asking for a repair now (可以报修吗, 帮我报个修, 找人来换一下, 麻烦修下), not about one reported before.
+_ASKS_TO_REPORT = re.compile(
+    r"(?:我要|我想|想|要|可以|能|能不能|帮我|麻烦|申请|请)报修|报个修|报一?下修|报修一下|"
+    r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:来|过来)?(?:换|修|看看|看一下|来一趟)|修一?下[吧啦呀]?|来一趟"
+)
+_SAYS_COMPLAINT = re.compile(r"投诉|举报")
+# A question about progress: the model's status reading stands even when the owner adds that
+# nobody has said anything yet.
+_ASKS_PROGRESS = re.compile(
+    r"[修弄处理]+(?:好|完)了?[没吗么]|好了[没吗么]|怎么样了|进度|到哪|处理结果|结果怎么样|有结果"
+)
+
+
+def corrected_intent(text: str, current: str | None) -> str | None:
+    """The intent the owner's explicit words give, when the model's ``current`` reading is one
+    they are known to be confused with; None to keep the model's."""
+    if (
+        current in CHASE_FROM
+        and urges_an_earlier_request(text)
+        and not _SAYS_COMPLAINT.search(text)
+        and not (current == "file_complaint" and complains_about_people(text))  # a grievance that recurs
+        and not (current == "check_status" and _ASKS_PROGRESS.search(text))
+    ):
+        return "chase_ticket"
+    if current in REPAIR_FROM and reports_a_fault(text) and not complains_about_people(text):
+        return "report_repair"
+    if current in THANK_FROM and thanks_only(text):
+        return "thank"
+    if current in OFFICE_FROM and asks_for_the_office(text):
+        return "request_human"
+    if (
+        current in REPORT_FROM
+        and _ASKS_TO_REPORT.search(text)
+        and reports_a_fault(text)
+        and not _REPORTED.search(text)
+        and not complains_about_people(text)
+    ):
+        return "report_repair"
+    return None
