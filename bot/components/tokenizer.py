@@ -10,6 +10,7 @@ from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.components.base import rules_fingerprint
 from bot.text.entities import placeholder_spans
 
 
@@ -23,6 +24,11 @@ class SpacelessJiebaTokenizer(JiebaTokenizer):
     plate likewise), and other digits become 0. Only the features see this; entities
     are read from the text itself.
     """
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict) -> str | None:
+        """jieba's own (its dictionary) and our rules' (placeholders come from bot/text)."""
+        return f"{super().fingerprint_addon(config)}:{rules_fingerprint()}"
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         tokens = [t for t in super().tokenize(message, attribute) if t.text.strip()]
