@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.backend import BackendUnavailable, backend
 from bot.text.description import says_what, without_address
+from bot.text.normalize import without_fillers
 from common.wording import describe_place
 
 # Slots every flow fills; a new flow starts from a clean slate so nothing leaks between requests.
@@ -70,8 +71,9 @@ def entity(tracker: Tracker, name: str) -> str | None:
 
 
 def description(message: dict) -> str:
-    """What the owner wrote about the problem, without mentions or a leading/trailing address."""
-    return without_address(message.get("text") or "")
+    """What the owner wrote about the problem, without mentions, a leading/trailing address or
+    a call's fillers (the message log keeps the original)."""
+    return without_fillers(without_address(message.get("text") or ""))
 
 
 def location_in_message(message: dict) -> dict[str, str]:

@@ -29,6 +29,15 @@ _FILLERS = re.compile(
     rf"|{_CLAUSE_START}那个(?=\s*[\u4e00-\u9fff])"
 )
 _SPACES = re.compile(r"\s+")
+# The same sounds in the owner's own script, for text staff read: 那個 as well as 那个, and 唔 only
+# standing alone (唔該, 唔係 are Cantonese words; the normal form has already made them Mandarin).
+_FILLERS_AS_WRITTEN = re.compile(
+    r"[嗯呃]+|唔+(?![\u4e00-\u9fff])"
+    r"|就是说|就是說|怎么说呢|怎麼說呢|那个那个|那個那個|这个这个|這個這個"
+    rf"|{_CLAUSE_START}喂+(?=[\s,，.。!！?？~～]|$|你|您|是|在|请问|請問|物业|物業)"
+    rf"|{_CLAUSE_START}那[个個](?=\s*[\u4e00-\u9fff])"
+)
+_BEFORE_PUNCTUATION = re.compile(r"\s+(?=[,，.。!！?？、;；])")
 
 
 def without_mentions(text: str) -> str:
@@ -88,3 +97,11 @@ def normalize(text: str) -> MappedText:
         lead = len(mt.text) - len(mt.text.lstrip())
         mt.apply([(0, lead, ""), (lead + len(stripped), len(mt.text), "")])
     return mt
+
+
+def without_fillers(text: str) -> str:
+    """The owner's words minus hesitation sounds and call openers, in their own script and
+    numerals: what staff read as a ticket's description (喂 那个 我家厨房的水管 嗯 漏水了 →
+    我家厨房的水管 漏水了). The message log keeps every word as it came."""
+    text = _SPACES.sub(" ", _FILLERS_AS_WRITTEN.sub(" ", text)).strip(" ,，")
+    return _BEFORE_PUNCTUATION.sub("", text)

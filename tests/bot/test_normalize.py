@@ -79,3 +79,19 @@ def test_homophones_that_are_real_words_are_not_touched():
 )
 def test_cantonese_words_read_as_mandarin(written, normal):
     assert normalize(written).text == normal
+
+
+@pytest.mark.parametrize(
+    ("said", "description"),
+    [
+        ("喂 那个 我家厨房的水管 嗯 漏水了", "我家厨房的水管 漏水了"),  # a call's fillers go
+        ("嗯嗯 就是说 那個 冷氣 唔凍", "冷氣 唔凍"),  # in the owner's script; Cantonese 唔 (not) stays
+        ("唔該幫我睇下 廚房水喉爆咗", "唔該幫我睇下 廚房水喉爆咗"),
+        ("喂猫的碗打翻了 三号楼二单元五零一", "喂猫的碗打翻了 三号楼二单元五零一"),  # words, numerals as written
+        ("厨房漏水了😭", "厨房漏水了😭"),
+    ],
+)
+def test_descriptions_staff_read_keep_the_owners_words_without_fillers(said, description):
+    from bot.text.normalize import without_fillers
+
+    assert without_fillers(said) == description
