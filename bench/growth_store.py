@@ -90,9 +90,13 @@ def _ticket(i: int, first: int, community: str) -> dict:
 
 
 async def probe_owner(backend) -> None:
-    """The measured owner: a flat of the demo, a binding, a ticket and some history."""
+    """The measured owner: bound to a flat of the demo (as if verified), a ticket, a message."""
     await backend.bus.handle(commands.RecordInbound(PROBE, "你好"))
     await backend.bus.handle(commands.OpenTicket(PROBE, "repair", "厨房水管漏水", "3", "2", "501"))
+    async with backend.engine.begin() as conn:
+        owner = (await conn.execute(select(orm.owners.c.id, orm.owners.c.room_id).limit(1))).one()
+        values = {"sender": PROBE, "room_id": owner.room_id, "owner_id": owner.id, "bound_at": T0}
+        await conn.execute(insert(orm.bindings), [values])
 
 
 def reads(backend) -> dict:
@@ -114,8 +118,10 @@ def reads(backend) -> dict:
     }
 
 
-async def measure_store(sizes: list[int], repeats: int = 15) -> dict:
-    """Per size and read: median milliseconds, statements, and the ratio to the empty store."""
+async def measure_store(sizes: list[int], repeats: int = 40) -> dict:
+    """Per size and read: median and best milliseconds, statements, and the best's ratio to the
+    smallest store's (the best of many is what the read costs; the median carries the machine's
+    other work, which on a shared 2-core machine swings more than the reads do)."""
     out: dict = {}
     with tempfile.TemporaryDirectory() as var:
         backend = await bootstrap(f"sqlite:///{Path(var) / 'wuye.db'}", CONTENT, RecordingDialogue(), NullNotifier())
@@ -136,12 +142,16 @@ async def measure_store(sizes: list[int], repeats: int = 15) -> dict:
                             started = time.perf_counter()
                             await read()
                             took.append((time.perf_counter() - started) * 1000)
-                    row[name] = {"median_ms": round(statistics.median(took), 2), "statements": counter.count}
+                    row[name] = {
+                        "median_ms": round(statistics.median(took), 2),
+                        "best_ms": round(min(took), 2),
+                        "statements": counter.count,
+                    }
                 out[str(size)] = row
         finally:
             await backend.close()
     base = out[str(min(sizes))]
     for row in out.values():
         for name, figures in row.items():
-            figures["ratio_to_empty"] = round(figures["median_ms"] / base[name]["median_ms"], 2)
+            figures["ratio_to_empty"] = round(figures["best_ms"] / base[name]["best_ms"], 2)
     return out

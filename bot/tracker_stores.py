@@ -113,6 +113,7 @@ class _Bounded:
             at_turn_end(events)
             and len(events) - session_start(events) > self.max_session_events
             and not tracker.active_loop_name
+            and not tracker.is_paused()  # staff hold the conversation: its pause stays where it is
         )
 
     def rotated(self, tracker: DialogueStateTracker) -> DialogueStateTracker:
