@@ -153,6 +153,8 @@ def measure_turns(redis_url: str, turns: int) -> dict:
             stack.stop()
     gw, br = windows(gateway), windows(rasa)
     return {
+        "measured_at": time.strftime("%Y-%m-%d %H:%M"),
+        "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],
         "gateway": gw,
         "bare_rasa": br,
         "gateway_over_bare": {m: round(gw[m]["median_ms"] / br[m]["median_ms"], 2) for m in gw if m in br},
@@ -169,8 +171,10 @@ def markdown(report: dict) -> str:
     if turns:
         lines += [
             "",
-            f"One conversation, median of the {WINDOW} turns after N earlier ones; the stack with Redis "
-            "stores (bot/tracker_stores.py) and, in the same run, bare Rasa (Rasa's RedisTrackerStore).",
+            f"One conversation, median of the {WINDOW} turns after N earlier ones (finished "
+            f"{turns.get('measured_at', '?')}, load average {' '.join(turns.get('loadavg_after', ['?']))}); "
+            "the stack with Redis stores (bot/tracker_stores.py) and, in the same run, bare Rasa "
+            "(Rasa's RedisTrackerStore).",
             "",
             "| earlier turns | gateway ms | × turn 10 | bare Rasa ms | × turn 10 | gateway / bare |",
             "| --- | --- | --- | --- | --- | --- |",
