@@ -148,3 +148,25 @@ def test_the_policies_see_the_same_recent_states_after_a_rotation(domain):
     assert long.current_slot_values() == short.current_slot_values()
     assert short.current_slot_values()["building"] == "5"
     assert short.active_loop_name is long.active_loop_name is None
+
+
+def test_a_conversation_staff_hold_is_not_rotated_until_they_hand_it_back(redis_store):
+    """While paused (handoff) Rasa only logs the owner's words; a pause carried past a rotation
+    could be lost, so the session waits for the resume."""
+    from rasa.shared.core.events import ActionExecuted, ConversationPaused, ConversationResumed
+
+    run(converse(redis_store, "webchat:o4", 5))
+    tracker = run(redis_store.retrieve("webchat:o4"))
+    tracker.update(ConversationPaused())
+    for n in range(20):
+        for e in turn(100 + n):
+            tracker.update(e)
+    run(redis_store.save(tracker))
+    assert redis_store.red.llen("wuye:archive:webchat:o4") == 0
+    held = run(redis_store.retrieve("webchat:o4"))
+    assert held.is_paused()
+    for e in (ConversationResumed(), ActionExecuted("action_listen")):
+        held.update(e)
+    run(redis_store.save(held))
+    assert redis_store.red.llen("wuye:archive:webchat:o4") == 1
+    assert not run(redis_store.retrieve("webchat:o4")).is_paused()
