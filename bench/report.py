@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from bench.faults import markdown as faults_markdown
+from bench.growth import markdown as growth_markdown
 from bench.nlu_eval import markdown as nlu_markdown
 from bench.parse import markdown as parse_markdown
 
@@ -230,6 +231,7 @@ def main() -> None:
         ("console", "## Staff console in a browser (bench/console.py)", console_markdown),
         ("faults", "## Faults under load (bench/faults.py, `make faults`)", faults_markdown),
         ("scale", "## One Rasa instance against two (bench/scale.py)", scale_markdown),
+        ("growth", "## Cost that grows with the work (bench/growth.py)", growth_markdown),
     ):
         path = HERE / "results" / f"{name}.json"
         if path.exists():

@@ -78,6 +78,8 @@ def write_private(path: Path, text: str) -> None:
 
 
 RASA_TRACKERS = "rasa_trackers.db"  # in var/: the embedded mode's Rasa conversations
+REDIS_STORE = "bot.tracker_stores.SessionRedisTrackerStore"  # Rasa's, with bounded sessions
+SQL_STORE = "bot.tracker_stores.SessionSQLTrackerStore"
 
 
 def rasa_endpoints(
@@ -86,12 +88,17 @@ def rasa_endpoints(
     database_url: str | None,
     var_dir: Path | None = None,
     tracker_days: int = 180,
+    session_events: int | None = None,
 ) -> dict:
     """endpoints.yml for this run: Redis tracker and lock stores when Redis is configured (each
     conversation expiring ``tracker_days`` after its last turn), else a SQL tracker store on
     PostgreSQL, else one in a SQLite file in ``var_dir``. Never Rasa's in-memory store: a Rasa
-    restart would forget every half-filled form, and memory would grow with every sender."""
+    restart would forget every half-filled form, and memory would grow with every sender.
+
+    The stores are bot/tracker_stores.py's: a conversation session never holds more than
+    ``session_events`` events (their default when None), so a turn costs the same after months."""
     doc: dict = {"action_endpoint": {"url": f"{actions_url}/webhook"}}
+    cap = {"max_session_events": session_events} if session_events else {}
     if redis_url:
         r = urlparse(redis_url)
         common = {
@@ -103,12 +110,13 @@ def rasa_endpoints(
         }
         if r.password:
             common["password"] = r.password
-        doc["tracker_store"] = {"type": "redis", **common, "record_exp": tracker_days * 24 * 3600}
+        doc["tracker_store"] = {"type": REDIS_STORE, **common, "record_exp": tracker_days * 24 * 3600, **cap}
         doc["lock_store"] = {"type": "redis", **common}
     elif database_url and database_url.startswith(("postgresql", "postgres:")):
         p = urlparse(database_url)
         doc["tracker_store"] = {
-            "type": "SQL",
+            "type": SQL_STORE,
+            **cap,
             "dialect": "postgresql",
             "url": p.hostname or "127.0.0.1",
             "port": p.port or 5432,
@@ -117,7 +125,7 @@ def rasa_endpoints(
             "password": p.password or "",
         }
     elif var_dir is not None:
-        doc["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(var_dir / RASA_TRACKERS)}
+        doc["tracker_store"] = {"type": SQL_STORE, "dialect": "sqlite", "db": str(var_dir / RASA_TRACKERS), **cap}
     return doc
 
 
@@ -291,6 +299,7 @@ class Stack:
                         env.get("WUYE_DATABASE_URL"),
                         self.var_dir,
                         retention_policy(env).messages_days,
+                        int(env.get("WUYE_RASA_SESSION_EVENTS") or 0) or None,
                     ),
                     sort_keys=False,
                 ),

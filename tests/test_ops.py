@@ -8,23 +8,24 @@ import sys
 import pytest
 
 from connectors.settings import Settings
-from ops.stack import ensure_secrets, rasa_endpoints
+from ops.stack import REDIS_STORE, SQL_STORE, ensure_secrets, rasa_endpoints
 
 
 def test_embedded_mode_keeps_rasa_conversations_in_a_sqlite_file_in_var(tmp_path):
     doc = rasa_endpoints("http://127.0.0.1:5055", None, None, tmp_path)
     assert doc == {
         "action_endpoint": {"url": "http://127.0.0.1:5055/webhook"},
-        "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "rasa_trackers.db")},
+        "tracker_store": {"type": SQL_STORE, "dialect": "sqlite", "db": str(tmp_path / "rasa_trackers.db")},
     }
 
 
 def test_redis_url_moves_tracker_and_lock_stores_to_redis():
     doc = rasa_endpoints("http://a", "redis://:secret@cache.internal:6380/3", "postgresql://u:p@db/wuye", None, 90)
     assert doc["tracker_store"].pop("record_exp") == 90 * 24 * 3600  # conversations age out with messages
+    assert doc["tracker_store"].pop("type") == REDIS_STORE  # Rasa's, with bounded sessions
+    assert doc["lock_store"].pop("type") == "redis"
     for store in ("tracker_store", "lock_store"):
         assert doc[store] | {"password": "secret"} == {
-            "type": "redis",
             "url": "cache.internal",
             "port": 6380,
             "db": 3,
@@ -37,7 +38,7 @@ def test_redis_url_moves_tracker_and_lock_stores_to_redis():
 def test_postgres_without_redis_keeps_the_tracker_in_postgres():
     doc = rasa_endpoints("http://a", None, "postgresql://wuye:pw@db.internal:5433/wuye")
     assert doc["tracker_store"] == {
-        "type": "SQL",
+        "type": SQL_STORE,
         "dialect": "postgresql",
         "url": "db.internal",
         "port": 5433,
@@ -46,6 +47,11 @@ def test_postgres_without_redis_keeps_the_tracker_in_postgres():
         "password": "pw",
     }
     assert "lock_store" not in doc
+
+
+def test_a_session_length_cap_reaches_the_tracker_store(tmp_path):
+    doc = rasa_endpoints("http://a", None, None, tmp_path, session_events=40)
+    assert doc["tracker_store"]["max_session_events"] == 40
 
 
 def test_secrets_are_generated_once_kept_private_and_reused(tmp_path):

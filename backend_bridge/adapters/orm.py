@@ -258,6 +258,9 @@ inbound_messages = Table(
     Column("replies", JSON, nullable=False, default=list),
     Column("attempts", Integer, nullable=False, default=0),
     UniqueConstraint("sender", "client_message_id", name="uq_inbound_client_id"),
+    # Every owner message asks for the sender's unanswered ones (RecordInbound, the backlog):
+    # by sender alone that walks the sender's whole history, which grows for months.
+    Index("ix_inbound_sender_status", "sender", "status", "id"),
 )
 
 notifications = Table(

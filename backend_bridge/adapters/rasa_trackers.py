@@ -21,6 +21,8 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, delete, 
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 
+SQL_STORE = "bot.tracker_stores.SessionSQLTrackerStore"  # ops/stack.py's, over Rasa's SQL store
+
 # The columns of Rasa 3.6's SQLTrackerStore table that the purge reads (rasa/core/tracker_store.py SQLEvent).
 _metadata = MetaData()
 EVENTS = Table(
@@ -41,7 +43,7 @@ def tracker_store_url(endpoints: Path) -> str | None:
     except FileNotFoundError:
         return None
     store = doc.get("tracker_store") or {}
-    if str(store.get("type", "")).upper() != "SQL":
+    if str(store.get("type", "")).upper() not in ("SQL", SQL_STORE.upper()):
         return None
     dialect = store.get("dialect", "sqlite")
     if dialect == "sqlite":
