@@ -124,7 +124,7 @@ def _ticket_filters(request: web.Request) -> dict:
         raise BadRequest("'overdue' must be 1 or 0")
     now = backend.clock()
     return {
-        "status": _choice(request, "status", model.TicketStatus),
+        "status": _choice(request, "status", frozenset({*(s.value for s in model.TicketStatus), views.OPEN})),
         "kind": _choice(request, "kind", model.TicketKind),
         "priority": _choice(request, "priority", model.Priority),
         "category": _choice(request, "category", categories.CODES),

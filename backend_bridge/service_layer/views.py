@@ -157,6 +157,7 @@ def _overdue(at: datetime) -> list:
     ]
 
 
+OPEN = "open"  # the ticket list's status filter for every open status at once (未完结)
 SORTS = ("urgency", "created", "updated")  # the staff list's orders; none given: newest number first
 
 
@@ -213,7 +214,9 @@ async def tickets_for_staff(
     conditions = _within(model.Ticket.community, scope)
     if community:
         conditions.append(model.Ticket.community == community)
-    if status:
+    if status == OPEN:  # every ticket not yet resolved or closed: what is still to be done
+        conditions.append(model.Ticket.status.in_(list(model.OPEN_STATUSES)))
+    elif status:
         conditions.append(model.Ticket.status == model.TicketStatus(status))
     if kind:
         conditions.append(model.Ticket.kind == model.TicketKind(kind))

@@ -63,7 +63,7 @@ export async function mount(el) {
     h("optgroup", { label: "投诉" }, COMPLAINT_CATEGORIES.filter((c) => c !== "other").map((c) => h("option", { value: c }, CATEGORY[c]))),
     h("option", { value: "other" }, "其他"),
   ];
-  const statusOptions = [h("option", { value: "" }, "全部状态"), ...Object.keys(STATUS).map((s) => h("option", { value: s }, STATUS[s]))];
+  const statusOptions = [h("option", { value: "" }, "全部状态"), h("option", { value: "open" }, "未完结"), ...Object.keys(STATUS).map((s) => h("option", { value: s }, STATUS[s]))];
   const assignee = staffPicker({ testid: "filter-assignee", members, value: filters.assignee, placeholder: "负责人用户名", allowEmpty: true, emptyText: "全部负责人" });
   assignee.addEventListener(assignee.tagName === "SELECT" ? "change" : "input", debounce((ev) => setFilter("assignee", ev.target.value.trim()), assignee.tagName === "SELECT" ? 0 : 400));
   const building = h("input", { testid: "filter-building", placeholder: "楼栋", value: filters.building, inputmode: "numeric", class: "narrow", oninput: debounce((ev) => setFilter("building", ev.target.value.trim()), 400) });

@@ -232,6 +232,10 @@ async def test_the_ticket_list_filters_by_status_kind_and_priority(public_client
     assert await ids(category="gas") == ([urgent], "1")
     assert await ids(status="new", kind="repair") == ([urgent], "1")
     assert await ids(status="cancelled") == ([], "0")
+    # 未完结: every open status at once; a cancelled ticket is not among them
+    await backend.bus.handle(commands.ChangeTicketStatus(complaint, "cancelled", actor="staff"))
+    assert await ids(status="open") == ([urgent, repair], "2")
+    assert await ids(status="cancelled") == ([complaint], "1")
 
 
 async def test_the_ticket_list_pages_with_limit_and_offset_and_keeps_the_total(public_client, backend):
