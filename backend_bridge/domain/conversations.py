@@ -125,11 +125,19 @@ class Conversation:
                 handoff.ended_at, handoff.ended_by = now, actor
         self.events.append(events.ConversationHandedBack(sender=self.sender, actor=actor))
 
-    def staff_message(self, text: str, actor: str) -> None:
-        """Staff write to the owner: delivered through the owner's channel like any notice."""
+    def staff_message(self, text: str, actor: str, now: datetime) -> bool:
+        """Staff write to the owner: delivered through the owner's channel like any notice.
+
+        Writing to an owner nobody holds claims the conversation (True): the assistant must not
+        answer beside a person, and colleagues see who is on it. One held by a colleague stays theirs.
+        """
         if not text.strip():
             raise DomainError("a message needs text")
+        claims = self.assignee is None
+        if claims:
+            self.claim(actor, now)
         self.events.append(events.StaffMessageSent(sender=self.sender, text=text, actor=actor))
+        return claims
 
 
 @dataclass(eq=False)

@@ -634,7 +634,8 @@ async def remove_canned_reply(cmd: commands.RemoveCannedReply, uow: UnitOfWork, 
 async def send_staff_message(cmd: commands.SendStaffMessage, uow: UnitOfWork, deps: Deps) -> results.StaffMessageQueued:
     async with uow:
         conversation = await _conversation(uow, cmd.sender)
-        conversation.staff_message(cmd.text, cmd.actor)
+        if conversation.staff_message(cmd.text, cmd.actor, deps.clock()):
+            await _owed_to_staff(uow, cmd.sender, failed_only=False)  # as a claim does
         await uow.commit()
     try:
         await deps.dialogue.log_staff_message(cmd.sender, cmd.text, cmd.actor)

@@ -211,3 +211,21 @@ async def test_canned_replies_scoped_like_everything_else(backend, public_client
     assert resp.status == 201 and (await resp.json())["community"] is None
     technician = bearer((await backend.bus.handle(commands.AddStaff("t1", "师傅", "technician", "admin"))).token)
     await _get(public_client, "/api/canned-replies", technician, 403)
+
+
+async def test_writing_to_an_owner_nobody_holds_claims_the_conversation(backend, public_client, clock, dialogue):
+    """The assistant must not answer beside a person: a staff message to a conversation nobody
+    holds claims it for its writer; one held by a colleague stays the colleague's."""
+    staff = await _setup(backend, clock)
+    kefu, kefu2 = staff["kefu_shifan"], staff["kefu2"]
+    resp = await public_client.post(f"/api/conversations/{WANG}/messages", json={"text": "您好"}, headers=kefu)
+    assert resp.status == 202
+    detail = await _get(public_client, f"/api/conversations/{WANG}", kefu)
+    assert (detail["state"], detail["assignee"], detail["handoff_reason"]) == (
+        "handed_off",
+        "kefu_shifan",
+        "staff_took_over",
+    )
+    resp = await public_client.post(f"/api/conversations/{WANG}/messages", json={"text": "我补充一下"}, headers=kefu2)
+    assert resp.status == 202
+    assert (await _get(public_client, f"/api/conversations/{WANG}", kefu))["assignee"] == "kefu_shifan"

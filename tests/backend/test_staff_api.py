@@ -251,7 +251,7 @@ async def test_the_ticket_list_pages_with_limit_and_offset_and_keeps_the_total(p
 @pytest.mark.parametrize(
     "params",
     [
-        {"status": "open"},
+        {"status": "OPEN"},
         {"status": "NEW"},
         {"kind": "fire"},
         {"priority": "high"},
