@@ -261,6 +261,11 @@ class ConversationRepository(_Tracking):
     async def get(self, sender: str) -> model.Conversation | None:
         return self._track(await self.session.get(model.Conversation, sender))
 
+    async def held_by(self, username: str) -> list[model.Conversation]:
+        """The conversations ``username`` holds (claimed)."""
+        stmt = select(model.Conversation).where(model.Conversation.assignee == username)
+        return [self._track(c) for c in (await self.session.scalars(stmt)).all()]
+
     async def get_or_create(self, sender: str) -> model.Conversation:
         """The conversation, created if new; two first messages at once create it once."""
         conversation = await self.get(sender)

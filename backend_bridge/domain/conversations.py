@@ -97,6 +97,14 @@ class Conversation:
             self.assignee, self.claimed_at = username, now
             self.events.append(events.ConversationClaimed(sender=self.sender, assignee=username))
 
+    def release(self) -> None:
+        """The holder can no longer answer (their account was deactivated): the conversation
+        stays with staff, held by nobody, so it is back in the waiting queue."""
+        if self.assignee is None:
+            return
+        previous, self.assignee, self.claimed_at = self.assignee, None, None
+        self.events.append(events.ConversationReleased(sender=self.sender, previous=previous))
+
     def silences_late_answers(self) -> bool:
         """Whether an answer the assistant is still giving must not reach the owner: staff hold
         the conversation (claimed, or handed to them other than by the assistant's own answer)."""

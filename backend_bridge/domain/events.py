@@ -79,6 +79,15 @@ class ConversationClaimed(Event):
 
 
 @dataclass(frozen=True)
+class ConversationReleased(Event):
+    """The member who held the conversation can no longer answer (deactivated): the owner waits
+    for a person again."""
+
+    sender: str
+    previous: str
+
+
+@dataclass(frozen=True)
 class EmergencyReported(Event):
     """An owner reported a hazard: the duty leads are paged at once."""
 

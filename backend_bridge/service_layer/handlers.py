@@ -357,8 +357,17 @@ async def deactivate_staff(cmd: commands.DeactivateStaff, uow: UnitOfWork, deps:
         member = _existing(await uow.staff.by_username(cmd.username), "staff member", cmd.username)
         member.deactivate()
         ended = await uow.staff_sessions.revoke_all(member.username, deps.clock())  # the console too, at once
+        held = await uow.conversations.held_by(member.username)
+        for conversation in held:  # owners they were answering wait for a colleague again
+            conversation.release()
         await uow.commit()
-    log.info("%s deactivated %s (%d console sessions ended)", cmd.actor, cmd.username, ended)
+    log.info(
+        "%s deactivated %s (%d console sessions ended, %d conversations released)",
+        cmd.actor,
+        cmd.username,
+        ended,
+        len(held),
+    )
     return results.StaffAccount(member.username, member.name, member.role.value, member.active, member.wecom_userid)
 
 

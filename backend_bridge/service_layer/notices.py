@@ -71,6 +71,7 @@ HANDOFF_WHY = {
     "assistant_unreachable": "助手暂时无法应答",
     "call_not_transcribed": "来电录音未能转写，请回电",
 }
+RELEASED_WHY = "接待的同事{previous}已停用"
 CONVERSATION_STATE = "conversation_state"
 CONVERSATION_STATE_TEXT = {"handed_off": "[会话转给人工客服]", "bot": "[会话交还智能助手]"}
 # A ticket staff opened with no owner contact has nobody to push to.
@@ -345,6 +346,18 @@ async def conversation_moved(
     return notices
 
 
+async def conversation_released(
+    event: events.ConversationReleased, conversation: object, ctx: NoticeContext
+) -> list[Notice]:
+    """The member who held it was deactivated: the owner waits again, and the desk of the
+    conversation's community is told so, as for a new handoff."""
+    community = getattr(conversation, "community", None)
+    fields = {"sender": event.sender, "reason": "released", "at": ctx.iso(ctx.now)}
+    agents = await ctx.holders(model.Role.AGENT, NO_AGENT, community)
+    why = RELEASED_WHY.format(previous=event.previous)
+    return _staff(agents, HANDOFF_WAITING.format(why=why), "handoff_waiting", None, fields)
+
+
 NOTICES: dict[type[events.Event], Rule] = {
     events.TicketOpened: ticket_opened,
     events.TicketAssigned: ticket_assigned,
@@ -357,6 +370,7 @@ NOTICES: dict[type[events.Event], Rule] = {
     events.RepliesDeferred: replies_deferred,
     events.ConversationHandedOff: conversation_moved,
     events.ConversationHandedBack: conversation_moved,
+    events.ConversationReleased: conversation_released,
 }  # type: ignore[dict-item]
 # Nobody is told: the owner was answered in the chat, or the event is for logs and other systems.
 # A claim: the member who took it knows, and the console's live feed shows the others.

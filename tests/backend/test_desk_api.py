@@ -229,3 +229,24 @@ async def test_writing_to_an_owner_nobody_holds_claims_the_conversation(backend,
     resp = await public_client.post(f"/api/conversations/{WANG}/messages", json={"text": "我补充一下"}, headers=kefu2)
     assert resp.status == 202
     assert (await _get(public_client, f"/api/conversations/{WANG}", kefu))["assignee"] == "kefu_shifan"
+
+
+async def test_a_deactivated_members_conversations_wait_for_a_colleague_again(backend, public_client, clock):
+    """Deactivating a member releases what they held: back in 待人工, and the desk is told."""
+    staff = await _setup(backend, clock)
+    kefu, lead = staff["kefu_shifan"], staff["zhuguan"]
+    resp = await public_client.post(f"/api/conversations/{WANG}/claim", json={}, headers=kefu)
+    assert resp.status == 200
+
+    async def waiting_notices() -> int:
+        async with backend.new_uow() as uow:
+            return await uow.session.scalar(
+                select(func.count()).select_from(model.Notification).where(model.Notification.kind == "handoff_waiting")
+            )
+
+    before = await waiting_notices()
+    await backend.bus.handle(commands.DeactivateStaff("kefu_shifan", actor="admin"))
+    detail = await _get(public_client, f"/api/conversations/{WANG}", lead)
+    assert (detail["state"], detail["assignee"]) == ("handed_off", None)
+    assert WANG in [c["sender"] for c in await _get(public_client, "/api/conversations?tab=waiting", lead)]
+    assert await waiting_notices() > before
