@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -31,16 +32,26 @@ def new_token() -> tuple[str, str]:
 # -- console passwords ---------------------------------------------------------------------------
 # Unlike a token, a password is chosen by a person and guessable: argon2id (argon2-cffi's
 # RFC 9106 low-memory profile), salted, slow on purpose. Hashing takes tens of milliseconds
-# and 64 MiB, so it runs in a worker thread, never on the event loop.
+# and 64 MiB, so it runs in a worker thread, never on the event loop — in a pool of its own, two
+# threads wide: a burst of sign-ins queues there instead of taking 64 MiB per request (and the
+# shared default pool's threads from everything else).
 
 _HASHER = PasswordHasher()
+HASHING_THREADS = 2
+_HASHING = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2")
+
+
+async def _in_hashing_pool(fn, *args):
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, fn, *args)
+
+
 # Verified when the username is unknown, so a wrong name takes as long as a wrong password and
 # the answer's timing does not tell who has an account.
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_HASHER.hash, password)
+    return await _in_hashing_pool(_HASHER.hash, password)
 
 
 def _verify(stored: str, password: str) -> bool:
@@ -54,9 +65,9 @@ async def verify_password(stored: str | None, password: str) -> bool:
     """Whether ``password`` matches ``stored``; None (no account, or no password yet) costs a
     dummy verification and is False."""
     if stored is None:
-        await asyncio.to_thread(_verify, _DUMMY_HASH, password)
+        await _in_hashing_pool(_verify, _DUMMY_HASH, password)
         return False
-    return await asyncio.to_thread(_verify, stored, password)
+    return await _in_hashing_pool(_verify, stored, password)
 
 
 def password_needs_rehash(stored: str) -> bool:

@@ -12,6 +12,8 @@ signing in with WUYE_ADMIN_TOKEN.
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 from yarl import URL
@@ -441,3 +443,32 @@ def test_console_settings_from_the_environment():
     for bad in ({"WUYE_CONSOLE_SECURE_COOKIE": "yes please"}, {"WUYE_CONSOLE_USER_FAILURES": "0"}):
         with pytest.raises(SystemExit):
             ConsoleSettings.from_env(bad)
+
+
+async def test_no_more_than_two_password_checks_run_at_once(monkeypatch):
+    """Each argon2 check takes 64 MiB: a burst of sign-ins queues in a pool two threads wide."""
+    import threading
+    import time as _time
+
+    from backend_bridge.service_layer import auth
+
+    running, most, lock = 0, 0, threading.Lock()
+    real = auth._verify
+
+    def counted(stored: str, password: str) -> bool:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            _time.sleep(0.05)  # long enough for the others to pile up, were they let through
+            return real(stored, password)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(auth, "_verify", counted)
+    stored = await auth.hash_password("correct horse")
+    results = await asyncio.gather(*(auth.verify_password(stored, p) for p in ["correct horse", "wrong"] * 4))
+    assert results == [True, False] * 4
+    assert most == auth.HASHING_THREADS == 2
