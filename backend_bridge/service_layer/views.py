@@ -712,6 +712,10 @@ async def message_log(uow: UnitOfWork, sender: str, limit: int = 200, scope: Sco
                 select(model.Note).where(model.Note.sender == sender).order_by(model.Note.id.desc()).limit(limit)
             )
         ).all()
+        authors = {(n.fields or {}).get("author") for n in pushed if n.kind == STAFF_MESSAGE} | {
+            n.author for n in notes
+        }
+        names = await staff_names(uow, {a for a in authors if isinstance(a, str) and a})
     hidden = [t.number for t in anonymous]
 
     def shown(text: str) -> str:
@@ -750,6 +754,9 @@ async def message_log(uow: UnitOfWork, sender: str, limit: int = 200, scope: Sco
             for note in reversed(notes)
         ]
     )
+    for entry in log:  # the console says 吴师傅, not shifu_shifan
+        if entry.get("author"):
+            entry["author_name"] = names.get(entry["author"])
     return sorted(log, key=lambda entry: entry["at"])[-limit:]
 
 

@@ -340,10 +340,10 @@ function composer() {
 }
 
 /** Staff by name where we know it (the signed-in member), else by username. */
-function staffName(username) {
+function staffName(username, name) {
   const me = currentMe();
   if (me && username === me.username) return `${me.name || me.username}（我）`;
-  return username || "";
+  return name || username || "";
 }
 
 function deliveryText(entry) {
@@ -374,7 +374,7 @@ function renderLog(log) {
         h(
           "div",
           { class: "msg msg-note", testid: "msg", dataset: { direction: "note" } },
-          h("div", { class: "msg-meta" }, "内部备注 · ", staffName(entry.author), " · ", fmtTime(entry.at)),
+          h("div", { class: "msg-meta" }, "内部备注 · ", staffName(entry.author, entry.author_name), " · ", fmtTime(entry.at)),
           h("div", { class: "bubble" }, entry.text),
         ),
       );
@@ -384,7 +384,7 @@ function renderLog(log) {
         h(
           "div",
           { class: ["msg", staff ? "msg-out" : "msg-system"], testid: "msg", dataset: { direction: "out", status: entry.status || "" } },
-          h("div", { class: "msg-meta" }, entry.author ? staffName(entry.author) : OUT_KIND[entry.kind] || "系统通知", " · ", fmtTime(entry.at)),
+          h("div", { class: "msg-meta" }, entry.author ? staffName(entry.author, entry.author_name) : OUT_KIND[entry.kind] || "系统通知", " · ", fmtTime(entry.at)),
           h("div", { class: "bubble" }, entry.text),
           h("div", { class: ["delivery", `delivery-${entry.status}`] }, deliveryText(entry)),
         ),

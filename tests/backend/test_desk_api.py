@@ -166,6 +166,8 @@ async def test_notes_stay_with_staff_and_staff_messages_name_their_author(backen
         ("out", "kefu_shifan"),
     ]
     assert log[1]["text"] == "已电话联系，下午上门"
+    names = {e["author_name"] for e in log if e.get("author")}  # the console names a colleague, not a login
+    assert names == {(await _get(public_client, "/console/api/me", kefu))["name"]} and None not in names
     resp = await public_client.post(f"/api/conversations/{CHEN}/notes", json={"text": "x"}, headers=kefu)
     assert resp.status == 404
 
