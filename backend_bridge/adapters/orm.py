@@ -351,6 +351,7 @@ staff_sessions = Table(
     Column("last_seen_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    Column("credential", String(64)),  # the built-in admin's: sha256 of the admin token it was granted on
 )
 
 # Webhook deliveries from an external property system already applied: a redelivery changes nothing.

@@ -7,6 +7,7 @@ their sha256 is kept, like a bearer token's. No I/O here: the clock and the hash
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -68,11 +69,22 @@ class StaffSession:
     last_seen_at: datetime
     expires_at: datetime  # the absolute end
     revoked_at: datetime | None = None
+    # What the session was granted on when no stored password stands behind it: the sha256 of
+    # WUYE_ADMIN_TOKEN for the built-in administrator. A new token ends every session of the old.
+    credential: str | None = None
     id: int | None = None
 
     @classmethod
-    def start(cls, token_hash: str, username: str, csrf: str, now: datetime) -> StaffSession:
-        return cls(token_hash, username, csrf, now, now, now + ABSOLUTE_TIMEOUT)
+    def start(
+        cls, token_hash: str, username: str, csrf: str, now: datetime, credential: str | None = None
+    ) -> StaffSession:
+        return cls(token_hash, username, csrf, now, now, now + ABSOLUTE_TIMEOUT, credential=credential)
+
+    def granted_on(self, credential: str | None) -> bool:
+        """Whether the session stands on ``credential`` still (the administrator's current token)."""
+        return (
+            credential is not None and self.credential is not None and hmac.compare_digest(self.credential, credential)
+        )
 
     def valid(self, now: datetime) -> bool:
         """Not revoked, not past its absolute end, and used within the idle timeout."""

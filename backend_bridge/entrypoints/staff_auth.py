@@ -64,7 +64,7 @@ async def caller(request: web.Request) -> model.StaffMember | None:
     if not cookie or len(cookie) > 256:
         return None
     backend = request.app[BACKEND]
-    found = await resume_session(backend.new_uow(), cookie, backend.clock())
+    found = await resume_session(backend.new_uow(), cookie, backend.clock(), request.app[ADMIN_TOKEN])
     if found is None:
         return None
     member, session = found

@@ -40,10 +40,12 @@ def _member(found: model.StaffMember | None, username: str) -> model.StaffMember
     return found
 
 
-async def _start_session(uow: UnitOfWork, member: model.StaffMember, now: datetime) -> results.SessionStarted:
+async def _start_session(
+    uow: UnitOfWork, member: model.StaffMember, now: datetime, credential: str | None = None
+) -> results.SessionStarted:
     """A new session row (inside the caller's unit of work, committed by it)."""
     token, hashed = new_token()
-    session = model.StaffSession.start(hashed, member.username, secrets.token_urlsafe(32), now)
+    session = model.StaffSession.start(hashed, member.username, secrets.token_urlsafe(32), now, credential)
     await uow.staff_sessions.add(session)
     return results.SessionStarted(
         member.username, member.name, member.role.value, session.csrf, session.expires_at, token=token
@@ -63,7 +65,7 @@ async def log_in(cmd: commands.LogIn, uow: UnitOfWork, deps: Deps) -> results.Se
             log.warning("console sign-in refused for %r from %s", cmd.username, cmd.address or "local")
             raise model.BadCredentials()
         async with uow:
-            started = await _start_session(uow, built_in_admin(), now)
+            started = await _start_session(uow, built_in_admin(), now, admin_credential(cmd.admin_token))
             await uow.commit()
         log.info("%s signed in to the console from %s", cmd.username, cmd.address or "local")
         return started
@@ -156,17 +158,26 @@ async def change_own_password(cmd: commands.ChangeOwnPassword, uow: UnitOfWork, 
     return results.Done()
 
 
+def admin_credential(admin_token: str) -> str | None:
+    """What an administrator's console session is granted on: the admin token's sha256 (None
+    when there is no token: nobody signs in as the administrator)."""
+    return token_hash(admin_token) if admin_token else None
+
+
 async def resume_session(
-    uow: UnitOfWork, cookie: str, now: datetime
+    uow: UnitOfWork, cookie: str, now: datetime, admin_token: str = ""
 ) -> tuple[model.StaffMember, model.StaffSession] | None:
     """The member and session a console cookie stands for, or None: unknown, revoked, idle too
-    long, past its end, or the member deactivated. Slides the idle timeout (a write at most once
-    a minute)."""
+    long, past its end, the member deactivated, or — the built-in administrator's — signed in
+    with an admin token that has since been replaced. Slides the idle timeout (a write at most
+    once a minute)."""
     async with uow:
         session = await uow.staff_sessions.by_token_hash(token_hash(cookie))
         if session is None or not session.valid(now):
             return None
         if session.username == model.BUILT_IN_ADMIN:
+            if not session.granted_on(admin_credential(admin_token)):
+                return None
             member = built_in_admin()
         else:
             member = await uow.staff.by_username(session.username)

@@ -46,7 +46,7 @@ def console_dir(tmp_path):
     return root
 
 
-async def _client(aiohttp_client, backend, console_dir, unused_tcp_port_factory, **console):
+async def _client(aiohttp_client, backend, console_dir, unused_tcp_port_factory, admin_token=ADMIN_TOKEN, **console):
     from connectors.app import public_app
     from connectors.gateway import Gateway
     from connectors.rasa import RasaClient
@@ -57,7 +57,7 @@ async def _client(aiohttp_client, backend, console_dir, unused_tcp_port_factory,
     app = public_app(
         backend,
         Gateway(backend, rasa),
-        admin_token=ADMIN_TOKEN,
+        admin_token=admin_token,
         rasa=rasa,
         http=http,
         actions_url=f"http://127.0.0.1:{unused_tcp_port_factory()}",
@@ -472,3 +472,19 @@ async def test_no_more_than_two_password_checks_run_at_once(monkeypatch):
     results = await asyncio.gather(*(auth.verify_password(stored, p) for p in ["correct horse", "wrong"] * 4))
     assert results == [True, False] * 4
     assert most == auth.HASHING_THREADS == 2
+
+
+async def test_a_new_admin_token_ends_the_administrators_sessions(
+    client, aiohttp_client, backend, console_dir, unused_tcp_port_factory
+):
+    """The administrator signs in with WUYE_ADMIN_TOKEN: a gateway started with a new token (the
+    old one leaked) no longer honours sessions opened with the old one; one with the same does."""
+    cookie, _ = await login(client, "admin", ADMIN_TOKEN)
+    assert (await client.get("/console/api/me", headers=session(cookie))).status == 200
+    same = await _client(aiohttp_client, backend, console_dir, unused_tcp_port_factory)
+    assert (await same.get("/console/api/me", headers=session(cookie))).status == 200  # another gateway
+    rotated = await _client(
+        aiohttp_client, backend, console_dir, unused_tcp_port_factory, admin_token="a-brand-new-admin-token-0123"
+    )
+    assert (await rotated.get("/console/api/me", headers=session(cookie))).status == 401
+    assert (await rotated.post("/console/login", json={"username": "admin", "password": ADMIN_TOKEN})).status == 401
