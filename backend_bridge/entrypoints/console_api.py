@@ -25,8 +25,15 @@ from backend_bridge.domain import commands, model
 from backend_bridge.domain.staff_sessions import MAX_PASSWORD
 from backend_bridge.entrypoints.http import client_address, json_error, own_origin, read_json, text_field
 from backend_bridge.entrypoints.keys import ADMIN_TOKEN, BACKEND, TRUSTED_PROXIES
-from backend_bridge.entrypoints.staff_api import _colleague
-from backend_bridge.entrypoints.staff_auth import COOKIE, SESSION, actor, caller, csrf_refused, staff_only
+from backend_bridge.entrypoints.staff_auth import (
+    COOKIE,
+    SESSION,
+    actor,
+    caller,
+    csrf_refused,
+    managed_colleague,
+    staff_only,
+)
 from backend_bridge.service_layer import results
 from backend_bridge.service_layer.auth import token_hash
 
@@ -319,7 +326,7 @@ async def change_password(request: web.Request) -> web.Response:
 @staff_only("staff")
 async def invite(request: web.Request) -> web.Response:
     """A one-time link for the member to choose a password (72 hours), shown this once."""
-    command = commands.InviteStaff(await _colleague(request), actor(request))
+    command = commands.InviteStaff(await managed_colleague(request), actor(request))
     issued: results.InviteIssued = await request.app[BACKEND].bus.handle(command)
     return web.json_response({"link": f"/console/invite#{issued.token}", "expires_at": issued.expires_at.isoformat()})
 
@@ -328,7 +335,7 @@ async def invite(request: web.Request) -> web.Response:
 @staff_only("staff")
 async def set_password(request: web.Request) -> web.Response:
     """{password}: an administrator sets the member's password; the member's sessions end."""
-    username = await _colleague(request)
+    username = await managed_colleague(request)
     body = await read_json(request)
     password = body.get("password")
     if not isinstance(password, str):

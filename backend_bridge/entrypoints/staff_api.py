@@ -26,7 +26,7 @@ from backend_bridge.entrypoints.http import (
     time_field,
 )
 from backend_bridge.entrypoints.keys import BACKEND
-from backend_bridge.entrypoints.staff_auth import STAFF, actor, community_param, scope, staff_only
+from backend_bridge.entrypoints.staff_auth import STAFF, actor, community_param, managed_colleague, scope, staff_only
 from backend_bridge.service_layer import exports, views
 from backend_bridge.service_layer.exports import CSV_TYPE
 from common.addresses import parse_flat
@@ -530,16 +530,6 @@ async def list_staff(request: web.Request) -> web.Response:
     )
 
 
-async def _colleague(request: web.Request) -> str:
-    """A member the caller may manage: within the caller's communities (else 404)."""
-    username = request.match_info["username"]
-    async with request.app[BACKEND].new_uow() as uow:
-        member = await uow.staff.by_username(username)
-    if member is None or not request[STAFF].covers(member):
-        raise model.NotFound("staff member", username)
-    return username
-
-
 @routes.post("/api/staff")
 @staff_only("staff")
 async def add_staff(request: web.Request) -> web.Response:
@@ -583,7 +573,7 @@ def _wecom_userid(body: dict) -> str | None:
 @staff_only("staff")
 async def update_staff(request: web.Request) -> web.Response:
     """Change a member's account: today their WeCom UserID (``wecom_userid``; null clears it)."""
-    username = await _colleague(request)
+    username = await managed_colleague(request)
     body = await read_json(request)
     unknown = set(body) - {"wecom_userid"}
     if unknown or not body:
@@ -596,7 +586,7 @@ async def update_staff(request: web.Request) -> web.Response:
 @staff_only("staff")
 async def rotate_token(request: web.Request) -> web.Response:
     """A new token for the member, shown this once; the old one stops working at once."""
-    command = commands.RotateStaffToken(await _colleague(request), actor(request))
+    command = commands.RotateStaffToken(await managed_colleague(request), actor(request))
     return web.json_response((await request.app[BACKEND].bus.handle(command)).as_json())
 
 
@@ -604,5 +594,5 @@ async def rotate_token(request: web.Request) -> web.Response:
 @staff_only("staff")
 async def deactivate(request: web.Request) -> web.Response:
     """The member left: their token stops working at once; their name stays in the histories."""
-    command = commands.DeactivateStaff(await _colleague(request), actor(request))
+    command = commands.DeactivateStaff(await managed_colleague(request), actor(request))
     return web.json_response((await request.app[BACKEND].bus.handle(command)).as_json())

@@ -126,3 +126,14 @@ def community_param(request: web.Request) -> str | None:
     if not model.valid_code(code) or not request[STAFF].sees(code):
         raise model.NotFound("community", code)
     return code
+
+
+async def managed_colleague(request: web.Request) -> str:
+    """The ``{username}`` of the path, a member the caller may manage: within the caller's
+    communities (else 404, as for a member who does not exist)."""
+    username = request.match_info["username"]
+    async with request.app[BACKEND].new_uow() as uow:
+        member = await uow.staff.by_username(username)
+    if member is None or not request[STAFF].covers(member):
+        raise model.NotFound("staff member", username)
+    return username
