@@ -30,8 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from backend_bridge.bootstrap import Backend
-from backend_bridge.domain import commands
-from backend_bridge.domain.model import MAX_ANSWER_ATTEMPTS, POOR_RATING, ConversationState, DomainError, InboundStatus
+from backend_bridge.domain import commands, model
+from backend_bridge.domain.model import POOR_RATING, ConversationState, DomainError, InboundStatus
 from backend_bridge.service_layer import views
 from backend_bridge.service_layer.results import InboundRecorded
 from bot.text.normalize import without_invisible
@@ -345,10 +345,10 @@ class Gateway:
             try:
                 replies = await self.dialogue.send(message["sender"], as_plain_text(message["text"][:MAX_TEXT]))
             except DialogueRejected:  # Rasa fails on this message only: count it, go on
-                await self._failed(message)
+                await self._failed(message, engine_reachable=True)
                 continue
             except DialogueUnavailable:
-                await self._failed(message)
+                await self._failed(message, engine_reachable=False)
                 raise
             state, _ = await views.conversation_state(self.backend.new_uow(), message["sender"])
             if state == ConversationState.HANDED_OFF.value:
@@ -360,9 +360,11 @@ class Gateway:
             waited = (self.backend.clock() - message["received_at"]).total_seconds()
             self.metrics.replied(message["sender"], len(replies), waited)
 
-    async def _failed(self, message: dict) -> None:
+    async def _failed(self, message: dict, *, engine_reachable: bool) -> None:
         await self.backend.bus.handle(commands.RecordReplies(message["id"], (), answered=False))
-        if message["attempts"] + 1 >= MAX_ANSWER_ATTEMPTS:  # nothing is dropped: a person sees the owner waiting
+        waited = self.backend.clock() - message["received_at"]
+        if model.gives_up_on(message["attempts"] + 1, waited, engine_reachable=engine_reachable):
+            # nothing is dropped: a person sees the owner waiting
             log.error("message %s still unanswered; conversation handed to staff", message["id"])
             await self.backend.bus.handle(commands.HandOff(message["sender"], "assistant_unreachable"))
 

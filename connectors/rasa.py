@@ -175,7 +175,7 @@ class RasaClient:
         try:
             async with self.session.post(url, json=payload, timeout=self.timeout) as resp:
                 if resp.status in NOT_REACHED:
-                    raise _NotReached(DialogueRejected(f"rasa answered {resp.status}"))
+                    raise _NotReached(DialogueUnavailable(f"rasa answered {resp.status}"))
                 if resp.status != 200:
                     raise DialogueRejected(f"rasa answered {resp.status}")
                 body = await json_answer(resp)
@@ -200,7 +200,7 @@ class RasaClient:
                     url, params={"token": self.token}, json=events, timeout=self.timeout
                 ) as resp:
                     if resp.status in NOT_REACHED:
-                        raise _NotReached(DialogueRejected(f"rasa events API answered {resp.status}"))
+                        raise _NotReached(DialogueUnavailable(f"rasa events API answered {resp.status}"))
                     if resp.status != 200:
                         raise DialogueRejected(f"rasa events API answered {resp.status}")
             except (aiohttp.ClientError, TimeoutError) as exc:

@@ -13,7 +13,7 @@ import asyncio
 import pytest
 
 from backend_bridge.domain import commands
-from backend_bridge.domain.model import MAX_ANSWER_ATTEMPTS
+from backend_bridge.domain.model import MAX_ANSWER_ATTEMPTS, UNREACHABLE_HANDOFF_AFTER
 from backend_bridge.service_layer import views
 from connectors.channel import Inbound
 from connectors.gateway import BUSY_REPLY, QUEUED_REPLY
@@ -87,13 +87,29 @@ async def test_one_message_rasa_fails_on_does_not_block_the_others(gateway, rasa
     assert [m["text"] for m in await views.unanswered(backend.new_uow())] == ["boom 1"]  # kept, retried later
 
 
-async def test_a_message_that_never_gets_an_answer_goes_to_a_person(gateway, rasa, backend):
-    rasa.down = True
+async def test_a_message_rasa_keeps_failing_on_goes_to_a_person(gateway, rasa, backend):
+    rasa.garbled = b"<html>502 Bad Gateway</html>"  # Rasa answers, but fails on this message
     await gateway.handle(message("报修"))
     for _ in range(MAX_ANSWER_ATTEMPTS):
         await gateway.answer_backlog()
     assert (await views.conversation_state(backend.new_uow(), "webchat:owner1"))[0] == "handed_off"
     assert await views.unanswered(backend.new_uow()) == []  # with staff now, not forgotten
+    handed = await views.conversations(backend.new_uow(), "handed_off")
+    assert [c["handoff_reason"] for c in handed] == ["assistant_unreachable"]
+
+
+async def test_while_rasa_is_away_an_owner_goes_to_a_person_after_a_wait_not_a_count(gateway, rasa, backend, clock):
+    """Every new message retries the owner's oldest: ten messages in a short restart are ten
+    tries in seconds, and must not send the owner to the desk (the fault campaign found that).
+    Five minutes of waiting does."""
+    rasa.down = True
+    for i in range(MAX_ANSWER_ATTEMPTS + 2):
+        await gateway.handle(message(f"在吗{i}"))
+        clock.advance(seconds=2)
+    assert (await views.conversation_state(backend.new_uow(), "webchat:owner1"))[0] == "bot"
+    clock.advance(seconds=UNREACHABLE_HANDOFF_AFTER.total_seconds())
+    await gateway.handle(message("还是没人回"))
+    assert (await views.conversation_state(backend.new_uow(), "webchat:owner1"))[0] == "handed_off"
     handed = await views.conversations(backend.new_uow(), "handed_off")
     assert [c["handoff_reason"] for c in handed] == ["assistant_unreachable"]
 

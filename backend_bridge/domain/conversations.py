@@ -190,12 +190,26 @@ class CannedReply:
             raise DomainError(f"a title is at most {MAX_CANNED_TITLE} characters, a text {MAX_CANNED_TEXT}")
 
 
-# Tries to get an answer from the dialogue engine before a person takes the conversation.
+# Tries to get an answer from the dialogue engine, when it fails on this very message (it answers
+# other owners), before a person takes the conversation.
 MAX_ANSWER_ATTEMPTS = 10
+# While the engine is unreachable for everyone, a person takes the conversation once the owner's
+# oldest message has waited this long. Not a number of tries: every new message of the owner
+# retries the oldest, so an owner who wrote ten messages in a 25 s restart had "tried" ten times
+# and was handed to staff (the fault campaign, bench/RESULTS.md) — a restart must not flood the desk.
+UNREACHABLE_HANDOFF_AFTER = timedelta(minutes=5)
 # A message still "received" this long after it came was dropped half-way (the gateway restarted,
 # the engine answered garbage, the database refused the reply): it is answered again like a failed
 # one. Longer than any answer takes (the engine's 20 s timeout), so one in flight is left alone.
 STALLED_AFTER = timedelta(minutes=2)
+
+
+def gives_up_on(attempts: int, waited: timedelta, *, engine_reachable: bool) -> bool:
+    """Whether an unanswered message goes to a person now: after ``attempts`` tries when the
+    engine fails on it alone, after ``waited`` when the engine is away for everyone."""
+    if engine_reachable:
+        return attempts >= MAX_ANSWER_ATTEMPTS
+    return waited >= UNREACHABLE_HANDOFF_AFTER
 
 
 class InboundStatus(str, Enum):

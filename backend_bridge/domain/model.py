@@ -33,6 +33,7 @@ from backend_bridge.domain.conversations import (
     OUTSIDE_HANDOFFS,
     STAFF_TOOK_OVER,
     STALLED_AFTER,
+    UNREACHABLE_HANDOFF_AFTER,
     CannedReply,
     Claimed,
     Conversation,
@@ -41,6 +42,7 @@ from backend_bridge.domain.conversations import (
     InboundMessage,
     InboundStatus,
     Note,
+    gives_up_on,
 )
 from backend_bridge.domain.errors import DomainError, Forbidden, InvalidTransition, NotFound, PassRefused
 from backend_bridge.domain.outbox import (
@@ -163,6 +165,7 @@ __all__ = [
     "STATUS_LABELS",
     "TOUCH_EVERY",
     "TRANSITIONS",
+    "UNREACHABLE_HANDOFF_AFTER",
     "UNVERIFIED_EMERGENCY_PAGES",
     "UNVERIFIED_EMERGENCY_WINDOW",
     "WORK_STATUSES",
@@ -212,6 +215,7 @@ __all__ = [
     "check_password_rule",
     "emergency_paging",
     "format_number",
+    "gives_up_on",
     "local_time",
     "mentioned",
     "names_only",

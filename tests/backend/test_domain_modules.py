@@ -57,6 +57,8 @@ ADDED_SINCE = {
     "sees",
     "valid_code",
     "STALLED_AFTER",
+    "UNREACHABLE_HANDOFF_AFTER",  # a person takes over by waiting time while Rasa is away
+    "gives_up_on",
     "EMERGENCY_REPEAT_WINDOW",
     "NotFound",
     "Forbidden",
