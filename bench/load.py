@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import itertools
 import json
 import os
@@ -278,14 +279,51 @@ def phase_means(before: dict, after: dict) -> dict[str, float]:
     return means
 
 
+def action_totals(metrics_text: str) -> dict[str, tuple[float, float]]:
+    """The action server's /metrics: every custom action call ("action_call") and every bot API
+    call the actions made ("bot_api_call"), each as (sum of seconds, count)."""
+    names = {"wuye_action_seconds": "action_call", "wuye_backend_call_seconds": "bot_api_call"}
+    out: dict[str, list[float]] = {}
+    for family in text_string_to_metric_families(metrics_text):
+        if family.name not in names:
+            continue
+        entry = out.setdefault(names[family.name], [0.0, 0.0])
+        for sample in family.samples:
+            if sample.name.endswith("_sum"):
+                entry[0] += sample.value
+            elif sample.name.endswith("_count"):
+                entry[1] += sample.value
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+async def scrape_actions(http: aiohttp.ClientSession, stack: Stack) -> dict[str, tuple[float, float]]:
+    """Empty when the action server has no /metrics."""
+    try:
+        async with http.get(f"http://127.0.0.1:{stack.actions_port}/metrics") as resp:
+            return action_totals(await resp.text()) if resp.status == 200 else {}
+    except aiohttp.ClientError:
+        return {}
+
+
+def per_turn(before: dict, after: dict, messages: int) -> dict[str, dict[str, float]]:
+    """Calls and milliseconds per message between two scrapes of the action server."""
+    out = {}
+    for name, (total, count) in after.items():
+        t0, c0 = before.get(name, (0.0, 0.0))
+        out[name] = {"calls": round((count - c0) / messages, 2), "ms": round((total - t0) * 1000 / messages, 1)}
+    return out
+
+
 async def budget(stack: Stack, bare: BareRasa, messages: int) -> dict:
     """Where one turn's time goes: the gateway's phases over a sequential run, and bare Rasa's
     NLU alone (/model/parse) against its whole turn for the same texts."""
     texts = turns(messages)
     async with _session() as http:
         before, cpu_before = await scrape(http, stack), cpu(stack, bare)
+        actions_before = await scrape_actions(http, stack)
         through_gateway = await sequential(gateway_target(stack.url), messages, texts=texts)
         after, cpu_gateway = await scrape(http, stack), cpu(stack, bare)
+        actions_gateway = await scrape_actions(http, stack)
         parse_ms = []
         for text in texts:
             started = time.perf_counter()
@@ -295,7 +333,11 @@ async def budget(stack: Stack, bare: BareRasa, messages: int) -> dict:
     cpu_parsed = cpu(stack, bare)
     through_bare = await sequential(bare_target(bare.url), messages, texts=texts)
     cpu_bare = cpu(stack, bare)
+    async with _session() as http:
+        actions_bare = await scrape_actions(http, stack)
     return {
+        "actions_per_message_through_gateway": per_turn(actions_before, actions_gateway, messages),
+        "actions_per_message_through_bare": per_turn(actions_gateway, actions_bare, messages),
         "cpu_ms_per_message_through_gateway": cpu_per_message(cpu_before, cpu_gateway, messages),
         "cpu_ms_per_message_through_bare": cpu_per_message(cpu_parsed, cpu_bare, messages),
         "messages": messages,
@@ -315,6 +357,7 @@ async def budget(stack: Stack, bare: BareRasa, messages: int) -> dict:
 # specific first). Rasa's share and the gateway's (which also serves the bot API the actions call).
 CATEGORIES = {
     "rasa": [
+        ("action result validated (jsonschema)", ("_validate_action_result",)),
         ("tracker store", ("tracker_store",)),
         ("lock store", ("lock_store",)),
         ("action server round trip (tracker serialised, HTTP)", ("core/actions/action.py",)),
@@ -324,9 +367,10 @@ CATEGORIES = {
         ("graph and processor around them", ("rasa/engine/", "core/processor.py")),
     ],
     "gateway": [
-        ("database (SQLAlchemy, aiosqlite/asyncpg)", ("sqlalchemy", "aiosqlite", "asyncpg", "sqlite3")),
+        ("SQLite driver thread (statements, commits, fsync)", ("_connection_worker_thread",)),
+        ("bot API handlers (the actions' calls; bare Rasa's too)", ("backend_bridge/entrypoints",)),
+        ("SQLAlchemy in the event loop (ORM, statements)", ("sqlalchemy", "asyncpg")),
         ("metrics", ("prometheus_client",)),
-        ("bot API handlers (actions' calls)", ("backend_bridge/entrypoints",)),
         ("gateway and channels (ours)", ("connectors/", "backend_bridge/")),
         ("HTTP (aiohttp) and JSON", ("aiohttp", "json")),
     ],
@@ -339,12 +383,30 @@ def py_spy() -> str | None:
     return str(local) if local.exists() else shutil.which("py-spy")
 
 
+def _idle_leaves() -> tuple[str, ...]:
+    """Frames where a thread only waits although py-spy samples it as running: aiosqlite's worker
+    thread blocked on its queue (``tx.get()``), one per pooled connection. Found by reading the
+    installed aiosqlite's source, so its line number follows the version."""
+    try:
+        import aiosqlite.core  # noqa: PLC0415 - only to read its source
+
+        lines, first = inspect.getsourcelines(aiosqlite.core._connection_worker_thread)
+    except (ImportError, AttributeError, OSError):
+        return ()
+    return tuple(
+        f"_connection_worker_thread (aiosqlite/core.py:{first + i})"
+        for i, line in enumerate(lines)
+        if "tx.get(" in line
+    )
+
+
 def categorise(raw: str, categories: list[tuple[str, tuple[str, ...]]]) -> dict[str, float]:
-    """Share (%) of the samples of py-spy's raw (collapsed) output in each category."""
+    """Share (%) of the on-CPU samples of py-spy's raw (collapsed) output in each category."""
     counts: dict[str, int] = {}
+    idle = _idle_leaves()
     for line in raw.splitlines():
         stack, _, n = line.rpartition(" ")
-        if not stack or not n.isdigit():
+        if not stack or not n.isdigit() or stack.endswith(idle or ("\0",)):
             continue
         name = next((label for label, needles in categories if any(x in stack for x in needles)), "other")
         counts[name] = counts.get(name, 0) + int(n)
@@ -676,6 +738,11 @@ def markdown(report: dict) -> str:
         for name in dict.fromkeys([*through_gw, *through_bare]):
             lines.append(f"| {name} | {through_gw.get(name, 0)} | {through_bare.get(name, 0)} |")
         lines.append("")
+        for key, label in (("through_gateway", "through the gateway"), ("through_bare", "through bare Rasa")):
+            calls = budget.get(f"actions_per_message_{key}") or {}
+            if calls:
+                said = "; ".join(f"{name}: {c['calls']} calls, {c['ms']} ms" for name, c in calls.items())
+                lines += [f"Action server per message {label} (its own /metrics): {said}.", ""]
     if (prof := report.get("profile")) and "skipped" not in prof:
         lines += [
             f"Sampling profile (py-spy, 100 Hz, on-CPU stacks) during {prof['seconds']:g} s of {prof['senders']} "

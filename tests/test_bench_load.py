@@ -97,3 +97,46 @@ def test_phase_timings_are_read_from_a_metrics_page():
     totals = load.phase_totals(page)
     assert totals == {"record": (0.02, 4.0), "rasa_call": (0.4, 4.0)}
     assert load.phase_means({"record": (0.01, 2.0)}, totals) == {"record": 5.0, "rasa_call": 100.0}
+
+
+def test_action_calls_and_bot_api_calls_per_message_are_read_from_the_action_servers_metrics():
+    page = "\n".join(
+        [
+            "# TYPE wuye_action_seconds histogram",
+            'wuye_action_seconds_count{action="action_answer_fee",outcome="ok"} 3.0',
+            'wuye_action_seconds_sum{action="action_answer_fee",outcome="ok"} 0.3',
+            'wuye_action_seconds_count{action="validate_repair_form",outcome="ok"} 1.0',
+            'wuye_action_seconds_sum{action="validate_repair_form",outcome="ok"} 0.1',
+            "# TYPE wuye_backend_call_seconds histogram",
+            'wuye_backend_call_seconds_count{method="GET",route="/bot/v1/fees",outcome="ok"} 2.0',
+            'wuye_backend_call_seconds_sum{method="GET",route="/bot/v1/fees",outcome="ok"} 0.04',
+            "",
+        ]
+    )
+    totals = load.action_totals(page)
+    assert totals == {"action_call": (0.4, 4.0), "bot_api_call": (0.04, 2.0)}
+    assert load.per_turn({}, totals, 2) == {
+        "action_call": {"calls": 2.0, "ms": 200.0},
+        "bot_api_call": {"calls": 1.0, "ms": 20.0},
+    }
+
+
+def test_profile_samples_are_shared_by_category_and_a_waiting_driver_thread_is_not_counted():
+    idle = load._idle_leaves()
+    assert idle  # aiosqlite's worker thread waiting on its queue: found in the installed source
+    raw = "\n".join(
+        [
+            f"_bootstrap (threading.py:1);{idle[0]} 50",  # waiting: not CPU
+            "_bootstrap (threading.py:1);_connection_worker_thread (aiosqlite/core.py:1) 10",
+            "handle (connectors/gateway.py:1);execute (sqlalchemy/orm/session.py:1) 20",
+            "handle (connectors/gateway.py:1) 10",
+            "main (asyncio/runners.py:1) 10",
+        ]
+    )
+    shares = load.categorise(raw, load.CATEGORIES["gateway"])
+    assert shares == {
+        "SQLite driver thread (statements, commits, fsync)": 20.0,
+        "SQLAlchemy in the event loop (ORM, statements)": 40.0,
+        "gateway and channels (ours)": 20.0,
+        "other": 20.0,
+    }
