@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from connectors.settings import retention_policy
 from ops.stack import Stack, free_port, rasa_endpoints, write_private
 
 STORES = ("same", "memory")
@@ -69,9 +70,16 @@ class BareRasa:
         env = self._runner.env
         if self.store == "memory":
             return {"action_endpoint": {"url": f"{self._actions_url}/webhook"}}
-        doc = rasa_endpoints(self._actions_url, env.get("WUYE_REDIS_URL"), env.get("WUYE_DATABASE_URL"), self.var_dir)
+        doc = rasa_endpoints(  # as Stack.start writes the stack's
+            self._actions_url,
+            env.get("WUYE_REDIS_URL"),
+            env.get("WUYE_DATABASE_URL"),
+            self.var_dir,
+            retention_policy(env).messages_days,
+            int(env.get("WUYE_RASA_SESSION_EVENTS") or 0) or None,
+        )
         for key in ("tracker_store", "lock_store"):
-            if doc.get(key, {}).get("type") == "redis":
+            if "key_prefix" in doc.get(key, {}):  # Redis: the baseline's keys apart from the stack's
                 doc[key]["key_prefix"] = BARE_KEY_PREFIX
         return doc
 

@@ -18,8 +18,8 @@ Rasa) against a whole turn through bare Rasa. Writes bench/results/load.json (``
 bench/report.py renders it. Timings stay here, never in tests: tests/test_bench_load.py runs a
 few seconds of it and checks only what it counts.
 
-``--rasa-instances N``: several Rasa instances behind the gateway, once ops/stack.py can start
-them (issue 14's scale-out); until then only 1 is accepted.
+``--rasa-instances N``: N Rasa instances (each with its action server) behind the gateway, on
+Redis (``--redis-url``); the baseline stays one bare Rasa.
 """
 
 from __future__ import annotations
@@ -205,6 +205,31 @@ async def closed_loop(send: Send, senders: int, seconds: float) -> Tally:
         await asyncio.gather(*(owner() for _ in range(senders)))
         tally.seconds = time.perf_counter() - began
     return tally
+
+
+async def run_load(url: str, conversations: int, concurrency: int) -> dict:
+    """``conversations`` whole conversations through the web chat API, ``concurrency`` owners at
+    once (bench/scale.py's rounds): latencies of the answered messages and their rate."""
+    tally, limit, send = Tally(), asyncio.Semaphore(concurrency), gateway_target(url)
+    async with _session() as http:
+
+        async def owner(turns: list[str]) -> None:
+            async with limit:
+                sender = uuid.uuid4().hex
+                for text in turns:
+                    await _one(send, http, sender, text, tally, time.perf_counter())
+
+        began = time.perf_counter()
+        await asyncio.gather(*(owner(t) for t in itertools.islice(itertools.cycle(mixed()), conversations)))
+        tally.seconds = time.perf_counter() - began
+    summary = tally.summary()
+    return {
+        "concurrent_senders": concurrency,
+        "messages": tally.answered,
+        "not_answered": tally.sent - tally.answered,
+        **{k: summary.get(k) for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms")},
+        "messages_per_second": summary["answered_per_second"],
+    }
 
 
 async def open_loop(send: Send, rate: float, seconds: float, *, seed: int = 14) -> Tally:
@@ -606,14 +631,12 @@ def stack_settings(args: argparse.Namespace) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> dict:
-    # Hook for issue 14's scale-out: the count goes to the stack once it can start several.
-    if args.rasa_instances != 1 and "rasa_instances" not in Stack.__dataclass_fields__:
-        raise SystemExit("this stack starts one Rasa instance; --rasa-instances needs ops/stack.py's scale-out")
+    if args.rasa_instances > 1 and not args.redis_url:
+        raise SystemExit("--rasa-instances above 1 needs --redis-url (Rasa's shared tracker and lock stores)")
     with tempfile.TemporaryDirectory() as var:
         settings = stack_settings(args)
-        stack = Stack.isolated(Path(var) / "stack", **settings)
-        if args.rasa_instances != 1:
-            stack.rasa_instances = args.rasa_instances  # type: ignore[attr-defined]
+        instances = args.rasa_instances  # each Rasa with its action server, as bench/scale.py and deploy/ run them
+        stack = Stack.isolated(Path(var) / "stack", rasa_instances=instances, actions_instances=instances, **settings)
         started = time.perf_counter()
         stack.start_ready()
         try:

@@ -140,3 +140,24 @@ def test_profile_samples_are_shared_by_category_and_a_waiting_driver_thread_is_n
         "gateway and channels (ours)": 20.0,
         "other": 20.0,
     }
+
+
+async def test_run_load_plays_whole_conversations_and_counts_what_was_not_answered(aiohttp_server):
+    said: list[str] = []
+
+    async def chat(request: web.Request) -> web.Response:
+        body = await request.json()
+        said.append(body["text"])
+        if body["text"] == "再见":
+            return web.json_response({"error": "boom"}, status=500)
+        return web.json_response({"replies": [{"text": "好的"}]})
+
+    app = web.Application()
+    app.router.add_post("/api/chat", chat)
+    server = await aiohttp_server(app)
+    conversations = load.mixed()
+    result = await load.run_load(str(server.make_url("")).rstrip("/"), len(conversations), 3)
+
+    assert len(said) == sum(len(c) for c in conversations)
+    assert result["not_answered"] == said.count("再见") and result["messages"] == len(said) - said.count("再见")
+    assert result["concurrent_senders"] == 3 and result["p99_ms"] is not None
