@@ -12,7 +12,7 @@ MODEL := models/current.tar.gz
 MODEL_INPUTS := config.yml domain.yml requirements/rasa.lock \
 	$(shell find data bot common -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help run test train parse bench lint envs test-bot test-app fuzz faults clean browser
+.PHONY: help run test train parse bench load soak lint envs test-bot test-app fuzz faults clean browser
 
 help:
 	@echo "make run    start the assistant (web chat on http://127.0.0.1:8080/)"
@@ -21,6 +21,8 @@ help:
 	@echo "make parse  classify messages: one per line on stdin, one JSON object per line out (PARSE_ARGS="--workers 1")"
 	@echo "make fuzz   hostile input, long: over 20,000 fuzzed requests and parser inputs (tests/fuzz)"
 	@echo "make bench  held-out NLU evaluation, bulk parse rate, chat latency, tickets/s, delivery latency and the console -> bench/RESULTS.md"
+	@echo "make load   owners through the web chat API against bare Rasa, same run: sequential, closed and open loop, time budget -> bench/RESULTS.md (LOAD_ARGS=...)"
+	@echo "make soak   10 minutes of steady traffic; every process's resident memory before and after -> bench/RESULTS.md"
 	@echo "make faults kill -9 each process, restart Redis, drop PostgreSQL connections under load; count lost or doubled answers and updates -> bench/RESULTS.md"
 	@echo "make browser  install Debian's Chromium and CJK fonts (the console's browser tests; .ci/run does it too)"
 
@@ -77,13 +79,23 @@ fuzz: $(APP)/.installed
 bench: envs $(MODEL) browser
 	$(RASA)/bin/python -m bench.nlu_eval --model $(MODEL)
 	$(RASA)/bin/python -m bench.parse --model $(MODEL)
-	$(APP)/bin/python -m bench.latency
+	$(APP)/bin/python -m bench.load
 	$(APP)/bin/python -m bench.outbox
 	$(APP)/bin/python -m bench.wechat
 	$(APP)/bin/python -m bench.wecom
 	$(APP)/bin/python -m bench.sms
 	$(APP)/bin/python -m bench.console
 	$(APP)/bin/python -m bench.report
+
+# bench/load.py: the stack and a bare Rasa beside it (bench/baseline.py), the same messages through both.
+load: envs $(MODEL)
+	$(APP)/bin/python -m pip install -q -r requirements/bench.txt
+	$(APP)/bin/python -m bench.load $(LOAD_ARGS)
+	$(APP)/bin/python -m bench.report > /dev/null
+
+soak: envs $(MODEL)
+	$(APP)/bin/python -m bench.load --sequential 0 --senders --rates --budget 0 --soak 600 --out bench/results/soak.json $(SOAK_ARGS)
+	$(APP)/bin/python -m bench.report > /dev/null
 
 # The fault campaign (bench/faults.py): a stack on a PostgreSQL database and a Redis of its own,
 # owners chatting and staff moving tickets while one part after another dies. Needs PostgreSQL

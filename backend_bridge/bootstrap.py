@@ -21,7 +21,7 @@ from backend_bridge.service_layer import external_sync, handlers, imports, staff
 from backend_bridge.service_layer.messagebus import MessageBus
 from backend_bridge.service_layer.notices import NoticeWriter
 from backend_bridge.service_layer.ports import Clock, Deps, DialogueEngine, Notifier, TicketSystem, utc_now
-from backend_bridge.service_layer.unit_of_work import UnitOfWork
+from backend_bridge.service_layer.unit_of_work import RELAXED, UnitOfWork
 
 
 @dataclass
@@ -68,7 +68,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=FULL")  # every commit on disk, unless asked (UnitOfWork.commit)
     cursor.close()
+
+
+def _sqlite_durable_again(dbapi_connection, record) -> None:
+    """A connection back in the pool commits durably again after one commit that did not wait."""
+    if record.info.pop(RELAXED, False):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
 
 
 DEFAULT_TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -144,9 +153,12 @@ async def bootstrap(
         db_file = url.split(":///", 1)[1]
         if db_file and db_file != ":memory:":
             Path(db_file).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, pool_pre_ping=True)
+    # A server's connections can drop (a restart, a proxy's idle timeout): checked on each use.
+    # A SQLite file's cannot, and the check cost a round trip to the driver's thread per unit of work.
+    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "checkin", _sqlite_durable_again)
     start_mappers()
     await migrate(engine, url)
     session_factory = async_sessionmaker(engine, expire_on_commit=False)

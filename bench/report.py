@@ -7,30 +7,13 @@ from pathlib import Path
 
 from bench.faults import markdown as faults_markdown
 from bench.growth import markdown as growth_markdown
+from bench.load import markdown as load_markdown
 from bench.nlu_eval import markdown as nlu_markdown
 from bench.parse import markdown as parse_markdown
 
 HERE = Path(__file__).parent
 NOTES = HERE / "NOTES.md"  # hand-written interpretation, kept across regenerations
 BLIND = HERE / "BLIND.md"  # the blind scores of each held-out batch, shown before everything else
-
-
-def latency_markdown(report: dict) -> str:
-    lines = [
-        f"Measured {report['measured_at']} on {report['machine']}; the stack started in "
-        f"{report['startup_seconds']} s (Rasa loading its model).",
-        "",
-        "| concurrent senders | messages | p50 ms | p90 ms | p99 ms | max ms | messages/s |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for run in report["runs"]:
-        lines.append(
-            f"| {run['concurrent_senders']} | {run['messages']} | {run['p50_ms']} | {run['p90_ms']} | "
-            f"{run['p99_ms']} | {run['max_ms']} | {run['messages_per_second']} |"
-        )
-    memory = ", ".join(f"{name} {mb} MB" for name, mb in report["resident_memory_mb"].items())
-    lines += ["", f"Resident memory after the runs: {memory}."]
-    return "\n".join(lines)
 
 
 def outbox_markdown(report: dict) -> str:
@@ -223,7 +206,8 @@ def main() -> None:
     for name, heading, render in (
         ("nlu_eval", "## Held-out NLU evaluation (bench/nlu_eval.py)", nlu_markdown),
         ("parse", "## Bulk `make parse` (bench/parse.py)", parse_markdown),
-        ("latency", "## Latency through the web chat API (bench/latency.py)", latency_markdown),
+        ("load", "## Load: web chat API against bare Rasa (bench/load.py, `make load`)", load_markdown),
+        ("soak", "## Soak: memory over a long run (bench/load.py --soak, `make soak`)", load_markdown),
         ("outbox", "## Tickets and status-update delivery (bench/outbox.py)", outbox_markdown),
         ("wechat", "## WeChat (bench/wechat.py)", wechat_markdown),
         ("wecom", "## WeCom for staff (bench/wecom.py)", wecom_markdown),

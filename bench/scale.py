@@ -6,7 +6,7 @@ Rasa and one action server, "two" has two of each behind the same single gateway
 (deploy/README.md's layout). Rounds alternate between them (one, two, one, two …) at each
 concurrency, so a machine busy with other work slows both alike; the figures that matter are the
 ratios two/one of the same round. N concurrent senders each wait for the reply before sending
-the next message (the conversations of bench/latency.py). On a 2-core machine a second Rasa
+the next message (the mixed conversations of bench/load.py). On a 2-core machine a second Rasa
 process competes for the same cores: the ratio says what a second instance buys here, not on a
 second machine. Writes bench/results/scale.json; bench/report.py renders it.
 """
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from bench.faults import postgres_database
-from bench.latency import run_load
+from bench.load import run_load
 from ops.stack import ROOT, Stack
 
 HERE = Path(__file__).parent

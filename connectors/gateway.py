@@ -148,16 +148,22 @@ class Gateway:
         text = clean(inbound.text)
         if not text:
             return [EMPTY_REPLY]
+        arrived = time.perf_counter()
         try:
             async with self._one_at_a_time(inbound.sender, self.lock_wait):
-                record = await self._record(inbound, text)
+                self.metrics.took("lock", time.perf_counter() - arrived)
+                with self.metrics.phase("record"):
+                    record = await self._record(inbound, text)
                 if record.duplicate:
                     return [render(r, record.script) for r in record.replies]
                 recorded_at = time.monotonic()
-                replies, answered = await self._respond(inbound.sender, text, record)
-                rendered = await self._reply(record, replies, answered=answered)
+                with self.metrics.phase("respond"):
+                    replies, answered = await self._respond(inbound.sender, text, record)
+                with self.metrics.phase("reply"):
+                    rendered = await self._reply(record, replies, answered=answered)
                 waited = time.monotonic() - recorded_at if answered else None  # else the backlog answers it later
                 self.metrics.replied(inbound.sender, len(replies), waited)
+                self.metrics.took("turn", time.perf_counter() - arrived)
                 return rendered
         except _SenderBusy:  # the owner's earlier message is still being answered (Rasa is slow)
             accepted = await self.accept(inbound)  # written down now; answered in turn, through the outbox

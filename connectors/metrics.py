@@ -12,6 +12,10 @@ applications in one process (the tests build many) count apart.
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Iterator
+
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
@@ -22,6 +26,12 @@ from backend_bridge.service_layer import views
 # Seconds. Owners notice from about a second; the issue's slow runs reached 6-16 s at the p99,
 # and Rasa's client gives up after 20 s.
 LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0)
+# A turn's own phases (a commit, a lock) take milliseconds: finer at the bottom.
+PHASE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 20.0)
+# The phases of a message answered in the request (Gateway.handle), for the time budget of a turn
+# (bench/load.py, bench/NOTES.md): waiting for the sender's lock, writing the message down,
+# deciding and asking Rasa (its call alone is wuye_rasa_seconds), writing the replies down, all of it.
+PHASES = ("lock", "record", "respond", "reply", "turn")
 
 
 def channel_of(sender: str) -> str:
@@ -53,6 +63,13 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.turn_phase_seconds = Histogram(
+            "wuye_turn_phase_seconds",
+            "Where a message answered in the request spends its time: " + ", ".join(PHASES),
+            ["phase"],
+            buckets=PHASE_BUCKETS,
+            registry=r,
+        )
         self.outbox_pending = Gauge("wuye_outbox_pending", "Notifications waiting to be delivered", registry=r)
         self.outbox_oldest = Gauge(
             "wuye_outbox_oldest_seconds", "Age of the oldest notification waiting (0 when none)", registry=r
@@ -77,6 +94,18 @@ class Metrics:
 
     def rasa_answered(self, outcome: str, seconds: float) -> None:
         self.rasa_seconds.labels(outcome).observe(seconds)
+
+    def took(self, phase: str, seconds: float) -> None:
+        self.turn_phase_seconds.labels(phase).observe(max(seconds, 0.0))
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time the block as one of a turn's ``PHASES`` (also when it raises)."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.took(name, time.perf_counter() - started)
 
     def store_state(self, state: dict) -> None:
         """Set the gauges from ``views.operations``."""

@@ -3,9 +3,11 @@
 Protects: owner messages in and replies out are counted per channel (a retried message once,
 an empty one not at all), each answered message's wait and each Rasa call are in the histograms
 (by count: timings are never asserted), a message Rasa could not answer is not counted as
-answered; the outbox's depth and its oldest notification's age, dead letters and SLA breaches
-are read from the store when scraped; /metrics is served on the loopback app only, never on the
-public one; the output parses as Prometheus text; two apps in one process count apart.
+answered; each phase of a turn answered in the request (sender's lock, recording, answering,
+replies, the whole turn) is timed once per message; the outbox's depth and its oldest
+notification's age, dead letters and SLA breaches are read from the store when scraped;
+/metrics is served on the loopback app only, never on the public one; the output parses as
+Prometheus text; two apps in one process count apart.
 """
 
 from __future__ import annotations
@@ -95,6 +97,19 @@ async def test_n_web_chat_messages_are_counted_in_and_their_replies_out(apps):
     assert value(after, "wuye_reply_seconds_count", WEB) == 4
     assert value(after, "wuye_reply_seconds_bucket", WEB | {"le": "+Inf"}) == 4
     assert value(after, "wuye_rasa_seconds_count", {"outcome": "ok"}) == 4
+
+
+async def test_each_message_answered_in_the_request_is_timed_in_every_phase_of_its_turn(apps):
+    public, internal = await apps()
+    for i in range(3):
+        await chat(public, "owner-a", f"厨房漏水{i}", f"a{i}")
+    await chat(public, "owner-a", "厨房漏水0", "a0")  # a retry: replayed, no turn of its own
+    samples = await scrape(internal)
+    for phase in ("lock", "record", "respond", "reply", "turn"):
+        assert value(samples, "wuye_turn_phase_seconds_count", {"phase": phase}) == (
+            4 if phase in ("lock", "record") else 3
+        )
+    assert value(samples, "wuye_rasa_seconds_count", {"outcome": "ok"}) == 3  # the Rasa call inside "respond"
 
 
 async def test_a_message_rasa_could_not_answer_is_counted_in_but_not_as_answered(apps):
@@ -217,6 +232,7 @@ async def test_the_output_is_prometheus_text_with_every_metric_typed(apps):
         "wuye_reply_seconds": "histogram",
         "wuye_rasa_seconds": "histogram",
         "wuye_rasa_instance_messages": "counter",  # connectors/rasa.py: per Rasa instance
+        "wuye_turn_phase_seconds": "histogram",
         "wuye_outbox_pending": "gauge",
         "wuye_outbox_oldest_seconds": "gauge",
         "wuye_dead_letters": "gauge",

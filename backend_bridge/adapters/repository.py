@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from backend_bridge.adapters import orm
 from backend_bridge.domain import model
@@ -258,22 +259,25 @@ class PassRepository(_Tracking):
 
 
 class ConversationRepository(_Tracking):
-    async def get(self, sender: str) -> model.Conversation | None:
-        return self._track(await self.session.get(model.Conversation, sender))
+    async def get(self, sender: str, *, handoffs: bool = True) -> model.Conversation | None:
+        """``handoffs=False``: without its handoff history (one query less on every owner
+        message); reading it then raises instead of quietly loading it."""
+        options = () if handoffs else (raiseload(model.Conversation.handoffs),)
+        return self._track(await self.session.get(model.Conversation, sender, options=options))
 
     async def held_by(self, username: str) -> list[model.Conversation]:
         """The conversations ``username`` holds (claimed)."""
         stmt = select(model.Conversation).where(model.Conversation.assignee == username)
         return [self._track(c) for c in (await self.session.scalars(stmt)).all()]
 
-    async def get_or_create(self, sender: str) -> model.Conversation:
+    async def get_or_create(self, sender: str, *, handoffs: bool = True) -> model.Conversation:
         """The conversation, created if new; two first messages at once create it once."""
-        conversation = await self.get(sender)
+        conversation = await self.get(sender, handoffs=handoffs)
         if conversation is None:
             insert = _insert(self.session)
             row = {"sender": sender, "channel": sender.split(":", 1)[0], "state": model.ConversationState.BOT}
             await self.session.execute(insert(orm.conversations).values(**row).on_conflict_do_nothing())
-            conversation = await self.get(sender)
+            conversation = await self.get(sender, handoffs=handoffs)
         return conversation
 
 

@@ -657,7 +657,7 @@ async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Dep
     """Write the owner's message down before anything else; replay a retried client message."""
     now = deps.clock()
     async with uow:
-        conversation = await uow.conversations.get_or_create(cmd.sender)
+        conversation = await uow.conversations.get_or_create(cmd.sender, handoffs=False)
         if cmd.client_message_id:
             earlier = await uow.messages.inbound_by_client_id(cmd.sender, cmd.client_message_id)
             if earlier is not None:
@@ -717,11 +717,14 @@ async def record_replies(cmd: commands.RecordReplies, uow: UnitOfWork, deps: Dep
     the message is theirs and the answer is dropped (status "for_staff": nothing to send)."""
     async with uow:
         message = _existing(await uow.messages.inbound(cmd.inbound_id), "inbound message", cmd.inbound_id)
-        conversation = await uow.conversations.get(message.sender)
+        conversation = await uow.conversations.get(message.sender, handoffs=False)
         if conversation is not None and conversation.silences_late_answers():
             message.for_staff()
         message.record_answer(list(cmd.replies), answered=cmd.answered, push=cmd.push)
-        await uow.commit()
+        # An answer given in the request (not pushed) need not wait for the disk: lost in a power
+        # cut, the message reads unanswered and is answered again — as after a crash between
+        # Rasa's answer and this commit. The owner's message itself was committed durably.
+        await uow.commit(durable=cmd.push)
     return results.RepliesRecorded(message.status.value)
 
 

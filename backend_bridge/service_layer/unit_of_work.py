@@ -15,6 +15,8 @@ from backend_bridge.adapters import repository
 from backend_bridge.domain.events import Event
 from backend_bridge.service_layer.notices import NoticeWriter
 
+RELAXED = "wuye_relaxed_commit"  # a pooled SQLite connection whose next commit skips fsync
+
 
 class UnitOfWork:
     """``async with uow: ...; await uow.commit()`` — anything not committed is rolled back."""
@@ -58,11 +60,33 @@ class UnitOfWork:
         # loaded state (rollback() would expire them, and a view's results could not be read)
         await self.session.close()
 
-    async def commit(self) -> None:
+    async def commit(self, *, durable: bool = True) -> None:
+        """Commit. ``durable=False``: without waiting for the disk (no fsync of its own) — for
+        what can be lost in a power cut at no harm, because the store reads its loss as something
+        still to do (an answer's record: the message then reads unanswered, and the backlog
+        answers it again). It reaches the disk with the next durable commit (SQLite's WAL) or
+        within a fraction of a second (PostgreSQL's WAL writer); a crash of the process alone
+        loses nothing."""
         await self._write_notices()
+        if not durable:
+            await self._without_fsync()
         await self.session.commit()
         self.committed_recipients |= self.notifications.recipients
         self.notifications.recipients = set()
+
+    async def _without_fsync(self) -> None:
+        connection = await self.session.connection()
+        dialect = connection.dialect.name
+        if dialect == "postgresql":  # this transaction only
+            await connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        elif dialect == "sqlite":
+            # SQLite changes it only outside a transaction (before the first write: the driver
+            # begins at the first INSERT/UPDATE), per connection: the pool puts it back on
+            # check-in (bootstrap._sqlite_durable_again). Already writing: a durable commit.
+            raw = await connection.get_raw_connection()
+            if not raw.driver_connection.in_transaction:
+                await connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                raw.info[RELAXED] = True
 
     async def _write_notices(self) -> None:
         """Each event raised since the last commit becomes its notices, once."""
