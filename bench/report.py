@@ -208,6 +208,16 @@ def main() -> None:
         ("parse", "## Bulk `make parse` (bench/parse.py)", parse_markdown),
         ("load", "## Load: web chat API against bare Rasa (bench/load.py, `make load`)", load_markdown),
         ("soak", "## Soak: memory over a long run (bench/load.py --soak, `make soak`)", load_markdown),
+        (
+            "load_rasa1",
+            "## Load on Redis, one Rasa instance (bench/load.py --rasa-instances 1 --redis-url …)",
+            load_markdown,
+        ),
+        (
+            "load_rasa2",
+            "## Load on Redis, two Rasa instances (bench/load.py --rasa-instances 2 --redis-url …)",
+            load_markdown,
+        ),
         ("outbox", "## Tickets and status-update delivery (bench/outbox.py)", outbox_markdown),
         ("wechat", "## WeChat (bench/wechat.py)", wechat_markdown),
         ("wecom", "## WeCom for staff (bench/wecom.py)", wecom_markdown),
