@@ -38,6 +38,7 @@ from bot.text.normalize import without_invisible
 from bot.text.rasa_input import as_plain_text
 from bot.text.rating import parse_rating
 from bot.text.script import detect_script, render
+from bot.text.urgency import says_not_urgent
 from connectors.channel import Inbound
 from connectors.metrics import Metrics
 from connectors.rasa import DialogueRejected, DialogueUnavailable, RasaClient
@@ -52,6 +53,9 @@ POOR_RATING_REPLY = "很抱歉没让您满意。工单 {number} 已重新打开�
 BUSY_REPLY = "抱歉，系统有点忙。您的消息已经记下了，稍后在这里回复您；着急的话请拨打物业服务电话。"
 ROUTED_REPLY = "好的，接下来为您办理{name}的事。请问有什么可以帮您？"
 QUEUED_REPLY = "收到，您前面的消息还在处理，这条已经记下了，稍后在这里一起回复您。"
+NOT_URGENT_REPLY = (
+    "好的，工单 {number} 已改为普通报修，值班人员也知道了。{promise}如果情况变得危险，请马上告诉我或拨打值班电话。"
+)
 # How long a message answered in the request (the web chat) waits for the owner's earlier one
 # before it is written down and answered later instead: a stuck turn never piles up requests.
 LOCK_WAIT = 20.0
@@ -286,7 +290,8 @@ class Gateway:
         whether the message counts as answered (False: the dialogue engine was unreachable).
         The sender's unanswered older messages go first (``backlog``, or when the record says so)."""
         if record.status == InboundStatus.FOR_STAFF.value:  # written to staff: never the assistant's
-            return (), True
+            withdrawn = await self._not_urgent(sender, text, record)  # ... unless it takes a misread emergency back
+            return ((withdrawn,) if withdrawn else ()), True
         if backlog and await self._staff_took(sender, record.id):  # queued, and staff took it meanwhile
             return (), True
         with_staff = record.state == ConversationState.HANDED_OFF.value
@@ -321,6 +326,21 @@ class Gateway:
             return False
         await self.backend.bus.handle(commands.LeaveToStaff(inbound_id))
         return True
+
+    async def _not_urgent(self, sender: str, text: str, record: InboundRecorded) -> str | None:
+        """ "不急" as the owner's word after an emergency nobody has taken up (a misread one):
+        an ordinary repair again, and the assistant answers (WithdrawEmergency). None: the
+        message is staff's, as everything written while they have the conversation."""
+        if not says_not_urgent(text):
+            return None
+        try:
+            result = await self.backend.bus.handle(commands.WithdrawEmergency(sender, record.id))
+        except DomainError:  # claimed meanwhile, too late, or no emergency: a person decides
+            return None
+        except Exception:  # Rasa could not be resumed: nothing changed, staff still have it
+            log.warning("could not take back message %s's emergency", record.id, exc_info=True)
+            return None
+        return NOT_URGENT_REPLY.format(number=result.number, promise=result.promise)
 
     async def _rating(self, sender: str, text: str) -> str | None:
         """回访: a score or verdict as the owner's first message after the rating question.

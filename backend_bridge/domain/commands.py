@@ -91,6 +91,15 @@ class ChaseTicket(Command):
 
 
 @dataclass(frozen=True)
+class WithdrawEmergency(Command):
+    """The owner's "不急" right after an emergency nobody has taken up: an ordinary repair, and the
+    assistant answers again. ``inbound_id``: the message that said so (the assistant answers it)."""
+
+    sender: str
+    inbound_id: int
+
+
+@dataclass(frozen=True)
 class RateTicket(Command):
     sender: str
     score: int

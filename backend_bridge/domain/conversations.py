@@ -86,6 +86,12 @@ class Conversation:
         """With staff and nobody holds it: an owner is waiting for a person."""
         return self.state is ConversationState.HANDED_OFF and self.assignee is None
 
+    @property
+    def waits_after_emergency(self) -> bool:
+        """Handed to staff by the assistant's emergency answer, and nobody has taken it up yet:
+        the owner's own "不急" can still give it back (a misread emergency, tickets.not_an_emergency)."""
+        return self.waiting and (self.handoff_reason or "").split(":", 1)[0] == "emergency"
+
     def claim(self, username: str, now: datetime, *, force: bool = False) -> None:
         """``username`` answers this owner now. Taken from the assistant, it goes to staff
         (STAFF_TOOK_OVER); held by a colleague, only ``force`` (a lead's) takes it over."""
@@ -239,6 +245,12 @@ class InboundMessage:
         """Staff answer this one; an answer of the assistant still on its way is dropped."""
         if self.status is not InboundStatus.ANSWERED:
             self.status = InboundStatus.FOR_STAFF
+
+    def back_to_the_assistant(self) -> None:
+        """Written to staff, but the owner's words took the conversation back (a withdrawn
+        emergency): the assistant answers it after all."""
+        if self.status is InboundStatus.FOR_STAFF:
+            self.status = InboundStatus.RECEIVED
 
     def record_answer(self, replies: list[str], *, answered: bool, push: bool) -> None:
         """One more attempt at an answer. A failed retry keeps what the owner was told before;

@@ -99,6 +99,16 @@ class EmergencyReported(Event):
 
 
 @dataclass(frozen=True)
+class EmergencyWithdrawn(Event):
+    """The owner said their emergency is not one: it is an ordinary repair now, and whoever was
+    paged hears so."""
+
+    ticket_id: int
+    number: str
+    assignee: str | None
+
+
+@dataclass(frozen=True)
 class DeadlineAlerted(Event):
     """An SLA deadline is near (warning) or has passed (escalation)."""
 

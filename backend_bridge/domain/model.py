@@ -97,6 +97,7 @@ from backend_bridge.domain.staff_sessions import (
     check_password_rule,
 )
 from backend_bridge.domain.tickets import (
+    EMERGENCY_CORRECTION_WINDOW,
     EMERGENCY_REPEAT_WINDOW,
     GOOD_RATING,
     MAX_EXTERNAL_ID,
@@ -131,6 +132,7 @@ __all__ = [
     "ABSOLUTE_TIMEOUT",
     "BUILT_IN_ADMIN",
     "DEFAULT_CODE",
+    "EMERGENCY_CORRECTION_WINDOW",
     "EMERGENCY_REPEAT_WINDOW",
     "FIRST_RETRY",
     "GOOD_RATING",

@@ -123,6 +123,7 @@ class EventType(str, Enum):
     SLA_WARNING = "sla_warning"
     SLA_ESCALATION = "sla_escalation"
     SYNCED = "synced"  # created in the external property system
+    PRIORITY = "priority"  # the tier changed (an owner's "不急" after a misread emergency)
 
 
 @dataclass
@@ -204,6 +205,10 @@ EMERGENCY_REPEAT_WINDOW = timedelta(hours=1)
 # Owners bound to a flat always page.
 UNVERIFIED_EMERGENCY_WINDOW = timedelta(minutes=10)
 UNVERIFIED_EMERGENCY_PAGES = 3
+# How long after reporting an emergency the owner can say, in one word, that it is not one ("不急",
+# bot/text/urgency.py): the first minutes, while nobody has taken the conversation up. Later, or once
+# a person answers, the person decides.
+EMERGENCY_CORRECTION_WINDOW = timedelta(minutes=30)
 
 
 class EmergencyPaging(str, Enum):
@@ -409,6 +414,21 @@ class Ticket:
         if not note.strip():
             raise DomainError("a comment needs text")
         self._record(now, EventType.NOTE, actor, note.strip())
+
+    def not_an_emergency(self, level: ServiceLevel, *, actor: str, now: datetime, note: str) -> None:
+        """The owner says the emergency is none (the model misread an ordinary fault): an ordinary
+        repair from now on, with the ordinary tier's deadlines counted from when it was reported,
+        as if it had been read right. Staff are told (EmergencyWithdrawn); the hazard stays on
+        record."""
+        if self.priority is not Priority.EMERGENCY:
+            raise DomainError(f"a {self.priority.value} ticket is not an emergency")
+        if not self.is_open:
+            raise DomainError(f"a {self.status.value} ticket cannot change its tier")
+        self.priority = Priority.NORMAL
+        self.respond_by = self.created_at + timedelta(minutes=level.respond_minutes)
+        self.resolve_by = self.created_at + timedelta(hours=level.resolve_hours)
+        self._record(now, EventType.PRIORITY, actor, note, priority=Priority.NORMAL.value)
+        self.events.append(events.EmergencyWithdrawn(ticket_id=self.id, number=self.number, assignee=self.assignee))
 
     def chase(self, *, actor: str, now: datetime) -> int:
         """催单: recorded, and staff are told; returns how often the owner has chased."""

@@ -167,6 +167,38 @@ async def report_emergency(cmd: commands.ReportEmergency, uow: UnitOfWork, deps:
         )
 
 
+# On the ticket when the owner takes an emergency back, so staff see why its tier changed.
+OWNER_SAID_NOT_URGENT = "业主说明不是紧急情况（“{words}”），改为普通报修"
+
+
+async def withdraw_emergency(
+    cmd: commands.WithdrawEmergency, uow: UnitOfWork, deps: Deps
+) -> results.EmergencyWithdrawn:
+    """An owner's "不急" after a misread emergency (issue 15): while nobody has taken the
+    conversation up and within EMERGENCY_CORRECTION_WINDOW, the ticket becomes an ordinary repair,
+    whoever was paged hears so, and the assistant answers again, this message first. Otherwise
+    DomainError, and the message stays with staff, like anything written while they have it."""
+    now = deps.clock()
+    async with uow:
+        conversation = await _conversation(uow, cmd.sender)
+        if not conversation.waits_after_emergency:
+            raise model.DomainError("no emergency waiting for a person in this conversation")
+        ticket = await uow.tickets.open_emergency_of(cmd.sender, since=now - model.EMERGENCY_CORRECTION_WINDOW)
+        if ticket is None:
+            raise model.DomainError("no emergency of this owner's recent enough to take back")
+        message = _existing(await uow.messages.inbound(cmd.inbound_id), "inbound message", cmd.inbound_id)
+        content = deps.content.get(ticket.community)
+        level = content.level(ticket.kind, model.Priority.NORMAL)
+        words = OWNER_SAID_NOT_URGENT.format(words=message.text[:40])
+        ticket.not_an_emergency(level, actor=cmd.sender, now=now, note=words)
+        conversation.hand_back(cmd.sender, now)
+        await _owed_to_staff(uow, cmd.sender, failed_only=False)  # what was written to staff stays theirs
+        message.back_to_the_assistant()
+        await deps.dialogue.resume(cmd.sender)  # before the commit: a failure leaves it with staff
+        await uow.commit()
+        return results.EmergencyWithdrawn(ticket.number, content.promise(ticket.kind, model.Priority.NORMAL))
+
+
 def _existing(found: T | None, what: str, key: object) -> T:
     """What a command names must exist: otherwise NotFound (a 404 at the edge), never None."""
     if found is None:
@@ -787,6 +819,7 @@ COMMAND_HANDLERS = {
     commands.PurgeExpired: purge_expired,
     commands.OpenTicket: open_ticket,
     commands.ReportEmergency: report_emergency,
+    commands.WithdrawEmergency: withdraw_emergency,
     commands.OpenTicketForOwner: open_ticket_for_owner,
     commands.ChangeTicketStatus: change_ticket_status,
     commands.AssignTicket: assign_ticket,

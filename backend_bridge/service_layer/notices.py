@@ -49,6 +49,7 @@ EMERGENCY_FLOOD = (
     "【急修异常】{window}分钟内已有{count}起未核实身份的紧急报告（最新 {number}），疑似刷单；"
     "此后同类报告不再逐条通知，请在工单池查看急修工单并核实。"
 )
+EMERGENCY_WITHDRAWN = "【更正】急修 {number}（{where}）：业主说明不是紧急情况，已改为普通报修，按普通时限处理。"
 STAFF_CHASE = "业主催单：工单 {number}（第{times}次）"
 STAFF_POOR_RATING = "差评 {score} 分，工单 {number} 已重新打开"
 SLA_WARNING = "工单 {number} 将于 {due} 超过{label}时限"
@@ -284,6 +285,18 @@ async def emergency_reported(event: events.EmergencyReported, ticket: model.Tick
     return _staff(await ctx.supervisors(ticket), text, "emergency", ticket.id, fields)
 
 
+async def emergency_withdrawn(
+    event: events.EmergencyWithdrawn, ticket: model.Ticket, ctx: NoticeContext
+) -> list[Notice]:
+    """Whoever the emergency paged hears that the owner took it back: the leads, the duty group
+    and the person already sent, if any (tickets.not_an_emergency)."""
+    text = EMERGENCY_WITHDRAWN.format(number=event.number, where=ticket.location.describe())
+    fields = await ctx.ticket_fields(ticket, event.number, hazard=ticket.hazard)
+    paged = [*_assignee_or(ticket, []), *await ctx.supervisors(ticket)]
+    staff = _staff(paged, text, "emergency_withdrawn", ticket.id, fields)
+    return [*staff, Notice(duty(ticket.community), text, "emergency_withdrawn", ticket.id, fields)]
+
+
 async def ticket_opened(event: events.TicketOpened, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
     """A new urgent or emergency ticket is posted to the duty group, whoever it is assigned to
     later: the people on duty see it at once (the owner was answered in the chat)."""
@@ -365,6 +378,7 @@ NOTICES: dict[type[events.Event], Rule] = {
     events.TicketChased: ticket_chased,
     events.PoorRating: poor_rating,
     events.EmergencyReported: emergency_reported,
+    events.EmergencyWithdrawn: emergency_withdrawn,
     events.DeadlineAlerted: deadline_alerted,
     events.StaffMessageSent: staff_message_sent,
     events.RepliesDeferred: replies_deferred,

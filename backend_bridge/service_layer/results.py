@@ -31,6 +31,12 @@ class EmergencyOpened(Result):
 
 
 @dataclass(frozen=True)
+class EmergencyWithdrawn(Result):
+    number: str
+    promise: str  # the ordinary tier's
+
+
+@dataclass(frozen=True)
 class StatusChanged(Result):
     number: str
     status: str

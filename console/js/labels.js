@@ -77,6 +77,7 @@ export const EVENT = {
   sla_warning: "时限预警",
   sla_escalation: "超时升级",
   synced: "同步到物业系统",
+  priority: "改为普通报修",
 };
 export const DELIVERY = { pending: "发送中", delivered: "已送达", dead: "发送失败", received: "已收到", answered: "已回复", failed: "未回复" };
 export const OUT_KIND = {

@@ -59,6 +59,7 @@ ADDED_SINCE = {
     "STALLED_AFTER",
     "UNREACHABLE_HANDOFF_AFTER",  # a person takes over by waiting time while Rasa is away
     "gives_up_on",
+    "EMERGENCY_CORRECTION_WINDOW",
     "EMERGENCY_REPEAT_WINDOW",
     "NotFound",
     "Forbidden",
