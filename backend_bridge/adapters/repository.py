@@ -48,6 +48,11 @@ class TicketRepository(_Tracking):
             return None
         return ticket
 
+    async def by_owners_number(self, number: str) -> model.Ticket | None:
+        """The ticket an owner names: ours (BX000123), or the number the company's property system
+        gave it when it was synced (20261030-0017: the hotline and the paper slips quote that one)."""
+        return await self.by_number(number) or await self.by_external_id(number.strip()[: model.MAX_EXTERNAL_ID])
+
     async def by_external_id(self, external_id: str) -> model.Ticket | None:
         stmt = select(model.Ticket).where(model.Ticket.external_id == external_id)
         return self._track((await self.session.scalars(stmt)).first())

@@ -264,7 +264,7 @@ async def merge_tickets(cmd: commands.MergeTickets, uow: UnitOfWork, deps: Deps)
 async def chase_ticket(cmd: commands.ChaseTicket, uow: UnitOfWork, deps: Deps) -> results.TicketChased:
     """催单 from the chat: the sender's own open ticket only; recorded, staff alerted."""
     async with uow:
-        ticket = await uow.tickets.by_number(cmd.number)
+        ticket = await uow.tickets.by_owners_number(cmd.number)
         if ticket is None or ticket.sender != cmd.sender:
             raise model.NotFound("ticket for this sender", cmd.number)
         times = ticket.chase(actor=cmd.sender, now=deps.clock())

@@ -306,7 +306,7 @@ async def tickets_for_sender(uow: UnitOfWork, sender: str, *, open_only: bool = 
 
 async def ticket_for_sender(uow: UnitOfWork, sender: str, number: str) -> dict | None:
     async with uow:
-        ticket = await uow.tickets.by_number(number)
+        ticket = await uow.tickets.by_owners_number(number)
         if ticket is None or ticket.sender != sender:
             return None
         return ticket_view(ticket, for_staff=False)

@@ -372,6 +372,22 @@ async def test_another_senders_ticket_is_404_with_no_data(internal_client, backe
     assert await resp.json() == body
 
 
+async def test_an_owner_may_name_a_ticket_by_the_property_systems_number(internal_client, backend, clock):
+    """The hotline and the paper slips quote the number the property system gave the ticket when it
+    was synced (20261030-0017); owners ask with that one, for status and to chase."""
+    number = await open_ticket(backend, OWNER, "卫生间漏水")
+    async with backend.new_uow() as uow:
+        (await uow.tickets.by_number(number)).synced("erp", "20261030-0017", now=clock.now)
+        await uow.commit()
+    resp = await get(internal_client, "/bot/v1/tickets/20261030-0017", sender=OWNER)
+    assert resp.status == 200 and (await resp.json())["id"] == number
+    resp = await post(internal_client, "/bot/v1/tickets/20261030-0017/chase", {"sender": OWNER})
+    assert resp.status == 200 and (await resp.json())["id"] == number
+    for path in ("/bot/v1/tickets/20261030-0017", "/bot/v1/tickets/20261030-0018"):  # not theirs, or none
+        assert (await get(internal_client, path, sender=OTHER if path.endswith("7") else OWNER)).status == 404
+    assert (await post(internal_client, "/bot/v1/tickets/20261030-0017/chase", {"sender": OTHER})).status == 404
+
+
 @pytest.mark.parametrize("number", ["BX999999", "garbage", "TS{n}", "0"])
 async def test_an_unknown_ticket_number_is_404(internal_client, backend, number):
     repair = await open_ticket(backend, OWNER, SECRET)
