@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot.parse import Parser
+from bot.text.script import to_simplified
 
 HERE = Path(__file__).parent
 _REL = re.compile(r"^D\+(\d+) (\d{2}):(\d{2})$")
@@ -40,7 +41,9 @@ def entity_key(entity: str, value: str, now: datetime) -> tuple[str, str]:
         if value.startswith("D+"):
             return entity, expected_time(value, now)
         return entity, value[:16]  # 2026-11-22T15:00 of an ISO value
-    return entity, value
+    # The assistant keeps values in simplified characters (the normaliser reads 粵B12345 as
+    # 粤B12345, 陳 as 陈); an author labelling in the script they wrote is not a reading error.
+    return entity, to_simplified(value)
 
 
 def f1_table(pairs: list[tuple[str, str]]) -> dict[str, dict]:
