@@ -81,14 +81,16 @@ def shows_danger(text: str) -> bool:
 
 # When it happened: before today, or "earlier" / "once".
 _PAST = re.compile(
-    r"上周|上个?星期|上礼拜|前几天|前两天|前天|昨天|昨晚|上次|上回|之前|以前|那天|上个月|前阵子|前段时间|"
+    r"上周|上个?星期|上个?礼拜|前几天|前两天|前天|昨天|昨晚|上次|上回|之前|以前|那天|上个月|前阵子|前段时间|"
     r"[冒闪响漏烧]过|有过"
 )
 # Made safe since: switched off, shut, gone, no smell any more.
 _MADE_SAFE = re.compile(
     r"(?:已经|现在|早就|一直|都|后来|当时就|马上就).{0,8}?(?:关[了掉上着住]|断[了开掉]|拉[了下掉]?闸|跳[了]?闸|"
     r"不冒|没[有再]?冒|不响|没[有再]?响|没[有]?味|闻不到|灭了|停了|没事|不漏|没[有再]?漏|没用过?|不用了|拔[了掉])|"
-    r"没有?(?:再)?(?:冒|烟|火|味道?)了?"
+    r"没有?(?:再)?(?:冒|烟|火|味道?)了?|"
+    # checked since and found safe (燃气公司来检查过了 说没漏气)
+    r"(?:检查|查|看)过.{0,10}(?:没|不|无)(?:有)?(?:漏|问题|事|危险)"
 )
 # ... unless it is back, still there, or the owner calls for help.
 _STILL = re.compile(

@@ -144,6 +144,11 @@ IN_A_BUILDING = frozenset(
 _PUBLIC_AREA = re.compile("|".join(sorted(PUBLIC_AREAS, key=len, reverse=True)))
 
 _NEGATION = re.compile(r"(没有|没|不是|不|无|别|未)\s*$")
+# Not daring to make a spark: what people do when they fear gas (不敢开灯, 火都不敢点).
+_NO_SPARK = (
+    r"(?:(?:不敢|别|不要|不能)(?:开灯|开火|点火|打火|开电|用电|按开关|开开关)"
+    r"|(?:灯|火|开关|电)(?:都|也)?不敢(?:开|点|打|按|碰|用))"
+)
 # Each hazard: phrases (regex alternatives) that name it. Keep them specific: 煤气费 is
 # a fee question, 煤气味 an emergency.
 HAZARDS = {
@@ -169,6 +174,12 @@ HAZARDS = {
         # A gas alarm sounding, or any alarm sounding with a smell: with no gap, 报警器没响 never matches.
         "(?:燃气|煤气|天然气|可燃气体?)报警器?(?:一直|突然|又|还)?在?(?:响|叫|嘀|滴|报警)",
         "报警器[^。！？没不]{0,12}(?:响|叫|嘀|滴)[^。！？]{0,20}(?<![没无不])(?<!没有)(?<!没什么)味",
+        # A smell nobody can name, and what people do about a gas leak: they dare not make a spark,
+        # or an odd smell makes them dizzy. Either order; "没有怪味" never matches (the smell must be
+        # there), and a bad smell alone (垃圾臭得恶心) is not gas.
+        f"(?<![没无不])(?:怪|异|刺鼻)[^。!！?？]{{0,3}}味[^。!！?？]{{0,16}}(?:{_NO_SPARK}|头[^。!！?？]{{0,3}}(?:晕|疼|痛))",
+        f"(?<![没无不])(?:怪|异|臭|刺鼻|难闻)[^。!！?？]{{0,3}}味[^。!！?？]{{0,16}}{_NO_SPARK}",
+        f"{_NO_SPARK}[^。!！?？]{{0,12}}(?<![没无不])(?:怪|异|臭|刺鼻|难闻)[^。!！?？]{{0,3}}味",
     ],
     "fire": [
         "着火",
@@ -220,7 +231,7 @@ HAZARDS = {
         "(?:地下室|地库|车库)(?:里)?进水",
     ],
     "power_outage": [
-        "(?:整栋|整幢|整个小区|全小区|大面积|整单元|整个单元)(?:都|全)?(?:停电|没电|断电)",
+        "(?:整栋|整幢|整座|整个小区|全小区|大面积|整单元|整个单元)(?:楼|大厦|大楼)?(?:都|全)?(?:停电|没电|断电)",
         "(?:栋|幢|号楼)(?:全部|都|全)?(?:停电|断电)",
         "(?:整栋|整幢|整个|全)楼(?:好像)?(?:全部|都|全)?(?:停电|没电|断电|黑了)",
     ],

@@ -42,19 +42,27 @@ _NOTHING_SINCE = re.compile(
     r"没动静|没消息|没下文|没回[复音应]|没人?回[复音应]|石沉大海|等了.{0,4}(?:天|周|星期|礼拜|个月)|"
     r"[到在]底什么时候|还要等多久|要等到什么时候"
 )
+# Someone else's car in my space, rubbish nobody collects: grievances, whatever else is said.
+_SPACE_OR_RUBBISH = (
+    r"占(?:了|着|用)?(?:我|我家|我们)?的?车位|停(?:在|到)?(?:我|我家|我们)的?车位|车位.{0,6}(?:被|给).{0,12}占|"
+    r"垃圾.{0,8}(?:没人?(?:收|清|运|倒|管)|不(?:收|清|运)|没有人?(?:收|清|运))"
+)
+_SPACE_OR_RUBBISH_RE = re.compile(_SPACE_OR_RUBBISH)
 # A complaint about people: the service, staff, neighbours, noise, parking, pets, rubbish.
 _ABOUT_PEOPLE = re.compile(
     r"投诉|举报|曝光|差评|12345|市长热线|态度|服务(?:太|真|很|差|不)|不作为|不负责|敷衍|推脱|踢皮球|"
     r"物业.{0,6}(?:干什么|干啥|不管|不作为|怎么管|管不管|不理|收钱不)|乱收费|"
     r"吵|噪音|扰民|装修|唱歌|广场舞|乱停|占用|占道|堵门|挡住|遛狗|狗屎|狗叫|宠物|垃圾.{0,4}(?:乱|堆|不清|没人清)|"
     r"违建|搭建|偷|素质|保安|保洁(?:员)?.{0,4}(?:不|没)|邻居|隔壁|楼上的|楼下的|对门|"
-    r"有人(?:在|把|从|往|乱)|乱扔|乱丢|丢.{0,4}下来|扔.{0,4}下来|烟头|堆(?:满|放|了|着)|杂物|消防通道"
+    r"有人(?:在|把|从|往|乱)|乱扔|乱丢|丢.{0,4}下来|扔.{0,4}下来|烟头|堆(?:满|放|了|着)|杂物|"
+    r"(?:占|堵|停|放|堆).{0,6}消防通道|消防通道.{0,6}(?:被|堆|停|放|占|堵)|" + _SPACE_OR_RUBBISH
 )
 # A thing that is broken or not working.
 _FAULT = re.compile(
     r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死)|不通|不出水|没水|没有水|没热水|打不开|关不上|锁不上|开不了|关不了|"
     r"卡住|卡死|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|"
-    r"异响|不制冷|不制热|不加热|打不着|跳闸|短路|不亮了|闪|黑了|烧(?:过|坏|了|焦)|不走字|不计数"
+    r"异响|不制冷|不制热|不加热|打不着|跳闸|没电|短路|不亮了|闪|黑了|烧(?:过|坏|了|焦)|不走字|不计数|"
+    r"[摇拉推放降升转拧按]不(?:下来|上去|动|开|回去)|[点打]不[着著]|火花"
 )
 # Gratitude or praise.
 _THANKS = re.compile(r"谢谢|谢了|感谢|多谢|辛苦了|点赞|点个赞|表扬|好评|锦旗|唔该晒")
@@ -72,10 +80,10 @@ _STILL_WRONG = re.compile(
 )
 # The office, its counter or its staff, and a way to reach them.
 _OFFICE_CONTACT = re.compile(
-    r"(?:物业|物管|管理处|管理公司|办公室|服务中心|客服中心|客服|前台|管家|值班室|维修部|工程部)"
-    r"[^费]{0,4}(?:电话|号码|手机|联系方式|座机|热线)"
+    r"(?:物业|物管|管理处|管理公司|管理员|办事处|办公室|服务中心|客服中心|客服|前台|管家|值班室|维修部|工程部)"
+    r"[^费]{0,4}(?:电话|号码|手机|联系方式|联络方式|座机|热线)"
     r"(?:.{0,3}(?:多少|几多|几号|是什么|是啥|是几|给我|告诉|发我|有没有|有吗|呢|[?？])|$)|"
-    r"(?:怎么|怎样|如何)(?:联系|找到?)(?:物业|物管|管理处|客服|前台|管家|你们)"
+    r"(?:怎么|怎样|如何)(?:联系|联络|找到?)(?:物业|物管|管理处|客服|前台|管家|你们)"
 )
 
 
@@ -116,24 +124,63 @@ def asks_for_the_office(text: str) -> bool:
 # confused with (blind batches 5 and 6). Checked in this order; the first that applies wins.
 CHASE_FROM = frozenset({"report_repair", "file_complaint", "check_status", "inform", "nlu_fallback"})
 REPAIR_FROM = frozenset({"file_complaint"})
-THANK_FROM = frozenset({"file_complaint", "report_repair", "check_status", "inform", "nlu_fallback"})
+THANK_FROM = frozenset({"file_complaint", "report_repair", "check_status", "inform", "nlu_fallback", "ask_fee"})
 OFFICE_FROM = frozenset(
-    {"check_status", "inform", "nlu_fallback", "ask_fee", "out_of_scope", "file_complaint", "report_repair", "greet"}
+    {
+        "check_status",
+        "inform",
+        "nlu_fallback",
+        "ask_fee",
+        "out_of_scope",
+        "file_complaint",
+        "report_repair",
+        "greet",
+        "request_visitor_pass",
+    }
 )
 REPORT_FROM = frozenset(
-    {"check_status", "inform", "nlu_fallback", "out_of_scope", "file_complaint", "cancel", "request_visitor_pass"}
+    {
+        "check_status",
+        "inform",
+        "nlu_fallback",
+        "out_of_scope",
+        "file_complaint",
+        "cancel",
+        "request_visitor_pass",
+        "request_human",
+    }
 )
 # Asking for a repair now (可以报修吗, 帮我报个修, 找人来换一下, 麻烦修下), not about one reported before.
 _ASKS_TO_REPORT = re.compile(
     r"(?:我要|我想|想|要|可以|能|能不能|帮我|麻烦|申请|请)报修|报个修|报一?下修|报修一下|"
-    r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:来|过来)?(?:换|修|看看|看一下|来一趟)|修一?下[吧啦呀]?|来一趟"
+    r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:来|过来)?(?:帮(?:我|忙))?(?:换|修|看看|看一下|弄一下|处理一下|来一趟)|"
+    r"修一?下[吧啦呀]?|来一趟"
 )
 _SAYS_COMPLAINT = re.compile(r"投诉|举报")
 # A question about progress: the model's status reading stands even when the owner adds that
 # nobody has said anything yet.
 _ASKS_PROGRESS = re.compile(
-    r"[修弄处理]+(?:好|完)了?[没吗么]|好了[没吗么]|怎么样了|进度|到哪|处理结果|结果怎么样|有结果"
+    r"[修弄处理]+(?:好|完)了?[没吗么]|好了[没吗么]|怎么样了|怎样了?$|怎样了|进度|进展|到哪|处理到|处理结果|结果怎么样|有结果|"
+    # asked about as done or not: 修了吗, 派出去了吗, 处理了没有, 有下文了吗, 有没有人在跟
+    r"了[吗没么嘛]|了没有|有下文|有说法|有没有(?:人)?(?:在)?(?:跟|处理|管|回复|下文|说法|结果)"
 )
+# A ticket named: ours, an external system's (20261030-0017), or "this/that ticket".
+_NAMES_A_TICKET = re.compile(r"BX\d|TS\d|\d{8}-\d{3,4}|单号|工单|(?:这|那|张|个|的)单", re.IGNORECASE)
+# A fault that was there before: the owner's history, not a new report.
+_BEFORE = re.compile(r"还是|还没|仍然|依然|又(?:坏|漏|堵|不)|老是|总是|一直")
+# When someone comes or came: a question about a visit already arranged.
+_WHEN = re.compile(r"什么时候|啥时候|几点|哪天|多久|来了没|来没来|到了没|到没到")
+# Asking for a person in so many words: stays a request for a person whatever else is said.
+_WANTS_A_PERSON = re.compile(r"人工|真人|客服|转接|接线|经理|主管|领导|打(?:个)?电话给我|回(?:个)?电话|回电")
+# That is all: a goodbye said outright.
+_GOODBYE = re.compile(r"拜拜|再见|88$|回头聊|有空再聊|先这样|没别的事|没其他事|没事了")
+
+STATUS_FROM = frozenset({"inform", "nlu_fallback"})
+COMPLAINT_FROM = frozenset({"check_status", "nlu_fallback", "report_repair"})  # repair: only with no fault
+# Not chase_ticket: "快点派人来修" is a chase by the contract (impatience), and the chase action
+# registers a repair when nothing is open (actions/chase.py).
+NEW_REPAIR_FROM = frozenset({"check_status", "inform"})
+GOODBYE_FROM = frozenset({"inform", "nlu_fallback"})
 
 
 def corrected_intent(text: str, current: str | None) -> str | None:
@@ -158,7 +205,51 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         and _ASKS_TO_REPORT.search(text)
         and reports_a_fault(text)
         and not _REPORTED.search(text)
-        and not complains_about_people(text)
+        and not _ASKS_PROGRESS.search(text)
+        and not complains_about_people(_request_part(text))
+        and not (current == "request_human" and _WANTS_A_PERSON.search(text))
     ):
         return "report_repair"
+    if current in STATUS_FROM and _NAMES_A_TICKET.search(text) and _ASKS_PROGRESS.search(text):
+        return "check_status"
+    if (
+        current in COMPLAINT_FROM
+        and complains_about_people(text)
+        and (current != "report_repair" or (_SPACE_OR_RUBBISH_RE.search(text) and not reports_a_fault(text)))
+        and not _SAYS_COMPLAINT.search(text)  # "我的投诉处理了吗": a complaint made before, asked about
+        and not _ASKS_PROGRESS.search(text)
+        and not _NAMES_A_TICKET.search(text)
+        and not _REPORTED.search(text)
+    ):
+        return "file_complaint"
+    if current in NEW_REPAIR_FROM and _new_fault(text):
+        return "report_repair"
+    if current in GOODBYE_FROM and _GOODBYE.search(text) and not _ASKING.search(text) and not reports_a_fault(text):
+        return "goodbye"
     return None
+
+
+# How much of a long call's end is its request: callers tell a story first (praise, an old
+# complaint, background) and ask last, so a guard mentioned in passing is not a complaint.
+REQUEST_CHARS = 40
+
+
+def _request_part(text: str) -> str:
+    """The end of a message, where a long call puts its request."""
+    return text[-REQUEST_CHARS:]
+
+
+def _new_fault(text: str) -> bool:
+    """A fault told as news: nothing says it was reported, asked about or there before, and nobody
+    is blamed. A status check or a chase needs an earlier request; "地下车库的灯全黑了" has none."""
+    return (
+        reports_a_fault(text)
+        and not _REPORTED.search(text)
+        and not _NOTHING_SINCE.search(text)
+        and not _URGES.search(text)
+        and not _ASKS_PROGRESS.search(text)
+        and not _NAMES_A_TICKET.search(text)
+        and not _BEFORE.search(text)
+        and not _WHEN.search(text)
+        and not complains_about_people(text)
+    )

@@ -49,6 +49,8 @@ def test_a_long_message_is_checked_in_linear_time():
         "插座上周冒了火花，已经拉闸了，一直没用",
         "昨天有点煤气味 现在已经没味了 想请人来检查下",
         "前几天配电箱响过 后来就没响了",
+        "上个礼拜个插苏冒过火花 我已经熄咗总掣",  # Cantonese
+        "上个月闻到过一点煤气味 燃气公司来查过了 说没有漏 现在就是灶打不着",
     ],
 )
 def test_a_danger_that_is_past_and_made_safe_is_over(text):

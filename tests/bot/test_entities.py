@@ -196,6 +196,13 @@ def test_everyday_words_are_not_names(text, now):
         ("车库门口有人趴在地上 喊了半天都不答应", "life_threat"),
         ("樓上爆咗水喉 啲水一直湧落嚟", "flooding"),
         ("樓上爆水喉 水浸到我屋企", "flooding"),  # Cantonese
+        # Seventh session: a smell nobody names, and fear of a spark or dizziness (gas, in plain words)
+        ("客厅里一股怪怪的味道 我都不敢开灯", "gas_leak"),
+        ("不敢打火 屋里全是难闻的味", "gas_leak"),
+        ("一进门就有股刺鼻的异味 头好晕", "gas_leak"),
+        ("屋裡有陣怪味 燈都唔敢開", "gas_leak"),  # Cantonese, traditional
+        ("成棟樓冇晒電 黑蚊蚊", "power_outage"),  # Cantonese: the whole building
+        ("我哋成座大廈停晒電", "power_outage"),
     ],
 )
 def test_hazards(text, hazard):
@@ -219,6 +226,10 @@ def test_hazards(text, hazard):
         "我在电梯里看到通知说明天停水",
         "按门铃没反应 是不是坏了",
         "有点臭 但不像是燃气的味道",
+        "垃圾桶有股臭味 熏得人恶心",  # a bad smell alone is not gas
+        "下水道返臭味 熏得我头晕",
+        "家里没有怪味 就是灯不亮",
+        "楼道灯坏了 晚上都不敢开门",
     ],
 )
 def test_negated_or_harmless_mentions_are_not_hazards(text):

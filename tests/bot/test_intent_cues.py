@@ -140,3 +140,109 @@ def test_asking_to_report_a_fault_is_a_repair(text, model):
 
 def test_a_repair_reported_before_is_not_a_new_report():
     assert corrected_intent("我上周报修的灯修好了吗", "check_status") is None
+
+
+# -- seventh session: kinds blind batch 8 found (sentences written here, none from the batch) ------
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("6号楼门口的路灯黑了", "check_status"),  # a symptom with no repair word: news, not a question
+        ("消防通道的门关不上", "check_status"),
+        ("有没有人能派个人来帮忙看一下 窗户推不开了", "request_human"),  # a person to fix it, not to talk
+    ],
+)
+def test_a_fault_told_as_news_is_a_new_repair(text, model):
+    assert corrected_intent(text, model) == "report_repair"
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("师傅什么时候来 我家水管漏水", "check_status"),  # asks about a visit already arranged
+        ("我家空调还是不制冷", "check_status"),  # there before
+        ("BX000456 灯还不亮", "check_status"),
+        ("转人工 我家门锁坏了", "request_human"),  # a person asked for in so many words
+        ("电梯老是坏 你们物业到底管不管", "check_status"),  # blames people: not a plain repair
+        ("赶紧派人来修 我家卫生间下水道堵了", "chase_ticket"),  # impatience is a chase by the contract
+        ("我那个漏水的单子派出去了吗", "check_status"),  # asks about a ticket
+        ("麻烦帮我看一下我家漏水的维修进度", "check_status"),
+    ],
+)
+def test_not_a_new_repair(text, model):
+    assert corrected_intent(text, model) != "report_repair"
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("工单TS000078处理到哪一步了", "inform"),
+        ("想问问20261111-0045那张单现在怎样", "inform"),
+        ("那个单号 BX000990 有进展吗", "nlu_fallback"),
+    ],
+)
+def test_a_ticket_named_with_a_progress_question_is_a_status_check(text, model):
+    assert corrected_intent(text, model) == "check_status"
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("地下车位又被别人的车占了 浙B·88K21 天天停", "check_status"),
+        ("我的车位被一辆白色轿车占了三天", "nlu_fallback"),
+        ("3单元门口的垃圾一个星期没人清了 臭死了", "check_status"),
+    ],
+)
+def test_parking_and_rubbish_grievances_are_complaints(text, model):
+    assert corrected_intent(text, model) == "file_complaint"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["上次投诉车位被占的事 处理得怎么样了", "我投诉楼上装修的事有下文了吗", "邻居家狗叫的事 有没有人在跟"],
+)
+def test_a_complaint_already_made_asked_about_is_a_status_check(text):
+    assert corrected_intent(text, "check_status") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [("没别的事了 拜拜", "inform"), ("好 先这样 再见", "nlu_fallback"), ("没事了 有空再聊", "inform")],
+)
+def test_a_goodbye_said_outright_is_a_goodbye(text, model):
+    assert corrected_intent(text, model) == "goodbye"
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [("收到了 谢谢", "ask_fee"), ("好的明白 感谢", "ask_fee")],
+)
+def test_thanks_read_as_a_fee_question_is_a_thank_you(text, model):
+    assert corrected_intent(text, model) == "thank"
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [("请问贵司管理员的联络电话是多少", "out_of_scope"), ("物业办事处电话多少", "inform")],
+)
+def test_more_ways_to_name_the_office(text, model):
+    assert corrected_intent(text, model) == "request_human"
+
+
+def test_a_long_call_is_read_by_its_request_not_its_story():
+    call = (
+        "喂 是物业吗 我跟你讲 你们保安小刘人挺好的 上个月还帮我搬过东西 "
+        "那个 我今天打电话是因为 我家卧室的窗户关不上了 你们能不能派个人来帮我看一下"
+    )
+    assert corrected_intent(call, "file_complaint") == "report_repair"
+
+
+def test_a_car_in_my_space_is_a_complaint_even_read_as_a_repair():
+    assert corrected_intent("有辆车天天停在我的车位 你们处理一下", "report_repair") == "file_complaint"
+    # a neighbour's leak is a repair, whoever is named
+    assert corrected_intent("楼上邻居家漏水 渗到我家天花板了", "report_repair") is None
+
+
+def test_the_office_number_read_as_a_visitor_request_is_a_request_for_a_person():
+    assert corrected_intent("麻烦把你们管理处的电话号码发我", "request_visitor_pass") == "request_human"

@@ -75,6 +75,9 @@ def test_homophones_that_are_real_words_are_not_touched():
         ("喂 唔 我家漏水", "我家漏水"),  # a Mandarin hesitation 唔 is still a filler
         ("请联系我 门禁系统坏了", "请联系我 门禁系统坏了"),  # 系 in 联系/系统 is not the copula
         ("劳动仲裁的电话", "劳动仲裁的电话"),
+        ("成座大廈停晒電 升降機都唔郁", "整座大厦全停电 电梯都不动"),  # the whole building
+        ("冇其他嘢喇 拜拜", "没别的事喇 拜拜"),  # that's all
+        ("好 先咁啦", "好 先这样吧"),
     ],
 )
 def test_cantonese_words_read_as_mandarin(written, normal):
