@@ -26,14 +26,33 @@ from actions.common import (
     entity,
     intent,
     location_in_message,
+    own_flat,
     text,
 )
+from actions.emergency import open_emergency
 from bot.text.description import says_what
+from bot.text.entities import hazard_read_together
+from bot.text.normalize import normalize
 from bot.text.script import to_simplified
 
 Slots = dict[str, Any]
 # A confirmation answered with these is a "no", whatever the classifier made of the rest.
 _NO = re.compile(r"\s*(不对|不是|错了|错啦|有错|不正确|否)")
+
+
+def previous_text(tracker: Tracker) -> str:
+    """What the owner wrote before their latest message in this conversation ("" if nothing)."""
+    said = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+    return said[-2] if len(said) >= 2 else ""
+
+
+def second_look(tracker: Tracker) -> str | None:
+    """The hazard the owner's previous message and the latest one show together (issue 15: a
+    missed emergency caught at the next message), or None."""
+    earlier = previous_text(tracker)
+    if not earlier:
+        return None
+    return hazard_read_together(normalize(earlier).text, normalize(text(tracker)).text)
 
 
 def described(tracker: Tracker, slot: str) -> Slots:
@@ -77,6 +96,13 @@ class ConfirmingForm(FormValidationAction):
         return []
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        if hazard := second_look(tracker):
+            # A danger the owner's last two messages show only together: the form ends, the
+            # emergency opens, as if the first message had been read right.
+            where = {k: str(tracker.get_slot(k)) for k in ADDRESS_SLOTS if tracker.get_slot(k)}
+            where = location_in_message(tracker.latest_message) or where or await own_flat(tracker.sender_id)
+            said = f"{previous_text(tracker)}，{text(tracker)}"
+            return await open_emergency(dispatcher, tracker, hazard, said, where)
         events = await super().run(dispatcher, tracker, domain)
         tracker.add_slots([e for e in events if e.get("event") == "slot"])
         extra = await self.checked(dispatcher, tracker, events)

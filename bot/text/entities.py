@@ -505,6 +505,26 @@ def extract_hazards(text: str) -> list[Entity]:
     return hazards
 
 
+# How the second look joins the owner's earlier message and the next one (normalised texts).
+_JOIN = "，"
+
+
+def hazard_read_together(earlier: str, latest: str) -> str | None:
+    """A hazard that only the owner's earlier message and their next one show together (normalised
+    texts): "厨房有股怪味" then "我都不敢开灯", "电梯停了" then "我还在里面". The second look of
+    issue 15 at a missed emergency: each message alone passed the hazard rules. A hazard the latest
+    message shows by itself is the NLU's to catch (bot/components/intent_override.py), and one the
+    earlier message showed alone was caught then; only a match that reaches into both counts."""
+    if not earlier.strip() or not latest.strip():
+        return None
+    joined = earlier + _JOIN + latest
+    seam = len(earlier)
+    for hazard in extract_hazards(joined):
+        if hazard.start < seam and hazard.end > seam + len(_JOIN):
+            return hazard.value
+    return None
+
+
 def extract_fee_topic(text: str) -> list[Entity]:
     for topic, pattern in _FEE_TOPIC:
         m = pattern.search(text)

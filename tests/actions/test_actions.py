@@ -728,6 +728,48 @@ async def test_emergency_during_a_form_deactivates_it_and_uses_the_address_said(
     assert args[0]["advice"] == COMMUNITY["emergency_advice"]["fire"]
 
 
+async def test_a_missed_emergency_is_caught_by_a_second_look_at_the_next_message(bot_api):
+    """厨房有股怪味 read as a repair (no hazard alone); the owner's next message, 我都不敢开灯, shows
+    the danger only together with it: the form ends and the emergency opens (issue 15)."""
+    history = [action("action_listen"), user(said("3号楼2单元501 厨房有股怪味", "report_repair"))]
+    slots = {"building": "3", "unit": "2", "room": "501", "problem": "厨房有股怪味"}
+    tr = tracker(
+        STRANGER,
+        said("我都不敢开灯", "inform"),
+        slots=slots | {"requested_slot": "confirmed"},
+        form="repair_form",
+        history=history,
+    )
+    names, args, events = await run(ValidateRepairForm(), tr)
+    assert names == ["utter_emergency"]
+    assert events[0] == ActiveLoop(None) and events[-1] == ConversationPaused() and flow_cleared(events)
+    stored = await staff_view(bot_api, args[0]["ticket_id"])
+    assert (stored["priority"], stored["hazard"], stored["location"]) == ("emergency", "gas_leak", "3号楼2单元501")
+    assert "怪味" in stored["description"] and "不敢开灯" in stored["description"]
+
+
+@pytest.mark.parametrize(
+    ("earlier", "latest"),
+    [
+        ("3号楼2单元501 厨房有股怪味", "是的"),  # nothing new in the next message
+        ("3号楼2单元501 厨房水管漏水", "我都不敢开灯"),  # no smell before: no gas
+        ("昨天厨房有股怪味", "现在没有了"),
+    ],
+)
+async def test_the_second_look_finds_nothing_where_the_two_messages_show_no_danger(bot_api, earlier, latest):
+    history = [action("action_listen"), user(said(earlier, "report_repair"))]
+    slots = {"building": "3", "unit": "2", "room": "501", "problem": "厨房"}
+    tr = tracker(
+        STRANGER,
+        said(latest, "inform"),
+        slots=slots | {"requested_slot": "confirmed"},
+        form="repair_form",
+        history=history,
+    )
+    names, _, events = await run(ValidateRepairForm(), tr)
+    assert "utter_emergency" not in names and ConversationPaused() not in events
+
+
 async def test_emergency_with_the_backend_down_gives_safety_advice_and_does_not_pause(backend_down):
     tr = tracker(ZHANG, said("厨房有煤气味", "report_emergency"), form="repair_form")
     names, _, events = await run(ActionReportEmergency(), tr)
