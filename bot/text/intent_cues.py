@@ -44,7 +44,8 @@ _NOTHING_SINCE = re.compile(
 )
 # Someone else's car in my space, rubbish nobody collects: grievances, whatever else is said.
 _SPACE_OR_RUBBISH = (
-    r"占(?:了|着|用)?(?:我|我家|我们)?的?车位|停(?:在|到)?(?:我|我家|我们)的?车位|车位.{0,6}(?:被|给).{0,12}占|"
+    r"占(?:了|着|用)?(?:我|我家|我们)?的?车位|(?:天天|老是|总是|经常|又|一直|乱|随便|长期).{0,4}停(?:在|到)?(?:我|我家|我们)的?车位|"
+    r"车位.{0,6}(?:被|给).{0,12}占|"
     r"垃圾.{0,8}(?:没人?(?:收|清|运|倒|管)|不(?:收|清|运)|没有人?(?:收|清|运))"
 )
 _SPACE_OR_RUBBISH_RE = re.compile(_SPACE_OR_RUBBISH)
@@ -81,7 +82,7 @@ _STILL_WRONG = re.compile(
 # The office, its counter or its staff, and a way to reach them.
 _OFFICE_CONTACT = re.compile(
     r"(?:物业|物管|管理处|管理公司|管理员|办事处|办公室|服务中心|客服中心|客服|前台|管家|值班室|维修部|工程部)"
-    r"[^费]{0,4}(?:电话|号码|手机|联系方式|联络方式|座机|热线)"
+    r"[^费]{0,8}(?:电话|号码|手机|联系方式|联络方式|座机|热线)"
     r"(?:.{0,3}(?:多少|几多|几号|是什么|是啥|是几|给我|告诉|发我|有没有|有吗|呢|[?？])|$)|"
     r"(?:怎么|怎样|如何)(?:联系|联络|找到?)(?:物业|物管|管理处|客服|前台|管家|你们)"
 )
@@ -176,7 +177,8 @@ _WANTS_A_PERSON = re.compile(r"人工|真人|客服|转接|接线|经理|主管|
 _GOODBYE = re.compile(r"拜拜|再见|88$|回头聊|有空再聊|先这样|没别的事|没其他事|没事了")
 
 STATUS_FROM = frozenset({"inform", "nlu_fallback"})
-COMPLAINT_FROM = frozenset({"check_status", "nlu_fallback", "report_repair"})  # repair: only with no fault
+# repair and visitor pass: only for a car in my space or rubbish nobody collects, with no fault named
+COMPLAINT_FROM = frozenset({"check_status", "nlu_fallback", "report_repair", "request_visitor_pass"})
 # Not chase_ticket: "快点派人来修" is a chase by the contract (impatience), and the chase action
 # registers a repair when nothing is open (actions/chase.py).
 NEW_REPAIR_FROM = frozenset({"check_status", "inform"})
@@ -215,7 +217,10 @@ def corrected_intent(text: str, current: str | None) -> str | None:
     if (
         current in COMPLAINT_FROM
         and complains_about_people(text)
-        and (current != "report_repair" or (_SPACE_OR_RUBBISH_RE.search(text) and not reports_a_fault(text)))
+        and (
+            current not in ("report_repair", "request_visitor_pass")
+            or (_SPACE_OR_RUBBISH_RE.search(text) and not reports_a_fault(text))
+        )
         and not _SAYS_COMPLAINT.search(text)  # "我的投诉处理了吗": a complaint made before, asked about
         and not _ASKS_PROGRESS.search(text)
         and not _NAMES_A_TICKET.search(text)

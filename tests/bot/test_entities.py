@@ -203,6 +203,13 @@ def test_everyday_words_are_not_names(text, now):
         ("屋裡有陣怪味 燈都唔敢開", "gas_leak"),  # Cantonese, traditional
         ("成棟樓冇晒電 黑蚊蚊", "power_outage"),  # Cantonese: the whole building
         ("我哋成座大廈停晒電", "power_outage"),
+        # whoever is still inside a lift that stopped; things falling from a height (written for this test)
+        ("6栋电梯停在半路 我外婆在里面", "lift_entrapment"),
+        ("电梯坏了 里面好像有人", "lift_entrapment"),
+        ("电梯突然不动了 我儿子被关里面了", "lift_entrapment"),
+        ("楼上掉下来一块玻璃 差点砸到车", "life_threat"),
+        ("外墙的瓷砖一直往下掉", "life_threat"),
+        ("啲花盆由露台跌落嚟", "life_threat"),  # Cantonese
     ],
 )
 def test_hazards(text, hazard):
@@ -230,6 +237,11 @@ def test_hazards(text, hazard):
         "下水道返臭味 熏得我头晕",
         "家里没有怪味 就是灯不亮",
         "楼道灯坏了 晚上都不敢开门",
+        "电梯停运了 里面没人",
+        "电梯故障 停在3楼 门开着 没人在里面",
+        "电梯坏了 我在里面贴了通知",
+        "楼上老往下扔垃圾 烟头头发什么都有",  # littering from height: a complaint
+        "空调外机那个排水管掉下来了 能来修一下不",  # a drain pipe off, not the unit falling
     ],
 )
 def test_negated_or_harmless_mentions_are_not_hazards(text):

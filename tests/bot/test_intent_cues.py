@@ -246,3 +246,12 @@ def test_a_car_in_my_space_is_a_complaint_even_read_as_a_repair():
 
 def test_the_office_number_read_as_a_visitor_request_is_a_request_for_a_person():
     assert corrected_intent("麻烦把你们管理处的电话号码发我", "request_visitor_pass") == "request_human"
+
+
+def test_someone_in_my_space_read_as_a_visitor_request_is_a_complaint_but_a_visitor_asking_is_not():
+    assert corrected_intent("那辆粤B·D6666老是停在我家车位 麻烦管一管", "request_visitor_pass") == "file_complaint"
+    assert corrected_intent("我朋友明天开车来 可以停我的车位吗", "request_visitor_pass") is None
+
+
+def test_the_office_named_at_length_is_still_the_office():
+    assert corrected_intent("请问物业管理公司的电话可以给我吗", "out_of_scope") == "request_human"
