@@ -578,15 +578,31 @@ async def measure(stack: Stack, bare: BareRasa, args: argparse.Namespace) -> dic
     return report
 
 
+SOAK_SAMPLES = 10  # resident memory read this many times during a soak, evenly
+
+
 async def soak(stack: Stack, bare: BareRasa, seconds: float, rate: float) -> dict:
-    """Steady mixed traffic through both for ``seconds``; every process's resident memory before and after."""
+    """Steady mixed traffic through both for ``seconds``; every process's resident memory before,
+    after, and at even steps in between: two readings cannot tell a warm-up from a leak, a curve
+    that flattens can."""
     before = memory(stack, bare)
+    samples: list[dict] = []
+    started = time.monotonic()
+
+    async def sample() -> None:
+        for _ in range(SOAK_SAMPLES):
+            await asyncio.sleep(seconds / SOAK_SAMPLES)
+            samples.append({"at_s": round(time.monotonic() - started), **memory(stack, bare)})
+
+    sampler = asyncio.create_task(sample())
     g, b = await asyncio.gather(
         open_loop(gateway_target(stack.url), rate, seconds, seed=1),
         open_loop(bare_target(bare.url), rate, seconds, seed=2),
     )
+    sampler.cancel()
     after = memory(stack, bare)
     return {
+        "samples_mb": samples,
         "seconds": seconds,
         "rate_each": rate,
         "gateway": g.summary(),
@@ -796,6 +812,16 @@ def markdown(report: dict) -> str:
             for name, mb in soak["memory_before_mb"].items()
         ]
         lines.append("")
+        if samples := soak.get("samples_mb"):
+            names = list(soak["memory_before_mb"])
+            lines += [
+                "Resident MB during the soak (a warm-up flattens; a leak keeps climbing):",
+                "",
+                "| s | " + " | ".join(names) + " |",
+                "| --- | " + " | ".join("---" for _ in names) + " |",
+            ]
+            lines += ["| " + " | ".join(str(x.get(k, "")) for k in ("at_s", *names)) + " |" for x in samples]
+            lines.append("")
     memory = ", ".join(f"{name} {mb} MB" for name, mb in report["memory_mb"].items())
     lines.append(f"Resident memory at the end: {memory}.")
     return "\n".join(lines)
