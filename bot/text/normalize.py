@@ -17,8 +17,14 @@ from bot.text.numerals import numeral_edits
 from bot.text.script import to_simplified
 from bot.text.textmap import MappedText
 
-# WeChat puts U+2005 after an @-mention; a mention at the very end has nothing after it.
-_MENTION = re.compile(r"@[^\s\u2005@]{1,24}(?:[\u2005 ]|$)")
+# WeChat puts U+2005 after an @-mention; a short one closing a message has nothing after it. Typed
+# by hand with nothing after it, a mention runs into the message (@物业小助手催一下我的报修): only
+# the names owners use for the assistant are taken then, else just the @ — never the message.
+_MENTION = re.compile(
+    r"@[^\s\u2005@]{1,24}[\u2005 ]"
+    r"|(?<=\s)@[^\s\u2005@]{1,10}$"
+    r"|@(?:物业小助手|物业助手|小助手|物业客服|物业管家|物业前台|物业|客服|管家)?"
+)
 _COLLOQUIAL_TIME = {"明早": "明天早上", "今早": "今天早上", "明儿": "明天"}
 _CLAUSE_START = r"(?:^|(?<=[\s,，.。!！?？、;；~～]))"
 _FILLERS = re.compile(

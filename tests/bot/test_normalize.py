@@ -98,3 +98,16 @@ def test_descriptions_staff_read_keep_the_owners_words_without_fillers(said, des
     from bot.text.normalize import without_fillers
 
     assert without_fillers(said) == description
+
+
+@pytest.mark.parametrize(
+    ("written", "normal"),
+    [
+        ("@物业小助手催一下我的报修", "催一下我的报修"),  # typed by hand, no separator: never the whole message
+        ("@客服 楼道灯不亮", "楼道灯不亮"),
+        ("电梯又坏了 @物业小助手", "电梯又坏了"),  # closing the message
+        ("@小李3号楼漏水", "小李3号楼漏水"),  # an unknown name with nothing after it: only the @ goes
+    ],
+)
+def test_mentions_go_and_the_message_stays(written, normal):
+    assert normalize(written).text == normal
