@@ -35,10 +35,8 @@ def sms_thread() -> FakeThread[FakeAliyunSms]:
     )
 
 
-def sms_env(fake: FakeThread[FakeAliyunSms], content_dir: Path) -> dict[str, str]:
-    """SMS through the fake Aliyun, the hotline's callbacks on, and content with SMS templates."""
-    f = fake.fake
-    assert f is not None
+def sms_env(f: FakeAliyunSms, content_dir: Path) -> dict[str, str]:
+    """SMS through the (running) fake Aliyun, the hotline's callbacks on, and content with SMS templates."""
     shutil.copytree(CONTENT, content_dir)
     with (content_dir / "company.yml").open("a", encoding="utf-8") as out:
         out.write(templates_yaml("aliyun"))
