@@ -21,7 +21,7 @@ help:
 	@echo "make parse  classify messages: one per line on stdin, one JSON object per line out (PARSE_ARGS="--workers 1")"
 	@echo "make fuzz   hostile input, long: over 20,000 fuzzed requests and parser inputs (tests/fuzz)"
 	@echo "make bench  held-out NLU evaluation, bulk parse rate, chat latency, tickets/s, delivery latency and the console -> bench/RESULTS.md"
-	@echo "make load   owners through the web chat API against bare Rasa, same run: sequential, closed and open loop, time budget -> bench/RESULTS.md (LOAD_ARGS=...)"
+	@echo "make load   owners through the web chat API against bare Rasa, same run: sequential, closed and open loop, time budget -> bench/RESULTS.md (LOAD_ARGS=...; CHANNEL=wechat or sms: through that callback)"
 	@echo "make soak   10 minutes of steady traffic; every process's resident memory before and after -> bench/RESULTS.md"
 	@echo "make faults kill -9 each process, restart Redis, drop PostgreSQL connections under load; count lost or doubled answers and updates -> bench/RESULTS.md"
 	@echo "make browser  install Debian's Chromium and CJK fonts (the console's browser tests; .ci/run does it too)"
@@ -88,9 +88,12 @@ bench: envs $(MODEL) browser
 	$(APP)/bin/python -m bench.report
 
 # bench/load.py: the stack and a bare Rasa beside it (bench/baseline.py), the same messages through both.
+# CHANNEL=wechat or sms: the owners write through the 公众号 callback or the SMS provider's push and
+# read their answers at the fake platform (bench/owners.py); closed and open loop, no time budget.
+CHANNEL ?= webchat
 load: envs $(MODEL)
 	$(APP)/bin/python -m pip install -q -r requirements/bench.txt
-	$(APP)/bin/python -m bench.load $(LOAD_ARGS)
+	$(APP)/bin/python -m bench.load --channel $(CHANNEL) $(LOAD_ARGS)
 	$(APP)/bin/python -m bench.report > /dev/null
 
 soak: envs $(MODEL)

@@ -20,12 +20,19 @@ few seconds of it and checks only what it counts.
 
 ``--rasa-instances N``: N Rasa instances (each with its action server) behind the gateway, on
 Redis (``--redis-url``); the baseline stays one bare Rasa.
+
+``--channel wechat|sms``: the owners write through the 公众号 callback or the SMS provider's
+upstream push instead of the web chat API, and read their answers where the fake platform
+receives them (bench/owners.py); bare Rasa gets the same messages under the same conversation
+ids (wechat:<openid>, sms:<mobile>). Sequential, closed and open loop only (the time budget, the
+profile and the soak are the web chat's). Writes bench/results/load_<channel>.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import inspect
 import itertools
 import json
@@ -46,12 +53,11 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.baseline import STORES, BareRasa
-from bot.text.script import Script, render
-from connectors.gateway import BUSY_REPLY, QUEUED_REPLY
+from bench.owners import CHANNELS, READING, STARTED, CallbackOwners, Send, outcome, paced
 from ops.stack import ROOT, Stack
 
 HERE = Path(__file__).parent
-OUT = HERE / "results" / "load.json"
+OUT = HERE / "results" / "load.json"  # the web chat's; another channel's is load_<channel>.json
 P99_LIMIT_MS = 1000.0  # the open loop's "highest rate" is the highest whose p99 stays under this
 
 # Mixed traffic, as owners write it (all four styles): each a whole conversation of one owner.
@@ -66,9 +72,6 @@ CONVERSATIONS: dict[str, list[list[str]]] = {
     "complaint": [["我要投訴，樓上天天半夜裝修太吵了", "匿名", "確認"]],
     "status": [["查进度"], ["我的报修到哪了", "好的"]],
 }
-# What the gateway says when it could not answer now (Rasa busy or down; the owner's earlier
-# message still in hand): counted as "held", not as an answer.
-HELD = {render(text, script) for text in (BUSY_REPLY, QUEUED_REPLY) for script in (None, *Script)}
 
 
 def mixed() -> list[list[str]]:
@@ -102,11 +105,11 @@ class Tally:
     errors: int = 0  # another status, a timeout, a refused connection
     seconds: float = 0.0
 
-    def count(self, outcome: str, started: float) -> None:
+    def count(self, outcome: str, started: float, answered_at: float | None = None) -> None:
         self.sent += 1
         if outcome == "answered":
             self.answered += 1
-            self.latencies_ms.append((time.perf_counter() - started) * 1000)
+            self.latencies_ms.append(((answered_at or time.perf_counter()) - started) * 1000)
         else:
             setattr(self, outcome, getattr(self, outcome) + 1)
 
@@ -125,7 +128,8 @@ class Tally:
         return out
 
 
-Send = Callable[[aiohttp.ClientSession, str, str], Awaitable[str]]
+def new_id() -> str:
+    return uuid.uuid4().hex
 
 
 def gateway_target(url: str) -> Send:
@@ -137,20 +141,18 @@ def gateway_target(url: str) -> Send:
                 await resp.read()
                 return "errors"
             replies = [r.get("text") for r in (await resp.json()).get("replies", [])]
-        if not replies:
-            return "empty"
-        return "held" if any(r in HELD for r in replies) else "answered"
+        return outcome(replies)
 
     return send
 
 
-def bare_target(url: str) -> Send:
+def bare_target(url: str, channel: str = "webchat") -> Send:
     """Rasa's own REST channel, the same message, from the same conversation id Rasa gets through
-    the gateway ("webchat:<id>"): the actions' bot API refuses an id without its channel, and a
+    the gateway ("<channel>:<id>"): the actions' bot API refuses an id without its channel, and a
     baseline whose tickets are refused does less work than the stack."""
 
     async def send(http: aiohttp.ClientSession, sender: str, text: str) -> str:
-        payload = {"sender": f"webchat:{sender}", "message": text}
+        payload = {"sender": f"{channel}:{sender}", "message": text}
         async with http.post(f"{url}/webhooks/rest/webhook", json=payload) as resp:
             if resp.status != 200:
                 await resp.read()
@@ -162,11 +164,16 @@ def bare_target(url: str) -> Send:
 
 
 async def _one(send: Send, http: aiohttp.ClientSession, sender: str, text: str, tally: Tally, started: float) -> None:
+    answered_at = None  # a channel's owner reads on after the answer: its latency stops at the answer
+    token = STARTED.set(started)
     try:
-        outcome = await send(http, sender, text)
+        result = await send(http, sender, text)
+        kind, answered_at = result if isinstance(result, tuple) else (result, None)
     except (aiohttp.ClientError, TimeoutError, ValueError):
-        outcome = "errors"
-    tally.count(outcome, started)
+        kind = "errors"
+    finally:
+        STARTED.reset(token)
+    tally.count(kind, started, answered_at)
 
 
 def _session(limit: int = 0) -> aiohttp.ClientSession:
@@ -175,9 +182,11 @@ def _session(limit: int = 0) -> aiohttp.ClientSession:
     )
 
 
-async def sequential(send: Send, messages: int, *, texts: list[str] | None = None) -> Tally:
+async def sequential(
+    send: Send, messages: int, *, texts: list[str] | None = None, new_sender: Callable[[], str] = new_id
+) -> Tally:
     """One sender (one long conversation), ``messages`` turns of the mixed conversations back to back."""
-    tally, sender = Tally(), uuid.uuid4().hex
+    tally, sender = Tally(), new_sender()
     async with _session() as http:
         began = time.perf_counter()
         for text in (texts or turns(messages))[:messages]:
@@ -186,7 +195,7 @@ async def sequential(send: Send, messages: int, *, texts: list[str] | None = Non
     return tally
 
 
-async def closed_loop(send: Send, senders: int, seconds: float) -> Tally:
+async def closed_loop(send: Send, senders: int, seconds: float, *, new_sender: Callable[[], str] = new_id) -> Tally:
     """``senders`` owners at once, each playing whole conversations and waiting for every reply."""
     tally = Tally()
     pool = itertools.cycle(mixed())
@@ -196,7 +205,7 @@ async def closed_loop(send: Send, senders: int, seconds: float) -> Tally:
 
         async def owner() -> None:
             while time.perf_counter() < stop_at:
-                sender = uuid.uuid4().hex
+                sender = new_sender()
                 for text in next(pool):
                     if time.perf_counter() >= stop_at:
                         return
@@ -232,7 +241,9 @@ async def run_load(url: str, conversations: int, concurrency: int) -> dict:
     }
 
 
-async def open_loop(send: Send, rate: float, seconds: float, *, seed: int = 14) -> Tally:
+async def open_loop(
+    send: Send, rate: float, seconds: float, *, seed: int = 14, new_sender: Callable[[], str] = new_id
+) -> Tally:
     """Messages arrive as a Poisson process at ``rate`` per second for ``seconds``.
 
     Each arrival is the next turn of an owner whose previous message is answered (or a new
@@ -257,7 +268,7 @@ async def open_loop(send: Send, rate: float, seconds: float, *, seed: int = 14) 
             if planned - began >= seconds:
                 break
             await asyncio.sleep(max(0.0, planned - time.perf_counter()))
-            sender, turns = idle.pop(0) if idle else (uuid.uuid4().hex, list(next(pool)))
+            sender, turns = idle.pop(0) if idle else (new_sender(), list(next(pool)))
             task = asyncio.create_task(turn(sender, turns, planned))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
@@ -545,25 +556,54 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-async def measure(stack: Stack, bare: BareRasa, args: argparse.Namespace) -> dict:
-    gw, br = gateway_target(stack.url), bare_target(bare.url)
+async def measure(stack: Stack, bare: BareRasa, args: argparse.Namespace, owners: CallbackOwners | None = None) -> dict:
+    """Every mode through the gateway (the web chat API, or ``owners``' callback) and bare Rasa."""
+    if owners is None:
+        gw, br, new = gateway_target(stack.url), bare_target(bare.url), new_id
+    else:  # bare Rasa's owners read as long after each answer as the channel's do
+        gw, br, new = owners.target(stack), paced(bare_target(bare.url, owners.name), owners.reading), owners.new_sender
     report: dict = {"load_average_before": load_average()}
+    done: list[tuple[dict, str, Tally, Tally]] = []  # (report entry, label, through the gateway, bare)
+
+    async def both(label: str, play: Callable[[Send], Awaitable[Tally]], entry: dict) -> dict:
+        """``play`` through the gateway, then through bare Rasa; the CPU each process spent per
+        message on the gateway's side and, with a channel, how its answers came."""
+        if owners is not None:
+            owners.run = label
+        before = cpu(stack, bare)
+        g = await play(gw)
+        entry["cpu_ms_per_message_gateway_side"] = cpu_per_message(before, cpu(stack, bare), max(g.sent, 1))
+        b = await play(br)
+        if owners is not None:
+            entry["callbacks"] = owners.take_counts()
+        done.append((entry, label, g, b))
+        return entry
+
     # warm-up: every conversation once through both (lazy imports, first-time caches)
     for send in (gw, br):
-        await closed_loop(send, 2, args.warmup)
+        await closed_loop(send, 2, args.warmup, new_sender=new)
+    if owners is not None:
+        owners.take_counts()
     if args.sequential:
-        g, b = await sequential(gw, args.sequential), await sequential(br, args.sequential)
-        report["sequential"] = side_by_side(g, b)
-    report["closed_loop"] = []
-    for n in args.senders:
-        g = await closed_loop(gw, n, args.seconds)
-        b = await closed_loop(br, n, args.seconds)
-        report["closed_loop"].append({"senders": n, **side_by_side(g, b)})
-    report["open_loop"] = []
-    for rate in args.rates:
-        g = await open_loop(gw, rate, args.seconds)
-        b = await open_loop(br, rate, args.seconds)
-        report["open_loop"].append({"rate": rate, **side_by_side(g, b)})
+        report["sequential"] = await both(
+            "sequential", lambda send: sequential(send, args.sequential, new_sender=new), {}
+        )
+    report["closed_loop"] = [
+        await both(f"closed:{n}", lambda send, n=n: closed_loop(send, n, args.seconds, new_sender=new), {"senders": n})
+        for n in args.senders
+    ]
+    report["open_loop"] = [
+        await both(f"open:{r}", lambda send, r=r: open_loop(send, r, args.seconds, new_sender=new), {"rate": r})
+        for r in args.rates
+    ]
+    if owners is not None:
+        async with _session() as http:
+            report["reconciled"] = await owners.reconcile(stack, http)
+    for entry, label, g, b in done:
+        if owners is not None:  # each answer timed to its first message as the conversation's log matches them
+            entry["gateway_as_the_owner_took_it"] = g.summary()
+            g.latencies_ms = owners.latencies_ms(label)
+        entry.update(side_by_side(g, b))
     for name in ("gateway", "bare"):
         under = [r["rate"] for r in report["open_loop"] if r[name].get("p99_ms", 1e9) < P99_LIMIT_MS]
         report[f"open_loop_highest_rate_p99_under_1s_{name}"] = max(under) if under else None
@@ -620,16 +660,40 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--rates", type=float, nargs="*", default=[5, 10, 15, 20], help="open-loop messages/s")
     ap.add_argument("--seconds", type=float, default=20.0, help="length of each closed- and open-loop run")
     ap.add_argument("--warmup", type=float, default=10.0, help="seconds of warm-up through each")
-    ap.add_argument("--budget", type=int, default=40, help="messages of the time-budget run (0: none)")
-    ap.add_argument("--profile", type=float, default=20.0, help="seconds of py-spy sampling under load (0: none)")
+    ap.add_argument("--budget", type=int, help="messages of the time-budget run (0: none; default 40, web chat only)")
+    ap.add_argument(
+        "--profile", type=float, help="seconds of py-spy sampling under load (0: none; default 20, web chat only)"
+    )
     ap.add_argument("--soak", type=float, default=0.0, help="seconds of steady traffic with memory before/after")
     ap.add_argument("--soak-rate", type=float, default=4.0, help="messages/s through each during the soak")
     ap.add_argument("--store", choices=STORES, default="same", help="bare Rasa's tracker/lock store")
     ap.add_argument("--rasa-instances", type=int, default=1, help="Rasa instances behind the gateway")
     ap.add_argument("--redis-url", help="run the stack (and bare Rasa) on this Redis: Redis tracker/lock stores")
     ap.add_argument("--database-url", help="the stack's database (default: SQLite in a temporary directory)")
-    ap.add_argument("--out", type=Path, default=OUT)
-    return ap.parse_args(argv)
+    ap.add_argument(
+        "--channel", choices=["webchat", *CHANNELS], default="webchat", help="where the owners write (bench/owners.py)"
+    )
+    ap.add_argument("--wechat-mode", choices=["plain", "compat", "safe"], default="safe", help="the 公众号 push's mode")
+    ap.add_argument(
+        "--reading", type=float, default=READING, help="seconds a channel's owner reads after an answer (both sides)"
+    )
+    ap.add_argument("--out", type=Path, help="default bench/results/load.json, load_<channel>.json for another")
+    args = ap.parse_args(argv)
+    web = args.channel == "webchat"
+    if not web and (args.budget or args.profile or args.soak):
+        ap.error("--budget, --profile and --soak measure the web chat only")
+    args.budget = (40 if web else 0) if args.budget is None else args.budget
+    args.profile = (20.0 if web else 0.0) if args.profile is None else args.profile
+    args.out = args.out or (OUT if web else OUT.with_name(f"load_{args.channel}.json"))
+    return args
+
+
+def channel_owners(args: argparse.Namespace) -> CallbackOwners | None:
+    if args.channel == "webchat":
+        return None
+    if args.channel == "wechat":
+        return CHANNELS["wechat"](args.wechat_mode, reading=args.reading)
+    return CHANNELS[args.channel](reading=args.reading)
 
 
 def stack_settings(args: argparse.Namespace) -> dict[str, str]:
@@ -649,22 +713,34 @@ def stack_settings(args: argparse.Namespace) -> dict[str, str]:
 def run(args: argparse.Namespace) -> dict:
     if args.rasa_instances > 1 and not args.redis_url:
         raise SystemExit("--rasa-instances above 1 needs --redis-url (Rasa's shared tracker and lock stores)")
-    with tempfile.TemporaryDirectory() as var:
-        settings = stack_settings(args)
-        instances = args.rasa_instances  # each Rasa with its action server, as bench/scale.py and deploy/ run them
-        stack = Stack.isolated(Path(var) / "stack", rasa_instances=instances, actions_instances=instances, **settings)
-        started = time.perf_counter()
-        stack.start_ready()
-        try:
-            startup = time.perf_counter() - started
-            bare = BareRasa(stack, Path(var) / "bare", store=args.store)
-            bare.start_ready()
+    return asyncio.run(_run(args))
+
+
+async def _run(args: argparse.Namespace) -> dict:
+    """The stack and bare Rasa start and stop in threads: a channel's fake platform serves on this
+    loop all the while (the stack's dispatcher may still be talking to it as it stops)."""
+    owners = channel_owners(args)
+    async with contextlib.AsyncExitStack() as fakes:
+        if owners is not None:
+            await fakes.enter_async_context(owners)
+        with tempfile.TemporaryDirectory() as var:
+            settings = stack_settings(args) | (owners.env(Path(var)) if owners is not None else {})
+            instances = args.rasa_instances  # each Rasa with its action server, as bench/scale.py and deploy/ run them
+            stack = Stack.isolated(
+                Path(var) / "stack", rasa_instances=instances, actions_instances=instances, **settings
+            )
+            started = time.perf_counter()
+            await asyncio.to_thread(stack.start_ready)
             try:
-                report = asyncio.run(measure(stack, bare, args))
+                startup = time.perf_counter() - started
+                bare = BareRasa(stack, Path(var) / "bare", store=args.store)
+                await asyncio.to_thread(bare.start_ready)
+                try:
+                    report = await measure(stack, bare, args, owners)
+                finally:
+                    await asyncio.to_thread(bare.stop)
             finally:
-                bare.stop()
-        finally:
-            stack.stop()
+                await asyncio.to_thread(stack.stop)
     report.update(
         measured_at=time.strftime("%Y-%m-%d %H:%M"),
         machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
@@ -672,7 +748,10 @@ def run(args: argparse.Namespace) -> dict:
         rasa_instances=args.rasa_instances,
         bare_store=args.store,
         stores="Redis" if args.redis_url else ("PostgreSQL" if args.database_url else "SQLite (embedded)"),
+        channel=args.channel,
     )
+    if owners is not None:
+        report.update(reading_s=args.reading, wechat_mode=args.wechat_mode if args.channel == "wechat" else None)
     return report
 
 
@@ -711,12 +790,15 @@ def markdown(report: dict) -> str:
         "same messages (bench/load.py's mixed traffic).",
         "",
     ]
+    if report.get("channel", "webchat") != "webchat":
+        lines += [*channel_intro(report), ""]
     if seq := report.get("sequential"):
         g, b = seq["gateway"], seq["bare"]
+        way = CHANNEL_LABELS[report.get("channel", "webchat")]
         lines += [
             "| sequential, one sender | messages | p50 ms | p90 ms | p99 ms | not answered |",
             "| --- | --- | --- | --- | --- | --- |",
-            f"| gateway (web chat API) | {g['sent']} | {_ms(g, 'p50_ms')} | {_ms(g, 'p90_ms')} | "
+            f"| gateway ({way}) | {g['sent']} | {_ms(g, 'p50_ms')} | {_ms(g, 'p90_ms')} | "
             f"{_ms(g, 'p99_ms')} | {_bad(g)} |",
             f"| bare Rasa (REST) | {b['sent']} | {_ms(b, 'p50_ms')} | {_ms(b, 'p90_ms')} | "
             f"{_ms(b, 'p99_ms')} | {_bad(b)} |",
@@ -753,8 +835,8 @@ def markdown(report: dict) -> str:
         lines += [
             "",
             f"Highest rate tried whose p99 stays under 1 s: gateway "
-            f"{report.get('open_loop_highest_rate_p99_under_1s_gateway')}, bare Rasa "
-            f"{report.get('open_loop_highest_rate_p99_under_1s_bare')} messages/s.",
+            f"{report.get('open_loop_highest_rate_p99_under_1s_gateway') or 'none'}, bare Rasa "
+            f"{report.get('open_loop_highest_rate_p99_under_1s_bare') or 'none'} messages/s.",
             "",
         ]
     if budget := report.get("budget"):
@@ -822,6 +904,66 @@ def markdown(report: dict) -> str:
             ]
             lines += ["| " + " | ".join(str(x.get(k, "")) for k in ("at_s", *names)) + " |" for x in samples]
             lines.append("")
+    if report.get("channel", "webchat") != "webchat":
+        lines += [*channel_outro(report), ""]
     memory = ", ".join(f"{name} {mb} MB" for name, mb in report["memory_mb"].items())
     lines.append(f"Resident memory at the end: {memory}.")
     return "\n".join(lines)
+
+
+CHANNEL_LABELS = {"webchat": "web chat API", "wechat": "公众号 callback", "sms": "SMS push"}
+CHANNEL_PATHS = {
+    "wechat": "the 公众号 callback (/wechat/mp, {mode} mode: signed{encrypted}, as the fake WeChat's driver posts "
+    "it), the answer read as the passive reply in the callback's response or, when it was not ready within the "
+    "gateway's 4 s budget, as the customer-service messages the dispatcher sent to the fake WeChat",
+    "sms": "the SMS provider's upstream push (the fake Aliyun's SmsUp, to /sms/aliyun/<token>), the answer read as "
+    "the SendSms calls the dispatcher made to the fake provider (late_reply template, 35 characters a message; "
+    "a number of its own for every owner, 50 a number a day)",
+}
+
+
+def channel_intro(report: dict) -> list[str]:
+    """What "gateway" means in a channel's tables."""
+    mode = report.get("wechat_mode") or ""
+    path = CHANNEL_PATHS[report["channel"]].format(mode=mode, encrypted=" and encrypted" if mode != "plain" else "")
+    return [
+        f"Through {path}. Latency: from posting the owner's message to the first part of the answer at the fake "
+        f"platform. Each owner (on both sides) reads {report['reading_s']:g} s after an answer before writing again, "
+        "so closed-loop rates compare like with like and include that pause; bare Rasa gets the same messages "
+        "under the same conversation ids."
+    ]
+
+
+def channel_outro(report: dict) -> list[str]:
+    """How the answers came, run by run, and the reconciliation with the conversations' logs."""
+    runs = [("sequential", report["sequential"])] if report.get("sequential") else []
+    runs += [(f"closed loop, {r['senders']} senders", r) for r in report.get("closed_loop", [])]
+    runs += [(f"open loop, {r['rate']:g} msg/s", r) for r in report.get("open_loop", [])]
+    lines = [
+        "| run | answered in the callback | answered later (pushed) | platform messages | callback deliveries |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for label, run in runs:
+        c = run.get("callbacks", {})
+        lines.append(
+            f"| {label} | {c.get('answered_in_callback', 0)} | {c.get('answered_later', 0)} | "
+            f"{c.get('platform_messages', 0)} | {c.get('callback_deliveries', '–')} |"
+        )
+    names = ["gateway", "dispatcher", "rasa", "actions"]
+    lines += [
+        "",
+        "| CPU ms per message through the callback | " + " | ".join(names) + " |",
+        "| --- | " + " | ".join("---" for _ in names) + " |",
+    ]
+    for label, run in runs:
+        spent = run.get("cpu_ms_per_message_gateway_side", {})
+        lines.append(f"| {label} | " + " | ".join(str(spent.get(name, 0)) for name in names) + " |")
+    if checked := report.get("reconciled"):
+        said = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in checked.items())
+        lines += [
+            "",
+            f"Reconciled with every conversation's log (staff API) after the run: {said}. The latencies above "
+            "run to each answer's first message as the log matches messages to answers (turns misread: those "
+            "where the owner, reading, took a late part of one answer for the next).",
+        ]
+    return lines

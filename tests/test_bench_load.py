@@ -3,18 +3,25 @@
 Protects: every message sent is counted once as answered, held (the gateway's "busy"/"queued"
 notice), empty or an error; a refused connection and a non-200 answer are errors, never
 latencies; the open loop sends the messages it planned and keeps each owner's turns in order;
-the phase timings parse from a /metrics page. No timing is asserted (those live in bench/).
-The whole run against a real stack and a bare Rasa is tests/e2e/test_bench_load.py.
+the phase timings parse from a /metrics page. For the callbacks' owners (bench/owners.py): an
+answer's latency stops at its first message and the owner reads on until the rest has come; a
+held notice is known from its first SMS piece; bare Rasa gets the channel's conversation id; the
+reconciliation tells a turn whose answer was still arriving when the owner wrote again. No timing
+is asserted (those live in bench/). The whole run against a real stack and a bare Rasa is
+tests/e2e/test_bench_load.py; the callbacks' owners on the real stack, tests/e2e/test_bench_callbacks.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 from aiohttp import web
 
-from bench import load
+from bench import load, owners
+from bot.text.script import Script, render
 from connectors.gateway import BUSY_REPLY
+from connectors.sms.texts import split_reply
 
 
 def nothing_listens() -> str:
@@ -161,3 +168,65 @@ async def test_run_load_plays_whole_conversations_and_counts_what_was_not_answer
     assert len(said) == sum(len(c) for c in conversations)
     assert result["not_answered"] == said.count("再见") and result["messages"] == len(said) - said.count("再见")
     assert result["concurrent_senders"] == 3 and result["p99_ms"] is not None
+
+
+def test_a_held_notice_is_known_from_its_first_sms_piece_in_either_script():
+    for script in (None, Script.TRADITIONAL):
+        first_piece = split_reply(render(BUSY_REPLY, script))[0]
+        assert owners.outcome([first_piece]) == "held"
+    assert owners.outcome(["好的，请问哪里坏了？"]) == "answered"
+    assert owners.outcome([]) == owners.outcome([""]) == "empty"
+
+
+async def test_an_answer_is_its_messages_after_the_owner_wrote_timed_from_the_first():
+    inbox = owners.Inbox()
+    inbox.take("o1", "前一个回答")  # the previous turn's: already seen
+
+    async def platform() -> None:
+        await asyncio.sleep(0.05)
+        inbox.take("o2", "别人的")
+        inbox.take("o1", "第一条")
+        await asyncio.sleep(0.05)
+        inbox.take("o1", "第二条")
+
+    task = asyncio.create_task(platform())
+    parts = await inbox.answer("o1", 1, timeout=5, quiet=0.2)
+    await task
+    assert [p.text for p in parts] == ["第一条", "第二条"]
+    assert parts[1].at - parts[0].at >= 0.04  # the latency stops at the first; reading went on to the second
+    assert await inbox.answer("o1", 3, timeout=0.1, quiet=0.1) is None  # nothing more: no answer
+
+
+async def test_bare_rasa_gets_the_channels_conversation_id_and_its_owner_reads_after_the_answer(aiohttp_server):
+    said: list[str] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        said.append((await request.json())["sender"])
+        return web.json_response([{"text": "好的"}])
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    server = await aiohttp_server(app)
+    send = owners.paced(load.bare_target(str(server.make_url("")).rstrip("/"), "sms"), 0.2)
+    tally = await load.sequential(send, 2, new_sender=lambda: "13900000001")
+
+    assert said == ["sms:13900000001"] * 2 and tally.answered == 2
+    assert max(tally.latencies_ms) < 200 <= tally.seconds * 1000 / 2  # the reading is not in the latency
+
+
+def test_a_turn_whose_answer_was_still_arriving_when_the_owner_wrote_again_is_told():
+    part = owners.Part
+    sms = owners.SmsOwners()
+    turns = [owners.Turn(0.0, "answered"), owners.Turn(1.0, "answered"), owners.Turn(3.0, "answered")]
+    logged = [{"replies": ["a", "b"]}, {"replies": ["c"]}, {"replies": ["d"]}]
+    # turn 1: two answers (the second in two pieces); turn 2's answer; turn 3's
+    in_time = [
+        part(0.5, "a", "k1"),
+        part(0.6, "b1", "k2"),
+        part(0.7, "b2", "k2"),
+        part(2, "c", "k3"),
+        part(4, "d", "k4"),
+    ]
+    assert sms._attribute(turns, logged, in_time) == 0
+    late = [part(0.5, "a", "k1"), part(0.6, "b1", "k2"), part(1.2, "b2", "k2"), part(2, "c", "k3"), part(4, "d", "k4")]
+    assert sms._attribute(turns, logged, late) == 1

@@ -180,7 +180,8 @@ class SmsChannel:
 
     def _messages(self, backend: Backend, notification: model.Notification, mobile: str) -> tuple[str, list[Outgoing]]:
         templates = backend.content.get().sms_templates
-        own = templates.get(notification.kind)
+        # the assistant's answers are the generic template's own kind: cut into pieces, never truncated
+        own = templates.get(notification.kind) if notification.kind != GENERIC else None
         if own is not None:
             values = texts.variables(own, notification.fields, notification.text)
             return "template", [Outgoing(mobile, own.template_id, values, notification.key)]

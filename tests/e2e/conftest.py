@@ -38,7 +38,7 @@ def wechat_world(tmp_path_factory):
 
     with FakeWeChatThread() as fake, sms_thread() as sms:
         var_dir = tmp_path_factory.mktemp("wechat-stack")
-        env = wechat_env(fake) | sms_env(sms, var_dir / "content")
+        env = wechat_env(fake.fake) | sms_env(sms.fake, var_dir / "content")
         running = start_stack(var_dir, **env)
         try:
             yield WeChatWorld(running, fake, sms)

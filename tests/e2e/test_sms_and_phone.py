@@ -16,7 +16,7 @@ import re
 import pytest
 
 from tests.e2e.conftest import Staff
-from tests.e2e.phone_world import post_call, sms_from, wait_for_sms
+from tests.e2e.phone_world import notices, post_call, sms_from, wait_for_sms
 from tests.e2e.test_conversations import ticket_number
 
 AGENT, CALLER = 1, 0
@@ -49,7 +49,7 @@ def test_an_elderly_owners_sms_repair_in_several_messages_opens_a_ticket_and_eve
     updates = wait_for_sms(fake, mobile, 7)[4:]
     assert updates[0].startswith(f"{number}|已派单，王师傅")
     assert updates[1:] == [f"{number}|处理中", f"{number}|已处理完，回复满意/一般/不满意评价"]
-    templates = fake.call(lambda f: [s["template"] for s in f.texts_to(mobile)])
+    templates = fake.call(lambda f: [template for template, _ in notices(f.texts_to(mobile))])
     assert templates == ["SMS_REPLY"] * 4 + ["SMS_STATUS"] * 3
 
 
@@ -82,8 +82,8 @@ def test_a_long_call_whose_request_comes_late_opens_the_right_ticket_and_the_cal
     assert (ticket["building"], ticket["unit"], ticket["room"]) == ("3", "2", "501")
     assert "漏水" in ticket["description"] and "登记" not in ticket["description"]  # the agent's words stay out
 
-    sms = wechat_world.sms.wait_for(lambda f: f.texts_to(mobile), 30, "the SMS after the call")
-    assert len(sms) == 1 and found.group(0) in "".join(sms[0]["values"].values())
+    sms = wait_for_sms(wechat_world.sms, mobile, 1)
+    assert len(sms) == 1 and found.group(0) in sms[0]
 
 
 def test_an_emergency_in_a_call_opens_an_emergency_ticket_and_goes_to_staff_at_once(wechat_world):

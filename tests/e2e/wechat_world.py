@@ -25,21 +25,20 @@ KF_AES_KEY = new_aes_key()
 KFID = "wkE2Etest0001"
 
 
-def wechat_env(fake: FakeWeChatThread) -> dict[str, str]:
-    """The settings an operator would set, with both API bases pointed at the fake."""
-    f = fake.fake
-    assert f is not None
+def wechat_env(f: FakeWeChat) -> dict[str, str]:
+    """The settings an operator would set, with both API bases pointed at the fake (running: its
+    ``url`` is known; in a thread here, on bench/load.py's own loop there)."""
     return {
         "WUYE_WECHAT_APPID": f.appid,
         "WUYE_WECHAT_SECRET": f.secret,
         "WUYE_WECHAT_TOKEN": MP_TOKEN,
         "WUYE_WECHAT_AES_KEY": MP_AES_KEY,
-        "WUYE_WECHAT_API_BASE": fake.url,
+        "WUYE_WECHAT_API_BASE": f.url,
         "WUYE_WECOM_CORPID": f.corpid,
         "WUYE_WECOM_KF_SECRET": f.kf_secret,
         "WUYE_WECOM_TOKEN": KF_TOKEN,
         "WUYE_WECOM_AES_KEY": KF_AES_KEY,
-        "WUYE_WECOM_API_BASE": fake.url,
+        "WUYE_WECOM_API_BASE": f.url,
     }
 
 

@@ -73,6 +73,8 @@ class _FakeSms:
         self.per_minute, self.per_hour, self.per_day = per_minute, per_hour, per_day
         self.sent: list[dict[str, Any]] = []
         self.refused: list[dict[str, Any]] = []
+        # called with each entry of ``sent`` as it is taken, on the fake's loop (bench/owners.py)
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self.url = ""
         self._failures: deque[tuple[str, int]] = deque()
         self._nonces: set[str] = set()
@@ -119,10 +121,11 @@ class _FakeSms:
         return next((name for name, cap, within in checks if cap is not None and len(within) >= cap), None)
 
     def _record(self, mobile: str, template: str, values: dict[str, str], out_id: str, message_id: str) -> None:
-        self.sent.append(
-            {"mobile": mobile, "template": template, "values": values, "out_id": out_id, "id": message_id}
-            | {"sign": self.sign_name, "at": self.now()}
-        )
+        entry = {"mobile": mobile, "template": template, "values": values, "out_id": out_id, "id": message_id}
+        entry |= {"sign": self.sign_name, "at": self.now()}
+        self.sent.append(entry)
+        for listener in self.listeners:
+            listener(entry)
 
     def _variables(self, template: str, values: dict[str, str]) -> None:
         for value in values.values():

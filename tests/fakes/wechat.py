@@ -102,6 +102,9 @@ class FakeWeChat:
         self._delays: dict[str, float] = {}
         self._holds: dict[str, deque[Hold]] = {}
         self.abandoned: list[dict[str, Any]] = []  # held calls whose caller hung up: never accepted
+        # called with each entry of ``sent`` as it is taken, on the fake's loop (bench/owners.py
+        # wakes the owner waiting for it instead of polling ``sent``)
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -190,6 +193,8 @@ class FakeWeChat:
         entry |= {"data": None, "open_kfid": None, "url": None, "msgid": None, "at": self.now()}
         entry |= extra
         self.sent.append(entry)
+        for listener in self.listeners:
+            listener(entry)
 
     # -- the HTTP side -----------------------------------------------------------------------
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:

@@ -136,3 +136,15 @@ async def test_an_update_with_neither_its_template_nor_the_generic_one_is_dead_l
     await sms.deliver()
     (notice,) = await sms.notices()
     assert notice.status is model.NotificationStatus.DEAD and "late_reply" in notice.last_error
+
+
+async def test_a_long_answer_reaches_the_phone_whole_in_pieces_of_the_generic_template(sms, provider):
+    said = "我家厨房的水管从昨天晚上开始一直在漏水，地板都泡了，楼下邻居也说天花板在滴水，麻烦尽快派人来看看"
+    await sms.writes(said)
+    await sms.deliver()
+    answer = f"收到：{said}"  # the stand-in's echo: 53 characters, over one variable's 35
+    pieces = sms.received()
+    assert len(pieces) == 2 and all(len(p) <= 35 for p in pieces) and "".join(pieces) == answer
+    (notice,) = [n for n in await sms.notices() if n.kind == "late_reply"]
+    assert notice.delivered_via == "reply" and notice.billed_parts == 2
+    assert {s["out_id"] for s in sms.fake.texts_to(MOBILE)} == {notice.key}  # one answer: its key on each piece
