@@ -174,26 +174,24 @@ def test_an_ordinary_ticket_or_a_closed_one_cannot_be_taken_back():
 
     now = datetime(2026, 12, 1, tzinfo=timezone.utc)
     level = model.ServiceLevel(30, 24)
-    ordinary = model.Ticket.open(
-        kind=model.TicketKind.REPAIR,
-        location=model.Location("3"),
-        description="门卡住了",
-        sender=OWNER,
-        now=now,
-        level=level,
-    )
-    ordinary.id = 1
+
+    def opened(ticket_id: int, priority: model.Priority) -> model.Ticket:
+        found = model.Ticket.open(
+            kind=model.TicketKind.REPAIR,
+            location=model.Location("3"),
+            description="门卡住了",
+            sender=OWNER,
+            now=now,
+            level=level,
+            priority=priority,
+        )
+        found.id = ticket_id
+        return found
+
+    ordinary = opened(1, model.Priority.NORMAL)
     with pytest.raises(model.DomainError):
         ordinary.not_an_emergency(level, actor=OWNER, now=now, note="不急")
-    urgent = model.Ticket.open(
-        kind=model.TicketKind.REPAIR,
-        location=model.Location("3"),
-        description="门卡住了",
-        sender=OWNER,
-        now=now,
-        level=level,
-        priority=model.Priority.EMERGENCY,
-    )
-    urgent.id, urgent.status = 2, model.TicketStatus.CLOSED
+    urgent = opened(2, model.Priority.EMERGENCY)
+    urgent.status = model.TicketStatus.CLOSED
     with pytest.raises(model.DomainError):
         urgent.not_an_emergency(level, actor=OWNER, now=now, note="不急")

@@ -191,10 +191,8 @@ async def withdraw_emergency(
         level = content.level(ticket.kind, model.Priority.NORMAL)
         words = OWNER_SAID_NOT_URGENT.format(words=message.text[:40])
         ticket.not_an_emergency(level, actor=cmd.sender, now=now, note=words)
-        conversation.hand_back(cmd.sender, now)
-        await _owed_to_staff(uow, cmd.sender, failed_only=False)  # what was written to staff stays theirs
-        message.back_to_the_assistant()
-        await deps.dialogue.resume(cmd.sender)  # before the commit: a failure leaves it with staff
+        await _give_back(uow, deps, conversation, cmd.sender)
+        message.back_to_the_assistant()  # ... except this message, which takes it back
         await uow.commit()
         return results.EmergencyWithdrawn(ticket.number, content.promise(ticket.kind, model.Priority.NORMAL))
 
@@ -623,11 +621,17 @@ async def hand_back(cmd: commands.HandBack, uow: UnitOfWork, deps: Deps) -> resu
     What the owner wrote meanwhile was staff's: the assistant answers only what comes next."""
     async with uow:
         conversation = await _conversation(uow, cmd.sender)
-        conversation.hand_back(cmd.actor, deps.clock())
-        await _owed_to_staff(uow, cmd.sender, failed_only=False)
-        await deps.dialogue.resume(cmd.sender)
+        await _give_back(uow, deps, conversation, cmd.actor)
         await uow.commit()
         return results.ConversationState(conversation.state.value)
+
+
+async def _give_back(uow: UnitOfWork, deps: Deps, conversation: model.Conversation, actor: str) -> None:
+    """The assistant answers again: what was written to staff stays theirs, and the engine is
+    resumed before the caller commits, so a failure leaves the conversation with staff."""
+    conversation.hand_back(actor, deps.clock())
+    await _owed_to_staff(uow, conversation.sender, failed_only=False)
+    await deps.dialogue.resume(conversation.sender)
 
 
 async def add_note(cmd: commands.AddNote, uow: UnitOfWork, deps: Deps) -> results.NoteAdded:
