@@ -32,6 +32,7 @@ from backend_bridge.entrypoints.http import token_matches
 from backend_bridge.entrypoints.keys import BACKEND
 from backend_bridge.service_layer.delivery import Deliver, Sent
 from backend_bridge.service_layer.ports import DeliveryDeferred, DeliveryFailed
+from backend_bridge.service_layer.unit_of_work import UnitOfWork
 from bot.text.pii import mask_pii
 from common.phones import normalize_mobile
 from connectors.callbacks import Refused, read_body
@@ -198,7 +199,11 @@ class SmsChannel:
         ]
 
     async def _send(self, backend: Backend, notification: model.Notification, mobile: str) -> Sent:
-        """Each message once (a retry after a failure part-way sends only the rest), within the cap."""
+        """Each message once (a retry after a failure part-way sends only the rest), within the cap.
+
+        One read and one commit per piece: whether it went already and today's count are read
+        together, and the piece's mark is written with the count it adds, so a mark never
+        exists without its count (nor the count without its mark)."""
         assert self.provider is not None
         via, messages = self._messages(backend, notification, mobile)
         taken_id, parts = None, 0
@@ -206,11 +211,15 @@ class SmsChannel:
             mark = f"sms:sent:{notification.key}:{notification.provider_message_id or ''}:{i}"
             async with backend.new_uow() as uow:
                 done = await uow.channel_state.get(mark, backend.clock())
+                count = None if done is not None else await self._sent_today(backend, uow, mobile)
             if done is not None:
-                taken_id, count = done.split(" ", 1)
-                parts += int(count)
+                taken_id, billed = done.split(" ", 1)
+                parts += int(billed)
                 continue
-            await self._within_cap(backend, mobile)
+            if count is not None and count >= self.settings.daily_cap:
+                until = self._tomorrow(backend)
+                cap = self.settings.daily_cap
+                raise DeliveryDeferred(f"{cap} SMS to this number today; waits until {until}", until)
             try:
                 taken = await self.provider.send(message)
             except ProviderError as exc:
@@ -222,11 +231,7 @@ class SmsChannel:
             sign = f"【{self.settings.sign_name}】"
             billed = taken.parts or texts.billed_parts(sign + "".join(message.variables.values()))
             taken_id, parts = taken.message_id, parts + billed
-            async with backend.new_uow() as uow:
-                until = backend.clock() + timedelta(days=SENT_MARK_DAYS)
-                await uow.channel_state.put(mark, f"{taken.message_id} {billed}", until)
-                await uow.commit()
-            await self._count(backend, mobile)
+            await self._count(backend, mobile, sent=(mark, f"{taken.message_id} {billed}"))
         return Sent(via, taken_id, parts)
 
     def _tomorrow(self, backend: Backend) -> datetime:
@@ -237,20 +242,22 @@ class SmsChannel:
     def _count_key(self, backend: Backend, mobile: str) -> str:
         return f"sms:count:{mobile}:{backend.clock().astimezone(backend.timezone).date().isoformat()}"
 
-    async def _within_cap(self, backend: Backend, mobile: str) -> None:
-        async with backend.new_uow() as uow:
-            count = int(await uow.channel_state.get(self._count_key(backend, mobile), backend.clock()) or 0)
-        if count >= self.settings.daily_cap:
-            until = self._tomorrow(backend)
-            raise DeliveryDeferred(f"{self.settings.daily_cap} SMS to this number today; waits until {until}", until)
+    async def _sent_today(self, backend: Backend, uow: UnitOfWork, mobile: str) -> int:
+        """How many SMS went to ``mobile`` today (read inside the caller's transaction)."""
+        return int(await uow.channel_state.get(self._count_key(backend, mobile), backend.clock()) or 0)
 
-    async def _count(self, backend: Backend, mobile: str, *, cap_reached: bool = False) -> None:
-        """One more sent today (or, when the provider says the number's limit is reached, the cap)."""
+    async def _count(
+        self, backend: Backend, mobile: str, *, cap_reached: bool = False, sent: tuple[str, str] | None = None
+    ) -> None:
+        """One more sent today, with the piece's mark (``sent``: the mark and what it keeps), in one
+        commit; or, when the provider says the number's limit is reached, the cap."""
         key = self._count_key(backend, mobile)
         async with backend.new_uow() as uow:
-            count = int(await uow.channel_state.get(key, backend.clock()) or 0)
-            count = self.settings.daily_cap if cap_reached else count + 1
+            count = self.settings.daily_cap if cap_reached else await self._sent_today(backend, uow, mobile) + 1
             await uow.channel_state.put(key, str(count), self._tomorrow(backend) + timedelta(days=1))
+            if sent is not None:
+                mark, kept = sent
+                await uow.channel_state.put(mark, kept, backend.clock() + timedelta(days=SENT_MARK_DAYS))
             await uow.commit()
 
 

@@ -3,7 +3,8 @@ dispatcher and a fake provider (Aliyun and Tencent).
 
 Protects: a repair told in several SMS opening the ticket, every answer and status update
 reaching the phone as an approved template with the operator's variables, the provider's
-message id and billed parts kept; the number on file binding the conversation to the flat;
+message id and billed parts kept; a long answer's each further piece one commit (its sent-mark
+written with the day's count); the number on file binding the conversation to the flat;
 the provider's repeated push answered once; unknown tokens, malformed and oversized pushes
 refused with nothing processed.
 """
@@ -17,6 +18,7 @@ import pytest
 
 from backend_bridge.domain import commands, model
 from tests.sms.conftest import CODES, MOBILE, SENDER
+from tests.test_turn_cost import counted
 
 
 async def test_an_sms_repair_in_several_messages_opens_a_ticket_and_updates_reach_the_phone(sms, provider):
@@ -148,3 +150,18 @@ async def test_a_long_answer_reaches_the_phone_whole_in_pieces_of_the_generic_te
     (notice,) = [n for n in await sms.notices() if n.kind == "late_reply"]
     assert notice.delivered_via == "reply" and notice.billed_parts == 2
     assert {s["out_id"] for s in sms.fake.texts_to(MOBILE)} == {notice.key}  # one answer: its key on each piece
+
+
+async def test_each_further_piece_of_an_answer_costs_one_commit_its_mark_and_the_days_count_together(sms, provider):
+    async def commits_to_deliver(said: str) -> tuple[int, int]:
+        await sms.writes(said)
+        before = len(sms.received())
+        with counted(sms.backend.engine) as seen:
+            await sms.deliver()
+        return len(sms.received()) - before, seen.count("COMMIT")
+
+    one_piece, short = await commits_to_deliver("你好")
+    said = "我家厨房的水管从昨天晚上开始一直在漏水，地板都泡了，楼下邻居说天花板在滴水"
+    two_pieces, long = await commits_to_deliver(said)
+    assert (one_piece, two_pieces) == (1, 2)
+    assert long - short == 1  # the second piece: one commit with its sent-mark and the day's count
