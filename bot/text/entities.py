@@ -38,6 +38,8 @@ _BUILDING = re.compile(r"(?<![\d.A-Za-z])(\d{1,3}|[A-Za-z])\s*(?:号楼|号院|�
 _UNIT = re.compile(r"(?<![\d.])(\d{1,2})\s*(?:单元|门洞)")
 # A room follows a building/unit marker, carries its own marker, or follows 房号/我家.
 _ROOM_AFTER_MARKER = re.compile(r"(?:单元|号楼|栋|幢|座|#)\s*(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元))")
+# 3座12楼1203 / 5栋8层802: a floor said before the flat, which begins with that floor.
+_ROOM_AFTER_FLOOR = re.compile(r"(?<![\d.])(\d{1,2})\s*(?:楼|层)\s*(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|座|单元))")
 _ROOM_MARKED = re.compile(r"(?<![\d.])(\d{3,4})\s*(?:室|号房|房)(?!间)")
 _ROOM_CUE = re.compile(
     r"(?:房号|房间号?|门牌号?|我家|家住|住在?|业主)\s*(?:(?:是|为|:|：)\s*)?(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元))"
@@ -386,6 +388,10 @@ def extract_address(text: str) -> list[Entity]:
         add_part("building", m, 1)
     for m in _UNIT.finditer(text):
         add_part("unit", m, 1)
+    for m in _ROOM_AFTER_FLOOR.finditer(text):
+        floor, room = m.group(1), m.group(2)
+        if room.startswith(floor) and len(room) == len(floor) + 2:
+            add_part("room", m, 2)
     for pattern in (_ROOM_AFTER_MARKER, _ROOM_MARKED, _ROOM_CUE):
         for m in pattern.finditer(text):
             add_part("room", m, 1)

@@ -64,9 +64,16 @@ def to_digits(run: str) -> str | None:
         return None
 
 
+# 么 is also a variant of 幺 (one, said yāo in numbers): "么三八…" in a typed or transcribed phone.
+# It reads as 1 only beside another numeral, never in 什么/怎么/这么/那么/多么/要么 (怎么3号楼又停水).
+_DIGITS = "0-9零〇○洞一幺二两三四五六七八九"
+_YAO_VARIANT = re.compile(rf"(?<![什怎这這那多要干幹甚咋为為])么(?=\s*[{_DIGITS}])|(?<=[{_DIGITS}])么")
+
+
 def numeral_edits(text: str) -> list[tuple[int, int, str]]:
     """Return ``(start, end, digits)`` edits for the numeral runs that are numbers."""
     edits = []
+    text = _YAO_VARIANT.sub("幺", text)  # same length: the spans found hold for the text given
     for match in _RUN.finditer(text):
         run = match.group()
         if run.isdigit():  # already Arabic (str.isdigit is False for Chinese numerals)

@@ -29,10 +29,26 @@ def entities(text, now):
         ("十二號樓三單元八零二", [("building", "12", "十二"), ("unit", "3", "三"), ("room", "802", "八零二")]),
         # As the roster import stores a flat (common.addresses): no leading zeros.
         ("03栋2单元0501室", [("building", "3", "03"), ("unit", "2", "2"), ("room", "501", "0501")]),
+        # A floor said before the flat that begins with it (Guangdong and Hong Kong habit: 座, 樓).
+        ("第七座十五樓一五零六 冷氣漏水", [("building", "7", "七"), ("room", "1506", "一五零六")]),
+        ("9栋6层603 门铃不响", [("building", "9", "9"), ("room", "603", "603")]),
+        ("我住2座 11楼1108", [("building", "2", "2"), ("room", "1108", "1108")]),
     ],
 )
 def test_addresses(text, expected, now):
     assert [e for e in entities(text, now) if e[0] in ("building", "unit", "room")] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "6楼905 那家天天装修",  # the floor and the number disagree: no flat of that floor
+        "住12楼 交了1500块",
+        "在3楼 等了350分钟",
+    ],
+)
+def test_a_number_after_a_floor_is_a_flat_only_when_it_begins_with_that_floor(text, now):
+    assert not [e for e in entities(text, now) if e[0] == "room"]
 
 
 def test_public_areas_have_canonical_names(now):
@@ -46,6 +62,7 @@ def test_public_areas_have_canonical_names(now):
         ("我电话13812345678", "13812345678", "13812345678"),
         ("手机 138 1234 5678", "13812345678", "138 1234 5678"),
         ("幺三八幺二三四五六七八", "13812345678", "幺三八幺二三四五六七八"),
+        ("手機 么五九 么七七六 二零三四", "15917762034", "么五九 么七七六 二零三四"),  # 么: a variant of 幺
         ("座机010-12345678", "01012345678", "010-12345678"),
         ("+86 138 1234 5678", "13812345678", "+86 138 1234 5678"),
         ("0086-13812345678", "13812345678", "0086-13812345678"),

@@ -41,6 +41,18 @@ def test_words_that_only_look_like_numbers_or_fillers_survive(text):
         assert normal == text
 
 
+@pytest.mark.parametrize(
+    ("written", "normal"),
+    [
+        ("怎么三号楼又停水", "怎么3号楼又停水"),  # 么 is 1 only beside a number, never in 怎么/什么/要么
+        ("要么五号楼要么六号楼", "要么5号楼要么6号楼"),
+        ("电话么三六 么二二零 八八九九", "电话136 1220 8899"),  # 么, a variant of 幺
+    ],
+)
+def test_yao_written_as_its_variant_is_one_only_inside_a_number(written, normal):
+    assert normalize(written).text == normal
+
+
 def test_emoji_only_messages_are_kept():
     assert normalize("👍").text == "👍"
 
