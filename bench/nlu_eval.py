@@ -12,7 +12,8 @@ import argparse
 import json
 import re
 import time
-from collections import Counter, defaultdict
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -60,18 +61,79 @@ def f1_table(pairs: list[tuple[str, str]]) -> dict[str, dict]:
     return table
 
 
+# Read as right by the lenient count: the dialogue treats each pair alike (an emergency read as a
+# repair still opens a ticket, a chase read as a status check still shows the ticket).
+LENIENT = {("report_emergency", "report_repair"), ("chase_ticket", "check_status")}
+EMERGENCY = "report_emergency"
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One case as the model read it: the labels and the reading, entity keys included."""
+
+    batch: str
+    kind: str
+    expected: str
+    predicted: str
+    gold: frozenset[tuple[str, str]]
+    got: frozenset[tuple[str, str]]
+
+
+def summary(scored: list[Scored]) -> dict:
+    """The figures kept for every batch and for all of them: accuracy (strict and lenient), per
+    kind of writing, emergency recall and precision, entity recall and precision per type."""
+    pairs = [(c.expected, c.predicted) for c in scored]
+    kinds = {}
+    for kind in sorted({c.kind for c in scored}):
+        kind_pairs = [(c.expected, c.predicted) for c in scored if c.kind == kind]
+        table = f1_table(kind_pairs)
+        supported = [v["f1"] for v in table.values() if v["support"]]
+        kinds[kind] = {
+            "n": len(kind_pairs),
+            "accuracy": sum(g == p for g, p in kind_pairs) / len(kind_pairs),
+            "macro_f1": sum(supported) / max(1, len(supported)),
+        }
+    expected, found, predicted, correct = Counter(), Counter(), Counter(), Counter()
+    for c in scored:
+        for key in c.gold:
+            expected[key[0]] += 1
+            found[key[0]] += key in c.got
+        for key in c.got:
+            predicted[key[0]] += 1
+            correct[key[0]] += key in c.gold
+    emergencies = sum(g == EMERGENCY for g, _ in pairs)
+    raised = sum(p == EMERGENCY for _, p in pairs)
+    caught = sum(g == p == EMERGENCY for g, p in pairs)
+    return {
+        "n": len(pairs),
+        "accuracy": sum(g == p for g, p in pairs) / len(pairs),
+        "lenient_accuracy": sum(g == p or (g, p) in LENIENT for g, p in pairs) / len(pairs),
+        "kinds": kinds,
+        "emergency": {
+            "n": emergencies,
+            "recall": caught / emergencies if emergencies else None,
+            "precision": caught / raised if raised else None,
+            "false": raised - caught,
+        },
+        "entities": {
+            name: {
+                "expected": expected[name],
+                "accuracy": found[name] / expected[name] if expected[name] else None,
+                "precision": correct[name] / predicted[name] if predicted[name] else None,
+            }
+            for name in sorted(expected | predicted)
+        },
+    }
+
+
 def evaluate(parser: Parser, cases: list[dict], tz: ZoneInfo) -> dict:
     now = datetime.now(tz)
-    pairs, by_kind, by_batch = [], defaultdict(list), defaultdict(list)
-    ent_expected, ent_found, ent_predicted, ent_correct = Counter(), Counter(), Counter(), Counter()
+    scored: list[Scored] = []
     errors = []
     started = time.perf_counter()
     for case in cases:
         result = parser.parse(case["text"])
         predicted = result["intent"] or "none"
-        pairs.append((case["intent"], predicted))
-        by_kind[case["kind"]].append((case["intent"], predicted))
-        by_batch[case["batch"]].append(predicted == case["intent"])
         if predicted != case["intent"]:
             errors.append(
                 {
@@ -81,48 +143,71 @@ def evaluate(parser: Parser, cases: list[dict], tz: ZoneInfo) -> dict:
                     "confidence": result["confidence"],
                 }
             )
-        scored = case["scored_entities"]
-        gold = {entity_key(e["entity"], str(e["value"]), now) for e in case.get("entities") or []}
-        got = {entity_key(e["entity"], str(e["value"]), now) for e in result["entities"] if e["entity"] in scored}
-        for key in gold:
-            ent_expected[key[0]] += 1
-            ent_found[key[0]] += key in got
-        for key in got:
-            ent_predicted[key[0]] += 1
-            ent_correct[key[0]] += key in gold
+        labelled = case["scored_entities"]
+        gold = frozenset(entity_key(e["entity"], str(e["value"]), now) for e in case.get("entities") or [])
+        got = frozenset(
+            entity_key(e["entity"], str(e["value"]), now) for e in result["entities"] if e["entity"] in labelled
+        )
+        scored.append(Scored(case["batch"], case["kind"], case["intent"], predicted, gold, got))
     elapsed = time.perf_counter() - started
-    intent_table = f1_table(pairs)
-    kinds = {}
-    for kind, kind_pairs in sorted(by_kind.items()):
-        table = f1_table(kind_pairs)
-        kinds[kind] = {
-            "n": len(kind_pairs),
-            "accuracy": sum(g == p for g, p in kind_pairs) / len(kind_pairs),
-            "macro_f1": sum(v["f1"] for k, v in table.items() if v["support"])
-            / max(1, sum(1 for v in table.values() if v["support"])),
-        }
-    entities = {
-        name: {
-            "expected": ent_expected[name],
-            "accuracy": ent_found[name] / ent_expected[name] if ent_expected[name] else None,
-            "precision": ent_correct[name] / ent_predicted[name] if ent_predicted[name] else None,
-        }
-        for name in sorted(ent_expected | ent_predicted)
-    }
+    pairs = [(c.expected, c.predicted) for c in scored]
+    whole = summary(scored)
+    batches = {name: summary([c for c in scored if c.batch == name]) for name in dict.fromkeys(c.batch for c in scored)}
     return {
         "cases": len(cases),
-        "intent_accuracy": sum(g == p for g, p in pairs) / len(pairs),
-        "intents": intent_table,
-        "kinds": kinds,
-        "batches": {name: {"n": len(hits), "accuracy": sum(hits) / len(hits)} for name, hits in by_batch.items()},
-        "entities": entities,
+        "intent_accuracy": whole["accuracy"],
+        "lenient_accuracy": whole["lenient_accuracy"],
+        "intents": f1_table(pairs),
+        "kinds": whole["kinds"],
+        "emergency": whole["emergency"],
+        "batches": batches,
+        "entities": whole["entities"],
         "confusions": Counter(f"{g} → {p}" for g, p in pairs if g != p).most_common(12),
         "errors": errors,
         "ms_per_message": elapsed / len(cases) * 1000,
     }
 
 
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _batch_tables(batches: dict) -> list[str]:
+    """Every batch on its own: the style, emergency and entity figures issue 15 asks for."""
+    kinds = sorted({k for b in batches.values() for k in b["kinds"]})
+    entities = sorted({e for b in batches.values() for e in b["entities"]})
+    lines = [
+        "",
+        "| held-out batch | n | accuracy | lenient¹ | "
+        + " | ".join(kinds)
+        + " | emergency recall | precision | false |",
+        "| --- " * (6 + len(kinds)) + "| --- |",
+    ]
+    for name, b in batches.items():
+        styles = " | ".join(_share(b["kinds"][k]["accuracy"]) if k in b["kinds"] else "–" for k in kinds)
+        e = b["emergency"]
+        lines.append(
+            f"| {name} | {b['n']} | {b['accuracy']:.1%} | {b['lenient_accuracy']:.1%} | {styles} | "
+            f"{_share(e['recall'])} ({e['n']}) | {_share(e['precision'])} | {e['false']} |"
+        )
+    lines += [
+        "",
+        "¹ an emergency read as a repair, or a chase read as a status check, counted as right.",
+        "",
+        "| entity: recall / precision | " + " | ".join(batches) + " |",
+        "| --- " * (1 + len(batches)) + "|",
+    ]
+    for entity in entities:
+        cells = []
+        for b in batches.values():
+            v = b["entities"].get(entity)
+            cells.append("–" if v is None else f"{_share(v['accuracy'])} / {_share(v['precision'])} ({v['expected']})")
+        lines.append(f"| {entity} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def markdown(report: dict) -> str:
+    emergency = report.get("emergency")
     lines = [
         f"Intent accuracy: **{report['intent_accuracy']:.1%}** on {report['cases']} held-out cases "
         f"({report['ms_per_message']:.1f} ms per message; {report.get('skipped_as_in_training', 0)} cases "
@@ -131,11 +216,18 @@ def markdown(report: dict) -> str:
         "| intent | precision | recall | F1 | n |",
         "| --- | --- | --- | --- | --- |",
     ]
+    if emergency:
+        lines[0] += (
+            f" Emergencies: recall {_share(emergency['recall'])} of {emergency['n']}, precision "
+            f"{_share(emergency['precision'])} ({emergency['false']} raised wrongly)."
+        )
     for name, v in report["intents"].items():
         if v["support"]:
             lines.append(f"| {name} | {v['precision']:.2f} | {v['recall']:.2f} | {v['f1']:.2f} | {v['support']} |")
     batches = report.get("batches", {})
-    if len(batches) > 1:
+    if batches and "kinds" in next(iter(batches.values())):
+        lines += _batch_tables(batches)
+    elif len(batches) > 1:  # a report written before batches had their own figures
         lines += ["", "| held-out batch | accuracy | n |", "| --- | --- | --- |"]
         lines += [f"| {name} | {v['accuracy']:.1%} | {v['n']} |" for name, v in batches.items()]
     lines += ["", "| kind of writing | accuracy | macro F1 | n |", "| --- | --- | --- | --- |"]
@@ -143,9 +235,7 @@ def markdown(report: dict) -> str:
         lines.append(f"| {name} | {v['accuracy']:.1%} | {v['macro_f1']:.2f} | {v['n']} |")
     lines += ["", "| entity | accuracy (recall) | precision | expected |", "| --- | --- | --- | --- |"]
     for name, v in report["entities"].items():
-        acc = "–" if v["accuracy"] is None else f"{v['accuracy']:.1%}"
-        prec = "–" if v["precision"] is None else f"{v['precision']:.1%}"
-        lines.append(f"| {name} | {acc} | {prec} | {v['expected']} |")
+        lines.append(f"| {name} | {_share(v['accuracy'])} | {_share(v['precision'])} | {v['expected']} |")
     lines += ["", "Most frequent confusions: " + "; ".join(f"{k} ({n})" for k, n in report["confusions"])]
     return "\n".join(lines)
 
