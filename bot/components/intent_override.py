@@ -5,8 +5,9 @@
   asking about an existing ticket; without one, DIET must be sure (UNSURE_EMERGENCY)
   and the message must show a sign of danger (bot/text/danger.py): an overconfident
   model must not page the duty staff for a stuck balcony door. A danger that is past and made
-  safe (上周冒过火花 现在闸关了) is not an emergency either, hazard word or not: the model's next
-  guess (a repair, usually) is taken.
+  safe (上周冒过火花 现在闸关了) or past and complained of (昨天电梯困人的事 必须给个说法) is not an
+  emergency either, hazard word or not, nor is water that is no flood (a garden sprinkler, a seep
+  when it rains): the model's next guess (a repair, usually) is taken.
 * What the owner says outright, where the model follows the wrong part of a message
   (bot/text/intent_cues.py): a chase that restates the problem, a broken thing told in
   frustration, thanks with praise, asking for the office's phone number. Never over a hazard.
@@ -23,7 +24,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.components.base import RuleComponent
-from bot.text.danger import danger_is_over, shows_danger
+from bot.text.danger import danger_is_over, harmless_water, shows_danger
 from bot.text.intent_cues import corrected_intent
 
 MENU = {
@@ -82,6 +83,16 @@ class IntentOverride(RuleComponent):
         real = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != FALLBACK_INTENT]
         return bool(real) and real[0].get("name") == EMERGENCY_INTENT
 
+    @staticmethod
+    def _no_danger_now(message: Message) -> bool:
+        """A danger that is over, or water that is no flood (a garden sprinkler, a seep when it
+        rains) and nothing else: whatever the words, not for the duty staff."""
+        text = message.get(TEXT) or ""
+        if danger_is_over(text):
+            return True
+        hazards = {e.get("value") for e in message.get(ENTITIES, []) if e.get("entity") == "hazard"}
+        return hazards <= {"flooding"} and harmless_water(text)
+
     def _read_cues(self, message: Message) -> None:
         """The owner's explicit words over a reading the model is known to confuse them with."""
         intended = corrected_intent(message.get(TEXT) or "", (message.get(INTENT) or {}).get("name"))
@@ -96,7 +107,7 @@ class IntentOverride(RuleComponent):
                 continue
             intent = message.get(INTENT) or {}
             current = intent.get("name")
-            if danger_is_over(message.get(TEXT) or ""):
+            if self._no_danger_now(message):
                 if current == EMERGENCY_INTENT or (current == FALLBACK_INTENT and self._unsure_of_emergency(message)):
                     self._demote(message)
                 self._read_cues(message)

@@ -87,17 +87,46 @@ _PAST = re.compile(
 # Made safe since: switched off, shut, gone, no smell any more.
 _MADE_SAFE = re.compile(
     r"(?:已经|现在|早就|一直|都|后来|当时就|马上就).{0,8}?(?:关[了掉上着住]|断[了开掉]|拉[了下掉]?闸|跳[了]?闸|"
-    r"不冒|没[有再]?冒|不响|没[有再]?响|没[有]?味|闻不到|灭了|停了|没事|不漏|没[有再]?漏|没用过?|不用了|拔[了掉])|"
+    r"不冒|没[有再]?冒|不响|没[有再]?响|没[有]?味|闻不到|灭了|停了|没事|不漏|没[有再]?漏|没用过?|不用了|拔[了掉]|"
+    r"处理好|修好|解决了|搞定)|"
     r"没有?(?:再)?(?:冒|烟|火|味道?)了?|"
     # checked since and found safe (燃气公司来检查过了 说没漏气)
     r"(?:检查|查|看)过.{0,10}(?:没|不|无)(?:有)?(?:漏|问题|事|危险)"
 )
 # ... unless it is back, still there, or the owner calls for help.
 _STILL = re.compile(
-    r"还在|还有|还是|又[开冒响漏烧有]|越来越|现在.{0,4}(?:冒|烧|漏|响|有味)|" + "|".join(DANGER_SIGNS["help"])
+    r"还在|还有|还是|又[开冒响漏烧有困着停]|越来越|现在.{0,4}(?:冒|烧|漏|响|有味|困)|快来|"
+    + "|".join(DANGER_SIGNS["help"])
 )
 
 
+# ... or complains of how it was handled (上礼拜电梯困人的事 你们处理得太慢 必须给个说法): a
+# grievance about a past emergency, for the complaint desk, not the duty staff.
+# HANDLING is also a complaint's own wording (bot/text/intent_cues.py), over any past matter.
+HANDLING = r"处理得?(?:太|好|很|非常)?(?:慢|差|不及时)|给(?:个|一个|我们|我)?(?:说法|交代)|谁(?:来)?负责"
+_HANDLED_BADLY = re.compile(HANDLING + r"|(?:才|先)有人来|等了.{0,8}(?:才|先)(?:有人|来)")
+
+
 def danger_is_over(text: str) -> bool:
-    """Whether ``text`` (normalised) tells of a danger that is past and made safe, and of none now."""
-    return bool(_PAST.search(text) and _MADE_SAFE.search(text) and not _STILL.search(text))
+    """Whether ``text`` (normalised) tells of a danger that is past and made safe, or past and
+    complained of, and of none now."""
+    return bool(
+        _PAST.search(text) and (_MADE_SAFE.search(text) or _HANDLED_BADLY.search(text)) and not _STILL.search(text)
+    )
+
+
+# Water that is no flood: a garden sprinkler or fountain spraying outdoors, or a seep that comes
+# only when it rains (阳台排水管裂了 下雨就渗水). Nothing indoors in volume, no other danger.
+_OUTDOOR_WATER = re.compile(r"喷淋|喷头|喷泉|洒水|浇花|浇水|绿化|草坪|水景|花园")
+_INDOORS_OR_WORSE = re.compile(
+    r"家里|屋里|室内|房间|天花板|客厅|卧室|厨房|卫生间|地板|电梯|配电|电箱|插座|漏电|淹|灌|涌"
+)
+_ONLY_WHEN_IT_RAINS = re.compile(r"(?:下雨|下大雨|雨天|一下雨|雨水)(?:天|的时候|时)?[^。!！?？]{0,6}渗")
+
+
+def harmless_water(text: str) -> bool:
+    """Whether the only water ``text`` (normalised) tells of is outdoors in a garden fitting, or a
+    seep that comes when it rains: a repair, however it sprays."""
+    if _ONLY_WHEN_IT_RAINS.search(text) and not _INDOORS_OR_WORSE.search(text.replace("渗水", "")):
+        return True
+    return bool(_OUTDOOR_WATER.search(text) and not _INDOORS_OR_WORSE.search(text))

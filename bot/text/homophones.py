@@ -3,7 +3,7 @@
 A window of the message whose toneless pinyin equals a keyword's is rewritten to the
 keyword. The list is curated: words with common legitimate homophones are left out
 (单元/但愿, 访客/房客, 客服/克服, 煤气/没气, 物业/午夜), because a wrong "fix" would be
-worse than the ASR error.
+worse than the ASR error; a real word that sounds like a kept one is listed in REAL_WORDS.
 """
 
 from __future__ import annotations
@@ -33,6 +33,10 @@ KEYWORDS = (
 )
 
 
+# Real words that sound like a keyword: 未修 (not yet repaired: 至今未修, 门锁都未修好) is no 维修.
+REAL_WORDS = frozenset({"未修"})
+
+
 def _is_han(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
 
@@ -57,7 +61,7 @@ def homophone_edits(text: str) -> list[tuple[int, int, str]]:
         for i in range(len(text) - size + 1):
             keyword = table.get(tuple(syllables[i : i + size]))
             window = text[i : i + size]
-            if not keyword or any(taken[i : i + size]) or not all(map(_is_han, window)):
+            if not keyword or window in REAL_WORDS or any(taken[i : i + size]) or not all(map(_is_han, window)):
                 continue
             if window != keyword:
                 edits.append((i, i + size, keyword))

@@ -27,17 +27,19 @@ from __future__ import annotations
 
 import re
 
+from bot.text.danger import HANDLING
+
 # Said to have been reported, asked or arranged before.
 _REPORTED = re.compile(
     r"报修?(?:过|了|的)|反[映应](?:过|了|的)|打过电话|打了.{0,3}电话|说过|提过|找过|登记过|"
     r"(?:已经|早就|之前|上次|前[天几两]天?|昨天|上周|上个?星期|上礼拜).{0,6}(?:报|说|反映|联系|打电话)|"
-    r"约好|约了|说好|答应|派了?单|工单|单号|BX\d|TS\d",
+    r"约好|约了|说好|讲好|说定|讲定|答应|派了?单|工单|单号|BX\d|TS\d",
     re.IGNORECASE,
 )
 # Nothing since: nobody came, still not fixed, no answer.
 _NOTHING_SINCE = re.compile(
     r"(?:还|一直|始终|仍然?|都)(?:没|未|不)(?:有人|人|来|上门|修|好|弄|处理|换|派|解决|动静|消息|回复|回音|联系|见)|"
-    r"迟迟|至今|到现在(?:还|都|也|仍)|怎么还|咋还|人影|没见(?:到)?人|(?:都|也|人|师傅)没来|结果.{0,4}没|还是(?:漏|坏|堵|不亮|不通|没好)|还在(?:漏|滴|响)|"
+    r"迟迟|至今|到现在(?:还|都|也|仍)|怎么还|咋还|人影|没见(?:到)?人|(?:都|也|人|师傅)没来|结果.{0,4}没|还是(?:漏|坏|堵|不亮|不通|没好|没修|没人|没来|没弄|没处理|没换)|还在(?:漏|滴|响)|人呢|"
     r"没人(?:来|管|理|处理|修|联系|回)|没有人(?:来|管|理|处理|修|联系|回)|"
     r"没动静|没消息|没下文|没回[复音应]|没人?回[复音应]|石沉大海|等了.{0,4}(?:天|周|星期|礼拜|个月)|"
     r"[到在]底什么时候|还要等多久|要等到什么时候"
@@ -46,14 +48,18 @@ _NOTHING_SINCE = re.compile(
 _SPACE_OR_RUBBISH = (
     r"占(?:了|着|用)?(?:我|我家|我们)?的?车位|(?:天天|老是|总是|经常|又|一直|乱|随便|长期).{0,4}停(?:在|到)?(?:我|我家|我们)的?车位|"
     r"车位.{0,6}(?:被|给).{0,12}占|"
-    r"垃圾.{0,8}(?:没人?(?:收|清|运|倒|管)|不(?:收|清|运)|没有人?(?:收|清|运))"
+    r"垃圾.{0,12}(?:没(?:有)?人?来?(?:收|清|运|倒|管)|不(?:收|清|运))"
 )
-_SPACE_OR_RUBBISH_RE = re.compile(_SPACE_OR_RUBBISH)
+# ... and the service's handling of something past (处理得太差, 给个说法, 谁负责).
+_HANDLING = HANDLING
+# Grievances that stay complaints even where the model heard a repair or a visitor pass.
+_GRIEVANCE_RE = re.compile(_SPACE_OR_RUBBISH + "|" + _HANDLING)
 # A complaint about people: the service, staff, neighbours, noise, parking, pets, rubbish.
 _ABOUT_PEOPLE = re.compile(
-    r"投诉|举报|曝光|差评|12345|市长热线|态度|服务(?:太|真|很|差|不)|不作为|不负责|敷衍|推脱|踢皮球|"
+    r"投诉|举报|曝光|差评|(?<!\d)12345(?!\d)|市长热线|" + _HANDLING + "|"
+    r"态度|服务(?:太|真|很|差|不)|不作为|不负责|敷衍|推脱|踢皮球|"
     r"物业.{0,6}(?:干什么|干啥|不管|不作为|怎么管|管不管|不理|收钱不)|乱收费|"
-    r"吵|噪音|扰民|装修|唱歌|广场舞|乱停|占用|占道|堵门|挡住|遛狗|狗屎|狗叫|宠物|垃圾.{0,4}(?:乱|堆|不清|没人清)|"
+    r"吵|噪音|扰民|声音(?:太|好|很|特别|非常)(?:响|大)|午睡|装修|唱歌|广场舞|乱停|占用|占道|堵门|挡住|遛狗|狗屎|狗叫|宠物|垃圾.{0,4}(?:乱|堆|不清|没人清)|"
     r"违建|搭建|偷|素质|保安|保洁(?:员)?.{0,4}(?:不|没)|邻居|隔壁|楼上的|楼下的|对门|"
     r"有人(?:在|把|从|往|乱)|乱扔|乱丢|丢.{0,4}下来|扔.{0,4}下来|烟头|堆(?:满|放|了|着)|杂物|"
     r"(?:占|堵|停|放|堆).{0,6}消防通道|消防通道.{0,6}(?:被|堆|停|放|占|堵)|" + _SPACE_OR_RUBBISH
@@ -61,7 +67,8 @@ _ABOUT_PEOPLE = re.compile(
 # A thing that is broken or not working.
 _FAULT = re.compile(
     r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死)|不通|不出水|没水|没有水|没热水|打不开|关不上|锁不上|开不了|关不了|"
-    r"卡住|卡死|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|"
+    r"卡住|卡死|卡了|跳了闸|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|"
+    r"(?:一直|整天|老是|总是|无缘无故|半夜)[^。!！?？]{0,4}(?:响|叫|报警)|断了|过期了|"
     r"异响|不制冷|不制热|不加热|打不着|跳闸|没电|短路|不亮了|闪|黑了|烧(?:过|坏|了|焦)|不走字|不计数|"
     r"[摇拉推放降升转拧按]不(?:下来|上去|动|开|回去)|[点打]不[着著]|火花"
 )
@@ -89,7 +96,10 @@ _OFFICE_CONTACT = re.compile(
 
 
 # Urging in so many words.
-_URGES = re.compile(r"催(?:单|一下|下|促|办|了|你们)|再催")
+_URGES = re.compile(
+    r"催(?:单|一下|下|促|办|了|你们)|再催|"
+    r"(?:打|催|找|问|报|反映)了?(?:你们|物业|他们|管家|客服)?(?:[2-9两三四五六七八九几]|好几|无数)(?:次|遍)(?:电话)?"
+)
 
 
 def urges_an_earlier_request(text: str) -> bool:
@@ -154,8 +164,8 @@ REPORT_FROM = frozenset(
 # Asking for a repair now (可以报修吗, 帮我报个修, 找人来换一下, 麻烦修下), not about one reported before.
 _ASKS_TO_REPORT = re.compile(
     r"(?:我要|我想|想|要|可以|能|能不能|帮我|麻烦|申请|请)报修|报个修|报一?下修|报修一下|"
-    r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:来|过来)?(?:帮(?:我|忙))?(?:换|修|看看|看一下|弄一下|处理一下|来一趟)|"
-    r"修一?下[吧啦呀]?|来一趟"
+    r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:来|过来)?(?:帮(?:我|忙))?(?:换|修|看看|看一下|弄一下|处理一下|来一趟|检查)|"
+    r"[修换]一?下[吧啦呀]?|换(?:个|一个)新的?|抽空(?:来)?(?:换|修|看)|来一趟"
 )
 _SAYS_COMPLAINT = re.compile(r"投诉|举报")
 # A question about progress: the model's status reading stands even when the owner adds that
@@ -176,9 +186,20 @@ _WANTS_A_PERSON = re.compile(r"人工|真人|客服|转接|接线|经理|主管|
 # That is all: a goodbye said outright.
 _GOODBYE = re.compile(r"拜拜|再见|88$|回头聊|有空再聊|先这样|没别的事|没其他事|没事了")
 
+# Asking to be called back (请让维修部的人打我电话): a person, not a complaint or a status check.
+_CALL_ME = re.compile(
+    r"(?:让|叫|请|麻烦)[^。!！?？]{0,10}(?:打(?:个)?(?:我|给我)的?(?:电话|手机)|给我(?:打|回)(?:个)?电话|回(?:个)?电话|联系我)"
+)
+CALL_ME_FROM = frozenset({"file_complaint", "check_status", "inform", "nlu_fallback", "out_of_scope"})
+# What a visitor pass needs (a day, a time, a plate, registering): without any, a fault named
+# beside visitors (门铃坏了 访客按了没声) is a repair.
+_PASS_WORDS = re.compile(
+    r"登记|放行|通行|访客码|邀请码|预约|车牌|开车|[今明后]天|[点号](?:来|到)|来访|来看|过来|要来|会来"
+)
+
 STATUS_FROM = frozenset({"inform", "nlu_fallback"})
 # repair and visitor pass: only for a car in my space or rubbish nobody collects, with no fault named
-COMPLAINT_FROM = frozenset({"check_status", "nlu_fallback", "report_repair", "request_visitor_pass"})
+COMPLAINT_FROM = frozenset({"check_status", "nlu_fallback", "report_repair", "request_visitor_pass", "request_human"})
 # Not chase_ticket: "快点派人来修" is a chase by the contract (impatience), and the chase action
 # registers a repair when nothing is open (actions/chase.py).
 NEW_REPAIR_FROM = frozenset({"check_status", "inform"})
@@ -212,6 +233,8 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         and not (current == "request_human" and _WANTS_A_PERSON.search(text))
     ):
         return "report_repair"
+    if current in CALL_ME_FROM and _CALL_ME.search(text) and not reports_a_fault(text):
+        return "request_human"
     if current in STATUS_FROM and _NAMES_A_TICKET.search(text) and _ASKS_PROGRESS.search(text):
         return "check_status"
     if (
@@ -219,14 +242,17 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         and complains_about_people(text)
         and (
             current not in ("report_repair", "request_visitor_pass")
-            or (_SPACE_OR_RUBBISH_RE.search(text) and not reports_a_fault(text))
+            or (_GRIEVANCE_RE.search(text) and not reports_a_fault(text))
         )
         and not _SAYS_COMPLAINT.search(text)  # "我的投诉处理了吗": a complaint made before, asked about
         and not _ASKS_PROGRESS.search(text)
         and not _NAMES_A_TICKET.search(text)
         and not _REPORTED.search(text)
+        and not (current == "request_human" and _WANTS_A_PERSON.search(text))
     ):
         return "file_complaint"
+    if current == "request_visitor_pass" and _new_fault(text) and not _PASS_WORDS.search(text):
+        return "report_repair"
     if current in NEW_REPAIR_FROM and _new_fault(text):
         return "report_repair"
     if current in GOODBYE_FROM and _GOODBYE.search(text) and not _ASKING.search(text) and not reports_a_fault(text):

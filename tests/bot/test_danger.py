@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.text.danger import danger_is_over, shows_danger
+from bot.text.danger import danger_is_over, harmless_water, shows_danger
 from bot.text.normalize import normalize
 
 
@@ -51,6 +51,11 @@ def test_a_long_message_is_checked_in_linear_time():
         "前几天配电箱响过 后来就没响了",
         "上个礼拜个插苏冒过火花 我已经熄咗总掣",  # Cantonese
         "上个月闻到过一点煤气味 燃气公司来查过了 说没有漏 现在就是灶打不着",
+        "前两天热水管爆过 已经修好了 就是墙面泡坏了想找人补一下",
+        # a past emergency complained of: for the complaint desk, not the duty staff
+        "前天晚上电梯关人的事 保安过了半小时才有人来 你们要给业主一个交代",
+        "上个月地库着火那件事到底谁负责",
+        "尋日部𨋢困住我阿媽 你哋處理得好慢",
     ],
 )
 def test_a_danger_that_is_past_and_made_safe_is_over(text):
@@ -67,6 +72,8 @@ def test_a_danger_that_is_past_and_made_safe_is_over(text):
         "昨天就有煤气味 已经关了阀门 救命 头好晕",  # a call for help
         "上周漏水那单怎么样了",  # a question, not made safe
         "已经关了总闸 水还在往下流",  # made safe, not past, and still there
+        "上周电梯困人你们处理得很差 今天又困人了",  # complained of, and back
+        "昨天的事先不说 现在电梯里困了人 快来",
     ],
 )
 def test_a_danger_now_back_or_still_there_is_not_over(text):
@@ -76,3 +83,27 @@ def test_a_danger_now_back_or_still_there_is_not_over(text):
 def test_the_past_danger_check_is_linear():
     assert not danger_is_over("上周" * 20000)
     assert not danger_is_over("已经关了" * 20000)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "中庭草坪的洒水喷头爆了 水一直往外喷",  # a garden fitting, outdoors
+        "7栋门口的喷泉水管裂了 地上都是水",
+        "车库出口那根雨水管裂了 一下雨就渗水",  # a seep that comes with the rain
+    ],
+)
+def test_water_that_is_no_flood(text):
+    assert harmless_water(normalize(text).text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "厨房水管爆了 一直往外喷",  # indoors
+        "花园浇水的管子爆了 水灌进一楼客厅了",  # from the garden into a home
+        "卧室天花板一下雨就渗水 现在淹了",
+    ],
+)
+def test_water_indoors_or_in_volume_is_not_harmless(text):
+    assert not harmless_water(normalize(text).text)

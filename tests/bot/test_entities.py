@@ -526,3 +526,28 @@ def test_a_room_said_last_joins_the_building_said_first(text, expected, now):
 )
 def test_a_number_at_the_end_is_not_always_a_room(text, now):
     assert not [e for e in entities(text, now) if e[0] == "room"]
+
+
+@pytest.mark.parametrize(
+    ("text", "hazard"),
+    [
+        ("5栋上面有人一直往楼下丢瓶子 差点砸到小孩", "life_threat"),  # thrown from height, a near hit
+        ("楼上有住户正在往下抛杂物 已经砸了两辆车", "life_threat"),
+        ("有人喺天台掟玻璃樽落嚟 仲喺度掟緊", "life_threat"),  # Cantonese: still throwing
+        ("电梯口一个阿姨晕过去了 喊她也没反应", "life_threat"),  # fainted and not answering
+        ("我爸突然昏了 叫都叫不醒", "life_threat"),
+    ],
+)
+def test_dangers_told_in_plain_words(text, hazard, now):
+    assert hazard in [e.value for e in extract_hazards(normalize(text).text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼上总是往下扔烟头和瓜子壳",  # litter thrown down, nothing hit: a complaint
+        "我昨天有点头晕 不知道是不是空调的问题",  # dizzy, no one collapsed
+    ],
+)
+def test_what_only_sounds_like_those_dangers(text, now):
+    assert "life_threat" not in [e.value for e in extract_hazards(normalize(text).text)]

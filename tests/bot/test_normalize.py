@@ -70,6 +70,11 @@ def test_control_characters_and_binary_junk_do_not_break_it():
     assert m.text == "报修"
 
 
+def test_not_yet_repaired_is_not_read_as_repair():
+    assert normalize("报了一个月 至今未修").text == "报了一个月 至今未修"  # 未修 (not yet), no 维修
+    assert normalize("我想保修").text == "我想报修"  # the homophone rule still works around it
+
+
 def test_homophones_that_are_real_words_are_not_touched():
     assert normalize("房客明天搬走").text == "房客明天搬走"  # 房客 (tenant) is not 访客
     assert normalize("克服困难").text == "克服困难"  # not 客服
@@ -90,6 +95,10 @@ def test_homophones_that_are_real_words_are_not_touched():
         ("成座大廈停晒電 升降機都唔郁", "整座大厦全停电 电梯都不动"),  # the whole building
         ("冇其他嘢喇 拜拜", "没别的事喇 拜拜"),  # that's all
         ("好 先咁啦", "好 先这样吧"),
+        ("隔籬屋企啲細路喺度掟紧波", "隔篱家些细路在扔波"),  # 掟 (throw); 喺度 …紧 (doing now)
+        ("嗰部冷氣機依家仲未整好", "那部空调现在还没修好"),  # 嗰 never OpenCC's 𠮶; 整好 (fixed)
+        ("有部電單車霸咗我車位", "有部电单车占了我车位"),
+        ("電錶箱跳咗掣 揿極都冇反應", "电表箱跳了闸 按极都没反应"),
     ],
 )
 def test_cantonese_words_read_as_mandarin(written, normal):
