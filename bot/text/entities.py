@@ -48,7 +48,7 @@ _ROOM_CUE = re.compile(
 # A room taken back in the same breath keeps the last one said: 503 不对 是502, 501 哦不 502,
 # 503不是 是502, 不是503 是502. (503不是502 alone is "503, not 502" and keeps 503: no rule here.)
 # Each \s* follows a character it cannot share with the next one, so a match is found one way.
-_ROOM_SAID = r"(\d{3,4})(?!\d)\s*(?:(?:室|号)\s*)?(?:[,，.。]\s*)?"
+_ROOM_SAID = r"(\d{3,4})(?!\d)\s*(?:(?:室|号)\s*)?(?:[啊呃哦噢]\s*)?(?:[,，.。]\s*)?"
 _ROOM_INSTEAD = r"(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元|元|块|点|分|个|岁|年|月|日|天|次|平|米|度|斤|%))"  # not 350块
 _IT_IS = r"(?:[,，.。!！]\s*)?(?:应该|其实|而)?是\s*"
 _ROOM_CORRECTIONS = (

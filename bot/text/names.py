@@ -81,6 +81,10 @@ _NEXT_WORD = re.compile(
 # An SMS signed with a name beside the phone number (修一下窗户 王秀英 13600001111).
 _PHONE_AFTER = re.compile(r"\s*(?:[,，:：]\s*)?(?:(?:(?:电话|手机)[:：]?|[:：])\s*)?1\d{10}(?!\d)")
 _PHONE_BEFORE = re.compile(r"(?<!\d)1\d{10}\s*(?:[,，]\s*)?$")
+# ... or beside the flat that closes it (抽油烟机不出风。李建国 15号楼1103).
+_ADDRESS_AFTER = re.compile(
+    r"\s*(?:[,，:：]\s*)?\d{1,3}\s*(?:号楼|栋|幢|座)\s*(?:\d{1,2}\s*单元\s*)?\d{3,4}\s*(?:室|号)?\s*[.。!！]?\s*$"
+)
 _SEPARATED = " ,，.。!！?？、;；:："
 _HAN = r"[\u4e00-\u9fff]"
 _WHOLE_NAME = re.compile(rf"(?:{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}])(?:{HONORIFICS}|{_HAN}{{1,2}})")
@@ -192,7 +196,9 @@ def extract_person_names(text: str) -> list[tuple[int, int]]:
         )
         standing_alone = (start == 0 or text[start - 1] in _SEPARATED) and (end == len(text) or text[end] in _SEPARATED)
         signed = standing_alone and bool(
-            _PHONE_AFTER.match(text, end) or _PHONE_BEFORE.search(text, max(0, start - CONTEXT), start)
+            _PHONE_AFTER.match(text, end)
+            or _PHONE_BEFORE.search(text, max(0, start - CONTEXT), start)
+            or _ADDRESS_AFTER.match(text, end)
         )
         if whole_message or cued or visiting or titled or signed:
             spans.append((start, end))

@@ -157,6 +157,7 @@ def test_a_clock_time_joins_the_day_said_just_before(now):
         ("我朋友張偉明天來", "張偉"),  # traditional stays as the owner wrote it
         ("窗户坏了 请派人修 赵桂兰 13600001111", "赵桂兰"),  # an SMS signed with name and phone
         ("13912345678，刘德明", "刘德明"),
+        ("阳台晾衣杆摇不下来。孙丽华 8栋2单元602", "孙丽华"),  # signed with the flat after the name
     ],
 )
 def test_person_names(text, name, now):
@@ -467,6 +468,7 @@ def _flat(text, now):
         ("3-2-503，不对，502 水管漏了", [("building", "3", "3"), ("unit", "2", "2"), ("room", "502", "502")]),
         ("我家不是1203 是1202", [("room", "1202", "1202")]),
         ("501 不对 502 哦不 503", [("room", "503", "503")]),
+        ("八零一呃不对是八零三", [("room", "803", "八零三")]),  # a filler before the correction
     ],
 )
 def test_a_corrected_room_keeps_the_last_one_said(text, expected, now):
