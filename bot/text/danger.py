@@ -68,7 +68,7 @@ DANGER_SIGNS = {
         "爆",
     ],
     "power": ["停电", "断电", "没电", "漏电", "触电", "电到", "跳闸.{0,6}(?:整|全)"],
-    "falling": ["掉下", "砸", "坠", "塌", "裂开", "倾斜"],
+    "falling": ["掉下", "往下掉", "砸", "坠", "塌", "裂开", "倾斜", "快倒", "要倒"],
     "help": ["救命", "快来人", "来人啊", "赶紧来", "快点来", "快过来", "快上来", "马上来", "危险", "紧急", "急死"],
 }
 _DANGER = re.compile("|".join(p for phrases in DANGER_SIGNS.values() for p in phrases))
@@ -82,37 +82,49 @@ def shows_danger(text: str) -> bool:
 # When it happened: before today, or "earlier" / "once".
 _PAST = re.compile(
     r"上周|上个?星期|上个?礼拜|前几天|前两天|前天|昨天|昨晚|上次|上回|之前|以前|那天|上个月|前阵子|前段时间|"
-    r"[冒闪响漏烧]过|有过"
+    r"今天早上|今早|早上|上午|刚才|刚刚|半夜|凌晨|"
+    r"[冒闪响漏烧]过|有过|(?:冒|闪|响|漏|烧|跳)了一下"
 )
 # Made safe since: switched off, shut, gone, no smell any more.
 _MADE_SAFE = re.compile(
     r"(?:已经|现在|早就|一直|都|后来|当时就|马上就).{0,8}?(?:关[了掉上着住]|断[了开掉]|拉[了下掉]?闸|跳[了]?闸|"
     r"不冒|没[有再]?冒|不响|没[有再]?响|没[有]?味|闻不到|灭了|停了|没事|不漏|没[有再]?漏|没用过?|不用了|拔[了掉]|"
-    r"处理好|修好|解决了|搞定)|"
+    r"处理好|修好|解决了|搞定|过去了|放出来|救出来|(?:人|都)出来了)|"
     r"没有?(?:再)?(?:冒|烟|火|味道?)了?|"
     # checked since and found safe (燃气公司来检查过了 说没漏气)
     r"(?:检查|查|看)过.{0,10}(?:没|不|无)(?:有)?(?:漏|问题|事|危险)"
 )
 # ... unless it is back, still there, or the owner calls for help.
 _STILL = re.compile(
-    r"还在|还有|还是|又[开冒响漏烧有困着停]|越来越|现在.{0,4}(?:冒|烧|漏|响|有味|困)|快来|"
-    + "|".join(DANGER_SIGNS["help"])
+    r"还在|还有|还是|又[开冒响漏烧有困着停]|越来越|现在(?:还|又|也|仍然|依然)?在?(?:冒|烧|漏|响|有味|困)|快来|"
+    r"叫不醒|喊不醒|没反应|没有反应|没呼吸|流血|" + "|".join(DANGER_SIGNS["help"])
 )
 
 
 # ... or complains of how it was handled (上礼拜电梯困人的事 你们处理得太慢 必须给个说法): a
 # grievance about a past emergency, for the complaint desk, not the duty staff.
 # HANDLING is also a complaint's own wording (bot/text/intent_cues.py), over any past matter.
-HANDLING = r"处理得?(?:太|好|很|非常)?(?:慢|差|不及时)|给(?:个|一个|我们|我)?(?:说法|交代)|谁(?:来)?负责"
+HANDLING = (
+    r"(?:处理|来|到|反应|响应|通知)得?(?:也|都)?(?:太|好|很|非常)?(?:慢|差|晚|不及时)|"
+    r"给(?:个|一个|我们|我)?(?:说法|交代)|谁(?:来)?负责"
+)
 _HANDLED_BADLY = re.compile(HANDLING + r"|(?:才|先)有人来|等了.{0,8}(?:才|先)(?:有人|来)")
 
 
+# ... or an all-clear said outright, past word or not: a false alarm (是邻居烧焦了饭 没事了), an
+# alarm beeping for a flat battery, "no need to come".
+_ALL_CLEAR = re.compile(
+    r"没事了|没事啦|没事喇|虚惊一场|误报|假警报|(?:应该|估计|可能)是(?:电池)?没电|电池没电|不用来了?|不使来"
+)
+
+
 def danger_is_over(text: str) -> bool:
-    """Whether ``text`` (normalised) tells of a danger that is past and made safe, or past and
-    complained of, and of none now."""
-    return bool(
-        _PAST.search(text) and (_MADE_SAFE.search(text) or _HANDLED_BADLY.search(text)) and not _STILL.search(text)
-    )
+    """Whether ``text`` (normalised) tells of a danger that is past and made safe, past and
+    complained of, or cleared outright, and of none now."""
+    if _STILL.search(text):
+        return False
+    past_and_done = _PAST.search(text) and (_MADE_SAFE.search(text) or _HANDLED_BADLY.search(text))
+    return bool(_ALL_CLEAR.search(text) or past_and_done)
 
 
 # Water that is no flood: a garden sprinkler or fountain spraying outdoors, or a seep that comes

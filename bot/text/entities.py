@@ -209,7 +209,7 @@ HAZARDS = {
         "电梯(?:里)?出不来",
         "困在里面",
         "电梯里?关(?:了)?人",
-        "(?:卡住|卡在|停在|困在)[^。!！?？]{0,12}里(?:面|头)?(?:好像|可能|估计)?还?有人",
+        "(?:卡住|卡在|停在|困在)[^。!！?？]{0,12}里(?:面|头)?(?:好像|可能|估计)?还?有(?:个|一个|两个)?(?:人|小孩|孩子|小朋友|老人|宝宝|婴儿)",
         # The caller inside a lift that stopped or will not open, with no word for "trapped".
         "在电梯里(?:面|头)?[^。!！?？]{0,10}(?:停了|停住|停在|卡住|卡了|卡在|不动|打不开|开不了|开不开|出不去|出不到)",
         "电梯[^。!！?？]{0,6}(?:停|卡)(?:住|了|在)[^。!！?？]{0,10}(?<![没无])(?:我|我们|人|孩子|老人|小孩)(?:还|都)?在(?:里面|里头|里边)",
@@ -262,7 +262,10 @@ HAZARDS = {
         "[^。!！?？]{0,6}(?:玻璃|花盆|砖|石|铁|板|窗|一块|一个|一根|架子)",
         # the thing itself falls (空调外机那个排水管掉下来了 is a pipe, not the unit: no gap allowed)
         "(?:玻璃|花盆|墙皮|瓷砖|广告牌|空调外机|窗户?)(?:(?:由|从)(?:楼上|高处|露台|阳台|天台|窗台|楼顶))?"
-        "(?:都|也|又|一直|突然|直接)?(?:(?:掉|跌|坠|砸)了?下(?:来|去)|往下(?:掉|坠))",
+        "(?:都|也|又|一直|突然|直接|在|正在|还在)?(?:(?:掉|跌|坠|砸)了?下(?:来|去)|往下(?:掉|坠))",
+        "外墙[^。!！?？]{0,8}(?:在|还在|正在|一直|不停地?)往下(?:掉|坠)",
+        # a tree, a sign or scaffolding about to come down, or shedding onto whatever is below
+        "(?:大?树|树枝|树干|广告牌|招牌|围墙|脚手架)[^。!！?？]{0,10}(?:快(?:要)?倒|要倒|往下(?:掉|砸)|掉下来)",
         # Things thrown down from a height, hitting or nearly hitting, or still being thrown (高空抛物
         # now); throwing litter down with nothing hit (楼上老是往下扔烟头) is a complaint.
         "高空抛物",
@@ -517,12 +520,18 @@ def extract_tickets(text: str) -> list[Entity]:
     ]
 
 
+_ASLEEP = re.compile(r"睡觉|睡着|睡得|在睡|打瞌睡|睡死")
+_WAKE = re.compile(r"[叫喊]不醒")
+
+
 def extract_hazards(text: str) -> list[Entity]:
     """Emergencies, unless negated (没有煤气味) — a false alarm is cheaper than a miss."""
     hazards = []
     for m in _HAZARD.finditer(text):
         if _NEGATION.search(text[max(0, m.start() - 3) : m.start()]):
             continue
+        if _ASLEEP.search(text, max(0, m.start() - 6), m.start()) and _WAKE.fullmatch(m.group()):
+            continue  # 保安值班睡觉 叫都叫不醒: asleep on duty, a complaint
         hazards.append(Entity("hazard", m.lastgroup or "life_threat", *m.span()))
     return hazards
 

@@ -47,13 +47,14 @@ _NOTHING_SINCE = re.compile(
 # Someone else's car in my space, rubbish nobody collects: grievances, whatever else is said.
 _SPACE_OR_RUBBISH = (
     r"占(?:了|着|用)?(?:我|我家|我们)?的?车位|(?:天天|老是|总是|经常|又|一直|乱|随便|长期).{0,4}停(?:在|到)?(?:我|我家|我们)的?车位|"
-    r"车位.{0,6}(?:被|给).{0,12}占|"
+    r"车位.{0,6}(?:被|给).{0,12}占|(?:把|将)车停(?:在|到)(?:我|我家|我们)的?车位|"
     r"垃圾.{0,12}(?:没(?:有)?人?来?(?:收|清|运|倒|管)|不(?:收|清|运))"
 )
 # ... and the service's handling of something past (处理得太差, 给个说法, 谁负责).
 _HANDLING = HANDLING
 # Grievances that stay complaints even where the model heard a repair or a visitor pass.
 _GRIEVANCE_RE = re.compile(_SPACE_OR_RUBBISH + "|" + _HANDLING)
+_HANDLING_RE = re.compile(_HANDLING)
 # A complaint about people: the service, staff, neighbours, noise, parking, pets, rubbish.
 _ABOUT_PEOPLE = re.compile(
     r"投诉|举报|曝光|差评|(?<!\d)12345(?!\d)|市长热线|" + _HANDLING + "|"
@@ -67,7 +68,7 @@ _ABOUT_PEOPLE = re.compile(
 # A thing that is broken or not working.
 _FAULT = re.compile(
     r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死)|不通|不出水|没水|没有水|没热水|打不开|关不上|锁不上|开不了|关不了|"
-    r"卡住|卡死|卡了|跳了闸|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|"
+    r"卡住|卡死|卡了|跳了闸|泡(?:坏|花|烂)|发霉|起皮|脱皮|掉漆|熏黑|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|"
     r"(?:一直|整天|老是|总是|无缘无故|半夜)[^。!！?？]{0,4}(?:响|叫|报警)|断了|过期了|"
     r"异响|不制冷|不制热|不加热|打不着|跳闸|没电|短路|不亮了|闪|黑了|烧(?:过|坏|了|焦)|不走字|不计数|"
     r"[摇拉推放降升转拧按]不(?:下来|上去|动|开|回去)|[点打]不[着著]|火花"
@@ -79,7 +80,7 @@ _RESOLVED = re.compile(r"修好|弄好|搞定|解决了|处理好|好了|通了|
 # Asking for something (thanks in advance is not a thank-you).
 _ASKING = re.compile(
     r"(?<![还也都])帮(?:我|忙)|请(?:派|帮|来|尽快|安排)|麻烦(?:派|帮|来|尽快|安排|看|你们?(?:派|帮|来|过来))|报修|登记|"
-    r"派(?:个|人|师傅)|(?:来|过来|上门)(?:看一?下|看看|修一?下|处理一?下)|查|进度|问一下|想问|能不能|可不可以|[?？吗]"
+    r"派(?:个|人|师傅)|(?:来|过来|上门)(?:看一?下|看看|修一?下|处理一?下)|查(?!过)|进度|问一下|想问|能不能|可不可以|[?？吗]"
 )
 # ... and nothing still wrong.
 _STILL_WRONG = re.compile(
@@ -97,7 +98,7 @@ _OFFICE_CONTACT = re.compile(
 
 # Urging in so many words.
 _URGES = re.compile(
-    r"催(?:单|一下|下|促|办|了|你们)|再催|"
+    r"催(?:单|一下|下|促|办|了|你们)|再催|加急|"
     r"(?:打|催|找|问|报|反映)了?(?:你们|物业|他们|管家|客服)?(?:[2-9两三四五六七八九几]|好几|无数)(?:次|遍)(?:电话)?"
 )
 
@@ -165,7 +166,7 @@ REPORT_FROM = frozenset(
 _ASKS_TO_REPORT = re.compile(
     r"(?:我要|我想|想|要|可以|能|能不能|帮我|麻烦|申请|请)报修|报个修|报一?下修|报修一下|"
     r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:来|过来)?(?:帮(?:我|忙))?(?:换|修|看看|看一下|弄一下|处理一下|来一趟|检查)|"
-    r"[修换]一?下[吧啦呀]?|换(?:个|一个)新的?|抽空(?:来)?(?:换|修|看)|来一趟"
+    r"[修换]一?下[吧啦呀]?|换(?:个|一个|块|节)|抽空(?:来)?(?:换|修|看)|来一趟|安排(?:一?下|个人|师傅)"
 )
 _SAYS_COMPLAINT = re.compile(r"投诉|举报")
 # A question about progress: the model's status reading stands even when the owner adds that
@@ -217,6 +218,13 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         and not (current == "check_status" and _ASKS_PROGRESS.search(text))
     ):
         return "chase_ticket"
+    if (
+        current not in ("file_complaint", "chase_ticket", "request_human")
+        and _HANDLING_RE.search(text)
+        and not reports_a_fault(text)
+        and not _ASKS_PROGRESS.search(text)
+    ):  # how something was handled (上周电梯困人 你们来得太慢): whatever the model heard around it
+        return "file_complaint"
     if current in REPAIR_FROM and reports_a_fault(text) and not complains_about_people(text):
         return "report_repair"
     if current in THANK_FROM and thanks_only(text):

@@ -56,6 +56,13 @@ def test_a_long_message_is_checked_in_linear_time():
         "前天晚上电梯关人的事 保安过了半小时才有人来 你们要给业主一个交代",
         "上个月地库着火那件事到底谁负责",
         "尋日部𨋢困住我阿媽 你哋處理得好慢",
+        # batch 11's kinds (eighth session), in new words
+        "前天地下室冒烟那件事已经过去了 就是墙面熏黑了想重新刷一下",
+        "今早电梯关了人 已经救出来了 麻烦查一下什么毛病",
+        "厨房的电线闪了一下 现在已经不闪了 总闸我也关了",
+        "厨房报警器响个不停 估计是电池没电 没有烟",  # an alarm beeping for a flat battery
+        "刚刚楼道有烟味 是楼下在烧纸 没事了",  # an all-clear said outright
+        "上个月电梯困人 你们保安到得太慢了",
     ],
 )
 def test_a_danger_that_is_past_and_made_safe_is_over(text):
@@ -74,6 +81,8 @@ def test_a_danger_that_is_past_and_made_safe_is_over(text):
         "已经关了总闸 水还在往下流",  # made safe, not past, and still there
         "上周电梯困人你们处理得很差 今天又困人了",  # complained of, and back
         "昨天的事先不说 现在电梯里困了人 快来",
+        "我妈晕倒了 以为没事了 现在叫她没反应",  # an all-clear taken back
+        "闪了一下火花 现在还在冒烟",
     ],
 )
 def test_a_danger_now_back_or_still_there_is_not_over(text):

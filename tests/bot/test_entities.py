@@ -538,6 +538,10 @@ def test_a_number_at_the_end_is_not_always_a_room(text, now):
         ("有人喺天台掟玻璃樽落嚟 仲喺度掟緊", "life_threat"),  # Cantonese: still throwing
         ("电梯口一个阿姨晕过去了 喊她也没反应", "life_threat"),  # fainted and not answering
         ("我爸突然昏了 叫都叫不醒", "life_threat"),
+        ("广场那棵老榕树快要倒了 下面都是人", "life_threat"),  # about to come down
+        ("3号楼外墙的马赛克还在往下掉", "life_threat"),
+        ("二号梯停在八楼 里面有个小朋友在哭", "lift_entrapment"),  # a child inside
+        ("阿婆喺电梯口晕低咗", "life_threat"),  # Cantonese 晕低 (fainted)
     ],
 )
 def test_dangers_told_in_plain_words(text, hazard, now):
@@ -549,6 +553,8 @@ def test_dangers_told_in_plain_words(text, hazard, now):
     [
         "楼上总是往下扔烟头和瓜子壳",  # litter thrown down, nothing hit: a complaint
         "我昨天有点头晕 不知道是不是空调的问题",  # dizzy, no one collapsed
+        "值夜班的保安在岗亭睡着了 喊都喊不醒",  # asleep on duty: a complaint
+        "小区门口那棵树倒了 挡着路",  # fallen already, nobody under it: a clean-up
     ],
 )
 def test_what_only_sounds_like_those_dangers(text, now):

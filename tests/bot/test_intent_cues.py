@@ -320,3 +320,44 @@ def test_complaints_about_noise_handling_and_rubbish(text, model):
 
 def test_a_phone_number_containing_12345_is_no_complaint_hotline():
     assert corrected_intent("请派人来修下水道 电话13912345678", "request_visitor_pass") != "file_complaint"
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("前天消防演习你们通知得太晚 来得也太慢", "thank"),  # the model's guess after the danger gate
+        ("上周停电那次 物业反应得太慢了", "check_status"),
+    ],
+)
+def test_how_something_was_handled_is_a_complaint_whatever_the_model_heard(text, model):
+    assert corrected_intent(text, model) == "file_complaint"
+
+
+def test_a_slow_fix_of_a_fault_still_named_stays_the_models():
+    assert corrected_intent("空调坏了三天 你们来得太慢", "report_repair") != "file_complaint"
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("门铃一直嘀嘀叫 应该是没电了 能不能来换节电池", "check_status"),
+        ("楼梯间的墙被雨水泡花了 能安排个人刷一下吗", "check_status"),
+    ],
+)
+def test_a_fault_with_a_request_to_replace_or_arrange_it_is_a_repair(text, model):
+    assert corrected_intent(text, model) == "report_repair"
+
+
+def test_checked_and_thanked_is_a_thank_you():
+    assert corrected_intent("下午闻到怪味 师傅来检查过了 没事了 谢谢", "check_status") == "thank"
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("业主您好 我这边加急一下 前天报的门禁", "report_repair"),
+        ("邻居把车停在我的车位上 车牌沪C12345", "request_visitor_pass"),
+    ],
+)
+def test_urging_and_someone_in_my_space(text, model):
+    assert corrected_intent(text, model) in {"chase_ticket", "file_complaint"}
