@@ -136,6 +136,8 @@ tickets = Table(
     Column("merged_into", ForeignKey("tickets.id"), index=True),
     Column("external_id", String(64), unique=True),
     Column("community", COMMUNITY, ForeignKey("communities.code"), index=True),
+    # When the SLA scheduler must look next (Ticket.sweep_at): it reads ``sweep_at <= now`` only.
+    Column("sweep_at", UTCDateTime, index=True),
     # Optimistic locking: an UPDATE names the version it read, so two commands on one ticket at
     # once cannot both win (the message bus re-runs the loser on the new state).
     Column("version", Integer, nullable=False, server_default="1"),

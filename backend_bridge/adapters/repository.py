@@ -61,11 +61,28 @@ class TicketRepository(_Tracking):
         stmt = select(model.Ticket).where(model.Ticket.merged_into == ticket_id).order_by(model.Ticket.id)
         return [self._track(t) for t in (await self.session.scalars(stmt)).all()]
 
-    async def open_or_resolved(self, limit: int = 5000) -> list[model.Ticket]:
-        """What the scheduler looks at: tickets with a deadline running or a follow-up pending."""
-        statuses = [*model.OPEN_STATUSES, model.TicketStatus.RESOLVED]
-        stmt = select(model.Ticket).where(model.Ticket.status.in_(statuses)).order_by(model.Ticket.id).limit(limit)
+    async def due_for_sweep(self, now: datetime, limit: int) -> list[model.Ticket]:
+        """What the scheduler must look at now (``sweep_at <= now``, through its index), earliest
+        first: never every open ticket, however many the store holds."""
+        stmt = (
+            select(model.Ticket)
+            .where(model.Ticket.sweep_at <= now)
+            .order_by(model.Ticket.sweep_at, model.Ticket.id)
+            .limit(limit)
+        )
         return [self._track(t) for t in (await self.session.scalars(stmt)).all()]
+
+    async def sweep_all_again(self, now: datetime) -> int:
+        """Every open or resolved ticket due for a look at ``now`` (the communities' alert times
+        changed, or a scheduler starts and cannot know with which times the looks were planned).
+        One UPDATE: the version is not bumped, as no field the domain decides changes."""
+        statuses, sweep_at = [*model.OPEN_STATUSES, model.TicketStatus.RESOLVED], orm.tickets.c.sweep_at
+        stmt = (
+            update(orm.tickets)
+            .where(orm.tickets.c.status.in_(statuses), or_(sweep_at.is_(None), sweep_at > now))
+            .values(sweep_at=now)
+        )
+        return (await self.session.execute(stmt)).rowcount
 
     async def open_emergency_of(self, sender: str, since: datetime) -> model.Ticket | None:
         """The sender's newest emergency opened since ``since`` and still open."""

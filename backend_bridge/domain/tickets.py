@@ -258,6 +258,10 @@ class Ticket:
     merged_into: int | None = None
     external_id: str | None = None
     community: str | None = None  # its community's code; None: not known yet (the company-wide desk's)
+    # When the SLA scheduler must look at this ticket next (indexed: the sweep reads only the
+    # tickets due, never every open one). Any change makes it "now" (``_record``); the sweep then
+    # sets it with its community's times (``plan_sweep``). None: nothing left to watch.
+    sweep_at: datetime | None = None
     id: int | None = None
     history: list[TicketEvent] = field(default_factory=list)
     events: list[events.Event] = field(default_factory=list, repr=False)
@@ -300,6 +304,7 @@ class Ticket:
             community=community,
         )
         ticket.history.append(TicketEvent(now, EventType.OPENED, actor, TicketStatus.NEW))
+        ticket.sweep_at = now
         return ticket
 
     @property
@@ -335,6 +340,9 @@ class Ticket:
             self.updated_at = now
         status = self.status if type_ in (EventType.STATUS, EventType.ASSIGNED, EventType.MERGED) else None
         self.history.append(TicketEvent(now, type_, actor, status, note, {k: v for k, v in data.items() if v}))
+        # Every change (status, deadlines, responded_at, an alert, the rating question) passes here:
+        # the scheduler looks at the ticket on its next sweep and plans the look after (plan_sweep).
+        self.sweep_at = now if self._watched else None
 
     def _changed(self, previous: TicketStatus, actor: str, note: str) -> None:
         self.events.append(
@@ -501,22 +509,58 @@ class Ticket:
         self.merged_into = primary.id
         self._record(now, EventType.MERGED, actor, f"随合并转入 {primary.number}", into=primary.number)
 
+    @property
+    def _watched(self) -> bool:
+        """Open (deadlines may run) or resolved (the rating question may go unanswered)."""
+        return self.is_open or self.status is TicketStatus.RESOLVED
+
+    def _counting(self) -> list[tuple[str, datetime]]:
+        """The deadlines whose clock runs: respond until someone is assigned, resolve unless on hold
+        (waiting for parts or the owner: no resolution clock)."""
+        clocks = []
+        if self.responded_at is None:
+            clocks.append(("respond", self.respond_by))
+        if self.status is not TicketStatus.ON_HOLD:
+            clocks.append(("resolve", self.resolve_by))
+        return clocks
+
+    def _alerts_given(self) -> set[tuple[str | None, EventType]]:
+        return {(e.data.get("deadline"), e.type) for e in self.history if e.type in _SLA_TYPES}
+
     def deadline_alerts(self, now: datetime, warn_before: timedelta) -> list[tuple[str, EventType]]:
         """Which SLA alerts are due now and not yet given: ("respond"|"resolve", warning|escalation)."""
         if not self.is_open:
             return []
-        given = {(e.data.get("deadline"), e.type) for e in self.history if e.type in _SLA_TYPES}
+        given = self._alerts_given()
         due = []
-        on_hold = self.status is TicketStatus.ON_HOLD  # waiting for parts or the owner: no resolution clock
-        for deadline, by, met in (("respond", self.respond_by, self.responded_at), ("resolve", self.resolve_by, None)):
-            if met is not None or (deadline == "resolve" and on_hold):
-                continue
+        for deadline, by in self._counting():
             if now >= by:
                 if (deadline, EventType.SLA_ESCALATION) not in given:
                     due.append((deadline, EventType.SLA_ESCALATION))
             elif now >= self._warn_at(by, warn_before) and (deadline, EventType.SLA_WARNING) not in given:
                 due.append((deadline, EventType.SLA_WARNING))
         return due
+
+    def next_look(self, now: datetime, warn_before: timedelta, close_after: timedelta) -> datetime | None:
+        """The earliest moment at which the scheduler may have something to do for this ticket,
+        as it stands and with these times: an alert ``deadline_alerts`` would give then, or the
+        unanswered rating question closing it. None: nothing, unless the ticket changes. Never
+        later than the first such moment (a look too early finds nothing and plans again)."""
+        if self.status is TicketStatus.RESOLVED:
+            return self.survey_sent_at + close_after if self.survey_sent_at else None
+        if not self.is_open:
+            return None
+        given, looks = self._alerts_given(), []
+        for deadline, by in self._counting():
+            if (deadline, EventType.SLA_ESCALATION) not in given:
+                looks.append(by)
+            if (deadline, EventType.SLA_WARNING) not in given and now < by:  # past it, no warning comes
+                looks.append(self._warn_at(by, warn_before))
+        return min(looks, default=None)
+
+    def plan_sweep(self, now: datetime, warn_before: timedelta, close_after: timedelta) -> None:
+        """The scheduler has looked at the ticket at ``now``: its next look (see ``next_look``)."""
+        self.sweep_at = self.next_look(now, warn_before, close_after)
 
     def _warn_at(self, deadline: datetime, warn_before: timedelta) -> datetime:
         """``warn_before`` ahead of the deadline, but never in the first half of a short window

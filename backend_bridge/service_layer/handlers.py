@@ -14,6 +14,7 @@ from typing import TypeVar
 from backend_bridge.domain import categories, commands, events, model
 from backend_bridge.service_layer import results, routing
 from backend_bridge.service_layer.auth import new_token
+from backend_bridge.service_layer.deadlines import check_deadlines
 from backend_bridge.service_layer.ports import Deps
 from backend_bridge.service_layer.unit_of_work import UnitOfWork
 from common.addresses import flat_key
@@ -284,28 +285,6 @@ async def rate_ticket(cmd: commands.RateTicket, uow: UnitOfWork, deps: Deps) -> 
         ticket.rate(cmd.score, actor=cmd.sender, now=deps.clock(), comment=cmd.comment)
         await uow.commit()
         return results.Rated(ticket.number, ticket.status.value, cmd.score)
-
-
-async def check_deadlines(cmd: commands.CheckDeadlines, uow: UnitOfWork, deps: Deps) -> results.DeadlineSweep:
-    """SLA alerts (warn the accountable person, escalate when a deadline passes) and closing
-    resolved tickets whose owner never answered the rating question."""
-    now = deps.clock()
-    counts = {"warnings": 0, "escalations": 0, "closed": 0}
-    async with uow:
-        for ticket in await uow.tickets.open_or_resolved():
-            content = deps.content.get(ticket.community)  # each community publishes its own times
-            warn_before = timedelta(minutes=content.warn_before_minutes)
-            close_after = timedelta(hours=content.follow_up_close_hours)
-            if ticket.status is model.TicketStatus.RESOLVED:
-                if ticket.survey_sent_at and now - ticket.survey_sent_at >= close_after:
-                    ticket.move_to(model.TicketStatus.CLOSED, actor="system", now=now, note="回访未答复，自动办结")
-                    counts["closed"] += 1
-                continue
-            for deadline, kind in ticket.deadline_alerts(now, warn_before):
-                ticket.record_alert(deadline, kind, now=now)
-                counts["warnings" if kind is model.EventType.SLA_WARNING else "escalations"] += 1
-        await uow.commit()
-    return results.DeadlineSweep(**counts)
 
 
 async def use_pass(cmd: commands.UsePass, uow: UnitOfWork, deps: Deps) -> results.PassUsed:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
@@ -97,6 +97,16 @@ class ContentSource(Protocol):
         ...
 
 
+@dataclass
+class SweepMemory:
+    """The alert times (warn_before, close_after per community code, "" the company's) this
+    process's last deadline sweep planned the tickets' next looks with. A change means every
+    watched ticket is looked at again; a process starting knows none, so its first sweep does
+    that too (another process, or one before a restart, may have planned with other times)."""
+
+    alert_times: dict[str, tuple[int, int]] | None = None
+
+
 @dataclass(frozen=True)
 class Deps:
     """Everything handlers may use besides the unit of work, each behind its interface."""
@@ -107,3 +117,4 @@ class Deps:
     notifier: Notifier
     timezone: ZoneInfo = SHANGHAI
     external: TicketSystem | None = None  # an external property system of record, when configured
+    sweeps: SweepMemory = field(default_factory=lambda: SweepMemory(), compare=False)

@@ -30,6 +30,9 @@ class UnitOfWork:
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._session_factory()
+        # A new session, new aggregates: the ids of the last one's events may be reused by this
+        # one's (a batched handler enters the same unit again), and must not hide them.
+        self._noticed = set()
         self.communities = repository.CommunityRepository(self.session)
         self.tickets = repository.TicketRepository(self.session)
         self.rooms = repository.RoomRepository(self.session)

@@ -252,3 +252,41 @@ async def test_0010_keeps_existing_staff_without_a_password_and_goes_back_cleanl
         assert conn.exec_driver_sql("SELECT username FROM staff").all() == [("wang",)]
         command.upgrade(_alembic_config(conn), "head")
     engine.dispose()
+
+
+# -- 0014: the SLA scheduler's next look (tickets.sweep_at) -----------------------------------------
+
+
+async def test_0014_makes_the_open_tickets_of_before_due_at_once_and_the_finished_never(empty_database):
+    """Tickets stored before 0014 carry no planned look: the open and the resolved are due at once
+    (the first sweep alerts or plans them), the closed never again."""
+    from alembic import command
+
+    from backend_bridge.domain import commands
+
+    engine = create_engine(_sync_url(empty_database))
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0013")
+        for number, status in ((12, "new"), (13, "closed")):
+            conn.exec_driver_sql(
+                "INSERT INTO tickets (id, kind, priority, status, category, description, sender, anonymous, "
+                "intake, channel, created_at, respond_by, resolve_by, version) VALUES "
+                f"({number}, 'repair', 'normal', '{status}', 'plumbing', '厨房漏水', 'webchat:zw', false, "
+                "'assistant', 'webchat', '2026-11-01 00:00:00', '2026-11-01 00:30:00', '2026-11-02 00:00:00', 1)"
+            )
+    engine.dispose()
+    backend = await _start(empty_database)  # migrates to head
+    try:
+        async with backend.new_uow() as uow:
+            looks = {t: (await uow.tickets.get(t)).sweep_at for t in (12, 13)}
+        assert looks[12] is not None and looks[12].isoformat() == "2026-11-01T00:00:00+00:00"
+        assert looks[13] is None
+        swept = await backend.bus.handle(commands.CheckDeadlines())  # its deadlines are long past
+        assert (swept.warnings, swept.escalations) == (0, 2)
+    finally:
+        await backend.close()
+    engine = create_engine(_sync_url(empty_database))
+    with engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0013")
+        assert "sweep_at" not in {c["name"] for c in inspect(conn).get_columns("tickets")}
+    engine.dispose()
