@@ -82,7 +82,7 @@ def shows_danger(text: str) -> bool:
 # When it happened: before today, or "earlier" / "once".
 _PAST = re.compile(
     r"上周|上个?星期|上个?礼拜|前几天|前两天|前天|昨天|昨晚|上次|上回|之前|以前|那天|上个月|前阵子|前段时间|"
-    r"今天早上|今早|早上|上午|刚才|刚刚|半夜|凌晨|"
+    r"今天早上|今早|早上|上午|半夜|凌晨|"
     r"[冒闪响漏烧]过|有过|(?:冒|闪|响|漏|烧|跳)了一下"
 )
 # Made safe since: switched off, shut, gone, no smell any more.
@@ -111,10 +111,15 @@ HANDLING = (
 _HANDLED_BADLY = re.compile(HANDLING + r"|(?:才|先)有人来|等了.{0,8}(?:才|先)(?:有人|来)")
 
 
-# ... or an all-clear said outright, past word or not: a false alarm (是邻居烧焦了饭 没事了), an
-# alarm beeping for a flat battery, "no need to come".
-_ALL_CLEAR = re.compile(
-    r"没事了|没事啦|没事喇|虚惊一场|误报|假警报|(?:应该|估计|可能)是(?:电池)?没电|电池没电|不用来了?|不使来"
+# ... or a false alarm, past word or not: an alarm beeping for a flat battery, a "误报" …
+_FALSE_ALARM = re.compile(r"虚惊一场|误报|假警报|(?:应该|估计|可能)是(?:电池)?没电|电池没电")
+# ... or an all-clear ("没事了", "no need to come") with the reason it is one: not gas after all, the
+# smell was someone's cooking, checked since. "着火了 人都跑出来了 没事了" has no reason: people
+# safe is not the fire out, and it stays an emergency.
+_ALL_CLEAR = re.compile(r"没事了|没事啦|没事喇|不用来了?|不使来")
+_CLEARED_BY = re.compile(
+    r"不是(?:煤气|燃气|天然气|着火|火灾|漏电)|原来是|检查过|查过|"
+    r"是(?:楼下|楼上|邻居|隔壁|隔篱|对面)[^。!！?？]{0,8}(?:烧|煮|做饭|炒|烤|焦)"
 )
 
 
@@ -124,7 +129,8 @@ def danger_is_over(text: str) -> bool:
     if _STILL.search(text):
         return False
     past_and_done = _PAST.search(text) and (_MADE_SAFE.search(text) or _HANDLED_BADLY.search(text))
-    return bool(_ALL_CLEAR.search(text) or past_and_done)
+    cleared = _ALL_CLEAR.search(text) and _CLEARED_BY.search(text)
+    return bool(past_and_done or cleared or _FALSE_ALARM.search(text))
 
 
 # Water that is no flood: a garden sprinkler or fountain spraying outdoors, or a seep that comes
