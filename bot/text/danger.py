@@ -96,7 +96,9 @@ _MADE_SAFE = re.compile(
 )
 # ... unless it is back, still there, or the owner calls for help.
 _STILL = re.compile(
-    r"还在|还有|还是|又[开冒响漏烧有困着停]|越来越|现在(?:还|又|也|仍然|依然)?在?(?:冒|烧|漏|响|有味|困)|快来|"
+    r"还在|还有|还是|又[开冒响漏烧有困着停爆淹倒晕]|越来越|快来|"
+    # now, and not "now no longer": 现在水管爆了, never 现在已经不冒了
+    r"现在(?:(?!不|没|已经|都好)[^。!！?？]){0,6}(?:冒|烧|漏|响|有味|困|爆|着火|起火|淹|灌|喷|停电|断电|晕|倒|掉)|"
     r"叫不醒|喊不醒|没反应|没有反应|没呼吸|流血|" + "|".join(DANGER_SIGNS["help"])
 )
 
@@ -136,15 +138,16 @@ def danger_is_over(text: str) -> bool:
 # Water that is no flood: a garden sprinkler or fountain spraying outdoors, or a seep that comes
 # only when it rains (阳台排水管裂了 下雨就渗水). Nothing indoors in volume, no other danger.
 _OUTDOOR_WATER = re.compile(r"喷淋|喷头|喷泉|洒水|浇花|浇水|绿化|草坪|水景|花园")
-_INDOORS_OR_WORSE = re.compile(
-    r"家里|屋里|室内|房间|天花板|客厅|卧室|厨房|卫生间|地板|电梯|配电|电箱|插座|漏电|淹|灌|涌"
-)
+# Water in volume or near electricity: never harmless. Indoors (or where people and cars are): a
+# garden fitting's water that reached there is no garden matter any more.
+_WORSE = re.compile(r"淹|灌|涌|漫|到处|满地|漏电|插座|配电|电箱|电梯")
+_INDOORS = re.compile(r"家里|屋里|室内|房间|天花板|客厅|卧室|厨房|卫生间|地板|车库|地库|地下室|楼道|大堂|消防栓")
 _ONLY_WHEN_IT_RAINS = re.compile(r"(?:下雨|下大雨|雨天|一下雨|雨水)(?:天|的时候|时)?[^。!！?？]{0,6}渗")
 
 
 def harmless_water(text: str) -> bool:
     """Whether the only water ``text`` (normalised) tells of is outdoors in a garden fitting, or a
     seep that comes when it rains: a repair, however it sprays."""
-    if _ONLY_WHEN_IT_RAINS.search(text) and not _INDOORS_OR_WORSE.search(text.replace("渗水", "")):
+    if _ONLY_WHEN_IT_RAINS.search(text) and not _WORSE.search(text):
         return True
-    return bool(_OUTDOOR_WATER.search(text) and not _INDOORS_OR_WORSE.search(text))
+    return bool(_OUTDOOR_WATER.search(text) and not _WORSE.search(text) and not _INDOORS.search(text))

@@ -87,6 +87,9 @@ def test_a_danger_that_is_past_and_made_safe_is_over(text):
         "厨房着火了 人都跑出来了 没事了",
         "刚才楼道起火了 我们都没事了",
         "燃气泄漏 我们人没事 不用来了 自己处理",
+        # a past grievance told beside a new danger
+        "上周漏水你们处理得太慢 现在卫生间水管爆了",
+        "前天停电那次你们来得太慢 今天又停电了 电梯里有人",
     ],
 )
 def test_a_danger_now_back_or_still_there_is_not_over(text):
@@ -116,6 +119,7 @@ def test_water_that_is_no_flood(text):
         "厨房水管爆了 一直往外喷",  # indoors
         "花园浇水的管子爆了 水灌进一楼客厅了",  # from the garden into a home
         "卧室天花板一下雨就渗水 现在淹了",
+        "绿化带的消防栓撞坏了 水喷得满地都是 流进地库了",  # outdoors, but flooding a car park
     ],
 )
 def test_water_indoors_or_in_volume_is_not_harmless(text):
