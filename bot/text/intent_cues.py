@@ -219,7 +219,7 @@ def corrected_intent(text: str, current: str | None) -> str | None:
     ):
         return "chase_ticket"
     if (
-        current not in ("file_complaint", "chase_ticket", "request_human")
+        current not in ("file_complaint", "chase_ticket", "request_human", "report_emergency")
         and _HANDLING_RE.search(text)
         and not reports_a_fault(text)
         and not _ASKS_PROGRESS.search(text)

@@ -361,3 +361,10 @@ def test_checked_and_thanked_is_a_thank_you():
 )
 def test_urging_and_someone_in_my_space(text, model):
     assert corrected_intent(text, model) in {"chase_ticket", "file_complaint"}
+
+
+def test_no_cue_turns_the_models_emergency_into_anything_else():
+    # the danger gate decides emergencies (bot/components/intent_override.py), never a cue
+    said = ("你们来得太慢了 我妈倒在楼道里起不来", "打了三次电话 现在水漫进屋了 快来", "请让保安打我电话 有人晕倒了")
+    for text in said:
+        assert corrected_intent(text, "report_emergency") is None
