@@ -82,14 +82,13 @@ def shows_danger(text: str) -> bool:
 # When it happened: before today, or "earlier" / "once".
 _PAST = re.compile(
     r"上周|上个?星期|上个?礼拜|前几天|前两天|前天|昨天|昨晚|上次|上回|之前|以前|那天|上个月|前阵子|前段时间|"
-    r"今天早上|今早|早上|上午|半夜|凌晨|"
     r"[冒闪响漏烧]过|有过|(?:冒|闪|响|漏|烧|跳)了一下"
 )
 # Made safe since: switched off, shut, gone, no smell any more.
 _MADE_SAFE = re.compile(
     r"(?:已经|现在|早就|一直|都|后来|当时就|马上就).{0,8}?(?:关[了掉上着住]|断[了开掉]|拉[了下掉]?闸|跳[了]?闸|"
     r"不冒|没[有再]?冒|不响|没[有再]?响|没[有]?味|闻不到|灭了|停了|没事|不漏|没[有再]?漏|没用过?|不用了|拔[了掉]|"
-    r"处理好|修好|解决了|搞定|过去了|放出来|救出来|(?:人|都)出来了)|"
+    r"处理好|修好|解决了|搞定|过去了)|"
     r"没有?(?:再)?(?:冒|烟|火|味道?)了?|"
     # checked since and found safe (燃气公司来检查过了 说没漏气)
     r"(?:检查|查|看)过.{0,10}(?:没|不|无)(?:有)?(?:漏|问题|事|危险)"
@@ -119,6 +118,10 @@ _FALSE_ALARM = re.compile(r"虚惊一场|误报|假警报|(?:应该|估计|可�
 # smell was someone's cooking, checked since. "着火了 人都跑出来了 没事了" has no reason: people
 # safe is not the fire out, and it stays an emergency.
 _ALL_CLEAR = re.compile(r"没事了|没事啦|没事喇|不用来了?|不使来")
+# ... or a lift's passengers out: the entrapment is over whenever it was (the lift is a repair). Only
+# a lift: "着火了 人都出来了" is people safe, not the fire out.
+_LIFT = re.compile(r"电梯|升降机")
+_LET_OUT = re.compile(r"(?:已经|都|人)(?:被)?[救放弄拉]?出来了")
 _CLEARED_BY = re.compile(
     r"不是(?:煤气|燃气|天然气|着火|火灾|漏电)|原来是|检查过|查过|"
     r"是(?:楼下|楼上|邻居|隔壁|隔篱|对面)[^。!！?？]{0,8}(?:烧|煮|做饭|炒|烤|焦)"
@@ -132,7 +135,8 @@ def danger_is_over(text: str) -> bool:
         return False
     past_and_done = _PAST.search(text) and (_MADE_SAFE.search(text) or _HANDLED_BADLY.search(text))
     cleared = _ALL_CLEAR.search(text) and _CLEARED_BY.search(text)
-    return bool(past_and_done or cleared or _FALSE_ALARM.search(text))
+    let_out = _LIFT.search(text) and _LET_OUT.search(text)
+    return bool(past_and_done or cleared or let_out or _FALSE_ALARM.search(text))
 
 
 # Water that is no flood: a garden sprinkler or fountain spraying outdoors, or a seep that comes

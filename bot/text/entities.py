@@ -522,6 +522,7 @@ def extract_tickets(text: str) -> list[Entity]:
 
 _ASLEEP = re.compile(r"睡觉|睡着|睡得|在睡|打瞌睡|睡死")
 _WAKE = re.compile(r"[叫喊]不醒")
+_ON_DUTY = re.compile(r"值班|上班|岗亭|保安|门卫|值夜|夜班|门岗")
 
 
 def extract_hazards(text: str) -> list[Entity]:
@@ -530,8 +531,12 @@ def extract_hazards(text: str) -> list[Entity]:
     for m in _HAZARD.finditer(text):
         if _NEGATION.search(text[max(0, m.start() - 3) : m.start()]):
             continue
-        if _ASLEEP.search(text, max(0, m.start() - 6), m.start()) and _WAKE.fullmatch(m.group()):
-            continue  # 保安值班睡觉 叫都叫不醒: asleep on duty, a complaint
+        if (
+            _WAKE.fullmatch(m.group())
+            and _ASLEEP.search(text, max(0, m.start() - 6), m.start())
+            and _ON_DUTY.search(text)
+        ):
+            continue  # 保安值班睡觉 叫都叫不醒: asleep on duty, a complaint (我爸睡着了叫不醒 stays a danger)
         hazards.append(Entity("hazard", m.lastgroup or "life_threat", *m.span()))
     return hazards
 

@@ -83,6 +83,8 @@ def test_a_danger_that_is_past_and_made_safe_is_over(text):
         "昨天的事先不说 现在电梯里困了人 快来",
         "我妈晕倒了 以为没事了 现在叫她没反应",  # an all-clear taken back
         "闪了一下火花 现在还在冒烟",
+        "今天早上就有煤气味 已经关了阀门",  # earlier today and shut: the smell may well be there
+        "着火了 人都出来了",  # people out of a fire is not the fire out
         # people safe is not the danger over: no reason it is an all-clear
         "厨房着火了 人都跑出来了 没事了",
         "刚才楼道起火了 我们都没事了",

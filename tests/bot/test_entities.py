@@ -542,6 +542,7 @@ def test_a_number_at_the_end_is_not_always_a_room(text, now):
         ("3号楼外墙的马赛克还在往下掉", "life_threat"),
         ("二号梯停在八楼 里面有个小朋友在哭", "lift_entrapment"),  # a child inside
         ("阿婆喺电梯口晕低咗", "life_threat"),  # Cantonese 晕低 (fainted)
+        ("我爸午觉睡着了 怎么叫都叫不醒", "life_threat"),  # asleep and cannot be woken: a danger
     ],
 )
 def test_dangers_told_in_plain_words(text, hazard, now):
