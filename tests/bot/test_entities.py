@@ -543,6 +543,7 @@ def test_a_number_at_the_end_is_not_always_a_room(text, now):
         ("二号梯停在八楼 里面有个小朋友在哭", "lift_entrapment"),  # a child inside
         ("阿婆喺电梯口晕低咗", "life_threat"),  # Cantonese 晕低 (fainted)
         ("我爸午觉睡着了 怎么叫都叫不醒", "life_threat"),  # asleep and cannot be woken: a danger
+        ("电梯卡住了 我女儿在里面", "lift_entrapment"),  # family named, no "trapped"
     ],
 )
 def test_dangers_told_in_plain_words(text, hazard, now):
