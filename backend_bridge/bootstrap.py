@@ -14,6 +14,7 @@ from alembic.config import Config
 from sqlalchemy import event, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from backend_bridge.adapters import sqlite_driver
 from backend_bridge.adapters.content import ContentStore
 from backend_bridge.adapters.orm import start_mappers
 from backend_bridge.domain import commands
@@ -66,7 +67,9 @@ def async_url(url: str) -> str:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # 0: a statement never sleeps on the loop waiting for another writer; the driver waits
+    # with asyncio instead (adapters/sqlite_driver.py, BUSY_WAIT)
+    cursor.execute("PRAGMA busy_timeout=0")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=FULL")  # every commit on disk, unless asked (UnitOfWork.commit)
     cursor.close()
@@ -149,13 +152,15 @@ async def bootstrap(
     external: TicketSystem | None = None,
 ) -> Backend:
     url = async_url(database_url)
-    if url.startswith("sqlite") and ":///" in url:
-        db_file = url.split(":///", 1)[1]
+    options: dict = {}
+    if url.startswith("sqlite"):
+        db_file = url.split(":///", 1)[1] if ":///" in url else ""
         if db_file and db_file != ":memory:":
             Path(db_file).parent.mkdir(parents=True, exist_ok=True)
+        options["async_creator"] = sqlite_driver.connector(db_file or ":memory:")
     # A server's connections can drop (a restart, a proxy's idle timeout): checked on each use.
-    # A SQLite file's cannot, and the check cost a round trip to the driver's thread per unit of work.
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    # A SQLite file's cannot, and the check cost a round trip to the driver per unit of work.
+    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"), **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "checkin", _sqlite_durable_again)
