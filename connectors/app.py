@@ -34,7 +34,7 @@ from connectors.keys import GATEWAY, RASA
 from connectors.metrics import METRICS, Metrics
 from connectors.metrics import routes as metrics_routes
 from connectors.rasa import RasaClient
-from connectors.ratelimit import RateLimiter
+from connectors.ratelimit import LocalFailureWindow, SharedFailureWindow
 from connectors.settings import ROOT, ConsoleSettings, Settings, channels_line
 
 log = logging.getLogger(__name__)
@@ -141,6 +141,7 @@ def public_app(
     channels: list[Channel] | None = None,
     console: ConsoleSettings | None = None,
     console_dir: Path = ROOT / "console",
+    redis: aioredis.Redis | None = None,
 ) -> web.Application:
     """Channels, the staff API, the staff console and /healthz. ``channels``: those that are on
     (Settings.channels); by default the ones that need no settings."""
@@ -161,10 +162,7 @@ def public_app(
     for module in (staff_api, import_api, stats_api, external_api):
         app.add_routes(module.routes)
     console = console or ConsoleSettings()
-    throttle = console_api.LoginThrottle(
-        RateLimiter.per_window(console.user_failures, LOGIN_WINDOW),
-        RateLimiter.per_window(console.client_failures, LOGIN_WINDOW),
-    )
+    throttle = console_api.LoginThrottle(*login_failure_windows(console, redis))
     console_api.setup(
         app,
         console_dir=console_dir,
@@ -174,6 +172,21 @@ def public_app(
     )
     live_api.install(app, backend)  # the console's live feed: one shared poller for this app
     return app
+
+
+def login_failure_windows(console: ConsoleSettings, redis: aioredis.Redis | None) -> tuple:
+    """The console's sign-in failure limits, per username and per client address: shared by
+    every gateway through Redis when it is configured (N gateways must not give N times the
+    guesses), else in this process."""
+    if redis is None:
+        return (
+            LocalFailureWindow(console.user_failures, LOGIN_WINDOW),
+            LocalFailureWindow(console.client_failures, LOGIN_WINDOW),
+        )
+    return (
+        SharedFailureWindow(redis, console.user_failures, LOGIN_WINDOW, prefix="wuye:signin:user:"),
+        SharedFailureWindow(redis, console.client_failures, LOGIN_WINDOW, prefix="wuye:signin:client:"),
+    )
 
 
 def external_system(settings: Settings, session: aiohttp.ClientSession) -> HttpTicketSystem | None:
@@ -191,8 +204,9 @@ async def build(settings: Settings) -> tuple[web.Application, web.Application]:
     metrics = Metrics()
     rasa = RasaClient(settings.rasa_instances, settings.rasa_token, session, metrics=metrics)
     notifier = NullNotifier()  # without Redis the dispatchers poll the database
-    if settings.redis_url:
-        notifier = RedisStreamNotifier(aioredis.Redis.from_url(settings.redis_url))
+    redis = aioredis.Redis.from_url(settings.redis_url) if settings.redis_url else None
+    if redis is not None:
+        notifier = RedisStreamNotifier(redis)
     external = external_system(settings, session)
     backend = await bootstrap(
         settings.database_url, settings.content_path, rasa, notifier, timezone=settings.timezone, external=external
@@ -215,6 +229,7 @@ async def build(settings: Settings) -> tuple[web.Application, web.Application]:
         actions_url=settings.actions_url,
         channels=channels,
         console=settings.console,
+        redis=redis,
     )
     internal = internal_app(backend, token=settings.internal_token, timezone=settings.timezone, metrics=metrics)
 
@@ -228,6 +243,8 @@ async def build(settings: Settings) -> tuple[web.Application, web.Application]:
         await close_channels(channels)
         await session.close()
         await backend.close()
+        if redis is not None:
+            await redis.aclose()
 
     public.cleanup_ctx.append(background)
     return public, internal

@@ -6,14 +6,14 @@ other than the login and invite pages need a session (else 302 to the login page
 no data and are public. Only regular files inside ``console/`` are served: the path is resolved
 and checked, so ``..``, encoded or not, and links out of the folder are refused.
 
-Sign-in failures are throttled per username and per client address (a token bucket that only
-failures drain, connectors/ratelimit.py, given to the app by connectors/app.py).
+Sign-in failures are throttled per username and per client address (a window of failures,
+connectors/ratelimit.py, counted in Redis for every gateway where it is configured; given to the
+app by connectors/app.py).
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -49,37 +49,36 @@ CSP = (
 BAD_CREDENTIALS = "用户名或密码错误"
 
 
-class Bucket(Protocol):
-    """A per-key limit (connectors.ratelimit.RateLimiter): ``peek`` asks, ``wait`` charges."""
+class FailureWindow(Protocol):
+    """So many failures per key in a window (connectors.ratelimit): asked before an attempt,
+    charged only when it fails."""
 
-    def wait(self, key: str, now: float) -> float: ...
+    async def seconds_left(self, key: str) -> float: ...
 
-    def peek(self, key: str, now: float) -> float: ...
+    async def failed(self, key: str) -> None: ...
 
 
 @dataclass
 class LoginThrottle:
-    """5 failures per username and 30 per client address in 15 minutes (by default), per process."""
+    """5 failures per username and 30 per client address in 15 minutes (by default)."""
 
-    per_username: Bucket
-    per_client: Bucket
+    per_username: FailureWindow
+    per_client: FailureWindow
 
-    def keys(self, username: str | None, client: str | None) -> list[tuple[Bucket, str]]:
-        found: list[tuple[Bucket, str]] = []
+    def keys(self, username: str | None, client: str | None) -> list[tuple[FailureWindow, str]]:
+        found: list[tuple[FailureWindow, str]] = []
         if username:
             found.append((self.per_username, f"user:{username.casefold()}"))
         if client:
             found.append((self.per_client, f"client:{client}"))
         return found
 
-    def wait(self, username: str | None, client: str | None) -> float:
-        now = time.monotonic()
-        return max((bucket.peek(key, now) for bucket, key in self.keys(username, client)), default=0.0)
+    async def wait(self, username: str | None, client: str | None) -> float:
+        return max([await window.seconds_left(key) for window, key in self.keys(username, client)], default=0.0)
 
-    def failed(self, username: str | None, client: str | None) -> None:
-        now = time.monotonic()
-        for bucket, key in self.keys(username, client):
-            bucket.wait(key, now)
+    async def failed(self, username: str | None, client: str | None) -> None:
+        for window, key in self.keys(username, client):
+            await window.failed(key)
 
 
 CONSOLE_DIR = web.AppKey("console_dir", Path)
@@ -219,14 +218,14 @@ async def log_in(request: web.Request) -> web.Response:
     if not isinstance(password, str) or not password or len(password) > MAX_PASSWORD:
         password = ""  # still checked, and refused, like any wrong password
     throttle, client = request.app[THROTTLE], _client(request)
-    wait = throttle.wait(username, client)
+    wait = await throttle.wait(username, client)
     if wait > 0:
         return _too_many(wait)
     command = commands.LogIn(username, password, request.app[ADMIN_TOKEN], client)
     try:
         started = await request.app[BACKEND].bus.handle(command)
     except model.BadCredentials:
-        throttle.failed(username, client)
+        await throttle.failed(username, client)
         return json_error(401, "bad_credentials", BAD_CREDENTIALS)
     return _signed_in(request, started)
 
@@ -254,13 +253,13 @@ async def accept_invite(request: web.Request) -> web.Response:
     if not isinstance(password, str):
         raise model.WeakPassword(f"密码至少 {model.MIN_PASSWORD} 个字符")
     throttle, client = request.app[THROTTLE], _client(request)
-    wait = throttle.wait(None, client)
+    wait = await throttle.wait(None, client)
     if wait > 0:
         return _too_many(wait)
     try:
         started = await request.app[BACKEND].bus.handle(commands.AcceptInvite(token, password, client))
     except model.InviteInvalid:
-        throttle.failed(None, client)
+        await throttle.failed(None, client)
         raise
     return _signed_in(request, started)
 
@@ -304,7 +303,7 @@ async def change_password(request: web.Request) -> web.Response:
     if not isinstance(old, str) or not isinstance(new, str):
         raise model.WeakPassword(f"密码至少 {model.MIN_PASSWORD} 个字符")
     throttle, client = request.app[THROTTLE], _client(request)
-    wait = throttle.wait(member.username, client)
+    wait = await throttle.wait(member.username, client)
     if wait > 0:
         return _too_many(wait)
     cookie = request.cookies.get(COOKIE)
@@ -314,7 +313,7 @@ async def change_password(request: web.Request) -> web.Response:
     try:
         await request.app[BACKEND].bus.handle(command)
     except model.BadCredentials:
-        throttle.failed(member.username, client)
+        await throttle.failed(member.username, client)
         return json_error(403, "bad_credentials", "原密码不正确")
     return web.Response(status=204)
 

@@ -46,7 +46,9 @@ def console_dir(tmp_path):
     return root
 
 
-async def _client(aiohttp_client, backend, console_dir, unused_tcp_port_factory, admin_token=ADMIN_TOKEN, **console):
+async def _client(
+    aiohttp_client, backend, console_dir, unused_tcp_port_factory, admin_token=ADMIN_TOKEN, redis=None, **console
+):
     from connectors.app import public_app
     from connectors.gateway import Gateway
     from connectors.rasa import RasaClient
@@ -63,6 +65,7 @@ async def _client(aiohttp_client, backend, console_dir, unused_tcp_port_factory,
         actions_url=f"http://127.0.0.1:{unused_tcp_port_factory()}",
         console=ConsoleSettings(**console),
         console_dir=console_dir,
+        redis=redis,
     )
     app.on_cleanup.append(lambda _app: http.close())
     return await aiohttp_client(app)
@@ -337,6 +340,58 @@ async def test_thirty_failures_from_one_address_throttle_it(client):
     resp = await client.post("/console/login", json={"username": "admin", "password": ADMIN_TOKEN}, headers=forwarded)
     assert resp.status == 429 and "Retry-After" in resp.headers
     await login(client, "admin", ADMIN_TOKEN, **{"X-Forwarded-For": "203.0.113.10"})
+
+
+async def test_failures_on_one_gateway_count_on_every_gateway_sharing_redis(
+    aiohttp_client, backend, console_dir, unused_tcp_port_factory, redis_url
+):
+    """Two gateways behind one balancer, one Redis: a guesser alternating between them gets the
+    5 tries of one, not 10; Redis holds no username."""
+    import redis.asyncio as aioredis
+
+    shared = aioredis.Redis.from_url(redis_url)
+
+    async def forget() -> None:
+        for key in await shared.keys("wuye:signin:*"):
+            await shared.delete(key)
+
+    try:
+        await forget()
+        one, two = [
+            await _client(aiohttp_client, backend, console_dir, unused_tcp_port_factory, redis=shared) for _ in range(2)
+        ]
+        await add_member(one, "zhao")
+        for n in range(5):
+            resp = await (one, two)[n % 2].post(
+                "/console/login", json={"username": "zhao", "password": "wrong-password!"}
+            )
+            assert resp.status == 401
+        for gateway in (one, two):
+            resp = await gateway.post("/console/login", json={"username": "zhao", "password": PASSWORD})
+            assert resp.status == 429 and int(resp.headers["Retry-After"]) > 60
+        keys = [key.decode() for key in await shared.keys("wuye:signin:*")]
+        assert keys and not any("zhao" in key or "127.0.0.1" in key for key in keys)
+    finally:
+        await forget()
+        await shared.aclose()
+
+
+async def test_the_failure_window_without_redis_counts_in_the_process(unused_tcp_port):
+    """Redis unreachable (nothing listens): the limit still holds, in this process."""
+    import redis.asyncio as aioredis
+
+    from connectors.ratelimit import SharedFailureWindow
+
+    gone = aioredis.Redis(host="127.0.0.1", port=unused_tcp_port, socket_connect_timeout=0.5)
+    window = SharedFailureWindow(gone, 3, 900)
+    try:
+        for _ in range(3):
+            assert await window.seconds_left("user:zhao") == 0.0
+            await window.failed("user:zhao")
+        assert await window.seconds_left("user:zhao") > 60
+        assert await window.seconds_left("user:qian") == 0.0
+    finally:
+        await gone.aclose()
 
 
 # -- pages and files --------------------------------------------------------------------------------
