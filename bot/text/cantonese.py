@@ -121,6 +121,31 @@ WORDS: dict[str, str] = {
     "浸晒": "全淹了",
     "跌落嚟": "掉下来",
     "跌落去": "掉下去",
+    "跌落": "掉下",  # 就快跌落街: about to fall into the street
+    # 紧 after a verb is "-ing" (摇紧 = swaying), only where no Mandarin 拧紧/关紧 (tighten) is meant
+    "摇紧": "在摇",
+    "晃紧": "在晃",
+    "郁紧": "在动",
+    "漏紧": "在漏",
+    "滴紧": "在滴",
+    "响紧": "在响",
+    "冒紧": "在冒",
+    "烧紧": "在烧",
+    # 住 after a verb is "along / holding" (沿住 = 沿着)
+    "沿住": "沿着",
+    "顺住": "顺着",
+    # calling someone however much (叫极都唔应 = 怎么叫都不应)
+    "叫极都": "怎么叫都",
+    "嗌极都": "怎么喊都",
+    "拍极都": "怎么拍都",
+    "嗌": "喊",
+    # 瞓 lies down or sleeps: asleep where 觉/着 say so, lying otherwise (瞓咗喺门口)
+    "瞓觉": "睡觉",
+    "瞓晏觉": "睡午觉",
+    "瞓唔着": "睡不着",
+    "瞓着": "睡着",
+    "瞓醒": "睡醒",
+    "瞓": "躺",
     "落嚟": "下来",
     "落去": "下去",
     "熄咗": "关了",

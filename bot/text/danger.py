@@ -11,7 +11,10 @@ help. A stuck door, a dripping tap or a dead light shows none, and is read as th
 And a danger that is over is not an emergency: "上周插座冒过火花 现在闸已经关了" (sparks last week,
 the breaker off since) asks for an electrician, not the duty staff; :func:`danger_is_over` says
 so when the message puts the danger in the past *and* says it has been made safe, and nothing in it
-says the danger is back or still there (还在, 又, 救命…).
+says the danger is back or still there (还在, 又, 救命…). A danger denied outright is over too when
+nothing else in the message shows one: a false alarm with its reason (烟感响了 是我炒菜呛的 没着火), a
+lift out of order with nobody in it (里面没人困住). And one's own shower water over a blocked drain
+is no flood (:func:`harmless_water`).
 
 Input is the normalised text (simplified characters, Arabic digits). Patterns are plain
 alternations with short bounded gaps: linear time on any input.
@@ -23,7 +26,20 @@ import re
 
 DANGER_SIGNS = {
     "smell": ["味", "臭鸡蛋", "嘶嘶", "燃气", "煤气", "天然气", "液化气", "报警器"],
-    "smoke_or_fire": ["烟", "火", "烧", "焦", "烫", "冒", "爆炸", "炸了", "电线.{0,4}(?:响|闪|打)"],
+    "smoke_or_fire": [
+        "烟",
+        "火",
+        "烧",
+        "焦",
+        "烫",
+        "冒",
+        "爆炸",
+        "炸了",
+        "电线.{0,4}(?:响|闪|打)",
+        "啪啪",
+        "噼啪",
+        "劈啪",
+    ],
     "trapped": ["出不来", "出不去", "困", "关在", "夹", "卡在.{0,6}中间", "在里面", "里面有人", "喘不"],
     "person": [
         "倒",
@@ -68,7 +84,22 @@ DANGER_SIGNS = {
         "爆",
     ],
     "power": ["停电", "断电", "没电", "漏电", "触电", "电到", "跳闸.{0,6}(?:整|全)"],
-    "falling": ["掉下", "往下掉", "砸", "坠", "塌", "裂开", "倾斜", "快倒", "要倒"],
+    "falling": [
+        "掉下",
+        "往下掉",
+        "砸",
+        "坠",
+        "塌",
+        "裂开",
+        "倾斜",
+        "快倒",
+        "要倒",
+        "快掉",
+        "要掉下",
+        "摇摇欲坠",
+        "悬在外",
+        "悬空",
+    ],
     "help": ["救命", "快来人", "来人啊", "赶紧来", "快点来", "快过来", "快上来", "马上来", "危险", "紧急", "急死"],
 }
 _DANGER = re.compile("|".join(p for phrases in DANGER_SIGNS.values() for p in phrases))
@@ -90,6 +121,8 @@ _MADE_SAFE = re.compile(
     r"不冒|没[有再]?冒|不响|没[有再]?响|没[有]?味|闻不到|灭了|停了|没事|不漏|没[有再]?漏|没用过?|不用了|拔[了掉]|"
     r"处理好|修好|解决了|搞定|过去了)|"
     r"没有?(?:再)?(?:冒|烟|火|味道?)了?|"
+    # no danger any more, said outright (没啥危险了, 已经安全了)
+    r"没(?:有)?(?:啥|什么)?(?:危险|隐患)了|不(?:再)?危险了|(?:已经|现在)安全了|"
     # checked since and found safe (燃气公司来检查过了 说没漏气)
     r"(?:检查|查|看)过.{0,10}(?:没|不|无)(?:有)?(?:漏|问题|事|危险)"
 )
@@ -128,15 +161,72 @@ _CLEARED_BY = re.compile(
 )
 
 
+# "No danger" said outright is no cry for help: 危险 in 没啥危险了 must not count as still there.
+_NO_DANGER_SAID = re.compile(r"(?<!会)(?:没|没有|不|无)(?:啥|什么|任何|再|算)?(?:危险|隐患)")
+
+# ... or a false alarm explained: denied outright (没着火, 冇火, 没事了) with its reason, cooking or
+# incense (是我家炒辣椒呛的, 是楼下烧纸). The alarm, the denial and the cooking's own smoke explain
+# themselves; any other sign of danger left over (是炒菜的油锅起火了, 但是有煤气味) keeps the danger.
+_ALARM = re.compile(
+    r"(?:烟感|烟雾(?:报警器?|探测器?|传感器)|火警(?:报警器?|铃)?|消防报警器?|报警器|警报器?|警铃)"
+    r"(?:[^。!！?？]{0,4}?(?:响|叫|鸣|报警|嘀)[了过]?)?"
+)
+_NO_FIRE = re.compile(r"(?<!会)(?:没|没有|并没有?|不是)(?:着火|起火|失火|火灾|烧起来|火(?![花苗]))")
+_COOKING = r"炒|煮|煎|炸|烤|蒸|煲|做饭|烧(?:菜|饭|水|烤|香|纸|艾)|油烟|蒸汽|水汽|水蒸气|抽烟|吸烟|蚊香|艾灸|熏"
+_REASON = re.compile(
+    rf"(?<!不)是[^。!！?？]{{0,10}}?(?:{_COOKING})|因为[^。!！?？]{{0,10}}?(?:{_COOKING})|"
+    rf"(?:{_COOKING})[^。!！?？]{{0,8}}?(?:呛|熏|触发|引起|弄|搞|惹)(?:的|到|了)"
+)
+_EXPLAINED = re.compile(rf"{_COOKING}|烟味?|焦味?|糊味?|呛")
+
+# ... or a lift with nobody in it, said outright (里面没人困住, 入面冇人困住, 没有人被困). The denial's
+# own words (困, 在里面) are no sign of danger; any other is.
+_INSIDE = r"(?:里面|里头|里边)"
+_NOBODY_INSIDE = re.compile(
+    rf"(?:{_INSIDE}|电梯里|轿厢里?)(?:没|没有|无)(?:人|人员)(?:被)?(?:困|关|卡)?(?:住|着)?|"
+    rf"(?:没|没有|无)(?:人|人员)(?:被)?(?:困|关|卡)(?:住|着)?(?:在(?:电梯)?{_INSIDE}?)?|"
+    rf"(?:没|没有)(?:人|人员)在(?:电梯)?{_INSIDE}"
+)
+
+
+def _only_danger_denied(text: str, *explained: re.Pattern[str]) -> bool:
+    """Whether nothing in ``text`` shows danger, or says one is back or still there, once the words
+    that deny or explain it are out."""
+    rest = text
+    for pattern in explained:
+        rest = pattern.sub(" ", rest)
+    return not shows_danger(rest) and not _STILL.search(rest)
+
+
+def false_alarm_explained(text: str) -> bool:
+    """A false alarm denied outright with its reason (烟感响了 是我炒菜呛的 没着火), and no other danger."""
+    denied = _NO_FIRE.search(text) or _ALL_CLEAR.search(text)
+    return bool(denied and _REASON.search(text)) and _only_danger_denied(text, _ALARM, _NO_FIRE, _ALL_CLEAR, _EXPLAINED)
+
+
+# ... and the lift's own fault (电梯又不动了, 停了, 卡住了) is said of the lift, not of a person.
+_LIFT_FAULT = re.compile(r"(?:电梯|梯)[^,，。!！?？]{0,8}?(?:不动了?|停了|停住|卡住了?|卡了|坏了|故障)")
+
+
+def _lift_with_nobody_inside(text: str) -> bool:
+    """A lift out of order with nobody in it said outright (电梯又坏了 里面没人困住): a repair, the
+    lift stopped again (又停了) or not: that is the fault recurring, not a danger back."""
+    return bool(_LIFT.search(text) and _NOBODY_INSIDE.search(text)) and _only_danger_denied(
+        text, _NOBODY_INSIDE, _LIFT_FAULT
+    )
+
+
 def danger_is_over(text: str) -> bool:
     """Whether ``text`` (normalised) tells of a danger that is past and made safe, past and
     complained of, or cleared outright, and of none now."""
-    if _STILL.search(text):
+    if _lift_with_nobody_inside(text):
+        return True
+    if _STILL.search(_NO_DANGER_SAID.sub(" ", text)):
         return False
     past_and_done = _PAST.search(text) and (_MADE_SAFE.search(text) or _HANDLED_BADLY.search(text))
     cleared = _ALL_CLEAR.search(text) and _CLEARED_BY.search(text)
     let_out = _LIFT.search(text) and _LET_OUT.search(text)
-    return bool(past_and_done or cleared or let_out or _FALSE_ALARM.search(text))
+    return bool(past_and_done or cleared or let_out or _FALSE_ALARM.search(text) or false_alarm_explained(text))
 
 
 # Water that is no flood: a garden sprinkler or fountain spraying outdoors, or a seep that comes
@@ -149,9 +239,32 @@ _INDOORS = re.compile(r"家里|屋里|室内|房间|天花板|客厅|卧室|厨�
 _ONLY_WHEN_IT_RAINS = re.compile(r"(?:下雨|下大雨|雨天|一下雨|雨水)(?:天|的时候|时)?[^。!！?？]{0,6}渗")
 
 
+# Water one lets run oneself, into one's own blocked drain (洗澡 地漏堵了 水漫到脚脖子): it stops when
+# the shower does, so it is a blocked drain to clear, however deep it stands. Not when it comes back
+# up the drain from elsewhere (返水, 倒灌, 往上冒), cannot be shut off, is someone else's (楼上),
+# reaches other rooms, a neighbour below or anything electric, or a pipe burst: those stay floods.
+_DRAIN_BLOCKED = re.compile(
+    r"(?:地漏|下水|排水|马桶|水池|水槽|洗手盆|洗脸盆|面盆|浴缸|淋浴)[^。!！?？]{0,6}?"
+    r"(?:堵|塞|不下水|下不去|排不[出走掉下]|不通|流不下去|走不了)"
+)
+_OWN_USE = re.compile(r"洗澡|洗个澡|淋浴|冲凉|洗头|洗衣|洗碗|洗菜|拖地|冲厕所|冲马桶|放水|用水")
+_NOT_OWN_WATER = re.compile(
+    r"爆|裂|喷|涌|灌|冒|返水|反水|往上|止不住|关不住|关不了|停不|一直流|流个不停|"
+    r"电(?!话)|插座|开关|楼上|楼下|邻居|隔壁|漏到|渗到|滴到|天花板|客厅|卧室|房间|满屋|整个家|到处|地库|车库|楼道"
+)
+
+
+def _own_drain_backing_up(text: str) -> bool:
+    """Whether the water is one's own, running into one's own blocked drain, and nothing worse."""
+    return bool(_DRAIN_BLOCKED.search(text) and _OWN_USE.search(text) and not _NOT_OWN_WATER.search(text))
+
+
 def harmless_water(text: str) -> bool:
-    """Whether the only water ``text`` (normalised) tells of is outdoors in a garden fitting, or a
-    seep that comes when it rains: a repair, however it sprays."""
+    """Whether the only water ``text`` (normalised) tells of is outdoors in a garden fitting, a
+    seep that comes when it rains, or one's own water backing up a blocked drain: a repair,
+    however it sprays or stands."""
     if _ONLY_WHEN_IT_RAINS.search(text) and not _WORSE.search(text):
+        return True
+    if _own_drain_backing_up(text):
         return True
     return bool(_OUTDOOR_WATER.search(text) and not _WORSE.search(text) and not _INDOORS.search(text))

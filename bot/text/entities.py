@@ -151,6 +151,56 @@ _NO_SPARK = (
     r"(?:(?:不敢|别|不要|不能)(?:开灯|开火|点火|打火|开电|用电|按开关|开开关)"
     r"|(?:灯|火|开关|电)(?:都|也)?不敢(?:开|点|打|按|碰|用))"
 )
+# Something at height about to come down on whoever is below. Big things outdoors (a tree, a wall,
+# scaffolding) only when they are about to fall: a tree swaying in the wind is weather. Things hung
+# up high also when they hang out, askew or loose (一半悬在外面, 歪着挂在那); the light ones (a
+# flowerpot, a sign, an awning) also when they sway, not a machine or a pane (an outdoor unit that
+# shakes as it runs, a window rattling in the wind). Between the thing and the words, no smaller part
+# of it: 空调外机的排水管快掉了 is a pipe.
+_STANDING = r"大?树|树枝|树干|围墙|脚手架"
+_SWAYS_HIGH = r"花盆|空调架|外机架|雨棚|雨篷|遮阳棚|遮阳篷|防盗网|灯箱|广告牌|招牌|铁皮|彩钢板|挂板"
+_FIXED_HIGH = (
+    r"空调外机|外机|窗框|窗扇|整扇窗|"
+    r"外墙(?:的)?(?:瓷砖|砖|墙皮|皮|马赛克|石材|玻璃|挂板)?|(?:阳台|窗户?|窗外|楼上|高处)的?玻璃"
+)
+_NO_SMALLER_PART = r"(?:(?!管|线|盖|罩|漆|滴水|遥控)[^。!！?？]){0,20}"
+_SOON = r"(?<![不别])(?:快(?:要)?|就要|要|随时(?:都)?(?:会|要|可能)?(?:会|要)?|马上(?:就)?(?:要)?|眼看(?:就)?(?:要)?)"
+_ABOUT_TO_FALL = rf"{_SOON}(?:掉|跌|坠|砸|塌|倒)(?![漆色水垃])|往下(?:掉|砸)|掉下来|摇摇欲坠"
+_HANGING_LOOSE = (
+    r"悬(?:在|着)?(?:外面|外边|半空|空中|窗外|楼外)|悬空|一半(?:悬|挂|伸|露)|歪(?:着|斜)?(?:挂|吊)|斜着?挂|"
+    r"挂在半空|松脱|晃来晃去|摇来摇去"
+)
+_SWAYING = r"摇摇晃晃|晃晃悠悠|(?:在|一直|不停地?)(?:晃|摇)|(?:晃|摇)得(?:很|好|特别)?厉害"
+# Calling someone who does not answer: 喊她没反应, 叫了几声都不应, 叫都叫不应, Cantonese 叫極都唔應
+# (怎么叫都不应). Called by pronoun or as a person (not 他们: 叫他们来修 一直没反应 is the service),
+# and nothing between the call and the silence about coming, fixing or the phone.
+_CALLED = r"(?:叫|喊|拍|摇|推)"
+_WHO = (
+    r"(?:她|他(?!们)|老人家?|老太太?|老头|老伯|伯伯|阿伯|阿婆|婆婆|奶奶|爷爷|大爷|大妈|阿姨|叔叔|小孩|孩子|"
+    r"我妈|我爸|妈妈|爸爸|老公|老婆|老伴|外婆|外公)"
+)
+_NO_ANSWER = r"(?:没反应|没有反应|不应|不答应|没答应|没人应|不回应|没回应|不吭声|不出声|不说话|没声音|没动静)"
+_NOT_ABOUT_SERVICE = r"(?:(?![来修办处回电信])[^。!！?？]){0,6}"
+_CALL_UNANSWERED = (
+    rf"{_CALLED}{_WHO}{_NOT_ABOUT_SERVICE}?(?:都|也)?{_NO_ANSWER}|"
+    rf"{_CALLED}(?:了)?(?:好|半天|很久|一会儿?)?[0-9一两二三四五六七八九十几]*(?:声|下|遍|次)?[\s,，]?(?:都|也){_CALLED}?"
+    r"(?:不应|不答应|没人应)|(?:叫|喊)不应|"
+    r"怎么(?:叫|喊)(?:都|也)(?:没反应|没有反应)"
+)
+# Water running through a light fitting or another electrical point (水沿着灯位流下来, 插座在滴水), or
+# one crackling (啪啪声): water and electricity, a shock or a fire in the making.
+# (not a tap's, a valve's or an appliance's 开关: 水龙头开关漏水, 热水器开关漏水 are plumbing)
+_LIVE_POINT = r"(?:吊灯|筒灯|吸顶灯|灯座|灯位|灯头|灯|插座|(?<![头阀水器])开关|电箱|配电箱|电表箱|电线|电闸|线管)"
+_WATER_THROUGH_POINT = (
+    rf"水[^。!！?？]{{0,8}}(?:沿|顺|从|通过)(?:着)?[^。!！?？]{{0,4}}{_LIVE_POINT}[^。!！?？]{{0,6}}"
+    r"(?:流|淌|滴|漏|渗|冒|喷|灌|往下|下来|出来)|"
+    rf"{_LIVE_POINT}(?:里|里面|上|口|孔|盒|罩)?(?:在|一直|不停地?|还在)?(?:漏水|滴水|流水|渗水|出水|冒水|往下(?:滴|流|淌|漏))"
+)
+_CRACKLING = r"(?:啪啪|噼啪|噼里啪啦|劈啪|劈里啪啦)"
+_CRACKLING_POINT = (
+    rf"(?:插座|(?<![头阀水器])开关|电箱|配电箱|电表箱|电线|电闸|灯位|灯座|线管)[^。!！?？]{{0,8}}{_CRACKLING}|"
+    rf"水[^。!！?？]{{0,30}}{_LIVE_POINT}[^。!！?？]{{0,20}}{_CRACKLING}"
+)
 # Each hazard: phrases (regex alternatives) that name it. Keep them specific: 煤气费 is
 # a fee question, 煤气味 an emergency.
 HAZARDS = {
@@ -265,7 +315,9 @@ HAZARDS = {
         "(?:都|也|又|一直|突然|直接|在|正在|还在)?(?:(?:掉|跌|坠|砸)了?下(?:来|去)|往下(?:掉|坠))",
         "外墙[^。!！?？]{0,8}(?:在|还在|正在|一直|不停地?)往下(?:掉|坠)",
         # a tree, a sign or scaffolding about to come down, or shedding onto whatever is below
-        "(?:大?树|树枝|树干|广告牌|招牌|围墙|脚手架)[^。!！?？]{0,10}(?:快(?:要)?倒|要倒|往下(?:掉|砸)|掉下来)",
+        f"(?:{_STANDING})[^。!！?？]{{0,10}}(?:{_ABOUT_TO_FALL})",
+        f"(?:{_SWAYS_HIGH}){_NO_SMALLER_PART}(?:{_ABOUT_TO_FALL}|{_HANGING_LOOSE}|{_SWAYING})",
+        f"(?:{_FIXED_HIGH}){_NO_SMALLER_PART}(?:{_ABOUT_TO_FALL}|{_HANGING_LOOSE})",
         # Things thrown down from a height, hitting or nearly hitting, or still being thrown (高空抛物
         # now); throwing litter down with nothing hit (楼上老是往下扔烟头) is a complaint.
         "高空抛物",
@@ -283,6 +335,11 @@ HAZARDS = {
         # Someone lying down and not responding, told in plain words.
         "(?:晕|昏)(?:了|过去|倒了)[^。!！?？]{0,12}(?:没反应|没有反应|叫不醒|喊不醒|不省人事|一动不动|不应|不醒)",
         "(?:躺|倒|趴|瘫)在[^。!！?？]{0,12}(?:没反应|没有反应|一动不动|不应|不答应|没答应|不回应|不吭声|不说话|没声音|没气了)",
+        # Someone called who does not answer (喊她没反应, 叫都叫不应).
+        _CALL_UNANSWERED,
+        # Water and electricity together.
+        _WATER_THROUGH_POINT,
+        _CRACKLING_POINT,
     ],
 }
 _HAZARD = re.compile("|".join(f"(?P<{name}>{'|'.join(phrases)})" for name, phrases in HAZARDS.items()))
@@ -521,7 +578,7 @@ def extract_tickets(text: str) -> list[Entity]:
 
 
 _ASLEEP = re.compile(r"睡觉|睡着|睡得|在睡|打瞌睡|睡死")
-_WAKE = re.compile(r"[叫喊]不醒")
+_WAKE = re.compile(rf"[叫喊]不醒|{_CALL_UNANSWERED}")
 _ON_DUTY = re.compile(r"值班|上班|岗亭|保安|门卫|值夜|夜班|门岗")
 
 
@@ -536,7 +593,8 @@ def extract_hazards(text: str) -> list[Entity]:
             and _ASLEEP.search(text, max(0, m.start() - 6), m.start())
             and _ON_DUTY.search(text)
         ):
-            continue  # 保安值班睡觉 叫都叫不醒: asleep on duty, a complaint (我爸睡着了叫不醒 stays a danger)
+            # 保安值班睡觉 叫都叫不醒 / 喊他也不应: asleep on duty, a complaint (我爸睡着了叫不醒 stays a danger)
+            continue
         hazards.append(Entity("hazard", m.lastgroup or "life_threat", *m.span()))
     return hazards
 

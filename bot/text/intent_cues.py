@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-from bot.text.danger import HANDLING
+from bot.text.danger import HANDLING, false_alarm_explained
 
 # Said to have been reported, asked or arranged before.
 _REPORTED = re.compile(
@@ -205,6 +205,12 @@ COMPLAINT_FROM = frozenset({"check_status", "nlu_fallback", "report_repair", "re
 # registers a repair when nothing is open (actions/chase.py).
 NEW_REPAIR_FROM = frozenset({"check_status", "inform"})
 GOODBYE_FROM = frozenset({"inform", "nlu_fallback"})
+# A false alarm told with its reason (烟感响了 是我炒菜呛的 没着火 跟你们说一声) only informs: once the
+# emergency reading is gone, the model's leftovers (cancel, deny, affirm at ~0) are no reading at all,
+# and a "thank" or a "cancel" the words do not say is a guess at the tone. An owner who says to call
+# it off (不用来了, 取消) keeps the model's cancel, one who thanks keeps its thanks.
+INFORM_FROM = frozenset({"cancel", "deny", "affirm", "thank", "nlu_fallback", "out_of_scope", "greet"})
+_CALLS_OFF = re.compile(r"取消|撤销|不用来|别来|不用派|不用过来|算了")
 
 
 def corrected_intent(text: str, current: str | None) -> str | None:
@@ -263,6 +269,15 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         return "report_repair"
     if current in NEW_REPAIR_FROM and _new_fault(text):
         return "report_repair"
+    if (
+        current in INFORM_FROM
+        and false_alarm_explained(text)
+        and not _ASKING.search(text)
+        and not reports_a_fault(text)
+        and not (current == "cancel" and _CALLS_OFF.search(text))
+        and not (current == "thank" and _THANKS.search(text))
+    ):
+        return "inform"
     if current in GOODBYE_FROM and _GOODBYE.search(text) and not _ASKING.search(text) and not reports_a_fault(text):
         return "goodbye"
     return None

@@ -184,3 +184,31 @@ def test_an_external_ticket_number_spoken_aloud_reaches_the_actions_whole():
     assert original[ticket["start"] : ticket["end"]] == "二零二六一零三零杠零零一七"
     name = by_type["person_name"]
     assert (name["value"], name["additional_info"]) == ("王建国", {"signature": True})  # the sender's sign-off
+
+
+@pytest.mark.parametrize(
+    ("text", "entities", "next_guess", "intent"),
+    [
+        # one's own shower water over a blocked drain: the model's flood is a repair
+        (
+            "卫生间地漏堵了 洗澡水漫到脚踝",
+            [{"entity": "hazard", "value": "flooding"}],
+            "report_repair",
+            "report_repair",
+        ),
+        # a false alarm with its reason: the model's leftovers are no reading, it informs
+        ("烟感响了 是我炒菜呛的 没着火 跟你们说一声", [], "cancel", "inform"),
+        # an empty lift said outright
+        ("电梯又坏了 里面没人困住 麻烦修一下", [], "report_repair", "report_repair"),
+        # a burst pipe while showering stays a flood
+        ("洗澡时水管爆了 水漫到脚踝", [{"entity": "hazard", "value": "flooding"}], "report_repair", "report_emergency"),
+    ],
+)
+def test_no_danger_now_takes_the_next_guess_and_a_real_one_stays(text, entities, next_guess, intent):
+    message = _classified(text, "report_emergency", 0.999, entities)
+    message.set(
+        INTENT_RANKING_KEY,
+        [{"name": "report_emergency", "confidence": 0.999}, {"name": next_guess, "confidence": 0.001}],
+    )
+    create(IntentOverride).process([message])
+    assert message.get(INTENT)["name"] == intent

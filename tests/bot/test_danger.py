@@ -126,3 +126,68 @@ def test_water_that_is_no_flood(text):
 )
 def test_water_indoors_or_in_volume_is_not_harmless(text):
     assert not harmless_water(normalize(text).text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a false alarm denied outright with its reason (twelfth session, new sentences)
+        "刚刚楼道烟雾报警器响了 是我在门口烧艾灸熏的 没着火 别担心",  # WeChat
+        "烟感响了 是煎鱼的油烟 没着火",  # SMS
+        "喂 那个 我家那个烟感 刚才叫了 就是 因为我在炒菜 没有着火 跟你们讲一下",  # ASR
+        "頭先煙感響咗 係我煎魚啫 冇火 同你哋講聲",  # Cantonese
+        # no danger any more, said outright, of a danger past
+        "上周卫生间的灯座烧焦了 已经把总闸拉了 现在没什么危险了 麻烦约个电工来换一下",
+        "前天配電箱冒過煙 已經熄咗總掣 冇咩危險喇",  # Cantonese
+        # a lift with nobody in it, said outright
+        "2号楼的电梯又停了 里面没有人被困 麻烦找人来修",
+        "喂 那个 五栋的电梯 又不动了 我看了一下 没人困在里面 你们派个师傅来修一下",
+        "升降機又壞咗 入面冇人 搵人嚟整下",  # Cantonese
+    ],
+)
+def test_a_false_alarm_no_danger_left_or_an_empty_lift_said_outright_is_over(text):
+    assert danger_is_over(normalize(text).text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "烟感响了 是炒菜的油锅起火了 火还很大",  # the cooking is the fire
+        "烟感响了 不是炒菜 也没着火 但是有很浓的煤气味",  # another danger left over
+        "烟感一直响 没着火 也没炒菜",  # no reason given
+        "昨天插座烧黑了 我以为没啥危险了 现在又冒烟了",  # back
+        "会不会有危险啊 插座一直冒烟",  # a worried question is no "no danger"
+        "电梯坏了 里面没人被困 但是电梯井里在冒烟",  # nobody inside, but smoke
+        "电梯停了 没人困住 但我闻到煤气味",
+        "电梯停了 里面没人 我妈在另一部电梯里出不来",
+    ],
+)
+def test_a_denial_beside_another_danger_is_no_all_clear(text):
+    assert not danger_is_over(normalize(text).text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "淋浴房的地漏堵住了 冲凉水漫到脚踝 麻烦派人来通一下",  # one's own shower water
+        "沖涼房個地漏塞咗 沖完涼啲水浸到腳眼",  # Cantonese
+        "厨房水槽堵了 洗碗水漫出来了",
+        "洗衣机排水堵了 水漫了一地",
+    ],
+)
+def test_ones_own_water_backing_up_a_blocked_drain_is_no_flood(text):
+    assert harmless_water(normalize(text).text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "洗澡的时候热水管爆了 水喷得到处都是",  # a burst pipe
+        "地漏返水了 污水一直往上冒 卫生间淹了",  # coming up from elsewhere
+        "楼上洗澡地漏堵了 水漏到我家天花板",  # someone else's, through the ceiling
+        "洗澡地漏堵了 水漫到客厅插座那边了",  # reaching other rooms and electricity
+        "地漏堵了 洗澡水漫出来 水龙头也关不住",  # cannot be shut off
+    ],
+)
+def test_a_drain_backing_up_with_worse_stays_a_flood(text):
+    assert not harmless_water(normalize(text).text)

@@ -561,3 +561,56 @@ def test_dangers_told_in_plain_words(text, hazard, now):
 )
 def test_what_only_sounds_like_those_dangers(text, now):
     assert "life_threat" not in [e.value for e in extract_hazards(normalize(text).text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # something at height about to fall on people (written for this test, twelfth session)
+        "@物业 9栋12楼那台空调外机螺丝都松了，整个往外歪，感觉随时会掉下去😨",  # WeChat
+        "5号楼3楼窗台上的花盆被风吹得摇摇晃晃 下面就是单元门口",  # SMS
+        "喂 那个 七栋顶楼那块广告牌 一边已经脱了 现在悬空吊着 底下人来人往的",  # ASR
+        "2座對出嗰個冷氣機架生晒鏽，部冷氣機就快跌落嚟",  # Cantonese
+        "8棟外牆的磁磚鬆了一大片 搖搖欲墜",  # traditional
+        "14栋雨棚被台风掀起一半 挂在半空晃来晃去",
+        "樓上個花盆喺露台邊搖緊 下面係行人路",  # Cantonese 搖緊 (swaying now)
+        # someone called who does not answer
+        "@管家 王阿姨躺在沙发上 隔着窗户喊她一直没反应",
+        "3栋电梯口有个大爷靠着墙坐着 叫他不应 嘴唇发紫",
+        "喂 我是六号楼的 我爸在卫生间里 我拍门叫了好几声 都不答应",
+        "對面單位個婆婆喺走廊瞓咗喺地下，嗌極都唔應",  # Cantonese 嗌極都唔應
+        "我外婆坐在椅子上 怎么叫都没反应",
+        # water through a light fitting or an electrical point, or crackling with water about
+        "楼上渗水 水顺着客厅吸顶灯往下滴 灯还亮着",
+        "廚房插座喺度滴水 仲有噼啪聲",  # Cantonese
+        "卫生间天花板漏水 然后那个浴霸开关那里啪啪响",
+        "樓上漏水 啲水沿住筒燈流落嚟",  # Cantonese 沿住 (along)
+    ],
+)
+def test_things_about_to_fall_people_not_answering_and_water_in_electrics(text):
+    assert "life_threat" in [e.value for e in extract_hazards(normalize(text).text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "空调外机的排水管快掉了 一直滴水",  # a smaller part, not the unit
+        "空调外机一直晃 噪音很大",  # a machine shaking as it runs
+        "窗户一直晃 关不上",  # a window rattling
+        "风很大 树一直在晃",  # a tree in the wind is weather
+        "卫生间墙上的瓷砖松了 快掉了",  # indoors, nothing at height over people
+        "阳台的花盆不要倒水进去",
+        "打了三次电话叫他们来修 一直没反应",  # the service not answering
+        "叫他来处理 一直没回应",
+        "叫了外卖 也没人应",
+        "门口的对讲机按了没反应",  # a device
+        "值班保安在岗亭睡觉 喊他也不应",  # asleep on duty: a complaint
+        "厨房水龙头开关漏水 关不紧",  # a tap's 开关 is plumbing
+        "热水器开关漏水",
+        "灯不亮了 之前漏过水",
+        "暖气管每天晚上都啪啪响",  # water hammer, nothing electric
+        "電錶箱跳咗掣 揿極都冇反應",  # pressing a switch, not calling a person
+    ],
+)
+def test_what_only_sounds_like_falling_silence_or_water_in_electrics(text):
+    assert "life_threat" not in [e.value for e in extract_hazards(normalize(text).text)]

@@ -368,3 +368,29 @@ def test_no_cue_turns_the_models_emergency_into_anything_else():
     said = ("你们来得太慢了 我妈倒在楼道里起不来", "打了三次电话 现在水漫进屋了 快来", "请让保安打我电话 有人晕倒了")
     for text in said:
         assert corrected_intent(text, "report_emergency") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("刚刚楼道烟雾报警器响了 是我在门口烧艾灸熏的 没着火 别担心", "cancel"),
+        ("烟感响了 是煎鱼的油烟 没着火", "deny"),
+        ("头先烟感响了 是我煎鱼啫 没火 同你们讲声", "thank"),  # a thank-you the words do not say
+        ("喂 我家烟感刚才叫了 因为我在炒菜 没有着火 跟你们讲一下", "nlu_fallback"),
+    ],
+)
+def test_a_false_alarm_told_with_its_reason_only_informs(text, model):
+    assert corrected_intent(text, model) == "inform"
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("烟感响了 是炒菜呛的 没着火 不用来了", "cancel"),  # calling it off, in words
+        ("烟感响了 是炒菜呛的 没着火 谢谢你们", "thank"),  # thanks, in words
+        ("烟感响了 是炒菜呛的 没着火 但是烟感一直响停不下来 能来看看吗", "report_repair"),  # a repair asked
+        ("烟感响了 是炒菜呛的 没着火 但是有股煤气味", "cancel"),  # another danger: no false alarm
+    ],
+)
+def test_a_false_alarm_with_more_to_it_keeps_its_reading(text, model):
+    assert corrected_intent(text, model) in (None, model)

@@ -132,3 +132,19 @@ def test_descriptions_staff_read_keep_the_owners_words_without_fillers(said, des
 )
 def test_mentions_go_and_the_message_stays(written, normal):
     assert normalize(written).text == normal
+
+
+@pytest.mark.parametrize(
+    ("written", "normal"),
+    [
+        ("個花盆就快跌落街", "个花盆就快掉下街"),  # 跌落 (fall down)
+        ("招牌喺度搖緊", "招牌在在摇"),  # 搖緊: swaying now
+        ("啲水沿住燈位滴落嚟", "些水沿着灯位滴下来"),  # 沿住 = 沿着
+        ("阿伯瞓咗喺樓梯 叫極都唔應", "阿伯躺了在楼梯 怎么叫都不应"),  # 瞓 lies; 叫極都 however much called
+        ("嘈到我瞓唔着", "吵到我睡不着"),  # 瞓 sleeps where 着 says so
+        ("嗌佢都冇反應", "喊他都没反应"),  # 嗌 (call out)
+        ("水喉拧紧咗", "水管拧紧了"),  # Mandarin 拧紧 (tighten) is no Cantonese "-ing"
+    ],
+)
+def test_cantonese_words_for_falling_lying_and_calling(written, normal):
+    assert normalize(written).text == normal
