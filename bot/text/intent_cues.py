@@ -250,6 +250,10 @@ _NO_LONGER_NEEDED = re.compile(
     r"(?:不用|不要|别|无需|不需要|没必要)(?:再)?(?:派人|派师傅)?(?:来|过来|上门|派人|派师傅|修)(?:修|看)?"
     r"(?=[了啦喇啊咯呀吧哈,，。.!！\s]|$)"
 )
+# ... unless another time is asked for (今天不用来了 改明天), or a fix another way (不用修了 换个新的).
+_ANOTHER_TIME = re.compile(
+    r"改(?:[今明后]天|下周|下星期|周[一二三四五六日末]|天|到|成|在|时间|约)|换(?:个)?时间|[明后]天再|下次再|[明后]天(?:上午|下午|晚上)?(?:再)?来"
+)
 CANCEL_FROM = frozenset({"check_status", "thank", "inform", "nlu_fallback", "report_repair", "chase_ticket"})
 
 # -- a complaint said to be one (我是要投诉, 我不是催 是投诉): over a past ticket named in it -----
@@ -270,7 +274,13 @@ GOODBYE_FROM = frozenset({"inform", "nlu_fallback"})
 def corrected_intent(text: str, current: str | None) -> str | None:
     """The intent the owner's explicit words give, when the model's ``current`` reading is one
     they are known to be confused with; None to keep the model's."""
-    if current in CANCEL_FROM and _NO_LONGER_NEEDED.search(text) and not _STILL_WRONG.search(text):
+    if (
+        current in CANCEL_FROM
+        and _NO_LONGER_NEEDED.search(text)
+        and not _STILL_WRONG.search(text)
+        and not _ANOTHER_TIME.search(text)
+        and not (reports_a_fault(text) and _ASKS_TO_REPORT.search(text))
+    ):
         return "cancel"
     if (
         current in SAYS_COMPLAINT_FROM

@@ -476,7 +476,12 @@ def test_a_visit_no_longer_needed_is_a_cancellation(text, model):
 
 @pytest.mark.parametrize(
     "text",
-    ["师傅不用来那么早 十点以后就行", "师傅不用来了 但是卫生间还在漏"],  # a time, or something still wrong
+    [
+        "师傅不用来那么早 十点以后就行",  # a time
+        "师傅不用来了 但是卫生间还在漏",  # something still wrong
+        "今天不用来了 改明天下午吧",  # another time
+        "水龙头坏了 不用修了 直接换个新的",  # another fix
+    ],
 )
 def test_not_a_cancellation(text):
     assert corrected_intent(text, "check_status") != "cancel"
