@@ -34,6 +34,7 @@ WORDS: dict[str, str] = {
     "唔识": "不会",
     "冇": "没",
     "啱啱": "刚刚",
+    "好彩": "幸好",
     "差啲": "差点",
     "依家": "现在",
     "几日": "几天",
@@ -67,10 +68,16 @@ WORDS: dict[str, str] = {
     "嗰": "那",
     "𠮶": "那",
     "喺度": "在",
+    "嗰度": "那里",
+    "𠮶度": "那里",
+    "呢度": "这里",
     "点叫": "怎么叫",
     "睇": "看",
     "揾": "找",
     "畀": "给",
+    # 俾 is how Hong Kong owners often write 畀 (give, pay); in Mandarin it is only literary
+    "俾": "给",
+    "夹钱": "凑钱",
     "攞": "拿",
     "嘢": "东西",
     "单嘢": "件事",
@@ -156,6 +163,9 @@ WORDS: dict[str, str] = {
     "整返": "修好",
     "整番": "修好",
     "整好": "修好",
+    # 返 after a verb: back as it was (补返 patch it up, 换返 put a new one in)
+    "补返": "补好",
+    "换返": "换",
     "搞掂": "搞定",
     "晕低": "晕倒",
     "关唔埋": "关不上",
@@ -176,6 +186,9 @@ _THANKS = re.compile(r"唔该")
 _NOT = re.compile(r"唔(?=[\u4e00-\u9fff])(?![唔嗯])")
 # 仲 as "still" (仲未, 仲系), not in 仲裁 or 仲夏.
 _STILL = re.compile(r"仲(?![裁夏介])")
+# 话 as "said" after someone who speaks (师傅话今日嚟, 佢话冇人手, 又话): never in 电话, 说话,
+# 其他话, nor before 费/筒/题 (话费, 话筒, 话题).
+_SAID = re.compile(r"(?:(?<=师傅)|(?<=管理处)|(?<=物业)|(?<=保安)|(?<=管家)|(?<=[佢又都]))话(?![费筒题])")
 
 
 def cantonese_edits(text: str) -> list[tuple[int, int, str]]:
@@ -191,6 +204,7 @@ def cantonese_edits(text: str) -> list[tuple[int, int, str]]:
         (_COPULA, "是"),
         (_NOT, "不"),
         (_STILL, "还"),
+        (_SAID, "说"),
     ):
         for m in pattern.finditer(text):
             if not any(taken[m.start() : m.end()]):

@@ -15,6 +15,11 @@ words, and then the model follows the wrapping:
 * **Asking for the office's phone number** ("物业办公室电话多少") is asking for a person, not a
   status check: :func:`asks_for_the_office`.
 * **Asking to report a fault** ("请问可以报修吗 排风扇不转了") is a repair, not a status question.
+* **Money** (:func:`_money_reading`): a billing error with a demand ("扣了我两次 退回来") or a
+  grievance beside the fee with no question is a complaint; the maintenance fund's money
+  (维修基金 谁出 每户多少) is a fee question; social or medical insurance is out of scope.
+* **A visit no longer needed** ("不用来了 已经弄好了 谢谢") is a cancellation, not thanks.
+* **A complaint said to be one** ("我不是催 我是要投诉") is one, whatever past ticket it names.
 
 Each cue is explicit wording, never a guess: the override component (bot/components/
 intent_override.py) applies one only where the model's reading is one of the few it is confused
@@ -33,7 +38,9 @@ from bot.text.danger import HANDLING, false_alarm_explained
 _REPORTED = re.compile(
     r"报修?(?:过|了|的)|反[映应](?:过|了|的)|打过电话|打了.{0,3}电话|说过|提过|找过|登记过|"
     r"(?:已经|早就|之前|上次|前[天几两]天?|昨天|上周|上个?星期|上礼拜).{0,6}(?:报|说|反映|联系|打电话)|"
-    r"约好|约了|说好|讲好|说定|讲定|答应|派了?单|工单|单号|BX\d|TS\d",
+    r"约好|约了|说好|讲好|说定|讲定|答应|派了?单|工单|单号|BX\d|TS\d|"
+    # a visit promised (师傅说明天来, 又说下午到): arranged, whoever said it
+    r"(?:师傅|他|她|物业|管理处|管家|客服|前台|保安|你们|又)说(?:了)?(?:今天|明天|后天|下午|上午|晚上|马上|等下|一会儿?|过两天).{0,4}(?:来|到|上门)",
     re.IGNORECASE,
 )
 # Nothing since: nobody came, still not fixed, no answer.
@@ -42,12 +49,14 @@ _NOTHING_SINCE = re.compile(
     r"迟迟|至今|到现在(?:还|都|也|仍)|怎么还|咋还|人影|没见(?:到)?人|(?:都|也|人|师傅)没来|结果.{0,4}没|还是(?:漏|坏|堵|不亮|不通|没好|没修|没人|没来|没弄|没处理|没换)|还在(?:漏|滴|响)|人呢|"
     r"没人(?:来|管|理|处理|修|联系|回)|没有人(?:来|管|理|处理|修|联系|回)|"
     r"没动静|没消息|没下文|没回[复音应]|没人?回[复音应]|石沉大海|等了.{0,4}(?:天|周|星期|礼拜|个月)|"
-    r"[到在]底什么时候|还要等多久|要等到什么时候"
+    r"[到在]底什么时候|还要等多久|要等到什么时候|"
+    # put off again and again (明天又明天, 一拖再拖)
+    r"(今天|明天|后天|下午|晚上|周末|下周|下星期)又\1|一拖再拖|拖来拖去|推来推去|一直拖|老是拖|总是拖|又拖"
 )
 # Someone else's car in my space, rubbish nobody collects: grievances, whatever else is said.
 _SPACE_OR_RUBBISH = (
     r"占(?:了|着|用)?(?:我|我家|我们)?的?车位|(?:天天|老是|总是|经常|又|一直|乱|随便|长期).{0,4}停(?:在|到)?(?:我|我家|我们)的?车位|"
-    r"车位.{0,6}(?:被|给).{0,12}占|(?:把|将)车停(?:在|到)(?:我|我家|我们)的?车位|"
+    r"车位.{0,6}(?:被|给).{0,12}(?:占|停)|(?:把|将)车停(?:在|到)(?:我|我家|我们)的?车位|"
     r"垃圾.{0,12}(?:没(?:有)?人?来?(?:收|清|运|倒|管)|不(?:收|清|运))"
 )
 # ... and the service's handling of something past (处理得太差, 给个说法, 谁负责).
@@ -61,7 +70,8 @@ _ABOUT_PEOPLE = re.compile(
     r"态度|服务(?:太|真|很|差|不)|不作为|不负责|敷衍|推脱|踢皮球|"
     r"物业.{0,6}(?:干什么|干啥|不管|不作为|怎么管|管不管|不理|收钱不)|乱收费|"
     r"吵|噪音|扰民|声音(?:太|好|很|特别|非常)(?:响|大)|午睡|装修|唱歌|广场舞|乱停|占用|占道|堵门|挡住|遛狗|狗屎|狗叫|宠物|垃圾.{0,4}(?:乱|堆|不清|没人清)|"
-    r"违建|搭建|偷|素质|保安|保洁(?:员)?.{0,4}(?:不|没)|邻居|隔壁|楼上的|楼下的|对门|"
+    r"(?:到底|究竟)(?:有没有|有没|管不管)(?:人)?(?:在)?管|"
+    r"违建|搭建|偷|素质|保安|警卫|保洁(?:员)?.{0,4}(?:不|没)|邻居|隔壁|楼上的|楼下的|对门|"
     r"有人(?:在|把|从|往|乱)|乱扔|乱丢|丢.{0,4}下来|扔.{0,4}下来|烟头|堆(?:满|放|了|着)|杂物|"
     r"(?:占|堵|停|放|堆).{0,6}消防通道|消防通道.{0,6}(?:被|堆|停|放|占|堵)|" + _SPACE_OR_RUBBISH
 )
@@ -71,12 +81,14 @@ _FAULT = re.compile(
     r"卡住|卡死|卡了|跳了闸|泡(?:坏|花|烂)|发霉|起皮|脱皮|掉漆|熏黑|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|"
     r"(?:一直|整天|老是|总是|无缘无故|半夜)[^。!！?？]{0,4}(?:响|叫|报警)|断了|过期了|"
     r"异响|不制冷|不制热|不加热|打不着|跳闸|没电|短路|不亮了|闪|黑了|烧(?:过|坏|了|焦)|不走字|不计数|"
-    r"[摇拉推放降升转拧按]不(?:下来|上去|动|开|回去)|[点打]不[着著]|火花"
+    r"[摇拉推放降升转拧按]不(?:下来|上去|动|开|回去)|[点打]不[着著]|火花|"
+    # fallen or hanging (窗扇掉下来, 批荡跌了下来: not a person falling), worn out, a card refused
+    r"掉了?下来|掉下去|(?<![人爸妈我他她婆公奶爷])跌了?下来|卡在|老化|刷不(?:过|了|开|上)"
 )
 # Gratitude or praise.
 _THANKS = re.compile(r"谢谢|谢了|感谢|多谢|辛苦了|点赞|点个赞|表扬|好评|锦旗|唔该晒")
 # Done and working again.
-_RESOLVED = re.compile(r"修好|弄好|搞定|解决了|处理好|好了|通了|亮了|能用了|不漏了|换好")
+_RESOLVED = re.compile(r"(?<![不没未])(?:修好|弄好|搞定|解决了|处理好|好了|通了|亮了|能用了|换好)|不漏了")
 # Asking for something (thanks in advance is not a thank-you).
 _ASKING = re.compile(
     r"(?<![还也都])帮(?:我|忙)|请(?:派|帮|来|尽快|安排)|麻烦(?:派|帮|来|尽快|安排|看|你们?(?:派|帮|来|过来))|报修|登记|"
@@ -89,9 +101,9 @@ _STILL_WRONG = re.compile(
 )
 # The office, its counter or its staff, and a way to reach them.
 _OFFICE_CONTACT = re.compile(
-    r"(?:物业|物管|管理处|管理公司|管理员|办事处|办公室|服务中心|客服中心|客服|前台|管家|值班室|维修部|工程部)"
+    r"(?:物业|物管|管理处|管理公司|管理员|管理中心|管委会|办事处|办公室|服务中心|客服中心|服务台|客服|前台|管家|值班室|维修部|工程部)"
     r"[^费]{0,8}(?:电话|号码|手机|联系方式|联络方式|座机|热线)"
-    r"(?:.{0,3}(?:多少|几多|几号|是什么|是啥|是几|给我|告诉|发我|有没有|有吗|呢|[?？])|$)|"
+    r"(?:[^费交缴付]{0,3}(?:多少|几多|几号|是什么|是啥|是几|给我|告诉|发我|有没有|有吗|吗|呢|[?？])|$)|"
     r"(?:怎么|怎样|如何)(?:联系|联络|找到?)(?:物业|物管|管理处|客服|前台|管家|你们)"
 )
 
@@ -166,7 +178,10 @@ REPORT_FROM = frozenset(
 _ASKS_TO_REPORT = re.compile(
     r"(?:我要|我想|想|要|可以|能|能不能|帮我|麻烦|申请|请)报修|报个修|报一?下修|报修一下|"
     r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:来|过来)?(?:帮(?:我|忙))?(?:换|修|看看|看一下|弄一下|处理一下|来一趟|检查)|"
-    r"[修换]一?下[吧啦呀]?|换(?:个|一个|块|节)|抽空(?:来)?(?:换|修|看)|来一趟|安排(?:一?下|个人|师傅)"
+    r"[修换]一?下[吧啦呀]?|换(?:个|一个|块|节)|抽空(?:来)?(?:换|修|看)|来一趟|安排(?:一?下|个人|师傅)|"
+    # a tradesman sent for (约师傅来补好, 叫厂商来修)
+    r"(?:请|找|派|叫|让|约)(?:个|一下)?(?:师傅|厂商|厂家|工人|电工|水电工|维修工|修理工)(?:尽快|赶紧)?(?:来|过来|上门)?"
+    r"(?:帮(?:我|忙))?(?:换|修|补|通|装|看看|看一下|弄|处理|检查)"
 )
 _SAYS_COMPLAINT = re.compile(r"投诉|举报")
 # A question about progress: the model's status reading stands even when the owner adds that
@@ -174,7 +189,9 @@ _SAYS_COMPLAINT = re.compile(r"投诉|举报")
 _ASKS_PROGRESS = re.compile(
     r"[修弄处理]+(?:好|完)了?[没吗么]|好了[没吗么]|怎么样了|怎样了?$|怎样了|进度|进展|到哪|处理到|处理结果|结果怎么样|有结果|"
     # asked about as done or not: 修了吗, 派出去了吗, 处理了没有, 有下文了吗, 有没有人在跟
-    r"了[吗没么嘛]|了没有|有下文|有说法|有没有(?:人)?(?:在)?(?:跟|处理|管|回复|下文|说法|结果)"
+    r"了[吗没么嘛]|了没有|有下文|有说法|有没有(?:人)?(?:在)?(?:跟|处理|管|回复|下文|说法|结果)|"
+    # asking us to find out (帮我问一下师傅几点到): a question, however late the visit is
+    r"帮(?:我|忙)(?:问|查|打听)(?:一下|问|查)"
 )
 # A ticket named: ours, an external system's (20261030-0017), or "this/that ticket".
 _NAMES_A_TICKET = re.compile(r"BX\d|TS\d|\d{8}-\d{3,4}|单号|工单|(?:这|那|张|个|的)单", re.IGNORECASE)
@@ -191,7 +208,9 @@ _GOODBYE = re.compile(r"拜拜|再见|88$|回头聊|有空再聊|先这样|没�
 _CALL_ME = re.compile(
     r"(?:让|叫|请|麻烦)[^。!！?？]{0,10}(?:打(?:个)?(?:我|给我)的?(?:电话|手机)|给我(?:打|回)(?:个)?电话|回(?:个)?电话|联系我)"
 )
-CALL_ME_FROM = frozenset({"file_complaint", "check_status", "inform", "nlu_fallback", "out_of_scope"})
+# A visit to fix something (请回电话 约个时间来换锁): the model's repair reading stands.
+_COME_TO_FIX = re.compile(r"(?:来|上门)(?:帮(?:我|忙))?(?:换|修|补|通|装|看)")
+CALL_ME_FROM = frozenset({"file_complaint", "check_status", "inform", "nlu_fallback", "out_of_scope", "report_repair"})
 # What a visitor pass needs (a day, a time, a plate, registering): without any, a fault named
 # beside visitors (门铃坏了 访客按了没声) is a repair.
 _PASS_WORDS = re.compile(
@@ -199,6 +218,51 @@ _PASS_WORDS = re.compile(
 )
 
 STATUS_FROM = frozenset({"inform", "nlu_fallback"})
+
+# -- money: a billing error the owner wants put right, the maintenance fund, insurance --------
+# The service charged wrongly (多扣, 收了我两次), not the owner's own slip (我多交了一个月).
+_BILLING_ERROR = re.compile(
+    r"多(?:扣|收|算|计)|重复(?:收|扣|计)|(?:收|扣)错|乱扣|"
+    r"(?:收|扣)了?(?:我)?(?:[2两二]|好几)次|(?:收|扣)了?我?.{0,6}(?:[2两二三3]|好几)(?:个月|次|遍)"
+)
+# ... and a demand to put it right: a refund, a correction, or a complaint.
+_PUT_RIGHT = re.compile(r"退(?:回|还|返|给我|钱|款|费)|更正|改正|纠正|改过来|冲[正回销]|给(?:我)?(?:个)?说法|投诉|要求")
+FEE_COMPLAINT_FROM = frozenset({"ask_fee", "check_status", "inform", "nlu_fallback"})
+# Any question at all: a fee message without one (物业费交得真憋屈) is not asking about the fee.
+_ASKS_ANYTHING = re.compile(
+    r"[?？吗么嘛]|多少|几多|几[个号月天]|怎么|怎样|咋|如何|哪|什么|啥|谁|能不能|可不可以|可以|是否|有没有|是不是|想问|请问|问一?下|查"
+)
+# A repair asked for, in passing, beside the fee (报个修一个礼拜没人理).
+_A_REPAIR_ASKED = re.compile(r"报(?:个|了|的)?修")
+# The building's maintenance fund, and its money: who pays, how much, from where.
+_FUND = re.compile(r"维修(?:基金|资金)|公共维修金|大修基金|专项维修")
+_FUND_MONEY = re.compile(
+    r"掏钱|出钱|凑钱|交钱|付钱|给钱|出资|分摊|摊|多少|几多|谁(?:出|付|交|承担|负责)|哪(?:里|儿)?(?:出|来|扣)|"
+    r"要(?:交|付|给|出)|另外|每户|每家|按面积|余额|够不够|怎么(?:算|收|用|交)"
+)
+# Social or medical insurance, housing fund: the government's, not the property company's.
+_STATE_SCHEMES = re.compile(r"医保|社保|医疗保险|社会保险|养老保险|失业保险|公积金|新农合|农村合作医疗")
+# ... unless the message names the property's own charges too.
+_PROPERTY_CHARGES = re.compile(r"物业费|管理费|停车费|车位费|水费|电费|燃气费|垃圾费|维修基金|维修资金")
+
+# -- done with: a visit no longer needed (不用来了, 师傅别来了): a cancellation, thanks or not ----
+_NO_LONGER_NEEDED = re.compile(
+    r"(?:不用|不要|别|无需|不需要|没必要)(?:再)?(?:派人|派师傅)?(?:来|过来|上门|派人|派师傅|修)(?:修|看)?"
+    r"(?=[了啦喇啊咯呀吧哈,，。.!！\s]|$)"
+)
+# ... unless another time is asked for (今天不用来了 改明天), or a fix another way (不用修了 换个新的).
+_ANOTHER_TIME = re.compile(
+    r"改(?:[今明后]天|下周|下星期|周[一二三四五六日末]|天|到|成|在|时间|约)|换(?:个)?时间|[明后]天再|下次再|[明后]天(?:上午|下午|晚上)?(?:再)?来"
+)
+CANCEL_FROM = frozenset({"check_status", "thank", "inform", "nlu_fallback", "report_repair", "chase_ticket"})
+
+# -- a complaint said to be one (我是要投诉, 我不是催 是投诉): over a past ticket named in it -----
+_MEANS_A_COMPLAINT = re.compile(
+    r"(?:我|我们)(?:是|现在|这次|今天|就是)?(?:要|想)(?:去)?(?:投诉|举报)(?!的)|不是催.{0,6}(?:是|要).{0,3}投诉"
+)
+# A threat that depends on what happens next (不然我要投诉): the message is about that, not this.
+_IF_NOT = re.compile(r"不然|否则|再不|如果|要是|的话|再这样")
+SAYS_COMPLAINT_FROM = frozenset({"check_status", "chase_ticket", "inform", "nlu_fallback", "report_repair"})
 # repair and visitor pass: only for a car in my space or rubbish nobody collects, with no fault named
 COMPLAINT_FROM = frozenset({"check_status", "nlu_fallback", "report_repair", "request_visitor_pass", "request_human"})
 # Not chase_ticket: "快点派人来修" is a chase by the contract (impatience), and the chase action
@@ -216,6 +280,24 @@ _CALLS_OFF = re.compile(r"取消|撤销|不用来|别来|不用派|不用过来|
 def corrected_intent(text: str, current: str | None) -> str | None:
     """The intent the owner's explicit words give, when the model's ``current`` reading is one
     they are known to be confused with; None to keep the model's."""
+    if (
+        current in CANCEL_FROM
+        and _NO_LONGER_NEEDED.search(text)
+        and not _STILL_WRONG.search(text)
+        and not _ANOTHER_TIME.search(text)
+        and not (reports_a_fault(text) and _ASKS_TO_REPORT.search(text))
+    ):
+        return "cancel"
+    if (
+        current in SAYS_COMPLAINT_FROM
+        and _MEANS_A_COMPLAINT.search(text)
+        and not _IF_NOT.search(text)
+        and not _ASKS_PROGRESS.search(text)
+    ):
+        return "file_complaint"
+    fee_reading = _money_reading(text, current)
+    if fee_reading:
+        return fee_reading
     if (
         current in CHASE_FROM
         and urges_an_earlier_request(text)
@@ -247,7 +329,12 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         and not (current == "request_human" and _WANTS_A_PERSON.search(text))
     ):
         return "report_repair"
-    if current in CALL_ME_FROM and _CALL_ME.search(text) and not reports_a_fault(text):
+    if (
+        current in CALL_ME_FROM
+        and _CALL_ME.search(text)
+        and not reports_a_fault(text)
+        and not (current == "report_repair" and (_ASKS_TO_REPORT.search(text) or _COME_TO_FIX.search(text)))
+    ):
         return "request_human"
     if current in STATUS_FROM and _NAMES_A_TICKET.search(text) and _ASKS_PROGRESS.search(text):
         return "check_status"
@@ -280,6 +367,31 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         return "inform"
     if current in GOODBYE_FROM and _GOODBYE.search(text) and not _ASKING.search(text) and not reports_a_fault(text):
         return "goodbye"
+    return None
+
+
+def _money_reading(text: str, current: str | None) -> str | None:
+    """A fee message read by what it says of the money: a billing error with a demand, or a
+    grievance with no question, is a complaint; the maintenance fund is a fee question even
+    when the model heard a status check; social insurance is not the property's business."""
+    if current in FEE_COMPLAINT_FROM and _BILLING_ERROR.search(text) and _PUT_RIGHT.search(text):
+        return "file_complaint"
+    if (
+        current == "ask_fee"
+        and not _ASKS_ANYTHING.search(text)
+        and (complains_about_people(text) or (_A_REPAIR_ASKED.search(text) and _NOTHING_SINCE.search(text)))
+    ):
+        return "file_complaint"
+    if (
+        current in ("check_status", "inform", "nlu_fallback", "out_of_scope")
+        and _FUND.search(text)
+        and _FUND_MONEY.search(text)
+        and not _ASKS_PROGRESS.search(text)
+        and not _NAMES_A_TICKET.search(text)
+    ):
+        return "ask_fee"
+    if current == "ask_fee" and _STATE_SCHEMES.search(text) and not _PROPERTY_CHARGES.search(text):
+        return "out_of_scope"
     return None
 
 

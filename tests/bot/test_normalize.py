@@ -99,6 +99,13 @@ def test_homophones_that_are_real_words_are_not_touched():
         ("嗰部冷氣機依家仲未整好", "那部空调现在还没修好"),  # 嗰 never OpenCC's 𠮶; 整好 (fixed)
         ("有部電單車霸咗我車位", "有部电单车占了我车位"),
         ("電錶箱跳咗掣 揿極都冇反應", "电表箱跳了闸 按极都没反应"),
+        # said (话 after a speaker), never 电话, 话费, 说话
+        ("保安話聽日先有人嚟", "保安说明天先有人来"),
+        ("佢又話冇零件", "他又说没零件"),
+        ("打電話俾管理處 問話費幾多錢", "打电话给管理处 问话费多少钱"),
+        ("屋苑要每戶夾錢俾維修基金", "屋苑要每户凑钱给维修基金"),  # 俾 (give, pay); 夹钱 (chip in)
+        ("好彩呢度冇人", "幸好这里没人"),
+        ("想搵人嚟補返嗰度", "想找人来补好那里"),  # 补返: patch it up; 嗰度: there
     ],
 )
 def test_cantonese_words_read_as_mandarin(written, normal):

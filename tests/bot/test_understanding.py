@@ -137,3 +137,45 @@ def test_false_alarms_dangers_made_safe_empty_lifts_and_own_drains_are_no_emerge
     assert got != "report_emergency"
     if intent:
         assert got == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # a billing error with a demand is a complaint; a plain fee question stays one
+        ("@物业管家 这个月停车费扣了我两次😡 赶紧退回来", "file_complaint"),
+        ("水费多收了80元 请更正 李秀英", "file_complaint"),
+        ("喂 那个 我查了一下 你们这个季度管理费 多算了我三个月 这个要给我退了 不然我就投诉", "file_complaint"),
+        ("管理費重複扣咗兩次，麻煩退返俾我", "file_complaint"),
+        ("物业费一年多少钱", "ask_fee"),
+        # the maintenance fund's money is a fee question; an application asked about is a status check
+        ("喂 我想问一下 那个 维修资金 我们这栋楼还剩多少 换水泵够不够", "ask_fee"),
+        ("維修基金係咪由業主分攤㗎？", "ask_fee"),
+        ("用维修基金换电梯的申请批下来了吗", "check_status"),
+        # state insurance is none of the property's business
+        ("喂 那个 我想问下 医疗保险 今年交多少钱", "out_of_scope"),
+        ("醫保要去邊度繳費？", "out_of_scope"),
+        # the office's number
+        ("請問管理中心電話幾多號？", "request_human"),
+        # a visit no longer needed, thanks or not; a report that ends in thanks; a real thank-you
+        ("喂 我昨天报的那个马桶 师傅不用过来了 我老公已经弄好了", "cancel"),
+        ("@物业管家 下午不用上门了哈 水龙头已经换好啦👍 谢谢", "cancel"),
+        ("地下室的灯不亮了 谢谢 赵明", "report_repair"),
+        ("热水器修好了 谢谢师傅", "thank"),
+        # a complaint said to be one, past ticket or not
+        ("喂 我上个月报的那个门禁 你们修了三次都没修好 我不是来催的 我是要投诉你们这个维修水平", "file_complaint"),
+        ("上周的工单BX000777我不催了 我现在要投诉那个师傅的态度😠", "file_complaint"),
+        # a promised visit put off is a chase; asking us to find out is a status check
+        ("管理處話聽日嚟整 等到依家都冇人嚟，唔該快啲", "chase_ticket"),
+        ("帮我问一下师傅几点到", "check_status"),
+        # a past fault made safe, with a fix asked for
+        (
+            "喂 我家卫生间那个吊顶 昨天掉下来一块 人没事 已经收拾干净了 你们找个师傅来补一下 五号楼一单元三零二",
+            "report_repair",
+        ),
+        ("停車場的柵欄機刷不了卡，請管委會派廠商來處理", "report_repair"),
+        ("冷氣機個水喉老化咗，滴咗幾日水，我用桶接住咗，想搵師傅嚟換返", "report_repair"),
+    ],
+)
+def test_money_cancellations_and_said_complaints(parser, text, intent):
+    assert parser.parse(text)["intent"] == intent
