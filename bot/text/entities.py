@@ -240,6 +240,8 @@ HAZARDS = {
         "失火",
         "火灾",
         "冒烟",
+        # smoke pouring out, its colour said (窗户往外冒黑烟, 冒浓烟): a fire somewhere behind it
+        "冒(?:着|出)?(?:黑|浓|白|青)烟",
         "冒火",
         "火花",
         "烧起来",

@@ -228,6 +228,9 @@ def test_everyday_words_are_not_names(text, now):
         ("楼上掉下来一块玻璃 差点砸到车", "life_threat"),
         ("外墙的瓷砖一直往下掉", "life_threat"),
         ("啲花盆由露台跌落嚟", "life_threat"),  # Cantonese
+        # smoke with its colour said, no fire word (ninth session, written for this test)
+        ("对面那户窗户里往外冒着黑烟 敲门也没人", "fire"),
+        ("車庫入面冒出濃煙", "fire"),
     ],
 )
 def test_hazards(text, hazard):
