@@ -560,12 +560,20 @@ def extract_phones(text: str) -> list[Entity]:
     return phones
 
 
+# A plate taken back in the same breath (粤B12345 不对 粤B12346): the last one said is the car's.
+_TAKEN_BACK = re.compile(
+    r"^[\s,，.。]*(?:[啊呃哦噢]\s*)?(?:不对|哦不|不不|说错了?|搞错了|错了|口误|更正一下|更正)[\s,，.。]*(?:是|应该是)?\s*$"
+)
+
+
 def extract_plates(text: str) -> list[Entity]:
     """Plates valued as written on the car, without dots or spaces: 粤BD·12345 → 粤BD12345."""
-    plates = []
+    plates: list[Entity] = []
     for m in _PLATE.finditer(text):
         number = m.group(3) + m.group(4)
         if len(number) == 5 or _NEW_ENERGY.fullmatch(number):
+            if plates and _TAKEN_BACK.match(text[plates[-1].end : m.start()]):
+                plates.pop()
             plates.append(Entity("plate", (m.group(1) + m.group(2) + number).upper(), *m.span()))
     return plates
 

@@ -20,6 +20,10 @@ words, and then the model follows the wrapping:
   (维修基金 谁出 每户多少) is a fee question; social or medical insurance is out of scope.
 * **A visit no longer needed** ("不用来了 已经弄好了 谢谢") is a cancellation, not thanks.
 * **A complaint said to be one** ("我不是催 我是要投诉") is one, whatever past ticket it names.
+* **Asked to cancel what was booked** ("后天的访客预约取消一下") is a cancellation, not a new pass.
+* **A "no" explained** ("不是的 我没有报过修") is a denial; **the weather or a recommendation**
+  ("附近哪家游泳班靠谱") is out of scope; **a repair with its price asked in passing** ("能上门弄一下吗
+  要收费吗") is the repair; **a fee taken in vain** ("收着物业费 结果垃圾没人清") is a complaint.
 
 Each cue is explicit wording, never a guess: the override component (bot/components/
 intent_override.py) applies one only where the model's reading is one of the few it is confused
@@ -38,7 +42,9 @@ from bot.text.danger import HANDLING, false_alarm_explained
 _REPORTED = re.compile(
     r"报修?(?:过|了|的)|反[映应](?:过|了|的)|打过电话|打了.{0,3}电话|说过|提过|找过|登记过|"
     r"(?:已经|早就|之前|上次|前[天几两]天?|昨天|上周|上个?星期|上礼拜).{0,6}(?:报|说|反映|联系|打电话)|"
-    r"约好|约了|说好|讲好|说定|讲定|答应|派了?单|工单|单号|BX\d|TS\d|"
+    r"约好|约了|说好|讲好|说定|讲定|答应|派了?单|工单|单号|BX\d|TS\d|投诉过|"
+    # a promise to act (物业说会协调, 管家说马上安排): arranged, though nothing came of it
+    r"(?:物业|管理处|管家|客服|前台|你们|他们)(?:的人)?(?:说|讲|答应)(?:了)?(?:会|要|马上|尽快|立刻|帮忙|去)|"
     # a visit promised (师傅说明天来, 又说下午到): arranged, whoever said it
     r"(?:师傅|他|她|物业|管理处|管家|客服|前台|保安|你们|又)说(?:了)?(?:今天|明天|后天|下午|上午|晚上|马上|等下|一会儿?|过两天).{0,4}(?:来|到|上门)",
     re.IGNORECASE,
@@ -48,7 +54,7 @@ _NOTHING_SINCE = re.compile(
     r"(?:还|一直|始终|仍然?|都)(?:没|未|不)(?:有人|人|来|上门|修|好|弄|处理|换|派|解决|动静|消息|回复|回音|联系|见)|"
     r"迟迟|至今|到现在(?:还|都|也|仍)|怎么还|咋还|人影|没见(?:到)?人|(?:都|也|人|师傅)没来|结果.{0,4}没|还是(?:漏|坏|堵|不亮|不通|没好|没修|没人|没来|没弄|没处理|没换)|还在(?:漏|滴|响)|人呢|"
     r"没人(?:来|管|理|处理|修|联系|回)|没有人(?:来|管|理|处理|修|联系|回)|"
-    r"没动静|没消息|没下文|没回[复音应]|没人?回[复音应]|石沉大海|等了.{0,4}(?:天|周|星期|礼拜|个月)|"
+    r"没动静|没有动静|(?:一点|半点|任何)(?:动静|消息|回音|回复)(?:都|也)?(?:没有?)|没消息|没下文|没回[复音应]|没人?回[复音应]|石沉大海|等了.{0,4}(?:天|周|星期|礼拜|个月)|"
     r"[到在]底什么时候|还要等多久|要等到什么时候|"
     # put off again and again (明天又明天, 一拖再拖)
     r"(今天|明天|后天|下午|晚上|周末|下周|下星期)又\1|一拖再拖|拖来拖去|推来推去|一直拖|老是拖|总是拖|又拖"
@@ -69,19 +75,22 @@ _ABOUT_PEOPLE = re.compile(
     r"投诉|举报|曝光|差评|(?<!\d)12345(?!\d)|市长热线|" + _HANDLING + "|"
     r"态度|服务(?:太|真|很|差|不)|不作为|不负责|敷衍|推脱|踢皮球|"
     r"物业.{0,6}(?:干什么|干啥|不管|不作为|怎么管|管不管|不理|收钱不)|乱收费|"
-    r"吵|噪音|扰民|声音(?:太|好|很|特别|非常)(?:响|大)|午睡|装修|唱歌|广场舞|乱停|占用|占道|堵门|挡住|遛狗|狗屎|狗叫|宠物|垃圾.{0,4}(?:乱|堆|不清|没人清)|"
+    r"吵|噪音|扰民|声音(?:太|好|很|特别|非常)(?:响|大)|午睡|装修|唱歌|广场舞|乱停|占用|占道|堵门|挡住|遛狗不|狗屎|狗叫|宠物|垃圾.{0,4}(?:乱|堆|不清|没人清)|"
     r"(?:到底|究竟)(?:有没有|有没|管不管)(?:人)?(?:在)?管|"
-    r"违建|搭建|偷|素质|保安|警卫|保洁(?:员)?.{0,4}(?:不|没)|邻居|隔壁|楼上的|楼下的|对门|"
+    r"违建|搭建|偷|素质|(?:保安|警卫|门卫|保洁(?:员)?)[^,，。!！?？]{0,6}(?:不|没|睡|玩|打牌|聊天|凶|骂|态度|刁难|脾气|人影)|"
+    r"邻居|隔壁|楼上的|楼下的|对门|"
     r"有人(?:在|把|从|往|乱)|乱扔|乱丢|丢.{0,4}下来|扔.{0,4}下来|烟头|堆(?:满|放|了|着)|杂物|"
     r"(?:占|堵|停|放|堆).{0,6}消防通道|消防通道.{0,6}(?:被|堆|停|放|占|堵)|" + _SPACE_OR_RUBBISH
 )
 # A thing that is broken or not working.
 _FAULT = re.compile(
-    r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死)|不通|不出水|没水|没有水|没热水|打不开|关不上|锁不上|开不了|关不了|"
+    r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死)|不通|不出水|没水|没有水|没(?:有)?热水|打不开|关不上|锁不上|开不了|关不了|"
     r"卡住|卡死|卡了|跳了闸|泡(?:坏|花|烂)|发霉|起皮|脱皮|掉漆|熏黑|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|"
     r"(?:一直|整天|老是|总是|无缘无故|半夜)[^。!！?？]{0,4}(?:响|叫|报警)|断了|过期了|"
     r"异响|不制冷|不制热|不加热|打不着|跳闸|没电|短路|不亮了|闪|黑了|烧(?:过|坏|了|焦)|不走字|不计数|"
     r"[摇拉推放降升转拧按]不(?:下来|上去|动|开|回去)|[点打]不[着著]|火花|"
+    # heating or hot water that stays cold (地暖不热, 暖气片冰凉, 热水器出来是凉的)
+    r"(?:暖气|地暖|暖气片|散热器|热水|热水器|水温)[^,，。!！?？]{0,6}(?:不热|不暖|冰凉|冰冷|凉的|是凉|是冷)|"
     # fallen or hanging (窗扇掉下来, 批荡跌了下来: not a person falling), worn out, a card refused
     r"掉了?下来|掉下去|(?<![人爸妈我他她婆公奶爷])跌了?下来|卡在|老化|刷不(?:过|了|开|上)"
 )
@@ -184,10 +193,13 @@ _ASKS_TO_REPORT = re.compile(
     r"(?:帮(?:我|忙))?(?:换|修|补|通|装|看看|看一下|弄|处理|检查)"
 )
 _SAYS_COMPLAINT = re.compile(r"投诉|举报")
+# A complaint made before (我之前投诉过 … 一点动静都没有): what is chased, not what is said now.
+_PAST_COMPLAINT = re.compile(r"投诉(?:过|了)")
 # A question about progress: the model's status reading stands even when the owner adds that
 # nobody has said anything yet.
 _ASKS_PROGRESS = re.compile(
-    r"[修弄处理]+(?:好|完)了?[没吗么]|好了[没吗么]|怎么样了|怎样了?$|怎样了|进度|进展|到哪|处理到|处理结果|结果怎么样|有结果|"
+    r"[修弄处理]+(?:好|完)了?[没吗么]|好了[没吗么]|怎么样了|怎样了?$|怎样了|进度|进展|到哪|处理到|"
+    r"(?<!给个)(?<!给我)(?<!一个)(?<!要个)处理结果(?!给)|结果怎么样|有结果|"
     # asked about as done or not: 修了吗, 派出去了吗, 处理了没有, 有下文了吗, 有没有人在跟
     r"了[吗没么嘛]|了没有|有下文|有说法|有没有(?:人)?(?:在)?(?:跟|处理|管|回复|下文|说法|结果)|"
     # asking us to find out (帮我问一下师傅几点到): a question, however late the visit is
@@ -195,8 +207,9 @@ _ASKS_PROGRESS = re.compile(
 )
 # A ticket named: ours, an external system's (20261030-0017), or "this/that ticket".
 _NAMES_A_TICKET = re.compile(r"BX\d|TS\d|\d{8}-\d{3,4}|单号|工单|(?:这|那|张|个|的)单", re.IGNORECASE)
-# A fault that was there before: the owner's history, not a new report.
-_BEFORE = re.compile(r"还是|还没|仍然|依然|又(?:坏|漏|堵|不)|老是|总是|一直")
+# A fault that was there before: the owner's history, not a new report. (还是 as "or" — 找你们还是
+# 找热力公司 — says nothing of before.)
+_BEFORE = re.compile(r"还是(?![找去问打叫给选要用我你他她])|还没|仍然|依然|又(?:坏|漏|堵|不)|老是|总是|一直")
 # When someone comes or came: a question about a visit already arranged.
 _WHEN = re.compile(r"什么时候|啥时候|几点|哪天|多久|来了没|来没来|到了没|到没到")
 # Asking for a person in so many words: stays a request for a person whatever else is said.
@@ -209,7 +222,7 @@ _CALL_ME = re.compile(
     r"(?:让|叫|请|麻烦)[^。!！?？]{0,10}(?:打(?:个)?(?:我|给我)的?(?:电话|手机)|给我(?:打|回)(?:个)?电话|回(?:个)?电话|联系我)"
 )
 # A visit to fix something (请回电话 约个时间来换锁): the model's repair reading stands.
-_COME_TO_FIX = re.compile(r"(?:来|上门)(?:帮(?:我|忙))?(?:换|修|补|通|装|看)")
+_COME_TO_FIX = re.compile(r"(?:来|上门)(?:帮(?:我|忙))?(?:换|修|补|通|装|看|弄|处理)")
 CALL_ME_FROM = frozenset({"file_complaint", "check_status", "inform", "nlu_fallback", "out_of_scope", "report_repair"})
 # What a visitor pass needs (a day, a time, a plate, registering): without any, a fault named
 # beside visitors (门铃坏了 访客按了没声) is a repair.
@@ -222,7 +235,9 @@ STATUS_FROM = frozenset({"inform", "nlu_fallback"})
 # -- money: a billing error the owner wants put right, the maintenance fund, insurance --------
 # The service charged wrongly (多扣, 收了我两次), not the owner's own slip (我多交了一个月).
 _BILLING_ERROR = re.compile(
-    r"多(?:扣|收|算|计)|重复(?:收|扣|计)|(?:收|扣)错|乱扣|"
+    r"多(?:扣|收|算|计)|重复(?:收|扣|计)|(?:收|扣|抄|算|计|读|录)错|乱扣|"
+    # an item that appeared on the bill (多了一项, 无缘无故多出一笔)
+    r"多(?:了|出|出来)(?:一|几|两)?(?:项|笔)|(?:莫名其妙|无缘无故|凭空)(?:地)?(?:多|扣)|"
     r"(?:收|扣)了?(?:我)?(?:[2两二]|好几)次|(?:收|扣)了?我?.{0,6}(?:[2两二三3]|好几)(?:个月|次|遍)"
 )
 # ... and a demand to put it right: a refund, a correction, or a complaint.
@@ -245,6 +260,38 @@ _STATE_SCHEMES = re.compile(r"医保|社保|医疗保险|社会保险|养老保�
 # ... unless the message names the property's own charges too.
 _PROPERTY_CHARGES = re.compile(r"物业费|管理费|停车费|车位费|水费|电费|燃气费|垃圾费|维修基金|维修资金")
 
+# The fee taken in vain: paid for a service not given (收着物业费 结果杂草比人高), or asked whether the
+# money is earned (这钱收得心安吗): a grievance, however it ends.
+_FEE_IN_VAIN = re.compile(
+    r"(?:钱|费)[^,，。!！?？]{0,3}收得[^。!！?？]{0,6}(?:是不是|合理|心安|好意思|亏心|值|过分|离谱)|"
+    r"(?:物业费|管理费)[^。!！?？]{0,6}(?:结果|却|可是|但是)[^。!！?？]{0,20}"
+    r"(?:杂草|蚊子|老鼠|垃圾|脏|乱|没人管|不管|没人打扫|没人清|卫生|差)"
+)
+# A fault with a visit asked for, and what the visit costs (有没有师傅上门弄一下 要收费的话怎么算):
+# the owner wants the repair; its price is a question inside it, not the message's purpose.
+_COST_OF_A_VISIT = re.compile(r"收费|要钱|收钱|费用|多少钱|怎么算|贵不贵|免费")
+
+# -- not the property's business: the weather, a recommendation for a school or a shop ---------
+# asked as a forecast (明天会不会下雨, 今日会唔会落雨, 要不要带伞), not rain that did something here
+_WEATHER = re.compile(
+    r"(?:会不会|会唔会|会下|要不要|[今明后]天|周末|下午|晚上)[^,，。!！?？]{0,4}(?:下雨|落雨|下雪|刮风|打风|降温|升温|出太阳)|"
+    r"天气(?:怎么样|如何|好[吗不]|预报)|气温|多少度|几度|带伞|带遮|风球|台风(?:什么时候|几时|几号|会不会)"
+)
+_RECOMMENDATION = re.compile(
+    r"(?:哪家|哪个|哪间|哪里的?|边间)[^。!！?？]{0,10}(?:比较|最|更)?(?:好|靠谱|便宜|好吃)|推荐(?:一?下|个|一个)|有什么好的"
+)
+# ... unless the property, its staff or its charges are named.
+_PROPERTY_WORDS = re.compile(
+    r"物业|物管|管理处|管理费|管家|师傅|维修|保安|保洁|客服|前台|小区(?:的)?(?:门|路|车|电梯|绿化)|楼道|电梯|停车|车位|费|"
+    r"地库|车库|积水|漏|排水|水管|窗|阳台"
+)
+OUT_OF_SCOPE_FROM = frozenset({"request_visitor_pass", "inform", "nlu_fallback", "check_status", "file_complaint"})
+
+# -- a "no" explained (不是的 我没有报过修): a denial, however the explanation is read -------------
+_NO_AT_START = re.compile(r"^(?:不是|不对|没有|不用|不要|唔系|唔是|冇)(?:的|啊|呀|哦|喔|啦|吧)?[,，。.!！\s]+")
+_SELF_DENIAL = re.compile(r"^(?:我们家|我家|我们|我)?(?:没有?|未|不是|并没有?|从来没有?|冇)")
+DENY_FROM = frozenset({"check_status", "inform", "nlu_fallback"})
+
 # -- done with: a visit no longer needed (不用来了, 师傅别来了): a cancellation, thanks or not ----
 _NO_LONGER_NEEDED = re.compile(
     r"(?:不用|不要|别|无需|不需要|没必要)(?:再)?(?:派人|派师傅)?(?:来|过来|上门|派人|派师傅|修)(?:修|看)?"
@@ -255,6 +302,15 @@ _ANOTHER_TIME = re.compile(
     r"改(?:[今明后]天|下周|下星期|周[一二三四五六日末]|天|到|成|在|时间|约)|换(?:个)?时间|[明后]天再|下次再|[明后]天(?:上午|下午|晚上)?(?:再)?来"
 )
 CANCEL_FROM = frozenset({"check_status", "thank", "inform", "nlu_fallback", "report_repair", "chase_ticket"})
+# Asked to cancel in so many words (明天的访客登记请取消, 帮我把报修撤销掉): what was booked is named.
+_CANCEL_THIS = re.compile(
+    r"(?:登记|预约|访客|通行证?|访客码|邀请码|报修|工单|申请|单子?|那单)[^。!！?？]{0,6}"
+    r"(?:请|帮我|麻烦|要|想|给我)?(?:取消|撤销|撤回|作废)(?!了[吗没么]|[吗么]|的)|"
+    r"(?:请|帮我|麻烦|我要|我想|要|想)(?:把|将)?[^。!！?？]{0,12}(?:取消|撤销|撤回|作废)(?:掉|了)?(?:吧|啦)?(?=[,，。.!！\s]|$)"
+)
+# ... not asked about (怎么被取消了, 为什么撤销), nor one cancelled by someone else
+_CANCEL_ASKED_ABOUT = re.compile(r"被(?:取消|撤销|撤回|作废)|为什么|怎么|咋|谁|[?？]")
+CANCEL_THIS_FROM = frozenset({"request_visitor_pass", "check_status", "inform", "nlu_fallback", "report_repair"})
 
 # -- a complaint said to be one (我是要投诉, 我不是催 是投诉): over a past ticket named in it -----
 _MEANS_A_COMPLAINT = re.compile(
@@ -267,7 +323,7 @@ SAYS_COMPLAINT_FROM = frozenset({"check_status", "chase_ticket", "inform", "nlu_
 COMPLAINT_FROM = frozenset({"check_status", "nlu_fallback", "report_repair", "request_visitor_pass", "request_human"})
 # Not chase_ticket: "快点派人来修" is a chase by the contract (impatience), and the chase action
 # registers a repair when nothing is open (actions/chase.py).
-NEW_REPAIR_FROM = frozenset({"check_status", "inform"})
+NEW_REPAIR_FROM = frozenset({"check_status", "inform", "nlu_fallback"})
 GOODBYE_FROM = frozenset({"inform", "nlu_fallback"})
 # A false alarm told with its reason (烟感响了 是我炒菜呛的 没着火 跟你们说一声) only informs: once the
 # emergency reading is gone, the model's leftovers (cancel, deny, affirm at ~0) are no reading at all,
@@ -289,6 +345,27 @@ def corrected_intent(text: str, current: str | None) -> str | None:
     ):
         return "cancel"
     if (
+        current in CANCEL_THIS_FROM
+        and _CANCEL_THIS.search(text)
+        and not _CANCEL_ASKED_ABOUT.search(text)
+        and not _BILLING_ERROR.search(text)
+        and not _ANOTHER_TIME.search(text)
+    ):
+        return "cancel"
+    if current in DENY_FROM and _denies_and_explains(text):
+        return "deny"
+    if current in OUT_OF_SCOPE_FROM and _not_our_business(text):
+        return "out_of_scope"
+    if (
+        current == "ask_fee"
+        and reports_a_fault(text)
+        and (_ASKS_TO_REPORT.search(text) or _COME_TO_FIX.search(text))
+        and _COST_OF_A_VISIT.search(text)
+        and not _PROPERTY_CHARGES.search(text)
+        and not _BILLING_ERROR.search(text)
+    ):  # the repair wanted, and its price asked in passing
+        return "report_repair"
+    if (
         current in SAYS_COMPLAINT_FROM
         and _MEANS_A_COMPLAINT.search(text)
         and not _IF_NOT.search(text)
@@ -301,8 +378,8 @@ def corrected_intent(text: str, current: str | None) -> str | None:
     if (
         current in CHASE_FROM
         and urges_an_earlier_request(text)
-        and not _SAYS_COMPLAINT.search(text)
-        and not (current == "file_complaint" and complains_about_people(text))  # a grievance that recurs
+        and not _SAYS_COMPLAINT.search(_PAST_COMPLAINT.sub("", text))
+        and not (current == "file_complaint" and complains_about_people(_PAST_COMPLAINT.sub("", text)))  # recurs
         and not (current == "check_status" and _ASKS_PROGRESS.search(text))
     ):
         return "chase_ticket"
@@ -376,6 +453,8 @@ def _money_reading(text: str, current: str | None) -> str | None:
     when the model heard a status check; social insurance is not the property's business."""
     if current in FEE_COMPLAINT_FROM and _BILLING_ERROR.search(text) and _PUT_RIGHT.search(text):
         return "file_complaint"
+    if current in FEE_COMPLAINT_FROM and _FEE_IN_VAIN.search(text) and not _ASKS_PROGRESS.search(text):
+        return "file_complaint"
     if (
         current == "ask_fee"
         and not _ASKS_ANYTHING.search(text)
@@ -398,6 +477,34 @@ def _money_reading(text: str, current: str | None) -> str | None:
 # How much of a long call's end is its request: callers tell a story first (praise, an old
 # complaint, background) and ask last, so a guard mentioned in passing is not a complaint.
 REQUEST_CHARS = 40
+
+
+def _denies_and_explains(text: str) -> bool:
+    """A "no" that opens the message and an explanation about the owner that asks for nothing:
+    不是的 我没有报过修, 不对 我们家没有订过. A "no" followed by a request (不是 我要报修) or a
+    question (不是 我问的是进度) is that request."""
+    m = _NO_AT_START.match(text)
+    if m is None:
+        return False
+    rest = text[m.end() :]
+    return (
+        len(rest) <= 20
+        and _SELF_DENIAL.match(rest) is not None
+        and not _ASKING.search(rest)
+        and not _ASKS_PROGRESS.search(rest)
+        and not reports_a_fault(rest)
+    )
+
+
+def _not_our_business(text: str) -> bool:
+    """The weather or a recommendation (附近哪家幼儿园好), with nothing of the property's named and
+    nothing broken or complained of."""
+    return (
+        bool(_WEATHER.search(text) or _RECOMMENDATION.search(text))
+        and not _PROPERTY_WORDS.search(text)
+        and not reports_a_fault(text)
+        and not complains_about_people(text)
+    )
 
 
 def _request_part(text: str) -> str:

@@ -64,7 +64,7 @@ _BOUNDARY = re.compile(
 )
 # A visit verb right after the name, past any time words (李明后天过来), marks a visitor.
 _VISIT_VERB = re.compile(
-    rf"^(?:\s|[,，]|{_TIME_WORDS})*(?:要|会|将|大概|可能|预计)?(?:来|过来|到访|来访|拜访|上门|进来|到了?[\s,，。!！]|到$)"
+    rf"^(?:\s|[,，]|{_TIME_WORDS})*(?:要|会|将|大概|可能|预计)?(?:来(?!越)|过来|到访|来访|拜访|上门|进来|到了?[\s,，。!！]|到$)"
 )
 # ...but only when the name opens a clause (not 我家马桶明天来人修吗).
 _CLAUSE_END = re.compile(rf"(^|[\s,，.。!！?？、;；:：]|{_TIME_WORDS}|[点分半])\s*$")
@@ -73,7 +73,7 @@ _NOT_NAMES = re.compile(
     r"^(钟点工|马桶|马上|麻烦|方式|高空|高层|方便|方向|金额|金属|石头|白天|白色|黄色|江边|安全|安装|安排|齐全|易燃|"
     r"谢谢|谢了|辛苦|程序|温度|温水|常常|常用|付款|付费|严重|毛病|章程|路灯|路面|车位|车库|车牌|项目|"
     r"曲线|苗木|华为|贾|成本|成功|成都|关门|关闭|包裹|包装|宁可|尚未|封闭|管道|管理|管家|费用|向下|叶子|"
-    r"田地|范围|蒋|司机|司法|古老|宫|时候|武汉|孔|顾客|雷电|冷水|冷气|房东|房间|房子|房产|左边|左右|邱)"
+    r"田地|范围|蒋|司机|司法|古老|宫|时候|武汉|孔|顾客|雷电|冷水|冷气|房东|房间|房子|房产|左边|左右|邱|颜色)"
 )
 _NEXT_WORD = re.compile(
     rf"{_TIME_WORDS}|过来|会来|要来|进来|上门|登记|等|来(?=[\s,，。.!！]|$|看|找|玩|送|取|修|装|拜访|接)"
@@ -83,12 +83,19 @@ _PHONE_AFTER = re.compile(r"\s*(?:[,，:：]\s*)?(?:(?:(?:电话|手机)[:：]?|
 _PHONE_BEFORE = re.compile(r"(?<!\d)1\d{10}\s*(?:[,，]\s*)?$")
 # ... or beside the flat that closes it (抽油烟机不出风。李建国 15号楼1103).
 _ADDRESS_AFTER = re.compile(
-    r"\s*(?:[,，:：]\s*)?\d{1,3}\s*(?:号楼|栋|幢|座)\s*(?:\d{1,2}\s*单元\s*)?\d{3,4}\s*(?:室|号)?\s*[.。!！]?\s*$"
+    r"\s*(?:[,，:：]\s*)?(?:\d{1,3}\s*(?:号楼|栋|幢|座)\s*(?:\d{1,2}\s*单元\s*)?(?:\d{3,4}\s*(?:室|号)?)?"
+    r"|\d{1,3}-\d{1,2}-\d{3,4}|\d{1,3}-\d{3,4})\s*[.。!！]?\s*$"
 )
 _SEPARATED = " ,，.。!！?？、;；:："
 _HAN = r"[\u4e00-\u9fff]"
 _WHOLE_NAME = re.compile(rf"(?:{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}])(?:{HONORIFICS}|{_HAN}{{1,2}})")
 _SURNAME_AT = re.compile(rf"{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}]")
+# A given name never starts with a particle or an adverb: 帮查下 asks to check, 分钟都没来 waits.
+_NOT_GIVEN_START = re.compile(r"[下了的吗吧啊呢呀么嘛哈哦啦都也就还又再很太]")
+# A surname character that ends the word before it (廿分钟, 三点钟) starts no name.
+_GLUED_BEFORE = re.compile(r"分钟|点钟")
+# A surname said twice in a transcript (叫 王 王志远): the cue stands before the first.
+_STUTTER = re.compile(r"(\S)\s+$")
 _TITLE = re.compile(HONORIFICS)
 
 
@@ -164,13 +171,21 @@ def _name_at(text: str, start: int) -> tuple[int, bool] | None:
         return title.end(), True
     for size in (2, 1):
         given = text[after : after + size]
-        if len(given) != size or not re.fullmatch(f"{_HAN}+", given):
+        if len(given) != size or not re.fullmatch(f"{_HAN}+", given) or _NOT_GIVEN_START.match(given):
             continue
         if size == 2 and _NEXT_WORD.match(text, after + 1):
             continue  # 李娜过来: the second character starts the next word
         if _BOUNDARY.match(text, after + size):
             return after + size, False
     return None
+
+
+def _before_stutter(text: str, start: int) -> str:
+    """The six characters before a surname said twice (叫 王 王志远 → "叫 "), else nothing."""
+    m = _STUTTER.search(text, max(0, start - 3), start)
+    if m is None or m.group(1) != text[start]:
+        return ""
+    return text[max(0, m.start() - 6) : m.start()]
 
 
 def extract_person_names(text: str) -> list[tuple[int, int]]:
@@ -189,8 +204,10 @@ def extract_person_names(text: str) -> list[tuple[int, int]]:
         end, titled = found
         if _NOT_NAMES.match(text[start:end]) or _THANKS.match(text, max(0, start - 1), start + 1):
             continue
+        if start and _GLUED_BEFORE.match(text, start - 1):
+            continue
         whole_message = text[start:end] == stripped
-        cued = bool(_CUE.search(text[max(0, start - 6) : start]))
+        cued = bool(_CUE.search(text[max(0, start - 6) : start]) or _CUE.search(_before_stutter(text, start)))
         visiting = bool(
             _VISIT_VERB.match(text[end : end + CONTEXT]) and _CLAUSE_END.search(text[max(0, start - CONTEXT) : start])
         )

@@ -158,6 +158,9 @@ def test_a_clock_time_joins_the_day_said_just_before(now):
         ("窗户坏了 请派人修 赵桂兰 13600001111", "赵桂兰"),  # an SMS signed with name and phone
         ("13912345678，刘德明", "刘德明"),
         ("阳台晾衣杆摇不下来。孙丽华 8栋2单元602", "孙丽华"),  # signed with the flat after the name
+        ("楼道里的声控灯不亮了 请来换一下。吴国栋 9栋", "吴国栋"),  # ... or the building alone
+        ("厨房水龙头关不紧一直滴 郑春梅 7-2-1203", "郑春梅"),  # ... or the flat with dashes
+        ("我后天有个亲戚来 叫 刘 刘晓东 坐公交来的", "刘晓东"),  # a surname said twice in a call
     ],
 )
 def test_person_names(text, name, now):
@@ -176,6 +179,10 @@ def test_person_names(text, name, now):
         "方式 13600001111 报修",
         "水管漏了13600001111",
         "麻烦 13600001111",
+        "墙上那块霉斑,颜色越来越黑了",  # 越来越 is no visit
+        "上个月的水费扣了没有 麻烦帮查下",  # 帮 asks a favour: 查下 is no name
+        "等了二十分钟都没来",  # 钟 ends 分钟
+        "三点钟都没人",
     ],
 )
 def test_everyday_words_are_not_names(text, now):
@@ -444,6 +451,19 @@ def test_another_systems_format_is_a_row_not_a_rule():
 )
 def test_plates_with_a_dot_or_eight_characters(text, value, span, now):
     assert [(v, s) for e, v, s in entities(text, now) if e == "plate"] == [(value, span)]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("车牌 苏E 54321 不对 苏E 54312 下午到", "苏E54312"),
+        ("车牌沪C88661 说错了 是沪C88616", "沪C88616"),
+        ("两辆车 浙A11111 和 浙A22222", None),  # two cars, nothing taken back
+    ],
+)
+def test_a_plate_taken_back_keeps_the_last_one_said(text, value, now):
+    plates = [v for e, v, _ in entities(text, now) if e == "plate"]
+    assert plates == ([value] if value else ["浙A11111", "浙A22222"])
 
 
 @pytest.mark.parametrize("text", ["浙A123456", "浙A1234567", "粤B·1234"])
