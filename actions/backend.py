@@ -69,6 +69,20 @@ class BackendClient:
         """催单: (200, {id, status, times, assigned}) or (404, not the sender's) or (409, not open)."""
         return await self._call("POST", f"/bot/v1/tickets/{number}/chase", json={"sender": sender}, ok=(200, 404, 409))
 
+    async def withdraw(self, sender: str, number: str) -> tuple[int, dict]:
+        """(200, {id, status}) or (404, not the sender's) or (409, not open or an emergency)."""
+        return await self._call(
+            "POST", f"/bot/v1/tickets/{number}/withdraw", json={"sender": sender}, ok=(200, 404, 409)
+        )
+
+    async def passes(self, sender: str) -> list[dict]:
+        """The sender's passes that could still admit someone, soonest first."""
+        return (await self._call("GET", "/bot/v1/passes", params={"sender": sender}))[1]
+
+    async def revoke_pass(self, sender: str, code: str) -> tuple[int, dict]:
+        """(200, revoked) or (404, not the sender's) or (409, used, expired or revoked already)."""
+        return await self._call("POST", f"/bot/v1/passes/{code}/revoke", json={"sender": sender}, ok=(200, 404, 409))
+
     async def address_known(self, sender: str, building: str, unit: str, room: str) -> bool:
         params = {"sender": sender, "building": building, "unit": unit, "room": room}
         return (await self._call("GET", "/bot/v1/rooms", params=params))[1]["exists"]

@@ -279,6 +279,30 @@ class PassRepository(_Tracking):
         live = [p for p in passes if p.valid_until >= now and p.revoked_at is None and p.used_at is None]
         return (live or passes or [None])[0]
 
+    async def still_to_come(self, sender: str, now: datetime) -> list[model.VisitorPass]:
+        """The sender's passes that could still admit someone, soonest visit first."""
+        stmt = (
+            select(model.VisitorPass)
+            .where(
+                model.VisitorPass.issued_to == sender,
+                model.VisitorPass.valid_until >= now,
+                model.VisitorPass.revoked_at.is_(None),
+                model.VisitorPass.used_at.is_(None),
+            )
+            .order_by(model.VisitorPass.valid_from, model.VisitorPass.id)
+            .limit(20)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def owned_with_code(self, sender: str, code: str) -> model.VisitorPass | None:
+        """The sender's own pass with ``code``: the newest, if a code came round again."""
+        stmt = (
+            select(model.VisitorPass)
+            .where(model.VisitorPass.issued_to == sender, model.VisitorPass.code == code)
+            .order_by(model.VisitorPass.valid_until.desc())
+        )
+        return (await self.session.scalars(stmt)).first()
+
 
 class ConversationRepository(_Tracking):
     async def get(self, sender: str, *, handoffs: bool = True) -> model.Conversation | None:

@@ -83,6 +83,22 @@ class MergeTickets(Command):
 
 
 @dataclass(frozen=True)
+class WithdrawTicket(Command):
+    """The owner takes back their own open request from the chat (不用来了, 撤销报修)."""
+
+    sender: str
+    number: str
+
+
+@dataclass(frozen=True)
+class RevokePass(Command):
+    """The owner calls off a visit: their own pass that could still admit someone."""
+
+    sender: str
+    code: str
+
+
+@dataclass(frozen=True)
 class ChaseTicket(Command):
     """催单 from the owner's chat: only the sender's own ticket."""
 

@@ -42,6 +42,16 @@ class TicketAssigned(Event):
 
 
 @dataclass(frozen=True)
+class TicketWithdrawn(Event):
+    """The owner took the request back: whoever holds it need not come."""
+
+    ticket_id: int
+    number: str
+    assignee: str | None
+    note: str
+
+
+@dataclass(frozen=True)
 class TicketChased(Event):
     ticket_id: int
     number: str

@@ -51,6 +51,14 @@ class VisitorPass:
             raise DomainError(f"the pass is {state.value}")
         self.used_at, self.used_by = now, actor
 
+    def revoke(self, *, now: datetime) -> None:
+        """The owner calls the visit off: the code admits nobody from now on. Only a pass that
+        could still admit someone can be revoked."""
+        state = self.state(now)
+        if state not in (PassState.VALID, PassState.NOT_YET_VALID):
+            raise DomainError(f"the pass is {state.value}")
+        self.revoked_at = now
+
 
 PASS_CODE_DIGITS = 6
 

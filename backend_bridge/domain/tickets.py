@@ -84,6 +84,7 @@ TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     TicketStatus.CANCELLED: frozenset(),
 }
 NUMBER_PREFIX = {TicketKind.REPAIR: "BX", TicketKind.COMPLAINT: "TS"}
+OWNER_WITHDREW = "业主撤销"  # the note on a ticket the owner took back from the chat
 
 
 @dataclass(frozen=True)
@@ -454,6 +455,19 @@ class Ticket:
             )
         )
         return times
+
+    def withdraw(self, *, actor: str, now: datetime, note: str = OWNER_WITHDREW) -> None:
+        """The owner takes the request back (不用来了, 撤销报修): cancelled, and whoever holds it is
+        told not to come (TicketWithdrawn). An emergency is not the owner's to call off here: the
+        duty staff close it once someone has looked (the owner who misread one says 不急 instead)."""
+        if self.priority is Priority.EMERGENCY:
+            raise DomainError("an emergency is closed by the duty staff")
+        if not self.is_open:
+            raise DomainError(f"a {self.status.value} ticket cannot be withdrawn")
+        self.move_to(TicketStatus.CANCELLED, actor=actor, now=now, note=note)
+        self.events.append(
+            events.TicketWithdrawn(ticket_id=self.id, number=self.number, assignee=self.assignee, note=note)
+        )
 
     def rate(self, score: int, *, actor: str, now: datetime, comment: str = "") -> None:
         """回访: 4-5 close the ticket; 1-2 reopen it and alert a supervisor; 3 closes it."""

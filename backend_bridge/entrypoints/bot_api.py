@@ -120,6 +120,17 @@ async def chase_ticket(request: web.Request) -> web.Response:
     )
 
 
+@routes.post("/bot/v1/tickets/{number}/withdraw")
+@internal
+@conflict_as("not_open")  # done, already cancelled, or an emergency (the duty staff close those)
+async def withdraw_ticket(request: web.Request) -> web.Response:
+    """The owner takes back their own open request (不用来了); whoever holds it is told."""
+    body = await read_json(request)
+    command = commands.WithdrawTicket(_sender(body.get("sender")), request.match_info["number"])
+    result = await request.app[BACKEND].bus.handle(command)
+    return web.json_response({"id": result.number, "status": result.status})
+
+
 @routes.get("/bot/v1/rooms")
 @internal
 async def room_exists(request: web.Request) -> web.Response:
@@ -226,6 +237,27 @@ async def issue_pass(request: web.Request) -> web.Response:
         },
         status=201,
     )
+
+
+@routes.get("/bot/v1/passes")
+@internal
+async def list_passes(request: web.Request) -> web.Response:
+    """The sender's passes that could still admit someone (what they may call off)."""
+    backend = request.app[BACKEND]
+    sender = _sender(request.query.get("sender"))
+    return web.json_response(
+        await views.passes_for_sender(backend.new_uow(), sender, backend.clock(), request.app[TIMEZONE])
+    )
+
+
+@routes.post("/bot/v1/passes/{code}/revoke")
+@internal
+@conflict_as("not_live")  # used, expired or already revoked
+async def revoke_pass(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    command = commands.RevokePass(_sender(body.get("sender")), request.match_info["code"][:8])
+    result = await request.app[BACKEND].bus.handle(command)
+    return web.json_response({"code": result.code, "revoked": True})
 
 
 @routes.post("/bot/v1/handoffs")

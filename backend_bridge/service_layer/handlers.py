@@ -271,6 +271,28 @@ async def chase_ticket(cmd: commands.ChaseTicket, uow: UnitOfWork, deps: Deps) -
         return results.TicketChased(ticket.number, ticket.status.value, times, ticket.assignee)
 
 
+async def withdraw_ticket(cmd: commands.WithdrawTicket, uow: UnitOfWork, deps: Deps) -> results.TicketWithdrawn:
+    """The owner takes back their own open request; whoever holds it is told not to come."""
+    async with uow:
+        ticket = await uow.tickets.by_owners_number(cmd.number)
+        if ticket is None or ticket.sender != cmd.sender:
+            raise model.NotFound("ticket for this sender", cmd.number)
+        ticket.withdraw(actor=cmd.sender, now=deps.clock())
+        await uow.commit()
+        return results.TicketWithdrawn(ticket.number, ticket.status.value)
+
+
+async def revoke_pass(cmd: commands.RevokePass, uow: UnitOfWork, deps: Deps) -> results.PassRevoked:
+    """The owner calls a visit off: their own pass stops admitting anyone."""
+    async with uow:
+        visitor_pass = await uow.passes.owned_with_code(cmd.sender, cmd.code)
+        if visitor_pass is None:
+            raise model.NotFound("pass for this sender", cmd.code)
+        visitor_pass.revoke(now=deps.clock())
+        await uow.commit()
+        return results.PassRevoked(visitor_pass.code)
+
+
 async def rate_ticket(cmd: commands.RateTicket, uow: UnitOfWork, deps: Deps) -> results.Rated:
     """回访: the owner's rating closes the ticket, or reopens it and alerts a supervisor."""
     async with uow:
@@ -823,6 +845,8 @@ COMMAND_HANDLERS = {
     commands.BindByPhone: bind_by_phone,
     commands.RecordDeliveryReceipt: record_delivery_receipt,
     commands.IssuePass: issue_pass,
+    commands.WithdrawTicket: withdraw_ticket,
+    commands.RevokePass: revoke_pass,
     commands.HandOff: hand_off,
     commands.HandBack: hand_back,
     commands.SendStaffMessage: send_staff_message,

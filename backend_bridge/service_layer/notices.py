@@ -51,6 +51,7 @@ EMERGENCY_FLOOD = (
 )
 EMERGENCY_WITHDRAWN = "【更正】急修 {number}（{where}）：业主说明不是紧急情况，已改为普通报修，按普通时限处理。"
 STAFF_CHASE = "业主催单：工单 {number}（第{times}次）"
+STAFF_WITHDRAWN = "业主已撤销工单 {number}（{where}），不用再上门处理。"
 STAFF_POOR_RATING = "差评 {score} 分，工单 {number} 已重新打开"
 SLA_WARNING = "工单 {number} 将于 {due} 超过{label}时限"
 SLA_ESCALATION = "工单 {number} 已超过{label}时限（{due}），请主管跟进"
@@ -260,6 +261,16 @@ async def ticket_chased(event: events.TicketChased, ticket: model.Ticket, ctx: N
     return _staff(who, STAFF_CHASE.format(number=event.number, times=event.times), "chase", ticket.id, fields)
 
 
+async def ticket_withdrawn(event: events.TicketWithdrawn, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
+    """Whoever holds the ticket hears that the owner took it back, so nobody comes for nothing;
+    one still unassigned simply leaves the queue (the owner was answered in the chat)."""
+    if not event.assignee:
+        return []
+    fields = await ctx.ticket_fields(ticket, event.number, note=event.note)
+    text = STAFF_WITHDRAWN.format(number=event.number, where=ticket.location.describe())
+    return _staff([event.assignee], text, "withdrawn", ticket.id, fields)
+
+
 async def poor_rating(event: events.PoorRating, ticket: model.Ticket, ctx: NoticeContext) -> list[Notice]:
     text = STAFF_POOR_RATING.format(score=event.score, number=event.number)
     text += f"：{event.comment}" if event.comment else ""
@@ -376,6 +387,7 @@ NOTICES: dict[type[events.Event], Rule] = {
     events.TicketAssigned: ticket_assigned,
     events.TicketStatusChanged: ticket_status_changed,
     events.TicketChased: ticket_chased,
+    events.TicketWithdrawn: ticket_withdrawn,
     events.PoorRating: poor_rating,
     events.EmergencyReported: emergency_reported,
     events.EmergencyWithdrawn: emergency_withdrawn,

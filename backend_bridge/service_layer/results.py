@@ -76,6 +76,17 @@ class TicketChased(Result):
 
 
 @dataclass(frozen=True)
+class TicketWithdrawn(Result):
+    number: str
+    status: str
+
+
+@dataclass(frozen=True)
+class PassRevoked(Result):
+    code: str
+
+
+@dataclass(frozen=True)
 class DeadlineSweep(Result):
     warnings: int = 0
     escalations: int = 0

@@ -304,6 +304,21 @@ async def tickets_for_sender(uow: UnitOfWork, sender: str, *, open_only: bool = 
         return [ticket_view(t, for_staff=False) for t in (await uow.session.scalars(stmt.limit(20))).all()]
 
 
+async def passes_for_sender(uow: UnitOfWork, sender: str, now: datetime, tz: ZoneInfo) -> list[dict]:
+    """The sender's visitor passes that could still admit someone: what an owner may call off."""
+    async with uow:
+        return [
+            {
+                "code": p.code,
+                "visitor_name": p.visitor_name,
+                "plate": p.plate,
+                "window": local_window(p.valid_from, p.valid_until, tz),
+                "valid_from": p.valid_from.isoformat(),
+            }
+            for p in await uow.passes.still_to_come(sender, now)
+        ]
+
+
 async def ticket_for_sender(uow: UnitOfWork, sender: str, number: str) -> dict | None:
     async with uow:
         ticket = await uow.tickets.by_owners_number(number)

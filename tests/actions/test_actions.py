@@ -23,6 +23,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 import actions.backend
 from actions.binding import ActionBindOwner, ValidateBindingForm
@@ -31,13 +32,13 @@ from actions.complaint import ActionPrepareComplaint, ActionSubmitComplaint, Val
 from actions.emergency import ActionReportEmergency
 from actions.fallback import ActionDefaultFallback
 from actions.fees import ActionAnswerFee
-from actions.flow import ActionCancelFlow
+from actions.flow import ActionCancelFlow, ActionConfirmCancel
 from actions.handoff import ActionHandoff
 from actions.inform import ActionReadInform
 from actions.repair import ActionAskRepairFormBuilding, ActionPrepareRepair, ActionSubmitRepair, ValidateRepairForm
 from actions.status import ActionCheckStatus
 from actions.visitor import ActionIssuePass, ActionPrepareVisitorPass, ValidateVisitorForm
-from backend_bridge.domain import commands
+from backend_bridge.domain import commands, model
 from backend_bridge.service_layer import views
 from bot.text.entities import extract_all
 from bot.text.normalize import normalize
@@ -1602,9 +1603,108 @@ async def test_cancel_inside_a_form_stops_it_and_forgets_its_details():
     assert after(events, slots)["pending_request"] is None
 
 
-async def test_cancel_with_nothing_running():
+async def test_cancel_with_nothing_running_or_booked(bot_api):
+    await open_ticket(bot_api, WANG, "卫生间马桶堵了")  # someone else's
     names, _, events = await run(
         ActionCancelFlow(), tracker(ZHANG, said("取消", "cancel"), slots={"pending_request": "fee:owed"})
     )
     assert names == ["utter_nothing_to_cancel"]
-    assert events == [SlotSet("pending_request", None)]
+    assert events == [SlotSet("pending_request", None), SlotSet("cancel_target", None)]
+
+
+async def _issue(backend, sender: str, visitor: str, start: datetime) -> str:
+    result = await backend.bus.handle(
+        commands.IssuePass(sender, visitor, start, start + timedelta(hours=1), "point", None)
+    )
+    return result.code
+
+
+def answered(intent_name: str, words: str, slots: dict) -> Tracker:
+    """The owner's answer right after the cancellation question."""
+    return tracker(ZHANG, said(words, intent_name), slots=slots, history=[action("action_cancel_flow")])
+
+
+async def test_a_technician_no_longer_needed_is_asked_about_then_withdrawn(bot_api):
+    number = await open_ticket(bot_api, ZHANG, "厨房水管漏水", building="3", unit="2", room="501")
+    await assign(bot_api, number)
+    names, args, events = await run(ActionCancelFlow(), tracker(ZHANG, said("师傅不用来了 我自己修好了", "cancel")))
+    assert names == ["utter_confirm_cancel"] and args[0]["what"] == f"报修 {number}（厨房水管漏水）"
+    slots = after(events)
+    assert slots["cancel_target"] == f"ticket:{number}"
+    assert (await staff_view(bot_api, number))["status"] == "assigned"  # nothing happens before the yes
+
+    names, args, events = await run(ActionConfirmCancel(), answered("affirm", "是的", slots))
+    assert names == ["utter_ticket_withdrawn"] and args == [{"ref": number}]
+    assert after(events, slots)["cancel_target"] is None
+    stored = await staff_view(bot_api, number)
+    assert stored["status"] == "cancelled"
+    async with bot_api.new_uow() as uow:  # the technician hears not to come; the owner was answered here
+        told = (await uow.session.scalars(select(model.Notification).order_by(model.Notification.id))).all()
+    withdrawn = [(n.recipient, n.text) for n in told if n.kind == "withdrawn"]
+    assert [r for r, _ in withdrawn] == ["staff:li"] and number in withdrawn[0][1]
+    assert not [n for n in told if n.kind == "ticket_cancelled" and n.recipient == ZHANG]
+
+
+async def test_no_keeps_what_was_booked(bot_api):
+    number = await open_ticket(bot_api, ZHANG, "厨房水管漏水")
+    _, _, events = await run(ActionCancelFlow(), tracker(ZHANG, said("报修不用了", "cancel")))
+    names, _, events = await run(ActionConfirmCancel(), answered("deny", "不是", after(events)))
+    assert names == ["utter_cancel_kept"] and after(events)["cancel_target"] is None
+    assert (await staff_view(bot_api, number))["status"] == "new"
+
+
+async def test_a_visitor_pass_called_off_by_the_visitors_name(bot_api, clock):
+    clock.now = datetime.now(timezone.utc)
+    await bind(bot_api, ZHANG)
+    await open_ticket(bot_api, ZHANG, "厨房水管漏水")
+    start = tomorrow_at(15)
+    kept = await _issue(bot_api, ZHANG, "李四", start)
+    code = await _issue(bot_api, ZHANG, "王五", start)
+    names, args, events = await run(ActionCancelFlow(), tracker(ZHANG, said("明天王五不来了 登记取消吧", "cancel")))
+    assert names == ["utter_confirm_cancel"] and "访客王五的通行码" in args[0]["what"]
+    # "确认撤销": a yes in the words of a cancellation, right after the question
+    names, args, _ = await run(
+        ActionCancelFlow(),
+        tracker(ZHANG, said("确认撤销", "cancel"), slots=after(events), history=[action("action_cancel_flow")]),
+    )
+    assert names == ["utter_pass_revoked"] and args == [{"ref": code}]
+    assert (await views.check_pass(bot_api.new_uow(), code, start))["valid"] is False
+    assert (await views.check_pass(bot_api.new_uow(), kept, start))["valid"] is True
+
+
+async def test_several_things_booked_are_listed_to_choose_from(bot_api, clock):
+    clock.now = datetime.now(timezone.utc)
+    await bind(bot_api, ZHANG)
+    number = await open_ticket(bot_api, ZHANG, "厨房水管漏水")
+    await _issue(bot_api, ZHANG, "李四", tomorrow_at(15))
+    names, args, events = await run(ActionCancelFlow(), tracker(ZHANG, said("取消", "cancel")))
+    assert names == ["utter_which_to_cancel"] and after(events)["cancel_target"] is None
+    assert number in args[0]["choices"] and "李四" in args[0]["choices"]
+    # then by its number: that one, and only after a yes
+    names, args, events = await run(ActionCancelFlow(), tracker(ZHANG, said(f"撤销{number}", "cancel")))
+    assert names == ["utter_confirm_cancel"] and after(events)["cancel_target"] == f"ticket:{number}"
+
+
+async def test_another_owners_ticket_or_an_emergency_is_not_called_off(bot_api):
+    theirs = await open_ticket(bot_api, WANG, "卫生间马桶堵了")
+    names, _, _ = await run(ActionCancelFlow(), tracker(ZHANG, said(f"撤销{theirs}", "cancel")))
+    assert names == ["utter_nothing_to_cancel"]
+    # a stale question for another owner's ticket is refused by the backend
+    names, _, _ = await run(ActionConfirmCancel(), answered("affirm", "是", {"cancel_target": f"ticket:{theirs}"}))
+    assert names == ["utter_cancel_not_possible"]
+    assert (await staff_view(bot_api, theirs))["status"] == "new"
+    await bot_api.bus.handle(commands.ReportEmergency(ZHANG, "gas", "厨房煤气味很重", "3", "2", "501"))
+    names, args, _ = await run(ActionCancelFlow(), tracker(ZHANG, said("不用来了", "cancel")))
+    assert names == ["utter_cancel_emergency"] and "BX" in args[0]["ticket"]
+
+
+async def test_a_yes_with_nothing_asked_means_what_it_means_anywhere(bot_api):
+    names, _, events = await run(ActionConfirmCancel(), answered("affirm", "好的", {}))
+    assert names == ["utter_anything_else"] and events == []
+    names, _, _ = await run(ActionConfirmCancel(), answered("deny", "不用", {}))
+    assert names == ["utter_goodbye"]
+
+
+async def test_calling_off_with_the_backend_down(backend_down):
+    names, _, _ = await run(ActionCancelFlow(), tracker(ZHANG, said("访客登记取消", "cancel")))
+    assert names == ["utter_backend_down"]

@@ -19,12 +19,14 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import select
 
 from backend_bridge.domain import commands, model
+from backend_bridge.service_layer import views
 from tests.conftest import ADMIN_TOKEN, INTERNAL_TOKEN, ROOT, bearer, deliver
 
 SECURITY = ROOT / "SECURITY.md"
@@ -216,6 +218,8 @@ def test_the_matrix_says_what_the_permissions_say():
 ZHANG = "webchat:a1B2c3D4e5F6a7B8c9D0e1F2a3B4c5D6"
 STRANGER_USER = "f0E9d8C7b6A5f4E3d2C1b0A9f8E7d6C5"
 STRANGER = f"webchat:{STRANGER_USER}"
+# Bot API writes that name one owner's ticket or pass: another owner's id must change nothing.
+NAMES_ONE = {"/bot/v1/tickets/{number}/chase", "/bot/v1/tickets/{number}/withdraw", "/bot/v1/passes/{code}/revoke"}
 
 
 async def test_another_owners_id_reads_nothing_of_the_first_owners(public_client, internal_client, backend):
@@ -227,6 +231,8 @@ async def test_another_owners_id_reads_nothing_of_the_first_owners(public_client
     )
     assert resp.status == 201
     await bus.handle(commands.AssignTicket(number, "shifu_li", actor="admin"))
+    start = backend.clock() + timedelta(hours=2)
+    code = (await bus.handle(commands.IssuePass(ZHANG, "小王", start=start, end=None, time_kind="point"))).code
     await deliver(backend)  # the owner's mailbox now holds the ticket's updates
     markers = [number, "13800000501", "张伟", "卫生间漏水很急"]
 
@@ -244,9 +250,9 @@ async def test_another_owners_id_reads_nothing_of_the_first_owners(public_client
             reads.append((route.method, path))
     assert ("GET", "/bot/v1/tickets/{number}") in reads and ("GET", "/bot/v1/ledger") in reads
     for method, path in sorted(set(reads)):
-        if method == "POST" and path != "/bot/v1/tickets/{number}/chase":
-            continue  # the other POSTs write for the caller's own id; the chase is the one that names a ticket
-        url = path.replace("{number}", number).replace("{topic}", "property")
+        if method == "POST" and path not in NAMES_ONE:
+            continue  # the other POSTs write for the caller's own id; these name a ticket or a pass
+        url = path.replace("{number}", number).replace("{topic}", "property").replace("{code}", code)
         params = {"sender": STRANGER, "building": "3", "unit": "2", "room": "501"}
         if method == "GET":
             resp = await internal_client.get(url, params=params, headers=bot)
@@ -256,9 +262,11 @@ async def test_another_owners_id_reads_nothing_of_the_first_owners(public_client
         assert resp.status < 500, (path, text)
         leaked = [m for m in markers if m in text]
         assert not leaked, (method, path, leaked, text)
-    # the control: the owner's own id reads them
+    # the control: the owner's own id reads them, and nothing the stranger named was withdrawn or revoked
     resp = await internal_client.get(f"/bot/v1/tickets/{number}", params={"sender": ZHANG}, headers=bot)
     assert resp.status == 200 and number in await resp.text()
+    assert (await resp.json())["status"] != "cancelled"
+    assert (await views.check_pass(backend.new_uow(), code, start))["valid"] is True
 
 
 def test_security_md_has_the_section():

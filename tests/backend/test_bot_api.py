@@ -81,6 +81,9 @@ ROUTES = [
         {"sender": OWNER, "visitor_name": "小李", "start": "2026-11-21T15:00:00+08:00", "time_kind": "point"},
     ),
     ("POST", "/bot/v1/handoffs", {"sender": OWNER, "reason": "owner_asked"}),
+    ("POST", "/bot/v1/tickets/{number}/withdraw", {"sender": OWNER}),
+    ("GET", f"/bot/v1/passes?sender={OWNER}", None),
+    ("POST", "/bot/v1/passes/123456/revoke", {"sender": OWNER}),
 ]
 BAD_HEADERS = [
     {},
@@ -771,3 +774,57 @@ async def test_a_sender_without_a_channel_prefix_is_refused_or_handled_never_a_c
         internal_client, "/bot/v1/emergencies", {"sender": sender, "hazard": "fire", "description": "楼道着火"}
     )
     assert resp.status in (201, 400), await resp.text()
+
+
+# -- calling off what was booked: an open request, a visitor pass ---------------------------------
+
+
+async def test_an_owner_withdraws_their_open_ticket_once(internal_client, backend):
+    number = await open_ticket(backend, OWNER)
+    resp = await post(internal_client, f"/bot/v1/tickets/{number}/withdraw", {"sender": OWNER})
+    assert resp.status == 200 and await resp.json() == {"id": number, "status": "cancelled"}
+    [ticket] = await staff_tickets(backend)
+    assert ticket["status"] == "cancelled" and ticket["history"][-1]["actor"] == "owner"
+    again = await post(internal_client, f"/bot/v1/tickets/{number}/withdraw", {"sender": OWNER})
+    assert again.status == 409 and (await again.json())["error"] == "not_open"
+
+
+async def test_another_senders_ticket_cannot_be_withdrawn(internal_client, backend):
+    number = await open_ticket(backend, OWNER)
+    resp = await post(internal_client, f"/bot/v1/tickets/{number}/withdraw", {"sender": OTHER})
+    assert resp.status == 404 and SECRET not in await resp.text()
+    [ticket] = await staff_tickets(backend)
+    assert ticket["status"] == "new"
+
+
+async def test_an_emergency_is_not_the_owners_to_withdraw(internal_client, backend):
+    resp = await post(
+        internal_client, "/bot/v1/emergencies", {"sender": OWNER, "hazard": "gas_leak", "description": "煤气味"}
+    )
+    number = (await resp.json())["id"]
+    refused = await post(internal_client, f"/bot/v1/tickets/{number}/withdraw", {"sender": OWNER})
+    assert refused.status == 409 and (await refused.json())["error"] == "not_open"
+
+
+async def test_an_owner_sees_and_revokes_only_their_own_passes(internal_client, backend, clock):
+    await bind(backend, OWNER, ZHANG)
+    await bind(backend, OTHER, LI)
+    mine = await (await post(internal_client, "/bot/v1/passes", pass_body("2026-11-22T15:00:00+08:00"))).json()
+    theirs = await post(internal_client, "/bot/v1/passes", pass_body("2026-11-22T16:00:00+08:00") | {"sender": OTHER})
+    theirs = await theirs.json()
+
+    listed = await (await get(internal_client, "/bot/v1/passes", sender=OWNER)).json()
+    assert [(p["code"], p["visitor_name"], p["window"]) for p in listed] == [
+        (mine["code"], "小李", "11月22日 14:00 - 19:00")
+    ]
+    refused = await post(internal_client, f"/bot/v1/passes/{theirs['code']}/revoke", {"sender": OWNER})
+    assert refused.status == 404
+
+    resp = await post(internal_client, f"/bot/v1/passes/{mine['code']}/revoke", {"sender": OWNER})
+    assert resp.status == 200 and await resp.json() == {"code": mine["code"], "revoked": True}
+    clock.advance(days=1, hours=5)  # during both visits: the gate now refuses it, the other still admits
+    assert (await views.check_pass(backend.new_uow(), mine["code"], clock()))["valid"] is False
+    assert (await views.check_pass(backend.new_uow(), theirs["code"], clock()))["valid"] is True
+    assert await (await get(internal_client, "/bot/v1/passes", sender=OWNER)).json() == []
+    again = await post(internal_client, f"/bot/v1/passes/{mine['code']}/revoke", {"sender": OWNER})
+    assert again.status == 409 and (await again.json())["error"] == "not_live"

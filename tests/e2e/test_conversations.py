@@ -160,6 +160,23 @@ def test_visitor_pass_for_soon_is_valid_at_the_gate(owner, staff):
     assert staff.get("/api/passes/000000")[0] == 404
 
 
+def test_a_visit_called_off_revokes_its_pass_after_a_yes(owner, staff):
+    owner.say("访客登记")
+    owner.say("1号楼1单元101")
+    owner.say("13800000101")
+    owner.say("李秀兰")
+    owner.say("明天上午十点")
+    owner.say("没有")
+    code = PASS_CODE.search(owner.said("是")).group(1)
+    asked = owner.said("明天的访客登记帮我取消")
+    assert "要撤销" in asked and "李秀兰" in asked
+    assert staff.get(f"/api/passes/{code}")[1]["state"] == "not_yet_valid"  # nothing before the yes
+    done = owner.said("是")
+    assert code in done and "作废" in done
+    status, gate = staff.get(f"/api/passes/{code}")
+    assert status == 200 and gate["state"] == "revoked" and gate["valid"] is False
+
+
 def test_an_address_and_a_fault_followed_by_repair_keeps_both(owner):
     reply = owner.said("3号楼2单元501 阳台推拉门卡住了")
     if "请确认报修信息" not in reply:  # read as an answer: the assistant asks what to do with it
