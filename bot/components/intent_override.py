@@ -25,7 +25,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.components.base import RuleComponent
 from bot.text.danger import danger_is_over, harmless_water, shows_danger
-from bot.text.intent_cues import corrected_intent
+from bot.text.intent_cues import corrected_intent, only_tells_of_a_false_alarm
 
 MENU = {
     "1": "report_repair",
@@ -42,6 +42,10 @@ KEEP_WITH_HAZARD = {"deny", "cancel", "thank", "goodbye", "affirm"}
 # The model alone, without a hazard word, must be this sure to call a message an emergency
 # (喂喂喂有人吗 is a greeting); every emergency in the held-out sets that no rule caught scored 0.99+.
 UNSURE_EMERGENCY = 0.8
+# An emergency taken back (a danger explained away) leaves the model's next guess; below this it had
+# none (a gas smell explained by a pot burnt dry: request_human at 0.0002), and a false alarm told with
+# its reason and nothing asked is what it is, an inform, whatever that leftover guess was.
+NO_SECOND_GUESS = 0.05
 # A status question about a past hazard (上次着火那单怎么样了) stays one, but only when it says
 # so: the model calling 暖气管爆了 满屋热水 a status check must not hide an emergency.
 _ABOUT_A_TICKET = re.compile(
@@ -110,6 +114,12 @@ class IntentOverride(RuleComponent):
             if self._no_danger_now(message):
                 if current == EMERGENCY_INTENT or (current == FALLBACK_INTENT and self._unsure_of_emergency(message)):
                     self._demote(message)
+                    guess = message.get(INTENT) or {}
+                    if guess.get("confidence", 0) < NO_SECOND_GUESS and only_tells_of_a_false_alarm(
+                        message.get(TEXT) or "", nothing_else=True
+                    ):
+                        self._force(message, "inform")
+                        continue
                 self._read_cues(message)
                 continue
             if not _entity(message, "hazard"):

@@ -129,6 +129,10 @@ WORDS: dict[str, str] = {
     "跌落嚟": "掉下来",
     "跌落去": "掉下去",
     "跌落": "掉下",  # 就快跌落街: about to fall into the street
+    # 喺度 after hanging is "there" (吊喺度郁紧: hanging there, moving), not the "-ing" it is elsewhere
+    "吊喺度": "吊在那里",
+    "挂喺度": "挂在那里",
+    "吊吊揈": "晃来晃去",  # dangling
     # 紧 after a verb is "-ing" (摇紧 = swaying), only where no Mandarin 拧紧/关紧 (tighten) is meant
     "摇紧": "在摇",
     "晃紧": "在晃",

@@ -70,6 +70,8 @@ DANGER_SIGNS = {
         "往下流",
         "往下淌",
         "往下灌",
+        "往下浇",
+        "浇下来",
         "泡了",
         "一直流",
         "流个不停",
@@ -100,7 +102,21 @@ DANGER_SIGNS = {
         "悬在外",
         "悬空",
     ],
-    "help": ["救命", "快来人", "来人啊", "赶紧来", "快点来", "快过来", "快上来", "马上来", "危险", "紧急", "急死"],
+    # 警戒: a cordon asked for (拉个警戒线), people to keep away from something
+    "help": [
+        "救命",
+        "快来人",
+        "来人啊",
+        "赶紧来",
+        "快点来",
+        "快过来",
+        "快上来",
+        "马上来",
+        "危险",
+        "紧急",
+        "急死",
+        "警戒",
+    ],
 }
 _DANGER = re.compile("|".join(p for phrases in DANGER_SIGNS.values() for p in phrases))
 
@@ -172,12 +188,24 @@ _ALARM = re.compile(
     r"(?:[^。!！?？]{0,4}?(?:响|叫|鸣|报警|嘀)[了过]?)?"
 )
 _NO_FIRE = re.compile(r"(?<!会)(?:没|没有|并没有?|不是)(?:着火|起火|失火|火灾|烧起来|火(?![花苗]))")
-_COOKING = r"炒|煮|煎|炸|烤|蒸|煲|做饭|烧(?:菜|饭|水|烤|香|纸|艾)|油烟|蒸汽|水汽|水蒸气|抽烟|吸烟|蚊香|艾灸|熏"
+# A pot or food burnt dry or black (锅烧干了, 烧焦的饭) is cooking too; never "烧焦" of anything else
+# (插座烧焦了 is a fire hazard).
+_BURNT_FOOD = (
+    r"(?:锅|饭|菜|汤|粥|肉|鱼|奶|水壶)(?:烧|煮|炖|熬|煎|烤)?(?:干|糊|焦)|"
+    r"(?:烧|煮|炖|熬|煎|烤)(?:干|糊|焦)了?的?(?:锅|饭|菜|汤|粥|肉|鱼|奶)|干锅|干烧|烧干|煮干|煮糊"
+)
+_COOKING = (
+    rf"{_BURNT_FOOD}|炒|煮|煎|炸|烤|蒸|煲|做饭|烧(?:菜|饭|水|烤|香|纸|艾)|油烟|蒸汽|水汽|水蒸气|抽烟|吸烟|蚊香|艾灸|熏"
+)
 _REASON = re.compile(
     rf"(?<!不)是[^。!！?？]{{0,10}}?(?:{_COOKING})|因为[^。!！?？]{{0,10}}?(?:{_COOKING})|"
     rf"(?:{_COOKING})[^。!！?？]{{0,8}}?(?:呛|熏|触发|引起|弄|搞|惹)(?:的|到|了)"
 )
 _EXPLAINED = re.compile(rf"{_COOKING}|烟味?|焦味?|糊味?|呛")
+_COOKING_RE = re.compile(_COOKING)
+# ... or a gas smell denied (不是煤气, 没漏气): then the smell told of is the one explained.
+_NO_GAS = re.compile(r"(?<!会)(?:不是|并不是|并非|没有?)(?:煤气|燃气|天然气|液化气)(?:泄漏|漏|味道?)?|没(?:有)?漏气")
+_SMELL_TOLD = re.compile(r"(?:煤气|燃气|天然气|液化气)?(?:味道?|气味)")
 
 # ... or a lift with nobody in it, said outright (里面没人困住, 入面冇人困住, 没有人被困). The denial's
 # own words (困, 在里面) are no sign of danger; any other is.
@@ -198,10 +226,17 @@ def _only_danger_denied(text: str, *explained: re.Pattern[str]) -> bool:
     return not shows_danger(rest) and not _STILL.search(rest)
 
 
+def without_cooking(text: str) -> str:
+    """``text`` without its cooking words: a pot burnt dry (锅烧干了, 烧焦的饭) is no fault to repair."""
+    return _COOKING_RE.sub(" ", text)
+
+
 def false_alarm_explained(text: str) -> bool:
     """A false alarm denied outright with its reason (烟感响了 是我炒菜呛的 没着火), and no other danger."""
-    denied = _NO_FIRE.search(text) or _ALL_CLEAR.search(text)
-    return bool(denied and _REASON.search(text)) and _only_danger_denied(text, _ALARM, _NO_FIRE, _ALL_CLEAR, _EXPLAINED)
+    no_gas = _NO_GAS.search(text)
+    denied = _NO_FIRE.search(text) or _ALL_CLEAR.search(text) or no_gas
+    explained = (_ALARM, _NO_FIRE, _ALL_CLEAR, _NO_GAS, _SMELL_TOLD) if no_gas else (_ALARM, _NO_FIRE, _ALL_CLEAR)
+    return bool(denied and _REASON.search(text)) and _only_danger_denied(text, *explained, _EXPLAINED)
 
 
 # ... and the lift's own fault (电梯又不动了, 停了, 卡住了) is said of the lift, not of a person.
@@ -245,9 +280,11 @@ _ONLY_WHEN_IT_RAINS = re.compile(r"(?:下雨|下大雨|雨天|一下雨|雨水)(
 # reaches other rooms, a neighbour below or anything electric, or a pipe burst: those stay floods.
 _DRAIN_BLOCKED = re.compile(
     r"(?:地漏|下水|排水|马桶|水池|水槽|洗手盆|洗脸盆|面盆|浴缸|淋浴)[^。!！?？]{0,6}?"
-    r"(?:堵|塞|不下水|下不去|排不[出走掉下]|不通|流不下去|走不了)"
+    r"(?:堵|塞|不下水|下不去|不下去|排不[出走掉下]|不通|走不了)"
 )
-_OWN_USE = re.compile(r"洗澡|洗个澡|淋浴|冲凉|洗头|洗衣|洗碗|洗菜|拖地|冲厕所|冲马桶|放水|用水")
+_OWN_USE = re.compile(
+    r"(?:洗|冲)(?:了|完|个|一个|一下|下)*(?:澡|凉)|淋浴|洗头|洗衣|洗碗|洗菜|拖地|冲厕所|冲马桶|放水|用水"
+)
 _NOT_OWN_WATER = re.compile(
     r"爆|裂|喷|涌|灌|冒|返水|反水|往上|止不住|关不住|关不了|停不|一直流|流个不停|"
     r"电(?!话)|插座|开关|楼上|楼下|邻居|隔壁|漏到|渗到|滴到|天花板|客厅|卧室|房间|满屋|整个家|到处|地库|车库|楼道"

@@ -171,6 +171,63 @@ _HANGING_LOOSE = (
     r"挂在半空|松脱|晃来晃去|摇来摇去"
 )
 _SWAYING = r"摇摇晃晃|晃晃悠悠|(?:在|一直|不停地?)(?:晃|摇)|(?:晃|摇)得(?:很|好|特别)?厉害"
+# A thing up high giving way (loose, askew, moving, its bracket or screws gone): a repair on its own
+# (窗户玻璃松了 关不严), a danger where people are below (下面就是人行道, 底下是幼儿园门口) or where
+# the message goes on to say it may come down (歪了 支架螺丝都掉了 … 随时会掉). Said of the thing
+# itself, no smaller part of it between; the people are said to be there (是, 有, 就是), not
+# "下面的门口" (the lower part of something).
+_HIGH_THING = rf"{_FIXED_HIGH}|{_SWAYS_HIGH}|玻璃|窗|瓷砖|墙砖|墙皮|石材"
+_GIVING_WAY = (
+    r"松(?:了|动|脱|掉|开)|歪(?:了|掉|着|斜)|(?:在|一直|不停地?)(?:晃|摇|动)|晃动|摇晃|吊在那里|脱落|"
+    r"(?:支架|架子|螺丝|螺栓|钉子|固定)[^。!！?？]{0,4}(?:掉了|没了|断了|松了|脱了|锈断|锈穿|烂了)|"
+    rf"{_HANGING_LOOSE}|{_SWAYING}"
+)
+_NO_SMALLER_PART_ON = r"(?:(?!管|线|盖|罩|漆|滴水|遥控)[^。!！?？]){0,30}"
+_PEOPLE_BELOW = (
+    r"(?:下面|下边|下方|底下|楼下)(?:就|正好|刚好|都)?(?:是|有|全是|就是)?(?:(?!的)[^。!！?？]){0,8}?"
+    r"(?:人行道|行人|路人|过路|人来人往|(?:好|很)多人|人(?:很|好|特别)?多|小孩|孩子|小朋友|学生|老人|"
+    r"幼儿园|幼稚园|学校|出入口|门口|通道|走道|广场|儿童乐园|游乐场|巴士站|公交站|车站)"
+)
+_GIVES_WAY_OVER_PEOPLE = (
+    rf"(?:{_HIGH_THING}){_NO_SMALLER_PART}(?:{_GIVING_WAY})[^。!！?？]{{0,30}}{_PEOPLE_BELOW}|"
+    rf"{_PEOPLE_BELOW}[^。!！?？]{{0,20}}(?:{_HIGH_THING}){_NO_SMALLER_PART}(?:{_GIVING_WAY})|"
+    rf"(?:{_FIXED_HIGH}|{_SWAYS_HIGH}){_NO_SMALLER_PART}(?:{_GIVING_WAY}){_NO_SMALLER_PART_ON}(?:{_ABOUT_TO_FALL})"
+)
+# Someone not seen for days who does not open the door (几天没见人了 敲门也没人应): a person who may
+# have collapsed inside. Neither alone: a door nobody opens is a neighbour out or a noise complaint,
+# and "几天没见人来修" is the service's.
+_UNSEEN = (
+    r"[几两三四五六七八九十多]+天(?:了)?(?:都|也)?(?:没|不)(?:有)?(?:见(?:到|着|过)?(?:人|他|她|面|人影)(?!来|上门|修|处理)|"
+    r"看(?:见|到)(?:人|他|她)|出(?:过)?门|出来|露(?:过)?面|开(?:过)?门)"
+)
+_NO_DOOR = (
+    r"[敲拍](?:门)?不开|[敲拍](?:了)?(?:好久|半天|很久|几次|好几次|几下)?(?:的)?门(?:[敲拍]了?(?:好久|半天|很久|几次|好几次|几下)?)?"
+    r"(?:都|也)?(?:没人?应|没人开|没反应|没有反应|不开|没人理|不应|没动静)"
+)
+_UNSEEN_BEHIND_A_DOOR = (
+    rf"(?:{_UNSEEN})[^。!！?？]{{0,24}}(?:{_NO_DOOR})|(?:{_NO_DOOR})[^。!！?？]{{0,24}}(?:{_UNSEEN})"
+)
+# Water from a leak onto something electric (楼上漏水 电视都湿了, 水渗到插线板上 都泡了): a shock or a
+# fire in the making. Not the furniture it stands on (电视柜, 电视墙).
+_ELECTRICS = r"电视|电脑|冰箱|电器|家电|插座|插线板|插排|电箱|配电箱|电表箱|路由器|音响|电线"
+_WATER_ON_ELECTRICS = (
+    rf"(?:漏水|渗水|水)[^。!！?？]{{0,16}}(?:{_ELECTRICS})(?:机)?(?![柜墙架台])[^。!！?？]{{0,3}}"
+    r"(?:都|也|全|已经|全部)?(?:湿了|湿透|淋湿|泡了|泡水|浸了|进水了|浇湿|打湿)"
+)
+# Smoke where it has no business being: a shared space full of it (楼道有烟, 楼梯间全是烟), or an
+# alarm sounding and smoke there. Not a smell of smoke (楼道有烟味, someone smoking), a cigarette end
+# or the alarm itself (烟感, 烟雾报警器).
+_SHARED_SPACE = r"楼道|楼梯间?|走廊|过道|电梯间|电梯井|电梯厅|地库|车库|地下室|大堂|配电房|管道井|电井|消防通道"
+_SMOKE = r"(?:浓|黑|白|青)?烟(?!味|头|蒂|盒|酒|花|囱|机|草|感|雾(?:报|探|感|传))"
+_SMOKE_THERE = r"(?:有|全是|都是|好多|很多|好大的?|很大的?|一股|一片|冒|在冒|进了?|飘)"
+_ALARM_SOUNDING = (
+    r"(?:烟感|烟雾报警器?|烟报警器|烟雾探测器|火警报警器?|消防报警器?|报警器|警报器?|警铃)"
+    r"[^。!！?？]{0,6}(?:响|叫|鸣|报警)"
+)
+_SMOKE_WHERE_IT_SHOULD_NOT_BE = (
+    rf"(?:{_SHARED_SPACE})(?:里|里面|里头)?{_SMOKE_THERE}{_SMOKE}|"
+    rf"{_ALARM_SOUNDING}[^。!！?？]{{0,12}}(?<![没无不]){_SMOKE_THERE}{_SMOKE}"
+)
 # Calling someone who does not answer: 喊她没反应, 叫了几声都不应, 叫都叫不应, Cantonese 叫極都唔應
 # (怎么叫都不应). Called by pronoun or as a person (not 他们: 叫他们来修 一直没反应 is the service),
 # and nothing between the call and the silence about coming, fixing or the phone.
@@ -243,6 +300,7 @@ HAZARDS = {
         # smoke pouring out, its colour said (窗户往外冒黑烟, 冒浓烟): a fire somewhere behind it
         "冒(?:着|出)?(?:黑|浓|白|青)烟",
         "冒火",
+        _SMOKE_WHERE_IT_SHOULD_NOT_BE,
         "火花",
         "烧起来",
         "烧焦味",
@@ -287,6 +345,8 @@ HAZARDS = {
         "满屋(?:都是|全是)?热?水",
         "淹水",
         "(?:地下室|地库|车库)(?:里)?进水",
+        # water pouring down through the ceiling (从顶上往下浇, 天花板往下灌水)
+        "(?:顶上|天花板?|吊顶|屋顶|房顶)[^。!！?？]{0,4}(?:往下(?:浇|泼|灌)|(?:浇|泼|灌)下来)",
     ],
     "power_outage": [
         "(?:整栋|整幢|整座|整个小区|全小区|大面积|整单元|整个单元)(?:楼|大厦|大楼)?(?:都|全)?(?:停电|没电|断电)",
@@ -336,11 +396,15 @@ HAZARDS = {
         "喊不醒",
         # Someone lying down and not responding, told in plain words.
         "(?:晕|昏)(?:了|过去|倒了)[^。!！?？]{0,12}(?:没反应|没有反应|叫不醒|喊不醒|不省人事|一动不动|不应|不醒)",
-        "(?:躺|倒|趴|瘫)在[^。!！?？]{0,12}(?:没反应|没有反应|一动不动|不应|不答应|没答应|不回应|不吭声|不说话|没声音|没气了)",
+        "(?:躺|倒|趴|瘫)(?:在|(?=地上|地下|地板))[^。!！?？]{0,12}(?:没反应|没有反应|一动不动|不应|不答应|没答应|不回应|不吭声|不说话|没声音|没气了)",
         # Someone called who does not answer (喊她没反应, 叫都叫不应).
         _CALL_UNANSWERED,
+        # A thing up high giving way over people; someone unseen for days behind a door nobody opens.
+        _GIVES_WAY_OVER_PEOPLE,
+        _UNSEEN_BEHIND_A_DOOR,
         # Water and electricity together.
         _WATER_THROUGH_POINT,
+        _WATER_ON_ELECTRICS,
         _CRACKLING_POINT,
     ],
 }

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 
-from bot.text.danger import HANDLING, false_alarm_explained
+from bot.text.danger import HANDLING, false_alarm_explained, without_cooking
 
 # Said to have been reported, asked or arranged before.
 _REPORTED = re.compile(
@@ -435,9 +435,7 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         return "report_repair"
     if (
         current in INFORM_FROM
-        and false_alarm_explained(text)
-        and not _ASKING.search(text)
-        and not reports_a_fault(text)
+        and only_tells_of_a_false_alarm(text)
         and not (current == "cancel" and _CALLS_OFF.search(text))
         and not (current == "thank" and _THANKS.search(text))
     ):
@@ -445,6 +443,18 @@ def corrected_intent(text: str, current: str | None) -> str | None:
     if current in GOODBYE_FROM and _GOODBYE.search(text) and not _ASKING.search(text) and not reports_a_fault(text):
         return "goodbye"
     return None
+
+
+def only_tells_of_a_false_alarm(text: str, nothing_else: bool = False) -> bool:
+    """A false alarm told with its reason (烟感响了 是炒菜呛的 没着火, 刚才的煤气味是锅烧干了 不是煤气
+    跟你们说一声), and nothing asked for and nothing broken: the owner is only letting us know. With
+    ``nothing_else``, no visit called off and no thanks either (those readings are the model's)."""
+    return (
+        false_alarm_explained(text)
+        and not _ASKING.search(text)
+        and not reports_a_fault(without_cooking(text))  # 烧焦的饭 is the reason, not a fault
+        and not (nothing_else and (_CALLS_OFF.search(text) or _THANKS.search(text)))
+    )
 
 
 def _money_reading(text: str, current: str | None) -> str | None:

@@ -142,6 +142,24 @@ def test_a_danger_past_and_made_safe_is_a_repair_hazard_word_or_not(text, hazard
     assert now.get(INTENT)["name"] == "report_emergency"
 
 
+@pytest.mark.parametrize(
+    ("text", "next_guess", "intent"),
+    [
+        # a gas smell explained by a pot burnt dry, the model left with no second guess: only telling us
+        ("之前讲的煤气味 是我锅烧干了 不是煤气 跟你们讲一下", "request_human", "inform"),
+        ("之前讲的煤气味 是我锅烧干了 不是煤气 不用来了", "cancel", "cancel"),  # a visit called off
+    ],
+)
+def test_an_emergency_explained_away_with_no_second_guess_only_informs(text, next_guess, intent):
+    message = _classified(text, "report_emergency", 0.9999, [{"entity": "hazard", "value": "gas_leak"}])
+    message.set(
+        INTENT_RANKING_KEY,
+        [{"name": "report_emergency", "confidence": 0.9999}, {"name": next_guess, "confidence": 0.0001}],
+    )
+    create(IntentOverride).process([message])
+    assert message.get(INTENT)["name"] == intent
+
+
 def test_menu_digits_pick_menu_entries():
     picks = {}
     for digit in "123450":

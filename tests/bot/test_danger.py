@@ -173,6 +173,9 @@ def test_a_denial_beside_another_danger_is_no_all_clear(text):
         "沖涼房個地漏塞咗 沖完涼啲水浸到腳眼",  # Cantonese
         "厨房水槽堵了 洗碗水漫出来了",
         "洗衣机排水堵了 水漫了一地",
+        # however the shower and the drain are said (thirteenth session)
+        "洗手间下水道堵了 洗了个澡水漫到小腿 麻烦来通一下",
+        "冲完澡 淋浴间排水不下去 水漫到脚踝了",
     ],
 )
 def test_ones_own_water_backing_up_a_blocked_drain_is_no_flood(text):
@@ -187,7 +190,38 @@ def test_ones_own_water_backing_up_a_blocked_drain_is_no_flood(text):
         "楼上洗澡地漏堵了 水漏到我家天花板",  # someone else's, through the ceiling
         "洗澡地漏堵了 水漫到客厅插座那边了",  # reaching other rooms and electricity
         "地漏堵了 洗澡水漫出来 水龙头也关不住",  # cannot be shut off
+        "冲个澡下水道就往上返水 卫生间淹了",  # coming back up
     ],
 )
 def test_a_drain_backing_up_with_worse_stays_a_flood(text):
     assert not harmless_water(normalize(text).text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a gas smell told before, explained since by a pot or food burnt (thirteenth session)
+        "刚才说的燃气味 其实是煮粥煮糊了 不是燃气 没事了 说一声",
+        "之前跟你们讲的煤气味 是我烧水壶烧干了 没漏气 跟你们讲一下",
+        "頭先講嘅煤氣味 係我煲湯煲乾咗 唔係煤氣 冇事喇",  # Cantonese
+    ],
+)
+def test_a_gas_smell_explained_by_burnt_cooking_is_over(text):
+    assert danger_is_over(normalize(text).text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不是煤气 是锅烧干了 但是厨房插座在冒烟",  # another danger left over
+        "插座烧焦了 不是着火 是插座烧焦",  # a socket burnt is no cooking
+        "锅烧干了 不是煤气 但是煤气味还在",  # the smell still there
+    ],
+)
+def test_burnt_cooking_beside_another_danger_is_no_all_clear(text):
+    assert not danger_is_over(normalize(text).text)
+
+
+@pytest.mark.parametrize("text", ["楼上的水从顶上往下浇", "玻璃松了 快来拉警戒线"])
+def test_water_pouring_down_and_a_cordon_asked_for_show_danger(text):
+    assert shows_danger(normalize(text).text)

@@ -637,3 +637,55 @@ def test_things_about_to_fall_people_not_answering_and_water_in_electrics(text):
 )
 def test_what_only_sounds_like_falling_silence_or_water_in_electrics(text):
     assert "life_threat" not in [e.value for e in extract_hazards(normalize(text).text)]
+
+
+# -- thirteenth session: kinds blind batch 13 found (sentences written here, none from the batch) --
+
+
+@pytest.mark.parametrize(
+    ("text", "hazard"),
+    [
+        # a thing up high giving way over people, or about to fall a few words on
+        ("@物业 10栋15楼有户人家的防盗网歪了 螺丝都锈断了 底下就是小区主路 好多人走", "life_threat"),  # WeChat
+        ("6号楼高层一扇窗的玻璃松动了 风一吹就晃 下面是幼儿园门口", "life_threat"),  # SMS
+        ("喂 那个 我路过九栋 九栋外墙上 有块石材 松脱了 在晃 下面有好多小朋友在玩", "life_threat"),  # ASR
+        ("3座天台個鐵皮招牌鬆咗 吊喺度 下面係巴士站", "life_threat"),  # Cantonese 吊喺度 (hanging there)
+        ("楼上那台空调外机歪着 支架断了一根 下面是车棚 风一大感觉随时就要掉", "life_threat"),
+        # someone unseen for days behind a door nobody opens
+        ("隔壁阿婆好几天没出门了 敲门敲了很久都没人应 16-2-301", "life_threat"),
+        ("喂 那个 对面那户 一个人住的老头 三天没见他了 我敲门也没反应", "life_threat"),
+        ("隔離屋個伯伯幾日冇出過門 拍門都冇人應", "life_threat"),  # Cantonese
+        ("独居的阿姨躺地上一动不动 隔着窗户看到的", "life_threat"),  # lying on the floor, no 在
+        # water from a leak onto something electric
+        ("楼上的水从天花板往下浇 冰箱都湿了 8栋201", "life_threat"),
+        ("楼上漏水 顺着墙流 插线板都泡了 快来", "life_threat"),
+        # smoke where it has no business being
+        ("楼梯间里全是烟 12栋", "fire"),
+        ("烟感一直响 屋里好多烟 不知道哪里来的", "fire"),
+        ("地库好大的烟 看不清", "fire"),
+        ("天花板往下灌水 快来人", "flooding"),
+    ],
+)
+def test_things_giving_way_over_people_someone_unseen_water_on_electrics_and_smoke(text, hazard):
+    assert hazard in [e.value for e in extract_hazards(normalize(text).text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "窗户玻璃松了 关不严 漏风",  # loose, nobody below
+        "空调外机歪了 麻烦师傅来看看",
+        "阳台外机架有点松 麻烦来加固一下",
+        "卫生间瓷砖松了 下面的地漏也堵了",  # 下面的: the lower part, not people below
+        "外墙瓷砖松了 下面是我家花园",  # nobody said to be there
+        "楼下邻居一个人住 天天半夜吵 敲门也不开",  # a noise complaint: nobody unseen
+        "好几天没见人来修 敲门也没人理",  # the service unseen
+        "上次楼上漏水 电视柜都泡了",  # furniture, not electrics
+        "楼道有烟味 有人在抽烟",  # a smell of smoke
+        "楼道里好多烟头 没人扫",
+        "烟感一直响 但是没有烟 是不是坏了",  # an alarm fault
+        "楼上邻居往下浇花 水滴到我家衣服上",
+    ],
+)
+def test_what_only_sounds_like_giving_way_someone_unseen_water_on_electrics_or_smoke(text):
+    assert extract_hazards(normalize(text).text) == []

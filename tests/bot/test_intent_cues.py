@@ -383,6 +383,10 @@ def test_no_cue_turns_the_models_emergency_into_anything_else():
         ("烟感响了 是煎鱼的油烟 没着火", "deny"),
         ("头先烟感响了 是我煎鱼啫 没火 同你们讲声", "thank"),  # a thank-you the words do not say
         ("喂 我家烟感刚才叫了 因为我在炒菜 没有着火 跟你们讲一下", "nlu_fallback"),
+        # a gas smell told before, explained by a pot burnt dry, "just letting you know" (thirteenth session)
+        ("刚才说的燃气味 其实是煮粥煮糊了 不是燃气 没事了 说一声", "cancel"),
+        ("之前跟你们讲的煤气味 是我烧水壶烧干了 没漏气 跟你们讲一下", "deny"),
+        ("刚才那股味道是楼下烧糊的菜 不是煤气 没事了", "deny"),
     ],
 )
 def test_a_false_alarm_told_with_its_reason_only_informs(text, model):

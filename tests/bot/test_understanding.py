@@ -111,6 +111,16 @@ DANGERS_NOW = [
     "地漏返水了 污水一直往上冒 卫生间和客厅都淹了",
     "楼上洗澡地漏堵了 水漏到我家天花板 顺着灯往下滴",
     "昨天插座烧黑了 我以为没啥危险了 现在又冒烟了",
+    # thirteenth session: a thing up high giving way over people, someone unseen behind a door, water
+    # onto electrics, smoke where it should not be (new sentences, each kind of writing)
+    "@物业 10栋15楼有户人家的防盗网歪了 螺丝都锈断了 底下就是小区主路 好多人走",
+    "6号楼高层一扇窗的玻璃松动了 风一吹就晃 下面是幼儿园门口 麻烦赶紧来围起来",
+    "喂 那个 我路过九栋 九栋外墙上 有块石材 松脱了 在晃 下面有好多小朋友在玩",
+    "3座天台個鐵皮招牌鬆咗 吊喺度 下面係巴士站 快啲嚟",
+    "隔壁阿婆好几天没出门了 敲门敲了很久都没人应 16-2-301",
+    "隔離屋個伯伯幾日冇出過門 拍門都冇人應 8座",
+    "楼上的水从天花板往下浇 冰箱都湿了 8栋201",
+    "楼梯间里全是烟 烟感一直叫 12栋",
 ]
 NO_DANGER_NOW = [
     ("刚刚楼道烟雾报警器响了 是我在门口烧艾灸熏的 没着火 别担心", "inform"),
@@ -123,6 +133,11 @@ NO_DANGER_NOW = [
     ("厨房水龙头开关漏水 关不紧 麻烦师傅来看看", "report_repair"),
     ("2号楼的电梯又停了 里面没有人被困 麻烦尽快找人来修", None),  # a repair or a chase, no danger
     ("打了三次电话叫他们来修 一直没反应 你们物业到底管不管", None),
+    # thirteenth session: one's own shower water however said; a gas smell explained since
+    ("洗手间下水道堵了 洗了个澡水漫到小腿 麻烦来通一下 5栋702", "report_repair"),
+    ("刚才说的燃气味 其实是煮粥煮糊了 不是燃气 没事了 说一声", "inform"),
+    ("之前跟你们讲的煤气味 是我烧水壶烧干了 没漏气 跟你们讲一下", "inform"),
+    ("窗户玻璃松了 关不严 漏风 麻烦来修一下", "report_repair"),
 ]
 
 
