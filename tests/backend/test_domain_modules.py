@@ -70,6 +70,7 @@ ADDED_SINCE = {
     "NOTICE_FIELDS",
     "NOTICE_TIMES",
     "wecom_userid",
+    "OWNER_WITHDREW",  # the note on a ticket the owner took back from the chat
     # the staff console's sign-in (domain/staff_sessions.py)
     "ABSOLUTE_TIMEOUT",
     "IDLE_TIMEOUT",
