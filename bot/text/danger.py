@@ -159,6 +159,8 @@ HANDLING = (
     r"给(?:个|一个|我们|我)?(?:说法|交代)|谁(?:来)?负责"
 )
 _HANDLED_BADLY = re.compile(HANDLING + r"|(?:才|先)有人来|等了.{0,8}(?:才|先)(?:有人|来)")
+# ... or the damage it did, claimed for (电视都泡了 要求赔偿): a grievance about what is over.
+_DAMAGE_CLAIMED = re.compile(r"赔偿|索赔|赔钱|赔(?:给)?我|赔损失|报销|损失(?:谁|怎么)")
 
 
 # ... or a false alarm, past word or not: an alarm beeping for a flat battery, a "误报" …
@@ -258,7 +260,9 @@ def danger_is_over(text: str) -> bool:
         return True
     if _STILL.search(_NO_DANGER_SAID.sub(" ", text)):
         return False
-    past_and_done = _PAST.search(text) and (_MADE_SAFE.search(text) or _HANDLED_BADLY.search(text))
+    past_and_done = _PAST.search(text) and (
+        _MADE_SAFE.search(text) or _HANDLED_BADLY.search(text) or _DAMAGE_CLAIMED.search(text)
+    )
     cleared = _ALL_CLEAR.search(text) and _CLEARED_BY.search(text)
     let_out = _LIFT.search(text) and _LET_OUT.search(text)
     return bool(past_and_done or cleared or let_out or _FALSE_ALARM.search(text) or false_alarm_explained(text))

@@ -63,6 +63,7 @@ def test_a_long_message_is_checked_in_linear_time():
         "厨房报警器响个不停 估计是电池没电 没有烟",  # an alarm beeping for a flat battery
         "刚刚楼道有烟味 是楼下在烧纸 没事了",  # an all-clear said outright
         "上个月电梯困人 你们保安到得太慢了",
+        "前几天楼上水管爆了 我家冰箱都泡坏了 要求他们赔偿",  # the damage claimed for
     ],
 )
 def test_a_danger_that_is_past_and_made_safe_is_over(text):
@@ -92,6 +93,7 @@ def test_a_danger_that_is_past_and_made_safe_is_over(text):
         # a past grievance told beside a new danger
         "上周漏水你们处理得太慢 现在卫生间水管爆了",
         "前天停电那次你们来得太慢 今天又停电了 电梯里有人",
+        "昨天漏水泡坏了地板要赔偿 现在楼上还在往下漏 插座都湿了",  # a claim, and the water still coming
     ],
 )
 def test_a_danger_now_back_or_still_there_is_not_over(text):
