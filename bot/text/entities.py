@@ -42,7 +42,8 @@ _ROOM_AFTER_MARKER = re.compile(r"(?:单元|号楼|栋|幢|座|#)\s*(\d{3,4})(?!
 _ROOM_AFTER_FLOOR = re.compile(r"(?<![\d.])(\d{1,2})\s*(?:楼|层)\s*(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|座|单元))")
 _ROOM_MARKED = re.compile(r"(?<![\d.])(\d{3,4})\s*(?:室|号房|房)(?!间)")
 _ROOM_CUE = re.compile(
-    r"(?:房号|房间号?|门牌号?|我家|家住|住在?|业主)\s*(?:(?:是|为|:|：)\s*)?(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元))"
+    r"(?:房号|房间号?|门牌号?|我家|家住|住在?|业主|楼上|楼下|对门|隔壁)(?:的|那家|那户)?\s*(?:就?(?:是|为|:|：)\s*)?"
+    r"(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元))(?!年|元|块|月|日|天|次|个|平|米|度|斤|%|点|分)"
 )
 
 # A room taken back in the same breath keeps the last one said: 503 不对 是502, 501 哦不 502,
@@ -67,6 +68,11 @@ _NOT_A_ROOM = re.compile(
     r"钱|元|块|费|价|共|总|计|交|付|扣|退|赔|电话|手机|号码|尾号|单号|工单|编号|码|点|分钟|小时|年|月|天|次|个|平|米|度|岁|斤|公里|%|\d\s+$"
 )
 _LAST_NUMBER_WINDOW = 40
+# A plate or a building taken back in the same breath (粤B12345 不对 粤B12346, 17号楼 不对 16号楼):
+# the last one said is the one meant.
+_TAKEN_BACK = re.compile(
+    r"^[\s,，.。]*(?:[啊呃哦噢]\s*)?(?:不对|哦不|不不|说错了?|搞错了|错了|口误|更正一下|更正)[\s,，.。]*(?:是|应该是)?\s*$"
+)
 # A number right after one of these is a ticket, a phone's tail, a code or a plate, corrected or not.
 _OTHER_NUMBER_CUE = re.compile(
     r"(?:工单号?|单号|编号|尾号|号码|电话|手机|密码|验证码|车牌号?)\s*(?:是|为|:|：)?\s*(?:不是)?\s*$"
@@ -158,7 +164,10 @@ _NO_SPARK = (
 # shakes as it runs, a window rattling in the wind). Between the thing and the words, no smaller part
 # of it: 空调外机的排水管快掉了 is a pipe.
 _STANDING = r"大?树|树枝|树干|围墙|脚手架"
-_SWAYS_HIGH = r"花盆|空调架|外机架|雨棚|雨篷|遮阳棚|遮阳篷|防盗网|灯箱|广告牌|招牌|铁皮|彩钢板|挂板"
+_SWAYS_HIGH = (
+    r"花盆|空调架|外机架|雨棚|雨篷|遮阳棚|遮阳篷|防盗网|灯箱|广告牌|招牌|铁皮|彩钢板|挂板|"
+    r"太阳能(?:热水器|板)?|光伏板|楼顶(?:的)?(?:板子|盖板|铁皮)"
+)
 _FIXED_HIGH = (
     r"空调外机|外机|窗框|窗扇|整扇窗|"
     r"外墙(?:的)?(?:瓷砖|砖|墙皮|皮|马赛克|石材|玻璃|挂板)?|(?:阳台|窗户?|窗外|楼上|高处)的?玻璃"
@@ -170,7 +179,11 @@ _HANGING_LOOSE = (
     r"悬(?:在|着)?(?:外面|外边|半空|空中|窗外|楼外)|悬空|一半(?:悬|挂|伸|露)|歪(?:着|斜)?(?:挂|吊)|斜着?挂|"
     r"挂在半空|松脱|晃来晃去|摇来摇去"
 )
-_SWAYING = r"摇摇晃晃|晃晃悠悠|(?:在|一直|不停地?)(?:晃|摇)|(?:晃|摇)得(?:很|好|特别)?厉害"
+_SWAYING = (
+    r"摇摇晃晃|晃晃悠悠|(?:在|一直|不停地?)(?:晃|摇)|(?:晃|摇)得(?:很|好|特别)?厉害|"
+    # blown loose by the wind and flapping (被风吹起来了 一直在那呼扇)
+    r"被(?:大?风)?(?:吹|刮)(?:起来|翻|开|松)|呼扇|扑腾|翘起来"
+)
 # A thing up high giving way (loose, askew, moving, its bracket or screws gone): a repair on its own
 # (窗户玻璃松了 关不严), a danger where people are below (下面就是人行道, 底下是幼儿园门口) or where
 # the message goes on to say it may come down (歪了 支架螺丝都掉了 … 随时会掉). Said of the thing
@@ -186,7 +199,7 @@ _NO_SMALLER_PART_ON = r"(?:(?!管|线|盖|罩|漆|滴水|遥控)[^。!！?？]){
 _PEOPLE_BELOW = (
     r"(?:下面|下边|下方|底下|楼下)(?:就|正好|刚好|都)?(?:是|有|全是|就是)?(?:(?!的)[^。!！?？]){0,8}?"
     r"(?:人行道|行人|路人|过路|人来人往|(?:好|很)多人|人(?:很|好|特别)?多|小孩|孩子|小朋友|学生|老人|"
-    r"幼儿园|幼稚园|学校|出入口|门口|通道|走道|广场|儿童乐园|游乐场|巴士站|公交站|车站)"
+    r"幼儿园|幼稚园|学校|出入口|门口|通道|走道|广场|儿童乐园|游乐场|巴士站|公交站|车站|停车|车位|车子)"
 )
 _GIVES_WAY_OVER_PEOPLE = (
     rf"(?:{_HIGH_THING}){_NO_SMALLER_PART}(?:{_GIVING_WAY})[^。!！?？]{{0,30}}{_PEOPLE_BELOW}|"
@@ -198,21 +211,24 @@ _GIVES_WAY_OVER_PEOPLE = (
 # and "几天没见人来修" is the service's.
 _UNSEEN = (
     r"[几两三四五六七八九十多]+天(?:了)?(?:都|也)?(?:没|不)(?:有)?(?:见(?:到|着|过)?(?:人|他|她|面|人影)(?!来|上门|修|处理)|"
+    r"见(?:到|着)?(?:他|她|人)?出(?:来|门)|"
     r"看(?:见|到)(?:人|他|她)|出(?:过)?门|出来|露(?:过)?面|开(?:过)?门)"
 )
 _NO_DOOR = (
     r"[敲拍](?:门)?不开|[敲拍](?:了)?(?:好久|半天|很久|几次|好几次|几下)?(?:的)?门(?:[敲拍]了?(?:好久|半天|很久|几次|好几次|几下)?)?"
-    r"(?:都|也)?(?:没人?应|没人开|没反应|没有反应|不开|没人理|不应|没动静)"
+    r"(?:好久|半天|很久|几次|好几次|几下)?(?:都|也)?(?:没人?应|没人开|没反应|没有反应|不开|没人理|不应|没动静)"
 )
 _UNSEEN_BEHIND_A_DOOR = (
     rf"(?:{_UNSEEN})[^。!！?？]{{0,24}}(?:{_NO_DOOR})|(?:{_NO_DOOR})[^。!！?？]{{0,24}}(?:{_UNSEEN})"
 )
 # Water from a leak onto something electric (楼上漏水 电视都湿了, 水渗到插线板上 都泡了): a shock or a
 # fire in the making. Not the furniture it stands on (电视柜, 电视墙).
-_ELECTRICS = r"电视|电脑|冰箱|电器|家电|插座|插线板|插排|电箱|配电箱|电表箱|路由器|音响|电线"
+_ELECTRICS = r"电视|电脑|冰箱|电器|家电|插座|插线板|插排|电箱|配电箱|电表箱|路由器|音响|电线|电闸|总闸|电源"
 _WATER_ON_ELECTRICS = (
     rf"(?:漏水|渗水|水)[^。!！?？]{{0,16}}(?:{_ELECTRICS})(?:机)?(?![柜墙架台])[^。!！?？]{{0,3}}"
-    r"(?:都|也|全|已经|全部)?(?:湿了|湿透|淋湿|泡了|泡水|浸了|进水了|浇湿|打湿)"
+    r"(?:都|也|全|已经|全部)?(?:湿了|湿透|淋湿|泡了|泡水|浸了|进水了|浇湿|打湿)|"
+    # ... or running into it (水从楼上流下来 流到电闸那了)
+    rf"水[^。!！?？]{{0,16}}(?:流|渗|漏|淌|滴|灌)(?:到|进|在)了?(?:{_ELECTRICS})(?![柜墙架台])"
 )
 # Smoke where it has no business being: a shared space full of it (楼道有烟, 楼梯间全是烟), or an
 # alarm sounding and smoke there. Not a smell of smoke (楼道有烟味, someone smoking), a cigarette end
@@ -516,7 +532,11 @@ def extract_address(text: str) -> list[Entity]:
         add_part("building", m, 1)
         add_part("unit", m, 2)
         add_part("room", m, 3)
-    for m in _BUILDING.finditer(text):
+    buildings = list(_BUILDING.finditer(text))
+    for i, m in enumerate(buildings):
+        if i + 1 < len(buildings) and _TAKEN_BACK.match(text[m.end() : buildings[i + 1].start()]):
+            taken.take(*m.span())  # 17号楼 不对 16号楼: the building taken back is no building
+            continue
         add_part("building", m, 1)
     for m in _UNIT.finditer(text):
         add_part("unit", m, 1)
@@ -622,12 +642,6 @@ def extract_phones(text: str) -> list[Entity]:
         if not any(p.start < m.end() and m.start() < p.end for p in phones)
     ]
     return phones
-
-
-# A plate taken back in the same breath (粤B12345 不对 粤B12346): the last one said is the car's.
-_TAKEN_BACK = re.compile(
-    r"^[\s,，.。]*(?:[啊呃哦噢]\s*)?(?:不对|哦不|不不|说错了?|搞错了|错了|口误|更正一下|更正)[\s,，.。]*(?:是|应该是)?\s*$"
-)
 
 
 def extract_plates(text: str) -> list[Entity]:

@@ -42,7 +42,7 @@ from bot.text.danger import HANDLING, false_alarm_explained, without_cooking
 _REPORTED = re.compile(
     r"报修?(?:过|了|的)|反[映应](?:过|了|的)|打过电话|打了.{0,3}电话|说过|提过|找过|登记过|"
     r"(?:已经|早就|之前|上次|前[天几两]天?|昨天|上周|上个?星期|上礼拜).{0,6}(?:报|说|反映|联系|打电话)|"
-    r"约好|约了|说好|讲好|说定|讲定|答应|派了?单|工单|单号|BX\d|TS\d|投诉过|"
+    r"约好|约了|说好|讲好|说定|讲定|答应|派了?单|工单|单号|单子|BX\d|TS\d|投诉过|"
     # a promise to act (物业说会协调, 管家说马上安排): arranged, though nothing came of it
     r"(?:物业|管理处|管家|客服|前台|你们|他们)(?:的人)?(?:说|讲|答应)(?:了)?(?:会|要|马上|尽快|立刻|帮忙|去)|"
     # a visit promised (师傅说明天来, 又说下午到): arranged, whoever said it
@@ -57,11 +57,12 @@ _NOTHING_SINCE = re.compile(
     r"没动静|没有动静|(?:一点|半点|任何)(?:动静|消息|回音|回复)(?:都|也)?(?:没有?)|没消息|没下文|没回[复音应]|没人?回[复音应]|石沉大海|等了.{0,4}(?:天|周|星期|礼拜|个月)|"
     r"[到在]底什么时候|还要等多久|要等到什么时候|"
     # put off again and again (明天又明天, 一拖再拖)
-    r"(今天|明天|后天|下午|晚上|周末|下周|下星期)又\1|一拖再拖|拖来拖去|推来推去|一直拖|老是拖|总是拖|又拖"
+    r"(今天|明天|后天|下午|晚上|周末|下周|下星期)又\1|一拖再拖|拖来拖去|推来推去|一直拖|老是拖|总是拖|又拖|"
+    r"拖了.{0,4}(?:天|周|星期|礼拜|个?月)|(?:每次|每回|老是|总是)(?:问)?都说(?:在)?(?:排期|安排|等)"
 )
 # Someone else's car in my space, rubbish nobody collects: grievances, whatever else is said.
 _SPACE_OR_RUBBISH = (
-    r"占(?:了|着|用)?(?:我|我家|我们)?的?车位|(?:天天|老是|总是|经常|又|一直|乱|随便|长期).{0,4}停(?:在|到)?(?:我|我家|我们)的?车位|"
+    r"占(?:了|着|用)?(?:我|我家|我们)?的?车位|占(?:了|着|用)?(?:我|我家|我们)(?:的|个)?位(?!置)|(?:天天|老是|总是|经常|又|一直|乱|随便|长期).{0,4}停(?:在|到)?(?:我|我家|我们)的?车位|"
     r"车位.{0,6}(?:被|给).{0,12}(?:占|停)|(?:把|将)车停(?:在|到)(?:我|我家|我们)的?车位|"
     r"垃圾.{0,12}(?:没(?:有)?人?来?(?:收|清|运|倒|管)|不(?:收|清|运))"
 )
@@ -85,17 +86,17 @@ _ABOUT_PEOPLE = re.compile(
 # A thing that is broken or not working.
 _FAULT = re.compile(
     r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死)|不通|不出水|没水|没有水|没(?:有)?热水|打不开|关不上|锁不上|开不了|关不了|"
-    r"卡住|卡死|卡了|跳了闸|泡(?:坏|花|烂)|发霉|起皮|脱皮|掉漆|熏黑|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|"
+    r"卡住|卡死|卡了|跳了闸|泡(?:坏|花|烂)|发霉|起皮|脱皮|掉漆|熏黑|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|没(?:有)?声(?:音)?|"
     r"(?:一直|整天|老是|总是|无缘无故|半夜)[^。!！?？]{0,4}(?:响|叫|报警)|断了|过期了|"
     r"异响|不制冷|不制热|不加热|打不着|跳闸|没电|短路|不亮了|闪|黑了|烧(?:过|坏|了|焦)|不走字|不计数|"
     r"[摇拉推放降升转拧按]不(?:下来|上去|动|开|回去)|[点打]不[着著]|火花|"
     # heating or hot water that stays cold (地暖不热, 暖气片冰凉, 热水器出来是凉的)
-    r"(?:暖气|地暖|暖气片|散热器|热水|热水器|水温)[^,，。!！?？]{0,6}(?:不热|不暖|冰凉|冰冷|凉的|是凉|是冷)|"
+    r"(?:暖气|地暖|暖气片|散热器|热水|热水器|水温)[^,，。!！?？]{0,12}(?:不热|不暖|冰凉|冰冷|凉的|是凉|是冷)|"
     # fallen or hanging (窗扇掉下来, 批荡跌了下来: not a person falling), worn out, a card refused
     r"掉了?下来|掉下去|(?<![人爸妈我他她婆公奶爷])跌了?下来|卡在|老化|刷不(?:过|了|开|上)"
 )
 # Gratitude or praise.
-_THANKS = re.compile(r"谢谢|谢了|感谢|多谢|辛苦了|点赞|点个赞|表扬|好评|锦旗|唔该晒")
+_THANKS = re.compile(r"谢谢|谢了|感谢|多谢|辛苦(?:师傅|你们|您|大家)?了|点赞|点个赞|表扬|好评|锦旗|唔该晒")
 # Done and working again.
 _RESOLVED = re.compile(r"(?<![不没未])(?:修好|弄好|搞定|解决了|处理好|好了|通了|亮了|能用了|换好)|不漏了")
 # Asking for something (thanks in advance is not a thank-you).
@@ -113,14 +114,18 @@ _OFFICE_CONTACT = re.compile(
     r"(?:物业|物管|管理处|管理公司|管理员|管理中心|管委会|办事处|办公室|服务中心|客服中心|服务台|客服|前台|管家|值班室|维修部|工程部)"
     r"[^费]{0,8}(?:电话|号码|手机|联系方式|联络方式|座机|热线)"
     r"(?:[^费交缴付]{0,3}(?:多少|几多|几号|是什么|是啥|是几|给我|告诉|发我|有没有|有吗|吗|呢|[?？])|$)|"
-    r"(?:怎么|怎样|如何)(?:联系|联络|找到?)(?:物业|物管|管理处|客服|前台|管家|你们)"
+    r"(?:怎么|怎样|如何)(?:联系|联络|找到?)(?:物业|物管|管理处|客服|前台|管家|你们)|"
+    r"(?:提供|给我|告诉我|发我|发一下)[^。!！?？]{0,3}(?:物业|物管|管理处|管理中心|办公室|服务中心|客服|前台|管家|值班室)"
+    r"[^费]{0,6}(?:电话|号码|联系方式|座机)"
 )
 
 
 # Urging in so many words.
 _URGES = re.compile(
     r"催(?:单|一下|下|促|办|了|你们)|再催|加急|"
-    r"(?:打|催|找|问|报|反映)了?(?:你们|物业|他们|管家|客服)?(?:[2-9两三四五六七八九几]|好几|无数)(?:次|遍)(?:电话)?"
+    r"(?:打|催|找|问|报|反映)了?(?:你们|物业|他们|管家|客服)?(?:[2-9两三四五六七八九几]|好几|无数)(?:次|遍)(?:电话)?|"
+    # asked for the third time (第三次问了, 第N回打电话)
+    r"第(?:[2-9两二三四五六七八九几]|好几)(?:次|回|遍)(?:问|催|打|找|反映|来问|打电话)"
 )
 
 
@@ -201,7 +206,8 @@ _ASKS_PROGRESS = re.compile(
     r"[修弄处理]+(?:好|完)了?[没吗么]|好了[没吗么]|怎么样了|怎样了?$|怎样了|进度|进展|到哪|处理到|"
     r"(?<!给个)(?<!给我)(?<!一个)(?<!要个)处理结果(?!给)|结果怎么样|有结果|"
     # asked about as done or not: 修了吗, 派出去了吗, 处理了没有, 有下文了吗, 有没有人在跟
-    r"了[吗没么嘛]|了没有|有下文|有说法|有没有(?:人)?(?:在)?(?:跟|处理|管|回复|下文|说法|结果)|"
+    # (按了没声音 is 了 + "no sound", not a question)
+    r"了[吗么嘛]|了没有?(?![声电水气反信用人法办动])|有下文|有说法|有没有(?:人)?(?:在)?(?:跟|处理|管|回复|下文|说法|结果)|"
     # asking us to find out (帮我问一下师傅几点到): a question, however late the visit is
     r"帮(?:我|忙)(?:问|查|打听)(?:一下|问|查)"
 )
@@ -242,6 +248,10 @@ _BILLING_ERROR = re.compile(
 )
 # ... and a demand to put it right: a refund, a correction, or a complaint.
 _PUT_RIGHT = re.compile(r"退(?:回|还|返|给我|钱|款|费)|更正|改正|纠正|改过来|冲[正回销]|给(?:我)?(?:个)?说法|投诉|要求")
+# ... or a check asked for, of an error said for certain (收错了 请查); one only suspected (好像多扣了
+# 帮我查一下) is a question about the fee.
+_CHECK_IT = re.compile(r"请(?:你们)?查|查一下|核实|核查|重新(?:算|核|抄)")
+_SUSPECTED = re.compile(r"好像|是不是|(?<!不)可能|似乎|不知道|怎么|吗|[?？]")
 FEE_COMPLAINT_FROM = frozenset({"ask_fee", "check_status", "inform", "nlu_fallback"})
 # Any question at all: a fee message without one (物业费交得真憋屈) is not asking about the fee.
 _ASKS_ANYTHING = re.compile(
@@ -283,9 +293,21 @@ _RECOMMENDATION = re.compile(
 # ... unless the property, its staff or its charges are named.
 _PROPERTY_WORDS = re.compile(
     r"物业|物管|管理处|管理费|管家|师傅|维修|保安|保洁|客服|前台|小区(?:的)?(?:门|路|车|电梯|绿化)|楼道|电梯|停车|车位|费|"
-    r"地库|车库|积水|漏|排水|水管|窗|阳台"
+    r"地库|车库|积水|漏|排水|水管"
 )
 OUT_OF_SCOPE_FROM = frozenset({"request_visitor_pass", "inform", "nlu_fallback", "check_status", "file_complaint"})
+
+# -- a "yes" that points (对对 就是东门那个, 系呀 就是那个单位): agreeing, not telling anything new --
+_YES_AT_START = re.compile(r"^(?:对|是|嗯|系|好|没错)[对是嗯系好的啊呀哦,，。.!！\s]*")
+_POINTS_AT = re.compile(
+    r"^(?:就是|是|就系)?(?:那个|这个|那|这|嗰个|我家|我们家|东门|西门|南门|北门|那间|那户|那栋|这栋)[^\d]{0,6}$"
+)
+AFFIRM_FROM = frozenset({"inform", "check_status", "nlu_fallback"})
+# -- one's own phone given, and when to call (我的电话是 139…, 晚上才有空听): information -----------
+_OWN_PHONE = re.compile(r"(?:我的?|我家|本人)(?:的)?(?:电话|手机|号码|联系方式)(?:号码)?(?:是|系|:|：)?\s*1\d{10}")
+PHONE_GIVEN_FROM = frozenset({"report_repair", "check_status", "nlu_fallback", "request_human"})
+# -- a visit asked to be scheduled for a new fault (师傅啥时候能来瞅瞅): the repair -----------------
+_WHEN_CAN_YOU_COME = re.compile(r"(?:师傅|人|你们)?(?:啥时候|什么时候|几点|哪天)(?:能|可以|方便)(?:来|过来|上门)")
 
 # -- a "no" explained (不是的 我没有报过修): a denial, however the explanation is read -------------
 _NO_AT_START = re.compile(r"^(?:不是|不对|没有|不用|不要|唔系|唔是|冇)(?:的|啊|呀|哦|喔|啦|吧)?[,，。.!！\s]+")
@@ -354,6 +376,26 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         return "cancel"
     if current in DENY_FROM and _denies_and_explains(text):
         return "deny"
+    if current in AFFIRM_FROM and _agrees_and_points(text):
+        return "affirm"
+    if (
+        current in PHONE_GIVEN_FROM
+        and _OWN_PHONE.search(text)
+        and not reports_a_fault(text)
+        and not _ASKS_TO_REPORT.search(text)
+        and not _ASKS_PROGRESS.search(text)
+        and not _WANTS_A_PERSON.search(text)
+    ):
+        return "inform"
+    if (
+        current == "check_status"
+        and _WHEN_CAN_YOU_COME.search(text)
+        and reports_a_fault(text)
+        and not _REPORTED.search(text)
+        and not _NOTHING_SINCE.search(text)
+        and not _NAMES_A_TICKET.search(text)
+    ):  # a new fault and when someone can come: asking for the visit, not about one arranged
+        return "report_repair"
     if current in OUT_OF_SCOPE_FROM and _not_our_business(text):
         return "out_of_scope"
     if (
@@ -463,6 +505,13 @@ def _money_reading(text: str, current: str | None) -> str | None:
     when the model heard a status check; social insurance is not the property's business."""
     if current in FEE_COMPLAINT_FROM and _BILLING_ERROR.search(text) and _PUT_RIGHT.search(text):
         return "file_complaint"
+    if (
+        current in FEE_COMPLAINT_FROM
+        and _BILLING_ERROR.search(text)
+        and _CHECK_IT.search(text)
+        and not _SUSPECTED.search(text)
+    ):
+        return "file_complaint"
     if current in FEE_COMPLAINT_FROM and _FEE_IN_VAIN.search(text) and not _ASKS_PROGRESS.search(text):
         return "file_complaint"
     if (
@@ -481,6 +530,16 @@ def _money_reading(text: str, current: str | None) -> str | None:
         return "ask_fee"
     if current == "ask_fee" and _STATE_SCHEMES.search(text) and not _PROPERTY_CHARGES.search(text):
         return "out_of_scope"
+    if current == "ask_fee" and re.search(_SPACE_OR_RUBBISH, text) and not _BILLING_ERROR.search(text):
+        return "file_complaint"  # 我交了月租 车位还被占: the grievance, not the rent
+    if (
+        current == "report_repair"
+        and _FUND.search(text)
+        and _FUND_MONEY.search(text)
+        and _ASKS_ANYTHING.search(text)
+        and not _ASKS_TO_REPORT.search(text)
+    ):  # 楼顶防水坏了 是不是得动维修基金: a question about the fund, the repair its occasion
+        return "ask_fee"
     return None
 
 
@@ -504,6 +563,15 @@ def _denies_and_explains(text: str) -> bool:
         and not _ASKS_PROGRESS.search(rest)
         and not reports_a_fault(rest)
     )
+
+
+def _agrees_and_points(text: str) -> bool:
+    """A yes that opens the message and only points at what was said (对对 就是东门那个)."""
+    m = _YES_AT_START.match(text)
+    if not m or m.end() == len(text):
+        return False
+    rest = text[m.end() :].strip(" ,，。.!！")
+    return _POINTS_AT.match(rest) is not None and not reports_a_fault(rest) and not _ASKING.search(rest)
 
 
 def _not_our_business(text: str) -> bool:

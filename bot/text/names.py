@@ -47,7 +47,7 @@ HONORIFICS = "先生|女士|小姐|太太|阿姨|叔叔|伯伯|大爷|大妈|奶
 _CUE = re.compile(
     r"(朋友|亲戚|同事|同学|家人|客人|访客|来访人|来访者|业主|住户|表哥|表姐|表弟|表妹|堂哥|堂姐|哥哥|姐姐|弟弟|妹妹|"
     r"儿子|女儿|女婿|儿媳|孙子|孙女|父亲|母亲|爸爸|妈妈|岳父|岳母|公公|婆婆|舅舅|姑姑|阿姨|叔叔|老公|老婆|"
-    r"保姆|钟点工|快递员|师傅|姓名|名字|名叫|叫做|叫|是|让|帮|给|登记|姓[\u4e00-\u9fff])\s*[:：,，、]?\s*$"
+    r"保姆|钟点工|快递员|师傅|邻居|姓名|名字|名叫|叫做|叫|是|让|帮|给|登记|姓[\u4e00-\u9fff])\s*[:：,，、]?\s*$"
 )
 _TIME_WORDS = (
     r"大后天|明天|今天|后天|今晚|明晚|昨天|下午|上午|中午|晚上|早上|傍晚|等会儿?|等下|一会儿?|待会儿?|马上|"
@@ -73,7 +73,7 @@ _NOT_NAMES = re.compile(
     r"^(钟点工|马桶|马上|麻烦|方式|高空|高层|方便|方向|金额|金属|石头|白天|白色|黄色|江边|安全|安装|安排|齐全|易燃|"
     r"谢谢|谢了|辛苦|程序|温度|温水|常常|常用|付款|付费|严重|毛病|章程|路灯|路面|车位|车库|车牌|项目|"
     r"曲线|苗木|华为|贾|成本|成功|成都|关门|关闭|包裹|包装|宁可|尚未|封闭|管道|管理|管家|费用|向下|叶子|"
-    r"田地|范围|蒋|司机|司法|古老|宫|时候|武汉|孔|顾客|雷电|冷水|冷气|房东|房间|房子|房产|左边|左右|邱|颜色)"
+    r"田地|范围|蒋|司机|司法|古老|宫|时候|武汉|孔|顾客|雷电|冷水|冷气|房东|房间|房子|房产|左边|左右|邱|颜色|万一|冷风|冷水|车号|车主)"
 )
 _NEXT_WORD = re.compile(
     rf"{_TIME_WORDS}|过来|会来|要来|进来|上门|登记|等|来(?=[\s,，。.!！]|$|看|找|玩|送|取|修|装|拜访|接)"
@@ -91,7 +91,7 @@ _HAN = r"[\u4e00-\u9fff]"
 _WHOLE_NAME = re.compile(rf"(?:{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}])(?:{HONORIFICS}|{_HAN}{{1,2}})")
 _SURNAME_AT = re.compile(rf"{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}]")
 # A given name never starts with a particle or an adverb: 帮查下 asks to check, 分钟都没来 waits.
-_NOT_GIVEN_START = re.compile(r"[下了的吗吧啊呢呀么嘛哈哦啦都也就还又再很太]")
+_NOT_GIVEN_START = re.compile(r"[下了的吗吧啊呢呀么嘛哈哦啦都也就还又再很太不没]")
 # A surname character that ends the word before it (廿分钟, 三点钟) starts no name.
 _GLUED_BEFORE = re.compile(r"分钟|点钟")
 # A surname said twice in a transcript (叫 王 王志远): the cue stands before the first.

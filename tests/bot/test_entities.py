@@ -161,6 +161,7 @@ def test_a_clock_time_joins_the_day_said_just_before(now):
         ("楼道里的声控灯不亮了 请来换一下。吴国栋 9栋", "吴国栋"),  # ... or the building alone
         ("厨房水龙头关不紧一直滴 郑春梅 7-2-1203", "郑春梅"),  # ... or the flat with dashes
         ("我后天有个亲戚来 叫 刘 刘晓东 坐公交来的", "刘晓东"),  # a surname said twice in a call
+        ("隔壁一直没开门 8-1-302 邻居孙秀梅", "孙秀梅"),  # signed as the neighbour
     ],
 )
 def test_person_names(text, name, now):
@@ -183,6 +184,10 @@ def test_person_names(text, name, now):
         "上个月的水费扣了没有 麻烦帮查下",  # 帮 asks a favour: 查下 is no name
         "等了二十分钟都没来",  # 钟 ends 分钟
         "三点钟都没人",
+        "门关不严 冷风直往里灌",  # 关 and 冷 start no name here
+        "锁关不上了",
+        "万一有人摔了咋办",
+        "登记一下 车号 苏B88K21",
     ],
 )
 def test_everyday_words_are_not_names(text, now):
@@ -664,6 +669,12 @@ def test_what_only_sounds_like_falling_silence_or_water_in_electrics(text):
         ("烟感一直响 屋里好多烟 不知道哪里来的", "fire"),
         ("地库好大的烟 看不清", "fire"),
         ("天花板往下灌水 快来人", "flooding"),
+        # batch 14's kinds (new sentences): blown loose and flapping over parked cars, water run into
+        # the fuse box, a neighbour not seen coming out
+        ("楼顶的光伏板被大风刮翻了 一直扑腾 随时要掉下来 下面是停车位", "life_threat"),
+        ("卫生间漏水 水顺着墙渗到配电箱那了", "life_threat"),
+        ("楼上一直往下滴水 都流进总闸了", "life_threat"),
+        ("隔壁大爷三天没见他出门了 敲门半天没人应", "life_threat"),
     ],
 )
 def test_things_giving_way_over_people_someone_unseen_water_on_electrics_and_smoke(text, hazard):
@@ -685,7 +696,27 @@ def test_things_giving_way_over_people_someone_unseen_water_on_electrics_and_smo
         "楼道里好多烟头 没人扫",
         "烟感一直响 但是没有烟 是不是坏了",  # an alarm fault
         "楼上邻居往下浇花 水滴到我家衣服上",
+        "大风把楼下的雨伞吹翻了",  # nothing high giving way
+        "太阳能热水器不出热水了",  # a fault, not a danger
+        "电闸老跳 麻烦来看看",  # no water
     ],
 )
 def test_what_only_sounds_like_giving_way_someone_unseen_water_on_electrics_or_smoke(text):
     assert extract_hazards(normalize(text).text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "building"),
+    [("我住八号楼 不对 九号楼二单元302", "9"), ("12栋 哦不 13栋", "13"), ("5栋和6栋之间的路灯", None)],
+)
+def test_a_building_taken_back_keeps_the_last_one_said(text, building, now):
+    found = [v for e, v, _ in entities(text, now) if e == "building"]
+    assert found == ([building] if building else ["5", "6"])
+
+
+@pytest.mark.parametrize(
+    ("text", "room"),
+    [("楼上1201半夜拖椅子", "1201"), ("隔壁的 就是803 天天装修", "803"), ("我家2026年的物业费交了吗 5栋1201", "1201")],
+)
+def test_a_neighbours_room_is_a_room_and_a_year_is_not(text, room, now):
+    assert [v for e, v, _ in entities(text, now) if e == "room"] == [room]

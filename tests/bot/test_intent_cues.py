@@ -714,3 +714,70 @@ def test_a_no_explained_is_a_denial(text, model):
 @pytest.mark.parametrize("text", ["不是 我要报修 厨房漏水", "不是 我是问我的报修修好了没", "不对 我没有热水了"])
 def test_a_no_followed_by_a_request_is_that_request(text):
     assert corrected_intent(text, "check_status") != "deny"
+
+
+# -- blind batch 14's kinds (tenth session), new sentences -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("第四次问了 楼道灯那个单子到底有没有人管", "report_repair"),
+        ("车库漏水的单子拖了快两个月了 每次都说在排期", "check_status"),
+    ],
+)
+def test_asked_again_and_again_or_dragged_on_is_a_chase(text, model):
+    assert corrected_intent(text, model) == "chase_ticket"
+
+
+def test_a_new_fault_and_when_someone_can_come_is_the_repair():
+    assert corrected_intent("阳台地漏堵了 水下不去 师傅什么时候能来看看 6栋301", "check_status") == "report_repair"
+    # a visit already arranged and asked about stays a status check
+    assert corrected_intent("上周报的地漏堵了 师傅什么时候能来", "check_status") != "report_repair"
+
+
+def test_the_maintenance_fund_asked_about_beside_a_repair_is_a_fee_question():
+    text = "外墙渗水要大修 这个能不能用维修基金 每户要摊多少"
+    assert corrected_intent(text, "report_repair") == "ask_fee"
+    assert corrected_intent("外墙渗水了 麻烦派人来修一下", "report_repair") is None
+
+
+def test_a_car_in_my_paid_spot_is_a_complaint_not_a_fee_question():
+    assert corrected_intent("月租都交了 结果天天有车占着我的车位", "ask_fee") == "file_complaint"
+
+
+def test_a_bill_said_wrong_and_asked_to_be_checked_is_a_complaint():
+    assert corrected_intent("燃气费这个月扣了两百多 肯定算错了 请查一下", "ask_fee") == "file_complaint"
+    # only suspected: a question about the fee
+    assert corrected_intent("物业费好像多收了一个月 帮我查一下", "ask_fee") is None
+
+
+def test_thanks_to_the_technician_by_name_is_a_thank_you():
+    assert corrected_intent("好的好的 辛苦师傅了 弄得很干净", "ask_fee") == "thank"
+
+
+@pytest.mark.parametrize(("text", "model"), [("对对 就是西门那个", "inform"), ("是的 就是那栋", "check_status")])
+def test_a_yes_that_points_is_agreement(text, model):
+    assert corrected_intent(text, model) == "affirm"
+
+
+@pytest.mark.parametrize("text", ["对 3栋1201", "是 我要报修", "嗯 就是那个灯又坏了"])
+def test_a_yes_with_news_is_not_plain_agreement(text):
+    assert corrected_intent(text, "inform") != "affirm"
+
+
+def test_ones_own_number_given_is_information():
+    assert corrected_intent("我的手机是 13512340000 白天上班晚上打", "report_repair") == "inform"
+    assert corrected_intent("我的电话13512340000 厨房水管漏了", "report_repair") is None
+
+
+def test_the_offices_number_asked_for_with_please_provide_is_a_request_for_a_person():
+    assert corrected_intent("麻烦提供一下物业办公室电话 我自己打过去", "file_complaint") == "request_human"
+
+
+def test_the_weather_beside_the_balcony_is_still_the_weather():
+    assert corrected_intent("后天会不会下雪 阳台的衣服要不要收", "file_complaint") == "out_of_scope"
+
+
+def test_an_intercom_without_sound_beside_guests_is_a_repair():
+    assert corrected_intent("门口对讲机按了没声音 客人上不来 麻烦修一下", "request_visitor_pass") == "report_repair"
