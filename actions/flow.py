@@ -35,16 +35,8 @@ SHOWN = 5
 class Target:
     """One thing the owner may call off: ``key`` is what the confirmation acts on."""
 
-    key: str  # "ticket:BX000123" or "pass:123456"
+    key: str  # "ticket:BX000123" or "pass:123456", kept in the slot until the owner answers
     what: str  # as the owner reads it
-
-    @property
-    def kind(self) -> str:
-        return self.key.split(":", 1)[0]
-
-    @property
-    def ref(self) -> str:
-        return self.key.split(":", 1)[1]
 
 
 def ticket_target(ticket: dict) -> Target:
@@ -135,18 +127,18 @@ async def _targets(tracker: Tracker) -> tuple[list[Target], list[Target]]:
 
 async def confirm(dispatcher: CollectingDispatcher, sender: str, key: str) -> list[dict]:
     """Withdraw the ticket or revoke the pass the owner said yes to."""
-    target = Target(key, "")
+    kind, ref = key.split(":", 1)
     try:
-        if target.kind == "ticket":
-            status, _ = await backend().withdraw(sender, target.ref)
+        if kind == "ticket":
+            status, _ = await backend().withdraw(sender, ref)
             response = "utter_ticket_withdrawn" if status == 200 else "utter_cancel_not_possible"
         else:
-            status, _ = await backend().revoke_pass(sender, target.ref)
+            status, _ = await backend().revoke_pass(sender, ref)
             response = "utter_pass_revoked" if status == 200 else "utter_cancel_not_possible"
     except BackendUnavailable:
         dispatcher.utter_message(response="utter_backend_down")
         return [SlotSet(SLOT, None)]
-    dispatcher.utter_message(response=response, ref=target.ref)
+    dispatcher.utter_message(response=response, ref=ref)
     return [SlotSet(SLOT, None)]
 
 

@@ -46,6 +46,8 @@ _ROOM_CUE = re.compile(
     r"(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元))(?!年|元|块|月|日|天|次|个|平|米|度|斤|%|点|分)"
 )
 
+# Words that take back what was just said (503 不对 502, 粤B12345 说错了 粤B12346, 17号楼 哦不 16号楼).
+_TAKEN_BACK_WORDS = r"不对|哦不|不不|说错了?|搞错了|错了|口误|更正一下|更正"
 # A room taken back in the same breath keeps the last one said: 503 不对 是502, 501 哦不 502,
 # 503不是 是502, 不是503 是502. (503不是502 alone is "503, not 502" and keeps 503: no rule here.)
 # Each \s* follows a character it cannot share with the next one, so a match is found one way.
@@ -54,7 +56,8 @@ _ROOM_INSTEAD = r"(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元|元|块|点|分|
 _IT_IS = r"(?:[,，.。!！]\s*)?(?:应该|其实|而)?是\s*"
 _ROOM_CORRECTIONS = (
     re.compile(
-        rf"(?<![\dA-Za-z.]){_ROOM_SAID}(?:不对|哦不|噢不|喔不|不不|说错了?|搞错了|错了|口误|更正一下|更正|纠正一下)"
+        # rooms also take 噢不, 喔不, 纠正一下 (plates and buildings do not yet)
+        rf"(?<![\dA-Za-z.]){_ROOM_SAID}(?:{_TAKEN_BACK_WORDS}|噢不|喔不|纠正一下)"
         rf"\s*(?:{_IT_IS}|(?:[,，.。!！]\s*)?(?:改成|改为)\s*|[,，.。!！]\s*)?{_ROOM_INSTEAD}"
     ),
     re.compile(rf"(?<![\dA-Za-z.]){_ROOM_SAID}不是\s*{_IT_IS}{_ROOM_INSTEAD}"),  # 503不是 是502
@@ -70,9 +73,7 @@ _NOT_A_ROOM = re.compile(
 _LAST_NUMBER_WINDOW = 40
 # A plate or a building taken back in the same breath (粤B12345 不对 粤B12346, 17号楼 不对 16号楼):
 # the last one said is the one meant.
-_TAKEN_BACK = re.compile(
-    r"^[\s,，.。]*(?:[啊呃哦噢]\s*)?(?:不对|哦不|不不|说错了?|搞错了|错了|口误|更正一下|更正)[\s,，.。]*(?:是|应该是)?\s*$"
-)
+_TAKEN_BACK = re.compile(rf"^[\s,，.。]*(?:[啊呃哦噢]\s*)?(?:{_TAKEN_BACK_WORDS})[\s,，.。]*(?:是|应该是)?\s*$")
 # A number right after one of these is a ticket, a phone's tail, a code or a plate, corrected or not.
 _OTHER_NUMBER_CUE = re.compile(
     r"(?:工单号?|单号|编号|尾号|号码|电话|手机|密码|验证码|车牌号?)\s*(?:是|为|:|：)?\s*(?:不是)?\s*$"

@@ -70,6 +70,7 @@ _SPACE_OR_RUBBISH = (
 _HANDLING = HANDLING
 # Grievances that stay complaints even where the model heard a repair or a visitor pass.
 _GRIEVANCE_RE = re.compile(_SPACE_OR_RUBBISH + "|" + _HANDLING)
+_SPACE_OR_RUBBISH_RE = re.compile(_SPACE_OR_RUBBISH)
 _HANDLING_RE = re.compile(_HANDLING)
 # A complaint about people: the service, staff, neighbours, noise, parking, pets, rubbish.
 _ABOUT_PEOPLE = re.compile(
@@ -417,14 +418,14 @@ def corrected_intent(text: str, current: str | None) -> str | None:
     fee_reading = _money_reading(text, current)
     if fee_reading:
         return fee_reading
-    if (
-        current in CHASE_FROM
-        and urges_an_earlier_request(text)
-        and not _SAYS_COMPLAINT.search(_PAST_COMPLAINT.sub("", text))
-        and not (current == "file_complaint" and complains_about_people(_PAST_COMPLAINT.sub("", text)))  # recurs
-        and not (current == "check_status" and _ASKS_PROGRESS.search(text))
-    ):
-        return "chase_ticket"
+    if current in CHASE_FROM and urges_an_earlier_request(text):
+        said_now = _PAST_COMPLAINT.sub("", text)  # a complaint made before is what is chased
+        if (
+            not _SAYS_COMPLAINT.search(said_now)
+            and not (current == "file_complaint" and complains_about_people(said_now))  # a grievance that recurs
+            and not (current == "check_status" and _ASKS_PROGRESS.search(text))
+        ):
+            return "chase_ticket"
     if (
         current not in ("file_complaint", "chase_ticket", "request_human", "report_emergency")
         and _HANDLING_RE.search(text)
@@ -530,7 +531,7 @@ def _money_reading(text: str, current: str | None) -> str | None:
         return "ask_fee"
     if current == "ask_fee" and _STATE_SCHEMES.search(text) and not _PROPERTY_CHARGES.search(text):
         return "out_of_scope"
-    if current == "ask_fee" and re.search(_SPACE_OR_RUBBISH, text) and not _BILLING_ERROR.search(text):
+    if current == "ask_fee" and _SPACE_OR_RUBBISH_RE.search(text) and not _BILLING_ERROR.search(text):
         return "file_complaint"  # 我交了月租 车位还被占: the grievance, not the rent
     if (
         current == "report_repair"
