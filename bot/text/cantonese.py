@@ -71,6 +71,11 @@ WORDS: dict[str, str] = {
     "嗰度": "那里",
     "𠮶度": "那里",
     "呢度": "这里",
+    # 呢 before a measure word is "this" (呢张单, 呢个), never the Mandarin question particle
+    "呢张": "这张",
+    "呢个": "这个",
+    "呢间": "这间",
+    "呢单": "这单",
     "点叫": "怎么叫",
     "睇": "看",
     "揾": "找",

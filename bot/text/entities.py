@@ -211,13 +211,26 @@ _GIVES_WAY_OVER_PEOPLE = (
 # have collapsed inside. Neither alone: a door nobody opens is a neighbour out or a noise complaint,
 # and "几天没见人来修" is the service's.
 _UNSEEN = (
-    r"[几两三四五六七八九十多]+天(?:了)?(?:都|也)?(?:没|不)(?:有)?(?:见(?:到|着|过)?(?:人|他|她|面|人影)(?!来|上门|修|处理)|"
+    r"[几两三四五六七八九十多]+[天日](?:了)?(?:都|也)?(?:没|不)(?:有)?(?:见(?:到|着|过)?(?:人|他|她|面|人影)(?!来|上门|修|处理)|"
     r"见(?:到|着)?(?:他|她|人)?出(?:来|门)|"
     r"看(?:见|到)(?:人|他|她)|出(?:过)?门|出来|露(?:过)?面|开(?:过)?门)"
 )
 _NO_DOOR = (
     r"[敲拍](?:门)?不开|[敲拍](?:了)?(?:好久|半天|很久|几次|好几次|几下)?(?:的)?门(?:[敲拍]了?(?:好久|半天|很久|几次|好几次|几下)?)?"
     r"(?:好久|半天|很久|几次|好几次|几下)?(?:都|也)?(?:没人?应|没人开|没反应|没有反应|不开|没人理|不应|没动静)"
+)
+# Someone living alone who has not answered the phone for hours (我妈一个人住 电话打了一上午没人接):
+# a relative far away asks for a look; a fall at home is what they fear. Not a number that is busy
+# or the office's phone (物业电话打不通 is the service's).
+_LIVES_ALONE = r"独居|一个人住|独自(?:一人)?住|自己一个人住|一个人在家住"
+_OFFICE = r"物业|管家|客服|你们|前台|管理|值班|办公|热线"
+_PHONE_UNANSWERED = (
+    rf"(?:(?<!物业)(?<!管家)(?<!客服)(?<!前台)(?<!你们)电话|(?<!电话)打了?)(?:(?!{_OFFICE})[^。!！?？]){{0,10}}"
+    r"(?:没人接|都没接|也没接|不接|没有人接|无人接听|打不通|没人听)|(?:没人|没有人|不)接(?:电话|手机)"
+)
+_ALONE_UNANSWERED = (
+    rf"(?:{_LIVES_ALONE})(?:(?!{_OFFICE})[^。!！?？]){{0,30}}(?:{_PHONE_UNANSWERED})|"
+    rf"(?:{_PHONE_UNANSWERED})[^。!！?？]{{0,24}}(?:{_LIVES_ALONE})"
 )
 _UNSEEN_BEHIND_A_DOOR = (
     rf"(?:{_UNSEEN})[^。!！?？]{{0,24}}(?:{_NO_DOOR})|(?:{_NO_DOOR})[^。!！?？]{{0,24}}(?:{_UNSEEN})"
@@ -229,7 +242,7 @@ _WATER_ON_ELECTRICS = (
     rf"(?:漏水|渗水|水)[^。!！?？]{{0,16}}(?:{_ELECTRICS})(?:机)?(?![柜墙架台])[^。!！?？]{{0,3}}"
     r"(?:都|也|全|已经|全部)?(?:湿了|湿透|淋湿|泡了|泡水|浸了|进水了|浇湿|打湿)|"
     # ... or running into it (水从楼上流下来 流到电闸那了)
-    rf"水[^。!！?？]{{0,16}}(?:流|渗|漏|淌|滴|灌)(?:到|进|在)了?(?:{_ELECTRICS})(?![柜墙架台])"
+    rf"水[^。!！?？]{{0,16}}(?:流|渗|漏|淌|滴|灌)(?:晒|了)?(?:到|进|在|入)了?(?:{_ELECTRICS})(?![柜墙架台])"
 )
 # Smoke where it has no business being: a shared space full of it (楼道有烟, 楼梯间全是烟), or an
 # alarm sounding and smoke there. Not a smell of smoke (楼道有烟味, someone smoking), a cigarette end
@@ -268,7 +281,9 @@ _LIVE_POINT = r"(?:吊灯|筒灯|吸顶灯|灯座|灯位|灯头|灯|插座|(?<![
 _WATER_THROUGH_POINT = (
     rf"水[^。!！?？]{{0,8}}(?:沿|顺|从|通过)(?:着)?[^。!！?？]{{0,4}}{_LIVE_POINT}[^。!！?？]{{0,6}}"
     r"(?:流|淌|滴|漏|渗|冒|喷|灌|往下|下来|出来)|"
-    rf"{_LIVE_POINT}(?:里|里面|上|口|孔|盒|罩)?(?:在|一直|不停地?|还在)?(?:漏水|滴水|流水|渗水|出水|冒水|往下(?:滴|流|淌|漏))"
+    rf"{_LIVE_POINT}(?:里|里面|上|口|孔|盒|罩)?(?:在|一直|不停地?|还在)?(?:漏水|滴水|流水|渗水|出水|冒水|往下(?:滴|流|淌|漏))|"
+    # water standing in it (灯泡里都是水, 灯罩里积了水)
+    rf"{_LIVE_POINT}(?:泡|罩|座|盒)?(?:里|里面|里头)(?:都是|全是|有|进了?|积了?|灌满了?|满是)水"
 )
 _CRACKLING = r"(?:啪啪|噼啪|噼里啪啦|劈啪|劈里啪啦)"
 _CRACKLING_POINT = (
@@ -414,11 +429,14 @@ HAZARDS = {
         # Someone lying down and not responding, told in plain words.
         "(?:晕|昏)(?:了|过去|倒了)[^。!！?？]{0,12}(?:没反应|没有反应|叫不醒|喊不醒|不省人事|一动不动|不应|不醒)",
         "(?:躺|倒|趴|瘫)(?:在|(?=地上|地下|地板))[^。!！?？]{0,12}(?:没反应|没有反应|一动不动|不应|不答应|没答应|不回应|不吭声|不说话|没声音|没气了)",
+        # someone lying there (躺着一个人) who does not stir when called (叫他也不动)
+        "(?:躺|倒|趴|瘫)着[^。!！?？]{0,12}(?:叫|喊|拍|推)(?:了)?(?:他|她|人)?(?:几声|几下|半天)?(?:也|都)?(?:不动|没动|不醒|没反应|没有反应|一动不动)",
         # Someone called who does not answer (喊她没反应, 叫都叫不应).
         _CALL_UNANSWERED,
         # A thing up high giving way over people; someone unseen for days behind a door nobody opens.
         _GIVES_WAY_OVER_PEOPLE,
         _UNSEEN_BEHIND_A_DOOR,
+        _ALONE_UNANSWERED,
         # Water and electricity together.
         _WATER_THROUGH_POINT,
         _WATER_ON_ELECTRICS,
@@ -671,11 +689,24 @@ _WAKE = re.compile(rf"[叫喊]不醒|{_CALL_UNANSWERED}")
 _ON_DUTY = re.compile(r"值班|上班|岗亭|保安|门卫|值夜|夜班|门岗")
 
 
+# A danger only imagined (楼道堆满杂物 真着火了咋整, 万一起火谁负责): the grievance about what could
+# happen, not a fire now. Both the "if" before and the "what then" after must be there.
+_IF_BEFORE = re.compile(r"(?:万一|要是|如果|假如|一旦|真的?|真要|哪天)\s*$")
+_WHAT_THEN = re.compile(
+    r"^[了的话]{0,2}[^。!！?？]{0,6}(?:咋整|咋办|怎么办|怎么跑|谁负责|谁管|谁来管|谁担|后果|就完了|跑都跑不)"
+)
+
+
 def extract_hazards(text: str) -> list[Entity]:
-    """Emergencies, unless negated (没有煤气味) — a false alarm is cheaper than a miss."""
+    """Emergencies, unless negated (没有煤气味) or only imagined (万一着火怎么办) — a false alarm
+    is cheaper than a miss."""
     hazards = []
     for m in _HAZARD.finditer(text):
         if _NEGATION.search(text[max(0, m.start() - 3) : m.start()]):
+            continue
+        if _IF_BEFORE.search(text[max(0, m.start() - 3) : m.start()]) and _WHAT_THEN.search(
+            text[m.end() : m.end() + 12]
+        ):
             continue
         if (
             _WAKE.fullmatch(m.group())

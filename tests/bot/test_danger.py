@@ -227,3 +227,8 @@ def test_burnt_cooking_beside_another_danger_is_no_all_clear(text):
 @pytest.mark.parametrize("text", ["楼上的水从顶上往下浇", "玻璃松了 快来拉警戒线"])
 def test_water_pouring_down_and_a_cordon_asked_for_show_danger(text):
     assert shows_danger(normalize(text).text)
+
+
+def test_no_water_from_a_frozen_pipe_is_nobody_trapped():
+    assert not shows_danger(normalize("厨房水管冻住了 出不来水").text)
+    assert shows_danger(normalize("电梯卡住了 我出不来").text)

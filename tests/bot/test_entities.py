@@ -723,3 +723,46 @@ def test_a_year_after_my_home_is_no_room(now):
 def test_a_neighbours_flat_is_not_taken_for_the_owners(text, now):
     """A form fills the owner's room from the message: the flat complained of is not theirs."""
     assert not [e for e in entities(text, now) if e[0] == "room"]
+
+
+# -- eleventh session: kinds blind batches 15 and 16 found (sentences written here) ------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼上水一直往下流 吸顶灯罩里积了水 7栋1101",  # water standing in a light fitting
+        "樓上漏水 水流晒入插蘇 燈一閃一閃",  # Cantonese: run into the sockets
+        "小区门口长椅边上躺着个老人 叫了几声都不动",  # lying there, not stirring when called
+        "我爸一个人住 电话打了一早上都没人接 6栋302",  # alone, not answering for hours
+        "没人接电话 我外婆是独居的 能不能帮忙去看看",
+        "隔籬個獨居婆婆三日冇出門 拍門都冇人應",  # Cantonese days: 日
+    ],
+)
+def test_water_in_fittings_a_person_not_stirring_and_someone_alone_not_answering(text):
+    assert "life_threat" in [e.value for e in extract_hazards(normalize(text).text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我一个人住 物业电话打了一上午都没人接",  # the office not answering: the service's
+        "独居老人 打管家电话打不通",
+        "灯罩里好多虫子",  # not water
+    ],
+)
+def test_the_office_not_answering_is_no_welfare_alarm(text):
+    assert "life_threat" not in [e.value for e in extract_hazards(normalize(text).text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["楼道里堆满了纸箱 万一着火了怎么办", "车库里全是电动车在充电 要是起火了谁负责", "杂物堆在楼梯间 真着火了咋整"],
+)
+def test_a_fire_only_imagined_is_no_fire(text):
+    assert extract_hazards(normalize(text).text) == []
+
+
+@pytest.mark.parametrize("text", ["楼道里着火了 怎么办", "真的着火了 快来", "要是没人管 现在已经着火了"])
+def test_a_fire_now_stays_a_fire(text):
+    assert "fire" in [e.value for e in extract_hazards(normalize(text).text)]

@@ -155,3 +155,11 @@ def test_mentions_go_and_the_message_stays(written, normal):
 )
 def test_cantonese_words_for_falling_lying_and_calling(written, normal):
     assert normalize(written).text == normal
+
+
+@pytest.mark.parametrize(
+    ("written", "normal"),
+    [("係呀 就係呢張單", "是呀 就是这张单"), ("呢個電梯成日壞", "这个电梯整天坏"), ("你去边度呢", "你去哪里呢")],
+)
+def test_cantonese_this_before_a_measure_word(written, normal):
+    assert normalize(written).text == normal
