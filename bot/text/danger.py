@@ -172,6 +172,8 @@ _ALL_CLEAR = re.compile(r"没事了|没事啦|没事喇|不用来了?|不使来"
 # ... or a lift's passengers out: the entrapment is over whenever it was (the lift is a repair). Only
 # a lift: "着火了 人都出来了" is people safe, not the fire out.
 _LIFT = re.compile(r"电梯|升降机")
+# ... and the lift still broken since (电梯还是坏的) is the fault, not someone still inside.
+_LIFT_STILL_BROKEN = re.compile(r"(?:电梯|梯)?还是(?:坏|停|不动|不能用|没修|没好)")
 _LET_OUT = re.compile(r"(?:已经|都|人)(?:被)?[救放弄拉]?出来了")
 _CLEARED_BY = re.compile(
     r"不是(?:煤气|燃气|天然气|着火|火灾|漏电)|原来是|检查过|查过|"
@@ -258,6 +260,8 @@ def danger_is_over(text: str) -> bool:
     complained of, or cleared outright, and of none now."""
     if _lift_with_nobody_inside(text):
         return True
+    if _LIFT.search(text) and _LET_OUT.search(text) and not _STILL.search(_LIFT_STILL_BROKEN.sub(" ", text)):
+        return True  # 昨晚电梯关人 人已经出来了 电梯还是坏的: the lift is still broken, nobody inside
     if _STILL.search(_NO_DANGER_SAID.sub(" ", text)):
         return False
     past_and_done = _PAST.search(text) and (

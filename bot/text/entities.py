@@ -216,6 +216,8 @@ _UNSEEN = (
     r"看(?:见|到)(?:人|他|她)|出(?:过)?门|出来|露(?:过)?面|开(?:过)?门)"
 )
 _NO_DOOR = (
+    # the doorbell rung for nothing (按电铃也没人应)
+    r"(?:按|摁|打)(?:了)?(?:门铃|电铃)(?:好久|半天|很久|几次|好几次|几下)?(?:都|也)?(?:没人?应|没人开|没反应|没有反应|没人理|不应|没动静)|"
     r"[敲拍](?:门)?不开|[敲拍](?:了)?(?:好久|半天|很久|几次|好几次|几下)?(?:的)?门(?:[敲拍]了?(?:好久|半天|很久|几次|好几次|几下)?)?"
     r"(?:好久|半天|很久|几次|好几次|几下)?(?:都|也)?(?:没人?应|没人开|没反应|没有反应|不开|没人理|不应|没动静)"
 )
@@ -281,7 +283,7 @@ _LIVE_POINT = r"(?:吊灯|筒灯|吸顶灯|灯座|灯位|灯头|灯|插座|(?<![
 _WATER_THROUGH_POINT = (
     rf"水[^。!！?？]{{0,8}}(?:沿|顺|从|通过)(?:着)?[^。!！?？]{{0,4}}{_LIVE_POINT}[^。!！?？]{{0,6}}"
     r"(?:流|淌|滴|漏|渗|冒|喷|灌|往下|下来|出来)|"
-    rf"{_LIVE_POINT}(?:里|里面|上|口|孔|盒|罩)?(?:在|一直|不停地?|还在)?(?:漏水|滴水|流水|渗水|出水|冒水|往下(?:滴|流|淌|漏))|"
+    rf"{_LIVE_POINT}(?:里|里面|上|口|孔|盒|罩)?(?:都|也)?(?:在|一直|不停地?|还在)?(?:漏水|滴水|流水|渗水|出水|冒水|往下(?:滴|流|淌|漏))|"
     # water standing in it (灯泡里都是水, 灯罩里积了水)
     rf"{_LIVE_POINT}(?:泡|罩|座|盒)?(?:里|里面|里头)(?:都是|全是|有|进了?|积了?|灌满了?|满是)水"
 )
@@ -350,7 +352,7 @@ HAZARDS = {
         "卡在电梯",
         "电梯(?:里)?出不来",
         "困在里面",
-        "电梯里?关(?:了)?人",
+        "电梯里?关(?:了|到|住)?人",
         "(?:卡住|卡在|停在|困在)[^。!！?？]{0,12}里(?:面|头)?(?:好像|可能|估计)?还?有(?:个|一个|两个)?(?:人|小孩|孩子|小朋友|老人|宝宝|婴儿)",
         # The caller inside a lift that stopped or will not open, with no word for "trapped".
         "在电梯里(?:面|头)?[^。!！?？]{0,10}(?:停了|停住|停在|卡住|卡了|卡在|不动|打不开|开不了|开不开|出不去|出不到)",
@@ -686,6 +688,8 @@ def extract_tickets(text: str) -> list[Entity]:
 
 _ASLEEP = re.compile(r"睡觉|睡着|睡得|在睡|打瞌睡|睡死")
 _WAKE = re.compile(rf"[叫喊]不醒|{_CALL_UNANSWERED}")
+_CALLED_ABOUT_A_LEAK = re.compile(r"楼上|楼下|邻居|隔壁|对门|上面")
+_LEAK_WORDS = re.compile(r"漏|滴|渗|水印|水渍")
 _ON_DUTY = re.compile(r"值班|上班|岗亭|保安|门卫|值夜|夜班|门岗")
 
 
@@ -708,6 +712,12 @@ def extract_hazards(text: str) -> list[Entity]:
             text[m.end() : m.end() + 12]
         ):
             continue
+        if (
+            _CALLED_ABOUT_A_LEAK.search(text, max(0, m.start() - 4), m.start())
+            and _WAKE.fullmatch(m.group())
+            and _LEAK_WORDS.search(text)
+        ):
+            continue  # 楼上漏水 喊楼上不应: the neighbour is out, nobody collapsed
         if (
             _WAKE.fullmatch(m.group())
             and _ASLEEP.search(text, max(0, m.start() - 6), m.start())

@@ -24,6 +24,11 @@ words, and then the model follows the wrapping:
 * **A "no" explained** ("不是的 我没有报过修") is a denial; **the weather or a recommendation**
   ("附近哪家游泳班靠谱") is out of scope; **a repair with its price asked in passing** ("能上门弄一下吗
   要收费吗") is the repair; **a fee taken in vain** ("收着物业费 结果垃圾没人清") is a complaint.
+* **Information and the wrong place**: a bare phone number, or a correction with its value ("不对 是5单元",
+  "写错了 房号应该是1302"), informs; a wrong number or the government's papers are out of scope.
+* **Visits**: a fault with when someone is home ("空调不冻 明天下午有人在") is the repair; someone
+  coming with when, or a delivery ("清洁公司明早九点来 车牌…", "家具要送来 货车十点到"), a visitor pass;
+  a fault back after an earlier complaint with a visit asked for now is a new repair.
 
 Each cue is explicit wording, never a guess: the override component (bot/components/
 intent_override.py) applies one only where the model's reading is one of the few it is confused
@@ -47,17 +52,20 @@ _REPORTED = re.compile(
     r"(?:物业|管理处|管家|客服|前台|你们|他们)(?:的人)?(?:说|讲|答应)(?:了)?(?:会|要|马上|尽快|立刻|帮忙|去)|"
     # a visit promised (师傅说明天来, 又说下午到): arranged, whoever said it
     r"(?:(?:师傅|他|她|物业|管理处|管家|客服|前台|保安|你们|又)|^)(?:说|讲)(?:了|好)?(?:的)?"
-    r"(?:今天|明天|后天|昨天|前天|下午|上午|晚上|早上|朝早|马上|等下|一会儿?|过两天).{0,6}(?:来|到|上门)|"
+    r"(?:今天|明天|后天|昨天|前天|下午|上午|晚上|早上|朝早|马上|等下|一会儿?|过两天|半个?小时|\d+分钟|[一两三几]个?小时)"
+    r".{0,6}(?:来|到|上门|修好)|"
     # reported a while ago (报修都一个礼拜了, 报了快半个月了)
-    r"报(?:修|的|了)?(?:都|已经|快)[^。!！?？]{0,4}(?:天|周|星期|礼拜|个?月)",
+    r"报(?:修|的|了)?(?:都|已经|快)[^。!！?？]{0,4}(?:天|周|星期|礼拜|个?月)|"
+    r"报(?:修|了)[0-9一两三四五六七八九十几半]+个?(?:天|周|星期|礼拜|月)了",
     re.IGNORECASE,
 )
 # Nothing since: nobody came, still not fixed, no answer.
 _NOTHING_SINCE = re.compile(
     r"(?:还|一直|始终|仍然?|都)(?:没|未|不)(?:有人|人|来|上门|修|好|弄|处理|换|派|解决|动静|消息|回复|回音|联系|见)|"
-    r"迟迟|至今|到现在(?:还|都|也|仍)|怎么还|咋还|人影|没见(?:到)?人|(?:都|也|人|师傅)没来|结果.{0,4}没|还是(?:漏|坏|堵|不亮|不通|没好|没修|没人|没来|没弄|没处理|没换)|还在(?:漏|滴|响)|人呢|"
+    r"迟迟|至今|到现在(?:还|都|也|仍)|怎么还|咋还|人影|没见(?:到)?人|(?:都|也|人|师傅)没来|结果.{0,4}没|"
+    r"还是(?:漏|坏|堵|停|不亮|不通|不冷|不热|不凉|没好|没修|没人|没来|没弄|没处理|没换)|还在(?:漏|滴|响)|人呢|"
     r"没人(?:来|管|理|处理|修|联系|回)|没有人(?:来|管|理|处理|修|联系|回)|"
-    r"没动静|没有动静|(?:一点|半点|任何)(?:动静|消息|回音|回复)(?:都|也)?(?:没有?)|没消息|没下文|没回[复音应]|没人?回[复音应]|石沉大海|等了.{0,4}(?:天|周|星期|礼拜|个月)|"
+    r"没动静|没有动静|(?:一点|半点|任何)(?:动静|消息|回音|回复)(?:都|也)?(?:没有?)|没消息|没下文|没回[复音应]|没人?回[复音应]|石沉大海|等了.{0,4}(?:天|周|星期|礼拜|个月|小时)|"
     r"[到在]底什么时候|还要等多久|要等到什么时候|"
     # put off again and again (明天又明天, 一拖再拖)
     r"(今天|明天|后天|下午|晚上|周末|下周|下星期)又\1|一拖再拖|拖来拖去|推来推去|一直拖|老是拖|总是拖|又拖|"
@@ -91,18 +99,18 @@ _ABOUT_PEOPLE = re.compile(
 )
 # A thing that is broken or not working.
 _FAULT = re.compile(
-    r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死)|不通|不出水|没水|没有水|没(?:有)?热水|打不开|关不上|锁不上|开不了|关不了|"
+    r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死|的)|不通|不出水|没水|没有水|没(?:有)?热水|打不开|关不上|锁不上|开不了|关不了|"
     r"卡住|卡死|卡了|跳了闸|泡(?:坏|花|烂)|发霉|起皮|脱皮|掉漆|熏黑|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|没(?:有)?声(?:音)?|"
     r"(?:一直|整天|老是|总是|无缘无故|半夜)[^。!！?？]{0,4}(?:响|叫|报警)|断了|过期了|"
     r"异响|不制冷|不制热|不加热|打不着|跳闸|没电|短路|不亮了|闪|黑了|烧(?:过|坏|了|焦)|不走字|不计数|"
-    r"[摇拉推放降升转拧按]不(?:下来|上去|动|开|回去)|[点打]不[着著]|火花|"
+    r"[摇拉推放降升转拧按]不(?:下来|上去|动|开|回去)|[点打]不[着著燃]|火花|"
     # heating or hot water that stays cold (地暖不热, 暖气片冰凉, 热水器出来是凉的)
     r"(?:暖气|地暖|暖气片|散热器|热水|热水器|水温)[^,，。!！?？]{0,12}(?:不热|不暖|冰凉|冰冷|凉的|是凉|是冷)|"
     # fallen or hanging (窗扇掉下来, 批荡跌了下来: not a person falling), worn out, a card refused
     r"掉了?下来|掉下去|(?<![人爸妈我他她婆公奶爷])跌了?下来|卡在|老化|刷不(?:过|了|开|上)|"
     # a lift at the wrong floor or a door that shuts half way, a drain that smells, cold air that
     # is not (空调不冻 吹热风), a roof the wind lifted (石棉瓦让风掀了)
-    r"滴滴答答|滴答|不认(?:指纹|卡|人|脸)?|识别不(?:了|出)|停错(?:层|楼)|关(?:到)?一半|返味|反味|返臭|(?:空调|冷气)[^,，。!！?？]{0,8}(?:不冻|不凉|不冷|吹热风)|掀(?:了|掉|翻|飞|开)"
+    r"离线|扫不(?:起|了|上)|充不(?:了|上|进)(?:电)?|(?:莫|没)法(?:充|用)|不会(?:转|动|亮|响)了?|滴滴答答|滴答|不认(?:指纹|卡|人|脸)?|识别不(?:了|出)|停错(?:层|楼)|关(?:到)?一半|返味|反味|返臭|(?:空调|冷气)[^,，。!！?？]{0,8}(?:不冻|不凉|不冷|吹热风)|掀(?:了|掉|翻|飞|开)"
 )
 # Gratitude or praise.
 _THANKS = re.compile(r"谢谢|谢了|感谢|多谢|辛苦(?:师傅|你们|您|大家)?了|点赞|点个赞|表扬|好评|锦旗|唔该晒")
@@ -110,7 +118,7 @@ _THANKS = re.compile(r"谢谢|谢了|感谢|多谢|辛苦(?:师傅|你们|您|�
 _RESOLVED = re.compile(r"(?<![不没未])(?:修好|弄好|搞定|解决了|处理好|好了|通了|亮了|能用了|换好)|不漏了")
 # Asking for something (thanks in advance is not a thank-you).
 _ASKING = re.compile(
-    r"(?<![还也都])帮(?:我|忙)|请(?:派|帮|来|尽快|安排)|麻烦(?:派|帮|来|尽快|安排|看|你们?(?:派|帮|来|过来))|报修|登记|"
+    r"(?<![还也都])帮(?:我|忙|业主)|请(?:派|帮|来|尽快|安排)|麻烦(?:派|帮|来|尽快|安排|看|你们?(?:派|帮|来|过来))|报(?:个|一下)?修|登记|"
     r"派(?:个|人|师傅)|(?:来|过来|上门)(?:看一?下|看看|修一?下|处理一?下)|查(?!过)|进度|问一下|想问|能不能|可不可以|[?？吗]"
 )
 # ... and nothing still wrong.
@@ -134,7 +142,7 @@ _URGES = re.compile(
     r"催(?:单|一下|下|促|办|了|你们)|再催|加急|"
     r"(?:打|催|找|问|报|反映)了?(?:你们|物业|他们|管家|客服)?(?:[2-9两三四五六七八九几]|好几|无数)(?:次|遍)(?:电话)?|"
     # asked for the third time (第三次问了, 第N回打电话)
-    r"第(?:[2-9两二三四五六七八九几]|好几)(?:次|回|遍)(?:问|催|打|找|反映|来问|打电话)|"
+    r"第(?:[2-9两二三四五六七八九几]|好几)(?:次|回|遍)(?:问|催|打|找|反映|来问|打电话|发(?:短信|信息|消息)?)|"
     # dispatch it now (赶紧给我派一下, 快点派单)
     r"(?:赶紧|赶快|快点|快些)(?:给我)?派(?:一下|单|人|个人)"
 )
@@ -191,6 +199,7 @@ OFFICE_FROM = frozenset(
 )
 REPORT_FROM = frozenset(
     {
+        "thank",
         "check_status",
         "inform",
         "nlu_fallback",
@@ -203,7 +212,7 @@ REPORT_FROM = frozenset(
 )
 # Asking for a repair now (可以报修吗, 帮我报个修, 找人来换一下, 麻烦修下), not about one reported before.
 _ASKS_TO_REPORT = re.compile(
-    r"(?:我要|我想|想|要|可以|能|能不能|帮我|麻烦|申请|请)报修|报个修|报一?下修|报修一下|"
+    r"(?:我要|我想|想|要|可以|能|能不能|帮我|帮忙|麻烦|申请|请)报修|报个修|报一?下修|报修一下|"
     r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:来|过来)?(?:帮(?:我|忙))?(?:换|修|看看|看一下|弄一下|处理一下|来一趟|检查)|"
     r"[修换补]一?下[吧啦呀]?|补补|修修|换(?:个|一个|块|节)|抽空(?:来)?(?:换|修|看)|来一趟|安排(?:一?下|个人|师傅)|"
     # a tradesman sent for (约师傅来补好, 叫厂商来修)
@@ -296,7 +305,7 @@ _FEE_IN_VAIN = re.compile(
 # Where the money went, said to be unfair (钱都用到哪去了 我觉得不合理): a grievance; asked with a
 # wish to see the accounts (广告的钱用在哪了 有没有公示), a question about the fee.
 _MONEY_WHERE = re.compile(r"(?:钱|费)[^,，。!！?？]{0,3}(?:都)?(?:用到|花到|用在|花在)哪")
-_UNFAIR = re.compile(r"不合理|凭什么|乱花|贪|黑心|回扣|不透明|一年比一年贵|越来越贵|乱收")
+_UNFAIR = re.compile(r"不合理|凭什么|乱花|贪|黑心|回扣|不透明|一年比一年贵|越来越贵|乱收|乱来")
 # A fault with a visit asked for, and what the visit costs (有没有师傅上门弄一下 要收费的话怎么算):
 # the owner wants the repair; its price is a question inside it, not the message's purpose.
 _COST_OF_A_VISIT = re.compile(r"收费|要钱|收钱|费用|多少钱|怎么算|贵不贵|免费")
@@ -367,13 +376,13 @@ _MEANS_A_COMPLAINT = re.compile(
 # A threat that depends on what happens next (不然我要投诉): the message is about that, not this.
 _IF_NOT = re.compile(r"不然|否则|再不|如果|要是|的话|再这样")
 SAYS_COMPLAINT_FROM = frozenset(
-    {"check_status", "chase_ticket", "inform", "nlu_fallback", "report_repair", "request_human"}
+    {"check_status", "chase_ticket", "inform", "nlu_fallback", "report_repair", "request_human", "ask_fee"}
 )
 # repair and visitor pass: only for a car in my space or rubbish nobody collects, with no fault named
 COMPLAINT_FROM = frozenset({"check_status", "nlu_fallback", "report_repair", "request_visitor_pass", "request_human"})
 # Not chase_ticket: "快点派人来修" is a chase by the contract (impatience), and the chase action
 # registers a repair when nothing is open (actions/chase.py).
-NEW_REPAIR_FROM = frozenset({"check_status", "inform", "nlu_fallback"})
+NEW_REPAIR_FROM = frozenset({"check_status", "inform", "nlu_fallback", "deny"})
 GOODBYE_FROM = frozenset({"inform", "nlu_fallback"})
 # A false alarm told with its reason (烟感响了 是我炒菜呛的 没着火 跟你们说一声) only informs: once the
 # emergency reading is gone, the model's leftovers (cancel, deny, affirm at ~0) are no reading at all,
@@ -390,6 +399,10 @@ _VISIT_ASKED = re.compile(
     r"(?:派|叫|找|请)(?:个|一个)?(?:懂行的|专业的)?(?:人|师傅|电工|水电工)(?:来|过来|上门)?(?:看|修|查|处理|弄)?|"
     r"(?:来|过来|上门)(?:人|个人)?(?:看看|看一?下|看吓|修一?下|查一?下|处理一?下)|(?:给|帮)(?:我|我们)?(?:看看|看一?下|修一?下)"
 )
+# A complaint made about the owner (楼下已经上来投诉了): the neighbour's, not the owner's grievance.
+_COMPLAINED_OF = re.compile(
+    r"(?:楼下|楼上|邻居|隔壁|对门|人家|他们)[^。!！?？]{0,6}投诉(?:了|过)?(?:我|我们)?|被(?:人|邻居|楼下|楼上)?投诉"
+)
 RECURRED_FROM = frozenset({"file_complaint", "check_status", "chase_ticket"})
 
 # -- a visit announced: someone coming, and when (清洁公司明早九点来 三个人 车牌…; 后天有装修工人来我家;
@@ -405,6 +418,7 @@ _WHEN_COMING = (
     r"上午|下午|晚上|中午|早上|\d{1,2}点|[一二三四五六七八九十两]+点|几天)"
 )
 _VISIT_ANNOUNCED = re.compile(
+    r"(?:家具|家电|货|东西|冰箱|沙发|床垫)(?:要|会)?送(?:来|过来|到|上门)|货车[^。!！?？]{0,8}(?:到|来|进)|"
     rf"{_SOMEONE}[^。!！?？]{{0,16}}{_COMES}|{_COMES}[^。!！?？]{{0,4}}{_SOMEONE}|带(?:个|几个|两个|一个)?[^。!！?？]{{0,6}}{_SOMEONE}"
 )
 _WHEN_COMING_RE = re.compile(_WHEN_COMING)
@@ -430,7 +444,8 @@ ONLY_PHONE_FROM = frozenset(
 
 # -- a correction (不对 是5单元, 不对不对 是3单元 501): what the owner meant, told, not a "no" ---------
 _CORRECTION = re.compile(
-    r"(?:不对|不是|错了|说错了?|搞错了?)(?:不对|不是)*[,，\s]*(?:是|应该是|应该|改成)\s*\d+(?:号楼|号|栋|幢|座|单元|门|室|楼|层)?"
+    r"(?:不对|不是|错了|[说写打]错了?|搞错了?)(?:不对|不是)*[,，\s]*(?:房号|门牌|楼号|地址|号码)?(?:是|应该是|应该|改成)\s*\d+"
+    r"(?:号楼|号|栋|幢|座|单元|门|室|楼|层)?"
 )
 
 # -- not the property's business: papers from the government, a wrong number ------------------
@@ -559,6 +574,14 @@ def corrected_intent(text: str, current: str | None) -> str | None:
     fee_reading = _money_reading(text, current)
     if fee_reading:
         return fee_reading
+    if (
+        current == "ask_fee"
+        and _URGES.search(text)
+        and reports_a_fault(text)
+        and not _PROPERTY_CHARGES.search(text)
+        and not _BILLING_ERROR.search(text)
+    ):  # 第二次发短信了 厕所还是堵的: urged in so many words, and no fee in it
+        return "chase_ticket"
     if current in CHASE_FROM and urges_an_earlier_request(text):
         said_now = _PAST_COMPLAINT.sub("", text)  # a complaint made before is what is chased
         if (
@@ -576,6 +599,14 @@ def corrected_intent(text: str, current: str | None) -> str | None:
     ):  # how something was handled (上周电梯困人 你们来得太慢): whatever the model heard around it
         return "file_complaint"
     if current in REPAIR_FROM and reports_a_fault(text) and not complains_about_people(text):
+        return "report_repair"
+    if (
+        current == "file_complaint"
+        and _COMPLAINED_OF.search(text)
+        and reports_a_fault(text)
+        and _ASKS_TO_REPORT.search(text)
+        and not complains_about_people(_COMPLAINED_OF.sub(" ", text))
+    ):  # 空调滴水到楼下 楼下已经上来投诉了 想找人来修: my fault, complained of by others
         return "report_repair"
     if current in THANK_FROM and thanks_only(text):
         return "thank"
@@ -635,7 +666,7 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         and not _ASKS_PROGRESS.search(text)
     ):  # 清洁公司明早九点来 车牌…: someone coming, and when
         return "request_visitor_pass"
-    if current in NEW_REPAIR_FROM and _new_fault(text):
+    if current in NEW_REPAIR_FROM and _new_fault(text) and not (current == "deny" and _NO_AT_START.match(text)):
         return "report_repair"
     if (
         current in INFORM_FROM
@@ -686,7 +717,11 @@ def _money_reading(text: str, current: str | None) -> str | None:
     if (
         current == "ask_fee"
         and not _ASKS_ANYTHING.search(text)
-        and (complains_about_people(text) or (_A_REPAIR_ASKED.search(text) and _NOTHING_SINCE.search(text)))
+        and (
+            complains_about_people(text)
+            or _UNFAIR.search(text)  # 收了我50 说是材料费 不合理
+            or (_A_REPAIR_ASKED.search(text) and _NOTHING_SINCE.search(text))
+        )
     ):
         return "file_complaint"
     if (

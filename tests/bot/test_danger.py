@@ -232,3 +232,8 @@ def test_water_pouring_down_and_a_cordon_asked_for_show_danger(text):
 def test_no_water_from_a_frozen_pipe_is_nobody_trapped():
     assert not shows_danger(normalize("厨房水管冻住了 出不来水").text)
     assert shows_danger(normalize("电梯卡住了 我出不来").text)
+
+
+def test_a_lift_entrapment_over_with_the_lift_still_broken_is_over():
+    assert danger_is_over(normalize("昨天电梯困人 人已经出来了 电梯还是坏的").text)
+    assert not danger_is_over(normalize("电梯困人 出来一个 还有人在里面").text)

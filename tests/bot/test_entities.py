@@ -766,3 +766,21 @@ def test_a_fire_only_imagined_is_no_fire(text):
 @pytest.mark.parametrize("text", ["楼道里着火了 怎么办", "真的着火了 快来", "要是没人管 现在已经着火了"])
 def test_a_fire_now_stays_a_fire(text):
     assert "fire" in [e.value for e in extract_hazards(normalize(text).text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "hazard"),
+    [
+        ("快来人 3栋电梯关到人了 我女儿在里头", "lift_entrapment"),  # Sichuanese 关到
+        ("楼上漏好多水 吊灯里面都在流水", "life_threat"),
+        ("对门的奶奶一个人住 两天没开门了 按门铃也没人应", "life_threat"),
+    ],
+)
+def test_batch_17s_kinds_of_danger(text, hazard):
+    assert hazard in [e.value for e in extract_hazards(normalize(text).text)]
+
+
+def test_a_neighbour_called_about_a_leak_who_does_not_answer_is_out_not_collapsed():
+    assert extract_hazards(normalize("卫生间顶上在滴水 敲了楼上的门 喊楼上不应 不急").text) == []
+    # someone called who does not answer, with no leak: still a danger
+    assert "life_threat" in [e.value for e in extract_hazards(normalize("隔壁老人摔了 喊不应").text)]

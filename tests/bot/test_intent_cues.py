@@ -11,7 +11,8 @@ fee question stays one; a visit no longer needed is a cancellation, a report end
 report; a complaint said outright is one; a promised visit put off is a chase; a complaint made
 before with nothing since is a chase; a pass asked to be cancelled is a cancellation; a "no"
 explained is a denial; the weather or a recommendation is out of scope, rain that floods a car park
-is not; a misread meter or an extra bill item with a demand is a complaint.
+is not; a misread meter or an extra bill item with a demand is a complaint; a bare phone number and
+a correction inform; someone coming with when is a pass, a fault with when someone is home a repair.
 Sentences written for this test, none from a held-out batch. Input as the normaliser gives it.
 """
 
@@ -915,3 +916,54 @@ def test_a_complaint_said_outright_over_a_request_for_a_person_is_a_complaint():
 )
 def test_faults_in_their_own_words_are_repairs(text, model):
     assert corrected_intent(text, model) == "report_repair"
+
+
+# -- batch 17's kinds (sentences written here) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("第三次发信息了 阳台灯还是不亮 没人来", "ask_fee"),
+        ("报修三天了没人管 BX001122", "nlu_fallback"),
+        ("师傅说20分钟到 等了一个多小时了", "file_complaint"),
+        ("说好前天修好的 今天电梯还是停的", "check_status"),
+        ("报修半个月了 暖气还是不热", "report_repair"),
+    ],
+)
+def test_more_chases_in_their_own_words(text, model):
+    assert corrected_intent(text, model) == "chase_ticket"
+
+
+def test_a_fee_question_urged_is_still_a_fee_question():
+    assert corrected_intent("第二次问了 物业费到底多少一平", "ask_fee") is None
+
+
+@pytest.mark.parametrize("text", ["电工换个开关收了我80 说是人工费 不合理", "我要投诉 车位费我交过了 又说我欠费 乱来"])
+def test_a_charge_disputed_is_a_complaint(text):
+    assert corrected_intent(text, "ask_fee") == "file_complaint"
+
+
+def test_my_fault_complained_of_by_the_neighbour_is_my_repair():
+    text = "我家空调滴水到楼下 楼下已经投诉了 想找人来修一下"
+    assert corrected_intent(text, "file_complaint") == "report_repair"
+    # the neighbour's noise, complained of: a complaint
+    assert corrected_intent("楼上天天吵 我已经投诉过了 想找人来管管", "file_complaint") != "report_repair"
+
+
+def test_a_report_asked_of_the_caretaker_is_a_repair():
+    assert corrected_intent("厨房排气扇不会转了 麻烦管理员帮忙报修", "request_human") == "report_repair"
+
+
+def test_a_correction_with_what_was_written_wrong():
+    assert corrected_intent("刚刚打错了 门牌应该是803", "deny") == "inform"
+
+
+def test_a_delivery_and_when_is_a_visitor_pass():
+    assert corrected_intent("有个冰箱要送过来 货车下午三点到 8栋", "inform") == "request_visitor_pass"
+
+
+def test_shared_chargers_offline_are_a_repair_and_a_fault_heard_as_a_no_too():
+    assert corrected_intent("车库那排充电桩一直显示离线 扫码扫不起", "file_complaint") == "report_repair"
+    assert corrected_intent("呃 我家热水器打不燃火了 5栋", "deny") == "report_repair"
+    assert corrected_intent("不是 我家热水器没坏", "deny") is None
