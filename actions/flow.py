@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, backend
-from actions.chase import NOT_CHASEABLE, label
+from actions.chase import label
 from actions.common import entities, entity, intent, text
 from actions.handoff import stop_flow
 
@@ -109,12 +109,12 @@ async def _targets(tracker: Tracker) -> tuple[list[Target], list[Target]]:
     number = entity(tracker, "ticket_id")
     if number:
         found = await backend().ticket(sender, number)
-        tickets = [found] if found and found["status"] not in NOT_CHASEABLE and found["status"] != "cancelled" else []
+        tickets = [found] if found and found.get("open") else []  # a closed one named by number is not offered
         kinds = {"ticket"}
     else:
         kinds = wanted(said)
         tickets = await backend().open_tickets(sender) if "ticket" in kinds else []
-        tickets = [t for t in tickets if t["status"] not in NOT_CHASEABLE]
+        tickets = [t for t in tickets if t.get("open")]
     passes = await backend().passes(sender) if "pass" in kinds else []
     names = [e["value"] for e in entities(tracker, "person_name")]
     if names and passes:

@@ -66,6 +66,7 @@ def ticket_view(
         "kind": ticket.kind.value,
         "status": ticket.status.value,
         "status_label": model.STATUS_LABELS[ticket.status],
+        "open": ticket.is_open,  # the domain's word on whether it can still be chased or withdrawn
         "priority": ticket.priority.value,
         "category": ticket.category,
         "building": loc.building,

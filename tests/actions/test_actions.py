@@ -1708,3 +1708,13 @@ async def test_a_yes_with_nothing_asked_means_what_it_means_anywhere(bot_api):
 async def test_calling_off_with_the_backend_down(backend_down):
     names, _, _ = await run(ActionCancelFlow(), tracker(ZHANG, said("访客登记取消", "cancel")))
     assert names == ["utter_backend_down"]
+
+
+async def test_a_finished_ticket_named_by_number_is_not_offered_for_withdrawal(bot_api):
+    number = await open_ticket(bot_api, ZHANG, "厨房水管漏水")
+    await assign(bot_api, number)
+    await bot_api.bus.handle(commands.ChangeTicketStatus(number, "resolved", "li"))
+    await bot_api.bus.handle(commands.RateTicket(ZHANG, 5, number=number))  # closed by the owner's rating
+    assert (await staff_view(bot_api, number))["status"] == "closed"
+    names, _, events = await run(ActionCancelFlow(), tracker(ZHANG, said(f"撤销{number}", "cancel")))
+    assert names == ["utter_nothing_to_cancel"] and after(events)["cancel_target"] is None
