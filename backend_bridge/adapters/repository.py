@@ -368,10 +368,12 @@ class ConversationRepository(_Tracking):
         read = self._read.get(id(conversation))
         if read is None or read[0] is not conversation:
             raise ValueError("save() takes a conversation from read()")
-        if vars(conversation).get("handoffs"):  # (read without it: hand_off starts an empty list)
-            raise ValueError("a change of hands is saved through the mapped conversation (get), with its history")
         before = read[1]
         changed = {key: value for key, value in vars(conversation).items() if key in before and value != before[key]}
+        # hand_off, hand_back and a claim from the assistant change the state and the handoff
+        # history, which was not read: only the mapped conversation (get) keeps them together
+        if "state" in changed or vars(conversation).get("handoffs"):
+            raise ValueError("a change of hands is saved through the mapped conversation (get), with its history")
         if changed:
             await self.session.execute(_CONVERSATION_UPDATE, {"_sender": conversation.sender, **changed})
             before.update(changed)

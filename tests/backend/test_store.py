@@ -1029,6 +1029,14 @@ async def test_a_change_of_hands_is_not_saved_through_a_conversation_read_for_a_
             await uow.conversations.save(conversation)
     assert await views.conversation_state(backend.new_uow(), ALICE) == ("bot", None)
 
+    await handle(backend, commands.HandOff(ALICE, "asked_for_staff"))
+    async with backend.new_uow() as uow:  # nor a handback, whose end of the handoff was not read
+        conversation = await uow.conversations.read(ALICE)
+        conversation.hand_back("staff", clock.now)
+        with pytest.raises(ValueError, match="change of hands"):
+            await uow.conversations.save(conversation)
+    assert await views.conversation_state(backend.new_uow(), ALICE) == ("handed_off", None)
+
 
 # -- views isolation -----------------------------------------------------------------------------
 
