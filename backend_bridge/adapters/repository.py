@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from sqlalchemy import Table, and_, delete, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload
+from sqlalchemy.orm import class_mapper, raiseload
 
 from backend_bridge.adapters import orm
 from backend_bridge.domain import model
+
+T = TypeVar("T")
 
 
 class _Tracking:
@@ -305,6 +308,10 @@ class PassRepository(_Tracking):
 
 
 class ConversationRepository(_Tracking):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._read: dict[int, tuple[model.Conversation, dict]] = {}  # what read() found, by object
+
     async def get(self, sender: str, *, handoffs: bool = True) -> model.Conversation | None:
         """``handoffs=False``: without its handoff history (one query less on every owner
         message); reading it then raises instead of quietly loading it."""
@@ -320,11 +327,56 @@ class ConversationRepository(_Tracking):
         """The conversation, created if new; two first messages at once create it once."""
         conversation = await self.get(sender, handoffs=handoffs)
         if conversation is None:
-            insert = _insert(self.session)
-            row = {"sender": sender, "channel": sender.split(":", 1)[0], "state": model.ConversationState.BOT}
-            await self.session.execute(insert(orm.conversations).values(**row).on_conflict_do_nothing())
+            await self._create(sender)
             conversation = await self.get(sender, handoffs=handoffs)
         return conversation
+
+    async def _create(self, sender: str) -> None:
+        row = {"sender": sender, "channel": sender.split(":", 1)[0], "state": model.ConversationState.BOT}
+        await self.session.execute(_insert(self.session)(orm.conversations).values(**row).on_conflict_do_nothing())
+
+    # -- every owner message: read with one Core statement, written back with one -----------------
+    #
+    # The mapped path (get, then a flush at commit) put most of our own cost of a message in the
+    # ORM's bookkeeping: identity map, loading, the unit of work's flush (bench/NOTES.md, issue 14).
+    # These read the row into a domain object the session does not hold, so the handler decides
+    # with the domain as elsewhere, and ``save`` writes back the columns that changed, as a flush
+    # would. Not for a change of hands (hand_off, claim, hand_back): that is the mapped path's, with
+    # the handoff history, and ``save`` refuses it.
+
+    async def read(self, sender: str) -> model.Conversation | None:
+        """The conversation without its handoff history, held by nobody but this repository."""
+        row = (await self.session.execute(_CONVERSATION, {"sender": sender})).first()
+        if row is None:
+            return None
+        values = row._asdict()
+        conversation = _unheld(model.Conversation, values)
+        self._read[id(conversation)] = (conversation, values)
+        return self._track(conversation)  # its events, if any, reach the notices and the bus
+
+    async def read_or_create(self, sender: str) -> model.Conversation:
+        """``read``, created first if new (two first messages at once create it once)."""
+        conversation = await self.read(sender)
+        if conversation is None:
+            await self._create(sender)
+            conversation = await self.read(sender)
+        return conversation
+
+    async def save(self, conversation: model.Conversation) -> None:
+        """Write what changed since ``read`` (nothing: no statement): one UPDATE of those columns
+        alone, so a colleague's change to another column meanwhile (a binding's community) stays."""
+        read = self._read.get(id(conversation))
+        if read is None or read[0] is not conversation:
+            raise ValueError("save() takes a conversation from read()")
+        before = read[1]
+        changed = {key: value for key, value in vars(conversation).items() if key in before and value != before[key]}
+        # hand_off, hand_back and a claim from the assistant change the state and the handoff
+        # history, which was not read: only the mapped conversation (get) keeps them together
+        if "state" in changed or vars(conversation).get("handoffs"):
+            raise ValueError("a change of hands is saved through the mapped conversation (get), with its history")
+        if changed:
+            await self.session.execute(_CONVERSATION_UPDATE, {"_sender": conversation.sender, **changed})
+            before.update(changed)
 
 
 class NoteRepository:
@@ -358,6 +410,10 @@ class CannedReplyRepository:
 class MessageRepository(_Tracking):
     """The inbound log: every owner message, and what the assistant answered."""
 
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._read: dict[int, tuple[model.InboundMessage, dict]] = {}  # what read() found, by object
+
     async def purge_answered_before(self, cutoff: datetime, limit: int) -> int:
         """Answered messages (by the assistant, or staff's) received before ``cutoff`` (an
         unanswered one is still owed)."""
@@ -366,8 +422,49 @@ class MessageRepository(_Tracking):
         return await _delete_some(self.session, table, limit, answered, table.c.received_at < cutoff)
 
     async def add_inbound(self, message: model.InboundMessage) -> None:
-        self.session.add(message)
-        await self.session.flush()
+        """Insert the message at once (one Core INSERT; its id is set): the session does not hold
+        it, so a later change is written with ``save``, like a message from ``read``."""
+        values = {column: getattr(message, column) for column in _INBOUND_VALUES}
+        values["replies"] = list(values["replies"])
+        result = await self.session.execute(_INBOUND_INSERT, values)
+        message.id = result.inserted_primary_key[0]
+        self._remember(message)
+        self._track(message)
+
+    async def read(self, inbound_id: int) -> model.InboundMessage | None:
+        """The message as one Core row, held by nobody but this repository (ConversationRepository.read
+        says why); its answer is written back with ``save``."""
+        row = (await self.session.execute(_INBOUND, {"id": inbound_id})).first()
+        if row is None:
+            return None
+        message = _unheld(model.InboundMessage, row._asdict())
+        self._remember(message)
+        return self._track(message)  # RepliesDeferred reaches the notices and the bus as from a mapped one
+
+    async def save(self, message: model.InboundMessage) -> None:
+        """Write the message's status, replies and attempts if they changed since ``read`` or
+        ``add_inbound``: one UPDATE of those alone."""
+        read = self._read.get(id(message))
+        if read is None or read[0] is not message:
+            raise ValueError("save() takes a message from read() or add_inbound()")
+        before = read[1]
+        now = {column: getattr(message, column) for column in _INBOUND_WRITTEN}
+        changed = {column: value for column, value in now.items() if value != before[column]}
+        if "replies" in changed:
+            changed["replies"] = list(changed["replies"])
+        if changed:
+            await self.session.execute(_INBOUND_UPDATE, {"_id": message.id, **changed})
+            self._remember(message)
+
+    def _remember(self, message: model.InboundMessage) -> None:
+        """What ``save`` compares with (a copy of the replies: the list may change in place)."""
+        written = {column: getattr(message, column) for column in _INBOUND_WRITTEN}
+        written["replies"] = list(written["replies"])
+        self._read[id(message)] = (message, written)
+
+    async def count_unanswered(self, sender: str, limit: int = 50) -> int:
+        """How many of ``unanswered(sender=sender, limit=limit)`` there are, counted in the store."""
+        return int(await self.session.scalar(_UNANSWERED_COUNT, {"sender": sender, "limit": limit}) or 0)
 
     async def owed(self, sender: str) -> list[model.InboundMessage]:
         """The sender's messages nobody has answered yet (received or failed), oldest first."""
@@ -381,11 +478,10 @@ class MessageRepository(_Tracking):
         return self._track(await self.session.get(model.InboundMessage, inbound_id))
 
     async def inbound_by_client_id(self, sender: str, client_message_id: str) -> model.InboundMessage | None:
-        stmt = select(model.InboundMessage).where(
-            model.InboundMessage.sender == sender,
-            model.InboundMessage.client_message_id == client_message_id,
-        )
-        return (await self.session.scalars(stmt)).first()
+        """The sender's message with this client id (a retry's first attempt), as ``read`` gives it."""
+        params = {"sender": sender, "client_id": client_message_id}
+        row = (await self.session.execute(_INBOUND_BY_CLIENT_ID, params)).first()
+        return None if row is None else _unheld(model.InboundMessage, row._asdict())
 
     async def count_since(self, sender: str, since: datetime) -> int:
         stmt = select(func.count()).where(
@@ -661,6 +757,42 @@ class ExternalEventRepository(_Tracking):
             select(table.c.id).where(table.c.system == system, table.c.event_id == event_id)
         )
         return found is not None
+
+
+# The per-message statements, built once: a statement built anew is compiled from its cache but its
+# cache key is worked out again on every use, which was a tenth of the ORM's time (issue 14).
+_CONVERSATION = select(orm.conversations).where(orm.conversations.c.sender == bindparam("sender"))
+_INBOUND = select(orm.inbound_messages).where(orm.inbound_messages.c.id == bindparam("id"))
+_INBOUND_BY_CLIENT_ID = select(orm.inbound_messages).where(
+    orm.inbound_messages.c.sender == bindparam("sender"),
+    orm.inbound_messages.c.client_message_id == bindparam("client_id"),
+)
+_UNANSWERED_COUNT = select(func.count()).select_from(
+    select(orm.inbound_messages.c.id)
+    .where(
+        orm.inbound_messages.c.sender == bindparam("sender"),
+        orm.inbound_messages.c.status == model.InboundStatus.FAILED,
+        orm.inbound_messages.c.attempts < model.MAX_ANSWER_ATTEMPTS,
+    )
+    .limit(bindparam("limit"))
+    .subquery()
+)
+_CONVERSATION_UPDATE = update(orm.conversations).where(orm.conversations.c.sender == bindparam("_sender"))
+_INBOUND_INSERT = insert(orm.inbound_messages)
+_INBOUND_UPDATE = update(orm.inbound_messages).where(orm.inbound_messages.c.id == bindparam("_id"))
+_INBOUND_VALUES = ("sender", "text", "received_at", "client_message_id", "status", "replies", "attempts")
+_INBOUND_WRITTEN = ("status", "replies", "attempts")  # what answering a message changes
+
+
+def _unheld(cls: type[T], values: dict) -> T:
+    """A domain object from a row, built as the ORM builds those it loads (the values put in
+    place, no attribute events: a few microseconds, where the mapped dataclass's ``__init__``
+    took tens, on every message), but held by no session: nothing of it is flushed, its
+    repository writes what changed. Its relationships are not read (empty if touched)."""
+    obj = class_mapper(cls).class_manager.new_instance()
+    vars(obj).update(values)
+    obj.events = []  # as orm._with_event_list gives a loaded one
+    return obj
 
 
 def _insert(session: AsyncSession):

@@ -694,7 +694,8 @@ async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Dep
     """Write the owner's message down before anything else; replay a retried client message."""
     now = deps.clock()
     async with uow:
-        conversation = await uow.conversations.get_or_create(cmd.sender, handoffs=False)
+        # read and written back with one statement each (repository: why), not loaded and flushed
+        conversation = await uow.conversations.read_or_create(cmd.sender)
         if cmd.client_message_id:
             earlier = await uow.messages.inbound_by_client_id(cmd.sender, cmd.client_message_id)
             if earlier is not None:
@@ -707,7 +708,7 @@ async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Dep
                     conversation.script,
                     waiting=0,
                 )
-        waiting = len(await uow.messages.unanswered(sender=cmd.sender))
+        waiting = await uow.messages.count_unanswered(cmd.sender)
         if cmd.script:
             conversation.script = cmd.script
         routed_to, names_only = await _route_conversation(uow, deps, conversation, cmd)
@@ -716,6 +717,7 @@ async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Dep
         if conversation.state is model.ConversationState.HANDED_OFF:
             message.for_staff()  # staff answer what the owner writes to them; the assistant never will
         await uow.messages.add_inbound(message)
+        await uow.conversations.save(conversation)
         await uow.commit()
         return results.InboundRecorded(
             message.id,
@@ -753,14 +755,19 @@ async def record_replies(cmd: commands.RecordReplies, uow: UnitOfWork, deps: Dep
     """The assistant's answer, unless staff took the conversation while it was on its way: then
     the message is theirs and the answer is dropped (status "for_staff": nothing to send)."""
     async with uow:
-        message = _existing(await uow.messages.inbound(cmd.inbound_id), "inbound message", cmd.inbound_id)
-        conversation = await uow.conversations.get(message.sender, handoffs=False)
+        # read and written back with one statement each (repository: why), not loaded and flushed
+        message = _existing(await uow.messages.read(cmd.inbound_id), "inbound message", cmd.inbound_id)
+        conversation = await uow.conversations.read(message.sender)
         if conversation is not None and conversation.silences_late_answers():
             message.for_staff()
         message.record_answer(list(cmd.replies), answered=cmd.answered, push=cmd.push)
         # An answer given in the request (not pushed) need not wait for the disk: lost in a power
         # cut, the message reads unanswered and is answered again — as after a crash between
         # Rasa's answer and this commit. The owner's message itself was committed durably.
+        # Said before the write, which on SQLite begins the transaction (unit_of_work.relax_commit).
+        if not cmd.push:
+            await uow.relax_commit()
+        await uow.messages.save(message)
         await uow.commit(durable=cmd.push)
     return results.RepliesRecorded(message.status.value)
 

@@ -27,12 +27,14 @@ class UnitOfWork:
         self._noticed: set[int] = set()  # ids of the events already written as notices
         self._repositories: list = []  # filled on entry; a unit never entered has no events
         self.committed_recipients: set[str] = set()  # notified in a committed transaction: wake delivery
+        self._relaxed = False  # relax_commit() was said in this transaction
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._session_factory()
         # A new session, new aggregates: the ids of the last one's events may be reused by this
         # one's (a batched handler enters the same unit again), and must not hide them.
         self._noticed = set()
+        self._relaxed = False
         self.communities = repository.CommunityRepository(self.session)
         self.tickets = repository.TicketRepository(self.session)
         self.rooms = repository.RoomRepository(self.session)
@@ -72,12 +74,20 @@ class UnitOfWork:
         loses nothing."""
         await self._write_notices()
         if not durable:
-            await self._without_fsync()
+            await self.relax_commit()
         await self.session.commit()
+        self._relaxed = False  # the next transaction waits for the disk unless told otherwise
         self.committed_recipients |= self.notifications.recipients
         self.notifications.recipients = set()
 
-    async def _without_fsync(self) -> None:
+    async def relax_commit(self) -> None:
+        """This transaction's commit need not wait for the disk (``commit(durable=False)`` says
+        why). ``commit`` says it itself, before the writes it flushes; a handler writing with Core
+        statements before that says it first: on SQLite it can only be said before the
+        transaction's first write. Said once per transaction."""
+        if self._relaxed:
+            return
+        self._relaxed = True
         connection = await self.session.connection()
         dialect = connection.dialect.name
         if dialect == "postgresql":  # this transaction only

@@ -926,6 +926,118 @@ async def test_replies_for_an_unknown_inbound_message_are_not_found(backend):
     assert await outbox_rows(backend) == []
 
 
+# RecordInbound and RecordReplies read the conversation and the message with one Core statement each
+# and write back what changed with another (adapters/repository.py, issue 14): the rules they apply
+# are the domain's as before, and what follows holds them to it.
+
+
+async def test_an_answer_on_its_way_when_staff_took_over_is_dropped_even_when_it_was_to_be_pushed(backend):
+    inbound = await handle(backend, commands.RecordInbound(ALICE, "电梯坏了"))
+    await handle(backend, commands.HandOff(ALICE, "assistant_unreachable"))  # from outside the answer
+
+    answer = commands.RecordReplies(inbound.id, ("好的，已为您报修。",), answered=True, push=True)
+    result = await handle(backend, answer)
+
+    assert result.status == "for_staff"
+    assert [r for r in await outbox_rows(backend, ALICE) if r.kind == "late_reply"] == []
+    async with backend.new_uow() as uow:
+        stored = await uow.messages.inbound(inbound.id)
+        assert (stored.status, stored.replies, stored.attempts) == (model.InboundStatus.FOR_STAFF, [], 0)
+    # ... while the assistant's own handoff (its answer asked for a person) still lets that answer out
+    asked = await handle(backend, commands.RecordInbound(BOB, "转人工"))
+    await handle(backend, commands.HandOff(BOB, "asked_for_staff"))
+    result = await handle(backend, commands.RecordReplies(asked.id, ("正在为您转接人工客服",), answered=True))
+    assert result.status == "answered"
+
+
+async def test_a_message_written_while_staff_hold_the_conversation_is_theirs_and_keeps_no_answer(backend):
+    await handle(backend, commands.RecordInbound(ALICE, "你好"))
+    await handle(backend, commands.ClaimConversation(ALICE, actor="staff"))
+
+    written = await handle(backend, commands.RecordInbound(ALICE, "师傅什么时候来", client_message_id="c-9"))
+    assert (written.status, written.state) == ("for_staff", "handed_off")
+    assert (await handle(backend, commands.RecordReplies(written.id, (), answered=True))).status == "for_staff"
+
+    again = await handle(backend, commands.RecordInbound(ALICE, "师傅什么时候来", client_message_id="c-9"))
+    assert (again.duplicate, again.id, again.replies, again.status) == (True, written.id, [], "for_staff")
+
+
+async def test_a_pushed_answer_raises_replies_deferred_for_the_bus_and_one_in_the_request_none(backend):
+    from backend_bridge.domain import events
+
+    heard: list[events.Event] = []
+
+    async def listener(event, uow, deps) -> None:
+        heard.append(event)
+
+    handlers_of = backend.bus.event_handlers.setdefault(events.RepliesDeferred, [])
+    handlers_of.append(listener)
+    try:
+        live = await handle(backend, commands.RecordInbound(ALICE, "谢谢"))
+        await handle(backend, commands.RecordReplies(live.id, ("不客气",), answered=True))
+        assert heard == []
+        late = await handle(backend, commands.RecordInbound(ALICE, "我家还欠多少物业费"))
+        await handle(backend, commands.RecordReplies(late.id, ("您家欠费555.72元。",), answered=True, push=True))
+    finally:
+        handlers_of.remove(listener)
+
+    assert heard == [events.RepliesDeferred(sender=ALICE, replies=("您家欠费555.72元。",))]
+    assert [(r.kind, r.text) for r in await outbox_rows(backend, ALICE)] == [("late_reply", "您家欠费555.72元。")]
+
+
+async def test_the_waiting_count_is_the_backlogs(backend):
+    failed = [await handle(backend, commands.RecordInbound(ALICE, f"第{i}条")) for i in range(3)]
+    for record in failed:
+        await handle(backend, commands.RecordReplies(record.id, (), answered=False))
+    for _ in range(model.MAX_ANSWER_ATTEMPTS - 1):  # the first has been tried as often as it will be
+        await handle(backend, commands.RecordReplies(failed[0].id, (), answered=False))
+    await handle(backend, commands.RecordReplies(failed[1].id, ("好的",), answered=True))
+    await handle(backend, commands.RecordInbound(BOB, "你好"))
+
+    record = await handle(backend, commands.RecordInbound(ALICE, "在吗"))
+
+    async with backend.new_uow() as uow:
+        backlog = await uow.messages.unanswered(sender=ALICE)
+        assert [m.id for m in backlog] == [failed[2].id]
+        assert record.waiting == len(backlog) == await uow.messages.count_unanswered(ALICE) == 1
+        assert await uow.messages.count_unanswered(BOB) == 0
+
+
+async def test_a_conversation_read_for_a_message_writes_back_only_what_changed(backend, clock):
+    await handle(backend, commands.RecordInbound(ALICE, "你好"))
+    async with backend.new_uow() as uow:
+        conversation = await uow.conversations.read(ALICE)
+        conversation.script = "traditional"
+        async with backend.new_uow() as other:  # meanwhile the owner binds a flat: the community is routed
+            routed = await other.conversations.get(ALICE)
+            routed.community = "yangguang"
+            await other.commit()
+        await uow.conversations.save(conversation)
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        stored = await uow.conversations.get(ALICE)
+        assert (stored.script, stored.community) == ("traditional", "yangguang")
+
+
+async def test_a_change_of_hands_is_not_saved_through_a_conversation_read_for_a_message(backend, clock):
+    await handle(backend, commands.RecordInbound(ALICE, "你好"))
+    async with backend.new_uow() as uow:
+        conversation = await uow.conversations.read(ALICE)
+        conversation.hand_off("asked_for_staff", clock.now)
+        with pytest.raises(ValueError, match="change of hands"):
+            await uow.conversations.save(conversation)
+    assert await views.conversation_state(backend.new_uow(), ALICE) == ("bot", None)
+
+    await handle(backend, commands.HandOff(ALICE, "asked_for_staff"))
+    async with backend.new_uow() as uow:  # nor a handback, whose end of the handoff was not read
+        conversation = await uow.conversations.read(ALICE)
+        conversation.hand_back("staff", clock.now)
+        with pytest.raises(ValueError, match="change of hands"):
+            await uow.conversations.save(conversation)
+    assert await views.conversation_state(backend.new_uow(), ALICE) == ("handed_off", None)
+
+
 # -- views isolation -----------------------------------------------------------------------------
 
 
