@@ -36,13 +36,17 @@ _TRIPLE = re.compile(
 )
 _BUILDING = re.compile(r"(?<![\d.A-Za-z])(\d{1,3}|[A-Za-z])\s*(?:号楼|号院|栋|幢|座|#)")
 _UNIT = re.compile(r"(?<![\d.])(\d{1,2})\s*(?:单元|门洞)")
+# 4号楼3门102: in Beijing and the north a unit is a 门, said after the building.
+_DOOR = r"门(?![口前外卫禁铃锁把框面岗厅洞])"
+_UNIT_DOOR = re.compile(rf"(?:号楼|栋|幢|座|#)\s*(\d{{1,2}})\s*{_DOOR}")
+_ROOM_AFTER_DOOR = re.compile(rf"(?:号楼|栋|幢|座|#)\s*\d{{1,2}}\s*{_DOOR}\s*(\d{{3,4}})(?!\d)")
 # A room follows a building/unit marker, carries its own marker, or follows 房号/我家.
 _ROOM_AFTER_MARKER = re.compile(r"(?:单元|号楼|栋|幢|座|#)\s*(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元))")
 # 3座12楼1203 / 5栋8层802: a floor said before the flat, which begins with that floor.
 _ROOM_AFTER_FLOOR = re.compile(r"(?<![\d.])(\d{1,2})\s*(?:楼|层)\s*(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|座|单元))")
 _ROOM_MARKED = re.compile(r"(?<![\d.])(\d{3,4})\s*(?:室|号房|房)(?!间)")
 _ROOM_CUE = re.compile(
-    r"(?:房号|房间号?|门牌号?|我家|家住|住在?|业主)\s*(?:(?:是|为|:|：)\s*)?"
+    r"(?:房号|房间号?|门牌号?|我家|家住|住在?|业主)\s*(?:(?:应该是|是|为|:|：)\s*)?"
     r"(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元))(?!年|元|块|月|日|天|次|个|平|米|度|斤|%|点|分)"
 )
 
@@ -94,6 +98,18 @@ _PLATE = re.compile(
 # Five characters: an ordinary plate. Six: a new-energy plate, D/F first (粤BD12345, 粤BDA1234)
 # or last (粤B12345D); any other six is not a plate (浙A123456 is a typo or another number).
 _NEW_ENERGY = re.compile(r"[DFdf][A-Za-z0-9]\d{4}|\d{5}[DFdf]")
+# After 车牌 the owner has said it is a plate, so it is read however it is written: letter by
+# letter in a call (津 C 六 六 八 八 九), six characters that are no standard new-energy plate, or
+# a Hong Kong, Macau or Taiwan plate (PK 1234, MX-12-34, ABC-1234).
+_PLATE_WORD = r"车牌(?:号(?:码)?)?(?:是|系|为|:|：)?\s*"
+_PLATE_CUE = rf"(?:{_PLATE_WORD}|(?:{_TAKEN_BACK_WORDS})\s*(?:应该是|是)?\s*)"  # or a mainland plate's correction
+_SPOKEN_DIGITS = "零〇一二三四五六七八九幺两"
+_PLATE_CHAR = rf"[A-Za-z0-9{_SPOKEN_DIGITS}]"
+_CUED_PLATE = re.compile(
+    rf"{_PLATE_CUE}([{_PROVINCES}])\s*([A-Za-z])((?:\s*{_PLATE_DOT}{_PLATE_CHAR}){{5,6}})(?!\s*{_PLATE_CHAR})"
+)
+_CUED_OTHER_PLATE = re.compile(rf"{_PLATE_WORD}([A-Z]{{1,3}})[\s\-]?(\d{{1,4}})(?:[\s\-](\d{{2}}))?(?![A-Za-z0-9])")
+_DIGIT_OF = {c: str(i) for i, c in enumerate("零一二三四五六七八九")} | {"〇": "0", "幺": "1", "两": "2"}
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,4})\s*(?:[.。!！]\s*)?$")
 
 PUBLIC_AREAS = {
@@ -166,7 +182,7 @@ _NO_SPARK = (
 # of it: 空调外机的排水管快掉了 is a pipe.
 _STANDING = r"大?树|树枝|树干|围墙|脚手架"
 _SWAYS_HIGH = (
-    r"花盆|空调架|外机架|雨棚|雨篷|遮阳棚|遮阳篷|防盗网|灯箱|广告牌|招牌|铁皮|彩钢板|挂板|"
+    r"花盆|花架子?|晾衣架|空调架|外机架|雨棚|雨篷|遮阳棚|遮阳篷|防盗网|灯箱|广告牌|招牌|铁皮|彩钢板|挂板|"
     r"太阳能(?:热水器|板)?|光伏板|楼顶(?:的)?(?:板子|盖板|铁皮)"
 )
 _FIXED_HIGH = (
@@ -192,7 +208,7 @@ _SWAYING = (
 # "下面的门口" (the lower part of something).
 _HIGH_THING = rf"{_FIXED_HIGH}|{_SWAYS_HIGH}|玻璃|窗|瓷砖|墙砖|墙皮|石材"
 _GIVING_WAY = (
-    r"松(?:了|动|脱|掉|开)|歪(?:了|掉|着|斜)|(?:在|一直|不停地?)(?:晃|摇|动)|晃动|摇晃|吊在那里|脱落|"
+    r"松(?:了|动|脱|掉|开)|歪(?:了|掉|着|斜|出来)|(?:在|一直|不停地?)(?:晃|摇|动)|晃动|摇晃|吊在那里|脱落|"
     r"(?:支架|架子|螺丝|螺栓|钉子|固定)[^。!！?？]{0,4}(?:掉了|没了|断了|松了|脱了|锈断|锈穿|烂了)|"
     rf"{_HANGING_LOOSE}|{_SWAYING}"
 )
@@ -211,7 +227,7 @@ _GIVES_WAY_OVER_PEOPLE = (
 # have collapsed inside. Neither alone: a door nobody opens is a neighbour out or a noise complaint,
 # and "几天没见人来修" is the service's.
 _UNSEEN = (
-    r"[几两三四五六七八九十多]+[天日](?:了)?(?:都|也)?(?:没|不)(?:有)?(?:见(?:到|着|过)?(?:人|他|她|面|人影)(?!来|上门|修|处理)|"
+    r"[几两三四五六七八九十多]+[天日](?:了)?(?:都|也)?(?:没|不)(?:有)?(?:见(?:到|着|过)?(?:人|他|她|面|人影)(?!来|上门|修|处理)|见(?:到|着)了|"
     r"见(?:到|着)?(?:他|她|人)?出(?:来|门)|"
     r"看(?:见|到)(?:人|他|她)|出(?:过)?门|出来|露(?:过)?面|开(?:过)?门)"
 )
@@ -287,7 +303,7 @@ _WATER_THROUGH_POINT = (
     # water standing in it (灯泡里都是水, 灯罩里积了水)
     rf"{_LIVE_POINT}(?:泡|罩|座|盒)?(?:里|里面|里头)(?:都是|全是|有|进了?|积了?|灌满了?|满是)水"
 )
-_CRACKLING = r"(?:啪啪|噼啪|噼里啪啦|劈啪|劈里啪啦)"
+_CRACKLING = r"(?:啪啪|噼啪|噼里啪啦|劈啪|劈里啪啦|滋滋|吱吱|嗞嗞)"
 _CRACKLING_POINT = (
     rf"(?:插座|(?<![头阀水器])开关|电箱|配电箱|电表箱|电线|电闸|灯位|灯座|线管)[^。!！?？]{{0,8}}{_CRACKLING}|"
     rf"水[^。!！?？]{{0,30}}{_LIVE_POINT}[^。!！?？]{{0,20}}{_CRACKLING}"
@@ -338,6 +354,8 @@ HAZARDS = {
         "火花",
         "烧起来",
         "烧焦味",
+        # a burning smell named by what burns (塑料烧焦的味, 烧塑料那种味)
+        "(?:塑料|胶皮|电线|绝缘皮)[^。!！?？]{0,2}(?:烧焦|烧糊|焦糊)的?味|烧(?:塑料|胶皮|电线)[^。!！?？]{0,4}味",
         "焦糊味",
         "电线烧",
         "插座烧",
@@ -364,7 +382,7 @@ HAZARDS = {
     ],
     "flooding": [
         "爆管",
-        "(?:水|暖气|热水|下水)?管(?:子|道)?(?:爆|破裂|裂开)",
+        "(?:水|暖气|热水|下水)?管(?:子|道)?(?:爆|破裂|裂开|崩)",
         "爆(?:了)?(?:水|暖气|热水)管",
         "水[^。!！?？]{0,6}(?:涌|灌|喷)(?:下来|进来|出来)",
         "爆裂",
@@ -379,6 +397,9 @@ HAZARDS = {
         "满屋(?:都是|全是)?热?水",
         "淹水",
         "(?:地下室|地库|车库)(?:里)?进水",
+        # water pouring down into the car park, the cars standing in it
+        "水[^。!！?？]{0,16}往下(?:灌|涌)",
+        "车(?:子)?(?:都|全)(?:被)?(?:泡|淹)(?:了|在水里)",
         # water pouring down through the ceiling (从顶上往下浇, 天花板往下灌水)
         "(?:顶上|天花板?|吊顶|屋顶|房顶)[^。!！?？]{0,4}(?:往下(?:浇|泼|灌)|(?:浇|泼|灌)下来)",
     ],
@@ -540,9 +561,11 @@ def extract_address(text: str) -> list[Entity]:
         found.append(Entity(name, value, start, end))
         taken.take(start, end)
 
-    def add_part(part: str, m: re.Match[str], group: int) -> None:
+    def add_part(part: str, m: re.Match[str], group: int, **extra: bool) -> None:
         """A flat's part as the store keys it (0501 → 501, a → A): the roster import reads cells the same way."""
         add(part, address_part(m.group(group), part), *m.span(group))
+        if extra and found and found[-1].start == m.start(group):
+            found[-1].extra.update(extra)
 
     corrections = _room_corrections(text)
     for said, _ in corrections:
@@ -561,6 +584,8 @@ def extract_address(text: str) -> list[Entity]:
         add_part("building", m, 1)
     for m in _UNIT.finditer(text):
         add_part("unit", m, 1)
+    for m in _UNIT_DOOR.finditer(text):
+        add_part("unit", m, 1, newly_read=True)
     for m in _ROOM_AFTER_FLOOR.finditer(text):
         floor, room = m.group(1), m.group(2)
         if room.startswith(floor) and len(room) == len(floor) + 2:
@@ -568,6 +593,8 @@ def extract_address(text: str) -> list[Entity]:
     for pattern in (_ROOM_AFTER_MARKER, _ROOM_MARKED, _ROOM_CUE):
         for m in pattern.finditer(text):
             add_part("room", m, 1)
+    for m in _ROOM_AFTER_DOOR.finditer(text):
+        add_part("room", m, 1, newly_read=True)
     last_room = _room_at_the_end(text, found)
     if last_room is not None:
         add("room", address_part(text[last_room[0] : last_room[1]], "room"), *last_room)
@@ -633,9 +660,15 @@ def placeholder_spans(text: str) -> list[tuple[int, int, str]]:
     """Where an address, phone or plate stands in ``text``, as (start, end, kind).
 
     For intent, *that* an owner gave a flat or a phone matters, not *which* one:
-    the tokenizer turns each span into one placeholder token.
+    the tokenizer turns each span into one placeholder token. Forms read since the model's
+    training data was last looked at with them (``newly_read``: 4号楼3门, a plate spelt out after
+    车牌) are extracted but not folded into a placeholder: folding them changes a few training
+    sentences' tokens, and the ninth and eleventh sessions measured such a change moving
+    dozens of DIET's close calls elsewhere (bench/NOTES.md). Folded in with the next data review.
     """
-    flat = sorted((e.start, e.end) for e in extract_address(text) if e.entity != "public_area")
+    flat = sorted(
+        (e.start, e.end) for e in extract_address(text) if e.entity != "public_area" and not e.extra.get("newly_read")
+    )
     merged: list[list[int]] = []
     for start, end in flat:  # 3号楼2单元501: three entities, one address
         if merged and _ADDRESS_GLUE.match(text[merged[-1][1] : start]):
@@ -646,7 +679,7 @@ def placeholder_spans(text: str) -> list[tuple[int, int, str]]:
         span[1] += len(_ADDRESS_TAIL.match(text, span[1]).group())
     spans = [(s, e, "address") for s, e in merged]
     spans += [(e.start, e.end, "phone") for e in extract_phones(text)]
-    spans += [(e.start, e.end, "plate") for e in extract_plates(text)]
+    spans += [(e.start, e.end, "plate") for e in extract_plates(text) if not e.extra.get("newly_read")]
     return sorted(spans)
 
 
@@ -666,15 +699,28 @@ def extract_phones(text: str) -> list[Entity]:
 
 
 def extract_plates(text: str) -> list[Entity]:
-    """Plates valued as written on the car, without dots or spaces: 粤BD·12345 → 粤BD12345."""
+    """Plates valued as written on the car, without dots or spaces: 粤BD·12345 → 粤BD12345; one
+    taken back in the same breath (粤B12345 不对 粤B12346) gives way to the next."""
     plates: list[Entity] = []
     for m in _PLATE.finditer(text):
         number = m.group(3) + m.group(4)
         if len(number) == 5 or _NEW_ENERGY.fullmatch(number):
-            if plates and _TAKEN_BACK.match(text[plates[-1].end : m.start()]):
-                plates.pop()
             plates.append(Entity("plate", (m.group(1) + m.group(2) + number).upper(), *m.span()))
-    return plates
+    for m in _CUED_PLATE.finditer(text):
+        number = "".join(_DIGIT_OF.get(c, c) for c in m.group(3) if c.isalnum())
+        if not any(p.start < m.end() and m.start(1) < p.end for p in plates):
+            plate = (m.group(1) + m.group(2) + number).upper()
+            plates.append(Entity("plate", plate, m.start(1), m.end(), {"newly_read": True}))
+    for m in _CUED_OTHER_PLATE.finditer(text):
+        value = "".join(g for g in m.groups() if g)
+        if 4 <= len(value) <= 8 and not any(p.start < m.end() and m.start(1) < p.end for p in plates):
+            plates.append(Entity("plate", value, m.start(1), m.end(), {"newly_read": True}))
+    kept: list[Entity] = []
+    for plate in sorted(plates, key=lambda p: p.start):
+        if kept and _TAKEN_BACK.match(text[kept[-1].end : plate.start]):
+            kept.pop()
+        kept.append(plate)
+    return kept
 
 
 def extract_tickets(text: str) -> list[Entity]:

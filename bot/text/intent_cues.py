@@ -56,7 +56,9 @@ _REPORTED = re.compile(
     r".{0,6}(?:来|到|上门|修好)|"
     # reported a while ago (报修都一个礼拜了, 报了快半个月了)
     r"报(?:修|的|了)?(?:都|已经|快)[^。!！?？]{0,4}(?:天|周|星期|礼拜|个?月)|"
-    r"报(?:修|了)[0-9一两三四五六七八九十几半]+个?(?:天|周|星期|礼拜|月)了",
+    r"报(?:修|了)[0-9一两三四五六七八九十几半]+个?(?:天|周|星期|礼拜|月)了|"
+    # waited days for it (等三天了还没人来), a visit promised in Cantonese (话了今天朝早来修)
+    r"等了?[0-9一两三四五六七八九十几半]+个?(?:天|周|星期|礼拜|月)了|^话了?(?:今天|明天|朝早|下午|上午|晚上)",
     re.IGNORECASE,
 )
 # Nothing since: nobody came, still not fixed, no answer.
@@ -71,7 +73,8 @@ _NOTHING_SINCE = re.compile(
     r"(今天|明天|后天|下午|晚上|周末|下周|下星期)又\1|一拖再拖|拖来拖去|推来推去|一直拖|老是拖|总是拖|又拖|"
     r"拖了.{0,4}(?:天|周|星期|礼拜|个?月)|(?:每次|每回|老是|总是)(?:问)?都说(?:在)?(?:排期|安排|等)|"
     # waited for nothing (又白等一天), the promised thing asked after (说好的配件呢), days counted
-    r"白等|空等|干等|(?:说好|答应|讲好)的[^,，。!！?？]{0,8}呢|(?:都|这都)多少天了|都几天了"
+    r"白等|空等|干等|[\s,，]没来|未见人|超过(?:了)?(?:处理)?时限|超时了|"
+    r"(?:说好|答应|讲好)的[^,，。!！?？]{0,8}呢|(?:都|这都)多少天了|都几天了"
 )
 # Someone else's car in my space, rubbish nobody collects: grievances, whatever else is said.
 _SPACE_OR_RUBBISH = (
@@ -92,7 +95,7 @@ _ABOUT_PEOPLE = re.compile(
     r"物业.{0,6}(?:干什么|干啥|不管|不作为|怎么管|管不管|不理|收钱不)|乱收费|"
     r"吵|噪音|扰民|声音(?:太|好|很|特别|非常)(?:响|大)|午睡|装修|唱歌|广场舞|乱停|占用|占道|堵门|挡住|遛狗不|狗屎|狗叫|宠物|垃圾.{0,4}(?:乱|堆|不清|没人清)|"
     r"(?:到底|究竟)(?:有没有|有没|管不管)(?:人)?(?:在)?管|"
-    r"违建|搭建|偷|素质|(?:保安|警卫|门卫|保洁(?:员)?)[^,，。!！?？]{0,6}(?:不|没|睡|玩|打牌|聊天|凶|骂|态度|刁难|脾气|人影)|"
+    r"违建|搭建|偷|素质|(?:保安|保全|警卫|门卫|管理员|保洁(?:员)?)[^,，。!！?？]{0,6}(?:不|没|睡|玩|打牌|聊天|凶|骂|态度|刁难|脾气|人影)|"
     r"邻居|隔壁|楼上的|楼下的|对门|"
     r"有人(?:在|把|从|往|乱)|乱扔|乱丢|丢.{0,4}下来|扔.{0,4}下来|烟头|堆(?:满|放|了|着)|杂物|"
     r"(?:占|堵|停|放|堆).{0,6}消防通道|消防通道.{0,6}(?:被|堆|停|放|占|堵)|" + _SPACE_OR_RUBBISH
@@ -110,7 +113,7 @@ _FAULT = re.compile(
     r"掉了?下来|掉下去|(?<![人爸妈我他她婆公奶爷])跌了?下来|卡在|老化|刷不(?:过|了|开|上)|"
     # a lift at the wrong floor or a door that shuts half way, a drain that smells, cold air that
     # is not (空调不冻 吹热风), a roof the wind lifted (石棉瓦让风掀了)
-    r"离线|扫不(?:起|了|上)|充不(?:了|上|进)(?:电)?|(?:莫|没)法(?:充|用)|不会(?:转|动|亮|响)了?|滴滴答答|滴答|不认(?:指纹|卡|人|脸)?|识别不(?:了|出)|停错(?:层|楼)|关(?:到)?一半|返味|反味|返臭|(?:空调|冷气)[^,，。!！?？]{0,8}(?:不冻|不凉|不冷|吹热风)|掀(?:了|掉|翻|飞|开)"
+    r"(?<![不没])不响|关不紧|拧不紧|离线|扫不(?:起|了|上)|充不(?:了|上|进)(?:电)?|(?:莫|没)法(?:充|用)|不会(?:转|动|亮|响)了?|滴滴答答|滴答|不认(?:指纹|卡|人|脸)?|识别不(?:了|出)|停错(?:层|楼)|关(?:到)?一半|返味|反味|返臭|(?:空调|冷气)[^,，。!！?？]{0,8}(?:不冻|不凉|不冷|吹热风)|掀(?:了|掉|翻|飞|开)"
 )
 # Gratitude or praise.
 _THANKS = re.compile(r"谢谢|谢了|感谢|多谢|辛苦(?:师傅|你们|您|大家)?了|点赞|点个赞|表扬|好评|锦旗|唔该晒")
@@ -143,6 +146,7 @@ _URGES = re.compile(
     r"(?:打|催|找|问|报|反映)了?(?:你们|物业|他们|管家|客服)?(?:[2-9两三四五六七八九几]|好几|无数)(?:次|遍)(?:电话)?|"
     # asked for the third time (第三次问了, 第N回打电话)
     r"第(?:[2-9两二三四五六七八九几]|好几)(?:次|回|遍)(?:问|催|打|找|反映|来问|打电话|发(?:短信|信息|消息)?)|"
+    r"又(?:问|催)(?:一遍|一次|了一次)|"
     # dispatch it now (赶紧给我派一下, 快点派单)
     r"(?:赶紧|赶快|快点|快些)(?:给我)?派(?:一下|单|人|个人)"
 )
@@ -221,7 +225,7 @@ _ASKS_TO_REPORT = re.compile(
 )
 _SAYS_COMPLAINT = re.compile(r"投诉|举报")
 # A complaint made before (我之前投诉过 … 一点动静都没有): what is chased, not what is said now.
-_PAST_COMPLAINT = re.compile(r"投诉(?:过|了)")
+_PAST_COMPLAINT = re.compile(r"投诉(?:过|了|的)")
 # A question about progress: the model's status reading stands even when the owner adds that
 # nobody has said anything yet.
 _ASKS_PROGRESS = re.compile(
@@ -247,7 +251,8 @@ _GOODBYE = re.compile(r"拜拜|再见|88$|回头聊|有空再聊|先这样|没�
 
 # Asking to be called back (请让维修部的人打我电话): a person, not a complaint or a status check.
 _CALL_ME = re.compile(
-    r"(?:让|叫|请|麻烦)[^。!！?？]{0,10}(?:打(?:个)?(?:我|给我)的?(?:电话|手机)|给我(?:打|回)(?:个)?电话|回(?:个)?电话|联系我)"
+    r"(?:让|叫|请|麻烦)[^。!！?？]{0,10}(?:打(?:个)?(?:我|给我)的?(?:电话|手机)|给我(?:打|回)(?:个)?电话|回(?:个)?电话|联系我|"
+    r"(?:来)?接(?:个)?电话|出来(?:说话|跟我说)|来跟我说)"
 )
 # A visit to fix something (请回电话 约个时间来换锁): the model's repair reading stands.
 _COME_TO_FIX = re.compile(r"(?:来|上门)(?:帮(?:我|忙))?(?:换|修|补|通|装|看|弄|处理)")
@@ -309,6 +314,12 @@ _UNFAIR = re.compile(r"不合理|凭什么|乱花|贪|黑心|回扣|不透明|�
 # A fault with a visit asked for, and what the visit costs (有没有师傅上门弄一下 要收费的话怎么算):
 # the owner wants the repair; its price is a question inside it, not the message's purpose.
 _COST_OF_A_VISIT = re.compile(r"收费|要钱|收钱|费用|多少钱|怎么算|贵不贵|免费")
+
+# A fault told beside a fee question (物业费交到哪个月了 顺便说一下 晾衣架摇不下来了): the repair is what
+# someone must act on; the fee question is answered when the owner asks it again.
+# (A fault with the fee asked "顺便问下" keeps the fee question: there the fee is the ask.)
+_FEE_FIRST = re.compile(r"先问|不急|不着急|不要紧")  # 渗水 不急 先问钱的事: the owner says which comes first
+_ALSO = re.compile(r"顺便(?:说|讲|提)|还有就是|还有一个|另外|有没(?:有)?师傅")
 
 # -- not the property's business: the weather, a recommendation for a school or a shop ---------
 # asked as a forecast (明天会不会下雨, 今日会唔会落雨, 要不要带伞), not rain that did something here
@@ -453,11 +464,29 @@ _GOVERNMENT_PAPERS = re.compile(
     r"老年证|身份证|户口|居住证|暂住证|结婚证|出生证|准生证|社保卡|医保卡|低保|残疾证|护照|港澳通行证|核酸|疫苗|选民"
 )
 _WRONG_NUMBER = re.compile(
+    r"是(?:那个)?(?:派出所|医院|燃气公司|煤气公司|电力公司|供电局|自来水公司|银行|快递公司?|出租车公司)(?:吗|吧|啊)|"
     r"打错(?:了|电话)|发错(?:人|群|地方)了?|找错(?:人|地方)了|不是(?:物业|你们)(?:啊|呀|吗)?(?:那)?(?:打错)"
 )
+# A message meant for the family (妈 晚上我不回来吃饭了): sent to the wrong chat.
+_TO_FAMILY = re.compile(
+    r"^(?:妈|爸|老妈|老爸|老婆|老公|媳妇|宝贝|儿子|闺女|孙子|奶奶|爷爷)\s*[,，\s][^。!！?？]{0,12}(?:吃饭|回来|回家)"
+)
+_FOR_US = re.compile(r"登记|放行|通行|帮|麻烦|请")
 WRONG_PLACE_FROM = frozenset(
     {"deny", "greet", "inform", "nlu_fallback", "affirm", "request_visitor_pass", "check_status"}
 )
+
+# -- a repair badly done (这也叫修好了, 修了等于没修, 把地砖敲碎了), a neighbour's noise, staff asleep
+# or on their phones at work: complaints, whatever fault or fee is told beside them -------------
+_BADLY_DONE = re.compile(
+    r"这也叫修好|修了等于没修|越修越(?:坏|糟|差)|(?:把|给)[^。!！?？]{0,8}(?:敲碎|弄坏|弄脏|砸坏|搞坏|弄碎)|不关他的?事"
+)
+BADLY_DONE_FROM = frozenset({"check_status", "report_repair"})
+_NOISE = re.compile(r"狗[^,，。!！?？]{0,4}叫|吵|噪音|扰民|拖椅子|拖凳子|跳来跳去|弹钢琴|弹琴|唱歌|广场舞")
+_STAFF_MISCONDUCT = re.compile(
+    r"(?:保安|保全|门卫|管理员|前台|客服|管家)[^。!！?？]{0,10}(?:睡觉|打瞌睡|玩手机|刷手机|滑手机|打牌|不在岗|脱岗)"
+)
+MISCONDUCT_FROM = frozenset({"ask_fee", "check_status", "inform", "request_human", "nlu_fallback", "report_repair"})
 
 # -- a ticket named and asked about in so many words (问一下 20261102-0017 这个单) -----------------
 _TICKET_NUMBER = re.compile(r"BX\d|TS\d|\d{8}-\d{3,4}", re.IGNORECASE)
@@ -479,6 +508,14 @@ def corrected_intent(text: str, current: str | None) -> str | None:
     if current == "deny" and _CORRECTION.search(text):
         return "inform"
     if current in WRONG_PLACE_FROM and _WRONG_NUMBER.search(text) and not reports_a_fault(text):
+        return "out_of_scope"
+    if (
+        current in WRONG_PLACE_FROM
+        and _TO_FAMILY.search(text)
+        and not _FOR_US.search(text)
+        and not _PROPERTY_WORDS.search(text)
+        and not reports_a_fault(text)
+    ):
         return "out_of_scope"
     if (
         current in CANCEL_FROM
@@ -520,6 +557,18 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         return "report_repair"
     if current in OUT_OF_SCOPE_FROM and _not_our_business(text):
         return "out_of_scope"
+    if (
+        current == "ask_fee"
+        and reports_a_fault(text)
+        and (_ASKS_TO_REPORT.search(text) or _COME_TO_FIX.search(text) or _ALSO.search(text))
+        and not _FEE_FIRST.search(text)
+        and not _BILLING_ERROR.search(text)
+        and not _FEE_IN_VAIN.search(text)
+        and not complains_about_people(text)
+        and not _URGES.search(text)
+        and _PROPERTY_CHARGES.search(text)
+    ):  # 物业费是不是这个月交 还有就是门铃不响了 来修一下: a fee question and a fault, the fault acted on
+        return "report_repair"
     if (
         current == "ask_fee"
         and reports_a_fault(text)
@@ -571,6 +620,17 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         and not _NAMES_A_TICKET.search(text)
     ):  # 上次投诉过楼上漏水 现在又渗了 派人来看看: the fault is back, and a visit asked for now
         return "report_repair"
+    if current in BADLY_DONE_FROM and _BADLY_DONE.search(text) and not _ASKS_TO_REPORT.search(text):
+        return "file_complaint"  # 师傅把地砖敲碎了 这也叫修好了?: how it was done, not a new fault
+    if current in MISCONDUCT_FROM and _STAFF_MISCONDUCT.search(text) and not _WANTS_A_PERSON.search(text):
+        return "file_complaint"
+    if (
+        current in ("report_repair", "chase_ticket")
+        and _NOISE.search(text)
+        and not reports_a_fault(_NOISE.sub(" ", text))  # 狗半夜叫 is no alarm that sounds
+        and not _NAMES_A_TICKET.search(text)
+    ):  # 楼下的狗天天半夜叫 说了好几次都没用: the neighbours, not a fault, however often told
+        return "file_complaint"
     fee_reading = _money_reading(text, current)
     if fee_reading:
         return fee_reading
@@ -586,7 +646,11 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         said_now = _PAST_COMPLAINT.sub("", text)  # a complaint made before is what is chased
         if (
             not _SAYS_COMPLAINT.search(said_now)
-            and not (current == "file_complaint" and complains_about_people(said_now))  # a grievance that recurs
+            and not (
+                current == "file_complaint"
+                and complains_about_people(said_now)
+                and not (_URGES.search(text) and _NAMES_A_TICKET.search(text))
+            )  # a grievance that recurs (第三次问了 TS000421: urging its ticket, a chase)
             and not (current == "check_status" and _ASKS_PROGRESS.search(text) and not _URGES.search(text))
             and not (current == "request_visitor_pass" and _VISITOR_NAMED.search(text))
         ):

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.text.entities import extract_all, extract_hazards
+from bot.text.entities import extract_all, extract_hazards, extract_plates, placeholder_spans
 from bot.text.normalize import normalize
 from bot.text.tickets import EXTERNAL_FORMATS, ExternalFormat, find_tickets
 
@@ -784,3 +784,84 @@ def test_a_neighbour_called_about_a_leak_who_does_not_answer_is_out_not_collapse
     assert extract_hazards(normalize("卫生间顶上在滴水 敲了楼上的门 喊楼上不应 不急").text) == []
     # someone called who does not answer, with no leak: still a danger
     assert "life_threat" in [e.value for e in extract_hazards(normalize("隔壁老人摔了 喊不应").text)]
+
+
+# -- plates, units and names in the forms blind batches 15 to 18 used (sentences written here) --
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("喂 明天我儿子开车来 车牌是 鲁 B 七 三 K 九 二", "鲁B73K92"),  # spelt out in a call
+        ("车牌 冀 A 六六八 八八", "冀A66888"),
+        ("车牌 沪C·F7K231 周六来", "沪CF7K231"),  # six after the letter, said to be a plate
+        ("朋友揸車嚟 車牌 KT 5521", "KT5521"),  # Hong Kong
+        ("我架車係澳門車牌 MM-23-45", "MM2345"),  # Macau
+        ("車牌號碼 BXR-0921 週六來", "BXR0921"),  # Taiwan
+    ],
+)
+def test_a_plate_said_to_be_one_is_read_however_it_is_written(text, value, now):
+    assert [v for e, v, _ in entities(text, now) if e == "plate"] == [value]
+
+
+@pytest.mark.parametrize("text", ["浙A123456", "单号BX004712", "我的车停在B2 1234号车位"])
+def test_without_the_word_plate_the_strict_forms_still_hold(text, now):
+    assert not [e for e in entities(text, now) if e[0] == "plate"]
+
+
+def test_a_plate_spelt_out_and_taken_back_keeps_the_last():
+    found = extract_plates(normalize("车牌是 苏 E 幺 二 三 四 五 不对 苏 E 幺 二 三 四 六").text)
+    assert [p.value for p in found] == ["苏E12346"]
+
+
+def test_a_northern_door_is_a_unit_and_the_flat_after_it_a_room(now):
+    assert _flat("7号楼2门301 暖气不热", now) == [("building", "7", "7"), ("unit", "2", "2"), ("room", "301", "301")]
+    assert _flat("3号楼门口有积水", now) == [("building", "3", "3")]  # 门口 is the entrance
+    assert _flat("说错了 房号应该是1602", now) == [("room", "1602", "1602")]
+
+
+def test_newly_read_forms_are_not_folded_into_placeholders():
+    """A plate spelt out after 车牌 and a northern 门 are extracted, but the model's input keeps its
+    trained tokens for them (bench/NOTES.md: a placeholder change in training data moves close calls)."""
+    text = normalize("车牌 鲁 B 七 三 K 九 二 7号楼2门301").text
+    assert [kind for _, _, kind in placeholder_spans(text)] == ["address"]
+    assert placeholder_spans(text)[0][1] - placeholder_spans(text)[0][0] == len("7号楼")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("货车下午到 联系人周海波 13900001111", "周海波"),
+        ("查下进度 业主 区嘉欣", "区嘉欣"),
+        ("领头的叫 刘建新", "刘建新"),
+    ],
+)
+def test_names_after_a_contact_cue(text, name, now):
+    assert [v for e, v, _ in entities(text, now) if e == "person_name"] == [name]
+
+
+def test_a_grandson_is_no_name(now):
+    assert not [e for e in entities("周日孙子来吃饭", now) if e[0] == "person_name"]
+
+
+def test_a_flat_corrected_is_no_foreign_plate(now):
+    assert not [e for e in entities("3号楼 不对 是A 1201", now) if e[0] == "plate"]
+
+
+@pytest.mark.parametrize(
+    ("text", "hazard"),
+    [
+        ("5栋十几楼外面的晾衣架歪出来了 眼看要掉 下面是幼儿园门口", "life_threat"),
+        ("配电箱那边有股电线烧焦的味 还吱吱响", "fire"),
+        ("暖气管崩了 热水往外冒", "flooding"),
+        ("对面独居的大爷 五天没见着了 敲门不开", "life_threat"),
+        ("雨水顺着车库坡道往下灌 车都泡了", "flooding"),
+    ],
+)
+def test_batch_18s_kinds_of_danger(text, hazard):
+    assert hazard in [e.value for e in extract_hazards(normalize(text).text)]
+
+
+@pytest.mark.parametrize("text", ["冰箱一直吱吱响", "晾衣架歪了 麻烦修一下", "好几天没见着人来修"])
+def test_sounds_and_tilts_without_danger_are_none(text):
+    assert extract_hazards(normalize(text).text) == []

@@ -967,3 +967,76 @@ def test_shared_chargers_offline_are_a_repair_and_a_fault_heard_as_a_no_too():
     assert corrected_intent("车库那排充电桩一直显示离线 扫码扫不起", "file_complaint") == "report_repair"
     assert corrected_intent("呃 我家热水器打不燃火了 5栋", "deny") == "report_repair"
     assert corrected_intent("不是 我家热水器没坏", "deny") is None
+
+
+# -- batch 18's kinds (sentences written here) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "物业费是交到年底了吧 还有就是厨房水龙头关不紧了 能来修一下吗",
+        "停车费怎么交 另外我家门铃不响了",
+        "家里没热水了 有没有师傅 顺便问问管理费怎么交",
+    ],
+)
+def test_a_fault_told_beside_a_fee_question_with_a_visit_or_as_news_is_the_repair(text):
+    assert corrected_intent(text, "ask_fee") == "report_repair"
+
+
+def test_a_fault_the_owner_puts_second_keeps_the_fee_question():
+    assert corrected_intent("物业费欠没欠 另外卫生间有点渗水 不急 先问钱", "ask_fee") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("师傅来换了锁 结果把门框弄坏了 这也叫修好了", "check_status"),
+        ("马桶修了等于没修 又漏了", "report_repair"),
+        ("门卫上班时间一直在刷手机 谁进来都不管", "ask_fee"),
+    ],
+)
+def test_a_repair_badly_done_and_staff_on_their_phones_are_complaints(text, model):
+    assert corrected_intent(text, model) == "file_complaint"
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [("对门的狗整晚叫 说了几次都不听", "report_repair"), ("楼上天天半夜弹钢琴 反映两次了", "chase_ticket")],
+)
+def test_a_neighbours_noise_however_often_told_is_a_complaint(text, model):
+    assert corrected_intent(text, model) == "file_complaint"
+
+
+def test_a_noise_complaint_chased_by_its_number_stays_a_chase():
+    assert corrected_intent("TS000123 楼上噪音的投诉 反映三次了 还没人管", "chase_ticket") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("第二次问了 TS000555 投诉了十天 到底有没有人管", "file_complaint"),
+        ("又问一遍 BX002211 到底什么时候修", "file_complaint"),
+        ("说明天来 没来 电话也打不通", "file_complaint"),
+        ("等两天了还没人来修", "file_complaint"),
+        ("BX003344 已经超过处理时限了", "check_status"),
+    ],
+)
+def test_chases_that_name_their_ticket_or_the_wait(text, model):
+    assert corrected_intent(text, model) == "chase_ticket"
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [("老公 今晚不回家吃饭了", "request_visitor_pass"), ("是自来水公司吗 我家水费怎么交", "affirm")],
+)
+def test_messages_for_the_family_or_another_company_are_not_ours(text, model):
+    assert corrected_intent(text, model) == "out_of_scope"
+
+
+def test_a_message_to_the_family_asking_us_for_a_pass_is_a_pass():
+    assert corrected_intent("妈 明天回来 帮我登记下访客", "request_visitor_pass") is None
+
+
+def test_asking_for_the_manager_to_come_to_the_phone_is_a_request_for_a_person():
+    assert corrected_intent("让你们主管来接电话", "file_complaint") == "request_human"
