@@ -16,7 +16,22 @@ the first attempt arrived, returns the first ticket instead of creating a second
      "location": {"building": "3", "unit": "2", "room": "501", "public_area": null}}
 
 Never the owner's chat id or phone: the company reaches owners through us. Answer 200/201
-``{"id": "<their ticket id>"}``. Their webhooks back to us: entrypoints/external_api.py.
+``{"id": "<their ticket id>"}``.
+
+We → them, when the owner withdraws a ticket they have: ``POST {base_url}/tickets/{their id}/cancel``
+(the id URL-quoted), signed and keyed the same way with ``Idempotency-Key: cancel:<our number>``.
+Body::
+
+    {"number": "BX000123", "reason": "业主撤销"}
+
+The reason is one of our fixed words, never the owner's own text or identity. Answer 200, 201,
+202 or 204, the body ignored; cancelling a ticket that is already cancelled there is a success
+(the same key, or their own cancel, got there first). Until they answer so, the cancellation
+stays owed here and SyncTickets sends it again with the same key.
+
+Both calls: 401/403/404/409/422 (and any other 4xx but 408 and 429) are permanent, logged as
+errors and tried again only on the next sweep; 408, 429, 5xx, timeouts and unreadable answers
+are transient. Their webhooks back to us: entrypoints/external_api.py.
 """
 
 from __future__ import annotations
@@ -28,6 +43,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import datetime
+from urllib.parse import quote
 
 import aiohttp
 
@@ -54,6 +70,7 @@ TICKET_FIELDS = (
 LOCATION_FIELDS = ("building", "unit", "room", "public_area")
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")  # in URLs, the external_events table and actors ("external:<name>")
 _RETRYABLE_4XX = frozenset({408, 429})
+MAX_REASON = 64  # characters: a word for their technicians, not a letter
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -116,33 +133,53 @@ class HttpTicketSystem:
             raise ValueError("a ticket to create needs our number")
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
-    async def create_ticket(self, ticket: dict) -> str:
-        body = self._body(ticket)
+    async def _post(self, path: str, body: bytes, idempotency_key: str, *, answer: bool) -> object:
+        """One signed POST to ``path``; its JSON answer when ``answer``, else None.
+
+        Raises DeliveryFailed: ``permanent`` for a 4xx that retrying cannot cure, transient for
+        408, 429, 5xx, a system that cannot be reached or answers too late, and an unusable answer.
+        """
         timestamp = str(int(self._clock().timestamp()))
         headers = {
             "Authorization": f"Bearer {self._api_key}",
             "Content-Type": "application/json; charset=utf-8",
-            "Idempotency-Key": ticket["number"],
+            "Idempotency-Key": idempotency_key,
             TIMESTAMP_HEADER: timestamp,
             SIGNATURE_HEADER: sign(self._secret, timestamp, body),
         }
-        url = f"{self.base_url}/tickets"
+        ok = (200, 201) if answer else (200, 201, 202, 204)
         try:
             async with self._session.post(
-                url, data=body, headers=headers, timeout=self._timeout, allow_redirects=False
+                f"{self.base_url}{path}", data=body, headers=headers, timeout=self._timeout, allow_redirects=False
             ) as resp:
-                if resp.status not in (200, 201):
+                if resp.status not in ok:
                     detail = await answer_detail(resp)
                     permanent = 400 <= resp.status < 500 and resp.status not in _RETRYABLE_4XX
                     raise DeliveryFailed(f"{self.name} answered {resp.status}: {detail}", permanent=permanent)
-                answer = await json_answer(resp)
+                return await json_answer(resp) if answer else None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryFailed(f"{self.name} unreachable: {type(exc).__name__} {exc}") from exc
         except UnusableAnswer as exc:  # retried later, like a system that is down
             raise DeliveryFailed(f"{self.name} answered with {exc}") from exc
+
+    async def create_ticket(self, ticket: dict) -> str:
+        body = self._body(ticket)
+        answer = await self._post("/tickets", body, ticket["number"], answer=True)
         external_id = answer.get("id") if isinstance(answer, dict) else None
         if isinstance(external_id, int) and not isinstance(external_id, bool):
             external_id = str(external_id)
         if not isinstance(external_id, str) or not 0 < len(external_id.strip()) <= model.MAX_EXTERNAL_ID:
             raise DeliveryFailed(f"{self.name} answered without a usable ticket id")
         return external_id.strip()
+
+    async def cancel_ticket(self, external_id: str, number: str, reason: str) -> None:
+        """Tell them the owner withdrew ticket ``external_id`` (our ``number``); DeliveryFailed if not heard.
+
+        Their answer's body is not read: the status says it all.
+        """
+        if not external_id or not number:
+            raise ValueError("a ticket to cancel needs their id and our number")
+        body = json.dumps({"number": number, "reason": reason[:MAX_REASON]}, ensure_ascii=False, separators=(",", ":"))
+        await self._post(
+            f"/tickets/{quote(external_id, safe='')}/cancel", body.encode(), f"cancel:{number}", answer=False
+        )

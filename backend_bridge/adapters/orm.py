@@ -138,6 +138,9 @@ tickets = Table(
     Column("community", COMMUNITY, ForeignKey("communities.code"), index=True),
     # When the SLA scheduler must look next (Ticket.sweep_at): it reads ``sweep_at <= now`` only.
     Column("sweep_at", UTCDateTime, index=True),
+    # The external system is owed a cancellation since then (Ticket.external_cancel_owed_at);
+    # SyncTickets reads ``IS NOT NULL`` only, through the index.
+    Column("external_cancel_owed_at", UTCDateTime, index=True),
     # Optimistic locking: an UPDATE names the version it read, so two commands on one ticket at
     # once cannot both win (the message bus re-runs the loser on the new state).
     Column("version", Integer, nullable=False, server_default="1"),

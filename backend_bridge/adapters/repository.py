@@ -133,6 +133,12 @@ class TicketRepository(_Tracking):
         )
         return list((await self.session.scalars(stmt.order_by(model.Ticket.id).limit(limit))).all())
 
+    async def cancellations_owed(self, limit: int = 100) -> list[model.Ticket]:
+        """Tickets the external system must still be told are cancelled, longest owed first."""
+        owed = model.Ticket.external_cancel_owed_at
+        stmt = select(model.Ticket).where(owed.is_not(None)).order_by(owed, model.Ticket.id).limit(limit)
+        return list((await self.session.scalars(stmt)).all())
+
 
 class CommunityRepository(_Tracking):
     async def all(self) -> list[model.Community]:

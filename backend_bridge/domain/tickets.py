@@ -263,6 +263,11 @@ class Ticket:
     # tickets due, never every open one). Any change makes it "now" (``_record``); the sweep then
     # sets it with its community's times (``plan_sweep``). None: nothing left to watch.
     sweep_at: datetime | None = None
+    # Since when the external system is owed word that this ticket is cancelled (the owner
+    # withdrew it after it was created there). Set in the withdrawal's own transaction, so a
+    # crash before the call, or the system being down, loses nothing: SyncTickets retries until
+    # it is told (``cancelled_there``). None: nothing owed.
+    external_cancel_owed_at: datetime | None = None
     id: int | None = None
     history: list[TicketEvent] = field(default_factory=list)
     events: list[events.Event] = field(default_factory=list, repr=False)
@@ -465,6 +470,8 @@ class Ticket:
         if not self.is_open:
             raise DomainError(f"a {self.status.value} ticket cannot be withdrawn")
         self.move_to(TicketStatus.CANCELLED, actor=actor, now=now, note=note)
+        if self.external_id is not None:  # their technicians must not go either
+            self.external_cancel_owed_at = now
         self.events.append(
             events.TicketWithdrawn(ticket_id=self.id, number=self.number, assignee=self.assignee, note=note)
         )
@@ -514,6 +521,22 @@ class Ticket:
             raise DomainError(f"ticket {self.number} is already {self.external_id} in the external system")
         self.external_id = external_id
         self._record(now, EventType.SYNCED, "system", system=system, external_id=external_id)
+        if self.withdrawn:  # withdrawn while the creation was on its way: it is owed a cancellation too
+            self.external_cancel_owed_at = now
+
+    @property
+    def withdrawn(self) -> bool:
+        """Cancelled by its owner (``withdraw``), not by staff, a merge or the external system."""
+        return self.status is TicketStatus.CANCELLED and any(
+            e.type is EventType.STATUS and e.status is TicketStatus.CANCELLED and e.actor == self.sender
+            for e in self.history
+        )
+
+    def cancelled_there(self) -> None:
+        """The external system has the cancellation (it answered our call, or said so itself):
+        nothing is owed any more. Not a change staff or the owner made: no history line."""
+        if self.external_cancel_owed_at is not None:
+            self.external_cancel_owed_at = None
 
     def follow_merge(self, primary: Ticket, *, actor: str, now: datetime) -> None:
         """This ticket was merged into one that is now merged into ``primary``: follow it, so

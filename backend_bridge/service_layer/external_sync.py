@@ -2,7 +2,13 @@
 
 Out: every ticket we open is created there too (``TicketOpened``); when it cannot be, the
 ticket stays open here with ``external_id`` NULL and ``SyncTickets`` (run periodically)
-tries again with the same idempotency key, so it is created there exactly once.
+tries again with the same idempotency key, so it is created there exactly once. A ticket its
+owner withdraws (``TicketWithdrawn``) after it was created there is cancelled there too, or their
+technicians still go: the withdrawal's own transaction records the cancellation as owed
+(``Ticket.external_cancel_owed_at``), the call after it clears that, and SyncTickets sends the
+ones still owed (the system was down, the process died in between) with the same key. One
+withdrawn before it ever reached them is simply never created there (``unsynced`` is open
+tickets only); if its creation was already on its way, ``Ticket.synced`` makes it owed.
 
 In: their status changes arrive as signed webhooks (entrypoints/external_api.py) and become
 ``ApplyExternalUpdate``: applied through the same domain methods as our own staff's changes,
@@ -20,7 +26,8 @@ Their statuses → ours (EXTERNAL_STATUSES):
     reopened    → reopened
 
 An update naming the status the ticket already has (or the same assignee) is applied as
-"unchanged". One our life cycle refuses (e.g. completed on a new ticket) raises
+"unchanged": their "cancelled" for a ticket the owner withdrew is that, and settles any
+cancellation we still owed them. One our life cycle refuses (e.g. completed on a new ticket) raises
 InvalidTransition: nothing is stored, the webhook is answered 409 with the reason.
 """
 
@@ -51,7 +58,8 @@ EXTERNAL_STATUSES: dict[str, model.TicketStatus] = {
 
 @dataclass(frozen=True)
 class SyncTickets(commands.Command):
-    """Create open tickets the external system does not have yet (it was down when they were opened)."""
+    """Create open tickets the external system does not have yet (it was down when they were
+    opened), then send the cancellations it is still owed; ``limit`` for each."""
 
     limit: int = 100
 
@@ -128,6 +136,43 @@ async def create_in_external_system(event: events.TicketOpened, uow: UnitOfWork,
         log.error("ticket %s: %s answered an unusable id: %s", event.number, deps.external.name, exc)
 
 
+async def _cancel_there(uow: UnitOfWork, deps: Deps, ticket_id: int) -> bool:
+    """Tell the external system a withdrawn ticket is cancelled and settle the debt; False if none is owed.
+
+    As ``_create_there``: the call between two short transactions. The idempotency key is per
+    ticket, so a call whose answer was lost and is sent again cancels it there once.
+    """
+    assert deps.external is not None
+    async with uow:
+        ticket = await uow.tickets.get(ticket_id)
+        if ticket is None or ticket.external_cancel_owed_at is None or ticket.external_id is None:
+            return False
+        external_id, number = ticket.external_id, ticket.number
+    await deps.external.cancel_ticket(external_id, number, model.OWNER_WITHDREW)  # DeliveryFailed: the caller's
+    async with uow:
+        ticket = await uow.tickets.get(ticket_id)
+        ticket.cancelled_there()
+        await uow.commit()
+    log.info("ticket %s (%s) cancelled in %s", number, external_id, deps.external.name)
+    return True
+
+
+async def cancel_in_external_system(event: events.TicketWithdrawn, uow: UnitOfWork, deps: Deps) -> None:
+    """The owner withdrew the ticket: the system of record hears at once; if it cannot, SyncTickets retries."""
+    if deps.external is None:
+        return
+    try:
+        await _cancel_there(uow, deps, event.ticket_id)
+    except DeliveryFailed as exc:
+        log.log(
+            logging.ERROR if exc.permanent else logging.WARNING,
+            "withdrawn ticket %s not cancelled in %s yet (%s); SyncTickets retries",
+            event.number,
+            deps.external.name,
+            exc,
+        )
+
+
 async def sync_tickets(cmd: SyncTickets, uow: UnitOfWork, deps: Deps) -> results.SyncSweep:
     """Retry open tickets without an external id, oldest first.
 
@@ -135,12 +180,17 @@ async def sync_tickets(cmd: SyncTickets, uow: UnitOfWork, deps: Deps) -> results
     fail too). A permanent refusal (a bad key, a ticket they reject) is logged as an error
     and the sweep goes on; the ticket is tried again next time, once an operator has fixed
     the cause. Finished tickets are never sent: they are no longer work for anyone.
+
+    Then the cancellations still owed, longest owed first, the same way (a refused one stays
+    owed). After the creations, so a ticket created late in this sweep (withdrawn while its
+    creation was on its way) is cancelled in it too; not at all once the system proved down.
     """
-    counts = {"synced": 0, "failed": 0}
+    counts = {"synced": 0, "failed": 0, "cancelled": 0}
     if deps.external is None:
         return results.SyncSweep()
     async with uow:
         pending = [t.id for t in await uow.tickets.unsynced(cmd.limit)]
+    down = False
     for ticket_id in pending:
         try:
             counts["synced"] += await _create_there(uow, deps, ticket_id)
@@ -148,10 +198,24 @@ async def sync_tickets(cmd: SyncTickets, uow: UnitOfWork, deps: Deps) -> results
             counts["failed"] += 1
             log.log(logging.ERROR if exc.permanent else logging.WARNING, "sync of ticket %d failed: %s", ticket_id, exc)
             if not exc.permanent:
+                down = True
                 break
         except model.DomainError as exc:
             counts["failed"] += 1
             log.error("sync of ticket %d: %s answered an unusable id: %s", ticket_id, deps.external.name, exc)
+    if down:
+        return results.SyncSweep(**counts)
+    async with uow:
+        owed = [t.id for t in await uow.tickets.cancellations_owed(cmd.limit)]
+    for ticket_id in owed:
+        try:
+            counts["cancelled"] += await _cancel_there(uow, deps, ticket_id)
+        except DeliveryFailed as exc:
+            counts["failed"] += 1
+            level = logging.ERROR if exc.permanent else logging.WARNING
+            log.log(level, "cancellation of ticket %d failed (still owed): %s", ticket_id, exc)
+            if not exc.permanent:
+                break
     return results.SyncSweep(**counts)
 
 
@@ -210,6 +274,8 @@ async def apply_external_update(
             except model.DomainError as exc:
                 log.warning("%s event %s for %s refused: %s", cmd.system, cmd.event_id, ticket.number, exc)
                 raise
+            if ticket.status is model.TicketStatus.CANCELLED and cmd.status == "cancelled":
+                ticket.cancelled_there()  # they have it cancelled: nothing is owed them any more
             await uow.commit()
             return results.ExternalUpdateApplied(ticket.number, ticket.status.value, changed)
     except model.DomainError:
@@ -226,4 +292,5 @@ COMMAND_HANDLERS = {
 }
 EVENT_HANDLERS = {
     events.TicketOpened: [create_in_external_system],
+    events.TicketWithdrawn: [cancel_in_external_system],
 }

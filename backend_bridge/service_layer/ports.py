@@ -39,7 +39,8 @@ class TicketSystem(Protocol):
     """An external property system (HC小区, 明源, …) that keeps the company's tickets.
 
     The built-in store needs none of this (Deps.external is None); with one configured,
-    every ticket is also created there and its status changes come back by signed webhook.
+    every ticket is also created there (and cancelled there when its owner withdraws it) and its
+    status changes come back by signed webhook.
     Implementation and contract: adapters/external.py, service_layer/external_sync.py.
     """
 
@@ -47,6 +48,10 @@ class TicketSystem(Protocol):
 
     async def create_ticket(self, ticket: dict) -> str:
         """Create the ticket there; returns its id in that system. Raises DeliveryFailed."""
+        ...
+
+    async def cancel_ticket(self, external_id: str, number: str, reason: str) -> None:
+        """Cancel ticket ``external_id`` there (the owner withdrew it); idempotent. Raises DeliveryFailed."""
         ...
 
 

@@ -185,8 +185,9 @@ class Imported(Result):
 
 @dataclass(frozen=True)
 class SyncSweep(Result):
-    synced: int = 0
-    failed: int = 0
+    synced: int = 0  # created there
+    failed: int = 0  # creations and cancellations that did not get through
+    cancelled: int = 0  # withdrawals they were owed and now have
 
 
 @dataclass(frozen=True)

@@ -60,13 +60,52 @@ class FakePropertySystem:
         self.answer_after = 0.0  # seconds: the ticket is created, the answer comes late
         self.fail_with: int | None = None
         self.garbled: bytes | None = None  # answered (chunked, no Content-Length) instead of its answer
+        self.cancelled: dict[str, dict] = {}  # their id → the cancellation we sent, with its idempotency key
+        self.cancel_calls: list[tuple[str, dict]] = []  # every cancel that passed the checks, replays too
+        self.cancel_fails_with: int | None = None
         self.server = None
         self._events = 0
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/tickets", self.create)
+        app.router.add_post("/tickets/{their_id}/cancel", self.cancel)
         return app
+
+    def _unsigned(self, request: web.Request, raw: bytes) -> str | None:
+        """Why a request is refused before its body is read: key, timestamp, signature, idempotency key."""
+        if request.headers.get("Authorization") != f"Bearer {API_KEY}":
+            return "bad api key"
+        timestamp = request.headers.get("X-Wuye-Timestamp", "")
+        if not timestamp.isdigit() or abs(int(timestamp) - self.clock().timestamp()) > 300:
+            return "stale or missing timestamp"
+        given = request.headers.get("X-Wuye-Signature", "")
+        if not hmac.compare_digest(given.encode(), signature(SECRET, timestamp, raw).encode()):
+            return "bad signature"
+        if not request.headers.get("Idempotency-Key"):
+            return "Idempotency-Key is required"
+        return None
+
+    async def cancel(self, request: web.Request) -> web.Response:
+        """Cancel one of their tickets: signed like a creation; again with the same key is a success."""
+        raw = await request.read()
+        self.received.append(raw)
+        if why := self._unsigned(request, raw):
+            return await self._refuse(request, 400 if "Idempotency" in why else 401, why)
+        if self.cancel_fails_with:
+            return await self._refuse(request, self.cancel_fails_with, "unavailable")
+        their_id, key = request.match_info["their_id"], request.headers["Idempotency-Key"]
+        body = json.loads(raw)
+        if their_id not in self.tickets:
+            return await self._refuse(request, 404, "no such ticket")
+        if body.get("number") != self.tickets[their_id]["number"] or not body.get("reason"):
+            return await self._refuse(request, 422, "number does not match or no reason")
+        self.cancel_calls.append((their_id, {**body, "idempotency_key": key}))
+        if their_id in self.cancelled:
+            self.replayed += 1
+            return web.json_response({"id": their_id, "status": "cancelled"}, headers={"Idempotent-Replayed": "true"})
+        self.cancelled[their_id] = {**body, "idempotency_key": key}
+        return web.json_response({"id": their_id, "status": "cancelled"})
 
     async def _refuse(self, request: web.Request, status: int, message: str) -> web.StreamResponse:
         self.refused.append(status)
@@ -280,11 +319,11 @@ async def test_while_the_system_is_down_the_ticket_stays_open_here_and_syncs_onc
     stored = await ticket(backend, number)
     assert stored.status is model.TicketStatus.NEW and stored.external_id is None
     assert model.EventType.SYNCED not in [e.type for e in stored.history]
-    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 1}
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 1, "cancelled": 0}
 
     await fake.up()
-    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 1, "failed": 0}
-    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 0}
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 1, "failed": 0, "cancelled": 0}
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 0, "cancelled": 0}
     [(their_id, sent)] = fake.tickets.items()
     assert sent["number"] == number and len(fake.received) == 1
     stored = await ticket(backend, number)
@@ -299,7 +338,7 @@ async def test_an_answer_lost_to_a_timeout_is_retried_with_the_same_key_and_crea
     assert len(fake.tickets) == 1
 
     fake.answer_after = 0
-    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 1, "failed": 0}
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 1, "failed": 0, "cancelled": 0}
     [their_id] = fake.tickets
     assert fake.replayed == 1 and len(fake.received) == 2
     assert (await ticket(backend, number)).external_id == their_id
@@ -318,10 +357,10 @@ async def test_a_garbled_answer_is_the_system_failing_and_the_ticket_syncs_once_
     fake.garbled = garbled
     number = await open_ticket(backend)
     assert (await ticket(backend, number)).external_id is None  # as if it timed out: retried later
-    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 1}
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 1, "cancelled": 0}
 
     fake.garbled = None
-    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 1, "failed": 0}
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 1, "failed": 0, "cancelled": 0}
     [their_id] = fake.tickets
     assert (await ticket(backend, number)).external_id == their_id and fake.replayed == 2
 
@@ -342,8 +381,161 @@ async def test_tickets_finished_while_the_system_was_down_are_not_sent_later(bac
     number = await open_ticket(backend)
     await backend.bus.handle(commands.ChangeTicketStatus(number, "cancelled", "staff:前台", "业主自己修好了"))
     await fake.up()
-    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 0}
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 0, "cancelled": 0}
     assert fake.tickets == {} and (await ticket(backend, number)).external_id is None
+
+
+# -- out: withdrawals cancelled there ------------------------------------------------------------
+
+
+async def withdraw(backend, number: str) -> None:
+    answer = await backend.bus.handle(commands.WithdrawTicket(OWNER, number))
+    assert answer.status == "cancelled"  # the owner's answer never waits on the other system
+
+
+async def owed(backend, number: str) -> datetime | None:
+    return (await ticket(backend, number)).external_cancel_owed_at
+
+
+async def test_a_withdrawn_ticket_is_cancelled_there_once_by_a_signed_call_with_its_own_key(backend, fake):
+    number = await open_ticket(backend)
+    [their_id] = fake.tickets
+    await withdraw(backend, number)
+
+    assert fake.cancelled == {
+        their_id: {"number": number, "reason": model.OWNER_WITHDREW, "idempotency_key": f"cancel:{number}"}
+    }
+    assert fake.refused == []  # the key, the timestamp and the signature all checked
+    raw = fake.received[-1]
+    assert OWNER_ID.encode() not in raw and PHONE.encode() not in raw and b"sender" not in raw
+    assert await owed(backend, number) is None
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 0, "cancelled": 0}
+    assert len(fake.cancel_calls) == 1
+
+
+@pytest.mark.parametrize("outage", ["down", "503"])
+async def test_a_withdrawal_the_system_missed_stays_owed_and_the_sweep_sends_it_once(backend, fake, clock, outage):
+    number = await open_ticket(backend)
+    [their_id] = fake.tickets
+    if outage == "down":
+        await fake.down()
+    else:
+        fake.cancel_fails_with = 503
+    clock.advance(minutes=1)
+    await withdraw(backend, number)
+    assert fake.cancelled == {} and await owed(backend, number) == clock()  # recorded with the withdrawal
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 1, "cancelled": 0}
+    assert await owed(backend, number) == clock()
+
+    if outage == "down":
+        await fake.up()
+    fake.cancel_fails_with = None
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 0, "cancelled": 1}
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 0, "cancelled": 0}
+    assert list(fake.cancelled) == [their_id] and len(fake.cancel_calls) == 1
+    assert fake.cancelled[their_id]["idempotency_key"] == f"cancel:{number}"
+    assert await owed(backend, number) is None
+
+
+async def open_second(backend) -> str:
+    result = await backend.bus.handle(
+        commands.OpenTicket(
+            sender=OWNER, kind="repair", description="客厅的灯不亮了", building="3", unit="2", room="501"
+        )
+    )
+    return result.number
+
+
+async def test_the_sweep_stops_at_a_transient_failure_and_goes_past_a_permanent_refusal(backend, fake, caplog):
+    first, second = await open_ticket(backend), await open_second(backend)
+    assert len(fake.tickets) == 2
+    fake.cancel_fails_with = 409  # e.g. already completed there: retrying cannot help until someone looks
+    await withdraw(backend, first)
+    await withdraw(backend, second)
+    assert any(r.levelname == "ERROR" and "not cancelled" in r.getMessage() for r in caplog.records)
+    assert await owed(backend, first) and await owed(backend, second)  # kept owed: logged, not forgotten
+
+    refused = len(fake.refused)
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 2, "cancelled": 0}
+    assert len(fake.refused) == refused + 2  # a permanent refusal does not stop the sweep
+    fake.cancel_fails_with = 503
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 1, "cancelled": 0}
+    assert len(fake.refused) == refused + 3  # the system is failing: the rest would too
+
+    fake.cancel_fails_with = None
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 0, "cancelled": 2}
+    assert len(fake.cancelled) == 2 and len(fake.cancel_calls) == 2
+
+
+async def test_what_the_system_refuses_to_cancel_is_permanent_unless_retrying_can_help(fake, clock):
+    async with aiohttp.ClientSession() as http:
+        system = HttpTicketSystem(SYSTEM, fake.url, API_KEY, SECRET, http, timeout=TIMEOUT, clock=clock)
+        with pytest.raises(DeliveryFailed) as unknown:
+            await system.cancel_ticket("HC/00009 ?", "BX000042", model.OWNER_WITHDREW)  # not theirs
+        assert unknown.value.permanent and "404" in str(unknown.value)
+        for status, permanent in ((503, False), (429, False), (500, False), (422, True), (401, True)):
+            fake.cancel_fails_with = status
+            with pytest.raises(DeliveryFailed) as failed:
+                await system.cancel_ticket("HC-00001", "BX000042", model.OWNER_WITHDREW)
+            assert failed.value.permanent is permanent, status
+        await fake.down()
+        with pytest.raises(DeliveryFailed) as down:
+            await system.cancel_ticket("HC-00001", "BX000042", model.OWNER_WITHDREW)
+        assert not down.value.permanent
+
+
+async def test_a_ticket_withdrawn_before_it_reached_them_is_never_created_or_cancelled_there(backend, fake):
+    await fake.down()
+    number = await open_ticket(backend)
+    await withdraw(backend, number)
+    await fake.up()
+
+    async with backend.new_uow() as uow:
+        assert await uow.tickets.unsynced() == [] and await uow.tickets.cancellations_owed() == []
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 0, "cancelled": 0}
+    assert fake.tickets == {} and fake.received == []
+    stored = await ticket(backend, number)
+    assert stored.external_id is None and stored.external_cancel_owed_at is None
+
+
+async def test_a_ticket_withdrawn_while_its_creation_is_on_its_way_is_cancelled_in_the_same_sweep(backend, fake):
+    await fake.down()
+    number = await open_ticket(backend)
+    await fake.up()
+    fake.answer_after = TIMEOUT / 2  # created there at once, answered late: time to withdraw meanwhile
+    sweep = asyncio.create_task(backend.bus.handle(SyncTickets()))
+    while not fake.tickets:
+        await asyncio.sleep(0.01)
+    await withdraw(backend, number)  # nothing to cancel yet: we do not know their id
+    assert fake.cancel_calls == []
+
+    assert (await sweep).as_json() == {"synced": 1, "failed": 0, "cancelled": 1}
+    [their_id] = fake.tickets
+    assert list(fake.cancelled) == [their_id]
+    stored = await ticket(backend, number)
+    assert stored.external_id == their_id and stored.external_cancel_owed_at is None
+
+
+async def test_their_cancelled_for_a_withdrawn_ticket_is_unchanged_and_settles_what_we_owed(
+    public_client, backend, fake
+):
+    number = await open_ticket(backend)
+    [their_id] = fake.tickets
+    await withdraw(backend, number)
+    status, answer = await fake.webhook(hook(public_client), their_id, "cancelled")
+    assert status == 200 and answer["changed"] is False and answer["status"] == "cancelled", answer
+
+    second = await open_second(backend)
+    [second_id] = [i for i in fake.tickets if i != their_id]
+    fake.cancel_fails_with = 503
+    await withdraw(backend, second)
+    assert await owed(backend, second)
+    status, answer = await fake.webhook(hook(public_client), second_id, "cancelled")  # they cancelled it themselves
+    assert status == 200 and answer["changed"] is False, answer
+    assert await owed(backend, second) is None
+    fake.cancel_fails_with = None
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 0, "cancelled": 0}
+    assert list(fake.cancelled) == [their_id]
 
 
 # -- in: their status changes, by signed webhook -------------------------------------------------

@@ -290,3 +290,50 @@ async def test_0014_makes_the_open_tickets_of_before_due_at_once_and_the_finishe
         command.downgrade(_alembic_config(conn), "0013")
         assert "sweep_at" not in {c["name"] for c in inspect(conn).get_columns("tickets")}
     engine.dispose()
+
+
+# -- 0015: cancellations owed to the external system (tickets.external_cancel_owed_at) ---------------
+
+
+async def test_0015_makes_tickets_their_owners_withdrew_there_owed_and_no_others(empty_database):
+    """Withdrawals made before 0015 were never sent: a ticket its own sender cancelled after it
+    was created there owes the cancellation from when it was closed; one staff cancelled, or one
+    never created there, owes nothing."""
+    from alembic import command
+
+    engine = create_engine(_sync_url(empty_database))
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0014")
+        tickets = {  # id: (external id, who cancelled it)
+            12: ("HC-1", "webchat:zw"),
+            13: ("HC-2", "staff:前台"),
+            14: (None, "webchat:zw"),
+        }
+        for number, (external_id, actor) in tickets.items():
+            their = f"'{external_id}'" if external_id else "NULL"
+            conn.exec_driver_sql(
+                "INSERT INTO tickets (id, kind, priority, status, category, description, sender, anonymous, "
+                "intake, channel, created_at, respond_by, resolve_by, closed_at, external_id, version) VALUES "
+                f"({number}, 'repair', 'normal', 'cancelled', 'plumbing', '厨房漏水', 'webchat:zw', false, "
+                "'assistant', 'webchat', '2026-11-01 00:00:00', '2026-11-01 00:30:00', '2026-11-02 00:00:00', "
+                f"'2026-11-01 01:00:00', {their}, 1)"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO ticket_events (ticket_id, at, type, actor, status, note, data) "
+                f"VALUES ({number}, '2026-11-01 01:00:00', 'status', '{actor}', 'cancelled', '', '{{}}')"
+            )
+    engine.dispose()
+    backend = await _start(empty_database)  # migrates to head
+    try:
+        async with backend.new_uow() as uow:
+            owed = {t: (await uow.tickets.get(t)).external_cancel_owed_at for t in tickets}
+            assert [t.id for t in await uow.tickets.cancellations_owed()] == [12]
+        assert owed[12] is not None and owed[12].isoformat() == "2026-11-01T01:00:00+00:00"
+        assert owed[13] is None and owed[14] is None
+    finally:
+        await backend.close()
+    engine = create_engine(_sync_url(empty_database))
+    with engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0014")
+        assert "external_cancel_owed_at" not in {c["name"] for c in inspect(conn).get_columns("tickets")}
+    engine.dispose()
