@@ -7,6 +7,7 @@ collect their domain events after a commit.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -19,6 +20,7 @@ from backend_bridge.adapters import orm
 from backend_bridge.domain import model
 
 T = TypeVar("T")
+UNANSWERED_LIMIT = 50  # the backlog is counted up to this many (as ``unanswered`` lists them)
 
 
 class _Tracking:
@@ -313,6 +315,15 @@ class PassRepository(_Tracking):
         return (await self.session.scalars(stmt)).first()
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """What ``ConversationRepository.read_on_arrival`` found for a new owner message."""
+
+    conversation: model.Conversation
+    earlier_id: int | None  # the sender's message with the same client id: this one is a retry
+    waiting: int  # the sender's messages waiting for an answer (``MessageRepository.count_unanswered``)
+
+
 class ConversationRepository(_Tracking):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
@@ -353,12 +364,7 @@ class ConversationRepository(_Tracking):
     async def read(self, sender: str) -> model.Conversation | None:
         """The conversation without its handoff history, held by nobody but this repository."""
         row = (await self.session.execute(_CONVERSATION, {"sender": sender})).first()
-        if row is None:
-            return None
-        values = row._asdict()
-        conversation = _unheld(model.Conversation, values)
-        self._read[id(conversation)] = (conversation, values)
-        return self._track(conversation)  # its events, if any, reach the notices and the bus
+        return None if row is None else self.adopt(row._asdict())
 
     async def read_or_create(self, sender: str) -> model.Conversation:
         """``read``, created first if new (two first messages at once create it once)."""
@@ -367,6 +373,27 @@ class ConversationRepository(_Tracking):
             await self._create(sender)
             conversation = await self.read(sender)
         return conversation
+
+    async def read_on_arrival(self, sender: str, client_message_id: str | None) -> Arrival:
+        """``read_or_create`` with what a new message of the sender's needs to know besides — the
+        id of an earlier message with the same client id (a retry), and how many of the sender's
+        are waiting for an answer (``MessageRepository.count_unanswered``) — in the same statement:
+        on every owner message, one round trip instead of three."""
+        params = {"sender": sender, "client_id": client_message_id or None, "limit": UNANSWERED_LIMIT}
+        row = (await self.session.execute(_ARRIVAL, params)).first()
+        if row is None:  # the sender's first message (rare): created, and read again
+            await self._create(sender)
+            row = (await self.session.execute(_ARRIVAL, params)).first()
+        values = row._asdict()
+        earlier, waiting = values.pop("_earlier"), values.pop("_waiting")
+        return Arrival(self.adopt(values), earlier, int(waiting or 0))
+
+    def adopt(self, values: dict) -> model.Conversation:
+        """A conversation from its row's ``values`` (read by this repository, or with a message:
+        MessageRepository.read_with_conversation), remembered for ``save`` and tracked."""
+        conversation = _unheld(model.Conversation, values)
+        self._read[id(conversation)] = (conversation, values)
+        return self._track(conversation)  # its events, if any, reach the notices and the bus
 
     async def save(self, conversation: model.Conversation) -> None:
         """Write what changed since ``read`` (nothing: no statement): one UPDATE of those columns
@@ -441,9 +468,23 @@ class MessageRepository(_Tracking):
         """The message as one Core row, held by nobody but this repository (ConversationRepository.read
         says why); its answer is written back with ``save``."""
         row = (await self.session.execute(_INBOUND, {"id": inbound_id})).first()
+        return None if row is None else self._adopt(row._asdict())
+
+    async def read_with_conversation(
+        self, inbound_id: int, conversations: ConversationRepository
+    ) -> tuple[model.InboundMessage, model.Conversation | None] | None:
+        """``read`` and its sender's ``conversations.read`` (None if it has none) in one statement:
+        answering a message needs both, and a round trip less on every owner message."""
+        row = (await self.session.execute(_INBOUND_WITH_CONVERSATION, {"id": inbound_id})).first()
         if row is None:
             return None
-        message = _unheld(model.InboundMessage, row._asdict())
+        values = row._asdict()
+        conversation = {column: values.pop(label) for column, label in _CONVERSATION_LABELS.items()}
+        message = self._adopt(values)
+        return message, (None if conversation["sender"] is None else conversations.adopt(conversation))
+
+    def _adopt(self, values: dict) -> model.InboundMessage:
+        message = _unheld(model.InboundMessage, values)
         self._remember(message)
         return self._track(message)  # RepliesDeferred reaches the notices and the bus as from a mapped one
 
@@ -468,7 +509,7 @@ class MessageRepository(_Tracking):
         written["replies"] = list(written["replies"])
         self._read[id(message)] = (message, written)
 
-    async def count_unanswered(self, sender: str, limit: int = 50) -> int:
+    async def count_unanswered(self, sender: str, limit: int = UNANSWERED_LIMIT) -> int:
         """How many of ``unanswered(sender=sender, limit=limit)`` there are, counted in the store."""
         return int(await self.session.scalar(_UNANSWERED_COUNT, {"sender": sender, "limit": limit}) or 0)
 
@@ -482,12 +523,6 @@ class MessageRepository(_Tracking):
 
     async def inbound(self, inbound_id: int) -> model.InboundMessage | None:
         return self._track(await self.session.get(model.InboundMessage, inbound_id))
-
-    async def inbound_by_client_id(self, sender: str, client_message_id: str) -> model.InboundMessage | None:
-        """The sender's message with this client id (a retry's first attempt), as ``read`` gives it."""
-        params = {"sender": sender, "client_id": client_message_id}
-        row = (await self.session.execute(_INBOUND_BY_CLIENT_ID, params)).first()
-        return None if row is None else _unheld(model.InboundMessage, row._asdict())
 
     async def count_since(self, sender: str, since: datetime) -> int:
         stmt = select(func.count()).where(
@@ -769,10 +804,6 @@ class ExternalEventRepository(_Tracking):
 # cache key is worked out again on every use, which was a tenth of the ORM's time (issue 14).
 _CONVERSATION = select(orm.conversations).where(orm.conversations.c.sender == bindparam("sender"))
 _INBOUND = select(orm.inbound_messages).where(orm.inbound_messages.c.id == bindparam("id"))
-_INBOUND_BY_CLIENT_ID = select(orm.inbound_messages).where(
-    orm.inbound_messages.c.sender == bindparam("sender"),
-    orm.inbound_messages.c.client_message_id == bindparam("client_id"),
-)
 _UNANSWERED_COUNT = select(func.count()).select_from(
     select(orm.inbound_messages.c.id)
     .where(
@@ -782,6 +813,31 @@ _UNANSWERED_COUNT = select(func.count()).select_from(
     )
     .limit(bindparam("limit"))
     .subquery()
+)
+# ConversationRepository.read_on_arrival: the conversation, a retry's first attempt and the backlog's size
+_ARRIVAL = select(
+    orm.conversations,
+    select(orm.inbound_messages.c.id)
+    .where(
+        orm.inbound_messages.c.sender == bindparam("sender"),
+        orm.inbound_messages.c.client_message_id == bindparam("client_id"),  # NULL: no row
+    )
+    .scalar_subquery()
+    .label("_earlier"),
+    _UNANSWERED_COUNT.scalar_subquery().label("_waiting"),
+).where(orm.conversations.c.sender == bindparam("sender"))
+# MessageRepository.read_with_conversation: the message's columns as they are, its conversation's
+# under labels of their own (NULL when it has none)
+_CONVERSATION_LABELS = {column.name: f"_conversation_{column.name}" for column in orm.conversations.c}
+_INBOUND_WITH_CONVERSATION = (
+    select(
+        orm.inbound_messages,
+        *(column.label(_CONVERSATION_LABELS[column.name]) for column in orm.conversations.c),
+    )
+    .select_from(
+        orm.inbound_messages.outerjoin(orm.conversations, orm.conversations.c.sender == orm.inbound_messages.c.sender)
+    )
+    .where(orm.inbound_messages.c.id == bindparam("id"))
 )
 _CONVERSATION_UPDATE = update(orm.conversations).where(orm.conversations.c.sender == bindparam("_sender"))
 _INBOUND_INSERT = insert(orm.inbound_messages)

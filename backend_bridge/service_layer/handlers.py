@@ -694,21 +694,21 @@ async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Dep
     """Write the owner's message down before anything else; replay a retried client message."""
     now = deps.clock()
     async with uow:
-        # read and written back with one statement each (repository: why), not loaded and flushed
-        conversation = await uow.conversations.read_or_create(cmd.sender)
-        if cmd.client_message_id:
-            earlier = await uow.messages.inbound_by_client_id(cmd.sender, cmd.client_message_id)
-            if earlier is not None:
-                return results.InboundRecorded(
-                    earlier.id,
-                    True,
-                    list(earlier.replies),
-                    earlier.status.value,
-                    conversation.state.value,
-                    conversation.script,
-                    waiting=0,
-                )
-        waiting = await uow.messages.count_unanswered(cmd.sender)
+        # read and written back with one statement each (repository: why), not loaded and flushed;
+        # the read also finds a retry's first attempt and counts the sender's backlog
+        arrival = await uow.conversations.read_on_arrival(cmd.sender, cmd.client_message_id)
+        conversation, waiting = arrival.conversation, arrival.waiting
+        if arrival.earlier_id is not None:
+            earlier = await uow.messages.read(arrival.earlier_id)
+            return results.InboundRecorded(
+                earlier.id,
+                True,
+                list(earlier.replies),
+                earlier.status.value,
+                conversation.state.value,
+                conversation.script,
+                waiting=0,
+            )
         if cmd.script:
             conversation.script = cmd.script
         routed_to, names_only = await _route_conversation(uow, deps, conversation, cmd)
@@ -756,8 +756,11 @@ async def record_replies(cmd: commands.RecordReplies, uow: UnitOfWork, deps: Dep
     the message is theirs and the answer is dropped (status "for_staff": nothing to send)."""
     async with uow:
         # read and written back with one statement each (repository: why), not loaded and flushed
-        message = _existing(await uow.messages.read(cmd.inbound_id), "inbound message", cmd.inbound_id)
-        conversation = await uow.conversations.read(message.sender)
+        message, conversation = _existing(
+            await uow.messages.read_with_conversation(cmd.inbound_id, uow.conversations),
+            "inbound message",
+            cmd.inbound_id,
+        )
         if conversation is not None and conversation.silences_late_answers():
             message.for_staff()
         message.record_answer(list(cmd.replies), answered=cmd.answered, push=cmd.push)
