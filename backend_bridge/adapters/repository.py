@@ -366,19 +366,12 @@ class ConversationRepository(_Tracking):
         row = (await self.session.execute(_CONVERSATION, {"sender": sender})).first()
         return None if row is None else self.adopt(row._asdict())
 
-    async def read_or_create(self, sender: str) -> model.Conversation:
-        """``read``, created first if new (two first messages at once create it once)."""
-        conversation = await self.read(sender)
-        if conversation is None:
-            await self._create(sender)
-            conversation = await self.read(sender)
-        return conversation
-
     async def read_on_arrival(self, sender: str, client_message_id: str | None) -> Arrival:
-        """``read_or_create`` with what a new message of the sender's needs to know besides — the
-        id of an earlier message with the same client id (a retry), and how many of the sender's
-        are waiting for an answer (``MessageRepository.count_unanswered``) — in the same statement:
-        on every owner message, one round trip instead of three."""
+        """The conversation, created first if new (two first messages at once create it once), with
+        what a new message of the sender's needs to know besides — the id of an earlier message
+        with the same client id (a retry), and how many of the sender's are waiting for an answer
+        (``MessageRepository.count_unanswered``) — in the same statement: on every owner message,
+        one round trip instead of three."""
         params = {"sender": sender, "client_id": client_message_id or None, "limit": UNANSWERED_LIMIT}
         row = (await self.session.execute(_ARRIVAL, params)).first()
         if row is None:  # the sender's first message (rare): created, and read again

@@ -80,6 +80,11 @@ class ApplyExternalUpdate(commands.Command):
     delivery: str = ""
 
 
+def _level(exc: DeliveryFailed) -> int:
+    """A refusal retrying will not cure is an error for an operator; one it may cure, a warning."""
+    return logging.ERROR if exc.permanent else logging.WARNING
+
+
 def ticket_payload(ticket: model.Ticket) -> dict:
     """What the external system is told about a ticket: the work, never the owner's identity."""
     return {
@@ -128,7 +133,7 @@ async def create_in_external_system(event: events.TicketOpened, uow: UnitOfWork,
     try:
         await _create_there(uow, deps, event.ticket_id)
     except DeliveryFailed as exc:
-        level = logging.ERROR if exc.permanent else logging.WARNING
+        level = _level(exc)
         log.log(
             level, "ticket %s not created in %s yet (%s); SyncTickets retries", event.number, deps.external.name, exc
         )
@@ -165,7 +170,7 @@ async def cancel_in_external_system(event: events.TicketWithdrawn, uow: UnitOfWo
         await _cancel_there(uow, deps, event.ticket_id)
     except DeliveryFailed as exc:
         log.log(
-            logging.ERROR if exc.permanent else logging.WARNING,
+            _level(exc),
             "withdrawn ticket %s not cancelled in %s yet (%s); SyncTickets retries",
             event.number,
             deps.external.name,
@@ -196,7 +201,7 @@ async def sync_tickets(cmd: SyncTickets, uow: UnitOfWork, deps: Deps) -> results
             counts["synced"] += await _create_there(uow, deps, ticket_id)
         except DeliveryFailed as exc:
             counts["failed"] += 1
-            log.log(logging.ERROR if exc.permanent else logging.WARNING, "sync of ticket %d failed: %s", ticket_id, exc)
+            log.log(_level(exc), "sync of ticket %d failed: %s", ticket_id, exc)
             if not exc.permanent:
                 down = True
                 break
@@ -212,7 +217,7 @@ async def sync_tickets(cmd: SyncTickets, uow: UnitOfWork, deps: Deps) -> results
             counts["cancelled"] += await _cancel_there(uow, deps, ticket_id)
         except DeliveryFailed as exc:
             counts["failed"] += 1
-            level = logging.ERROR if exc.permanent else logging.WARNING
+            level = _level(exc)
             log.log(level, "cancellation of ticket %d failed (still owed): %s", ticket_id, exc)
             if not exc.permanent:
                 break

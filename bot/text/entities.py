@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.text.names import extract_person_names, signature
+from bot.text.numerals import DIGIT_OF
 from bot.text.tickets import find_tickets
 from bot.text.timeparse import find_times
 from common.addresses import address_part
@@ -109,7 +110,6 @@ _CUED_PLATE = re.compile(
     rf"{_PLATE_CUE}([{_PROVINCES}])\s*([A-Za-z])((?:\s*{_PLATE_DOT}{_PLATE_CHAR}){{5,6}})(?!\s*{_PLATE_CHAR})"
 )
 _CUED_OTHER_PLATE = re.compile(rf"{_PLATE_WORD}([A-Z]{{1,3}})[\s\-]?(\d{{1,4}})(?:[\s\-](\d{{2}}))?(?![A-Za-z0-9])")
-_DIGIT_OF = {c: str(i) for i, c in enumerate("零一二三四五六七八九")} | {"〇": "0", "幺": "1", "两": "2"}
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,4})\s*(?:[.。!！]\s*)?$")
 
 PUBLIC_AREAS = {
@@ -555,17 +555,15 @@ def extract_address(text: str) -> list[Entity]:
     found: list[Entity] = []
     taken = Taken(len(text))
 
-    def add(name: str, value: str | None, start: int, end: int) -> None:
+    def add(name: str, value: str | None, start: int, end: int, extra: dict | None = None) -> None:
         if value is None or taken.overlaps(start, end):
             return
-        found.append(Entity(name, value, start, end))
+        found.append(Entity(name, value, start, end, extra or {}))
         taken.take(start, end)
 
     def add_part(part: str, m: re.Match[str], group: int, **extra: bool) -> None:
         """A flat's part as the store keys it (0501 → 501, a → A): the roster import reads cells the same way."""
-        add(part, address_part(m.group(group), part), *m.span(group))
-        if extra and found and found[-1].start == m.start(group):
-            found[-1].extra.update(extra)
+        add(part, address_part(m.group(group), part), *m.span(group), extra)
 
     corrections = _room_corrections(text)
     for said, _ in corrections:
@@ -707,7 +705,7 @@ def extract_plates(text: str) -> list[Entity]:
         if len(number) == 5 or _NEW_ENERGY.fullmatch(number):
             plates.append(Entity("plate", (m.group(1) + m.group(2) + number).upper(), *m.span()))
     for m in _CUED_PLATE.finditer(text):
-        number = "".join(_DIGIT_OF.get(c, c) for c in m.group(3) if c.isalnum())
+        number = "".join(DIGIT_OF.get(c, c) for c in m.group(3) if c.isalnum())
         if not any(p.start < m.end() and m.start(1) < p.end for p in plates):
             plate = (m.group(1) + m.group(2) + number).upper()
             plates.append(Entity("plate", plate, m.start(1), m.end(), {"newly_read": True}))

@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 
 from bot.text.danger import HANDLING, false_alarm_explained, without_cooking
+from bot.text.tickets import find_tickets
 
 # Said to have been reported, asked or arranged before.
 _REPORTED = re.compile(
@@ -489,7 +490,6 @@ _STAFF_MISCONDUCT = re.compile(
 MISCONDUCT_FROM = frozenset({"ask_fee", "check_status", "inform", "request_human", "nlu_fallback", "report_repair"})
 
 # -- a ticket named and asked about in so many words (问一下 20261102-0017 这个单) -----------------
-_TICKET_NUMBER = re.compile(r"BX\d|TS\d|\d{8}-\d{3,4}", re.IGNORECASE)
 _ASKS_ABOUT = re.compile(r"问一?下|查一?下|看一?下|想问|请问|帮我查|帮忙查")
 
 # -- an issue raised (我想反映个事儿 …): a complaint, over a status check or a bare story ----------
@@ -596,7 +596,7 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         return "file_complaint"
     if (
         current in ("inform", "nlu_fallback")
-        and _TICKET_NUMBER.search(text)
+        and find_tickets(text)  # ours or an external system's, as the extractor reads them
         and _ASKS_ABOUT.search(text)
         and not reports_a_fault(text)
         and not _URGES.search(text)
