@@ -85,6 +85,7 @@ TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
 }
 NUMBER_PREFIX = {TicketKind.REPAIR: "BX", TicketKind.COMPLAINT: "TS"}
 OWNER_WITHDREW = "业主撤销"  # the note on a ticket the owner took back from the chat
+STAFF_CANCELLED = "物业取消"  # what the external system is told of a ticket staff cancelled here
 
 
 @dataclass(frozen=True)
@@ -416,6 +417,8 @@ class Ticket:
             self.resolved_at = self.survey_sent_at = None
         elif status in (TicketStatus.CLOSED, TicketStatus.CANCELLED):
             self.closed_at = now
+        if status is TicketStatus.CANCELLED:
+            self._owe_cancellation(now)
         self._record(now, EventType.STATUS, actor, note, resolve_by=moved)
         self._changed(previous, actor, note)
 
@@ -470,8 +473,6 @@ class Ticket:
         if not self.is_open:
             raise DomainError(f"a {self.status.value} ticket cannot be withdrawn")
         self.move_to(TicketStatus.CANCELLED, actor=actor, now=now, note=note)
-        if self.external_id is not None:  # their technicians must not go either
-            self.external_cancel_owed_at = now
         self.events.append(
             events.TicketWithdrawn(ticket_id=self.id, number=self.number, assignee=self.assignee, note=note)
         )
@@ -500,6 +501,7 @@ class Ticket:
             raise InvalidTransition(f"{primary.number} was itself merged")
         previous = self.status
         self.status, self.merged_into, self.closed_at = TicketStatus.CANCELLED, primary.id, now
+        self._owe_cancellation(now)  # the work is done under the primary: not twice there
         note = f"与 {primary.number} 合并处理"
         self._record(now, EventType.MERGED, actor, note, into=primary.number)
         primary._record(now, EventType.MERGED, actor, f"合并了 {self.number}", duplicate=self.number)
@@ -521,8 +523,8 @@ class Ticket:
             raise DomainError(f"ticket {self.number} is already {self.external_id} in the external system")
         self.external_id = external_id
         self._record(now, EventType.SYNCED, "system", system=system, external_id=external_id)
-        if self.withdrawn:  # withdrawn while the creation was on its way: it is owed a cancellation too
-            self.external_cancel_owed_at = now
+        # Cancelled here while the creation was on its way: it is owed a cancellation too.
+        self._owe_cancellation(now)
 
     @property
     def withdrawn(self) -> bool:
@@ -531,6 +533,24 @@ class Ticket:
             e.type is EventType.STATUS and e.status is TicketStatus.CANCELLED and e.actor == self.sender
             for e in self.history
         )
+
+    def _owe_cancellation(self, now: datetime) -> None:
+        """A cancelled ticket the external system holds is owed a cancellation there, whoever
+        cancelled it here (the owner, staff, a merge), or their technicians still go. Their own
+        "cancelled" goes through ``move_to`` too; ``cancelled_there`` settles it in the same
+        transaction, so they are never told what they said."""
+        if self.status is TicketStatus.CANCELLED and self.external_id is not None:
+            self.external_cancel_owed_at = now
+
+    @property
+    def cancellation_reason(self) -> str:
+        """What the external system is told: who called the work off, never a staff note (it may
+        name the owner or hold what the company keeps to itself)."""
+        if self.merged_into is not None:
+            merges = (e.data["into"] for e in reversed(self.history) if e.type is EventType.MERGED and "into" in e.data)
+            into = next(merges, None)
+            return f"与 {into} 合并处理" if into else "合并处理"
+        return OWNER_WITHDREW if self.withdrawn else STAFF_CANCELLED
 
     def cancelled_there(self) -> None:
         """The external system has the cancellation (it answered our call, or said so itself):

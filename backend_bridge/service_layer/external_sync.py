@@ -2,13 +2,14 @@
 
 Out: every ticket we open is created there too (``TicketOpened``); when it cannot be, the
 ticket stays open here with ``external_id`` NULL and ``SyncTickets`` (run periodically)
-tries again with the same idempotency key, so it is created there exactly once. A ticket its
-owner withdraws (``TicketWithdrawn``) after it was created there is cancelled there too, or their
-technicians still go: the withdrawal's own transaction records the cancellation as owed
-(``Ticket.external_cancel_owed_at``), the call after it clears that, and SyncTickets sends the
-ones still owed (the system was down, the process died in between) with the same key. One
-withdrawn before it ever reached them is simply never created there (``unsynced`` is open
-tickets only); if its creation was already on its way, ``Ticket.synced`` makes it owed.
+tries again with the same idempotency key, so it is created there exactly once. A ticket
+cancelled here after it was created there (its owner withdrew it, staff cancelled it, it was
+merged into another) is cancelled there too, or their technicians still go: the cancellation's
+own transaction records it as owed (``Ticket.external_cancel_owed_at``), the call after it
+(on ``TicketStatusChanged``) clears that, and SyncTickets sends the ones still owed (the system
+was down, the process died in between) with the same key. One cancelled before it ever reached
+them is simply never created there (``unsynced`` is open tickets only); if its creation was
+already on its way, ``Ticket.synced`` makes it owed.
 
 In: their status changes arrive as signed webhooks (entrypoints/external_api.py) and become
 ``ApplyExternalUpdate``: applied through the same domain methods as our own staff's changes,
@@ -142,7 +143,7 @@ async def create_in_external_system(event: events.TicketOpened, uow: UnitOfWork,
 
 
 async def _cancel_there(uow: UnitOfWork, deps: Deps, ticket_id: int) -> bool:
-    """Tell the external system a withdrawn ticket is cancelled and settle the debt; False if none is owed.
+    """Tell the external system a ticket cancelled here is cancelled and settle the debt; False if none is owed.
 
     As ``_create_there``: the call between two short transactions. The idempotency key is per
     ticket, so a call whose answer was lost and is sent again cancels it there once.
@@ -152,8 +153,8 @@ async def _cancel_there(uow: UnitOfWork, deps: Deps, ticket_id: int) -> bool:
         ticket = await uow.tickets.get(ticket_id)
         if ticket is None or ticket.external_cancel_owed_at is None or ticket.external_id is None:
             return False
-        external_id, number = ticket.external_id, ticket.number
-    await deps.external.cancel_ticket(external_id, number, model.OWNER_WITHDREW)  # DeliveryFailed: the caller's
+        external_id, number, reason = ticket.external_id, ticket.number, ticket.cancellation_reason
+    await deps.external.cancel_ticket(external_id, number, reason)  # DeliveryFailed: the caller's
     async with uow:
         ticket = await uow.tickets.get(ticket_id)
         ticket.cancelled_there()
@@ -162,16 +163,17 @@ async def _cancel_there(uow: UnitOfWork, deps: Deps, ticket_id: int) -> bool:
     return True
 
 
-async def cancel_in_external_system(event: events.TicketWithdrawn, uow: UnitOfWork, deps: Deps) -> None:
-    """The owner withdrew the ticket: the system of record hears at once; if it cannot, SyncTickets retries."""
-    if deps.external is None:
+async def cancel_in_external_system(event: events.TicketStatusChanged, uow: UnitOfWork, deps: Deps) -> None:
+    """Cancelled here (withdrawn, by staff, merged): the system of record hears at once; if it cannot,
+    SyncTickets retries. Their own cancellation owes them nothing, so ``_cancel_there`` sends none."""
+    if deps.external is None or event.status != model.TicketStatus.CANCELLED.value:
         return
     try:
         await _cancel_there(uow, deps, event.ticket_id)
     except DeliveryFailed as exc:
         log.log(
             _level(exc),
-            "withdrawn ticket %s not cancelled in %s yet (%s); SyncTickets retries",
+            "cancelled ticket %s not cancelled in %s yet (%s); SyncTickets retries",
             event.number,
             deps.external.name,
             exc,
@@ -297,5 +299,5 @@ COMMAND_HANDLERS = {
 }
 EVENT_HANDLERS = {
     events.TicketOpened: [create_in_external_system],
-    events.TicketWithdrawn: [cancel_in_external_system],
+    events.TicketStatusChanged: [cancel_in_external_system],
 }

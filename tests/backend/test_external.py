@@ -541,6 +541,48 @@ async def test_their_cancelled_for_a_withdrawn_ticket_is_unchanged_and_settles_w
 # -- in: their status changes, by signed webhook -------------------------------------------------
 
 
+async def test_a_ticket_staff_cancel_here_is_cancelled_there_without_their_note(backend, fake, clock):
+    number = await open_ticket(backend)
+    [their_id] = fake.tickets
+    fake.cancel_fails_with = 503  # the first call fails: the debt is kept with the cancellation
+    note = f"业主电话{PHONE}说不修了"  # a staff note may name the owner: it stays here
+    await backend.bus.handle(commands.ChangeTicketStatus(number, "cancelled", actor="admin", note=note))
+    assert await owed(backend, number) == clock() and fake.cancelled == {}
+
+    fake.cancel_fails_with = None
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 0, "cancelled": 1}
+    assert fake.cancelled == {
+        their_id: {"number": number, "reason": model.STAFF_CANCELLED, "idempotency_key": f"cancel:{number}"}
+    }
+    assert all(PHONE.encode() not in raw and "说不修了".encode() not in raw for raw in fake.received)
+    assert await owed(backend, number) is None
+
+
+async def test_a_duplicate_merged_here_is_cancelled_there_and_its_primary_is_not(backend, fake):
+    primary, duplicate = await open_ticket(backend), await open_second(backend)
+    ids = {sent["number"]: their_id for their_id, sent in fake.tickets.items()}
+    await backend.bus.handle(commands.MergeTickets(duplicate=duplicate, primary=primary, actor="admin"))
+
+    assert fake.cancelled == {
+        ids[duplicate]: {
+            "number": duplicate,
+            "reason": f"与 {primary} 合并处理",
+            "idempotency_key": f"cancel:{duplicate}",
+        }
+    }
+    assert await owed(backend, duplicate) is None and await owed(backend, primary) is None
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 0, "cancelled": 0}
+
+
+async def test_their_own_cancellation_is_never_sent_back_to_them(public_client, backend, fake):
+    number = await open_ticket(backend)
+    [their_id] = fake.tickets
+    status, answer = await fake.webhook(hook(public_client), their_id, "cancelled")
+    assert status == 200 and answer["changed"] is True and answer["status"] == "cancelled", answer
+    assert fake.cancel_calls == [] and await owed(backend, number) is None
+    assert (await backend.bus.handle(SyncTickets())).as_json() == {"synced": 0, "failed": 0, "cancelled": 0}
+
+
 async def test_their_status_changes_move_our_ticket_and_reach_the_owner(public_client, backend, fake, clock):
     number = await open_ticket(backend)
     [their_id] = fake.tickets

@@ -638,3 +638,45 @@ async def test_the_desk_may_make_any_move_on_any_ticket(role, status):
 async def test_an_inactive_member_may_make_no_move():
     with pytest.raises(Forbidden):
         member("liu", Role.AGENT, active=False).check_move(assigned_to("li"), TicketStatus.CANCELLED)
+
+
+def _cancel_by_owner(ticket: Ticket, now: datetime) -> None:
+    ticket.withdraw(actor=SENDER, now=now)
+
+
+def _cancel_by_staff(ticket: Ticket, now: datetime) -> None:
+    ticket.move_to(TicketStatus.CANCELLED, actor="wang.li", now=now, note="业主说不修了")
+
+
+def _merge(ticket: Ticket, now: datetime) -> None:
+    ticket.merge_into(open_ticket(ticket_id=7), actor="wang.li", now=now)
+
+
+@pytest.mark.parametrize(
+    ("cancel", "reason"),
+    [(_cancel_by_owner, "业主撤销"), (_cancel_by_staff, "物业取消"), (_merge, "与 BX000007 合并处理")],
+)
+def test_a_ticket_cancelled_here_owes_the_external_system_a_cancellation_whoever_cancelled_it(cancel, reason):
+    held, local = open_ticket(), open_ticket(ticket_id=124)
+    held.synced("hc", "HC-1", now=NOW)
+    later = NOW + timedelta(minutes=5)
+    cancel(held, later)
+    cancel(local, later)
+    assert held.external_cancel_owed_at == later and held.cancellation_reason == reason
+    assert local.external_cancel_owed_at is None  # never reached them: nothing to call off
+    held.cancelled_there()
+    assert held.external_cancel_owed_at is None
+    # Cancelled while its creation was on its way: the id arrives after, and so does the debt.
+    local.synced("hc", "HC-2", now=later)
+    assert local.external_cancel_owed_at == later
+
+
+def test_their_own_cancellation_leaves_nothing_owed_once_settled_and_an_open_ticket_owes_nothing():
+    ticket = open_ticket()
+    ticket.synced("hc", "HC-1", now=NOW)
+    ticket.assign("wang.li", actor="external:hc", now=NOW)
+    ticket.move_to(TicketStatus.IN_PROGRESS, actor="external:hc", now=NOW)
+    assert ticket.external_cancel_owed_at is None
+    ticket.move_to(TicketStatus.CANCELLED, actor="external:hc", now=NOW)
+    ticket.cancelled_there()  # what apply_external_update does in the same transaction
+    assert ticket.external_cancel_owed_at is None
