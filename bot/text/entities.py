@@ -168,7 +168,7 @@ IN_A_BUILDING = frozenset(
 )
 _PUBLIC_AREA = re.compile("|".join(sorted(PUBLIC_AREAS, key=len, reverse=True)))
 
-_NEGATION = re.compile(r"(没有|没|不是|不|无|别|未)\s*$")
+_NEGATION = re.compile(r"(没有人?|没人|没|不是|不|无人?|别|未)\s*$")
 # Not daring to make a spark: what people do when they fear gas (不敢开灯, 火都不敢点).
 _NO_SPARK = (
     r"(?:(?:不敢|别|不要|不能)(?:开灯|开火|点火|打火|开电|用电|按开关|开开关)"
@@ -190,11 +190,14 @@ _FIXED_HIGH = (
     r"外墙(?:的)?(?:瓷砖|砖|墙皮|皮|马赛克|石材|玻璃|挂板)?|(?:阳台|窗户?|窗外|楼上|高处)的?玻璃"
 )
 _NO_SMALLER_PART = r"(?:(?!管|线|盖|罩|漆|滴水|遥控)[^。!！?？]){0,20}"
-_SOON = r"(?<![不别])(?:快(?:要)?|就要|要|随时(?:都)?(?:会|要|可能)?(?:会|要)?|马上(?:就)?(?:要)?|眼看(?:就)?(?:要)?)"
+_SOON = (
+    r"(?<![不别])(?<!不是)(?<!不会)"  # 不是要掉 就是有点晃: not about to fall, said outright
+    r"(?:快(?:要)?|就要|要|随时(?:都)?(?:会|要|可能)?(?:会|要)?|马上(?:就)?(?:要)?|眼看(?:就)?(?:要)?)"
+)
 _ABOUT_TO_FALL = rf"{_SOON}(?:掉|跌|坠|砸|塌|倒)(?![漆色水垃])|往下(?:掉|砸)|掉下来|摇摇欲坠"
 _HANGING_LOOSE = (
     r"悬(?:在|着)?(?:外面|外边|半空|空中|窗外|楼外)|悬空|一半(?:悬|挂|伸|露)|歪(?:着|斜)?(?:挂|吊)|斜着?挂|"
-    r"挂在半空|松脱|晃来晃去|摇来摇去"
+    r"挂在半空|松脱|晃来晃去|摇来摇去|(?:翻|掀|卷)(?:出来|起来|开)了?"
 )
 _SWAYING = (
     r"摇摇晃晃|晃晃悠悠|(?:在|一直|不停地?)(?:晃|摇)|(?:晃|摇)得(?:很|好|特别)?厉害|"
@@ -235,7 +238,7 @@ _NO_DOOR = (
     # the doorbell rung for nothing (按电铃也没人应)
     r"(?:按|摁|打)(?:了)?(?:门铃|电铃)(?:好久|半天|很久|几次|好几次|几下)?(?:都|也)?(?:没人?应|没人开|没反应|没有反应|没人理|不应|没动静)|"
     r"[敲拍](?:门)?不开|[敲拍](?:了)?(?:好久|半天|很久|几次|好几次|几下)?(?:的)?门(?:[敲拍]了?(?:好久|半天|很久|几次|好几次|几下)?)?"
-    r"(?:好久|半天|很久|几次|好几次|几下)?(?:都|也)?(?:没人?应|没人开|没反应|没有反应|不开|没人理|不应|没动静)"
+    r"(?:好久|半天|很久|几次|好几次|几下|[几两三四五六七八九十]+天)?(?:都|也)?(?:没人?应|没人开|没反应|没有反应|不开|没开|没人理|不应|没动静)"
 )
 # Someone living alone who has not answered the phone for hours (我妈一个人住 电话打了一上午没人接):
 # a relative far away asks for a look; a fall at home is what they fear. Not a number that is busy
@@ -250,9 +253,24 @@ _ALONE_UNANSWERED = (
     rf"(?:{_LIVES_ALONE})(?:(?!{_OFFICE})[^。!！?？]){{0,30}}(?:{_PHONE_UNANSWERED})|"
     rf"(?:{_PHONE_UNANSWERED})[^。!！?？]{{0,24}}(?:{_LIVES_ALONE})"
 )
+# A thud behind that door, then silence, or the phone unanswered too (敲门不开 听到里面咚一声 然后就没动静了).
+_THUD = r"(?:咚|砰|嘭|扑通|哐)(?:的)?一声|一声(?:闷响|巨响)|摔(?:倒)?的声音"
 _UNSEEN_BEHIND_A_DOOR = (
-    rf"(?:{_UNSEEN})[^。!！?？]{{0,24}}(?:{_NO_DOOR})|(?:{_NO_DOOR})[^。!！?？]{{0,24}}(?:{_UNSEEN})"
+    rf"(?:{_UNSEEN})[^。!！?？]{{0,24}}(?:{_NO_DOOR})|(?:{_NO_DOOR})[^。!！?？]{{0,24}}(?:{_UNSEEN})|"
+    rf"(?:{_NO_DOOR})[^。!！?？]{{0,30}}(?:{_THUD}|{_PHONE_UNANSWERED})|(?:{_THUD})[^。!！?？]{{0,30}}(?:{_NO_DOOR})"
 )
+# A child shut in (小孩把自己反锁在卫生间, 宝宝被锁在车里): out of reach, and a closed car or a
+# bathroom with the heater on can kill. Not a thing locked in by a child (儿子把钥匙锁在家里), nor
+# anyone locked out (把我锁在门外).
+_CHILD = (
+    r"(?:小孩|孩子|小朋友|宝宝|婴儿|娃娃?|儿子|女儿|孙子|孙女|外孙子?|外孙女|"
+    r"[1-9一两二三四五六七八九]岁(?:多)?的?(?:孩子|小孩|宝宝|娃)?)"
+)
+_SHUT_IN = (
+    r"(?:反锁|锁|关|困)(?:在|到)了?(?:(?!门外|外面|外头)[^。!！?？]){0,6}"
+    r"(?:车里|车上|车内|卫生间|厕所|浴室|洗手间|房间|屋里|里面|里头|阳台|柜子|电梯)"
+)
+_CHILD_SHUT_IN = rf"{_CHILD}(?:(?!钥匙|手机|东西|门外|我|妈|爸)[^。!！?？]){{0,10}}{_SHUT_IN}"
 # Water from a leak onto something electric (楼上漏水 电视都湿了, 水渗到插线板上 都泡了): a shock or a
 # fire in the making. Not the furniture it stands on (电视柜, 电视墙).
 _ELECTRICS = r"电视|电脑|冰箱|电器|家电|插座|插线板|插排|电箱|配电箱|电表箱|路由器|音响|电线|电闸|总闸|电源"
@@ -297,7 +315,7 @@ _CALL_UNANSWERED = (
 # (not a tap's, a valve's or an appliance's 开关: 水龙头开关漏水, 热水器开关漏水 are plumbing)
 _LIVE_POINT = r"(?:吊灯|筒灯|吸顶灯|灯座|灯位|灯头|灯|插座|(?<![头阀水器])开关|电箱|配电箱|电表箱|电线|电闸|线管)"
 _WATER_THROUGH_POINT = (
-    rf"水[^。!！?？]{{0,8}}(?:沿|顺|从|通过)(?:着)?[^。!！?？]{{0,4}}{_LIVE_POINT}[^。!！?？]{{0,6}}"
+    rf"水[^。!！?？]{{0,8}}(?:沿|顺|从|由|通过)(?:着)?[^。!！?？]{{0,4}}{_LIVE_POINT}[^。!！?？]{{0,6}}"
     r"(?:流|淌|滴|漏|渗|冒|喷|灌|往下|下来|出来)|"
     rf"{_LIVE_POINT}(?:里|里面|上|口|孔|盒|罩)?(?:都|也)?(?:在|一直|不停地?|还在)?(?:漏水|滴水|流水|渗水|出水|冒水|往下(?:滴|流|淌|漏))|"
     # water standing in it (灯泡里都是水, 灯罩里积了水)
@@ -329,7 +347,8 @@ HAZARDS = {
         # What gas is made to smell of, and gas named only by likeness, by owners who know no gas word.
         "臭鸡蛋(?:的|一样的?|似的)?(?:气)?味",
         "味[道儿]?[^。!！?？]{0,4}像(?:是)?(?:燃气|煤气|天然气|液化气|臭鸡蛋)",  # 味道像臭鸡蛋
-        "像(?:是)?(?:燃气|煤气|天然气|液化气)(?:那种|一样|似的|的)?味",  # 像是燃气那种味道
+        # 像是燃气那种味道, and with a caller's fillers between (像那个 煤气那个味道)
+        "像(?:是)?(?:那个|那种)?\\s*(?:燃气|煤气|天然气|液化气)\\s*(?:那种|那个|一样|似的|的)?\\s*味",
         # A gas alarm sounding, or any alarm sounding with a smell: with no gap, 报警器没响 never matches.
         "(?:燃气|煤气|天然气|可燃气体?)报警器?(?:一直|突然|又|还)?在?(?:响|叫|嘀|滴|报警)",
         "报警器[^。！？没不]{0,12}(?:响|叫|嘀|滴)[^。！？]{0,20}(?<![没无不])(?<!没有)(?<!没什么)味",
@@ -377,7 +396,7 @@ HAZARDS = {
         "电梯[^。!！?？]{0,6}(?:停|卡)(?:住|了|在)[^。!！?？]{0,10}(?<![没无])(?:我|我们|人|孩子|老人|小孩|女儿|儿子|我妈|我爸|老公|老婆|孙子|孙女|宝宝|家人)(?:还|都)?在(?:里面|里头|里边)",
         # A lift that stopped, stuck or broke, and whoever is still inside: 我妈在里面, 里面有人, 被关里面.
         "电梯[^。!！?？]{0,12}(?:停|卡|坏|不动|故障)[^。!！?？]{0,16}"
-        "(?:(?<![没无])(?<!没人)(?<!没有人)在(?:电梯)?(?:里面|里头|里边)(?=$|[\\s,，。!！?？]|出不|打不|开不|喊|叫|哭|呢|啊|了|还没)"
+        "(?:(?<![没无])(?<!没人)(?<!没有人)(?<!没人困)(?<!没有人困)(?<!没人被困)在(?:电梯)?(?:里面|里头|里边)(?=$|[\\s,，。!！?？]|出不|打不|开不|喊|叫|哭|呢|啊|了|还没)"
         "|关在?(?:电梯)?(?:里面|里头|里边|里)|里(?:面|头|边)(?:好像|可能)?(?:还)?有人)",
     ],
     "flooding": [
@@ -460,6 +479,7 @@ HAZARDS = {
         _GIVES_WAY_OVER_PEOPLE,
         _UNSEEN_BEHIND_A_DOOR,
         _ALONE_UNANSWERED,
+        _CHILD_SHUT_IN,
         # Water and electricity together.
         _WATER_THROUGH_POINT,
         _WATER_ON_ELECTRICS,
@@ -739,6 +759,10 @@ _ON_DUTY = re.compile(r"值班|上班|岗亭|保安|门卫|值夜|夜班|门岗"
 
 # A danger only imagined (楼道堆满杂物 真着火了咋整, 万一起火谁负责): the grievance about what could
 # happen, not a fire now. Both the "if" before and the "what then" after must be there.
+# A consequence threatened if nobody comes (再不来 楼下都要被淹了): a chase's urgency, not a flood now.
+_UNLESS_SOMEONE_COMES = re.compile(
+    r"再(?:不|没人?)(?:来|修|管|处理|派人|弄)[^。!！?？]{0,8}?(?:都|就|也)?(?:要|会|得)(?:被)?\s*$"
+)
 _IF_BEFORE = re.compile(r"(?:万一|要是|如果|假如|一旦|真的?|真要|哪天)\s*$")
 _WHAT_THEN = re.compile(
     r"^[了的话]{0,2}[^。!！?？]{0,6}(?:咋整|咋办|怎么办|怎么跑|谁负责|谁管|谁来管|谁担|后果|就完了|跑都跑不)"
@@ -751,6 +775,8 @@ def extract_hazards(text: str) -> list[Entity]:
     hazards = []
     for m in _HAZARD.finditer(text):
         if _NEGATION.search(text[max(0, m.start() - 3) : m.start()]):
+            continue
+        if _UNLESS_SOMEONE_COMES.search(text, max(0, m.start() - 14), m.start()):
             continue
         if _IF_BEFORE.search(text[max(0, m.start() - 3) : m.start()]) and _WHAT_THEN.search(
             text[m.end() : m.end() + 12]

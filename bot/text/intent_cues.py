@@ -48,7 +48,7 @@ from bot.text.tickets import find_tickets
 _REPORTED = re.compile(
     r"报修?(?:过|了|的)|反[映应](?:过|了|的)|打过电话|打了.{0,3}电话|说过|提过|找过|登记过|"
     r"(?:已经|早就|之前|上次|前[天几两]天?|昨天|上周|上个?星期|上礼拜).{0,6}(?:报|说|反映|联系|打电话)|"
-    r"约好|约了|说好|讲好|说定|讲定|答应|派了?单|工单|单号|单子|BX\d|TS\d|投诉过|"
+    r"约好|约了|说好|讲好|说定|讲定|答应|(?:约|定|说)的(?:是)?(?:今天|明天|后天|周[一二三四五六日末]|星期.|礼拜.)|派了?单|工单|单号|单子|BX\d|TS\d|投诉过|"
     # a promise to act (物业说会协调, 管家说马上安排): arranged, though nothing came of it
     r"(?:物业|管理处|管家|客服|前台|你们|他们)(?:的人)?(?:说|讲|答应)(?:了)?(?:会|要|马上|尽快|立刻|帮忙|去)|"
     # a visit promised (师傅说明天来, 又说下午到): arranged, whoever said it
@@ -75,12 +75,15 @@ _NOTHING_SINCE = re.compile(
     r"拖了.{0,4}(?:天|周|星期|礼拜|个?月)|(?:每次|每回|老是|总是)(?:问)?都说(?:在)?(?:排期|安排|等)|"
     # waited for nothing (又白等一天), the promised thing asked after (说好的配件呢), days counted
     r"白等|空等|干等|[\s,，]没来|未见人|超过(?:了)?(?:处理)?时限|超时了|"
-    r"(?:说好|答应|讲好)的[^,，。!！?？]{0,8}呢|(?:都|这都)多少天了|都几天了"
+    r"(?:说好|答应|讲好)的[^,，。!！?？]{0,8}呢|(?:都|这都)多少天了|都几天了|"
+    r"(?:一直|老是|总是|每次)(?:都)?说(?:在)?(?:排队|排期|安排|等)|(?:把|将)?(?:我的?)?(?:单子?|工单|报修)(?:给)?忘了|"
+    # the promised day gone by (说好星期二来 今天星期四了)
+    r"今天(?:都|已经)?(?:是)?(?:星期|周|礼拜)[一二三四五六日天]了|今天都\d+号了"
 )
 # Someone else's car in my space, rubbish nobody collects: grievances, whatever else is said.
 _SPACE_OR_RUBBISH = (
     r"占(?:了|着|用)?(?:我|我家|我们)?的?车位|占(?:了|着|用)?(?:我|我家|我们)(?:的|个)?位(?!置)|(?:天天|老是|总是|经常|又|一直|乱|随便|长期).{0,4}停(?:在|到)?(?:我|我家|我们)的?车位|"
-    r"车位.{0,6}(?:被|给).{0,12}(?:占|停)|(?:把|将)车停(?:在|到)(?:我|我家|我们)的?车位|"
+    r"车位.{0,6}(?:被|给).{0,12}(?:占|停|泊)|(?:把|将)车停(?:在|到)(?:我|我家|我们)的?车位|"
     r"垃圾.{0,12}(?:没(?:有)?人?来?(?:收|清|运|倒|管)|不(?:收|清|运))"
 )
 # ... and the service's handling of something past (处理得太差, 给个说法, 谁负责).
@@ -103,7 +106,7 @@ _ABOUT_PEOPLE = re.compile(
 )
 # A thing that is broken or not working.
 _FAULT = re.compile(
-    r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死|的)|不通|不出水|没水|没有水|没(?:有)?热水|打不开|关不上|锁不上|开不了|关不了|"
+    r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死|的)|不通(?!知)|不出水|没水|没有水|没(?:有)?热水|打不开|关不上|锁不上|开不了|关不了|"
     r"卡住|卡死|卡了|跳了闸|泡(?:坏|花|烂)|发霉|起皮|脱皮|掉漆|熏黑|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|没(?:有)?声(?:音)?|"
     r"(?:一直|整天|老是|总是|无缘无故|半夜)[^。!！?？]{0,4}(?:响|叫|报警)|断了|过期了|"
     r"异响|不制冷|不制热|不加热|打不着|跳闸|没电|短路|不亮了|闪|黑了|烧(?:过|坏|了|焦)|不走字|不计数|"
@@ -117,7 +120,10 @@ _FAULT = re.compile(
     r"(?<![不没])不响|关不紧|拧不紧|离线|扫不(?:起|了|上)|充不(?:了|上|进)(?:电)?|(?:莫|没)法(?:充|用)|不会(?:转|动|亮|响)了?|滴滴答答|滴答|不认(?:指纹|卡|人|脸)?|识别不(?:了|出)|停错(?:层|楼)|关(?:到)?一半|返味|反味|返臭|(?:空调|冷气)[^,，。!！?？]{0,8}(?:不冻|不凉|不冷|吹热风)|掀(?:了|掉|翻|飞|开)"
 )
 # Gratitude or praise.
-_THANKS = re.compile(r"谢谢|谢了|感谢|多谢|辛苦(?:师傅|你们|您|大家)?了|点赞|点个赞|表扬|好评|锦旗|唔该晒")
+_THANKS = re.compile(
+    r"谢谢|谢了|感谢|多谢|辛苦(?:师傅|你们|您|大家)?了|点赞|点个赞|表扬|好评|锦旗|唔该晒|"
+    r"(?<![A-Za-z])(?i:xs|3q|thx|thanks|thank you)(?![A-Za-z])"  # 谢谢 in pinyin initials (xs), or English
+)
 # Done and working again.
 _RESOLVED = re.compile(r"(?<![不没未])(?:修好|弄好|搞定|解决了|处理好|好了|通了|亮了|能用了|换好)|不漏了")
 # Asking for something (thanks in advance is not a thank-you).
@@ -218,7 +224,9 @@ REPORT_FROM = frozenset(
 # Asking for a repair now (可以报修吗, 帮我报个修, 找人来换一下, 麻烦修下), not about one reported before.
 _ASKS_TO_REPORT = re.compile(
     r"(?:我要|我想|想|要|可以|能|能不能|帮我|帮忙|麻烦|申请|请)报修|报个修|报一?下修|报修一下|"
-    r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:来|过来)?(?:帮(?:我|忙))?(?:换|修|看看|看一下|弄一下|处理一下|来一趟|检查)|"
+    r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:先)?(?:来|过来|去)?(?:帮(?:我|忙))?(?:换|修|看看|看一下|弄一下|处理一下|来一趟|检查)|"
+    # a landlord far away: get in touch with whoever lives there (麻烦你们联系租客)
+    r"(?:麻烦|请)(?:你们)?(?:直接)?(?:联系|联络)(?:一下)?(?:他|她|租客|租户|住户)|"
     r"[修换补]一?下[吧啦呀]?|补补|修修|换(?:个|一个|块|节)|抽空(?:来)?(?:换|修|看)|来一趟|安排(?:一?下|个人|师傅)|"
     # a tradesman sent for (约师傅来补好, 叫厂商来修)
     r"(?:请|找|派|叫|让|约)(?:个|一下)?(?:师傅|厂商|厂家|工人|电工|水电工|维修工|修理工)(?:尽快|赶紧)?(?:来|过来|上门)?"
@@ -312,6 +320,16 @@ _FEE_IN_VAIN = re.compile(
 # wish to see the accounts (广告的钱用在哪了 有没有公示), a question about the fee.
 _MONEY_WHERE = re.compile(r"(?:钱|费)[^,，。!！?？]{0,3}(?:都)?(?:用到|花到|用在|花在)哪")
 _UNFAIR = re.compile(r"不合理|凭什么|乱花|贪|黑心|回扣|不透明|一年比一年贵|越来越贵|乱收|乱来")
+# A charge raised without the owners told or asked (物业费涨了也不通知, 加了20%都没开会): a grievance.
+_RAISED_UNANNOUNCED = re.compile(
+    r"(?:物业费|管理费|停车费|车位费|收费|费用?|价钱|价格)[^。!！?？]{0,4}(?:涨|加|提|上调|调高|调涨)"
+    r"[^。!！?？]{0,12}(?:不|没有?|也不|都不|都没有?|也没有?)(?:提前)?(?:通知|公示|开(?:业主)?(?:大)?会|征求|商量|说一声|告诉|问)"
+)
+RAISED_FROM = frozenset({"ask_fee", "check_status", "inform", "nlu_fallback", "report_repair"})
+# ... a charge the owner refuses (这钱我不认, 我不交): said outright, not asked.
+_REFUSED = re.compile(
+    r"(?:钱|费|这笔)[^。!！?？]{0,3}(?:我)?不认|我?(?:不认|拒交|拒付)|(?:我|就)?不(?:交|给|付)(?:了|的)?(?=$|[,，。!！\s])"
+)
 # A fault with a visit asked for, and what the visit costs (有没有师傅上门弄一下 要收费的话怎么算):
 # the owner wants the repair; its price is a question inside it, not the message's purpose.
 _COST_OF_A_VISIT = re.compile(r"收费|要钱|收钱|费用|多少钱|怎么算|贵不贵|免费")
@@ -325,7 +343,7 @@ _ALSO = re.compile(r"顺便(?:说|讲|提)|还有就是|还有一个|另外|有�
 # -- not the property's business: the weather, a recommendation for a school or a shop ---------
 # asked as a forecast (明天会不会下雨, 今日会唔会落雨, 要不要带伞), not rain that did something here
 _WEATHER = re.compile(
-    r"(?:会不会|会唔会|会下|要不要|[今明后]天|周末|下午|晚上)[^,，。!！?？]{0,4}(?:下雨|落雨|下雪|刮风|打风|降温|升温|出太阳)|"
+    r"(?:会不会|会唔会|会下|要不要|[今明后]天|周末|下午|晚上)[^,，。!！?？]{0,4}(?:下雨|落雨|下雪|刮风|打风|降温|升温|出太阳|来台风|刮台风|台风)|"
     r"天气(?:怎么样|如何|好[吗不]|预报)|气温|多少度|几度|带伞|带遮|风球|台风(?:什么时候|几时|几号|会不会)"
 )
 _RECOMMENDATION = re.compile(
@@ -351,7 +369,9 @@ PHONE_GIVEN_FROM = frozenset({"report_repair", "check_status", "nlu_fallback", "
 _WHEN_CAN_YOU_COME = re.compile(r"(?:师傅|人|你们)?(?:啥时候|什么时候|几点|哪天)(?:能|可以|方便)(?:来|过来|上门)")
 
 # -- a "no" explained (不是的 我没有报过修): a denial, however the explanation is read -------------
-_NO_AT_START = re.compile(r"^(?:不是|不对|没有|不用|不要|唔系|唔是|冇)(?:的|啊|呀|哦|喔|啦|吧)?[,，。.!！\s]+")
+_NO_AT_START = re.compile(
+    r"^(?:(?:啊|嗯|呃|哦|噢)\s*)?(?:不是|不对|没有|不用|不要|唔系|唔是|冇)(?:的|啊|呀|哦|喔|啦|吧)?[,，。.!！\s]+"
+)
 _SELF_DENIAL = re.compile(r"^(?:我们家|我家|我们|我)?(?:没有?|未|不是|并没有?|从来没有?|冇)")
 DENY_FROM = frozenset({"check_status", "inform", "nlu_fallback"})
 
@@ -457,16 +477,35 @@ ONLY_PHONE_FROM = frozenset(
 # -- a correction (不对 是5单元, 不对不对 是3单元 501): what the owner meant, told, not a "no" ---------
 _CORRECTION = re.compile(
     r"(?:不对|不是|错了|[说写打]错了?|搞错了?)(?:不对|不是)*[,，\s]*(?:房号|门牌|楼号|地址|号码)?(?:是|应该是|应该|改成)\s*\d+"
-    r"(?:号楼|号|栋|幢|座|单元|门|室|楼|层)?"
+    r"(?:号楼|号|栋|幢|座|单元|门|室|楼|层)?|"
+    # said with both numbers (是1502 不是1052, 503 不是 502 是503)
+    r"\d{3,4}\s*[,，]?\s*(?:不是|并不是)\s*\d{3,4}|(?:不是|不对)\s*\d{3,4}\s*[,，]?\s*(?:是|应该是)\s*\d{3,4}"
 )
+
+CORRECTION_FROM = frozenset({"out_of_scope", "nlu_fallback", "check_status"})
+# -- one's name given (我姓林 双木林, 我叫陈秀芳): information, whatever the model heard -------------
+_NAME_GIVEN = re.compile(r"(?:我|本人)(?:的名字)?(?:姓|叫|是)\s*[\u4e00-\u9fff]|(?:名字|全名)(?:是|叫)")
+NAME_GIVEN_FROM = frozenset({"request_human", "nlu_fallback", "out_of_scope", "check_status"})
+
+
+def _only_tells(text: str) -> bool:
+    """Short, and nothing asked for, broken, wanted from a person or complained of."""
+    return (
+        len(text) <= 30
+        and not _ASKING.search(text)
+        and not reports_a_fault(text)
+        and not _WANTS_A_PERSON.search(text)
+        and not complains_about_people(text)
+    )
+
 
 # -- not the property's business: papers from the government, a wrong number ------------------
 _GOVERNMENT_PAPERS = re.compile(
-    r"老年证|身份证|户口|居住证|暂住证|结婚证|出生证|准生证|社保卡|医保卡|低保|残疾证|护照|港澳通行证|核酸|疫苗|选民"
+    r"上(?:小学|初中|幼儿园)|入学|学区|学位|划片|老年证|身份证|户口|居住证|暂住证|结婚证|出生证|准生证|社保卡|医保卡|低保|残疾证|护照|港澳通行证|核酸|疫苗|选民"
 )
 _WRONG_NUMBER = re.compile(
     r"是(?:那个)?(?:派出所|医院|燃气公司|煤气公司|电力公司|供电局|自来水公司|银行|快递公司?|出租车公司)(?:吗|吧|啊)|"
-    r"打错(?:了|电话)|发错(?:人|群|地方)了?|找错(?:人|地方)了|不是(?:物业|你们)(?:啊|呀|吗)?(?:那)?(?:打错)"
+    r"打错(?:了|电话)|发错(?:人|群|地方)了?|找错(?:人|地方)了|^(?:你好|您好|喂)?\s*[,，]?\s*是.?老板(?:吗|吧|啊)|不是(?:物业|你们)(?:啊|呀|吗)?(?:那)?(?:打错)"
 )
 # A message meant for the family (妈 晚上我不回来吃饭了): sent to the wrong chat.
 _TO_FAMILY = re.compile(
@@ -480,12 +519,14 @@ WRONG_PLACE_FROM = frozenset(
 # -- a repair badly done (这也叫修好了, 修了等于没修, 把地砖敲碎了), a neighbour's noise, staff asleep
 # or on their phones at work: complaints, whatever fault or fee is told beside them -------------
 _BADLY_DONE = re.compile(
-    r"这也叫修好|修了等于没修|越修越(?:坏|糟|差)|(?:把|给)[^。!！?？]{0,8}(?:敲碎|弄坏|弄脏|砸坏|搞坏|弄碎)|不关他的?事"
+    r"这也叫修好|(?:修|整|弄|搞)了等于没(?:修|整|弄|搞)|越修越(?:坏|糟|差)|(?:把|给)[^。!！?？]{0,8}(?:敲碎|弄坏|弄脏|砸坏|搞坏|弄碎)|不关他的?事"
 )
-BADLY_DONE_FROM = frozenset({"check_status", "report_repair"})
+BADLY_DONE_FROM = frozenset({"check_status", "report_repair", "out_of_scope", "ask_fee", "nlu_fallback"})
 _NOISE = re.compile(r"狗[^,，。!！?？]{0,4}叫|吵|噪音|扰民|拖椅子|拖凳子|跳来跳去|弹钢琴|弹琴|唱歌|广场舞")
 _STAFF_MISCONDUCT = re.compile(
-    r"(?:保安|保全|门卫|管理员|前台|客服|管家)[^。!！?？]{0,10}(?:睡觉|打瞌睡|玩手机|刷手机|滑手机|打牌|不在岗|脱岗)"
+    r"(?:保安|保全|门卫|管理员|前台|客服|管家)[^。!！?？]{0,10}(?:睡觉|打瞌睡|玩手机|刷手机|滑手机|打牌|不在岗|脱岗)|"
+    # taking money or favours to let people in (保安收外卖员的钱才放进来)
+    r"(?:保安|保全|门卫|门岗|管理员)[^。!！?？]{0,4}(?:收|要|拿)(?:了)?[^。!！?？]{0,8}(?:钱|块|元|红包|好处|小费|烟)"
 )
 MISCONDUCT_FROM = frozenset({"ask_fee", "check_status", "inform", "request_human", "nlu_fallback", "report_repair"})
 
@@ -507,6 +548,15 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         return "inform"
     if current == "deny" and _CORRECTION.search(text):
         return "inform"
+    if (
+        current in CORRECTION_FROM
+        and _CORRECTION.search(text)
+        and not reports_a_fault(text)
+        and not _ASKING.search(text)
+    ):  # 是1502 不是1052 刚打错了: the answer put right, not an unrelated message
+        return "inform"
+    if current in NAME_GIVEN_FROM and _NAME_GIVEN.search(text) and _only_tells(text):
+        return "inform"  # 我姓林 双木林 叫林秀英: answering "your name?", not asking for anyone
     if current in WRONG_PLACE_FROM and _WRONG_NUMBER.search(text) and not reports_a_fault(text):
         return "out_of_scope"
     if (
@@ -771,6 +821,10 @@ def _money_reading(text: str, current: str | None) -> str | None:
         return "file_complaint"
     if current in FEE_COMPLAINT_FROM and _FEE_IN_VAIN.search(text) and not _ASKS_PROGRESS.search(text):
         return "file_complaint"
+    if current in RAISED_FROM and _RAISED_UNANNOUNCED.search(text) and not _ASKS_PROGRESS.search(text):
+        return "file_complaint"  # 管理费涨了也不开会通知: how it was decided, not what it costs
+    if current in FEE_COMPLAINT_FROM and _UNFAIR.search(text) and _REFUSED.search(text):
+        return "file_complaint"  # 凭什么一起摊 这钱我不认: refused as unfair, however it is asked
     if (
         current in FEE_COMPLAINT_FROM
         and _MONEY_WHERE.search(text)

@@ -237,3 +237,10 @@ def test_no_water_from_a_frozen_pipe_is_nobody_trapped():
 def test_a_lift_entrapment_over_with_the_lift_still_broken_is_over():
     assert danger_is_over(normalize("昨天电梯困人 人已经出来了 电梯还是坏的").text)
     assert not danger_is_over(normalize("电梯困人 出来一个 还有人在里面").text)
+
+
+@pytest.mark.parametrize(
+    "text", ["前天开关冒过火花 我当时就把电闸拉了", "上周插线板烧过一次 后来一直不敢用了 想换个插座"]
+)
+def test_a_spark_past_with_the_switch_pulled_or_the_socket_left_alone_is_over(text):
+    assert danger_is_over(normalize(text).text)

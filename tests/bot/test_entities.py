@@ -865,3 +865,35 @@ def test_batch_18s_kinds_of_danger(text, hazard):
 @pytest.mark.parametrize("text", ["冰箱一直吱吱响", "晾衣架歪了 麻烦修一下", "好几天没见着人来修"])
 def test_sounds_and_tilts_without_danger_are_none(text):
     assert extract_hazards(normalize(text).text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我女儿把自己锁在厕所里了 才两岁 一直哭",
+        "孩子被关在车里了 钥匙也在里面 太阳好大",
+        "宝宝反锁在房间 叫她开门不会开",
+        "敲门三天都没开 刚才里面砰的一声 之后就没声音了",
+        "拍门半天也没人应 听到里面扑通一声",
+        "楼顶那块彩钢板被风掀起来了 下面就是小区门口 好多人",
+        "闻到一股 嗯 像那个 天然气 那个味道",
+        "水由吊灯那里滴下来 灯还亮着",
+    ],
+)
+def test_a_child_shut_in_a_thud_behind_a_door_and_loose_roofing_are_dangers(text):
+    assert extract_hazards(normalize(text).text) != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "儿子把钥匙锁在家里了 能帮忙开锁吗",
+        "小孩把我锁在门外了 哈哈",
+        "电梯又停了 没人困在里面 快修",
+        "晾衣架有点松 不是要掉 就是晃",
+        "下水道堵了三天 再不来修 厨房都要被淹了",
+        "楼上装修 敲门几天都不开 吵死了",
+    ],
+)
+def test_things_locked_in_nobody_inside_and_a_threat_are_no_dangers(text):
+    assert extract_hazards(normalize(text).text) == []

@@ -1040,3 +1040,108 @@ def test_a_message_to_the_family_asking_us_for_a_pass_is_a_pass():
 
 def test_asking_for_the_manager_to_come_to_the_phone_is_a_request_for_a_person():
     assert corrected_intent("让你们主管来接电话", "file_complaint") == "request_human"
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("是2603 不是2306 手滑了", "out_of_scope"),
+        ("7栋 1101 不是 1011 是1101", "deny"),
+        ("我家是905,不是509", "check_status"),
+    ],
+)
+def test_a_room_put_right_with_both_numbers_informs(text, model):
+    assert corrected_intent(text, model) == "inform"
+
+
+def test_a_room_put_right_beside_a_fault_is_not_only_information():
+    assert corrected_intent("是1203 不是1302 我家门锁坏了", "out_of_scope") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "model"), [("我姓欧阳 叫欧阳秀兰", "request_human"), ("本人姓黄 草头黄", "nlu_fallback")]
+)
+def test_a_name_given_informs(text, model):
+    assert corrected_intent(text, model) == "inform"
+
+
+def test_a_name_given_with_a_person_asked_for_stays_that_request():
+    assert corrected_intent("我姓黄 帮我转人工", "request_human") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("停车费涨了三十块 也没提前公示 这么做不对吧", "ask_fee"),
+        ("管理费调高了都没开业主大会征求意见", "report_repair"),
+        ("电梯维修分摊到我们一楼头上 凭什么 这钱我不交", "ask_fee"),
+    ],
+)
+def test_a_charge_raised_without_a_word_or_refused_as_unfair_is_a_complaint(text, model):
+    assert corrected_intent(text, model) == "file_complaint"
+
+
+def test_a_question_about_a_rise_stays_a_fee_question():
+    assert corrected_intent("听说明年物业费要涨 涨多少", "ask_fee") is None
+
+
+def test_a_notice_is_no_fault():
+    assert corrected_intent("水费涨价也不通知一声 太过分了", "file_complaint") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("门岗收了搬家公司两百块才让车进", "ask_fee"),
+        ("热水器整了等于没整 第二天又不出热水", "out_of_scope"),
+    ],
+)
+def test_a_guard_taking_money_and_a_repair_no_better_are_complaints(text, model):
+    assert corrected_intent(text, model) == "file_complaint"
+
+
+def test_a_space_taken_said_in_cantonese_is_a_complaint():
+    assert corrected_intent("我个车位又给人泊了 成日都系咁", "request_visitor_pass") == "file_complaint"
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("我人在深圳 房子租给别人了 租户说热水器打不着火 麻烦你们联系租客", "out_of_scope"),
+        ("阳台排水管堵了 你们能不能派人先去看一下", "request_human"),
+    ],
+)
+def test_a_landlord_far_away_asking_you_to_look_reports_a_repair(text, model):
+    assert corrected_intent(text, model) == "report_repair"
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("师傅约的周一来换灯 今天都星期三了", "check_status"),
+        ("防盗门的单子是不是给忘了 报了一个星期 一直说在排期", "check_status"),
+    ],
+)
+def test_a_promised_day_gone_by_or_a_request_forgotten_is_a_chase(text, model):
+    assert corrected_intent(text, model) == "chase_ticket"
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("后天会不会刮台风 要不要收衣服", "request_visitor_pass"),
+        ("外孙女明年上幼儿园 去哪里报名", "check_status"),
+        ("您好 是李老板吗 我的快递到了没", "check_status"),
+    ],
+)
+def test_typhoons_school_places_and_a_shopkeeper_are_not_ours(text, model):
+    assert corrected_intent(text, model) == "out_of_scope"
+
+
+@pytest.mark.parametrize("text", ["好的 xs", "收到 3Q", "ok thx"])
+def test_thanks_in_initials_or_english(text):
+    assert corrected_intent(text, "ask_fee") == "thank"
+
+
+def test_a_no_after_a_filler_is_a_denial():
+    assert corrected_intent("嗯 没有 没有 没闻到啥", "check_status") == "deny"
