@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.text.names import extract_person_names, signature
-from bot.text.numerals import DIGIT_OF
+from bot.text.numerals import DIGIT_OF, SAID_DIGIT, SAID_END, SAID_GAP, SPOKEN_DIGITS, said_digits
 from bot.text.tickets import find_tickets
 from bot.text.timeparse import find_times
 from common.addresses import address_part
@@ -45,6 +45,11 @@ _ROOM_AFTER_DOOR = re.compile(rf"(?:号楼|栋|幢|座|#)\s*\d{{1,2}}\s*{_DOOR}\
 _ROOM_AFTER_MARKER = re.compile(r"(?:单元|号楼|栋|幢|座|#)\s*(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|单元))")
 # 3座12楼1203 / 5栋8层802: a floor said before the flat, which begins with that floor.
 _ROOM_AFTER_FLOOR = re.compile(r"(?<![\d.])(\d{1,2})\s*(?:楼|层)\s*(\d{3,4})(?!\d)(?!\s*(?:号楼|栋|幢|座|单元))")
+# 我是502 18栋: in a call the flat may come first and its building after. After 是, a number that
+# could be a flat, then a building at once: read when no other rule found the room.
+_ROOM_BEFORE_BUILDING = re.compile(
+    r"(?<!不)是\s*(\d{3,4})(?!\d)\s*(?:室|号)?\s*(?:[,，]\s*)?(?=(?:\d{1,3}|[A-Za-z])\s*(?:号楼|栋|幢|座))"
+)
 _ROOM_MARKED = re.compile(r"(?<![\d.])(\d{3,4})\s*(?:室|号房|房)(?!间)")
 _ROOM_CUE = re.compile(
     r"(?:房号|房间号?|门牌号?|我家|家住|住在?|业主)\s*(?:(?:应该是|是|为|:|：)\s*)?"
@@ -68,6 +73,9 @@ _ROOM_CORRECTIONS = (
     re.compile(rf"(?<![\dA-Za-z.]){_ROOM_SAID}不是\s*{_IT_IS}{_ROOM_INSTEAD}"),  # 503不是 是502
     re.compile(rf"不是\s*{_ROOM_SAID}{_IT_IS}{_ROOM_INSTEAD}"),  # 不是503 是502
 )
+# 是502 不是503 (Cantonese 係502 唔係503): the room meant said first, after 是, and the one taken back
+# after 不是. Without the 是 (502 不是503) it is left alone, as 503不是502 is above.
+_ROOM_MEANT_FIRST = re.compile(rf"(?<!不)是\s*{_ROOM_INSTEAD}\s*(?:[,，.。]\s*)?不是\s*{_ROOM_INSTEAD}")
 # A room number said alone at the end of a call that named the building at the start (我是3栋2单元的
 # …… 501): the last thing in the message, set off from what precedes it, 3–4 digits that could be a
 # flat (not ending in 00), with no word nearby that makes it a price, a time, a phone or a code.
@@ -88,6 +96,11 @@ _ROOM_TAIL_TRAIL = " ,，.。!！~～"
 # Where a mainland mobile stands in a message, with or without the country code (+86 138…, 86-138…,
 # 0086 138…); what it is worth is common.phones' to say.
 _CELL = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
+# ... or said in groups after 电话 or 手机 in a call (电话是 幺五零 七七 幺八 …), read when the groups
+# make one mobile, no more and no fewer digits (common.phones decides).
+_SAID_MOBILE = re.compile(
+    rf"(?:电话|手机)(?:号码|号)?\s*(?:是|为|:|：)?\s*({SAID_DIGIT}(?:{SAID_GAP}{SAID_DIGIT}){{10,12}}){SAID_END}"
+)
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?(\d{7,8})(?!\d)")
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 # The dot owners put after the city letter (粤B·12345), or after the first character of a new-energy
@@ -104,10 +117,15 @@ _NEW_ENERGY = re.compile(r"[DFdf][A-Za-z0-9]\d{4}|\d{5}[DFdf]")
 # a Hong Kong, Macau or Taiwan plate (PK 1234, MX-12-34, ABC-1234).
 _PLATE_WORD = r"车牌(?:号(?:码)?)?(?:是|系|为|:|：)?\s*"
 _PLATE_CUE = rf"(?:{_PLATE_WORD}|(?:{_TAKEN_BACK_WORDS})\s*(?:应该是|是)?\s*)"  # or a mainland plate's correction
-_SPOKEN_DIGITS = "零〇一二三四五六七八九幺两"
-_PLATE_CHAR = rf"[A-Za-z0-9{_SPOKEN_DIGITS}]"
+_PLATE_CHAR = rf"[A-Za-z0-9{SPOKEN_DIGITS}]"
 _CUED_PLATE = re.compile(
     rf"{_PLATE_CUE}([{_PROVINCES}])\s*([A-Za-z])((?:\s*{_PLATE_DOT}{_PLATE_CHAR}){{5,6}})(?!\s*{_PLATE_CHAR})"
+)
+# Without 车牌, a plate spelt out character by character (一辆白的 浙B 六 二 K 八 三) is still told by its
+# shape: a province, its city letter, then exactly five letters or digits (no digit that starts a word,
+# 一直) and no sixth. A sixth may be a new-energy plate's or the next word's: no guess.
+_SPELT_PLATE = re.compile(
+    rf"([{_PROVINCES}])\s*([A-Za-z])((?:\s*{_PLATE_DOT}(?:[A-Za-z]|{SAID_DIGIT})){{5}})(?!\s*{_PLATE_CHAR})"
 )
 _CUED_OTHER_PLATE = re.compile(rf"{_PLATE_WORD}([A-Z]{{1,3}})[\s\-]?(\d{{1,4}})(?:[\s\-](\d{{2}}))?(?![A-Za-z0-9])")
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,4})\s*(?:[.。!！]\s*)?$")
@@ -586,10 +604,11 @@ def extract_address(text: str) -> list[Entity]:
         add(part, address_part(m.group(group), part), *m.span(group), extra)
 
     corrections = _room_corrections(text)
-    for said, _ in corrections:
+    for said, _, _ in corrections:
         taken.take(*said)  # the room taken back is no room (and no other rule's either)
-    for _, instead in corrections:
-        add("room", address_part(text[instead[0] : instead[1]], "room"), *instead)
+    for _, instead, newly_read in corrections:
+        if not newly_read:
+            add("room", address_part(text[instead[0] : instead[1]], "room"), *instead)
     for m in _TRIPLE.finditer(text):
         add_part("building", m, 1)
         add_part("unit", m, 2)
@@ -613,6 +632,14 @@ def extract_address(text: str) -> list[Entity]:
             add_part("room", m, 1)
     for m in _ROOM_AFTER_DOOR.finditer(text):
         add_part("room", m, 1, newly_read=True)
+    for _, instead, newly_read in corrections:  # after the rules above: one that reads it too keeps it as it was
+        if newly_read:
+            add("room", address_part(text[instead[0] : instead[1]], "room"), *instead, {"newly_read": True})
+    if not any(e.entity == "room" for e in found):
+        for m in _ROOM_BEFORE_BUILDING.finditer(text):
+            said_as = _OTHER_NUMBER_CUE.search(text, max(0, m.start() - 8), m.start() + 1)  # 电话是 502 …
+            if _plausible_room(m.group(1).lstrip("0")) and not said_as:
+                add_part("room", m, 1, newly_read=True)
     last_room = _room_at_the_end(text, found)
     if last_room is not None:
         add("room", address_part(text[last_room[0] : last_room[1]], "room"), *last_room)
@@ -626,25 +653,27 @@ def _plausible_room(number: str) -> bool:
     return 3 <= len(number) <= 4 and not number.endswith("00")
 
 
-def _room_corrections(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """(span said, span said instead) for each room the owner corrected, in order."""
-    corrections: list[tuple[tuple[int, int], tuple[int, int]]] = []
+def _room_corrections(text: str) -> list[tuple[tuple[int, int], tuple[int, int], bool]]:
+    """(span said, span said instead, newly read) for each room the owner corrected, in order."""
+    corrections: list[tuple[tuple[int, int], tuple[int, int], bool]] = []
     seen: set[tuple[int, int]] = set()
 
-    def keep(m: re.Match[str] | None) -> None:
-        if m is None or m.span(1) in seen or not _plausible_room(m.group(2).lstrip("0")):
+    def keep(m: re.Match[str] | None, said: int = 1, meant: int = 2, newly_read: bool = False) -> None:
+        if m is None or m.span(said) in seen or not _plausible_room(m.group(meant).lstrip("0")):
             return
         if _OTHER_NUMBER_CUE.search(text, max(0, m.start(1) - 8), m.start(1)):
             return  # 工单号503 不对 是502 corrects a ticket number, not a room
-        seen.add(m.span(1))
-        corrections.append((m.span(1), m.span(2)))
+        seen.add(m.span(said))
+        corrections.append((m.span(said), m.span(meant), newly_read))
 
     for pattern in _ROOM_CORRECTIONS:
         for m in pattern.finditer(text):
             keep(m)
+    for m in _ROOM_MEANT_FIRST.finditer(text):
+        keep(m, said=2, meant=1, newly_read=True)
     # 501 不对 502 哦不 503: the second correction starts on the first one's answer, which finditer
     # had already passed. One more look from each answer finds every link of a chain.
-    for _, (start, _end) in list(corrections):
+    for _, (start, _end), _ in list(corrections):
         for pattern in _ROOM_CORRECTIONS[:2]:
             keep(pattern.match(text, start))
     return corrections
@@ -679,8 +708,9 @@ def placeholder_spans(text: str) -> list[tuple[int, int, str]]:
 
     For intent, *that* an owner gave a flat or a phone matters, not *which* one:
     the tokenizer turns each span into one placeholder token. Forms read since the model's
-    training data was last looked at with them (``newly_read``: 4号楼3门, a plate spelt out after
-    车牌) are extracted but not folded into a placeholder: folding them changes a few training
+    training data was last looked at with them (``newly_read``: 4号楼3门, a plate spelt out, a
+    mobile said in groups after 电话, a room said before its building or before the one it takes back)
+    are extracted but not folded into a placeholder: folding them changes a few training
     sentences' tokens, and the ninth and eleventh sessions measured such a change moving
     dozens of DIET's close calls elsewhere (bench/NOTES.md). Folded in with the next data review.
     """
@@ -696,18 +726,25 @@ def placeholder_spans(text: str) -> list[tuple[int, int, str]]:
     for span in merged:  # ...and its closing marker: 5号楼 is one address, not 5 + 号楼
         span[1] += len(_ADDRESS_TAIL.match(text, span[1]).group())
     spans = [(s, e, "address") for s, e in merged]
-    spans += [(e.start, e.end, "phone") for e in extract_phones(text)]
+    spans += [(e.start, e.end, "phone") for e in extract_phones(text) if not e.extra.get("newly_read")]
     spans += [(e.start, e.end, "plate") for e in extract_plates(text) if not e.extra.get("newly_read")]
     return sorted(spans)
 
 
 def extract_phones(text: str) -> list[Entity]:
-    """Mobiles (valued as the 11 digits every side stores, by :mod:`common.phones`) and landlines."""
+    """Mobiles (valued as the 11 digits every side stores, by :mod:`common.phones`) and landlines.
+    One said in groups after 电话 is ``newly_read`` (see :func:`placeholder_spans`)."""
     phones = [
         Entity("phone", value, *m.span())
         for m in _CELL.finditer(text)
         if (value := normalize_mobile(m.group())) is not None
     ]
+    for m in _SAID_MOBILE.finditer(text):
+        # No said_number_is_whole here: a mobile has one length, so a digit glued to the next word
+        # (… 5栋) could only have made it a number that is no mobile.
+        value = normalize_mobile(said_digits(m.group(1)))
+        if value is not None and not any(p.start < m.end() and m.start(1) < p.end for p in phones):
+            phones.append(Entity("phone", value, *m.span(1), {"newly_read": True}))
     phones += [
         Entity("phone", "".join(m.groups()), *m.span())
         for m in _LANDLINE.finditer(text)
@@ -729,6 +766,10 @@ def extract_plates(text: str) -> list[Entity]:
         if not any(p.start < m.end() and m.start(1) < p.end for p in plates):
             plate = (m.group(1) + m.group(2) + number).upper()
             plates.append(Entity("plate", plate, m.start(1), m.end(), {"newly_read": True}))
+    for m in _SPELT_PLATE.finditer(text):
+        if not any(p.start < m.end() and m.start() < p.end for p in plates):
+            plate = (m.group(1) + m.group(2) + said_digits(re.sub(r"[^\w]", "", m.group(3)))).upper()
+            plates.append(Entity("plate", plate, *m.span(), {"newly_read": True}))
     for m in _CUED_OTHER_PLATE.finditer(text):
         value = "".join(g for g in m.groups() if g)
         if 4 <= len(value) <= 8 and not any(p.start < m.end() and m.start(1) < p.end for p in plates):

@@ -83,10 +83,11 @@ _NEXT_WORD = re.compile(
 _PHONE_AFTER = re.compile(r"\s*(?:[,，:：]\s*)?(?:(?:(?:电话|手机)[:：]?|[:：])\s*)?1\d{10}(?!\d)")
 _PHONE_BEFORE = re.compile(r"(?<!\d)1\d{10}\s*(?:[,，]\s*)?$")
 # ... or beside the flat that closes it (抽油烟机不出风。李建国 15号楼1103).
-_ADDRESS_AFTER = re.compile(
-    r"\s*(?:[,，:：]\s*)?(?:\d{1,3}\s*(?:号楼|栋|幢|座)\s*(?:\d{1,2}\s*单元\s*)?(?:\d{3,4}\s*(?:室|号)?)?"
-    r"|\d{1,3}-\d{1,2}-\d{3,4}|\d{1,3}-\d{3,4})\s*[.。!！]?\s*$"
+_FLAT = (
+    r"(?:\d{1,3}\s*(?:号楼|栋|幢|座)\s*(?:\d{1,2}\s*单元\s*)?(?:\d{3,4}\s*(?:室|号)?)?"
+    r"|\d{1,3}-\d{1,2}-\d{3,4}|\d{1,3}-\d{3,4})"
 )
+_ADDRESS_AFTER = re.compile(rf"\s*(?:[,，:：]\s*)?{_FLAT}\s*[.。!！]?\s*$")
 _SEPARATED = " ,，.。!！?？、;；:："
 _HAN = r"[\u4e00-\u9fff]"
 _WHOLE_NAME = re.compile(rf"(?:{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}])(?:{HONORIFICS}|{_HAN}{{1,2}})")
@@ -98,6 +99,10 @@ _GLUED_BEFORE = re.compile(r"分钟|点钟")
 # A surname said twice in a transcript (叫 王 王志远): the cue stands before the first.
 _STUTTER = re.compile(r"(\S)\s+$")
 _TITLE = re.compile(HONORIFICS)
+# A famous name said to spell one of its characters (姓岳 岳飞的岳, 名字里有个飞 岳飞的飞字): "X的Y", Y a
+# character of X, names no one. Its surname may run on into the next words (岳飞的岳叫岳红梅); another of
+# its characters must stand alone (岳飞的飞机 is about a plane).
+_SPELLING_AID = re.compile(r"\s*的\s*(\S)(字|(?![\u4e00-\u9fff]))?")
 
 
 # An SMS signed with a name and nothing after it (…麻烦尽快来修 谢谢 王建国, …——李): the name is the
@@ -109,6 +114,13 @@ _SIGN_OFF_TRAIL = " ,，.。!！~～"
 _SIGN_OFF_BEFORE = re.compile(
     r"(?:[\s,，.。!！?？、;；:：~～…)）]|—|-|(?:谢谢|多谢|感谢|麻烦了|辛苦了|拜托了|麻烦你们了?))$"
 )
+# ... or glued to the flat the message closes with (…麻烦来看看 9栋王丽华, …谢谢 5幢302赵德明): an SMS
+# signed "address name" without a space. The flat must have its building marker: a bare number
+# before a name (1502陈) is too little to go on.
+_SIGN_OFF_FLAT = re.compile(rf"(?<![\d-]){_FLAT}$")
+# Where a place is named right after a flat (5栋周边, 3栋车棚, 12栋房顶, 8栋路口): a word ending in one of
+# these names a part of the building, not its owner.
+_PLACE_END = re.compile(r"[上里边面处口顶旁外内前后侧角棚库池坛廊道梯台]$")
 _SIGN_OFF_DASH = re.compile(r"(?:—|-|~|～)\s*$")
 _SIGNATURE = re.compile(
     rf"(?:老|小)(?:[{SURNAMES}])|(?:{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}])(?:{HONORIFICS}|{_HAN}{{0,2}})"
@@ -140,7 +152,11 @@ def signature(text: str) -> tuple[int, int] | None:
         if start <= 0:
             continue
         word = text[start:end]
-        if not _SIGNATURE.fullmatch(word) or not _SIGN_OFF_BEFORE.search(text, max(0, start - 6), start):
+        if not _SIGNATURE.fullmatch(word):
+            continue
+        set_off = _SIGN_OFF_BEFORE.search(text, max(0, start - 6), start)
+        after_flat = not set_off and _SIGN_OFF_FLAT.search(text, max(0, start - 16), start)
+        if not set_off and not after_flat:
             continue
         if not text[:start].strip(_SIGN_OFF_TRAIL + "—-"):
             return None  # nothing before it: the whole-message rule's call
@@ -151,8 +167,8 @@ def signature(text: str) -> tuple[int, int] | None:
         elif not given:
             if not _SIGN_OFF_DASH.search(text, max(0, start - 3), start):
                 return None  # 谢谢 王 is too little to go on; ——王 is a signature
-        elif _NOT_GIVEN.search(given) or _NOT_LAST_GIVEN.search(given):
-            return None
+        elif _NOT_GIVEN.search(given) or _NOT_LAST_GIVEN.search(given) or (after_flat and _PLACE_END.search(given)):
+            return None  # 5栋车棚 (after_flat): a place, not its owner
         if len(word) == 2 and word[0] == word[1]:
             return None  # 白白, 常常: a doubled character is a word, not a name
         if _NOT_NAMES.match(word) or _NOT_SIGNATURES.match(word) or _TIME_WORD.match(word):
@@ -206,6 +222,9 @@ def extract_person_names(text: str) -> list[tuple[int, int]]:
         if _NOT_NAMES.match(text[start:end]) or _THANKS.match(text, max(0, start - 1), start + 1):
             continue
         if start and _GLUED_BEFORE.match(text, start - 1):
+            continue
+        aid = _SPELLING_AID.match(text, end)
+        if aid and (aid.group(1) == text[start] or (aid.group(2) is not None and aid.group(1) in text[start:end])):
             continue
         whole_message = text[start:end] == stripped
         cued = bool(_CUE.search(text[max(0, start - 6) : start]) or _CUE.search(_before_stutter(text, start)))

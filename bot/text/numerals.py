@@ -64,9 +64,45 @@ def to_digits(run: str) -> str | None:
         return None
 
 
+# Digits as a caller says them one by one; what is left of them after normalisation is a run of one
+# or two between spaces (幺八 零六: numeral_edits converts runs of three or more), so the rules that
+# read a number spelt out in a call (a ticket, a phone, a plate) read these as well as Arabic ones.
+SPOKEN_DIGITS = "零〇○洞一幺二两三四五六七八九"
+_ANY_DIGIT = f"[0-9{SPOKEN_DIGITS}]"
+# A Han character that is no digit (nor 杠, a dash said aloud): a spoken digit glued to one starts a
+# word (一直, 两个, 三天), and a group glued to one is a number of its own (2号楼, 3点), never the
+# tail of the one before.
+_WORD = rf"(?![{SPOKEN_DIGITS}杠])[\u4e00-\u9fff]"
+# One digit of a number said aloud: Arabic, or spoken and not the first character of a word.
+SAID_DIGIT = rf"(?:[0-9]|[{SPOKEN_DIGITS}](?!{_WORD}))"
+# What may stand between the groups a caller says (幺五零 七七 幺八): nothing, or one space before
+# a group that is not glued to a word. Either there is a space or there is not, so a number read as
+# SAID_DIGIT (SAID_GAP SAID_DIGIT){m,n} is matched one way only: linear time.
+SAID_GAP = rf"(?:\s(?={_ANY_DIGIT}{{1,12}}(?!{_ANY_DIGIT})(?!{_WORD})))?"
+# After a number read whole: no further digit of it.
+SAID_END = rf"(?!{SAID_GAP}{SAID_DIGIT})"
+_DIGIT_NEXT = re.compile(rf"\s?{_ANY_DIGIT}")
+
+
+def said_digits(said: str) -> str:
+    """The Arabic digits of a number read with SAID_DIGIT and SAID_GAP: 幺八八 620 → 188620."""
+    return "".join(DIGIT_OF.get(ch, ch) for ch in said if not ch.isspace())
+
+
+def said_number_is_whole(text: str, said: str, end: int) -> bool:
+    """Whether a number read up to ``end`` is all the caller said of it. One spelt out with spoken
+    digits and followed by another digit glued to a word (七 三查一下, 六 一直, 八 2号) may have gone on
+    (the digit could be its last, with the next word said straight after), so it is read as nothing
+    rather than cut short: a wrong ticket or phone is worse than none. Arabic digits typed before a
+    word (BX000123一直) are the typist's own grouping and stay as they were read."""
+    if not any(ch in SPOKEN_DIGITS for ch in said):
+        return True
+    return _DIGIT_NEXT.match(text, end) is None
+
+
 # 么 is also a variant of 幺 (one, said yāo in numbers): "么三八…" in a typed or transcribed phone.
 # It reads as 1 only beside another numeral, never in 什么/怎么/这么/那么/多么/要么 (怎么3号楼又停水).
-_DIGITS = "0-9零〇○洞一幺二两三四五六七八九"
+_DIGITS = f"0-9{SPOKEN_DIGITS}"
 _YAO_VARIANT = re.compile(rf"(?<![什怎这這那多要干幹甚咋为為])么(?=\s*[{_DIGITS}])|(?<=[{_DIGITS}])么")
 
 

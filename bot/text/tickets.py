@@ -3,8 +3,10 @@
 An owner who was given a number by the property's own system of record (HC小区, 明源, …) quotes
 that number, not ours: 20261030-0017 must reach the status and chase actions whole, not cut at the
 dash into a date. Each accepted external format is one row of :data:`EXTERNAL_FORMATS`, so a new
-system is a new row, not a new rule. Spoken numbers arrive from bot.text.numerals already as digits,
-with the dash read out as 杠 (二零二六一零三零杠零零一七 → 20261030杠0017).
+system is a new row, not a new rule. Spoken numbers arrive from bot.text.numerals as digits, with the
+dash read out as 杠 (二零二六一零三零杠零零一七 → 20261030杠0017) — except when a caller spells them
+in short groups (B X 零 六 …, 二零二六 幺八 …): those stay spoken, and the rules here read them with
+numerals.SAID_DIGIT, the parts' values as Arabic digits (each part passes through said_digits).
 
 Every pattern here is a fixed sequence of bounded pieces (no nested quantifiers), so it costs time
 linear in the message (tests/bot/test_text_budget.py holds every rule to that).
@@ -17,6 +19,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+
+from bot.text.numerals import SAID_DIGIT, SAID_END, SAID_GAP, said_digits, said_number_is_whole
 
 # What owners put between the parts of a number: a dash of any width, 杠 when they say it aloud.
 DASH = r"\s?(?:[-－—–_]|杠)\s?"
@@ -58,9 +62,12 @@ EXTERNAL_FORMATS: tuple[ExternalFormat, ...] = (
     # Date of the order, dash, the day's sequence: 20261030-0017.
     ExternalFormat(
         system="date_sequence",
-        pattern=rf"(?<![\dA-Za-z])(?P<date>20\d{{6}}){DASH}(?P<seq>\d{{3,6}})(?![\d-])",
+        pattern=(
+            rf"(?<![\dA-Za-z])(?P<date>(?=[2二两]){SAID_DIGIT}(?:{SAID_GAP}{SAID_DIGIT}){{7}})"
+            rf"{DASH}(?P<seq>{SAID_DIGIT}(?:{SAID_GAP}{SAID_DIGIT}){{2,5}}){SAID_END}(?!-)"
+        ),
         value="{date}-{seq}",
-        valid=lambda parts: _is_date(parts["date"]),
+        valid=lambda parts: parts["date"].startswith("20") and _is_date(parts["date"]),
     ),
 )
 
@@ -70,9 +77,10 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-# Ours. ASR reads numbers in groups (BX 000 456): allow single spaces between digit groups.
-_OURS = re.compile(r"(?<![A-Za-z])([Bb]\s*[Xx]|[Tt]\s*[Ss])\s*(?:-\s*)?(\d{1,8}(?:\s\d{1,4}){0,2})(?!\d)")
-_CUE = re.compile(r"(?:工单号?|单号|编号)\s*(?:(?:是|为|:|：)\s*)?(\d{1,8})(?!\d)")
+# Up to eight digits, as typed or as said in groups (BX 000 456, B X 零 六 …): single spaces between.
+_NUMBER = rf"({SAID_DIGIT}(?:{SAID_GAP}{SAID_DIGIT}){{0,7}}){SAID_END}"
+_OURS = re.compile(rf"(?<![A-Za-z])([Bb]\s*[Xx]|[Tt]\s*[Ss])\s*(?:-\s*)?{_NUMBER}")
+_CUE = re.compile(rf"(?:工单号?|单号|编号)\s*(?:(?:是|为|:|：)\s*)?{_NUMBER}")
 
 
 def _strip_zeros(number: str) -> str:
@@ -93,14 +101,14 @@ def find_tickets(text: str, formats: tuple[ExternalFormat, ...] = EXTERNAL_FORMA
 
     for fmt in formats:
         for m in _compiled(fmt.pattern).finditer(text):
-            parts = {k: v for k, v in m.groupdict().items() if v is not None}
-            if fmt.valid(parts) and free(*m.span()):
+            parts = {k: said_digits(v) for k, v in m.groupdict().items() if v is not None}
+            if fmt.valid(parts) and said_number_is_whole(text, m.group(), m.end()) and free(*m.span()):
                 found.append(TicketMention(fmt.value.format(**parts), *m.span(), system=fmt.system))
     for m in _OURS.finditer(text):
-        digits = re.sub(r"\s", "", m.group(2))
-        if len(digits) <= 8 and free(*m.span()):
-            found.append(TicketMention(re.sub(r"\s", "", m.group(1)).upper() + digits.zfill(6), *m.span()))
+        if said_number_is_whole(text, m.group(2), m.end()) and free(*m.span()):
+            prefix = re.sub(r"\s", "", m.group(1)).upper()
+            found.append(TicketMention(prefix + said_digits(m.group(2)).zfill(6), *m.span()))
     for m in _CUE.finditer(text):
-        if free(*m.span(1)):
-            found.append(TicketMention(_strip_zeros(m.group(1)), *m.span(1)))
+        if said_number_is_whole(text, m.group(1), m.end()) and free(*m.span(1)):
+            found.append(TicketMention(_strip_zeros(said_digits(m.group(1))), *m.span(1)))
     return sorted(found, key=lambda t: t.start)

@@ -69,6 +69,13 @@ ADVERSARIAL = {
     "dated numbers": "20261030-" * 222,
     "spoken dashes": "2026杠" * 400,
     "dotted plates": "粤B·" * 666,
+    "digits spelt after 电话": "电话 " + "幺 " * 997,
+    "a ticket spelt on and on": "B X " + "零 " * 998,
+    "spelt digit pairs and dashes": "二零 幺二 杠 " * 222,
+    "plates spelt without a cue": "琼A 三 七 " * 250,
+    "rooms before buildings": "是502 " * 285 + "3栋",
+    "names after flats": "3栋王丽" * 400,
+    "spelling aids": "岳飞的岳 " * 400,
 }
 
 
