@@ -145,7 +145,7 @@ _MADE_SAFE = re.compile(
 )
 # ... unless it is back, still there, or the owner calls for help.
 _STILL = re.compile(
-    r"还在|还有|还是|又[开冒响漏烧有困着停爆淹倒晕]|越来越|快来|"
+    r"还在|还有|还是|又(?:开始|[冒响漏烧有困着停爆淹倒晕])|越来越|快来|"
     # now, and not "now no longer": 现在水管爆了, never 现在已经不冒了
     r"现在(?:(?!不|没|已经|都好)[^。!！?？]){0,6}(?:冒|烧|漏|响|有味|困|爆|着火|起火|淹|灌|喷|停电|断电|晕|倒|掉)|"
     r"叫不醒|喊不醒|没反应|没有反应|没呼吸|流血|" + "|".join(DANGER_SIGNS["help"])
@@ -172,7 +172,7 @@ _FALSE_ALARM = re.compile(r"虚惊一场|误报|假警报|(?:应该|估计|可�
 _ALL_CLEAR = re.compile(r"没事了|没事啦|没事喇|不用来了?|不使来")
 # ... or a lift's passengers out: the entrapment is over whenever it was (the lift is a repair). Only
 # a lift: "着火了 人都出来了" is people safe, not the fire out.
-_LIFT = re.compile(r"电梯|升降机")
+_LIFT = re.compile(r"电梯|升降机|(?<![A-Za-z])(?i:lift|elevator)(?![A-Za-z])")  # 部lift: Hong Kong's word
 # ... and the lift still broken since (电梯还是坏的) is the fault, not someone still inside.
 _LIFT_STILL_BROKEN = re.compile(r"(?:电梯|梯)?还是(?:坏|停|不动|不能用|没修|没好)")
 _LET_OUT = re.compile(r"(?:已经|都|人)(?:被)?[救放弄拉]?出来了")
@@ -245,7 +245,7 @@ def false_alarm_explained(text: str) -> bool:
 
 
 # ... and the lift's own fault (电梯又不动了, 停了, 卡住了) is said of the lift, not of a person.
-_LIFT_FAULT = re.compile(r"(?:电梯|梯)[^,，。!！?？]{0,8}?(?:不动了?|停了|停住|卡住了?|卡了|坏了|故障)")
+_LIFT_FAULT = re.compile(r"(?:电梯|梯|(?i:lift))[^,，。!！?？]{0,8}?(?:不动了?|停了|停住|卡住了?|卡了|坏了|故障)")
 
 
 def _lift_with_nobody_inside(text: str) -> bool:

@@ -227,7 +227,7 @@ _SWAYING = (
 # the message goes on to say it may come down (歪了 支架螺丝都掉了 … 随时会掉). Said of the thing
 # itself, no smaller part of it between; the people are said to be there (是, 有, 就是), not
 # "下面的门口" (the lower part of something).
-_HIGH_THING = rf"{_FIXED_HIGH}|{_SWAYS_HIGH}|玻璃|窗|瓷砖|墙砖|墙皮|石材"
+_HIGH_THING = rf"{_FIXED_HIGH}|{_SWAYS_HIGH}|玻璃|窗|瓷砖|墙砖|墙皮|石材|石屎|水泥块|混凝土块"
 _GIVING_WAY = (
     r"松(?:了|动|脱|掉|开)|歪(?:了|掉|着|斜|出来)|(?:在|一直|不停地?)(?:晃|摇|动)|晃动|摇晃|吊在那里|脱落|"
     r"(?:支架|架子|螺丝|螺栓|钉子|固定)[^。!！?？]{0,4}(?:掉了|没了|断了|松了|脱了|锈断|锈穿|烂了)|"
@@ -235,9 +235,10 @@ _GIVING_WAY = (
 )
 _NO_SMALLER_PART_ON = r"(?:(?!管|线|盖|罩|漆|滴水|遥控)[^。!！?？]){0,30}"
 _PEOPLE_BELOW = (
+    r"(?:(?:门口|出入口|入口|通道|人行道|走道|楼梯口)(?:的)?(?:正)?上(?:面|方|边|头)|人行来行去|人走来走去|"
     r"(?:下面|下边|下方|底下|楼下)(?:就|正好|刚好|都)?(?:是|有|全是|就是)?(?:(?!的)[^。!！?？]){0,8}?"
     r"(?:人行道|行人|路人|过路|人来人往|(?:好|很)多人|人(?:很|好|特别)?多|小孩|孩子|小朋友|学生|老人|"
-    r"幼儿园|幼稚园|学校|出入口|门口|通道|走道|广场|儿童乐园|游乐场|巴士站|公交站|车站|停车|车位|车子)"
+    r"幼儿园|幼稚园|学校|出入口|门口|通道|走道|广场|儿童乐园|游乐场|巴士站|公交站|车站|停车|车位|车子))"
 )
 _GIVES_WAY_OVER_PEOPLE = (
     rf"(?:{_HIGH_THING}){_NO_SMALLER_PART}(?:{_GIVING_WAY})[^。!！?？]{{0,30}}{_PEOPLE_BELOW}|"
@@ -281,7 +282,7 @@ _UNSEEN_BEHIND_A_DOOR = (
 # bathroom with the heater on can kill. Not a thing locked in by a child (儿子把钥匙锁在家里), nor
 # anyone locked out (把我锁在门外).
 _CHILD = (
-    r"(?:小孩|孩子|小朋友|宝宝|婴儿|娃娃?|儿子|女儿|孙子|孙女|外孙子?|外孙女|"
+    r"(?:小孩|孩子|小朋友|宝宝|婴儿|娃娃?|儿子|女儿|孙子|孙女|外孙子?|外孙女|个仔|我仔|细路仔?|BB|"
     r"[1-9一两二三四五六七八九]岁(?:多)?的?(?:孩子|小孩|宝宝|娃)?)"
 )
 _SHUT_IN = (
@@ -289,6 +290,18 @@ _SHUT_IN = (
     r"(?:车里|车上|车内|卫生间|厕所|浴室|洗手间|房间|屋里|里面|里头|阳台|柜子|电梯)"
 )
 _CHILD_SHUT_IN = rf"{_CHILD}(?:(?!钥匙|手机|东西|门外|我|妈|爸)[^。!！?？]){{0,10}}{_SHUT_IN}"
+# ... or a child alone inside while nobody can get in (门一关就带上了 钥匙在里面 孩子一个人在里面), or
+# alone and unwell or at an open window: the child on their own, not a child at home.
+_ALONE_INSIDE = r"(?:一个人|自己|独自)(?:一个人)?(?:在)?(?:里面|里头|家里?|屋里|房间)"
+_CANNOT_GET_IN = (
+    r"钥匙(?:还)?(?:在|锁在|放在)?(?:里面|屋里|家里)|进不去|回不去|返不到去|锁在外面|"
+    r"门(?:一关)?(?:就)?(?:被)?(?:风)?(?:带上|锁上|关上|撞上)了"
+)
+_ALONE_AND = r"窗户?(?:还|都)?(?:是)?开着|头晕|闻到"
+_CHILD_ALONE = (
+    rf"{_CHILD}[^。!！?？]{{0,12}}{_ALONE_INSIDE}[^。!！?？]{{0,40}}(?:{_CANNOT_GET_IN}|{_ALONE_AND})|"
+    rf"(?:{_CANNOT_GET_IN})[^。!！?？]{{0,30}}{_CHILD}[^。!！?？]{{0,12}}{_ALONE_INSIDE}"
+)
 # Water from a leak onto something electric (楼上漏水 电视都湿了, 水渗到插线板上 都泡了): a shock or a
 # fire in the making. Not the furniture it stands on (电视柜, 电视墙).
 _ELECTRICS = r"电视|电脑|冰箱|电器|家电|插座|插线板|插排|电箱|配电箱|电表箱|路由器|音响|电线|电闸|总闸|电源"
@@ -375,11 +388,15 @@ HAZARDS = {
         # there), and a bad smell alone (垃圾臭得恶心) is not gas.
         f"(?<![没无不])(?:怪|异|刺鼻)[^。!！?？]{{0,3}}味[^。!！?？]{{0,16}}(?:{_NO_SPARK}|头[^。!！?？]{{0,3}}(?:晕|疼|痛))",
         f"(?<![没无不])(?:怪|异|臭|刺鼻|难闻)[^。!！?？]{{0,3}}味[^。!！?？]{{0,16}}{_NO_SPARK}",
+        # a foul smell that makes someone dizzy (闻到好臭的味 头晕): fumes until someone has looked
+        # (said to be smelt, not a drain that stinks: 下水道返臭味 熏得头晕 is the drain's)
+        "(?<![没无不])闻到(?:(?!下水|地漏|垃圾|厕所|马桶|化粪)[^。!！?？]){0,6}(?:臭|难闻)[^。!！?？]{0,3}味[^。!！?？]{0,8}头[^。!！?？]{0,2}晕",
         f"{_NO_SPARK}[^。!！?？]{{0,12}}(?<![没无不])(?:怪|异|臭|刺鼻|难闻)[^。!！?？]{{0,3}}味",
     ],
     "fire": [
         "着火",
         "著火",
+        "(?:电表箱|电箱|配电箱|插座|插排|插线板|电线|电闸|电动车|电瓶车|电瓶)(?:那里|那边)?(?:烧)?着了",
         "起火",
         "失火",
         "火灾",
@@ -498,6 +515,7 @@ HAZARDS = {
         _UNSEEN_BEHIND_A_DOOR,
         _ALONE_UNANSWERED,
         _CHILD_SHUT_IN,
+        _CHILD_ALONE,
         # Water and electricity together.
         _WATER_THROUGH_POINT,
         _WATER_ON_ELECTRICS,

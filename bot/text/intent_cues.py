@@ -52,7 +52,7 @@ _REPORTED = re.compile(
     # a promise to act (物业说会协调, 管家说马上安排): arranged, though nothing came of it
     r"(?:物业|管理处|管家|客服|前台|你们|他们)(?:的人)?(?:说|讲|答应)(?:了)?(?:会|要|马上|尽快|立刻|帮忙|去)|"
     # a visit promised (师傅说明天来, 又说下午到): arranged, whoever said it
-    r"(?:(?:师傅|他|她|物业|管理处|管家|客服|前台|保安|你们|又)|^)(?:说|讲)(?:了|好)?(?:的)?"
+    r"(?:(?:师傅|他|她|物业|管理处|管家|客服|前台|保安|你们|又)|^)(?:不是)?(?:说|讲)(?:了|好)?(?:的)?"
     r"(?:今天|明天|后天|昨天|前天|下午|上午|晚上|早上|朝早|马上|等下|一会儿?|过两天|半个?小时|\d+分钟|[一两三几]个?小时)"
     r".{0,6}(?:来|到|上门|修好)|"
     # reported a while ago (报修都一个礼拜了, 报了快半个月了)
@@ -97,7 +97,7 @@ _ABOUT_PEOPLE = re.compile(
     r"投诉|举报|曝光|差评|(?<!\d)12345(?!\d)|市长热线|" + _HANDLING + "|"
     r"态度|服务(?:太|真|很|差|不)|不作为|不负责|敷衍|推脱|踢皮球|"
     r"物业.{0,6}(?:干什么|干啥|不管|不作为|怎么管|管不管|不理|收钱不)|乱收费|"
-    r"吵|噪音|扰民|声音(?:太|好|很|特别|非常)(?:响|大)|午睡|装修|唱歌|广场舞|乱停|占用|占道|堵门|挡住|遛狗不|狗屎|狗叫|宠物|垃圾.{0,4}(?:乱|堆|不清|没人清)|"
+    r"吵|噪音|扰民|声音(?:太|好|很|特别|非常)(?:响|大)|午睡|打麻(?:将|雀)|拖(?:凳|櫈|椅)|装修|唱歌|广场舞|乱停|占用|占道|堵门|挡住|遛狗不|狗屎|狗叫|宠物|垃圾.{0,4}(?:乱|堆|不清|没人清)|"
     r"(?:到底|究竟)(?:有没有|有没|管不管)(?:人)?(?:在)?管|"
     r"违建|搭建|偷|素质|(?:保安|保全|警卫|门卫|管理员|保洁(?:员)?)[^,，。!！?？]{0,6}(?:不|没|睡|玩|打牌|聊天|凶|骂|态度|刁难|脾气|人影)|"
     r"邻居|隔壁|楼上的|楼下的|对门|"
@@ -107,7 +107,7 @@ _ABOUT_PEOPLE = re.compile(
 # A thing that is broken or not working.
 _FAULT = re.compile(
     r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死|的)|不通(?!知)|不出水|没水|没有水|没(?:有)?热水|打不开|关不上|锁不上|开不了|关不了|"
-    r"卡住|卡死|卡了|跳了闸|泡(?:坏|花|烂)|发霉|起皮|脱皮|掉漆|熏黑|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|没(?:有)?声(?:音)?|"
+    r"卡住|卡死|卡了|跳了闸|(?:我家|家里|屋里)停电|(?:空开|空气开关|漏保|电闸|总闸)[^,，。!！?？]{0,3}跳|推不上去|合不上|门[^,，。!！?？]{0,6}(?:夹(?:人|一下|到)|弹开)|甩(?:晒|了)|(?<![不没])(?:入水|进水)|泡(?:坏|花|烂)|发霉|起皮|脱皮|掉漆|熏黑|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|没(?:有)?声(?:音)?|"
     r"(?:一直|整天|老是|总是|无缘无故|半夜)[^。!！?？]{0,4}(?:响|叫|报警)|断了|过期了|"
     r"异响|不制冷|不制热|不加热|打不着|跳闸|没电|短路|不亮了|闪|黑了|烧(?:过|坏|了|焦)|不走字|不计数|"
     r"[摇拉推放降升转拧按]不(?:下来|上去|动|开|回去)|[点打]不[着著燃]|火花|"
@@ -150,10 +150,10 @@ _OFFICE_CONTACT = re.compile(
 # Urging in so many words.
 _URGES = re.compile(
     r"催(?:单|一下|下|促|办|了|你们)|再催|加急|"
-    r"(?:打|催|找|问|报|反映)了?(?:你们|物业|他们|管家|客服)?(?:[2-9两三四五六七八九几]|好几|无数)(?:次|遍)(?:电话)?|"
+    r"(?:打|催|找|问|报|反映)了?(?:你们|物业|他们|管家|客服)?(?:[2-9两三四五六七八九几]|好几|无数)(?:次|遍|回|趟)(?:电话)?|"
     # asked for the third time (第三次问了, 第N回打电话)
     r"第(?:[2-9两二三四五六七八九几]|好几)(?:次|回|遍)(?:问|催|打|找|反映|来问|打电话|发(?:短信|信息|消息)?)|"
-    r"又(?:问|催)(?:一遍|一次|了一次)|"
+    r"[又再](?:问|催)(?:一遍|一次|了一次)|"
     # dispatch it now (赶紧给我派一下, 快点派单)
     r"(?:赶紧|赶快|快点|快些)(?:给我)?派(?:一下|单|人|个人)"
 )
@@ -178,8 +178,8 @@ def complains_about_people(text: str) -> bool:
 def thanks_only(text: str) -> bool:
     """Thanks or praise, with nothing still wrong and nothing asked for; a fault named in it must
     be said to be fixed (空调修好了 谢谢)."""
-    if not _THANKS.search(text) or _STILL_WRONG.search(text) or _ASKING.search(text):
-        return False
+    if not _THANKS.search(text) or _STILL_WRONG.search(text) or _ASKING.search(text) or _ASKS_PROGRESS.search(text):
+        return False  # 请问投诉TS000842有结果了没有 谢谢: a question, thanked for in advance
     return not reports_a_fault(text) or _RESOLVED.search(text) is not None
 
 
@@ -191,7 +191,15 @@ def asks_for_the_office(text: str) -> bool:
 # Which reading each cue corrects, and from which of the model's readings only: the ones it is
 # confused with (blind batches 5 and 6). Checked in this order; the first that applies wins.
 CHASE_FROM = frozenset(
-    {"report_repair", "file_complaint", "check_status", "inform", "nlu_fallback", "request_visitor_pass"}
+    {
+        "report_repair",
+        "file_complaint",
+        "check_status",
+        "inform",
+        "nlu_fallback",
+        "request_visitor_pass",
+        "out_of_scope",
+    }
 )
 REPAIR_FROM = frozenset({"file_complaint"})
 THANK_FROM = frozenset({"file_complaint", "report_repair", "check_status", "inform", "nlu_fallback", "ask_fee"})
@@ -224,13 +232,14 @@ REPORT_FROM = frozenset(
 # Asking for a repair now (可以报修吗, 帮我报个修, 找人来换一下, 麻烦修下), not about one reported before.
 _ASKS_TO_REPORT = re.compile(
     r"(?:我要|我想|想|要|可以|能|能不能|帮我|帮忙|麻烦|申请|请)报修|报个修|报一?下修|报修一下|"
-    r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:先)?(?:来|过来|去)?(?:帮(?:我|忙))?(?:换|修|看看|看一下|弄一下|处理一下|来一趟|检查)|"
+    r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:你们)?(?:先)?(?:来|过来|去)?(?:帮(?:我|忙))?"
+    r"(?:换|修|看看|看一下|看一?眼|弄一下|处理一下|来一趟|检查|查查|查一下)|"
     # a landlord far away: get in touch with whoever lives there (麻烦你们联系租客)
     r"(?:麻烦|请)(?:你们)?(?:直接)?(?:联系|联络)(?:一下)?(?:他|她|租客|租户|住户)|"
     r"[修换补]一?下[吧啦呀]?|补补|修修|换(?:个|一个|块|节)|抽空(?:来)?(?:换|修|看)|来一趟|安排(?:一?下|个人|师傅)|"
     # a tradesman sent for (约师傅来补好, 叫厂商来修)
     r"(?:请|找|派|叫|让|约)(?:个|一下)?(?:师傅|厂商|厂家|工人|电工|水电工|维修工|修理工)(?:尽快|赶紧)?(?:来|过来|上门)?"
-    r"(?:帮(?:我|忙))?(?:换|修|补|通|装|看看|看一下|弄|处理|检查)"
+    r"(?:帮(?:我|忙))?(?:换|修|补|通|装|看看|看一下|看一?眼|弄|处理|检查)"
 )
 _SAYS_COMPLAINT = re.compile(r"投诉|举报")
 # A complaint made before (我之前投诉过 … 一点动静都没有): what is chased, not what is said now.
@@ -272,7 +281,7 @@ _PASS_WORDS = re.compile(
     r"登记|放行|通行|访客码|邀请码|预约|车牌|开车|[今明后]天|[点号](?:来|到)|来访|来看|过来|要来|会来"
 )
 
-STATUS_FROM = frozenset({"inform", "nlu_fallback"})
+STATUS_FROM = frozenset({"inform", "nlu_fallback", "thank"})
 
 # -- money: a billing error the owner wants put right, the maintenance fund, insurance --------
 # The service charged wrongly (多扣, 收了我两次), not the owner's own slip (我多交了一个月).
@@ -346,6 +355,8 @@ _WEATHER = re.compile(
     r"(?:会不会|会唔会|会下|要不要|[今明后]天|周末|下午|晚上)[^,，。!！?？]{0,4}(?:下雨|落雨|下雪|刮风|打风|降温|升温|出太阳|来台风|刮台风|台风)|"
     r"天气(?:怎么样|如何|好[吗不]|预报)|气温|多少度|几度|带伞|带遮|风球|台风(?:什么时候|几时|几号|会不会)"
 )
+# selling or buying second-hand (想买二手沙发吗, 闲置转让): a market, not the property
+_SELLING = re.compile(r"二手|闲置|转让|出售|(?:想|要)买[^。!！?？]{0,6}(?:吗|嘛|[?？])")
 _RECOMMENDATION = re.compile(
     r"(?:哪家|哪个|哪间|哪里的?|边间)[^。!！?？]{0,10}(?:比较|最|更)?(?:好|靠谱|便宜|好吃)|推荐(?:一?下|个|一个)|有什么好的"
 )
@@ -354,7 +365,9 @@ _PROPERTY_WORDS = re.compile(
     r"物业|物管|管理处|管理费|管家|师傅|维修|保安|保洁|客服|前台|小区(?:的)?(?:门|路|车|电梯|绿化)|楼道|电梯|停车|车位|费|"
     r"地库|车库|积水|漏|排水|水管"
 )
-OUT_OF_SCOPE_FROM = frozenset({"request_visitor_pass", "inform", "nlu_fallback", "check_status", "file_complaint"})
+OUT_OF_SCOPE_FROM = frozenset(
+    {"request_visitor_pass", "inform", "nlu_fallback", "check_status", "file_complaint", "report_repair"}
+)
 
 # -- a "yes" that points (对对 就是东门那个, 系呀 就是那个单位): agreeing, not telling anything new --
 _YES_AT_START = re.compile(r"^(?:对|是|嗯|系|好|没错)[对是嗯系好的啊呀哦,，。.!！\s]*")
@@ -416,6 +429,7 @@ COMPLAINT_FROM = frozenset({"check_status", "nlu_fallback", "report_repair", "re
 # registers a repair when nothing is open (actions/chase.py).
 NEW_REPAIR_FROM = frozenset({"check_status", "inform", "nlu_fallback", "deny"})
 GOODBYE_FROM = frozenset({"inform", "nlu_fallback"})
+ANOTHER_MATTER_FROM = frozenset({"check_status", "chase_ticket", "inform", "nlu_fallback"})
 # A false alarm told with its reason (烟感响了 是我炒菜呛的 没着火 跟你们说一声) only informs: once the
 # emergency reading is gone, the model's leftovers (cancel, deny, affirm at ~0) are no reading at all,
 # and a "thank" or a "cancel" the words do not say is a guess at the tone. An owner who says to call
@@ -442,16 +456,17 @@ RECURRED_FROM = frozenset({"file_complaint", "check_status", "chase_ticket"})
 _SOMEONE = (
     r"(?:朋友|亲戚|客人|客户|访客|同学|同事|家人|父母|阿妈|阿爸|我妈|我爸|老妈|老爸|婆婆|公公|岳父|岳母|丈母娘|"
     r"爷爷|奶奶|外公|外婆|姥姥|姥爷|儿子|女儿|孙子|孙女|保姆|阿姨|"
-    r"工人|师傅们|装修(?:工人?|队|师傅)|搬家(?:公司|的)|清洁(?:公司|工|阿姨)|家政|送货的|送(?:家具|家电|煤气罐?)的)"
+    r"工人|师傅们|装修(?:工人?|队|师傅)|搬家(?:公司|的)|清洁(?:公司|工|阿姨)|(?:叫|请|约|订)了?(?:个|一个)?(?:保洁|钟点工)(?:阿姨|员)?|家政|送货的|"
+    r"送(?:家具|家电|煤气罐?)的|(?:修|装|清洗|安装)[^。!！?？]{1,5}的(?:师傅|人|工人)?)"
 )
-_COMES = r"(?:来|过来|进来|进去|上来|到|回来|来住|过来住)"
+_COMES = r"(?:来|过来|进来|进去|上来|上门|到|回来|来住|过来住)"
 _WHEN_COMING = (
     r"(?:今天|明天|后天|今晚|明早|听朝|周[一二三四五六日末]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|"
     r"上午|下午|晚上|中午|早上|\d{1,2}点|[一二三四五六七八九十两]+点|几天)"
 )
 _VISIT_ANNOUNCED = re.compile(
     r"(?:家具|家电|货|东西|冰箱|沙发|床垫)(?:要|会)?送(?:来|过来|到|上门)|货车[^。!！?？]{0,8}(?:到|来|进)|"
-    rf"{_SOMEONE}[^。!！?？]{{0,16}}{_COMES}|{_COMES}[^。!！?？]{{0,4}}{_SOMEONE}|带(?:个|几个|两个|一个)?[^。!！?？]{{0,6}}{_SOMEONE}"
+    rf"{_SOMEONE}[^。!！?？]{{0,16}}(?<![没不]){_COMES}|{_COMES}[^。!！?？]{{0,4}}{_SOMEONE}|带(?:个|几个|两个|一个)?[^。!！?？]{{0,6}}{_SOMEONE}"
 )
 _WHEN_COMING_RE = re.compile(_WHEN_COMING)
 _SOMEONE_RE = re.compile(_SOMEONE)
@@ -483,6 +498,25 @@ _CORRECTION = re.compile(
 )
 
 CORRECTION_FROM = frozenset({"out_of_scope", "nlu_fallback", "check_status"})
+# -- a greeting and nothing else (大家好, 早上好呀): a greeting -----------------------------------
+_GREETING_ONLY = re.compile(
+    r"^(?:大家|各位|你们|您|你)?(?:好|早上好|上午好|下午好|晚上好|早安|早)(?:呀|啊|哈|哦|喔)?[!！~～。.\s]*$|^(?i:hi|hello|hey)[!！~～。.\s]*$"
+)
+GREET_FROM = frozenset({"inform", "nlu_fallback", "out_of_scope"})
+# -- a machine's noise (空调外机嗡嗡震 吵得睡不着) with a look asked for: a repair, not the neighbours --
+_MACHINE_NOISE = re.compile(
+    r"(?:空调外机|外机|空调|水泵|风机|排风扇|抽风机|冷却塔|变压器|电梯|热水器|冰箱)[^。!！?？]{0,10}"
+    r"(?:嗡嗡|轰轰|隆隆|震|响|吵|噪音|异响)"
+)
+# -- another matter than the one rung about before (不是那个事 是另外一个事): told as news -----------
+_ANOTHER_MATTER = re.compile(r"另外(?:一个|一件)?(?:的)?事|另一(?:个|件)事|别的事|不是那个事")
+# -- a complaint made before, asked about (我上礼拜反映的楼道堆杂物的事 怎么样了): its status --------
+_MATTER_ASKED_ABOUT = re.compile(r"(?:反映|投诉|报|说)(?:过)?的[^。!！?？]{0,16}(?:事|问题|情况)")
+# -- an inspection asked for (请你们检查下燃气管道): a repair visit, whether anything is broken yet ---
+_INSPECTION = re.compile(r"检查|检修|查查|查一下|看一?下|看看")
+_FIXTURE = re.compile(r"管道|管子|线路|电路|电线|燃气|煤气|天然气|水管|下水|电箱|电梯|门禁|热水器|阀门|水表|电表")
+# -- someone one booked oneself coming, named (师傅叫马强 电话…, 保洁叫刘芳): a pass ----------------
+_VISITOR_NAME = re.compile(r"(?:叫|姓)[\u4e00-\u9fff]{1,3}|电话|手机|车牌")
 # -- one's name given (我姓林 双木林, 我叫陈秀芳): information, whatever the model heard -------------
 _NAME_GIVEN = re.compile(r"(?:我|本人)(?:的名字)?(?:姓|叫|是)\s*[\u4e00-\u9fff]|(?:名字|全名)(?:是|叫)")
 NAME_GIVEN_FROM = frozenset({"request_human", "nlu_fallback", "out_of_scope", "check_status"})
@@ -504,8 +538,8 @@ _GOVERNMENT_PAPERS = re.compile(
     r"上(?:小学|初中|幼儿园)|入学|学区|学位|划片|老年证|身份证|户口|居住证|暂住证|结婚证|出生证|准生证|社保卡|医保卡|低保|残疾证|护照|港澳通行证|核酸|疫苗|选民"
 )
 _WRONG_NUMBER = re.compile(
-    r"是(?:那个)?(?:派出所|医院|燃气公司|煤气公司|电力公司|供电局|自来水公司|银行|快递公司?|出租车公司)(?:吗|吧|啊)|"
-    r"打错(?:了|电话)|发错(?:人|群|地方)了?|找错(?:人|地方)了|^(?:你好|您好|喂)?\s*[,，]?\s*是.?老板(?:吗|吧|啊)|不是(?:物业|你们)(?:啊|呀|吗)?(?:那)?(?:打错)"
+    r"是(?:那个)?(?:派出所|医院|人社局|社保局|税务局|公安局|交警队|燃气公司|煤气公司|电力公司|供电局|自来水公司|银行|快递公司?|出租车公司)(?:吗|吧|啊)|"
+    r"打错(?:了|电话)|发错(?:人|群|地方)了?|^(?:不好意思\s*[,，]?\s*)?发错了(?:[\s,，。!！]*(?:不好意思|sorry|抱歉))?[\s。!！]*$|找错(?:人|地方)了|^(?:你好|您好|喂)?\s*[,，]?\s*是.?老板(?:吗|吧|啊)|不是(?:物业|你们)(?:啊|呀|吗)?(?:那)?(?:打错)"
 )
 # A message meant for the family (妈 晚上我不回来吃饭了): sent to the wrong chat.
 _TO_FAMILY = re.compile(
@@ -519,10 +553,14 @@ WRONG_PLACE_FROM = frozenset(
 # -- a repair badly done (这也叫修好了, 修了等于没修, 把地砖敲碎了), a neighbour's noise, staff asleep
 # or on their phones at work: complaints, whatever fault or fee is told beside them -------------
 _BADLY_DONE = re.compile(
-    r"这也叫修好|(?:修|整|弄|搞)了等于没(?:修|整|弄|搞)|越修越(?:坏|糟|差)|(?:把|给)[^。!！?？]{0,8}(?:敲碎|弄坏|弄脏|砸坏|搞坏|弄碎)|不关他的?事"
+    r"这也叫修好|(?:修|整|弄|搞)了等于没(?:修|整|弄|搞)|越修越(?:坏|糟|差)|糊弄|敷衍了事|应付了事|偷工减料|"
+    r"(?:修|整|弄|换)(?:好|完)了?(?:没|不到)?(?:两|几|一)?天?(?:就|结果)?(?:还|又|仍然?)(?:是)?(?:漏|渗|坏|堵|不通|不亮)|"
+    r"(?:把|给)[^。!！?？]{0,8}砸(?:了|出)?(?:一个|个)?大?(?:洞|坑)|(?:把|给)[^。!！?？]{0,8}(?:敲碎|弄坏|弄脏|砸坏|搞坏|弄碎)|不关他的?事"
 )
 BADLY_DONE_FROM = frozenset({"check_status", "report_repair", "out_of_scope", "ask_fee", "nlu_fallback"})
-_NOISE = re.compile(r"狗[^,，。!！?？]{0,4}叫|吵|噪音|扰民|拖椅子|拖凳子|跳来跳去|弹钢琴|弹琴|唱歌|广场舞")
+_NOISE = re.compile(
+    r"狗[^,，。!！?？]{0,4}叫|吵|噪音|扰民|拖椅子|拖凳子|拖櫈|打麻(?:将|雀)|跳来跳去|弹钢琴|弹琴|唱歌|广场舞"
+)
 _STAFF_MISCONDUCT = re.compile(
     r"(?:保安|保全|门卫|管理员|前台|客服|管家)[^。!！?？]{0,10}(?:睡觉|打瞌睡|玩手机|刷手机|滑手机|打牌|不在岗|脱岗)|"
     # taking money or favours to let people in (保安收外卖员的钱才放进来)
@@ -555,6 +593,8 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         and not _ASKING.search(text)
     ):  # 是1502 不是1052 刚打错了: the answer put right, not an unrelated message
         return "inform"
+    if current in GREET_FROM and _GREETING_ONLY.match(text):
+        return "greet"
     if current in NAME_GIVEN_FROM and _NAME_GIVEN.search(text) and _only_tells(text):
         return "inform"  # 我姓林 双木林 叫林秀英: answering "your name?", not asking for anyone
     if current in WRONG_PLACE_FROM and _WRONG_NUMBER.search(text) and not reports_a_fault(text):
@@ -607,6 +647,43 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         return "report_repair"
     if current in OUT_OF_SCOPE_FROM and _not_our_business(text):
         return "out_of_scope"
+    if (
+        current == "file_complaint"
+        and _MACHINE_NOISE.search(text)
+        and (_ASKS_TO_REPORT.search(text) or _VISIT_ASKED.search(text))
+        and not complains_about_people(_MACHINE_NOISE.sub(" ", _NOISE.sub(" ", text)))
+    ):  # 空调外机一开就嗡嗡震 吵得睡不着 派师傅看一眼: the machine's noise, a repair
+        return "report_repair"
+    if current in ANOTHER_MATTER_FROM and (m := _ANOTHER_MATTER.search(text)) and _new_fault(text[m.end() :]):
+        return "report_repair"  # 昨天打过电话 不是那个事 是另外一个事 推拉门轨道掉了: news after all
+    if (
+        current == "file_complaint"
+        and _MATTER_ASKED_ABOUT.search(text)
+        and _ASKS_PROGRESS.search(text)
+        and not _NOTHING_SINCE.search(text)
+        and not _URGES.search(text)
+        and not _SAYS_COMPLAINT.search(_MATTER_ASKED_ABOUT.sub(" ", text))
+    ):  # 我上礼拜反映的楼道堆杂物的事 怎么样了: how it stands, not a new grievance
+        return "check_status"
+    if (
+        current in ("nlu_fallback", "check_status", "inform")
+        and _INSPECTION.search(text)
+        and _FIXTURE.search(text)
+        and (_ASKS_TO_REPORT.search(text) or re.search("请|想请|麻烦|帮", text))
+        and not _REPORTED.search(text)
+        and not _ASKS_PROGRESS.search(text)
+        and not _NAMES_A_TICKET.search(text)
+    ):  # 想请你们检查下燃气管道 没有味道: a visit asked for, nothing broken yet
+        return "report_repair"
+    if (
+        current == "report_repair"
+        and _VISIT_ANNOUNCED.search(text)
+        and _WHEN_COMING_RE.search(text)
+        and _VISITOR_NAME.search(text)
+        and not reports_a_fault(text)
+        and not _ASKS_TO_REPORT.search(text)
+    ):  # 周六有修热水器的来 师傅叫马强 电话…: one's own tradesman at the gate, a pass
+        return "request_visitor_pass"
     if (
         current == "ask_fee"
         and reports_a_fault(text)
@@ -900,7 +977,13 @@ def _not_our_business(text: str) -> bool:
     """The weather or a recommendation (附近哪家幼儿园好), with nothing of the property's named and
     nothing broken or complained of."""
     return (
-        bool(_WEATHER.search(text) or _RECOMMENDATION.search(text) or _GOVERNMENT_PAPERS.search(text))
+        bool(
+            _WEATHER.search(text)
+            or _RECOMMENDATION.search(text)
+            or _GOVERNMENT_PAPERS.search(text)
+            or _SELLING.search(text)
+            or _STATE_SCHEMES.search(text)
+        )
         and not _PROPERTY_WORDS.search(text)
         and not reports_a_fault(text)
         and not complains_about_people(text)

@@ -61,7 +61,7 @@ CONTEXT = 24
 _BOUNDARY = re.compile(
     rf"(\s|$|[,，.。!！?？、;；)）~～]|{_TIME_WORDS}|月|号|\d|来|过来|会来|要来|到|进来|进|去|上门|拜访|来访|"
     r"到访|探望|看|送|取|的|和|跟|与|开车|车牌|坐|带|一起|他|她|是|先生|女士|大概|可能|预计|约|手机|电话|"
-    r"吧|啊|呀|哈|登记|办|通行|进出|一下|需要|能|可以)"
+    r"吧|啊|呀|哈|登记|办|通行|进出|一下|需要|能|可以|同|开(?:个|着|辆|一辆|的|车))"
 )
 # A visit verb right after the name, past any time words (李明后天过来), marks a visitor.
 _VISIT_VERB = re.compile(
@@ -70,14 +70,18 @@ _VISIT_VERB = re.compile(
 # ...but only when the name opens a clause (not 我家马桶明天来人修吗).
 _CLAUSE_END = re.compile(rf"(^|[\s,，.。!！?？、;；:：]|{_TIME_WORDS}|[点分半])\s*$")
 # Everyday words that look like surname + given name.
+_AND = re.compile(r"\s*(?:同|和|跟|与|及|、)\s*")
 _NOT_NAMES = re.compile(
     r"^(钟点工|马桶|马上|麻烦|方式|高空|高层|方便|方向|金额|金属|石头|白天|白色|黄色|江边|安全|安装|安排|齐全|易燃|"
     r"谢谢|谢了|辛苦|程序|温度|温水|常常|常用|付款|付费|严重|毛病|章程|路灯|路面|车位|车库|车牌|项目|"
     r"曲线|苗木|华为|贾|成本|成功|成都|关门|关闭|包裹|包装|宁可|尚未|封闭|管道|管理|管家|费用|向下|叶子|"
-    r"田地|范围|蒋|司机|司法|古老|宫|时候|武汉|孔|顾客|雷电|冷水|冷气|房东|房间|房子|房产|左边|左右|邱|颜色|万一|冷风|车号|车主|孙子|孙女)"
+    r"田地|范围|蒋|司机|司法|古老|宫|时候|武汉|孔|顾客|雷电|冷水|冷气|房东|房间|房子|房产|左边|左右|邱|颜色|万一|冷风|车号|车主|孙子|孙女|"
+    # a verb and 起 before 来 (闻起来像塑料烧焦: how it smells, not 闻起 come to visit)
+    r"闻起|看起|听起|想起|说起|用起|摸起|吃起)"
 )
 _NEXT_WORD = re.compile(
-    rf"{_TIME_WORDS}|过来|会来|要来|进来|上门|登记|等|来(?=[\s,，。.!！]|$|看|找|玩|送|取|修|装|拜访|接)"
+    rf"{_TIME_WORDS}|过来|会来|要来|进来|上门|登记|等|来(?=[\s,，。.!！]|$|看|找|玩|送|取|修|装|拜访|接)|"
+    r"开(?=车|个|着|辆|一辆|的)"  # 同事叫陈浩开个黑色大众: the visitor drives in
 )
 # An SMS signed with a name beside the phone number (修一下窗户 王秀英 13600001111).
 _PHONE_AFTER = re.compile(r"\s*(?:[,，:：]\s*)?(?:(?:(?:电话|手机)[:：]?|[:：])\s*)?1\d{10}(?!\d)")
@@ -227,7 +231,11 @@ def extract_person_names(text: str) -> list[tuple[int, int]]:
         if aid and (aid.group(1) == text[start] or (aid.group(2) is not None and aid.group(1) in text[start:end])):
             continue
         whole_message = text[start:end] == stripped
-        cued = bool(_CUE.search(text[max(0, start - 6) : start]) or _CUE.search(_before_stutter(text, start)))
+        cued = bool(
+            _CUE.search(text[max(0, start - 6) : start])
+            or _CUE.search(_before_stutter(text, start))
+            or (spans and _AND.fullmatch(text[spans[-1][1] : start]))  # 叫黄志强同李淑仪: the second of two
+        )
         visiting = bool(
             _VISIT_VERB.match(text[end : end + CONTEXT]) and _CLAUSE_END.search(text[max(0, start - CONTEXT) : start])
         )

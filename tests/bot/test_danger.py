@@ -244,3 +244,10 @@ def test_a_lift_entrapment_over_with_the_lift_still_broken_is_over():
 )
 def test_a_spark_past_with_the_switch_pulled_or_the_socket_left_alone_is_over(text):
     assert danger_is_over(normalize(text).text)
+
+
+@pytest.mark.parametrize(
+    "text", ["部lift又停咗 冇人困住 快啲整", "电梯刚才停了一下 我被关在里面 后来门又开了 我已经出来了"]
+)
+def test_a_lift_fault_with_nobody_inside_or_the_passenger_out_is_over(text):
+    assert danger_is_over(normalize(text).text)

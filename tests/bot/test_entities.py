@@ -1038,3 +1038,42 @@ def test_a_child_shut_in_a_thud_behind_a_door_and_loose_roofing_are_dangers(text
 )
 def test_things_locked_in_nobody_inside_and_a_threat_are_no_dangers(text):
     assert extract_hazards(normalize(text).text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("我表姐叫孙雅琴开辆白色宝马过来 帮忙放行", ["孙雅琴"]),  # the visitor drives in
+        ("周日我爸妈过来 他们叫周建国和吴美玲", ["周建国", "吴美玲"]),  # the second of two
+        ("佢哋叫梁志明同何嘉欣", ["梁志明", "何嘉欣"]),
+    ],
+)
+def test_a_visitor_who_drives_in_and_the_second_of_two_names(text, names, now):
+    assert [span for e, _, span in entities(text, now) if e == "person_name"] == names
+
+
+@pytest.mark.parametrize("text", ["厨房闻起来有点像烧焦的味道", "楼道看起来好久没打扫了"])
+def test_a_verb_before_qi_lai_is_no_name(text, now):
+    assert not [e for e in entities(text, now) if e[0] == "person_name"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "门被风撞上了 钥匙在屋里 我女儿三岁 一个人在家",
+        "我儿子自己在家 打电话说闻到一股怪怪的味 头晕",
+        "楼道那个配电箱着了 快来人",
+        "外墙一块水泥块松了 吊在那里 就在单元门口上面",
+        "闻到楼下好臭的味 我头有点晕",
+    ],
+)
+def test_a_child_alone_behind_a_shut_door_a_box_on_fire_and_a_slab_over_the_door_are_dangers(text):
+    assert extract_hazards(normalize(text).text) != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["孩子自己在家写作业 想问下物业费怎么交", "灯着了 谢谢", "垃圾桶好臭 一直没人清"],
+)
+def test_a_child_at_home_a_light_on_and_a_bad_smell_alone_are_no_dangers(text):
+    assert extract_hazards(normalize(text).text) == []

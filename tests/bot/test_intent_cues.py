@@ -1145,3 +1145,36 @@ def test_thanks_in_initials_or_english(text):
 
 def test_a_no_after_a_filler_is_a_denial():
     assert corrected_intent("嗯 没有 没有 没闻到啥", "check_status") == "deny"
+
+
+@pytest.mark.parametrize(
+    ("text", "model", "intent"),
+    [
+        ("楼顶水泵一开就轰轰响 吵得睡不着 能不能找人来看一眼", "file_complaint", "report_repair"),
+        ("上午打过电话了 不是那个事 是另外一个事 卫生间灯不亮了", "check_status", "report_repair"),
+        ("我上周反映的车库积水的事 现在怎么样了", "file_complaint", "check_status"),
+        ("想请你们检查一下我家的电线 用了二十年了", "nlu_fallback", "report_repair"),
+        ("明天下午有装空调的来 师傅姓刘 电话13900001111", "report_repair", "request_visitor_pass"),
+        ("叫了个钟点工 明早九点上门", "file_complaint", "request_visitor_pass"),
+        ("师傅不是说上午来吗 都十二点了 咋还没到", "file_complaint", "chase_ticket"),
+        ("打了四回电话了 每回都说登记了 暖气还是凉的", "check_status", "chase_ticket"),
+        ("早上好呀", "inform", "greet"),
+        ("不好意思 发错了", "deny", "out_of_scope"),
+        ("出闲置婴儿车 九成新 要的私聊", "report_repair", "out_of_scope"),
+        ("热水器换完了还是不出热水 你们师傅就是糊弄", "check_status", "file_complaint"),
+        ("装修师傅把我家墙上砸了个大洞也不管", "check_status", "file_complaint"),
+        ("楼上天天半夜打麻将 洗牌声吵死了", "check_status", "file_complaint"),
+        ("家里停电了 别人家有电 空开推不上去 电工能来一趟吗", "check_status", "report_repair"),
+        ("电梯门关的时候老夹人 17栋", "file_complaint", "report_repair"),
+    ],
+)
+def test_batch_20s_kinds(text, model, intent):
+    assert corrected_intent(text, model) == intent
+
+
+def test_the_cleaner_not_coming_is_no_visitor():
+    assert corrected_intent("保洁好几天没来了 楼道脏得要命", "file_complaint") is None
+
+
+def test_a_question_thanked_for_in_advance_is_no_thank_you():
+    assert corrected_intent("请问BX001234修好了没有 谢谢", "check_status") != "thank"
