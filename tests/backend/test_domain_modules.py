@@ -71,6 +71,7 @@ ADDED_SINCE = {
     "NOTICE_TIMES",
     "wecom_userid",
     "OWNER_WITHDREW",  # the note on a ticket the owner took back from the chat
+    "STAFF_CANCELLED",  # what the external system is told of a ticket staff cancelled here
     # the staff console's sign-in (domain/staff_sessions.py)
     "ABSOLUTE_TIMEOUT",
     "IDLE_TIMEOUT",
