@@ -6,6 +6,13 @@ replies recorded the first time. When Rasa is down the owner is told politely,
 and the message is answered later through the outbox. While staff have the
 conversation the assistant stays silent.
 
+A retry of a message nobody has answered yet (still "received": the gateway that had it was
+killed mid-request, or is still at it, maybe another gateway) is told it is kept while the first
+attempt may still be answering it (IN_FLIGHT_FOR, domain/conversations.py); after that the retry
+takes it over and answers it. Taking a message over is a claim in the store (ClaimInbound), so two
+gateways never both send it to Rasa; the backlog claims a stalled one the same way, and a first
+attempt that reaches Rasa late (after the owner's older messages) takes its message again first.
+
 Two ways in. ``handle`` answers in the request (the web chat waits for its answer).
 ``accept`` writes the message down and returns at once, for platforms that give a
 callback only a few seconds (WeChat: 5): the message is answered in the background and the
@@ -24,10 +31,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from backend_bridge.bootstrap import Backend
 from backend_bridge.domain import commands, model
@@ -74,7 +83,8 @@ class Accepted:
     ``replies`` (in the owner's script) are the caller's to send when not None: the answer was
     ready in time, and nothing of it goes through the outbox. None: it will come through the
     outbox (or there is nothing to say). ``duplicate``: the message was already accepted (a
-    platform's retry); nothing was done again.
+    platform's retry); nothing was done again, unless it was left unanswered past IN_FLIGHT_FOR:
+    then it is answered now, through the outbox.
     """
 
     replies: list[str] | None
@@ -84,6 +94,16 @@ class Accepted:
 
 class _SenderBusy(Exception):
     """The owner's earlier message still holds their turn after the caller's wait."""
+
+
+class _TakenOver(Exception):
+    """The message was taken over (a client's retry, the backlog) or left to staff while this
+    attempt waited for its turn: this attempt neither asks Rasa nor records anything."""
+
+
+def _unanswered_retry(record: InboundRecorded) -> bool:
+    """A client's retry of a message written down and still "received", with nothing said yet."""
+    return record.duplicate and record.status == InboundStatus.RECEIVED.value and not record.replies
 
 
 @dataclass
@@ -96,6 +116,11 @@ class _Waiting:
     fits: Callable[[list[str]], bool] | None = None  # whether the caller can send these replies
     abandoned: bool = False  # the caller's request was cancelled while it waited
     recorded_at: float = field(default_factory=time.monotonic)  # written down (the reply latency's start)
+
+
+# How often a gateway that told a retry "kept" looks whether the message is still in flight (the
+# store's clock decides; it is read again each time, so a corrected clock is followed).
+FOLLOW_UP_STEP = 1.0
 
 
 class Gateway:
@@ -159,7 +184,7 @@ class Gateway:
                 with self.metrics.phase("record"):
                     record = await self._record(inbound, text)
                 if record.duplicate:
-                    return [render(r, record.script) for r in record.replies]
+                    return await self._retried(inbound.sender, text, record)
                 recorded_at = time.monotonic()
                 with self.metrics.phase("respond"):
                     replies, answered = await self._respond(inbound.sender, text, record)
@@ -173,6 +198,78 @@ class Gateway:
             accepted = await self.accept(inbound)  # written down now; answered in turn, through the outbox
             log.warning("message %s waited for the sender's earlier one; answering later", accepted.inbound_id)
             return [render(QUEUED_REPLY, detect_script(text))]
+        except _TakenOver:  # a retry answers it in its own request (this one's client left), or staff do
+            return []
+
+    async def _retried(self, sender: str, text: str, record: InboundRecorded) -> list[str]:
+        """A client's retry (the sender's lock is held): the replies recorded the first time.
+
+        Still "received" with nothing said, the first attempt died or is still answering (here the
+        retry waited for it on the lock, so it died; at another gateway it may be alive). While it
+        is in flight the owner is told it is kept, and this gateway looks again once it no longer
+        is (``_follow_up``); after that the retry takes it over and answers it now, the owner's
+        older unanswered messages first. The retry carries the same words (the same message id).
+        """
+        if not _unanswered_retry(record):
+            return [render(r, record.script) for r in record.replies]
+        taken = None if record.in_flight else await self._claim(record)
+        if taken is None:  # in flight, or another gateway took it over a moment ago
+            self._follow_up(sender, text, record)
+            with_staff = record.state == ConversationState.HANDED_OFF.value
+            return [] if with_staff else [render(BUSY_REPLY, record.script)]
+        log.warning("message %s was left unanswered; a retry takes it over", record.id)
+        with self.metrics.phase("respond"):
+            replies, answered = await self._respond(sender, text, taken, backlog=True)
+        with self.metrics.phase("reply"):
+            rendered = await self._reply(taken, replies, answered=answered)
+        self.metrics.replied(sender, len(replies), self._waited(record) if answered else None)
+        return rendered
+
+    async def _claim(self, record: InboundRecorded, *, held: bool = False) -> InboundRecorded | None:
+        """Take the message to answer it now (ClaimInbound); the record as taken, or None when
+        it is not there to take. ``held``: this attempt holds it already and keeps it."""
+        since = record.in_flight_since if held else None
+        result = await self.backend.bus.handle(commands.ClaimInbound(record.id, held_since=since))
+        if not result.claimed:
+            return None
+        return dataclasses.replace(record, in_flight_since=result.since, in_flight=True)
+
+    def _follow_up(self, sender: str, text: str, record: InboundRecorded) -> None:
+        """Once a message a retry was told is kept stops being in flight, take it over unless
+        somebody did and answer it through the outbox: a first attempt killed mid-request is
+        answered then, not after STALLED_AFTER, and an answer still on its way is left alone."""
+        since = record.in_flight_since if record.in_flight else self.backend.clock()  # else: just taken
+        self._spawn(self._take_over_after(sender, text, record, since))
+
+    async def _take_over_after(self, sender: str, text: str, record: InboundRecorded, since: datetime) -> None:
+        try:
+            while model.still_in_flight(since, now := self.backend.clock()):
+                left = (since + model.IN_FLIGHT_FOR - now).total_seconds()
+                await asyncio.sleep(min(left, FOLLOW_UP_STEP))
+            taken = await self._claim(record)
+            if taken is not None:
+                log.warning("message %s was left unanswered; taken over after a retry", record.id)
+                self._answer_later(sender, text, taken)
+        except Exception:  # the backlog answers it once it has stalled
+            log.exception("could not take over message %s", record.id)
+
+    def _answer_later(self, sender: str, text: str, record: InboundRecorded) -> None:
+        """Answer a message taken over with no caller waiting, in the sender's turn: through the outbox."""
+        answer = asyncio.get_running_loop().create_future()
+        answer.cancel()  # nobody to hand it to
+        waiting = _Waiting(text, record, answer, recorded_at=time.monotonic() - self._waited(record))
+        self._accepted.setdefault(sender, {})[record.id] = waiting
+        self._spawn(self._work(sender))
+
+    def _waited(self, record: InboundRecorded) -> float:
+        """Seconds since the message was received, by the store's clock (it may have come long ago)."""
+        return (self.backend.clock() - (record.received_at or self.backend.clock())).total_seconds()
+
+    def _spawn(self, work: Coroutine) -> None:
+        """Run ``work`` in the background; ``settled`` and ``close`` wait for it."""
+        task = asyncio.create_task(work)
+        self._workers.add(task)
+        task.add_done_callback(self._workers.discard)
 
     async def accept(
         self, inbound: Inbound, *, answer_within: float = 0.0, fits: Callable[[list[str]], bool] | None = None
@@ -182,7 +279,9 @@ class Gateway:
 
         The answer is handed back if it is ready by then (and ``fits`` what the caller can send
         in its answer), else it goes through the outbox. A message already accepted (same
-        ``message_id``) is not answered again: None, duplicate.
+        ``message_id``) is not answered again: None, duplicate. Unless it is still unanswered past
+        IN_FLIGHT_FOR (the gateway that had it was killed): then this one takes it over and
+        answers it in the background, through the outbox.
         """
         deadline = asyncio.get_running_loop().time() + answer_within
         text = clean(inbound.text)
@@ -190,12 +289,13 @@ class Gateway:
             return Accepted([EMPTY_REPLY])
         record = await self._record(inbound, text)  # outside the lock: the acknowledgement never waits
         if record.duplicate:
+            if _unanswered_retry(record) and not record.in_flight and (taken := await self._claim(record)):
+                log.warning("message %s was left unanswered; a retry takes it over", record.id)
+                self._answer_later(inbound.sender, text, taken)
             return Accepted(None, duplicate=True, inbound_id=record.id)
         waiting = _Waiting(text, record, asyncio.get_running_loop().create_future(), fits)
         self._accepted.setdefault(inbound.sender, {})[record.id] = waiting
-        worker = asyncio.create_task(self._work(inbound.sender))
-        self._workers.add(worker)
-        worker.add_done_callback(self._workers.discard)
+        self._spawn(self._work(inbound.sender))
         try:
             left = deadline - asyncio.get_running_loop().time()
             if left > 0:
@@ -247,6 +347,9 @@ class Gateway:
             # An earlier accepted message may have failed after this one was recorded: always
             # look for the sender's backlog first, so answers keep the owner's order.
             replies, answered = await self._respond(sender, waiting.text, record, backlog=True)
+        except _TakenOver:  # another gateway answers it (a retry took it over), or staff do
+            waiting.answer.cancel()
+            return
         except Exception:
             await self.backend.bus.handle(commands.RecordReplies(record.id, (), answered=False))
             raise
@@ -304,12 +407,25 @@ class Gateway:
         try:
             if backlog or record.waiting:
                 await self._answer_backlog_of(sender)  # older messages first
+            await self._still_ours(record)
             replies = await self.dialogue.send(sender, as_plain_text(text[:MAX_TEXT]))
         except DialogueUnavailable as exc:
             log.warning("dialogue engine unavailable (%s); message %s kept for later", exc, record.id)
             return (() if with_staff else (BUSY_REPLY,)), False  # recorded, so a retry gets the same answer
         # staff are answering: the assistant never talks over them
         return (() if with_staff else tuple(replies)), True
+
+    async def _still_ours(self, record: InboundRecorded) -> None:
+        """Before Rasa hears a message that waited for its turn (the owner's older messages went
+        first), so long that the answer might outlast its time in flight: take it again, so a
+        retry cannot take it over while it is on its way. _TakenOver if one already has (or it
+        is no longer "received": left to staff). On time, as nearly always, no statement."""
+        since = record.in_flight_since
+        if since is None or not model.outlasts_flight(since, self.backend.clock()):
+            return
+        if await self._claim(record, held=True) is None:
+            log.warning("message %s was taken over while it waited for its turn", record.id)
+            raise _TakenOver
 
     async def _reply(self, record: InboundRecorded, replies: tuple[str, ...], *, answered: bool = True) -> list[str]:
         """Record what the owner is told (a retried message gets the same), in the owner's script;
@@ -368,6 +484,9 @@ class Gateway:
         for message in await views.unanswered(self.backend.new_uow(), sender, now=self.backend.clock()):
             if await self._staff_took(message["sender"], message["id"]):  # staff answer it, not the retry loop
                 continue
+            stalled = message["status"] == InboundStatus.RECEIVED.value
+            if stalled and not (await self.backend.bus.handle(commands.ClaimInbound(message["id"]))).claimed:
+                continue  # a client's retry took it over a moment ago, here or at another gateway: it answers it
             try:
                 replies = await self.dialogue.send(message["sender"], as_plain_text(message["text"][:MAX_TEXT]))
             except DialogueRejected:  # Rasa fails on this message only: count it, go on

@@ -262,6 +262,9 @@ inbound_messages = Table(
     Column("status", _enum(model.InboundStatus), nullable=False, index=True),
     Column("replies", JSON, nullable=False, default=list),
     Column("attempts", Integer, nullable=False, default=0),
+    # when a gateway last took it over to answer it (MessageRepository.claim): a retry, the
+    # backlog, or its own late first attempt; NULL: only its arrival's attempt has
+    Column("claimed_at", UTCDateTime),
     UniqueConstraint("sender", "client_message_id", name="uq_inbound_client_id"),
     # Every owner message asks for the sender's unanswered ones (RecordInbound, the backlog):
     # by sender alone that walks the sender's whole history, which grows for months.

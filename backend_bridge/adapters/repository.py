@@ -502,6 +502,26 @@ class MessageRepository(_Tracking):
         written["replies"] = list(written["replies"])
         self._read[id(message)] = (message, written)
 
+    async def claim(self, inbound_id: int, now: datetime, *, held_since: datetime | None = None) -> bool:
+        """Take a message still "received" to answer it now; False when it is not there to take.
+
+        ``held_since`` None: a gateway that did not answer it so far (a client's retry, the
+        backlog) takes it only once it is no longer in flight (InboundMessage.in_flight). Given:
+        the attempt that holds it since then (its arrival, or its own take-over), about to reach
+        the engine late, keeps it only if nobody took it over meanwhile. Either way one
+        conditional UPDATE, so of two gateways deciding at once exactly one wins: the loser's
+        statement waits for the winner's row and then no longer matches. The message is then in
+        flight from ``now``."""
+        table, since = orm.inbound_messages, _in_flight_since
+        free = since <= now - model.IN_FLIGHT_FOR if held_since is None else since == held_since
+        stmt = (
+            update(table)
+            .where(table.c.id == inbound_id, table.c.status == model.InboundStatus.RECEIVED, free)
+            .values(claimed_at=now)
+            .returning(table.c.id)
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
     async def count_unanswered(self, sender: str, limit: int = UNANSWERED_LIMIT) -> int:
         """How many of ``unanswered(sender=sender, limit=limit)`` there are, counted in the store."""
         return int(await self.session.scalar(_UNANSWERED_COUNT, {"sender": sender, "limit": limit}) or 0)
@@ -527,12 +547,13 @@ class MessageRepository(_Tracking):
         self, *, sender: str | None = None, limit: int = 50, now: datetime | None = None
     ) -> list[model.InboundMessage]:
         """Messages the dialogue engine has not answered yet, oldest first; given ``now``, also those
-        left "received" for longer than STALLED_AFTER (dropped half-way: nothing is lost silently)."""
+        left "received" for longer than STALLED_AFTER since they came or were last taken over
+        (dropped half-way: nothing is lost silently)."""
         waiting = model.InboundMessage.status == model.InboundStatus.FAILED
         if now is not None:
             stalled = and_(
                 model.InboundMessage.status == model.InboundStatus.RECEIVED,
-                model.InboundMessage.received_at < now - model.STALLED_AFTER,
+                _in_flight_since < now - model.STALLED_AFTER,
             )
             waiting = or_(waiting, stalled)
         stmt = select(model.InboundMessage).where(waiting, model.InboundMessage.attempts < model.MAX_ANSWER_ATTEMPTS)
@@ -836,7 +857,9 @@ _CONVERSATION_UPDATE = update(orm.conversations).where(orm.conversations.c.sende
 _INBOUND_INSERT = insert(orm.inbound_messages)
 _INBOUND_UPDATE = update(orm.inbound_messages).where(orm.inbound_messages.c.id == bindparam("_id"))
 _INBOUND_VALUES = ("sender", "text", "received_at", "client_message_id", "status", "replies", "attempts")
-_INBOUND_WRITTEN = ("status", "replies", "attempts")  # what answering a message changes
+_INBOUND_WRITTEN = ("status", "replies", "attempts")  # what answering a message changes (claim: claimed_at)
+# since when a message still "received" may be being answered (InboundMessage.in_flight_since)
+_in_flight_since = func.coalesce(orm.inbound_messages.c.claimed_at, orm.inbound_messages.c.received_at)
 
 
 def _unheld(cls: type[T], values: dict) -> T:

@@ -309,6 +309,16 @@ class RecordReplies(Command):
 
 
 @dataclass(frozen=True)
+class ClaimInbound(Command):
+    """Take an owner's message still "received" to answer it now (MessageRepository.claim says
+    how): ``held_since`` None for a gateway taking over one no longer in flight (a client's
+    retry, the backlog), or the attempt that holds it since then keeping it before a late call."""
+
+    inbound_id: int
+    held_since: datetime | None = None
+
+
+@dataclass(frozen=True)
 class SyncCommunities(Command):
     """Make the store's communities those the content names (at start, and before an import)."""
 

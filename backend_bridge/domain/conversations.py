@@ -207,7 +207,33 @@ UNREACHABLE_HANDOFF_AFTER = timedelta(minutes=5)
 # A message still "received" this long after it came was dropped half-way (the gateway restarted,
 # the engine answered garbage, the database refused the reply): it is answered again like a failed
 # one. Longer than any answer takes (the engine's 20 s timeout), so one in flight is left alone.
+# Counted from when it was received, or taken over (InboundMessage.in_flight_since).
 STALLED_AFTER = timedelta(minutes=2)
+# How long one attempt at an answer takes at most: the dialogue engine's 20 s timeout
+# (connectors/rasa.py) and writing the replies down.
+ONE_ANSWER_TAKES = timedelta(seconds=25)
+# A message still "received" is in flight this long after it was received (or taken over): an
+# answer may still be on its way, from this gateway or another, and a client's retry of it is told
+# it is kept rather than answered a second time (two answers would be the owner's words sent to
+# the dialogue engine twice: two tickets). After that, whoever answered it is gone (killed
+# mid-request), and a retry may take it over at once instead of leaving it to the backlog sweep
+# (STALLED_AFTER): the fault campaign's owner waited two minutes, told nothing (bench/NOTES.md).
+# Longer than ONE_ANSWER_TAKES; an attempt that reaches the engine late (after the owner's older
+# messages, or queued behind them) takes the message again first (``outlasts_flight``), so this
+# bounds one attempt, not the whole wait for the owner's turn.
+IN_FLIGHT_FOR = timedelta(seconds=30)
+
+
+def still_in_flight(since: datetime, now: datetime) -> bool:
+    """Whether an answer begun at ``since`` (a message's ``in_flight_since``) may still be on its way."""
+    return now - since < IN_FLIGHT_FOR
+
+
+def outlasts_flight(since: datetime, now: datetime) -> bool:
+    """Whether an answer begun ``now`` to a message in flight since ``since`` might still be on its
+    way when the message stops being in flight: the attempt must take the message again first, or
+    a retry could take it over meanwhile and the engine would hear it twice."""
+    return now + ONE_ANSWER_TAKES >= since + IN_FLIGHT_FOR
 
 
 def gives_up_on(attempts: int, waited: timedelta, *, engine_reachable: bool) -> bool:
@@ -238,8 +264,24 @@ class InboundMessage:
     status: InboundStatus = InboundStatus.RECEIVED
     replies: list[str] = field(default_factory=list)
     attempts: int = 0
+    # When a gateway last took it over to answer it (a client's retry, the backlog sweep, or its
+    # own delayed first attempt taking it again); None: only its arrival's attempt has.
+    claimed_at: datetime | None = None
     id: int | None = None
     events: list[events.Event] = field(default_factory=list, repr=False)
+
+    @property
+    def in_flight_since(self) -> datetime | None:
+        """Since when an answer to it may be on its way (its arrival, or its last take-over);
+        None once it is no longer "received" (answered, failed, staff's)."""
+        if self.status is not InboundStatus.RECEIVED:
+            return None
+        return self.claimed_at or self.received_at
+
+    def in_flight(self, now: datetime) -> bool:
+        """Still "received" and within IN_FLIGHT_FOR of its arrival or take-over: leave it be."""
+        since = self.in_flight_since
+        return since is not None and still_in_flight(since, now)
 
     def for_staff(self) -> None:
         """Staff answer this one; an answer of the assistant still on its way is dropped."""

@@ -26,10 +26,12 @@ from backend_bridge.domain.communities import (
     valid_code,
 )
 from backend_bridge.domain.conversations import (
+    IN_FLIGHT_FOR,
     MAX_ANSWER_ATTEMPTS,
     MAX_CANNED_TEXT,
     MAX_CANNED_TITLE,
     MAX_CONVERSATION_ID,
+    ONE_ANSWER_TAKES,
     OUTSIDE_HANDOFFS,
     STAFF_TOOK_OVER,
     STALLED_AFTER,
@@ -43,6 +45,8 @@ from backend_bridge.domain.conversations import (
     InboundStatus,
     Note,
     gives_up_on,
+    outlasts_flight,
+    still_in_flight,
 )
 from backend_bridge.domain.errors import DomainError, Forbidden, InvalidTransition, NotFound, PassRefused
 from backend_bridge.domain.outbox import (
@@ -140,6 +144,7 @@ __all__ = [
     "GOOD_RATING",
     "IDLE_TIMEOUT",
     "INVITE_VALIDITY",
+    "IN_FLIGHT_FOR",
     "LAST_RETRY",
     "MAX_ANSWER_ATTEMPTS",
     "MAX_CANNED_TEXT",
@@ -158,6 +163,7 @@ __all__ = [
     "NOTICE_TIMES",
     "NOT_COUNTING",
     "NUMBER_PREFIX",
+    "ONE_ANSWER_TAKES",
     "OPEN_STATUSES",
     "OUTSIDE_HANDOFFS",
     "OWNER_WITHDREW",
@@ -226,6 +232,7 @@ __all__ = [
     "mentioned",
     "names_only",
     "new_pass_code",
+    "outlasts_flight",
     "parse_number",
     "pass_window",
     "retry_delay",
@@ -233,6 +240,7 @@ __all__ = [
     "route_or_ask",
     "sees",
     "sla_clock",
+    "still_in_flight",
     "valid_code",
     "wecom_userid",
 ]

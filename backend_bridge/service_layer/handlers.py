@@ -708,6 +708,11 @@ async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Dep
                 conversation.state.value,
                 conversation.script,
                 waiting=0,
+                # a retry of one still "received": the gateway tells the owner it is kept while
+                # the first attempt may be answering it, and takes it over after
+                in_flight_since=earlier.in_flight_since,
+                in_flight=earlier.in_flight(now),
+                received_at=earlier.received_at,
             )
         if cmd.script:
             conversation.script = cmd.script
@@ -729,7 +734,20 @@ async def record_inbound(cmd: commands.RecordInbound, uow: UnitOfWork, deps: Dep
             waiting,
             routed_to,
             names_only,
+            message.in_flight_since,
+            message.in_flight(now),
+            message.received_at,
         )
+
+
+async def claim_inbound(cmd: commands.ClaimInbound, uow: UnitOfWork, deps: Deps) -> results.InboundClaimed:
+    """Take a message still "received" to answer it (MessageRepository.claim): in the store, in
+    one statement, so two gateways never both answer it."""
+    now = deps.clock()
+    async with uow:
+        claimed = await uow.messages.claim(cmd.inbound_id, now, held_since=cmd.held_since)
+        await uow.commit()
+    return results.InboundClaimed(claimed, now)
 
 
 async def _route_conversation(
@@ -867,6 +885,7 @@ COMMAND_HANDLERS = {
     commands.RemoveCannedReply: remove_canned_reply,
     commands.RecordInbound: record_inbound,
     commands.RecordReplies: record_replies,
+    commands.ClaimInbound: claim_inbound,
 }
 EVENT_HANDLERS = {
     events.TicketOpened: [log_ticket_opened],

@@ -170,6 +170,19 @@ class InboundRecorded(Result):
     waiting: int  # the sender's earlier messages still unanswered
     routed_to: str | None = None  # the community this message routed the owner to (its name)
     names_only: bool = False  # the message did nothing but name it ("阳光小区的"): the gateway confirms
+    # Still "received": since when an answer may be on its way (its arrival or last take-over),
+    # and whether it still may (a retry's first attempt in flight). None / False otherwise.
+    in_flight_since: datetime | None = None
+    in_flight: bool = False
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class InboundClaimed(Result):
+    """Whether the gateway took the message (ClaimInbound); it is in flight from ``since`` if so."""
+
+    claimed: bool
+    since: datetime
 
 
 @dataclass(frozen=True)

@@ -837,7 +837,14 @@ async def unanswered(uow: UnitOfWork, sender: str | None = None, now: datetime |
     async with uow:
         waiting = await uow.messages.unanswered(sender=sender, now=now)
         return [
-            {"id": m.id, "sender": m.sender, "text": m.text, "attempts": m.attempts, "received_at": m.received_at}
+            {
+                "id": m.id,
+                "sender": m.sender,
+                "text": m.text,
+                "status": m.status.value,  # "received": stalled, taken over (ClaimInbound) before it is answered
+                "attempts": m.attempts,
+                "received_at": m.received_at,
+            }
             for m in waiting
         ]
 

@@ -98,6 +98,11 @@ ADDED_SINCE = {
     "CannedReply",
     "Claimed",
     "Note",
+    # a message still "received" is in flight for a while: a retry is told it is kept, then may take it over
+    "IN_FLIGHT_FOR",
+    "ONE_ANSWER_TAKES",
+    "still_in_flight",
+    "outlasts_flight",
 }
 
 

@@ -903,7 +903,16 @@ async def test_failed_messages_are_listed_as_unanswered_until_answered(backend):
         "status": "failed"
     }
 
-    expected = [{"id": failed.id, "sender": ALICE, "text": "电梯坏了", "attempts": 1, "received_at": backend.clock()}]
+    expected = [
+        {
+            "id": failed.id,
+            "sender": ALICE,
+            "text": "电梯坏了",
+            "status": "failed",
+            "attempts": 1,
+            "received_at": backend.clock(),
+        }
+    ]
     assert await views.unanswered(backend.new_uow()) == expected
     assert await views.unanswered(backend.new_uow(), ALICE) == expected
     assert await views.unanswered(backend.new_uow(), BOB) == []
@@ -918,6 +927,70 @@ async def test_failed_messages_are_listed_as_unanswered_until_answered(backend):
         stored = await uow.messages.inbound(failed.id)
         assert (stored.status, stored.replies, stored.attempts) == (model.InboundStatus.ANSWERED, ["已为您报修。"], 3)
         assert (await uow.messages.inbound(pending.id)).status is model.InboundStatus.RECEIVED
+
+
+async def test_a_retry_learns_whether_the_first_attempt_may_still_be_answering(backend, clock):
+    first = await handle(backend, commands.RecordInbound(ALICE, "阳台的灯不亮了", client_message_id="c-7"))
+    arrived = clock.now
+    assert (first.in_flight, first.in_flight_since, first.received_at) == (True, arrived, arrived)
+
+    clock.advance(seconds=model.IN_FLIGHT_FOR.total_seconds() - 1)
+    again = await handle(backend, commands.RecordInbound(ALICE, "阳台的灯不亮了", client_message_id="c-7"))
+    assert (again.duplicate, again.status, again.in_flight, again.in_flight_since) == (True, "received", True, arrived)
+    assert again.received_at == arrived
+
+    clock.advance(seconds=1)  # IN_FLIGHT_FOR since it came: whoever had it is gone
+    again = await handle(backend, commands.RecordInbound(ALICE, "阳台的灯不亮了", client_message_id="c-7"))
+    assert (again.in_flight, again.in_flight_since) == (False, arrived)
+
+    await handle(backend, commands.RecordReplies(first.id, ("已记下，物业会派电工上门。",), answered=True))
+    again = await handle(backend, commands.RecordInbound(ALICE, "阳台的灯不亮了", client_message_id="c-7"))
+    assert (again.status, again.in_flight, again.in_flight_since) == ("answered", False, None)
+
+
+async def test_a_message_left_received_is_taken_over_only_after_its_time_in_flight_and_then_once(backend, clock):
+    left = await handle(backend, commands.RecordInbound(ALICE, "地下车库的门禁坏了"))
+    assert (await handle(backend, commands.ClaimInbound(left.id))).claimed is False  # its first attempt may be at it
+
+    clock.advance(seconds=model.IN_FLIGHT_FOR.total_seconds())
+    taken = await handle(backend, commands.ClaimInbound(left.id))
+    assert (taken.claimed, taken.since) == (True, clock.now)
+    assert (await handle(backend, commands.ClaimInbound(left.id))).claimed is False  # in flight again, from now
+    # its first attempt, reaching the engine late, finds it taken; the taker keeps it
+    assert (await handle(backend, commands.ClaimInbound(left.id, held_since=left.in_flight_since))).claimed is False
+    clock.advance(seconds=20)
+    kept = await handle(backend, commands.ClaimInbound(left.id, held_since=taken.since))
+    assert (kept.claimed, kept.since) == (True, clock.now)
+
+    await handle(backend, commands.RecordReplies(left.id, ("已通知保安处理门禁。",), answered=True))
+    clock.advance(minutes=5)
+    # a first attempt nobody took over keeps its message (its in-flight time read from the arrival)
+    queued = await handle(backend, commands.RecordInbound(ALICE, "门禁卡也刷不开"))
+    clock.advance(seconds=10)
+    assert (await handle(backend, commands.ClaimInbound(queued.id, held_since=queued.in_flight_since))).claimed
+    assert (await handle(backend, commands.ClaimInbound(left.id))).claimed is False  # answered: nothing to take
+    async with backend.new_uow() as uow:
+        stored = await uow.messages.inbound(left.id)
+        assert (stored.status, stored.attempts, stored.claimed_at) == (model.InboundStatus.ANSWERED, 1, kept.since)
+
+
+async def test_of_gateways_taking_over_one_message_at_once_exactly_one_does(backend, clock):
+    left = await handle(backend, commands.RecordInbound(ALICE, "楼道里有股焦糊味"))
+    clock.advance(minutes=1)
+    results = await asyncio.gather(*(handle(backend, commands.ClaimInbound(left.id)) for _ in range(5)))
+    assert sorted(r.claimed for r in results) == [False, False, False, False, True]
+
+
+async def test_the_backlog_leaves_a_stalled_message_alone_once_a_retry_took_it_over(backend, clock):
+    left = await handle(backend, commands.RecordInbound(ALICE, "小区东门的路灯一直闪"))
+    clock.advance(seconds=model.STALLED_AFTER.total_seconds() + 1)
+    [stalled] = await views.unanswered(backend.new_uow(), now=clock.now)
+    assert (stalled["id"], stalled["status"]) == (left.id, "received")
+
+    assert (await handle(backend, commands.ClaimInbound(left.id))).claimed is True
+    assert await views.unanswered(backend.new_uow(), now=clock.now) == []  # its taker is answering it
+    clock.advance(seconds=model.STALLED_AFTER.total_seconds() + 1)
+    assert [m["id"] for m in await views.unanswered(backend.new_uow(), now=clock.now)] == [left.id]  # so was its taker
 
 
 async def test_replies_for_an_unknown_inbound_message_are_not_found(backend):

@@ -16,8 +16,9 @@ from bench import faults
 from tests.conftest import service_unavailable
 from tests.e2e.conftest import Owner
 
-# The gateway first: a message it dropped mid-request is answered once it has stalled for two
-# minutes (STALLED_AFTER), and that wait runs while the other faults do.
+# The gateway first: a message it dropped mid-request is answered once the page's retry has been
+# told it is kept and the message is no longer in flight (IN_FLIGHT_FOR), or else once it has
+# stalled for two minutes (STALLED_AFTER); that wait runs while the other faults do.
 SHORT = ["gateway", "actions", "dispatcher", "postgres", "redis"]
 # Phases allowed to leave a message answered with nothing: none. (Rasa answers some messages with
 # nothing while the action server or Redis is away; the gateway counts that as a failure to retry.)
