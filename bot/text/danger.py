@@ -128,7 +128,7 @@ def shows_danger(text: str) -> bool:
 
 # When it happened: before today, or "earlier" / "once".
 _PAST = re.compile(
-    r"上周|上个?星期|上个?礼拜|前几天|前两天|前天|昨天|昨晚|上次|上回|之前|以前|那天|上个月|前阵子|前段时间|"
+    r"上周|上个?星期|上个?礼拜|前几天|前两天|前天|昨天|昨晚|琴晚|寻晚|琴日|寻日|上次|上回|之前|以前|那天|上个月|前阵子|前段时间|"
     r"[冒闪响漏烧]过|有过|(?:冒|闪|响|漏|烧|跳)了一下"
 )
 # Made safe since: switched off, shut, gone, no smell any more.
@@ -141,7 +141,7 @@ _MADE_SAFE = re.compile(
     # no danger any more, said outright (没啥危险了, 已经安全了)
     r"没(?:有)?(?:啥|什么)?(?:危险|隐患)了|不(?:再)?危险了|(?:已经|现在)安全了|"
     # checked since and found safe (燃气公司来检查过了 说没漏气)
-    r"(?:检查|查|看)过.{0,10}(?:没|不|无)(?:有)?(?:漏|问题|事|危险)"
+    r"(?:检查|查|看)(?:过|了).{0,10}(?:没|不|无)(?:有)?(?:漏|问题|事|危险)"
 )
 # ... unless it is back, still there, or the owner calls for help.
 _STILL = re.compile(

@@ -99,7 +99,8 @@ _CELL = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s
 # ... or said in groups after 电话 or 手机 in a call (电话是 幺五零 七七 幺八 …), read when the groups
 # make one mobile, no more and no fewer digits (common.phones decides).
 _SAID_MOBILE = re.compile(
-    rf"(?:电话|手机)(?:号码|号)?\s*(?:是|为|:|：)?\s*({SAID_DIGIT}(?:{SAID_GAP}{SAID_DIGIT}){{10,12}}){SAID_END}"
+    # after 电话/手机, or as the whole answer to "your phone?" (幺八六 七七 八九 零 幺 二 三)
+    rf"(?:(?:电话|手机)(?:号码|号)?\s*(?:是|为|:|：)?\s*|^\s*)({SAID_DIGIT}(?:{SAID_GAP}{SAID_DIGIT}){{10,12}}){SAID_END}"
 )
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?(\d{7,8})(?!\d)")
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -237,7 +238,7 @@ _NO_SMALLER_PART_ON = r"(?:(?!管|线|盖|罩|漆|滴水|遥控)[^。!！?？]){
 _PEOPLE_BELOW = (
     r"(?:(?:门口|出入口|入口|通道|人行道|走道|楼梯口)(?:的)?(?:正)?上(?:面|方|边|头)|人行来行去|人走来走去|"
     r"(?:下面|下边|下方|底下|楼下)(?:就|正好|刚好|都)?(?:是|有|全是|就是)?(?:(?!的)[^。!！?？]){0,8}?"
-    r"(?:人行道|行人|路人|过路|人来人往|(?:好|很)多人|人(?:很|好|特别)?多|小孩|孩子|小朋友|学生|老人|"
+    r"(?:人行道|行人|路人|过路|人来人往|人走的(?:路|道)|走人的|(?:好|很)多人|人(?:很|好|特别)?多|小孩|孩子|小朋友|学生|老人|"
     r"幼儿园|幼稚园|学校|出入口|门口|通道|走道|广场|儿童乐园|游乐场|巴士站|公交站|车站|停车|车位|车子))"
 )
 _GIVES_WAY_OVER_PEOPLE = (
@@ -249,6 +250,7 @@ _GIVES_WAY_OVER_PEOPLE = (
 # have collapsed inside. Neither alone: a door nobody opens is a neighbour out or a noise complaint,
 # and "几天没见人来修" is the service's.
 _UNSEEN = (
+    r"(?:报纸|牛奶|快递|外卖|信)[^。!！?？]{0,4}[几两三四五六七八九十多]+[天日](?:了)?(?:都|也)?没(?:人)?(?:拿|收|取|动)|"
     r"[几两三四五六七八九十多]+[天日](?:了)?(?:都|也)?(?:没|不)(?:有)?(?:见(?:到|着|过)?(?:人|他|她|面|人影)(?!来|上门|修|处理)|见(?:到|着)了|"
     r"见(?:到|着)?(?:他|她|人)?出(?:来|门)|"
     r"看(?:见|到)(?:人|他|她)|出(?:过)?门|出来|露(?:过)?面|开(?:过)?门)"
@@ -262,7 +264,7 @@ _NO_DOOR = (
 # Someone living alone who has not answered the phone for hours (我妈一个人住 电话打了一上午没人接):
 # a relative far away asks for a look; a fall at home is what they fear. Not a number that is busy
 # or the office's phone (物业电话打不通 is the service's).
-_LIVES_ALONE = r"独居|一个人住|独自(?:一人)?住|自己一个人住|一个人在家住"
+_LIVES_ALONE = r"独居|一个人住|独自(?:一人)?住|自己一个人住|一个人在家住|一个人在(?:家|家里|屋里|屋头)(?!写|做|玩|看)"
 _OFFICE = r"物业|管家|客服|你们|前台|管理|值班|办公|热线"
 _PHONE_UNANSWERED = (
     rf"(?:(?<!物业)(?<!管家)(?<!客服)(?<!前台)(?<!你们)电话|(?<!电话)打了?)(?:(?!{_OFFICE})[^。!！?？]){{0,10}}"
@@ -333,7 +335,7 @@ _WHO = (
     r"(?:她|他(?!们)|老人家?|老太太?|老头|老伯|伯伯|阿伯|阿婆|婆婆|奶奶|爷爷|大爷|大妈|阿姨|叔叔|小孩|孩子|"
     r"我妈|我爸|妈妈|爸爸|老公|老婆|老伴|外婆|外公)"
 )
-_NO_ANSWER = r"(?:没反应|没有反应|不应|不答应|没答应|没人应|不回应|没回应|不吭声|不出声|不说话|没声音|没动静)"
+_NO_ANSWER = r"(?:没反应|没有反应|没得反应|不应|不答应|没答应|没人应|不回应|没回应|不吭声|不出声|不说话|没声音|没动静)"
 _NOT_ABOUT_SERVICE = r"(?:(?![来修办处回电信])[^。!！?？]){0,6}"
 _CALL_UNANSWERED = (
     rf"{_CALLED}{_WHO}{_NOT_ABOUT_SERVICE}?(?:都|也)?{_NO_ANSWER}|"
@@ -377,11 +379,12 @@ HAZARDS = {
         "闻到(?:一股)?(?:煤气|燃气|天然气)",
         # What gas is made to smell of, and gas named only by likeness, by owners who know no gas word.
         "臭鸡蛋(?:的|一样的?|似的)?(?:气)?味",
-        "味[道儿]?[^。!！?？]{0,4}像(?:是)?(?:燃气|煤气|天然气|液化气|臭鸡蛋)",  # 味道像臭鸡蛋
+        # 味道像臭鸡蛋, and with a caller's fillers (味道 臭臭的 像 像那个 臭鸡蛋)
+        "味[道儿]?[^。!！?？]{0,8}像(?:是)?\\s*(?:像)?\\s*(?:那个|那种)?\\s*(?:燃气|煤气|天然气|液化气|臭鸡蛋)",
         # 像是燃气那种味道, and with a caller's fillers between (像那个 煤气那个味道)
         "像(?:是)?(?:那个|那种)?\\s*(?:燃气|煤气|天然气|液化气)\\s*(?:那种|那个|一样|似的|的)?\\s*味",
         # A gas alarm sounding, or any alarm sounding with a smell: with no gap, 报警器没响 never matches.
-        "(?:燃气|煤气|天然气|可燃气体?)报警器?(?:一直|突然|又|还)?在?(?:响|叫|嘀|滴|报警)",
+        "(?:燃气|煤气|天然气|可燃气体?)报警器?(?:一直|突然|又|还)?在?(?:响|叫|嘀|滴|报警)(?!过)",
         "报警器[^。！？没不]{0,12}(?:响|叫|嘀|滴)[^。！？]{0,20}(?<![没无不])(?<!没有)(?<!没什么)味",
         # A smell nobody can name, and what people do about a gas leak: they dare not make a spark,
         # or an odd smell makes them dizzy. Either order; "没有怪味" never matches (the smell must be
@@ -516,6 +519,8 @@ HAZARDS = {
         _ALONE_UNANSWERED,
         _CHILD_SHUT_IN,
         _CHILD_ALONE,
+        # A stroke's signs (嘴巴歪了, 半边身子不能动): minutes matter.
+        "嘴(?:巴|角)?(?:好像|有点|突然)?(?:歪|斜)(?:了|掉)|口眼歪斜|半边(?:身子?|脸|手脚)(?:突然)?(?:麻|不能动|动不了|没知觉|没力)",
         # Water and electricity together.
         _WATER_THROUGH_POINT,
         _WATER_ON_ELECTRICS,

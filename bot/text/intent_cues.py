@@ -78,7 +78,8 @@ _NOTHING_SINCE = re.compile(
     r"(?:说好|答应|讲好)的[^,，。!！?？]{0,8}呢|(?:都|这都)多少天了|都几天了|"
     r"(?:一直|老是|总是|每次)(?:都)?说(?:在)?(?:排队|排期|安排|等)|(?:把|将)?(?:我的?)?(?:单子?|工单|报修)(?:给)?忘了|"
     # the promised day gone by (说好星期二来 今天星期四了)
-    r"今天(?:都|已经)?(?:是)?(?:星期|周|礼拜)[一二三四五六日天]了|今天都\d+号了"
+    r"今天(?:都|已经)?(?:是)?(?:星期|周|礼拜)[一二三四五六日天]了|今天都\d+号了|"
+    r"(?:都|已经)第[几两三四五六七八九十\d]+天了|没得(?:一个)?人(?:来|管|理)|一个人都没(?:来|有来)|搞忘(?:记)?了"
 )
 # Someone else's car in my space, rubbish nobody collects: grievances, whatever else is said.
 _SPACE_OR_RUBBISH = (
@@ -106,8 +107,9 @@ _ABOUT_PEOPLE = re.compile(
 )
 # A thing that is broken or not working.
 _FAULT = re.compile(
-    r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死|的)|不通(?!知)|不出水|没水|没有水|没(?:有)?热水|打不开|关不上|锁不上|开不了|关不了|"
-    r"卡住|卡死|卡了|跳了闸|(?:我家|家里|屋里)停电|(?:空开|空气开关|漏保|电闸|总闸)[^,，。!！?？]{0,3}跳|推不上去|合不上|门[^,，。!！?？]{0,6}(?:夹(?:人|一下|到)|弹开)|甩(?:晒|了)|(?<![不没])(?:入水|进水)|泡(?:坏|花|烂)|发霉|起皮|脱皮|掉漆|熏黑|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|没(?:有)?声(?:音)?|"
+    r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死|的)|不通(?!知)|不出(?:热)?水|没水|没有水|没(?:有)?热水|打不开|关不上|锁不上|开不了|关不了|"
+    r"卡住|卡死|卡了|跳了闸|咣当|哐当|嘎吱|咯吱|(?:还|一直|老是|总是)抖|抖(?:得|个不停)|停(?:在)?半路|开(?:到)?一半|"
+    r"不好用|生(?:晒)?锈|锈死|扭不(?:到|动|开)|发黄|铁锈味|水(?:很|好)?浑|(?:我家|家里|屋里)停电|(?:空开|空气开关|漏保|电闸|总闸)[^,，。!！?？]{0,3}跳|推不上去|合不上|门[^,，。!！?？]{0,6}(?:夹(?:人|一下|到)|弹开)|甩(?:晒|了)|(?<![不没])(?:入水|进水)|泡(?:坏|花|烂)|发霉|起皮|脱皮|掉漆|熏黑|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|没(?:有)?声(?:音)?|"
     r"(?:一直|整天|老是|总是|无缘无故|半夜)[^。!！?？]{0,4}(?:响|叫|报警)|断了|过期了|"
     r"异响|不制冷|不制热|不加热|打不着|跳闸|没电|短路|不亮了|闪|黑了|烧(?:过|坏|了|焦)|不走字|不计数|"
     r"[摇拉推放降升转拧按]不(?:下来|上去|动|开|回去)|[点打]不[着著燃]|火花|"
@@ -152,7 +154,8 @@ _URGES = re.compile(
     r"催(?:单|一下|下|促|办|了|你们)|再催|加急|"
     r"(?:打|催|找|问|报|反映)了?(?:你们|物业|他们|管家|客服)?(?:[2-9两三四五六七八九几]|好几|无数)(?:次|遍|回|趟)(?:电话)?|"
     # asked for the third time (第三次问了, 第N回打电话)
-    r"第(?:[2-9两二三四五六七八九几]|好几)(?:次|回|遍)(?:问|催|打|找|反映|来问|打电话|发(?:短信|信息|消息)?)|"
+    r"第(?:[2-9两二三四五六七八九几]|好几)(?:次|回|遍)"
+    r"(?:问|催|打|找|反映|来问|打电话|发(?:短信|信息|消息)?|(?i:follow ?up)|跟进)|"
     r"[又再](?:问|催)(?:一遍|一次|了一次)|"
     # dispatch it now (赶紧给我派一下, 快点派单)
     r"(?:赶紧|赶快|快点|快些)(?:给我)?派(?:一下|单|人|个人)"
@@ -180,6 +183,8 @@ def thanks_only(text: str) -> bool:
     be said to be fixed (空调修好了 谢谢)."""
     if not _THANKS.search(text) or _STILL_WRONG.search(text) or _ASKING.search(text) or _ASKS_PROGRESS.search(text):
         return False  # 请问投诉TS000842有结果了没有 谢谢: a question, thanked for in advance
+    if _GRIEVANCE_RE.search(text) or _SARCASM.search(text):
+        return False  # 辛苦了 垃圾三天没人收 这物业费交得真值: scorn
     return not reports_a_fault(text) or _RESOLVED.search(text) is not None
 
 
@@ -233,13 +238,14 @@ REPORT_FROM = frozenset(
 _ASKS_TO_REPORT = re.compile(
     r"(?:我要|我想|想|要|可以|能|能不能|帮我|帮忙|麻烦|申请|请)报修|报个修|报一?下修|报修一下|"
     r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:你们)?(?:先)?(?:来|过来|去)?(?:帮(?:我|忙))?"
-    r"(?:换|修|看看|看一下|看一?眼|弄一下|处理一下|来一趟|检查|查查|查一下)|"
+    r"(?:换|修|看看|看一下|看一?眼|瞅瞅|瞧瞧|弄一下|处理一下|来一趟|检查|查查|查一下|疏通|通一下)|"
+    r"(?:麻烦|请|帮忙)(?:你们)?(?:check|睇|看)(?:一?下|吓)|"
     # a landlord far away: get in touch with whoever lives there (麻烦你们联系租客)
     r"(?:麻烦|请)(?:你们)?(?:直接)?(?:联系|联络)(?:一下)?(?:他|她|租客|租户|住户)|"
     r"[修换补]一?下[吧啦呀]?|补补|修修|换(?:个|一个|块|节)|抽空(?:来)?(?:换|修|看)|来一趟|安排(?:一?下|个人|师傅)|"
     # a tradesman sent for (约师傅来补好, 叫厂商来修)
-    r"(?:请|找|派|叫|让|约)(?:个|一下)?(?:师傅|厂商|厂家|工人|电工|水电工|维修工|修理工)(?:尽快|赶紧)?(?:来|过来|上门)?"
-    r"(?:帮(?:我|忙))?(?:换|修|补|通|装|看看|看一下|看一?眼|弄|处理|检查)"
+    r"(?:请|找|派|叫|让|约)(?:个|一下)?(?:师傅|厂商|厂家|工人|电工|水电工|维修工|修理工|维保)(?:尽快|赶紧)?(?:来|过来|上门)?"
+    r"(?:帮(?:我|忙))?(?:换|修|补|通|装|看看|看一下|看一?眼|瞅瞅|瞧瞧|查查|弄|处理|检查)"
 )
 _SAYS_COMPLAINT = re.compile(r"投诉|举报")
 # A complaint made before (我之前投诉过 … 一点动静都没有): what is chased, not what is said now.
@@ -293,7 +299,7 @@ _BILLING_ERROR = re.compile(
 )
 # ... and a demand to put it right: a refund, a correction, or a complaint.
 _PUT_RIGHT = re.compile(
-    r"退(?:回|还|返|给我|钱|款|费)|更正|改正|纠正|改过来|冲[正回销]|给(?:我)?(?:个)?说法|投诉|要求|"
+    r"退(?:回|还|返|给我|钱|款|费)|更正|改正|纠正|改过来|冲[正回销]|给(?:我)?(?:个)?说法|(?:这个|这)怎么说|投诉|要求|"
     r"不会(?:给|交|付)|(?:拒绝|不)(?:交|给|付)(?:这|那)?(?:笔|个|钱)|(?:要|给)(?:你们|我)?(?:个)?解释"
 )
 # ... or a check asked for, of an error said for certain (收错了 请查); one only suspected (好像多扣了
@@ -328,6 +334,8 @@ _FEE_IN_VAIN = re.compile(
 # Where the money went, said to be unfair (钱都用到哪去了 我觉得不合理): a grievance; asked with a
 # wish to see the accounts (广告的钱用在哪了 有没有公示), a question about the fee.
 _MONEY_WHERE = re.compile(r"(?:钱|费)[^,，。!！?？]{0,3}(?:都)?(?:用到|花到|用在|花在)哪")
+# Praise that means the opposite (这物业费交得真值, 服务真是一流啊 三天没人管).
+_SARCASM = re.compile(r"(?:交|花|收)得(?:真|太|好)值|真(?:是)?(?:一流|到位|周到)(?:啊|呢|哈)?[^。!！?？]{0,12}没人")
 _UNFAIR = re.compile(r"不合理|凭什么|乱花|贪|黑心|回扣|不透明|一年比一年贵|越来越贵|乱收|乱来")
 # A charge raised without the owners told or asked (物业费涨了也不通知, 加了20%都没开会): a grievance.
 _RAISED_UNANNOUNCED = re.compile(
@@ -370,7 +378,7 @@ OUT_OF_SCOPE_FROM = frozenset(
 )
 
 # -- a "yes" that points (对对 就是东门那个, 系呀 就是那个单位): agreeing, not telling anything new --
-_YES_AT_START = re.compile(r"^(?:对|是|嗯|系|好|没错)[对是嗯系好的啊呀哦,，。.!！\s]*")
+_YES_AT_START = re.compile(r"^(?:对头|要得|对|是|嗯|系|好|没错)[对是嗯系好的啊呀哦,，。.!！\s]*")
 _POINTS_AT = re.compile(
     r"^(?:就是|是|就系)?(?:那个|这个|那|这|嗰个|我家|我们家|东门|西门|南门|北门|那间|那户|那栋|这栋)[^\d]{0,6}$"
 )
@@ -457,7 +465,8 @@ _SOMEONE = (
     r"(?:朋友|亲戚|客人|客户|访客|同学|同事|家人|父母|阿妈|阿爸|我妈|我爸|老妈|老爸|婆婆|公公|岳父|岳母|丈母娘|"
     r"爷爷|奶奶|外公|外婆|姥姥|姥爷|儿子|女儿|孙子|孙女|保姆|阿姨|"
     r"工人|师傅们|装修(?:工人?|队|师傅)|搬家(?:公司|的)|清洁(?:公司|工|阿姨)|(?:叫|请|约|订)了?(?:个|一个)?(?:保洁|钟点工)(?:阿姨|员)?|家政|送货的|"
-    r"送(?:家具|家电|煤气罐?)的|(?:修|装|清洗|安装)[^。!！?？]{1,5}的(?:师傅|人|工人)?)"
+    r"送(?:家具|家电|煤气罐?)的|(?:修|装|清洗|安装)[^。!！?？]{1,5}的(?:师傅|人|工人)?|"
+    r"(?:空调|冷气|网络|宽带|燃气|家电|水电|装修|维修|搬家|开锁)师傅)"
 )
 _COMES = r"(?:来|过来|进来|进去|上来|上门|到|回来|来住|过来住)"
 _WHEN_COMING = (
@@ -494,7 +503,9 @@ _CORRECTION = re.compile(
     r"(?:不对|不是|错了|[说写打]错了?|搞错了?)(?:不对|不是)*[,，\s]*(?:房号|门牌|楼号|地址|号码)?(?:是|应该是|应该|改成)\s*\d+"
     r"(?:号楼|号|栋|幢|座|单元|门|室|楼|层)?|"
     # said with both numbers (是1502 不是1052, 503 不是 502 是503)
-    r"\d{3,4}\s*[,，]?\s*(?:不是|并不是)\s*\d{3,4}|(?:不是|不对)\s*\d{3,4}\s*[,，]?\s*(?:是|应该是)\s*\d{3,4}"
+    r"\d{3,4}\s*[,，]?\s*(?:不是|并不是)\s*\d{3,4}|(?:不是|不对)\s*\d{3,4}\s*[,，]?\s*(?:是|应该是)\s*\d{3,4}|"
+    # the number again, the slip owned (1502室 刚才打错了)
+    r"\d{3,4}\s*(?:室|号|房)?[,，\s]*(?:刚才|刚刚|之前|上面)?(?:打错|写错|输错|发错)了?"
 )
 
 CORRECTION_FROM = frozenset({"out_of_scope", "nlu_fallback", "check_status"})
@@ -539,7 +550,7 @@ _GOVERNMENT_PAPERS = re.compile(
 )
 _WRONG_NUMBER = re.compile(
     r"是(?:那个)?(?:派出所|医院|人社局|社保局|税务局|公安局|交警队|燃气公司|煤气公司|电力公司|供电局|自来水公司|银行|快递公司?|出租车公司)(?:吗|吧|啊)|"
-    r"打错(?:了|电话)|发错(?:人|群|地方)了?|^(?:不好意思\s*[,，]?\s*)?发错了(?:[\s,，。!！]*(?:不好意思|sorry|抱歉))?[\s。!！]*$|找错(?:人|地方)了|^(?:你好|您好|喂)?\s*[,，]?\s*是.?老板(?:吗|吧|啊)|不是(?:物业|你们)(?:啊|呀|吗)?(?:那)?(?:打错)"
+    r"(?<!\d)(?<!室)(?<!号)打错(?:了|电话)|发错(?:人|群|地方)了?|是.?医生(?:吗|吧)|挂[^。!！?？]{0,6}的号|^(?:不好意思\s*[,，]?\s*)?发错了(?:[\s,，。!！]*(?:不好意思|sorry|抱歉))?[\s。!！]*$|找错(?:人|地方)了|^(?:你好|您好|喂)?\s*[,，]?\s*是.?老板(?:吗|吧|啊)|不是(?:物业|你们)(?:啊|呀|吗)?(?:那)?(?:打错)"
 )
 # A message meant for the family (妈 晚上我不回来吃饭了): sent to the wrong chat.
 _TO_FAMILY = re.compile(
@@ -564,9 +575,12 @@ _NOISE = re.compile(
 _STAFF_MISCONDUCT = re.compile(
     r"(?:保安|保全|门卫|管理员|前台|客服|管家)[^。!！?？]{0,10}(?:睡觉|打瞌睡|玩手机|刷手机|滑手机|打牌|不在岗|脱岗)|"
     # taking money or favours to let people in (保安收外卖员的钱才放进来)
-    r"(?:保安|保全|门卫|门岗|管理员)[^。!！?？]{0,4}(?:收|要|拿)(?:了)?[^。!！?？]{0,8}(?:钱|块|元|红包|好处|小费|烟)"
+    r"(?:保安|保全|门卫|门岗|管理员)[^。!！?？]{0,4}(?:收|要|拿)(?:了)?[^。!！?？]{0,8}(?:钱|块|元|红包|好处|小费|烟)|"
+    r"(?:保安|保全|门卫|门岗|管理员|前台|客服|管家)[^。!！?？]{0,16}(?:没礼貌|不礼貌|好凶|好恶|很凶|骂人|吼人)"
 )
-MISCONDUCT_FROM = frozenset({"ask_fee", "check_status", "inform", "request_human", "nlu_fallback", "report_repair"})
+MISCONDUCT_FROM = frozenset(
+    {"ask_fee", "check_status", "inform", "request_human", "nlu_fallback", "report_repair", "request_visitor_pass"}
+)
 
 # -- a ticket named and asked about in so many words (问一下 20261102-0017 这个单) -----------------
 _ASKS_ABOUT = re.compile(r"问一?下|查一?下|看一?下|想问|请问|帮我查|帮忙查")
@@ -768,6 +782,19 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         and not _PROPERTY_CHARGES.search(text)
         and not _BILLING_ERROR.search(text)
     ):  # 第二次发短信了 厕所还是堵的: urged in so many words, and no fee in it
+        return "chase_ticket"
+    if (
+        current == "thank"
+        and (_GRIEVANCE_RE.search(text) or _FEE_IN_VAIN.search(text) or _SARCASM.search(text))
+        and not _RESOLVED.search(text)
+    ):  # 物业真是辛苦了 垃圾三天没人收 这物业费交得真值: thanks said in scorn
+        return "file_complaint"
+    if (
+        current == "cancel"
+        and urges_an_earlier_request(text)
+        and not _NO_LONGER_NEEDED.search(text)
+        and not _CALLS_OFF.search(text)
+    ):  # 单子搞了半个月了 没得一个人来 是不是搞忘记了: urging, not calling it off
         return "chase_ticket"
     if current in CHASE_FROM and urges_an_earlier_request(text):
         said_now = _PAST_COMPLAINT.sub("", text)  # a complaint made before is what is chased

@@ -251,3 +251,7 @@ def test_a_spark_past_with_the_switch_pulled_or_the_socket_left_alone_is_over(te
 )
 def test_a_lift_fault_with_nobody_inside_or_the_passenger_out_is_over(text):
     assert danger_is_over(normalize(text).text)
+
+
+def test_a_socket_charred_last_night_in_cantonese_with_the_breaker_back_is_over():
+    assert danger_is_over(normalize("琴晚個插蘇燒黑咗 已經冇用佢 想換個新嘅").text)

@@ -1077,3 +1077,34 @@ def test_a_child_alone_behind_a_shut_door_a_box_on_fire_and_a_slab_over_the_door
 )
 def test_a_child_at_home_a_light_on_and_a_bad_smell_alone_are_no_dangers(text):
     assert extract_hazards(normalize(text).text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我爸一个人在屋头 打了一上午电话都不接 他心脏不好",
+        "对门张奶奶家的牛奶四天没拿了 敲门不开",
+        "我外婆在卫生间滑倒了 叫她没得反应",
+        "楼顶的广告牌铁架断了一边 吊在那里 下面就是人走的路",
+        "我妈刚才说话说不清楚 嘴角有点歪了",
+        "一进门就闻到味道 怪怪的 像 像那个 臭鸡蛋",
+    ],
+)
+def test_batch_21s_kinds_of_danger(text):
+    assert extract_hazards(normalize(text).text) != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["燃气报警器上周响过一次 后来查了没事", "孩子一个人在家写作业 有点吵", "这牛奶三天没喝完了"],
+)
+def test_an_alarm_that_sounded_once_and_a_child_doing_homework_are_no_dangers(text):
+    assert extract_hazards(normalize(text).text) == []
+
+
+def test_a_mobile_said_in_groups_as_the_whole_answer(now):
+    assert _values("幺三五 七七 八九 零 幺 二 三", "phone", now) == ["13577890123"]
+
+
+def test_asking_a_favour_to_look_something_up_is_no_name(now):
+    assert not [e for e in entities("能不能帮查一下 我家水费", now) if e[0] == "person_name"]

@@ -1178,3 +1178,30 @@ def test_the_cleaner_not_coming_is_no_visitor():
 
 def test_a_question_thanked_for_in_advance_is_no_thank_you():
     assert corrected_intent("请问BX001234修好了没有 谢谢", "check_status") != "thank"
+
+
+@pytest.mark.parametrize(
+    ("text", "model", "intent"),
+    [
+        ("2号楼电梯下行的时候一直咣当响 还抖 快找维保来瞅瞅", "check_status", "report_repair"),
+        ("卫生间地漏不通 请派人疏通 谢谢 8栋", "out_of_scope", "report_repair"),
+        ("水龙头的水发黄 请查一下是不是水管生锈", "out_of_scope", "report_repair"),
+        ("热水器不出热水了 麻烦check下 3座1201", "out_of_scope", "report_repair"),
+        ("垃圾站两天没人清了 辛苦了啊 这物业费交得真值", "thank", "file_complaint"),
+        ("停车场多收了我十块 牌子上写的不是这个价 这个怎么说", "ask_fee", "file_complaint"),
+        ("都第四天了 说好的当天上门 单号BX004411", "check_status", "chase_ticket"),
+        ("我的单子搞了一个礼拜了 一个人都没来", "cancel", "chase_ticket"),
+        ("第二次follow up 门禁坏了还没修", "report_repair", "chase_ticket"),
+        ("2301室 刚才写错了", "out_of_scope", "inform"),
+        ("对头 就是那个", "check_status", "affirm"),
+        ("请问是李医生吗 想挂个号", "check_status", "out_of_scope"),
+        ("门卫对我家阿姨很凶 好没礼貌", "request_visitor_pass", "file_complaint"),
+        ("明天下午有个宽带师傅上来装网 电话13800002222", "file_complaint", "request_visitor_pass"),
+    ],
+)
+def test_batch_21s_kinds(text, model, intent):
+    assert corrected_intent(text, model) == intent
+
+
+def test_a_visit_called_off_after_waiting_stays_a_cancellation():
+    assert corrected_intent("等了三天都没人来 算了 不用来了", "cancel") is None
