@@ -230,7 +230,7 @@ _SWAYING = (
 # "下面的门口" (the lower part of something).
 _HIGH_THING = rf"{_FIXED_HIGH}|{_SWAYS_HIGH}|玻璃|窗|瓷砖|墙砖|墙皮|石材|石屎|水泥块|混凝土块"
 _GIVING_WAY = (
-    r"松(?:了|动|脱|掉|开)|歪(?:了|掉|着|斜|出来)|(?:在|一直|不停地?)(?:晃|摇|动)|晃动|摇晃|吊在那里|脱落|"
+    r"松(?:了|动|脱|掉|开)|歪(?:了|掉|着|斜|出来)|(?:在|一直|不停地?|直)(?:晃|摇|动)|晃动|摇晃|吊在那里|脱落|"
     r"(?:支架|架子|螺丝|螺栓|钉子|固定)[^。!！?？]{0,4}(?:掉了|没了|断了|松了|脱了|锈断|锈穿|烂了)|"
     rf"{_HANGING_LOOSE}|{_SWAYING}"
 )
@@ -283,13 +283,19 @@ _UNSEEN_BEHIND_A_DOOR = (
 # A child shut in (小孩把自己反锁在卫生间, 宝宝被锁在车里): out of reach, and a closed car or a
 # bathroom with the heater on can kill. Not a thing locked in by a child (儿子把钥匙锁在家里), nor
 # anyone locked out (把我锁在门外).
+_CHILD_WORD = r"(?:小孩|孩子|小朋友|宝宝|儿子|女儿|孙子|孙女|个仔|细路|他(?!们)|她(?!们))"
 _CHILD = (
-    r"(?:小孩|孩子|小朋友|宝宝|婴儿|娃娃?|儿子|女儿|孙子|孙女|外孙子?|外孙女|个仔|我仔|细路仔?|BB|"
+    r"(?:小孩|孩子|小朋友|宝宝|婴儿|娃娃?|儿子|女儿|孙子|孙女|外孙子?|外孙女|个仔|我仔|个女|我女|细路仔?|BB|"
     r"[1-9一两二三四五六七八九]岁(?:多)?的?(?:孩子|小孩|宝宝|娃)?)"
 )
 _SHUT_IN = (
-    r"(?:反锁|锁|关|困)(?:在|到)了?(?:(?!门外|外面|外头)[^。!！?？]){0,6}"
-    r"(?:车里|车上|车内|卫生间|厕所|浴室|洗手间|房间|屋里|里面|里头|阳台|柜子|电梯)"
+    r"(?:反锁|锁|关|困)(?:了)?(?:自己)?(?:在|到)了?(?:(?!门外|外面|外头)[^。!！?？]){0,6}"
+    r"(?:车里|车上|车内|卫生间|厕所|浴室|洗手间|冲凉房|房间|屋里|里面|里头|阳台|柜子|电梯)"
+)
+_AT_THE_EDGE = (
+    r"(?:护栏|栏杆|围栏|窗台|窗户|女儿墙)\s*(?:外面|外边|外头)[^。!！?？]{0,16}(?:下不来|(?:随时|快|要)(?:要)?掉|掉下去)|"
+    rf"{_CHILD_WORD}[^。!！?？]{{0,40}}(?:护栏|栏杆|围栏|窗台)\s*上?\s*(?:往上)?\s*(?:爬|站|翻)|"
+    rf"{_CHILD_WORD}[^。!！?？]{{0,40}}(?:爬|站|翻)\s*(?:上|到|出)\s*(?:了)?\s*(?:护栏|栏杆|围栏|窗台)"
 )
 _CHILD_SHUT_IN = rf"{_CHILD}(?:(?!钥匙|手机|东西|门外|我|妈|爸)[^。!！?？]){{0,10}}{_SHUT_IN}"
 # ... or a child alone inside while nobody can get in (门一关就带上了 钥匙在里面 孩子一个人在里面), or
@@ -318,7 +324,9 @@ _WATER_ON_ELECTRICS = (
 # or the alarm itself (烟感, 烟雾报警器).
 _SHARED_SPACE = r"楼道|楼梯间?|走廊|过道|电梯间|电梯井|电梯厅|地库|车库|地下室|大堂|配电房|管道井|电井|消防通道"
 _SMOKE = r"(?:浓|黑|白|青)?烟(?!味|头|蒂|盒|酒|花|囱|机|草|感|雾(?:报|探|感|传))"
-_SMOKE_THERE = r"(?:有|全是|都是|好多|很多|好大的?|很大的?|一股|一片|冒|在冒|进了?|飘)"
+_SMOKE_THERE = (
+    r"(?:有(?:好|很)?(?:浓|大)的|有|全是|都是|好多|很多|好大的?|很大的?|好浓的?|很浓的?|一股|一片|冒|在冒|进了?|飘)"
+)
 _ALARM_SOUNDING = (
     r"(?:烟感|烟雾报警器?|烟报警器|烟雾探测器|火警报警器?|消防报警器?|报警器|警报器?|警铃)"
     r"[^。!！?？]{0,6}(?:响|叫|鸣|报警)"
@@ -356,7 +364,7 @@ _WATER_THROUGH_POINT = (
 )
 _CRACKLING = r"(?:啪啪|噼啪|噼里啪啦|劈啪|劈里啪啦|滋滋|吱吱|嗞嗞)"
 _CRACKLING_POINT = (
-    rf"(?:插座|(?<![头阀水器])开关|电箱|配电箱|电表箱|电线|电闸|灯位|灯座|线管)[^。!！?？]{{0,8}}{_CRACKLING}|"
+    rf"(?:插座|(?<![头阀水器])开关|电箱|配电箱|电表箱|电线|电闸|灯位|灯座|电灯|吊灯|筒灯|吸顶灯|灯泡|线管)[^。!！?？]{{0,8}}{_CRACKLING}|"
     rf"水[^。!！?？]{{0,30}}{_LIVE_POINT}[^。!！?？]{{0,20}}{_CRACKLING}"
 )
 # Each hazard: phrases (regex alternatives) that name it. Keep them specific: 煤气费 is
@@ -381,6 +389,8 @@ HAZARDS = {
         "臭鸡蛋(?:的|一样的?|似的)?(?:气)?味",
         # 味道像臭鸡蛋, and with a caller's fillers (味道 臭臭的 像 像那个 臭鸡蛋)
         "味[道儿]?[^。!！?？]{0,8}像(?:是)?\\s*(?:像)?\\s*(?:那个|那种)?\\s*(?:燃气|煤气|天然气|液化气|臭鸡蛋)",
+        # like a hob left unlit (像灶没点着那种): gas by what it is like
+        "像(?:是)?[^。!！?？]{0,4}(?:灶|炉)[^。!！?？]{0,3}没(?:有)?点(?:着|燃)",
         # 像是燃气那种味道, and with a caller's fillers between (像那个 煤气那个味道)
         "像(?:是)?(?:那个|那种)?\\s*(?:燃气|煤气|天然气|液化气)\\s*(?:那种|那个|一样|似的|的)?\\s*味",
         # A gas alarm sounding, or any alarm sounding with a smell: with no gap, 报警器没响 never matches.
@@ -518,6 +528,7 @@ HAZARDS = {
         _UNSEEN_BEHIND_A_DOOR,
         _ALONE_UNANSWERED,
         _CHILD_SHUT_IN,
+        _AT_THE_EDGE,
         _CHILD_ALONE,
         # A stroke's signs (嘴巴歪了, 半边身子不能动): minutes matter.
         "嘴(?:巴|角)?(?:好像|有点|突然)?(?:歪|斜)(?:了|掉)|口眼歪斜|半边(?:身子?|脸|手脚)(?:突然)?(?:麻|不能动|动不了|没知觉|没力)",
@@ -827,6 +838,11 @@ _ON_DUTY = re.compile(r"值班|上班|岗亭|保安|门卫|值夜|夜班|门岗"
 _UNLESS_SOMEONE_COMES = re.compile(
     r"再(?:不|没人?)(?:来|修|管|处理|派人|弄)[^。!！?？]{0,8}?(?:都|就|也)?(?:要|会|得)(?:被)?\s*$"
 )
+# Something that fell, said to have fallen inside (掉在阳台里面, 没掉外面): no danger to anyone below.
+_FALLS = re.compile(r"掉|坠|跌|砸")
+_FELL_INSIDE = re.compile(
+    r"掉(?:是掉)?在(?:阳台|屋|家|房间|地板)?(?:里面|里头|里)|没(?:有)?掉(?:到|在)?(?:外面|外边|下去|楼下)"
+)
 _IF_BEFORE = re.compile(r"(?:万一|要是|如果|假如|一旦|真的?|真要|哪天)\s*$")
 _WHAT_THEN = re.compile(
     r"^[了的话]{0,2}[^。!！?？]{0,6}(?:咋整|咋办|怎么办|怎么跑|谁负责|谁管|谁来管|谁担|后果|就完了|跑都跑不)"
@@ -842,6 +858,8 @@ def extract_hazards(text: str) -> list[Entity]:
             continue
         if _UNLESS_SOMEONE_COMES.search(text, max(0, m.start() - 14), m.start()):
             continue
+        if _FALLS.search(m.group()) and _FELL_INSIDE.search(text):
+            continue  # 晾衣架掉下来 … 掉在阳台里面 没掉外面: nothing fell on anyone
         if _IF_BEFORE.search(text[max(0, m.start() - 3) : m.start()]) and _WHAT_THEN.search(
             text[m.end() : m.end() + 12]
         ):

@@ -74,7 +74,7 @@ _NOTHING_SINCE = re.compile(
     r"(今天|明天|后天|下午|晚上|周末|下周|下星期)又\1|一拖再拖|拖来拖去|推来推去|一直拖|老是拖|总是拖|又拖|"
     r"拖了.{0,4}(?:天|周|星期|礼拜|个?月)|(?:每次|每回|老是|总是)(?:问)?都说(?:在)?(?:排期|安排|等)|"
     # waited for nothing (又白等一天), the promised thing asked after (说好的配件呢), days counted
-    r"白等|空等|干等|[\s,，]没来|未见人|超过(?:了)?(?:处理)?时限|超时了|"
+    r"白等|空等|干等|[\s,，]没来|未见人|(?:还是|又)没(?:有)?(?:人)?来|超过(?:了)?(?:处理)?时限|超时了|"
     r"(?:说好|答应|讲好)的[^,，。!！?？]{0,8}呢|(?:都|这都)多少天了|都几天了|"
     r"(?:一直|老是|总是|每次)(?:都)?说(?:在)?(?:排队|排期|安排|等)|(?:把|将)?(?:我的?)?(?:单子?|工单|报修)(?:给)?忘了|"
     # the promised day gone by (说好星期二来 今天星期四了)
@@ -109,7 +109,9 @@ _ABOUT_PEOPLE = re.compile(
 _FAULT = re.compile(
     r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死|的)|不通(?!知)|不出(?:热)?水|没水|没有水|没(?:有)?热水|打不开|关不上|锁不上|开不了|关不了|"
     r"卡住|卡死|卡了|跳了闸|咣当|哐当|嘎吱|咯吱|(?:还|一直|老是|总是)抖|抖(?:得|个不停)|停(?:在)?半路|开(?:到)?一半|"
-    r"不好用|生(?:晒)?锈|锈死|扭不(?:到|动|开)|发黄|铁锈味|水(?:很|好)?浑|(?:我家|家里|屋里)停电|(?:空开|空气开关|漏保|电闸|总闸)[^,，。!！?？]{0,3}跳|推不上去|合不上|门[^,，。!！?？]{0,6}(?:夹(?:人|一下|到)|弹开)|甩(?:晒|了)|(?<![不没])(?:入水|进水)|泡(?:坏|花|烂)|发霉|起皮|脱皮|掉漆|熏黑|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|没(?:有)?声(?:音)?|"
+    r"不好用|生(?:晒)?锈|锈死|扭不(?:到|动|开)|发黄|铁锈味|水(?:很|好)?浑|"
+    r"(?i:\bleak(?:ing|s|ed)?\b|\bbroken\b|not working|doesn'?t work|stopped working|\bclogged\b|\bblocked\b)|"
+    r"(?:我家|家里|屋里)停电|(?:空开|空气开关|漏保|电闸|总闸)[^,，。!！?？]{0,3}跳|推不上去|合不上|门[^,，。!！?？]{0,6}(?:夹(?:人|一下|到)|弹开)|甩(?:晒|了)|(?<![不没])(?:入水|进水)|泡(?:坏|花|烂)|发霉|起皮|脱皮|掉漆|熏黑|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|没(?:有)?声(?:音)?|"
     r"(?:一直|整天|老是|总是|无缘无故|半夜)[^。!！?？]{0,4}(?:响|叫|报警)|断了|过期了|"
     r"异响|不制冷|不制热|不加热|打不着|跳闸|没电|短路|不亮了|闪|黑了|烧(?:过|坏|了|焦)|不走字|不计数|"
     r"[摇拉推放降升转拧按]不(?:下来|上去|动|开|回去)|[点打]不[着著燃]|火花|"
@@ -123,7 +125,7 @@ _FAULT = re.compile(
 )
 # Gratitude or praise.
 _THANKS = re.compile(
-    r"谢谢|谢了|感谢|多谢|辛苦(?:师傅|你们|您|大家)?了|点赞|点个赞|表扬|好评|锦旗|唔该晒|"
+    r"谢谢|谢了|感谢|多谢|辛苦(?:师傅|你们|您|大家)?[了啦]|点赞|点个赞|表扬|好评|锦旗|唔该晒|"
     r"(?<![A-Za-z])(?i:xs|3q|thx|thanks|thank you)(?![A-Za-z])"  # 谢谢 in pinyin initials (xs), or English
 )
 # Done and working again.
@@ -155,7 +157,7 @@ _URGES = re.compile(
     r"(?:打|催|找|问|报|反映)了?(?:你们|物业|他们|管家|客服)?(?:[2-9两三四五六七八九几]|好几|无数)(?:次|遍|回|趟)(?:电话)?|"
     # asked for the third time (第三次问了, 第N回打电话)
     r"第(?:[2-9两二三四五六七八九几]|好几)(?:次|回|遍)"
-    r"(?:问|催|打|找|反映|来问|打电话|发(?:短信|信息|消息)?|(?i:follow ?up)|跟进)|"
+    r"(?:问|催|打|找|反映|讲|说|来问|打电话|发(?:短信|信息|消息)?|(?i:follow ?up)|跟进)|"
     r"[又再](?:问|催)(?:一遍|一次|了一次)|"
     # dispatch it now (赶紧给我派一下, 快点派单)
     r"(?:赶紧|赶快|快点|快些)(?:给我)?派(?:一下|单|人|个人)"
@@ -237,9 +239,11 @@ REPORT_FROM = frozenset(
 # Asking for a repair now (可以报修吗, 帮我报个修, 找人来换一下, 麻烦修下), not about one reported before.
 _ASKS_TO_REPORT = re.compile(
     r"(?:我要|我想|想|要|可以|能|能不能|帮我|帮忙|麻烦|申请|请)报修|报个修|报一?下修|报修一下|"
-    r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:你们)?(?:先)?(?:来|过来|去)?(?:帮(?:我|忙))?"
-    r"(?:换|修|看看|看一下|看一?眼|瞅瞅|瞧瞧|弄一下|处理一下|来一趟|检查|查查|查一下|疏通|通一下)|"
+    r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:你们)?(?:先)?(?:来|过来|去|上来|上门)?(?:帮(?:我|忙))?"
+    r"(?:换|修|看看|看一下|看下|看一?眼|瞅瞅|瞧瞧|弄一下|处理一下|来一趟|检查|查查|查一下|疏通|通一下)|"
     r"(?:麻烦|请|帮忙)(?:你们)?(?:check|睇|看)(?:一?下|吓)|"
+    r"(?i:(?:come|someone)[^。!！?？]{0,12}\b(?:fix|repair|check|look)|please (?:fix|repair|check)|"
+    r"send (?:someone|a technician))|"
     # a landlord far away: get in touch with whoever lives there (麻烦你们联系租客)
     r"(?:麻烦|请)(?:你们)?(?:直接)?(?:联系|联络)(?:一下)?(?:他|她|租客|租户|住户)|"
     r"[修换补]一?下[吧啦呀]?|补补|修修|换(?:个|一个|块|节)|抽空(?:来)?(?:换|修|看)|来一趟|安排(?:一?下|个人|师傅)|"
@@ -253,6 +257,7 @@ _PAST_COMPLAINT = re.compile(r"投诉(?:过|了|的)")
 # A question about progress: the model's status reading stands even when the owner adds that
 # nobody has said anything yet.
 _ASKS_PROGRESS = re.compile(
+    r"(?i:any update|what'?s the status|status of|progress on)|"
     r"[修弄处理]+(?:好|完)了?[没吗么]|好了[没吗么]|怎么样了|怎样了?$|怎样了|进度|进展|到哪|处理到|"
     r"(?<!给个)(?<!给我)(?<!一个)(?<!要个)处理结果(?!给)|结果怎么样|有结果|"
     # asked about as done or not: 修了吗, 派出去了吗, 处理了没有, 有下文了吗, 有没有人在跟
@@ -271,7 +276,7 @@ _WHEN = re.compile(r"什么时候|啥时候|几点|哪天|多久|来了没|来�
 # Asking for a person in so many words: stays a request for a person whatever else is said.
 _WANTS_A_PERSON = re.compile(r"人工|真人|客服|转接|接线|经理|主管|领导|打(?:个)?电话给我|回(?:个)?电话|回电")
 # That is all: a goodbye said outright.
-_GOODBYE = re.compile(r"拜拜|再见|88$|回头聊|有空再聊|先这样|没别的事|没其他事|没事了")
+_GOODBYE = re.compile(r"拜拜|再见|88$|回头聊|回聊|有空再聊|先这样|没别的事|没其他事|没事了")
 
 # Asking to be called back (请让维修部的人打我电话): a person, not a complaint or a status check.
 _CALL_ME = re.compile(
@@ -344,6 +349,8 @@ _RAISED_UNANNOUNCED = re.compile(
 )
 RAISED_FROM = frozenset({"ask_fee", "check_status", "inform", "nlu_fallback", "report_repair"})
 # ... a charge the owner refuses (这钱我不认, 我不交): said outright, not asked.
+# ... or judged unfair outright (这个不合理, 凭什么又单收一份).
+_VERDICT = re.compile(r"(?:这个|这样|这|太|很|非常|真)(?:也)?不合理|凭什么[^。!！?？]{0,12}(?:收|要|让|单收)")
 _REFUSED = re.compile(
     r"(?:钱|费|这笔)[^。!！?？]{0,3}(?:我)?不认|我?(?:不认|拒交|拒付)|(?:我|就)?不(?:交|给|付)(?:了|的)?(?=$|[,，。!！\s])"
 )
@@ -364,6 +371,8 @@ _WEATHER = re.compile(
     r"天气(?:怎么样|如何|好[吗不]|预报)|气温|多少度|几度|带伞|带遮|风球|台风(?:什么时候|几时|几号|会不会)"
 )
 # selling or buying second-hand (想买二手沙发吗, 闲置转让): a market, not the property
+# the city's rules for cars (限号, 尾号限行): the traffic police's
+_CITY_RULES = re.compile(r"限号|限行|尾号")
 _SELLING = re.compile(r"二手|闲置|转让|出售|(?:想|要)买[^。!！?？]{0,6}(?:吗|嘛|[?？])")
 _RECOMMENDATION = re.compile(
     r"(?:哪家|哪个|哪间|哪里的?|边间)[^。!！?？]{0,10}(?:比较|最|更)?(?:好|靠谱|便宜|好吃)|推荐(?:一?下|个|一个)|有什么好的"
@@ -436,7 +445,7 @@ COMPLAINT_FROM = frozenset({"check_status", "nlu_fallback", "report_repair", "re
 # Not chase_ticket: "快点派人来修" is a chase by the contract (impatience), and the chase action
 # registers a repair when nothing is open (actions/chase.py).
 NEW_REPAIR_FROM = frozenset({"check_status", "inform", "nlu_fallback", "deny"})
-GOODBYE_FROM = frozenset({"inform", "nlu_fallback"})
+GOODBYE_FROM = frozenset({"inform", "nlu_fallback", "affirm"})
 ANOTHER_MATTER_FROM = frozenset({"check_status", "chase_ticket", "inform", "nlu_fallback"})
 # A false alarm told with its reason (烟感响了 是我炒菜呛的 没着火 跟你们说一声) only informs: once the
 # emergency reading is gone, the model's leftovers (cancel, deny, affirm at ~0) are no reading at all,
@@ -474,10 +483,14 @@ _WHEN_COMING = (
     r"上午|下午|晚上|中午|早上|\d{1,2}点|[一二三四五六七八九十两]+点|几天)"
 )
 _VISIT_ANNOUNCED = re.compile(
+    r"(?i:\b(?:friends?|guests?|visitors?|mother|father|mum|mom|dad|parents|relatives?|cleaner|driver)\b"
+    r"[^。!！?？]{0,30}\b(?:visit|visiting|come|coming|arrive|arriving)\b|let (?:him|her|them) in)|"
     r"(?:家具|家电|货|东西|冰箱|沙发|床垫)(?:要|会)?送(?:来|过来|到|上门)|货车[^。!！?？]{0,8}(?:到|来|进)|"
     rf"{_SOMEONE}[^。!！?？]{{0,16}}(?<![没不]){_COMES}|{_COMES}[^。!！?？]{{0,4}}{_SOMEONE}|带(?:个|几个|两个|一个)?[^。!！?？]{{0,6}}{_SOMEONE}"
 )
-_WHEN_COMING_RE = re.compile(_WHEN_COMING)
+_WHEN_COMING_RE = re.compile(
+    _WHEN_COMING + r"|(?i:\btomorrow\b|\btonight\b|\btoday\b|this (?:morning|afternoon|evening)|\d{1,2}\s?(?:am|pm)\b)"
+)
 _SOMEONE_RE = re.compile(_SOMEONE)
 _PLATE_OR_CARD = re.compile(
     r"车牌|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z]|门卡|门禁卡|通知(?:一下)?(?:保安|门岗|门卫)|放行"
@@ -514,6 +527,10 @@ _GREETING_ONLY = re.compile(
     r"^(?:大家|各位|你们|您|你)?(?:好|早上好|上午好|下午好|晚上好|早安|早)(?:呀|啊|哈|哦|喔)?[!！~～。.\s]*$|^(?i:hi|hello|hey)[!！~～。.\s]*$"
 )
 GREET_FROM = frozenset({"inform", "nlu_fallback", "out_of_scope"})
+_MANAGER_OUT = re.compile(
+    r"(?:让|叫|请)(?:你们)?(?:的)?(?:经理|主管|领导|负责人|老板)(?:出来|过来|来)(?:跟我)?(?:说|讲|谈|解释|处理|接电话|见我)?"
+)
+MANAGER_FROM = frozenset({"check_status", "inform", "nlu_fallback", "file_complaint"})
 # -- a machine's noise (空调外机嗡嗡震 吵得睡不着) with a look asked for: a repair, not the neighbours --
 _MACHINE_NOISE = re.compile(
     r"(?:空调外机|外机|空调|水泵|风机|排风扇|抽风机|冷却塔|变压器|电梯|热水器|冰箱)[^。!！?？]{0,10}"
@@ -565,7 +582,8 @@ WRONG_PLACE_FROM = frozenset(
 # or on their phones at work: complaints, whatever fault or fee is told beside them -------------
 _BADLY_DONE = re.compile(
     r"这也叫修好|(?:修|整|弄|搞)了等于没(?:修|整|弄|搞)|越修越(?:坏|糟|差)|糊弄|敷衍了事|应付了事|偷工减料|"
-    r"(?:修|整|弄|换)(?:好|完)了?(?:没|不到)?(?:两|几|一)?天?(?:就|结果)?(?:还|又|仍然?)(?:是)?(?:漏|渗|坏|堵|不通|不亮)|"
+    r"(?:修|整|弄|换)(?:好|完)了?(?:之后|以后)?[^。!！?？]{0,8}?(?:还|又|仍然?)(?:是)?(?:漏|渗|坏|堵|不通|不亮)|这叫修好|"
+    r"留(?:了|下)?(?:个|一个)?大?(?:洞|坑)|比(?:原来|之前|以前)(?:还|更)(?:严重|厉害|差|大)|"
     r"(?:把|给)[^。!！?？]{0,8}砸(?:了|出)?(?:一个|个)?大?(?:洞|坑)|(?:把|给)[^。!！?？]{0,8}(?:敲碎|弄坏|弄脏|砸坏|搞坏|弄碎)|不关他的?事"
 )
 BADLY_DONE_FROM = frozenset({"check_status", "report_repair", "out_of_scope", "ask_fee", "nlu_fallback"})
@@ -593,9 +611,27 @@ RAISES_FROM = frozenset({"check_status", "inform", "nlu_fallback"})
 _WHAT_IS_IT = re.compile(r"是什么|是啥|什么来|干什么用|干嘛用|做什么用|什么意思|咩")
 
 
+# A space between Chinese characters: a call's pause, or a word boundary to someone who writes
+# Mandarin as a second language (我 家 的 灯 坏 报 了 师傅 没来 三天 了).
+_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def without_word_spaces(text: str) -> str:
+    """``text`` without the spaces between Chinese characters when nearly every word is spaced
+    (one gap for every three characters at least): the cues' phrases are written unspaced, and such
+    a writer's spaces are word boundaries, not pauses. A call's pauses between phrases (喂 我家
+    厨房的水管 漏了) are fewer, and that text is read as it is."""
+    gaps = len(_CJK_GAP.findall(text))
+    if gaps >= 6 and gaps * 3 >= len(_CJK.findall(text)):
+        return _CJK_GAP.sub("", text)
+    return text
+
+
 def corrected_intent(text: str, current: str | None) -> str | None:
     """The intent the owner's explicit words give, when the model's ``current`` reading is one
     they are known to be confused with; None to keep the model's."""
+    text = without_word_spaces(text)
     if current in ONLY_PHONE_FROM and _ONLY_A_PHONE.match(text):
         return "inform"
     if current == "deny" and _CORRECTION.search(text):
@@ -607,6 +643,8 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         and not _ASKING.search(text)
     ):  # 是1502 不是1052 刚打错了: the answer put right, not an unrelated message
         return "inform"
+    if current in MANAGER_FROM and _MANAGER_OUT.search(text) and not reports_a_fault(text):
+        return "request_human"  # 让你们经理出来说句话: a person with authority, not a status check
     if current in GREET_FROM and _GREETING_ONLY.match(text):
         return "greet"
     if current in NAME_GIVEN_FROM and _NAME_GIVEN.search(text) and _only_tells(text):
@@ -927,7 +965,7 @@ def _money_reading(text: str, current: str | None) -> str | None:
         return "file_complaint"
     if current in RAISED_FROM and _RAISED_UNANNOUNCED.search(text) and not _ASKS_PROGRESS.search(text):
         return "file_complaint"  # 管理费涨了也不开会通知: how it was decided, not what it costs
-    if current in FEE_COMPLAINT_FROM and _UNFAIR.search(text) and _REFUSED.search(text):
+    if current in FEE_COMPLAINT_FROM and _UNFAIR.search(text) and (_REFUSED.search(text) or _VERDICT.search(text)):
         return "file_complaint"  # 凭什么一起摊 这钱我不认: refused as unfair, however it is asked
     if (
         current in FEE_COMPLAINT_FROM
@@ -1009,6 +1047,7 @@ def _not_our_business(text: str) -> bool:
             or _RECOMMENDATION.search(text)
             or _GOVERNMENT_PAPERS.search(text)
             or _SELLING.search(text)
+            or _CITY_RULES.search(text)
             or _STATE_SCHEMES.search(text)
         )
         and not _PROPERTY_WORDS.search(text)

@@ -1108,3 +1108,27 @@ def test_a_mobile_said_in_groups_as_the_whole_answer(now):
 
 def test_asking_a_favour_to_look_something_up_is_no_name(now):
     assert not [e for e in entities("能不能帮查一下 我家水费", now) if e[0] == "person_name"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我家猫跳到窗台外面那个沿上了 下不来 随时会掉下去",
+        "女儿三岁 一个人在阳台 往栏杆上爬",
+        "顶楼有个花盆被风吹得在栏杆上直晃 正下面就是小朋友玩的沙池",
+        "吊灯一直在滋滋响 好像进水了",
+        "厨房一股味道 像灶没点着那种",
+        "电梯厅有好浓的烟 看不清",
+        "我个女反锁咗自己喺冲凉房 得两岁",
+    ],
+)
+def test_batch_22s_kinds_of_danger(text):
+    assert extract_hazards(normalize(text).text) != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["晾衣杆掉下来了 掉在阳台里面 没掉外面 麻烦修一下", "他们站在栏杆旁边聊天", "大堂地毯臭到爆 几个月没洗"],
+)
+def test_a_thing_fallen_inside_and_a_smell_that_is_only_very_bad_are_no_dangers(text):
+    assert extract_hazards(normalize(text).text) == []

@@ -1205,3 +1205,31 @@ def test_batch_21s_kinds(text, model, intent):
 
 def test_a_visit_called_off_after_waiting_stays_a_cancellation():
     assert corrected_intent("等了三天都没人来 算了 不用来了", "cancel") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "model", "intent"),
+    [
+        ("hi my bathroom light is broken, can someone come fix it? thanks", "thank", "report_repair"),
+        ("my parents will visit tomorrow at 3pm, please let them in", "nlu_fallback", "request_visitor_pass"),
+        ("any update on BX002345?", "nlu_fallback", "check_status"),
+        ("报修三天了 师傅还是没有来", "report_repair", "chase_ticket"),
+        ("叫你们领导出来跟我说", "check_status", "request_human"),
+        ("明天北京限行尾号多少", "check_status", "out_of_scope"),
+        ("好嘞 回聊", "affirm", "goodbye"),
+        ("收到 辛苦啦", "ask_fee", "thank"),
+        ("修完墙上留了个大洞 这叫修好了", "report_repair", "file_complaint"),
+        ("第五次讲了 水管漏了一个月没人理", "report_repair", "chase_ticket"),
+        ("我 家 的 门 坏 了 报 了 三天 了 师傅 没来 快 一点 来", "report_repair", "chase_ticket"),
+    ],
+)
+def test_batch_22s_kinds(text, model, intent):
+    assert corrected_intent(text, model) == intent
+
+
+def test_a_call_with_pauses_between_phrases_keeps_its_spaces():
+    from bot.text.intent_cues import without_word_spaces
+
+    call = "喂 我家厨房的水管 漏了 麻烦派个师傅来看看"
+    assert without_word_spaces(call) == call
+    assert without_word_spaces("我 家 的 灯 坏 了 师傅 没来 三天 了") == "我家的灯坏了师傅没来三天了"
