@@ -256,9 +256,22 @@ def _lift_with_nobody_inside(text: str) -> bool:
     )
 
 
+# ... or only imagined (灭火器过期了 万一着火怎么办): what the owner fears, not what is happening.
+_IMAGINED = re.compile(
+    r"(?:万一|要是|如果|假如|一旦)[^。!！?？]{0,6}(?:着火|起火|失火|火灾|漏电|漏气|爆炸|跌倒|摔倒)"
+    r"(?:[^。!！?？]{0,8}(?:怎么办|咋办|咋整|谁负责|后果|就麻烦))?"
+)
+
+
+# The kit that prevents a danger is no sign of one (灭火器过期了, 防火门关不上).
+_SAFETY_KIT = re.compile(r"灭火器|消防栓|消火栓|防火门|防火卷帘|烟感|喷淋")
+
+
 def danger_is_over(text: str) -> bool:
     """Whether ``text`` (normalised) tells of a danger that is past and made safe, past and
-    complained of, or cleared outright, and of none now."""
+    complained of, or cleared outright, or only imagined, and of none now."""
+    if _IMAGINED.search(text) and _only_danger_denied(text, _IMAGINED, _SAFETY_KIT):
+        return True
     if _lift_with_nobody_inside(text):
         return True
     if _LIFT.search(text) and _LET_OUT.search(text) and not _STILL.search(_LIFT_STILL_BROKEN.sub(" ", text)):

@@ -190,7 +190,7 @@ _PUBLIC_AREA = re.compile("|".join(sorted(PUBLIC_AREAS, key=len, reverse=True)))
 _NEGATION = re.compile(r"(没有人?|没人|没|不是|不|无人?|别|未)\s*$")
 # Not daring to make a spark: what people do when they fear gas (不敢开灯, 火都不敢点).
 _NO_SPARK = (
-    r"(?:(?:不敢|别|不要|不能)(?:开灯|开火|点火|打火|开电|用电|按开关|开开关)"
+    r"(?:(?:不敢|别|不要|不能)(?:开灯|开火|点火|打火|开电|用电|按开关|开开关|按电梯)"
     r"|(?:灯|火|开关|电)(?:都|也)?不敢(?:开|点|打|按|碰|用))"
 )
 # Something at height about to come down on whoever is below. Big things outdoors (a tree, a wall,
@@ -251,7 +251,8 @@ _GIVES_WAY_OVER_PEOPLE = (
 # and "几天没见人来修" is the service's.
 _UNSEEN = (
     r"(?:报纸|牛奶|快递|外卖|信)[^。!！?？]{0,4}[几两三四五六七八九十多]+[天日](?:了)?(?:都|也)?没(?:人)?(?:拿|收|取|动)|"
-    r"[几两三四五六七八九十多]+[天日](?:了)?(?:都|也)?(?:没|不)(?:有)?(?:见(?:到|着|过)?(?:人|他|她|面|人影)(?!来|上门|修|处理)|见(?:到|着)了|"
+    r"[几两三四五六七八九十多]+[天日](?:了)?(?:都|也)?(?:没|不|无|未)(?:有)?(?:见(?:到|着|过)?(?:人|他|她|伊|面|人影)(?!来|上门|修|处理)|见(?:到|着)了|"
+    r"见(?:过)?出入|看(?:见|到|着)(?:人|他|她|伊)|"
     r"见(?:到|着)?(?:他|她|人)?出(?:来|门)|"
     r"看(?:见|到)(?:人|他|她)|出(?:过)?门|出来|露(?:过)?面|开(?:过)?门)"
 )
@@ -259,7 +260,8 @@ _NO_DOOR = (
     # the doorbell rung for nothing (按电铃也没人应)
     r"(?:按|摁|打)(?:了)?(?:门铃|电铃)(?:好久|半天|很久|几次|好几次|几下)?(?:都|也)?(?:没人?应|没人开|没反应|没有反应|没人理|不应|没动静)|"
     r"[敲拍](?:门)?不开|[敲拍](?:了)?(?:好久|半天|很久|几次|好几次|几下)?(?:的)?门(?:[敲拍]了?(?:好久|半天|很久|几次|好几次|几下)?)?"
-    r"(?:好久|半天|很久|几次|好几次|几下|[几两三四五六七八九十]+天)?(?:都|也)?(?:没人?应|没人开|没反应|没有反应|不开|没开|没人理|不应|没动静)"
+    r"(?:好久|半天|很久|几次|好几次|几下|[几两三四五六七八九十]+天)?(?:都|也)?(?:他|她|伊)?"
+    r"(?:没人?应|没人开|没反应|没有反应|不开|没开|没人理|不应|没动静|伐应|无人?应|冇人应)"
 )
 # Someone living alone who has not answered the phone for hours (我妈一个人住 电话打了一上午没人接):
 # a relative far away asks for a look; a fall at home is what they fear. Not a number that is busy
@@ -268,7 +270,7 @@ _LIVES_ALONE = r"独居|一个人住|独自(?:一人)?住|自己一个人住|一
 _OFFICE = r"物业|管家|客服|你们|前台|管理|值班|办公|热线"
 _PHONE_UNANSWERED = (
     rf"(?:(?<!物业)(?<!管家)(?<!客服)(?<!前台)(?<!你们)电话|(?<!电话)打了?)(?:(?!{_OFFICE})[^。!！?？]){{0,10}}"
-    r"(?:没人接|都没接|也没接|不接|没有人接|无人接听|打不通|没人听)|(?:没人|没有人|不)接(?:电话|手机)"
+    r"(?:没人接|都没接|也没接|不接|伐接|无接|没有人接|无人接听|打不通|没人听)|(?:没人|没有人|不)接(?:电话|手机)"
 )
 _ALONE_UNANSWERED = (
     rf"(?:{_LIVES_ALONE})(?:(?!{_OFFICE})[^。!！?？]){{0,30}}(?:{_PHONE_UNANSWERED})|"
@@ -290,7 +292,7 @@ _CHILD = (
 )
 _SHUT_IN = (
     r"(?:反锁|锁|关|困)(?:了)?(?:自己)?(?:在|到)了?(?:(?!门外|外面|外头)[^。!！?？]){0,6}"
-    r"(?:车里|车上|车内|卫生间|厕所|浴室|洗手间|冲凉房|房间|屋里|里面|里头|阳台|柜子|电梯)"
+    r"(?:车里|车上|车内|卫生间|厕所|浴室|洗手间|冲凉房|房间|屋里|里面|里头|阳台|露台|柜子|电梯)"
 )
 _AT_THE_EDGE = (
     r"(?:护栏|栏杆|围栏|窗台|窗户|女儿墙)\s*(?:外面|外边|外头)[^。!！?？]{0,16}(?:下不来|(?:随时|快|要)(?:要)?掉|掉下去)|"
@@ -358,7 +360,8 @@ _LIVE_POINT = r"(?:吊灯|筒灯|吸顶灯|灯座|灯位|灯头|灯|插座|(?<![
 _WATER_THROUGH_POINT = (
     rf"水[^。!！?？]{{0,8}}(?:沿|顺|从|由|通过)(?:着)?[^。!！?？]{{0,4}}{_LIVE_POINT}[^。!！?？]{{0,6}}"
     r"(?:流|淌|滴|漏|渗|冒|喷|灌|往下|下来|出来)|"
-    rf"{_LIVE_POINT}(?:里|里面|上|口|孔|盒|罩)?(?:都|也)?(?:在|一直|不停地?|还在)?(?:漏水|滴水|流水|渗水|出水|冒水|往下(?:滴|流|淌|漏))|"
+    rf"{_LIVE_POINT}(?:里|里面|上|口|孔|盒|罩|那里|那儿|那边)?(?:都|也)?(?:在|一直|不停地?|还在)?"
+    r"(?:漏水|滴水|流水|渗水|出水|冒水|往下(?:滴|流|淌|漏)|滴(?![答滴]))|"
     # water standing in it (灯泡里都是水, 灯罩里积了水)
     rf"{_LIVE_POINT}(?:泡|罩|座|盒)?(?:里|里面|里头)(?:都是|全是|有|进了?|积了?|灌满了?|满是)水"
 )
@@ -386,7 +389,7 @@ HAZARDS = {
         "燃气漏",
         "闻到(?:一股)?(?:煤气|燃气|天然气)",
         # What gas is made to smell of, and gas named only by likeness, by owners who know no gas word.
-        "臭鸡蛋(?:的|一样的?|似的)?(?:气)?味",
+        "臭鸡蛋(?:的|一样的?|似的|那种|那样的?)?(?:气)?味",
         # 味道像臭鸡蛋, and with a caller's fillers (味道 臭臭的 像 像那个 臭鸡蛋)
         "味[道儿]?[^。!！?？]{0,8}像(?:是)?\\s*(?:像)?\\s*(?:那个|那种)?\\s*(?:燃气|煤气|天然气|液化气|臭鸡蛋)",
         # like a hob left unlit (像灶没点着那种): gas by what it is like
@@ -530,6 +533,8 @@ HAZARDS = {
         _CHILD_SHUT_IN,
         _AT_THE_EDGE,
         _CHILD_ALONE,
+        # Choking or not breathing, an ambulance on its way (喘不上气 脸都发紫了, 打了120)
+        "喘不(?:上|过)气|呼吸困难|(?:脸|嘴唇|嘴)(?:都|已经)?(?:发|变)(?:紫|青)|噎住了|打了(?:120|999)|叫了救护车",
         # A stroke's signs (嘴巴歪了, 半边身子不能动): minutes matter.
         "嘴(?:巴|角)?(?:好像|有点|突然)?(?:歪|斜)(?:了|掉)|口眼歪斜|半边(?:身子?|脸|手脚)(?:突然)?(?:麻|不能动|动不了|没知觉|没力)",
         # Water and electricity together.
@@ -843,6 +848,8 @@ _FALLS = re.compile(r"掉|坠|跌|砸")
 _FELL_INSIDE = re.compile(
     r"掉(?:是掉)?在(?:阳台|屋|家|房间|地板)?(?:里面|里头|里)|没(?:有)?掉(?:到|在)?(?:外面|外边|下去|楼下)"
 )
+_FEARED = re.compile(r"(?:怕|担心|以免|防止|小心|免得)\s*$")
+_FALL_OF_A_PERSON = re.compile(r"跌倒|摔倒")
 _IF_BEFORE = re.compile(r"(?:万一|要是|如果|假如|一旦|真的?|真要|哪天)\s*$")
 _WHAT_THEN = re.compile(
     r"^[了的话]{0,2}[^。!！?？]{0,6}(?:咋整|咋办|怎么办|怎么跑|谁负责|谁管|谁来管|谁担|后果|就完了|跑都跑不)"
@@ -858,6 +865,8 @@ def extract_hazards(text: str) -> list[Entity]:
             continue
         if _UNLESS_SOMEONE_COMES.search(text, max(0, m.start() - 14), m.start()):
             continue
+        if _FALL_OF_A_PERSON.fullmatch(m.group()) and _FEARED.search(text, max(0, m.start() - 3), m.start()):
+            continue  # 我妈年纪大了怕跌倒: what could happen, not what did
         if _FALLS.search(m.group()) and _FELL_INSIDE.search(text):
             continue  # 晾衣架掉下来 … 掉在阳台里面 没掉外面: nothing fell on anyone
         if _IF_BEFORE.search(text[max(0, m.start() - 3) : m.start()]) and _WHAT_THEN.search(

@@ -255,3 +255,11 @@ def test_a_lift_fault_with_nobody_inside_or_the_passenger_out_is_over(text):
 
 def test_a_socket_charred_last_night_in_cantonese_with_the_breaker_back_is_over():
     assert danger_is_over(normalize("琴晚個插蘇燒黑咗 已經冇用佢 想換個新嘅").text)
+
+
+def test_a_fire_only_imagined_beside_out_of_date_kit_is_no_danger_now():
+    assert danger_is_over(normalize("消防栓里的水带烂了 万一着火怎么办 请尽快换").text)
+
+
+def test_a_fire_imagined_beside_real_smoke_is_a_danger_now():
+    assert not danger_is_over(normalize("楼道里在冒烟 万一着火怎么办").text)

@@ -1132,3 +1132,25 @@ def test_batch_22s_kinds_of_danger(text):
 )
 def test_a_thing_fallen_inside_and_a_smell_that_is_only_very_bad_are_no_dangers(text):
     assert extract_hazards(normalize(text).text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "对门阿婆敲门敲伐应 电话也伐接",  # Shanghainese 伐
+        "阮隔壁阿公一个人住 敲门伊无应 三天无看着伊",  # Minnan
+        "鄰居長者已三日未見出入 敲門無人應",
+        "楼道里一股臭鸡蛋那样的味道",
+        "我女儿吃果冻噎住了 脸都发紫了",
+        "我老公喘不上气 已经打了120",
+        "个仔锁咗自己喺露台 出唔返嚟",
+        "楼上漏水 插座那里也在滴",
+    ],
+)
+def test_batch_23s_kinds_of_danger(text):
+    assert extract_hazards(normalize(text).text) != []
+
+
+@pytest.mark.parametrize("text", ["楼梯扶手松了 老人家怕摔倒", "水龙头滴答滴答的"])
+def test_a_fall_feared_and_a_dripping_tap_are_no_dangers(text):
+    assert extract_hazards(normalize(text).text) == []
