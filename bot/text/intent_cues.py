@@ -47,7 +47,9 @@ from bot.text.tickets import find_tickets
 # Said to have been reported, asked or arranged before.
 _REPORTED = re.compile(
     r"报修?(?:过|了|的)|反[映应](?:过|了|的)|打过电话|打了.{0,3}电话|说过|提过|找过|登记过|"
-    r"(?:已经|早就|之前|上次|前[天几两]天?|昨天|上周|上个?星期|上礼拜).{0,6}(?:报|说|反映|联系|打电话)|"
+    r"(?:已经|早就|之前|上次|前[天几两]天?|昨天|上周|上个?星期|上礼拜|上个?月).{0,6}(?:报(?!警)|说|反映|联系|打电话)|"
+    # a visit promised within days (你们说三天之内来修, 话咗三日内上来)
+    r"(?:说|话|讲|答应)(?:了|咗)?[^。!！?？]{0,4}(?:[一二三两几\d]+(?:天|日|个?星期|个?礼拜)之?内|今日|听日)[^。!！?？]{0,4}(?:来|上来|上门)|"
     r"约好|约了|说好|讲好|说定|讲定|答应|(?:约|定|说)的(?:是)?(?:今天|明天|后天|周[一二三四五六日末]|星期.|礼拜.)|派了?单|工单|单号|单子|BX\d|TS\d|投诉过|"
     # a promise to act (物业说会协调, 管家说马上安排): arranged, though nothing came of it
     r"(?:物业|管理处|管家|客服|前台|你们|他们)(?:的人)?(?:说|讲|答应)(?:了)?(?:会|要|马上|尽快|立刻|帮忙|去)|"
@@ -74,7 +76,7 @@ _NOTHING_SINCE = re.compile(
     r"(今天|明天|后天|下午|晚上|周末|下周|下星期)又\1|一拖再拖|拖来拖去|推来推去|一直拖|老是拖|总是拖|又拖|"
     r"拖了.{0,4}(?:天|周|星期|礼拜|个?月)|(?:每次|每回|老是|总是)(?:问)?都说(?:在)?(?:排期|安排|等)|"
     # waited for nothing (又白等一天), the promised thing asked after (说好的配件呢), days counted
-    r"白等|空等|干等|[\s,，]没来|未见人|(?:还是|又)没(?:有)?(?:人)?来|超过(?:了)?(?:处理)?时限|超时了|"
+    r"白等|空等|干等|[\s,，]没来|未见人|(?:还是|又)没(?:有)?(?:人)?来|都过了[^。!！?？]{0,4}(?:天|星期|礼拜|个?月)|超过(?:了)?(?:处理)?时限|超时了|"
     r"(?:说好|答应|讲好)的[^,，。!！?？]{0,8}呢|(?:都|这都)多少天了|都几天了|"
     r"(?:一直|老是|总是|每次)(?:都)?说(?:在)?(?:排队|排期|安排|等)|(?:把|将)?(?:我的?)?(?:单子?|工单|报修)(?:给)?忘了|"
     # the promised day gone by (说好星期二来 今天星期四了)
@@ -83,7 +85,7 @@ _NOTHING_SINCE = re.compile(
 )
 # Someone else's car in my space, rubbish nobody collects: grievances, whatever else is said.
 _SPACE_OR_RUBBISH = (
-    r"占(?:了|着|用)?(?:我|我家|我们)?的?车位|占(?:了|着|用)?(?:我|我家|我们)(?:的|个)?位(?!置)|(?:天天|老是|总是|经常|又|一直|乱|随便|长期).{0,4}停(?:在|到)?(?:我|我家|我们)的?车位|"
+    r"占(?:了|着|用)?(?:我|我家|我们)?的?车位|(?:把|将)[^。!！?？]{0,6}(?:停|泊)(?:了)?(?:在|到)(?:我|我家|我们)(?:的|个)?车位|占(?:了|着|用)?(?:我|我家|我们)(?:的|个)?位(?!置)|(?:天天|老是|总是|经常|又|一直|乱|随便|长期).{0,4}停(?:在|到)?(?:我|我家|我们)的?车位|"
     r"车位.{0,6}(?:被|给).{0,12}(?:占|停|泊)|(?:把|将)车停(?:在|到)(?:我|我家|我们)的?车位|"
     r"垃圾.{0,12}(?:没(?:有)?人?来?(?:收|清|运|倒|管)|不(?:收|清|运))"
 )
@@ -108,7 +110,7 @@ _ABOUT_PEOPLE = re.compile(
 # A thing that is broken or not working.
 _FAULT = re.compile(
     r"坏|不亮|不灵|失灵|漏水|渗水|滴水|漏了|渗|堵(?:了|住|塞|死|的)|不通(?!知)|不出(?:热)?水|没水|没有水|没(?:有)?热水|打不开|关不上|锁不上|开不了|关不了|"
-    r"卡住|卡死|卡了|跳了闸|咣当|哐当|嘎吱|咯吱|(?:还|一直|老是|总是)抖|抖(?:得|个不停)|停(?:在)?半路|开(?:到)?一半|"
+    r"卡住|卡死|卡了|卡(?:在)?一半|跳了闸|咣当|哐当|嘎吱|咯吱|(?:还|一直|老是|总是)抖|抖(?:得|个不停)|停(?:在)?半路|开(?:到)?一半|"
     r"不好用|生(?:晒)?锈|锈死|扭不(?:到|动|开)|发黄|铁锈味|水(?:很|好)?浑|"
     r"(?i:\bleak(?:ing|s|ed)?\b|\bbroken\b|not working|doesn'?t work|stopped working|\bclogged\b|\bblocked\b)|"
     r"(?:我家|家里|屋里)停电|(?:空开|空气开关|漏保|电闸|总闸)[^,，。!！?？]{0,3}跳|推不上去|合不上|门[^,，。!！?？]{0,6}(?:夹(?:人|一下|到)|弹开)|甩(?:晒|了)|(?<![不没])(?:入水|进水)|泡(?:坏|花|烂)|发霉|起皮|脱皮|掉漆|熏黑|不转|不动了|停了|停运|故障|掉了|脱落|松了|裂|破了|不能用|用不了|不工作|没反应|没信号|没(?:有)?声(?:音)?|"
@@ -146,7 +148,7 @@ _OFFICE_CONTACT = re.compile(
     r"[^费]{0,8}(?:电话|号码|手机|联系方式|联络方式|座机|热线)"
     r"(?:[^费交缴付]{0,3}(?:多少|几多|几号|是什么|是啥|是几|给我|告诉|发我|有没有|有吗|吗|呢|[?？])|$)|"
     r"(?:怎么|怎样|如何)(?:联系|联络|找到?)(?:物业|物管|管理处|客服|前台|管家|你们)|"
-    r"(?:提供|给我|告诉我|发我|发一下)[^。!！?？]{0,3}(?:物业|物管|管理处|管理中心|办公室|服务中心|客服|前台|管家|值班室)"
+    r"(?:提供|给我|告诉我|发我|发一下)[^。!！?？]{0,5}(?:物业|物管|管理处|管理中心|办公室|服务中心|客服|前台|管家|值班室)"
     r"[^费]{0,6}(?:电话|号码|联系方式|座机)"
 )
 
@@ -239,6 +241,7 @@ REPORT_FROM = frozenset(
 # Asking for a repair now (可以报修吗, 帮我报个修, 找人来换一下, 麻烦修下), not about one reported before.
 _ASKS_TO_REPORT = re.compile(
     r"(?:我要|我想|想|要|可以|能|能不能|帮我|帮忙|麻烦|申请|请)报修|报个修|报一?下修|报修一下|"
+    r"能不能(?:派人)?(?:来|过来|上门)(?:帮我)?(?:看|修)|安排(?:个|一个)?(?i:technician|师傅|工人)|"
     r"(?:请|找人|找个人|派人|派个人|麻烦|让他|叫人)(?:你们)?(?:先)?(?:来|过来|去|上来|上门)?(?:帮(?:我|忙))?"
     r"(?:换|修|看看|看一下|看下|看一?眼|瞅瞅|瞧瞧|弄一下|处理一下|来一趟|检查|查查|查一下|疏通|通一下)|"
     r"(?:麻烦|请|帮忙)(?:你们)?(?:check|睇|看)(?:一?下|吓)|"
@@ -350,7 +353,7 @@ _RAISED_UNANNOUNCED = re.compile(
 RAISED_FROM = frozenset({"ask_fee", "check_status", "inform", "nlu_fallback", "report_repair"})
 # ... a charge the owner refuses (这钱我不认, 我不交): said outright, not asked.
 # ... or judged unfair outright (这个不合理, 凭什么又单收一份).
-_VERDICT = re.compile(r"(?:这个|这样|这|太|很|非常|真)(?:也)?不合理|凭什么[^。!！?？]{0,12}(?:收|要|让|单收)")
+_VERDICT = re.compile(r"(?:这个|这样|这|太|很|非常|真)(?:也)?不合理|凭什么[^。!！?？]{0,12}(?:收|要|让|单收|涨|加)")
 _REFUSED = re.compile(
     r"(?:钱|费|这笔)[^。!！?？]{0,3}(?:我)?不认|我?(?:不认|拒交|拒付)|(?:我|就)?不(?:交|给|付)(?:了|的)?(?=$|[,，。!！\s])"
 )
@@ -407,7 +410,7 @@ DENY_FROM = frozenset({"check_status", "inform", "nlu_fallback"})
 
 # -- done with: a visit no longer needed (不用来了, 师傅别来了): a cancellation, thanks or not ----
 _NO_LONGER_NEEDED = re.compile(
-    r"(?:不用|不要|别|无需|不需要|没必要)(?:再)?(?:派人|派师傅)?(?:来|过来|上门|派人|派师傅|修)(?:修|看)?"
+    r"(?:不用|不要|别|无需|不需要|没必要|不使)(?:再)?(?:派人|派师傅)?(?:来|过来|上门|派人|派师傅|修)(?:修|看)?"
     r"(?=[了啦喇啊咯呀吧哈,，。.!！\s]|$)"
 )
 # ... unless another time is asked for (今天不用来了 改明天), or a fix another way (不用修了 换个新的).
@@ -418,7 +421,7 @@ CANCEL_FROM = frozenset({"check_status", "thank", "inform", "nlu_fallback", "rep
 # Asked to cancel in so many words (明天的访客登记请取消, 帮我把报修撤销掉): what was booked is named.
 _CANCEL_THIS = re.compile(
     r"(?:登记|预约|访客|通行证?|访客码|邀请码|报修|工单|申请|单子?|那单)[^。!！?？]{0,6}"
-    r"(?:请|帮我|麻烦|要|想|给我)?(?:取消|撤销|撤回|作废)(?!了[吗没么]|[吗么]|的)|"
+    r"(?:请|帮我|麻烦|要|想|给我)?(?:取消|撤销|撤回|作废|(?i:cancel))(?!了[吗没么]|[吗么]|的)|"
     r"(?:请|帮我|麻烦|我要|我想|要|想)(?:把|将)?[^。!！?？]{0,12}(?:取消|撤销|撤回|作废)(?:掉|了)?(?:吧|啦)?(?=[,，。.!！\s]|$)|"
     # 刚那个报修撤了吧
     r"(?:登记|预约|访客|报修|工单|申请|单子?)[^。!！?？]{0,3}撤(?:了|掉)(?:吧|啦)"
@@ -433,7 +436,8 @@ CANCEL_THIS_FROM = frozenset(
 
 # -- a complaint said to be one (我是要投诉, 我不是催 是投诉): over a past ticket named in it -----
 _MEANS_A_COMPLAINT = re.compile(
-    r"(?:我|我们)(?:是|现在|这次|今天|就是)?(?:要|想)(?:去)?(?:投诉|举报)(?!的)|不是催.{0,6}(?:是|要).{0,3}投诉"
+    r"(?:我|我们)(?:是|现在|这次|今天|就是)?(?:要|想)(?:去)?(?:投诉|举报)(?!的)|不是催.{0,6}(?:是|要).{0,3}投诉|"
+    r"表示(?:强烈|极度|十分|非常)?不满|强烈不满"
 )
 # A threat that depends on what happens next (不然我要投诉): the message is about that, not this.
 _IF_NOT = re.compile(r"不然|否则|再不|如果|要是|的话|再这样")
@@ -518,7 +522,7 @@ _CORRECTION = re.compile(
     # said with both numbers (是1502 不是1052, 503 不是 502 是503)
     r"\d{3,4}\s*[,，]?\s*(?:不是|并不是)\s*\d{3,4}|(?:不是|不对)\s*\d{3,4}\s*[,，]?\s*(?:是|应该是)\s*\d{3,4}|"
     # the number again, the slip owned (1502室 刚才打错了)
-    r"\d{3,4}\s*(?:室|号|房)?[,，\s]*(?:刚才|刚刚|之前|上面)?(?:打错|写错|输错|发错)了?"
+    r"\d{3,4}[^\d。!！?？]{0,8}?(?:打错|写错|输错|发错)了?"
 )
 
 CORRECTION_FROM = frozenset({"out_of_scope", "nlu_fallback", "check_status"})
@@ -547,7 +551,7 @@ _FIXTURE = re.compile(r"管道|管子|线路|电路|电线|燃气|煤气|天然�
 _VISITOR_NAME = re.compile(r"(?:叫|姓)[\u4e00-\u9fff]{1,3}|电话|手机|车牌")
 # -- one's name given (我姓林 双木林, 我叫陈秀芳): information, whatever the model heard -------------
 _NAME_GIVEN = re.compile(r"(?:我|本人)(?:的名字)?(?:姓|叫|是)\s*[\u4e00-\u9fff]|(?:名字|全名)(?:是|叫)")
-NAME_GIVEN_FROM = frozenset({"request_human", "nlu_fallback", "out_of_scope", "check_status"})
+NAME_GIVEN_FROM = frozenset({"request_human", "nlu_fallback", "out_of_scope", "check_status", "file_complaint"})
 
 
 def _only_tells(text: str) -> bool:
@@ -583,7 +587,7 @@ WRONG_PLACE_FROM = frozenset(
 _BADLY_DONE = re.compile(
     r"这也叫修好|(?:修|整|弄|搞)了等于没(?:修|整|弄|搞)|越修越(?:坏|糟|差)|糊弄|敷衍了事|应付了事|偷工减料|"
     r"(?:修|整|弄|换)(?:好|完)了?(?:之后|以后)?[^。!！?？]{0,8}?(?:还|又|仍然?)(?:是)?(?:漏|渗|坏|堵|不通|不亮)|这叫修好|"
-    r"留(?:了|下)?(?:个|一个)?大?(?:洞|坑)|比(?:原来|之前|以前)(?:还|更)(?:严重|厉害|差|大)|"
+    r"留(?:了|下)?(?:个|一个)?大?(?:洞|坑)|比(?:修)?(?:原来|之前|以前)(?:还|更)(?:严重|厉害|差|大)|"
     r"(?:把|给)[^。!！?？]{0,8}砸(?:了|出)?(?:一个|个)?大?(?:洞|坑)|(?:把|给)[^。!！?？]{0,8}(?:敲碎|弄坏|弄脏|砸坏|搞坏|弄碎)|不关他的?事"
 )
 BADLY_DONE_FROM = frozenset({"check_status", "report_repair", "out_of_scope", "ask_fee", "nlu_fallback"})
@@ -854,7 +858,11 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         and not _ASKS_PROGRESS.search(text)
     ):  # how something was handled (上周电梯困人 你们来得太慢): whatever the model heard around it
         return "file_complaint"
-    if current in REPAIR_FROM and reports_a_fault(text) and not complains_about_people(text):
+    if (
+        current in REPAIR_FROM
+        and reports_a_fault(text)
+        and not complains_about_people(_NOISE.sub(" ", text) if _MACHINE_NOISE.search(text) else text)
+    ):  # 水泵坏了 吵得睡不着: the machine's noise is the fault's, nobody is blamed
         return "report_repair"
     if (
         current == "file_complaint"
@@ -965,7 +973,11 @@ def _money_reading(text: str, current: str | None) -> str | None:
         return "file_complaint"
     if current in RAISED_FROM and _RAISED_UNANNOUNCED.search(text) and not _ASKS_PROGRESS.search(text):
         return "file_complaint"  # 管理费涨了也不开会通知: how it was decided, not what it costs
-    if current in FEE_COMPLAINT_FROM and _UNFAIR.search(text) and (_REFUSED.search(text) or _VERDICT.search(text)):
+    if (
+        current in FEE_COMPLAINT_FROM | {"out_of_scope"}
+        and _UNFAIR.search(text)
+        and (_REFUSED.search(text) or _VERDICT.search(text))
+    ):
         return "file_complaint"  # 凭什么一起摊 这钱我不认: refused as unfair, however it is asked
     if (
         current in FEE_COMPLAINT_FROM

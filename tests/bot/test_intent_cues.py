@@ -1233,3 +1233,30 @@ def test_a_call_with_pauses_between_phrases_keeps_its_spaces():
     call = "喂 我家厨房的水管 漏了 麻烦派个师傅来看看"
     assert without_word_spaces(call) == call
     assert without_word_spaces("我 家 的 灯 坏 了 师傅 没来 三天 了") == "我家的灯坏了师傅没来三天了"
+
+
+@pytest.mark.parametrize(
+    ("text", "model", "intent"),
+    [
+        ("是1604哦 前面那个写错了", "out_of_scope", "inform"),
+        ("车库卷帘门又卡在一半了", "file_complaint", "report_repair"),
+        ("地下室水泵坏了 整晚嗡嗡响 吵得睡不着", "file_complaint", "report_repair"),
+        ("这个电梯费凭什么涨了 不合理", "out_of_scope", "file_complaint"),
+        ("卫生间顶上一直滴水 你们能不能来看一下", "out_of_scope", "report_repair"),
+        ("修完窗户关不严了 比修之前还差", "check_status", "file_complaint"),
+        ("你们说两天之内来换锁 现在都过了一个礼拜了", "check_status", "chase_ticket"),
+        ("能不能给我一个你们物业的座机号码", "file_complaint", "request_human"),
+        ("我叫林美华 树林的林", "file_complaint", "inform"),
+        ("麻烦安排师傅上来check下 冷气漏水", "out_of_scope", "report_repair"),
+        ("本人对停车费上调表示强烈不满", "check_status", "file_complaint"),
+        ("有人将架车泊了在我个车位", "check_status", "file_complaint"),
+        ("上个月十号报修的 至今没人处理", "check_status", "chase_ticket"),
+        ("不用来了 张单cancel了吧", "file_complaint", "cancel"),
+    ],
+)
+def test_batch_23s_kinds(text, model, intent):
+    assert corrected_intent(text, model) == intent
+
+
+def test_a_gas_alarm_last_month_is_no_earlier_report():
+    assert corrected_intent("上个月燃气报警器响过 现在一直亮黄灯 能帮忙看看吗", "check_status") == "report_repair"
