@@ -256,11 +256,13 @@ def _lift_with_nobody_inside(text: str) -> bool:
     )
 
 
-# ... or only imagined (灭火器过期了 万一着火怎么办): what the owner fears, not what is happening.
-_IMAGINED = re.compile(
-    r"(?:万一|要是|如果|假如|一旦)[^。!！?？]{0,6}(?:着火|起火|失火|火灾|漏电|漏气|爆炸|跌倒|摔倒)"
-    r"(?:[^。!！?？]{0,8}(?:怎么办|咋办|咋整|谁负责|后果|就麻烦))?"
-)
+# The words that suppose (万一, 要是): a danger after them is one the owner imagines. Shared with
+# bot/text/entities.py, whose hazard rules skip one imagined with its "what then" (万一着火怎么办).
+SUPPOSING = r"万一|要是|如果|假如|一旦"
+# ... or only imagined (灭火器过期了 万一着火怎么办): what the owner fears, not what is happening. Only
+# the supposed danger itself is taken out before the rest is read: whatever follows it (怎么办, or
+# 烟很大 said after it) is read as it stands.
+_IMAGINED = re.compile(rf"(?:{SUPPOSING})[^。!！?？]{{0,6}}(?:着火|起火|失火|火灾|漏电|漏气|爆炸|跌倒|摔倒)")
 
 
 # The kit that prevents a danger is no sign of one (灭火器过期了, 防火门关不上).

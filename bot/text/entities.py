@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.text.danger import SUPPOSING
 from bot.text.names import extract_person_names, signature
 from bot.text.numerals import DIGIT_OF, SAID_DIGIT, SAID_END, SAID_GAP, SPOKEN_DIGITS, said_digits
 from bot.text.tickets import find_tickets
@@ -850,7 +851,7 @@ _FELL_INSIDE = re.compile(
 )
 _FEARED = re.compile(r"(?:怕|担心|以免|防止|小心|免得)\s*$")
 _FALL_OF_A_PERSON = re.compile(r"跌倒|摔倒")
-_IF_BEFORE = re.compile(r"(?:万一|要是|如果|假如|一旦|真的?|真要|哪天)\s*$")
+_IF_BEFORE = re.compile(rf"(?:{SUPPOSING}|真的?|真要|哪天)\s*$")
 _WHAT_THEN = re.compile(
     r"^[了的话]{0,2}[^。!！?？]{0,6}(?:咋整|咋办|怎么办|怎么跑|谁负责|谁管|谁来管|谁担|后果|就完了|跑都跑不)"
 )

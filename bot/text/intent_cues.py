@@ -546,6 +546,7 @@ _ANOTHER_MATTER = re.compile(r"另外(?:一个|一件)?(?:的)?事|另一(?:个|
 _MATTER_ASKED_ABOUT = re.compile(r"(?:反映|投诉|报|说)(?:过)?的[^。!！?？]{0,16}(?:事|问题|情况)")
 # -- an inspection asked for (请你们检查下燃气管道): a repair visit, whether anything is broken yet ---
 _INSPECTION = re.compile(r"检查|检修|查查|查一下|看一?下|看看")
+_ASKED_POLITELY = re.compile(r"请|麻烦|帮")  # 想请你们…, 麻烦…: the visit is asked for
 _FIXTURE = re.compile(r"管道|管子|线路|电路|电线|燃气|煤气|天然气|水管|下水|电箱|电梯|门禁|热水器|阀门|水表|电表")
 # -- someone one booked oneself coming, named (师傅叫马强 电话…, 保洁叫刘芳): a pass ----------------
 _VISITOR_NAME = re.compile(r"(?:叫|姓)[\u4e00-\u9fff]{1,3}|电话|手机|车牌")
@@ -725,7 +726,7 @@ def corrected_intent(text: str, current: str | None) -> str | None:
         current in ("nlu_fallback", "check_status", "inform")
         and _INSPECTION.search(text)
         and _FIXTURE.search(text)
-        and (_ASKS_TO_REPORT.search(text) or re.search("请|想请|麻烦|帮", text))
+        and (_ASKS_TO_REPORT.search(text) or _ASKED_POLITELY.search(text))
         and not _REPORTED.search(text)
         and not _ASKS_PROGRESS.search(text)
         and not _NAMES_A_TICKET.search(text)

@@ -263,3 +263,7 @@ def test_a_fire_only_imagined_beside_out_of_date_kit_is_no_danger_now():
 
 def test_a_fire_imagined_beside_real_smoke_is_a_danger_now():
     assert not danger_is_over(normalize("楼道里在冒烟 万一着火怎么办").text)
+
+
+def test_smoke_told_after_an_imagined_fire_is_read_as_it_stands():
+    assert not danger_is_over(normalize("灭火器过期了 万一着火 楼道里烟很大 怎么办").text)
