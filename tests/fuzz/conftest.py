@@ -206,6 +206,10 @@ async def fuzz_request(client, method: str, path: str, *, probe: bool = False, *
 
     async def send() -> tuple[int, bytes]:
         async with client.request(method, path, **kw) as resp:
+            if resp.content_type == "text/event-stream":
+                # The console's live feed never ends by design: its answer is the status and the
+                # stream's first line (retry: …), not a body; leaving closes the stream.
+                return resp.status, await resp.content.readline()
             return resp.status, await resp.read()
 
     try:
